@@ -1,0 +1,195 @@
+/**
+ * The database schema as Kysely types — the one description both dialects share.
+ * Conventions (dialect-neutral on purpose, so one code path serves SQLite and PostgreSQL):
+ * - ids are text (UUIDs from crypto.randomUUID, or the Entra tenant id for organizations);
+ * - times are ISO 8601 UTC text from Date.toISOString() (fixed width, so they sort and compare as text);
+ * - JSON is stored as text and parsed in the data-access modules;
+ * - column names are snake_case in SQL and camelCase here via Kysely's CamelCasePlugin.
+ * Every table but organizations carries organization_id, and every query filters on it.
+ */
+import type { ColumnType, Generated } from "kysely";
+
+type Timestamp = string;
+
+export interface OrganizationTable {
+  id: string; // Entra tenant id (tid)
+  name: string | null;
+  createdAt: Timestamp;
+}
+
+export interface UserTable {
+  id: string;
+  organizationId: string;
+  oid: string; // Entra object id
+  email: string; // preferred_username at first sign-in, later the mailbox's primary address
+  displayName: string | null;
+  /** JSON string[]: mail, UPN and proxy SMTP addresses, normalised. Read from Graph /me at connect and daily. */
+  addresses: string;
+  addressesRefreshedAt: Timestamp | null;
+  createdAt: Timestamp;
+}
+
+export type ConnectionStatusColumn = "active" | "reauth_required" | "disconnected";
+
+export interface MailboxConnectionTable {
+  id: string;
+  organizationId: string;
+  userId: string; // unique: one connection per user
+  status: ConnectionStatusColumn;
+  statusReason: string | null;
+  /** MSAL homeAccountId (oid.tid) of the consenting account. */
+  homeAccountId: string | null;
+  /** The user's serialized MSAL token cache, AES-256-GCM encrypted (server/identity/token-crypto). Null after disconnect. */
+  tokenCache: string | null;
+  connectedAt: Timestamp | null;
+  lastSweepAt: Timestamp | null;
+  lastSuccessAt: Timestamp | null;
+  /** windowEnd of the last successful sweep: the next window reaches back to it (minus overlap). */
+  lastSuccessWindowEnd: Timestamp | null;
+  lastError: string | null;
+  nextSweepAt: Timestamp | null;
+  /** JSON: excluded folder ids resolved from well-known names, cached for a day. */
+  folderCache: string | null;
+  folderCacheAt: Timestamp | null;
+  updatedAt: Timestamp;
+}
+
+export interface ClientTable {
+  id: string;
+  organizationId: string;
+  name: string;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+export interface ContactTable {
+  id: string;
+  organizationId: string;
+  clientId: string | null;
+  email: string; // normalised; unique per organization
+  name: string | null;
+  createdAt: Timestamp; // when it became tracked (reset when a deleted contact is re-added)
+  updatedAt: Timestamp;
+  deletedAt: Timestamp | null;
+}
+
+export interface EngagementTable {
+  id: string;
+  organizationId: string;
+  internetMessageId: string; // unique per organization
+  conversationId: string | null;
+  subject: string | null;
+  bodyText: string | null;
+  bodyPreview: string | null;
+  direction: "inbound" | "outbound";
+  messageTime: Timestamp;
+  sentAt: Timestamp | null;
+  receivedAt: Timestamp | null;
+  fromAddress: string | null;
+  /** JSON [{address, name, role}] for from/to/cc (never bcc). */
+  participants: string;
+  createdAt: Timestamp;
+}
+
+export interface EngagementContactTable {
+  organizationId: string;
+  engagementId: string;
+  contactId: string;
+}
+
+export interface EngagementMailboxTable {
+  organizationId: string;
+  engagementId: string;
+  userId: string;
+  /** Graph immutable id of the message in this mailbox. */
+  graphMessageId: string;
+  webLink: string | null;
+  createdAt: Timestamp;
+}
+
+export interface CaptureDecisionTable {
+  id: string;
+  organizationId: string;
+  userId: string;
+  /** SHA-256 hex of the internetMessageId: excluded mail leaves no subject or participants behind. */
+  messageKey: string;
+  outcome: "captured" | "excluded";
+  reason: string | null;
+  /** JSON: only non-personal detail (e.g. the excluded folder name). */
+  detail: string | null;
+  engagementId: string | null;
+  sweepId: string | null;
+  decidedAt: Timestamp;
+}
+
+export interface SweepTable {
+  id: string;
+  organizationId: string;
+  userId: string;
+  trigger: "schedule" | "manual" | "connect" | "cli" | "worker";
+  status: "running" | "succeeded" | "failed";
+  windowStart: Timestamp;
+  windowEnd: Timestamp;
+  startedAt: Timestamp;
+  finishedAt: Timestamp | null;
+  listed: number;
+  captured: number;
+  excluded: number;
+  /** JSON Partial<Record<ReasonCode, number>>. */
+  excludedByReason: string;
+  graphRequests: number;
+  retries: number;
+  error: string | null;
+}
+
+export interface BlocklistEntryTable {
+  id: string;
+  organizationId: string;
+  /** Null for an organization-wide entry; the owner's user id for a personal one. */
+  userId: string | null;
+  entry: string; // normalised address or "@domain"
+  createdAt: Timestamp;
+}
+
+/** Single-use OAuth state for the connect flow (server/identity). */
+export interface AuthStateTable {
+  id: string; // the nonce inside the signed state
+  organizationId: string;
+  userId: string;
+  /** PKCE code verifier, AES-256-GCM encrypted. */
+  codeVerifier: string;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+  createdAt: Timestamp;
+}
+
+/** Idempotency keys for POST /api/mail. */
+export interface IdempotencyKeyTable {
+  organizationId: string;
+  userId: string;
+  key: string;
+  requestHash: string;
+  /** JSON of the response returned the first time. */
+  response: string | null;
+  status: "in_progress" | "done";
+  createdAt: Timestamp;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  users: UserTable;
+  mailboxConnections: MailboxConnectionTable;
+  clients: ClientTable;
+  contacts: ContactTable;
+  engagements: EngagementTable;
+  engagementContacts: EngagementContactTable;
+  engagementMailboxes: EngagementMailboxTable;
+  captureDecisions: CaptureDecisionTable;
+  sweeps: SweepTable;
+  blocklistEntries: BlocklistEntryTable;
+  authStates: AuthStateTable;
+  idempotencyKeys: IdempotencyKeyTable;
+}
+
+// Re-exported so data-access modules need only this file for Kysely helper types.
+export type { ColumnType, Generated };

@@ -1,0 +1,127 @@
+/**
+ * The HTTP API contract shared by the task pane and the server: response shapes and the error body.
+ * Request validation lives server-side (zod, server/api/schemas.ts); the pane imports only types from here,
+ * so nothing of the validator reaches its bundle.
+ */
+import type { CaptureAction, ReasonCode } from "../capture/reasons";
+
+/** Every non-2xx answer has this body. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export type ConnectionStatus = "not_connected" | "active" | "reauth_required" | "disconnected";
+
+export interface ConnectionView {
+  status: ConnectionStatus;
+  /** Why reconnecting is needed, in words, when status is reauth_required. */
+  reason: string | null;
+  connectedAt: string | null;
+  lastSweepAt: string | null;
+  lastSuccessAt: string | null;
+  nextSweepAt: string | null;
+  lastError: string | null;
+}
+
+export interface MeResponse {
+  user: { id: string; email: string; displayName: string | null; addresses: string[] };
+  organization: { id: string; name: string | null };
+  connection: ConnectionView;
+}
+
+export interface ClientView {
+  id: string;
+  name: string;
+  createdAt: string;
+  contactCount?: number;
+}
+
+export interface ContactView {
+  id: string;
+  email: string;
+  name: string | null;
+  clientId: string | null;
+  client: { id: string; name: string } | null;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface EngagementView {
+  id: string;
+  internetMessageId: string;
+  conversationId: string | null;
+  subject: string | null;
+  bodyPreview: string | null;
+  bodyText?: string | null;
+  direction: "inbound" | "outbound";
+  messageTime: string;
+  sentAt: string | null;
+  receivedAt: string | null;
+  from: string | null;
+  participants: { address: string; name: string | null; role: "from" | "to" | "cc" }[];
+  contacts: { id: string; email: string; name: string | null }[];
+  clients: { id: string; name: string }[];
+  mailboxes: { userId: string; webLink: string | null }[];
+  capturedAt: string;
+}
+
+export interface PersonView {
+  address: string;
+  name: string | null;
+  role: "from" | "to" | "cc";
+  isUser: boolean;
+  blocked: boolean;
+  contact: { id: string; name: string | null; client: { id: string; name: string } | null; createdAt: string } | null;
+}
+
+/** POST /api/messages/status: what the pane shows for the open message. */
+export interface MessageStatusResponse {
+  /**
+   * captured: a stored decision says captured (engagement attached).
+   * will_be_captured: not yet swept, and the rules predict capture at nextSweepAt.
+   * not_captured: a stored or predicted exclusion (decision.reason says why).
+   */
+  status: "captured" | "will_be_captured" | "not_captured";
+  decision: {
+    source: "stored" | "predicted";
+    outcome: "captured" | "excluded";
+    reason: ReasonCode | null;
+    explanation: string;
+    action: CaptureAction | null;
+    decidedAt: string | null;
+    sweepId: string | null;
+  };
+  engagement: EngagementView | null;
+  people: PersonView[];
+  nextSweepAt: string | null;
+  connection: ConnectionStatus;
+}
+
+export interface SweepView {
+  id: string;
+  trigger: "schedule" | "manual" | "connect" | "cli" | "worker";
+  status: "running" | "succeeded" | "failed";
+  windowStart: string;
+  windowEnd: string;
+  startedAt: string;
+  finishedAt: string | null;
+  listed: number;
+  captured: number;
+  excluded: number;
+  excludedByReason: Partial<Record<ReasonCode, number>>;
+  graphRequests: number;
+  retries: number;
+  error: string | null;
+}
+
+export interface BlockEntryView {
+  id: string;
+  entry: string;
+  scope: "organization" | "personal";
+  createdAt: string;
+}

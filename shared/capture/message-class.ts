@@ -1,0 +1,26 @@
+/**
+ * Outlook message classes (PidTagMessageClass, Graph extended property "String 0x001A").
+ * Only IPM.Note and its subclasses are email. Classes compare case-insensitively and a
+ * subclass extends its parent with a dot: "IPM.Note.SMIME" is a note, "IPM.Notes" is not.
+ */
+export const MESSAGE_CLASS_PROPERTY_ID = "String 0x001A";
+export const CONTAINER_CLASS_PROPERTY_ID = "String 0x3613";
+export const RSS_CONTAINER_CLASS = "IPF.Note.OutlookHomepage";
+export const EVENT_MESSAGE_ODATA_TYPE = "#microsoft.graph.eventMessage";
+
+export function isClassOrSubclass(value: string, parent: string): boolean {
+  const v = value.trim().toLowerCase();
+  const p = parent.toLowerCase();
+  return v === p || v.startsWith(`${p}.`);
+}
+
+/**
+ * Is this item an email? `messageClass` null means Graph did not return the property
+ * (it is absent when unset); we then fall back to the OData type, where `eventMessage`
+ * is meeting traffic and a plain `message` is taken to be an ordinary note.
+ */
+export function isEmail(messageClass: string | null | undefined, odataType?: string | null): boolean {
+  if (odataType && odataType.toLowerCase() === EVENT_MESSAGE_ODATA_TYPE.toLowerCase()) return false;
+  if (messageClass == null || messageClass.trim() === "") return true;
+  return isClassOrSubclass(messageClass, "IPM.Note");
+}

@@ -1,0 +1,53 @@
+/**
+ * Reason codes and the sentences users read. The same texts serve the sweep's audit trail,
+ * the pane's "Not captured" card and docs/capture-rules.md, so they live in one place.
+ */
+export const REASON_CODES = [
+  "not_an_email",
+  "excluded_folder",
+  "draft",
+  "before_connection",
+  "user_not_participant",
+  "blocked",
+  "no_tracked_contact",
+  "contact_tracked_too_late",
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface ReasonText {
+  /** Short label for lists and badges. */
+  title: string;
+  /** What the user can do about it, in general terms (docs and tooltips). */
+  remedy: string;
+}
+
+export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
+  not_an_email: {
+    title: "Not an email",
+    remedy: "Only email is captured; meeting requests, chats, RSS items and other Outlook items never are.",
+  },
+  excluded_folder: {
+    title: "In an excluded folder",
+    remedy: "Move the message out of Junk, Clutter, Drafts, Conversation History or RSS Feeds to have it captured.",
+  },
+  draft: { title: "Draft", remedy: "Send the message; sent mail is captured." },
+  before_connection: {
+    title: "Before the capture window",
+    remedy: "Only mail from 24 hours before you connected onwards is captured.",
+  },
+  user_not_participant: {
+    title: "You are not on it",
+    remedy: "Mail is captured only when you are its sender or a To/Cc recipient; Bcc and distribution lists do not count.",
+  },
+  blocked: { title: "Blocked participant", remedy: "Remove the address or domain from the blocklist." },
+  no_tracked_contact: { title: "No tracked contact", remedy: "Track one of the participants as a contact." },
+  contact_tracked_too_late: {
+    title: "Contact tracked too late",
+    remedy: "The contact was added more than 24 hours after the message; it is not captured retroactively.",
+  },
+};
+
+/** What would change the outcome, when something would. */
+export type CaptureAction =
+  | { kind: "track_contact"; address: string; label: string }
+  | { kind: "unblock"; entry: string; label: string };
