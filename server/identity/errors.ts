@@ -1,0 +1,28 @@
+/**
+ * Errors the identity layer raises to the sweep, the mail sender and the routes.
+ * ReauthRequiredError means the delegated grant can no longer be used without the user
+ * (expired or revoked refresh token, consent withdrawn: invalid_grant with AADSTS 700082 / 50173 / 65001,
+ * or MSAL's InteractionRequiredAuthError). The connection has already been flipped to reauth_required
+ * by whoever throws it.
+ */
+export class ReauthRequiredError extends Error {
+  override readonly name = "ReauthRequiredError";
+  constructor(
+    message: string,
+    /** AADSTS code when Entra gave one, e.g. 700082. */
+    readonly aadsts: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** The user has no mailbox connection at all (never connected, or disconnected). */
+export class NotConnectedError extends Error {
+  override readonly name = "NotConnectedError";
+}
+
+/** Source of delegated Graph access tokens for a user's mailbox (implemented by the connect flow). */
+export interface GraphTokenSource {
+  /** A valid Graph access token for this user's mailbox, refreshed silently when needed. */
+  getGraphAccessToken(organizationId: string, userId: string): Promise<string>;
+}
