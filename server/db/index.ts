@@ -1,0 +1,53 @@
+/**
+ * Opening the database and migrating it. One code path for both dialects:
+ * a file path means SQLite (embedded mode), a postgres:// URL means PostgreSQL (distributed mode).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql } from "kysely";
+import type { Database } from "./schema";
+import { migrations } from "./migrations";
+
+export type Db = Kysely<Database>;
+export type { Database } from "./schema";
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+export async function openDatabase(url: string): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+    await sql`select 1`.execute(db);
+    return db;
+  }
+  if (url !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(url)), { recursive: true });
+  const sqlite = new BetterSqlite3(url);
+  // WAL lets readers (the API) proceed while the sweep writes; busy_timeout waits out a concurrent
+  // writer instead of failing at once; SQLite leaves foreign keys off unless asked.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()] });
+}
+
+/** Which dialect a Kysely instance (or transaction) talks to. */
+export function dbKind(db: Kysely<any>): "sqlite" | "postgres" {
+  return db.getExecutor().adapter instanceof SqliteAdapter ? "sqlite" : "postgres";
+}
+
+/** Apply every migration not yet applied. Throws with the failing migration's error. */
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(`database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Blocklist entries: addresses or "@domain" (subdomains match), organization-wide (userId null)
+ * or personal to one user. A message with a blocked participant is never captured.
+ */
+import type { Kysely } from "kysely";
+import { normalizeBlockEntry } from "../../shared/capture";
+import type { BlockEntryView } from "../../shared/api/contract";
+import type { BlocklistEntryTable, Database } from "../db/schema";
+import { ConflictError, isUniqueViolation } from "./errors";
+import { iso, newId } from "./util";
+
+export type BlockEntryRecord = BlocklistEntryTable;
+
+export function toBlockEntryView(row: BlockEntryRecord): BlockEntryView {
+  return { id: row.id, entry: row.entry, scope: row.userId === null ? "organization" : "personal", createdAt: row.createdAt };
+}
+
+/** Organization-wide entries plus this user's personal ones. */
+export async function listBlockEntries(db: Kysely<Database>, organizationId: string, userId: string): Promise<BlockEntryView[]> {
+  const rows = await db
+    .selectFrom("blocklistEntries")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
+    .orderBy("entry")
+    .orderBy("createdAt")
+    .execute();
+  return rows.map(toBlockEntryView);
+}
+
+/** The entries that apply to this user's mailbox, as the capture rules read them. */
+export async function blocklistFor(db: Kysely<Database>, organizationId: string, userId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("blocklistEntries")
+    .select("entry")
+    .where("organizationId", "=", organizationId)
+    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
+    .execute();
+  return rows.map((r) => r.entry);
+}
+
+/**
+ * Add an entry. Throws ConflictError("invalid_entry") when it is neither an address nor "@domain",
+ * ConflictError("duplicate_block_entry") when the same entry exists in that scope.
+ */
+export async function addBlockEntry(
+  db: Kysely<Database>,
+  organizationId: string,
+  input: { entry: string; scope: "organization" | "personal"; userId: string },
+  now: Date | string,
+): Promise<BlockEntryView> {
+  const entry = normalizeBlockEntry(input.entry);
+  if (!entry) throw new ConflictError("invalid_entry", "A blocklist entry must be an email address or @domain.");
+  const row: BlockEntryRecord = {
+    id: newId(),
+    organizationId,
+    userId: input.scope === "personal" ? input.userId : null,
+    entry,
+    createdAt: iso(now),
+  };
+  try {
+    await db.insertInto("blocklistEntries").values(row).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError("duplicate_block_entry", `${entry} is already on the ${input.scope} blocklist.`);
+    throw err;
+  }
+  return toBlockEntryView(row);
+}
+
+/** Remove an organization-wide entry, or one of this user's personal entries (never someone else's). */
+export async function deleteBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string): Promise<boolean> {
+  const res = await db
+    .deleteFrom("blocklistEntries")
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
+    .executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}

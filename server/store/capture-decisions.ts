@@ -1,0 +1,214 @@
+/**
+ * Capture decisions — the audit trail and what the pane's status reads — and the one write path
+ * for engagements: recordCaptureBatch, which the sweep (and "capture now", and sent mail) call
+ * inside ONE transaction per batch.
+ *
+ * Idempotence is the contract: re-running with the same items changes nothing. Engagements are
+ * keyed by (organization, internetMessageId), links by their natural keys, decisions by
+ * (user, messageKey); every write is an ON CONFLICT that does nothing, or updates only when a
+ * value actually differs.
+ */
+import { createHash } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import type { ReasonCode } from "../../shared/capture";
+import type { CaptureDecisionTable, Database } from "../db/schema";
+import type { Participant } from "./engagements";
+import { iso, newId, parseJson } from "./util";
+
+export type CaptureDecisionRecord = CaptureDecisionTable;
+
+/** SHA-256 hex of the trimmed internetMessageId: how decisions name a message without keeping it. */
+export function messageKey(internetMessageId: string): string {
+  return createHash("sha256").update(internetMessageId.trim(), "utf8").digest("hex");
+}
+
+/** The engagement fields of a captured message. Times are ISO 8601. */
+export interface EngagementInput {
+  internetMessageId: string;
+  conversationId: string | null;
+  subject: string | null;
+  bodyText: string | null;
+  bodyPreview: string | null;
+  direction: "inbound" | "outbound";
+  messageTime: string;
+  sentAt: string | null;
+  receivedAt: string | null;
+  fromAddress: string | null;
+  /** from/to/cc only — never bcc. */
+  participants: Participant[];
+}
+
+export type CaptureItem =
+  | {
+      outcome: "captured";
+      engagement: EngagementInput;
+      /** Graph immutable id of the message in this user's mailbox. */
+      graphMessageId: string;
+      webLink: string | null;
+      /** Ids of this organization's contacts that qualified (decideCapture's matchedContacts, resolved to ids). */
+      contactIds: readonly string[];
+    }
+  | {
+      outcome: "excluded";
+      /** messageKey(internetMessageId): excluded mail leaves no subject or participants behind. */
+      messageKey: string;
+      reason: ReasonCode;
+      /** Only non-personal detail is kept (the excluded folder's name); anything else is dropped. */
+      detail?: { folder?: string } | Record<string, unknown> | null;
+    };
+
+export interface RecordedItem {
+  messageKey: string;
+  outcome: "captured" | "excluded";
+  engagementId: string | null;
+  /** True when this call created the engagement (false when it already existed, or for excluded). */
+  engagementCreated: boolean;
+}
+
+/** Keep only what may be stored for an excluded message: never addresses, subjects or ids. */
+function safeDetail(detail: unknown): string | null {
+  const folder = (detail as { folder?: unknown } | null | undefined)?.folder;
+  return typeof folder === "string" && folder.length <= 100 ? JSON.stringify({ folder }) : null;
+}
+
+/**
+ * Store one batch of decisions for one mailbox. Call inside a transaction (`db.transaction().execute(trx => …)`)
+ * so a batch is all-or-nothing. Captured items: upsert the engagement, link its contacts and this
+ * mailbox. Every item: upsert the decision. A stored "captured" decision is never downgraded to
+ * "excluded" by a later run (the engagement stays; e.g. a contact deleted afterwards).
+ */
+export async function recordCaptureBatch(
+  trx: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  sweepId: string | null,
+  items: readonly CaptureItem[],
+  now: Date | string,
+): Promise<RecordedItem[]> {
+  const t = iso(now);
+  const out: RecordedItem[] = [];
+  for (const item of items) {
+    let key: string;
+    let engagementId: string | null = null;
+    let engagementCreated = false;
+    if (item.outcome === "captured") {
+      const e = item.engagement;
+      const imid = e.internetMessageId.trim();
+      key = messageKey(imid);
+      const inserted = await trx
+        .insertInto("engagements")
+        .values({
+          id: newId(),
+          organizationId,
+          internetMessageId: imid,
+          conversationId: e.conversationId,
+          subject: e.subject,
+          bodyText: e.bodyText,
+          bodyPreview: e.bodyPreview,
+          direction: e.direction,
+          messageTime: iso(e.messageTime),
+          sentAt: e.sentAt ? iso(e.sentAt) : null,
+          receivedAt: e.receivedAt ? iso(e.receivedAt) : null,
+          fromAddress: e.fromAddress,
+          participants: JSON.stringify(e.participants),
+          createdAt: t,
+        })
+        .onConflict((oc) => oc.columns(["organizationId", "internetMessageId"]).doNothing())
+        .returning("id")
+        .executeTakeFirst();
+      if (inserted) {
+        engagementId = inserted.id;
+        engagementCreated = true;
+      } else {
+        const existing = await trx
+          .selectFrom("engagements")
+          .select("id")
+          .where("organizationId", "=", organizationId)
+          .where("internetMessageId", "=", imid)
+          .executeTakeFirstOrThrow();
+        engagementId = existing.id;
+      }
+      for (const contactId of new Set(item.contactIds)) {
+        await trx
+          .insertInto("engagementContacts")
+          .values({ organizationId, engagementId, contactId })
+          .onConflict((oc) => oc.columns(["engagementId", "contactId"]).doNothing())
+          .execute();
+      }
+      await trx
+        .insertInto("engagementMailboxes")
+        .values({ organizationId, engagementId, userId, graphMessageId: item.graphMessageId, webLink: item.webLink, createdAt: t })
+        .onConflict((oc) =>
+          oc
+            .columns(["engagementId", "userId"])
+            .doUpdateSet({ graphMessageId: sql.ref("excluded.graph_message_id"), webLink: sql.ref("excluded.web_link") })
+            // Immutable ids survive moves, so this only fires when Graph really reports a new id or link.
+            .where(sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`),
+        )
+        .execute();
+    } else {
+      key = item.messageKey;
+    }
+    const reason = item.outcome === "excluded" ? item.reason : null;
+    const detail = item.outcome === "excluded" ? safeDetail(item.detail) : null;
+    await trx
+      .insertInto("captureDecisions")
+      .values({ id: newId(), organizationId, userId, messageKey: key, outcome: item.outcome, reason, detail, engagementId, sweepId, decidedAt: t })
+      .onConflict((oc) =>
+        oc
+          .columns(["userId", "messageKey"])
+          .doUpdateSet({
+            outcome: sql.ref("excluded.outcome"),
+            reason: sql.ref("excluded.reason"),
+            detail: sql.ref("excluded.detail"),
+            engagementId: sql.ref("excluded.engagement_id"),
+            sweepId: sql.ref("excluded.sweep_id"),
+            decidedAt: sql.ref("excluded.decided_at"),
+          })
+          .where(
+            sql<boolean>`(capture_decisions.outcome <> 'captured' or excluded.outcome = 'captured')
+              and (capture_decisions.outcome <> excluded.outcome
+                or capture_decisions.reason is distinct from excluded.reason
+                or capture_decisions.detail is distinct from excluded.detail
+                or capture_decisions.engagement_id is distinct from excluded.engagement_id)`,
+          ),
+      )
+      .execute();
+    out.push({ messageKey: key, outcome: item.outcome, engagementId, engagementCreated });
+  }
+  return out;
+}
+
+export interface DecisionView {
+  outcome: "captured" | "excluded";
+  reason: ReasonCode | null;
+  detail: { folder?: string } | null;
+  engagementId: string | null;
+  sweepId: string | null;
+  decidedAt: string;
+}
+
+/** The stored decision for this user's mailbox and message, or null when not yet swept. */
+export async function getDecision(db: Kysely<Database>, organizationId: string, userId: string, key: string): Promise<DecisionView | null> {
+  const row = await db
+    .selectFrom("captureDecisions")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("messageKey", "=", key)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    outcome: row.outcome,
+    reason: (row.reason as ReasonCode | null) ?? null,
+    detail: parseJson<{ folder?: string } | null>(row.detail, null),
+    engagementId: row.engagementId,
+    sweepId: row.sweepId,
+    decidedAt: row.decidedAt,
+  };
+}
+
+/** Decisions recorded by one sweep (tests and the audit view). */
+export async function listDecisionsForSweep(db: Kysely<Database>, organizationId: string, sweepId: string): Promise<CaptureDecisionRecord[]> {
+  return db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("sweepId", "=", sweepId).orderBy("decidedAt").execute();
+}

@@ -1,0 +1,305 @@
+/**
+ * Contacts: people at clients, keyed by normalised email, unique per organization.
+ * A contact is tracked while it exists; deleting is soft (deletedAt) so engagement links survive,
+ * and re-adding revives the row with a new createdAt — capture rule 7 reads createdAt.
+ */
+import { sql, type Kysely } from "kysely";
+import { normalizeAddress } from "../../shared/capture";
+import type { ContactView, Page } from "../../shared/api/contract";
+import type { ContactTable, Database } from "../db/schema";
+import { ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
+import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
+import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./util";
+
+export type ContactRecord = ContactTable;
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super("The cursor is not valid.");
+    this.name = "InvalidCursorError";
+  }
+}
+
+export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null): ContactView {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    clientId: row.clientId,
+    client: client ? { id: client.id, name: client.name } : null,
+    createdAt: row.createdAt,
+  };
+}
+
+async function withClients(db: Kysely<Database>, organizationId: string, rows: ContactRecord[]): Promise<ContactView[]> {
+  const ids = rows.map((r) => r.clientId).filter((x): x is string => !!x);
+  const clients = new Map((await getClientsByIds(db, organizationId, ids)).map((c) => [c.id, c]));
+  return rows.map((r) => toContactView(r, r.clientId ? (clients.get(r.clientId) ?? null) : null));
+}
+
+export interface ContactQuery {
+  /** Case-insensitive substring of the email or the name. */
+  q?: string;
+  clientId?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** Live contacts ordered by email (unique per organization, so it is a stable cursor). */
+export async function listContacts(db: Kysely<Database>, organizationId: string, query: ContactQuery): Promise<Page<ContactView>> {
+  let qb = db.selectFrom("contacts").selectAll().where("organizationId", "=", organizationId).where("deletedAt", "is", null);
+  if (query.clientId) qb = qb.where("clientId", "=", query.clientId);
+  if (query.q) {
+    const pattern = likeContains(query.q);
+    qb = qb.where(
+      sql<boolean>`(lower(${sql.ref("email")}) like ${pattern} escape '\\' or lower(coalesce(${sql.ref("name")}, '')) like ${pattern} escape '\\')`,
+    );
+  }
+  if (query.cursor) {
+    const key = decodeCursor(query.cursor, 1);
+    if (!key) throw new InvalidCursorError();
+    qb = qb.where("email", ">", key[0]);
+  }
+  const rows = await qb.orderBy("email").limit(query.limit + 1).execute();
+  const more = rows.length > query.limit;
+  const page = more ? rows.slice(0, query.limit) : rows;
+  return { items: await withClients(db, organizationId, page), nextCursor: more ? encodeCursor([page[page.length - 1].email]) : null };
+}
+
+export async function getContact(db: Kysely<Database>, organizationId: string, contactId: string): Promise<ContactRecord | null> {
+  const row = await db
+    .selectFrom("contacts")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", contactId)
+    .where("deletedAt", "is", null)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function getContactView(db: Kysely<Database>, organizationId: string, contactId: string): Promise<ContactView | null> {
+  const row = await getContact(db, organizationId, contactId);
+  return row ? (await withClients(db, organizationId, [row]))[0] : null;
+}
+
+async function assertClientInOrganization(db: Kysely<Database>, organizationId: string, clientId: string | null | undefined): Promise<void> {
+  if (clientId && !(await getClient(db, organizationId, clientId))) throw new NotFoundError("client_not_found", "No such client.");
+}
+
+export interface NewContact {
+  email: string;
+  name?: string | null;
+  clientId?: string | null;
+}
+
+/**
+ * Track a new contact. A live contact with the same address → ConflictError("duplicate_contact");
+ * a deleted one is revived with a new createdAt (it becomes tracked again now).
+ */
+export async function createContact(db: Kysely<Database>, organizationId: string, input: NewContact, now: Date | string): Promise<ContactView> {
+  const email = normalizeAddress(input.email);
+  if (!email) throw new ConflictError("invalid_email", "Not a valid email address.");
+  await assertClientInOrganization(db, organizationId, input.clientId);
+  const t = iso(now);
+  const existing = await db
+    .selectFrom("contacts")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("email", "=", email)
+    .executeTakeFirst();
+  if (existing && existing.deletedAt === null) {
+    throw new ConflictError("duplicate_contact", `${email} is already a tracked contact.`, { contactId: existing.id });
+  }
+  if (existing) {
+    await db
+      .updateTable("contacts")
+      .set({ deletedAt: null, createdAt: t, updatedAt: t, name: input.name ?? null, clientId: input.clientId ?? null })
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", existing.id)
+      .where("deletedAt", "is not", null)
+      .execute();
+    return (await getContactView(db, organizationId, existing.id))!;
+  }
+  const row: ContactRecord = {
+    id: newId(),
+    organizationId,
+    clientId: input.clientId ?? null,
+    email,
+    name: input.name ?? null,
+    createdAt: t,
+    updatedAt: t,
+    deletedAt: null,
+  };
+  try {
+    await db.insertInto("contacts").values(row).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError("duplicate_contact", `${email} is already a tracked contact.`);
+    throw err;
+  }
+  return (await withClients(db, organizationId, [row]))[0];
+}
+
+/**
+ * Change a contact's name or client. The address is the contact's identity (and rule 7 reads when
+ * it became tracked), so a different address is a new contact: delete this one and add that one.
+ */
+export async function updateContact(
+  db: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+  patch: { name?: string | null; clientId?: string | null },
+  now: Date | string,
+): Promise<ContactView | null> {
+  const current = await getContact(db, organizationId, contactId);
+  if (!current) return null;
+  await assertClientInOrganization(db, organizationId, patch.clientId);
+  const set: Partial<ContactRecord> = { updatedAt: iso(now) };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.clientId !== undefined) set.clientId = patch.clientId;
+  await db.updateTable("contacts").set(set).where("organizationId", "=", organizationId).where("id", "=", contactId).execute();
+  return getContactView(db, organizationId, contactId);
+}
+
+/** Stop tracking a contact (soft delete). Returns false when there is no live contact with that id. */
+export async function deleteContact(db: Kysely<Database>, organizationId: string, contactId: string, now: Date | string): Promise<boolean> {
+  const res = await db
+    .updateTable("contacts")
+    .set({ deletedAt: iso(now), updatedAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", contactId)
+    .where("deletedAt", "is", null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+export interface ContactWithClient extends ContactRecord {
+  client: Pick<ClientRecord, "id" | "name"> | null;
+}
+
+/**
+ * Live contacts among the given addresses (normalised here), with their clients — the status
+ * endpoint's hot path: one indexed lookup for the message's participants, never the whole list.
+ */
+export async function findLiveContactsByEmails(db: Kysely<Database>, organizationId: string, emails: readonly string[]): Promise<ContactWithClient[]> {
+  const wanted = [...new Set(emails.map((e) => normalizeAddress(e)).filter((e): e is string => !!e))];
+  const out: ContactWithClient[] = [];
+  for (const part of chunks(wanted)) {
+    if (part.length === 0) continue;
+    const rows = await db
+      .selectFrom("contacts")
+      .leftJoin("clients", "clients.id", "contacts.clientId")
+      .selectAll("contacts")
+      .select(["clients.name as clientName"])
+      .where("contacts.organizationId", "=", organizationId)
+      .where("contacts.email", "in", part)
+      .where("contacts.deletedAt", "is", null)
+      .execute();
+    for (const r of rows) {
+      const { clientName, ...c } = r;
+      out.push({ ...c, client: c.clientId && clientName != null ? { id: c.clientId, name: clientName } : null });
+    }
+  }
+  return out;
+}
+
+/** Every live contact's address and createdAt: what the sweep's capture rules read. */
+export async function listLiveContactFacts(db: Kysely<Database>, organizationId: string): Promise<{ id: string; email: string; createdAt: string }[]> {
+  return db
+    .selectFrom("contacts")
+    .select(["id", "email", "createdAt"])
+    .where("organizationId", "=", organizationId)
+    .where("deletedAt", "is", null)
+    .execute();
+}
+
+export interface ImportRow {
+  /** 1-based line number in the file (the header is line 1), as a spreadsheet shows it. */
+  row: number;
+  email: string;
+  name: string | null;
+  client: string | null;
+}
+
+export interface ImportRowError {
+  row: number;
+  field: "email" | "name" | "client" | "row";
+  message: string;
+}
+
+export type ImportResult =
+  | { ok: true; created: number; revived: number; clientsCreated: number; contacts: ContactView[] }
+  | { ok: false; errors: ImportRowError[] };
+
+/**
+ * Import contacts all-or-nothing, in one transaction: any bad row (invalid address, duplicate in
+ * the file, already a live contact) is reported per row and nothing is stored.
+ */
+export async function importContacts(db: Kysely<Database>, organizationId: string, rows: readonly ImportRow[], now: Date | string): Promise<ImportResult> {
+  const t = iso(now);
+  return db.transaction().execute(async (trx) => {
+    const errors: ImportRowError[] = [];
+    const firstRowOf = new Map<string, number>();
+    const valid: (ImportRow & { email: string })[] = [];
+    for (const r of rows) {
+      const email = normalizeAddress(r.email);
+      if (!email) {
+        errors.push({ row: r.row, field: "email", message: r.email.trim() ? `"${r.email.trim()}" is not a valid email address.` : "The email is missing." });
+        continue;
+      }
+      const seen = firstRowOf.get(email);
+      if (seen !== undefined) {
+        errors.push({ row: r.row, field: "email", message: `${email} appears more than once in the file (first on row ${seen}).` });
+        continue;
+      }
+      firstRowOf.set(email, r.row);
+      valid.push({ ...r, email });
+    }
+    const existing = new Map<string, ContactRecord>();
+    for (const part of chunks(valid.map((v) => v.email))) {
+      if (part.length === 0) continue;
+      for (const c of await trx.selectFrom("contacts").selectAll().where("organizationId", "=", organizationId).where("email", "in", part).execute()) {
+        existing.set(c.email, c);
+      }
+    }
+    for (const v of valid) {
+      const e = existing.get(v.email);
+      if (e && e.deletedAt === null) errors.push({ row: v.row, field: "email", message: `${v.email} is already a tracked contact.` });
+    }
+    if (errors.length) return { ok: false as const, errors: errors.sort((a, b) => a.row - b.row) };
+
+    const before = await trx.selectFrom("clients").select("id").where("organizationId", "=", organizationId).execute();
+    const clients = await ensureClientsByName(trx, organizationId, valid.map((v) => v.client ?? ""), t);
+    const clientsCreated = [...clients.values()].filter((c) => !before.some((b) => b.id === c.id)).length;
+    let created = 0;
+    let revived = 0;
+    const ids: string[] = [];
+    for (const v of valid) {
+      const clientId = v.client?.trim() ? (clients.get(v.client.trim().toLowerCase())?.id ?? null) : null;
+      const old = existing.get(v.email);
+      if (old) {
+        await trx
+          .updateTable("contacts")
+          .set({ deletedAt: null, createdAt: t, updatedAt: t, name: v.name, clientId })
+          .where("organizationId", "=", organizationId)
+          .where("id", "=", old.id)
+          .execute();
+        ids.push(old.id);
+        revived++;
+      } else {
+        const id = newId();
+        await trx
+          .insertInto("contacts")
+          .values({ id, organizationId, clientId, email: v.email, name: v.name, createdAt: t, updatedAt: t, deletedAt: null })
+          .execute();
+        ids.push(id);
+        created++;
+      }
+    }
+    const stored: ContactRecord[] = [];
+    for (const part of chunks(ids)) {
+      if (part.length) stored.push(...(await trx.selectFrom("contacts").selectAll().where("organizationId", "=", organizationId).where("id", "in", part).execute()));
+    }
+    stored.sort((a, b) => (a.email < b.email ? -1 : 1));
+    return { ok: true as const, created, revived, clientsCreated, contacts: await withClients(trx, organizationId, stored) };
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * Engagements: captured emails, one per organization and internetMessageId, linked to contacts
+ * (and through them to clients) and to every mailbox the message was found in.
+ * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads.
+ */
+import { sql, type Kysely } from "kysely";
+import type { EngagementView, Page } from "../../shared/api/contract";
+import type { Database, EngagementTable } from "../db/schema";
+import { InvalidCursorError } from "./contacts";
+import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
+
+export type EngagementRecord = EngagementTable;
+export type Participant = EngagementView["participants"][number];
+
+export interface EngagementQuery {
+  contactId?: string;
+  clientId?: string;
+  /** Inclusive lower bound on messageTime (ISO). */
+  from?: string;
+  /** Exclusive upper bound on messageTime (ISO). */
+  to?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** Views for the given engagement ids, in the order given; ids of other organizations are skipped. */
+export async function getEngagementViews(
+  db: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  options: { withBody?: boolean } = {},
+): Promise<EngagementView[]> {
+  if (ids.length === 0) return [];
+  const rows: EngagementRecord[] = [];
+  const contacts: { engagementId: string; id: string; email: string; name: string | null; clientId: string | null; clientName: string | null }[] = [];
+  const mailboxes: { engagementId: string; userId: string; webLink: string | null }[] = [];
+  for (const part of chunks([...new Set(ids)])) {
+    rows.push(...(await db.selectFrom("engagements").selectAll().where("organizationId", "=", organizationId).where("id", "in", part).execute()));
+    contacts.push(
+      ...(await db
+        .selectFrom("engagementContacts as ec")
+        .innerJoin("contacts as c", "c.id", "ec.contactId")
+        .leftJoin("clients as cl", "cl.id", "c.clientId")
+        .select(["ec.engagementId", "c.id", "c.email", "c.name", "c.clientId", "cl.name as clientName"])
+        .where("ec.organizationId", "=", organizationId)
+        .where("ec.engagementId", "in", part)
+        .orderBy("c.email")
+        .execute()),
+    );
+    mailboxes.push(
+      ...(await db
+        .selectFrom("engagementMailboxes")
+        .select(["engagementId", "userId", "webLink"])
+        .where("organizationId", "=", organizationId)
+        .where("engagementId", "in", part)
+        .orderBy("createdAt")
+        .execute()),
+    );
+  }
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids
+    .map((id) => byId.get(id))
+    .filter((r): r is EngagementRecord => !!r)
+    .map((r) => {
+      const cs = contacts.filter((c) => c.engagementId === r.id);
+      const clients = new Map<string, { id: string; name: string }>();
+      for (const c of cs) if (c.clientId && c.clientName != null) clients.set(c.clientId, { id: c.clientId, name: c.clientName });
+      const view: EngagementView = {
+        id: r.id,
+        internetMessageId: r.internetMessageId,
+        conversationId: r.conversationId,
+        subject: r.subject,
+        bodyPreview: r.bodyPreview,
+        direction: r.direction,
+        messageTime: r.messageTime,
+        sentAt: r.sentAt,
+        receivedAt: r.receivedAt,
+        from: r.fromAddress,
+        participants: parseJson<Participant[]>(r.participants, []),
+        contacts: cs.map((c) => ({ id: c.id, email: c.email, name: c.name })),
+        clients: [...clients.values()],
+        mailboxes: mailboxes.filter((m) => m.engagementId === r.id).map((m) => ({ userId: m.userId, webLink: m.webLink })),
+        capturedAt: r.createdAt,
+      };
+      if (options.withBody) view.bodyText = r.bodyText;
+      return view;
+    });
+}
+
+export async function getEngagementView(db: Kysely<Database>, organizationId: string, id: string): Promise<EngagementView | null> {
+  return (await getEngagementViews(db, organizationId, [id], { withBody: true }))[0] ?? null;
+}
+
+/** Newest first, by (messageTime, id) so the cursor is stable among equal times. */
+export async function listEngagements(db: Kysely<Database>, organizationId: string, query: EngagementQuery): Promise<Page<EngagementView>> {
+  let qb = db.selectFrom("engagements as e").select(["e.id", "e.messageTime"]).where("e.organizationId", "=", organizationId);
+  if (query.contactId) {
+    const contactId = query.contactId;
+    qb = qb.where(({ exists, selectFrom }) =>
+      exists(selectFrom("engagementContacts as ec").select(sql.lit(1).as("one")).whereRef("ec.engagementId", "=", "e.id").where("ec.contactId", "=", contactId)),
+    );
+  }
+  if (query.clientId) {
+    const clientId = query.clientId;
+    qb = qb.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom("engagementContacts as ec")
+          .innerJoin("contacts as c", "c.id", "ec.contactId")
+          .select(sql.lit(1).as("one"))
+          .whereRef("ec.engagementId", "=", "e.id")
+          .where("c.clientId", "=", clientId),
+      ),
+    );
+  }
+  if (query.from) qb = qb.where("e.messageTime", ">=", query.from);
+  if (query.to) qb = qb.where("e.messageTime", "<", query.to);
+  if (query.cursor) {
+    const key = decodeCursor(query.cursor, 2);
+    if (!key) throw new InvalidCursorError();
+    const [t, id] = key;
+    qb = qb.where((eb) => eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]));
+  }
+  const rows = await qb.orderBy("e.messageTime", "desc").orderBy("e.id", "desc").limit(query.limit + 1).execute();
+  const more = rows.length > query.limit;
+  const page = more ? rows.slice(0, query.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: await getEngagementViews(db, organizationId, page.map((r) => r.id)),
+    nextCursor: more && last ? encodeCursor([last.messageTime, last.id]) : null,
+  };
+}
+
+export async function getEngagementIdByMessageId(db: Kysely<Database>, organizationId: string, internetMessageId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("engagements")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where("internetMessageId", "=", internetMessageId.trim())
+    .executeTakeFirst();
+  return row?.id ?? null;
+}

@@ -1,0 +1,128 @@
+/**
+ * Mailbox connections: the delegated Graph grant held for one user (one row per user).
+ * Basic reads and status changes live here; the connect flow (issue 5) owns the token cache
+ * contents and the sweep (issue 6) owns the sweep bookkeeping columns.
+ */
+import type { Kysely } from "kysely";
+import type { ConnectionView } from "../../shared/api/contract";
+import type { ConnectionStatusColumn, Database, MailboxConnectionTable } from "../db/schema";
+import { iso, newId } from "./util";
+
+export type MailboxConnectionRecord = MailboxConnectionTable;
+
+export async function getConnection(db: Kysely<Database>, organizationId: string, userId: string): Promise<MailboxConnectionRecord | null> {
+  const row = await db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** What the pane shows. `nextSweepAt` comes from the sweep service when present, else the stored one. */
+export function toConnectionView(row: MailboxConnectionRecord | null, nextSweepAt?: Date | string | null): ConnectionView {
+  if (!row) {
+    return { status: "not_connected", reason: null, connectedAt: null, lastSweepAt: null, lastSuccessAt: null, nextSweepAt: null, lastError: null };
+  }
+  const next = nextSweepAt === undefined ? row.nextSweepAt : nextSweepAt === null ? null : iso(nextSweepAt);
+  return {
+    status: row.status,
+    reason: row.status === "reauth_required" ? row.statusReason : null,
+    connectedAt: row.connectedAt,
+    lastSweepAt: row.lastSweepAt,
+    lastSuccessAt: row.lastSuccessAt,
+    nextSweepAt: row.status === "active" ? next : null,
+    lastError: row.lastError,
+  };
+}
+
+/**
+ * Record a (re)connection: status active, the consenting account and the encrypted token cache.
+ * Reconnecting keeps connectedAt and the sweep bookkeeping, so the next sweep fills the gap
+ * from the last success.
+ */
+export async function saveConnection(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  input: { homeAccountId: string | null; tokenCache: string | null },
+  now: Date | string,
+): Promise<MailboxConnectionRecord> {
+  const t = iso(now);
+  await db
+    .insertInto("mailboxConnections")
+    .values({
+      id: newId(),
+      organizationId,
+      userId,
+      status: "active",
+      statusReason: null,
+      homeAccountId: input.homeAccountId,
+      tokenCache: input.tokenCache,
+      connectedAt: t,
+      lastSweepAt: null,
+      lastSuccessAt: null,
+      lastSuccessWindowEnd: null,
+      lastError: null,
+      nextSweepAt: null,
+      folderCache: null,
+      folderCacheAt: null,
+      updatedAt: t,
+    })
+    .onConflict((oc) =>
+      oc.column("userId").doUpdateSet((eb) => ({
+        status: "active",
+        statusReason: null,
+        homeAccountId: input.homeAccountId,
+        tokenCache: input.tokenCache,
+        // A connection that was disconnected starts a new capture window; a reauth keeps its own.
+        connectedAt: eb
+          .case()
+          .when("mailboxConnections.connectedAt", "is", null)
+          .then(t)
+          .when("mailboxConnections.status", "=", "disconnected")
+          .then(t)
+          .else(eb.ref("mailboxConnections.connectedAt"))
+          .end(),
+        lastError: null,
+        updatedAt: t,
+      })),
+    )
+    .execute();
+  return (await getConnection(db, organizationId, userId))!;
+}
+
+/** Change the status (e.g. active → reauth_required with the reason words the pane shows). */
+export async function setConnectionStatus(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  status: ConnectionStatusColumn,
+  reason: string | null,
+  now: Date | string,
+): Promise<boolean> {
+  const res = await db
+    .updateTable("mailboxConnections")
+    .set({ status, statusReason: reason, updatedAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Disconnect: the tokens are deleted at once; engagements stay (they belong to the organization). */
+export async function disconnectConnection(db: Kysely<Database>, organizationId: string, userId: string, now: Date | string): Promise<boolean> {
+  const res = await db
+    .updateTable("mailboxConnections")
+    .set({ status: "disconnected", statusReason: null, tokenCache: null, homeAccountId: null, nextSweepAt: null, folderCache: null, folderCacheAt: null, updatedAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
+/** Every active connection (the scheduler's population). Not organization-scoped on purpose: it is the system's own loop. */
+export async function listActiveConnections(db: Kysely<Database>): Promise<MailboxConnectionRecord[]> {
+  return db.selectFrom("mailboxConnections").selectAll().where("status", "=", "active").orderBy("id").execute();
+}
