@@ -234,10 +234,17 @@ export type ImportResult =
  * Import contacts all-or-nothing, in one transaction: any bad row (invalid address, duplicate in
  * the file, already a live contact) is reported per row and nothing is stored.
  */
-export async function importContacts(db: Kysely<Database>, organizationId: string, rows: readonly ImportRow[], now: Date | string): Promise<ImportResult> {
+export async function importContacts(
+  db: Kysely<Database>,
+  organizationId: string,
+  rows: readonly ImportRow[],
+  now: Date | string,
+  /** Row errors the caller already found (e.g. while parsing); reported together with these. */
+  knownErrors: readonly ImportRowError[] = [],
+): Promise<ImportResult> {
   const t = iso(now);
   return db.transaction().execute(async (trx) => {
-    const errors: ImportRowError[] = [];
+    const errors: ImportRowError[] = [...knownErrors];
     const firstRowOf = new Map<string, number>();
     const valid: (ImportRow & { email: string })[] = [];
     for (const r of rows) {
@@ -265,7 +272,7 @@ export async function importContacts(db: Kysely<Database>, organizationId: strin
       const e = existing.get(v.email);
       if (e && e.deletedAt === null) errors.push({ row: v.row, field: "email", message: `${v.email} is already a tracked contact.` });
     }
-    if (errors.length) return { ok: false as const, errors: errors.sort((a, b) => a.row - b.row) };
+    if (errors.length) return { ok: false as const, errors: errors.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)) };
 
     const before = await trx.selectFrom("clients").select("id").where("organizationId", "=", organizationId).execute();
     const clients = await ensureClientsByName(trx, organizationId, valid.map((v) => v.client ?? ""), t);

@@ -125,3 +125,19 @@ export interface BlockEntryView {
   scope: "organization" | "personal";
   createdAt: string;
 }
+
+/** POST /api/contacts/import (201). On any bad row: 422 invalid_rows, details.errors = ImportRowErrorView[], nothing stored. */
+export interface ContactImportResponse {
+  created: number;
+  /** Previously deleted contacts tracked again (with a new createdAt). */
+  revived: number;
+  clientsCreated: number;
+  contacts: ContactView[];
+}
+
+export interface ImportRowErrorView {
+  /** Line number in the file; the header is line 1. */
+  row: number;
+  field: "email" | "name" | "client" | "row";
+  message: string;
+}

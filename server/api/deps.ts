@@ -1,0 +1,37 @@
+/**
+ * What the HTTP app is built from. Everything is injected so tests call `app.request()` with no
+ * network. Optional services belong to later issues; each adds the methods its routes need to
+ * the interface here (keep the minimal parts below — the core routes call them).
+ */
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { Db } from "../db";
+import type { TokenVerifier } from "../identity/token-verifier";
+import type { Logger } from "../logger";
+
+/** Issue 5 (connect): authorize URL, callback, disconnect. Its routes add the methods they call. */
+export interface ConnectionService {
+  readonly kind?: "connections";
+}
+
+/** Issue 6 (sweep). The core routes need only the time of the user's next sweep. */
+export interface SweepService {
+  /** When the user's mailbox will next be swept; null when no sweep is scheduled (not connected). */
+  nextSweepAt(organizationId: string, userId: string): Promise<Date | null>;
+}
+
+/** Issue 11 (send mail as the user). */
+export interface MailService {
+  readonly kind?: "mail";
+}
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  verifier: TokenVerifier;
+  connections?: ConnectionService;
+  sweeps?: SweepService;
+  mail?: MailService;
+}

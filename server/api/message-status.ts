@@ -1,0 +1,204 @@
+/**
+ * The pane's question for the open message: captured, will be captured (when), or not — and why.
+ * A stored capture decision for this user's mailbox answers it; otherwise the shared capture
+ * rules predict the outcome from what Office.js knows (participants, times, item class).
+ *
+ * Hot path (p99 target 25 ms): a handful of indexed lookups — the decision by (user, messageKey),
+ * the connection, the user, the blocklist, and only the participants' contacts (`email in (…)`).
+ */
+import {
+  blockingEntry,
+  decideCapture,
+  FOLDER_LABELS,
+  indexContacts,
+  normalizeAddress,
+  REASON_TEXTS,
+  type CaptureDecision,
+  type ReasonCode,
+} from "../../shared/capture";
+import type { ConnectionStatus, MessageStatusResponse, PersonView } from "../../shared/api/contract";
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { Db } from "../db";
+import { blocklistFor } from "../store/blocklist";
+import { getDecision, messageKey, type DecisionView } from "../store/capture-decisions";
+import { findLiveContactsByEmails, type ContactWithClient } from "../store/contacts";
+import { getEngagementViews } from "../store/engagements";
+import { getConnection, type MailboxConnectionRecord } from "../store/mailbox-connections";
+import { getUser } from "../store/users";
+import type { SweepService } from "./deps";
+import { ApiError } from "./errors";
+import type { AddressInput, MessageStatusRequest } from "./schemas";
+
+export interface MessageStatusDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, "sweep">;
+  sweeps?: SweepService;
+}
+
+/** Exclusions a user can undo (track a contact, unblock) — a later sweep within the window re-decides them. */
+const REVISABLE: ReadonlySet<ReasonCode> = new Set(["no_tracked_contact", "blocked"]);
+
+interface Participant {
+  address: string;
+  name: string | null;
+  role: "from" | "to" | "cc";
+}
+
+function toParticipant(a: AddressInput | null | undefined, role: Participant["role"]): Participant | null {
+  if (a == null) return null;
+  const raw = typeof a === "string" ? a : a.address;
+  const address = normalizeAddress(raw);
+  if (!address) return null;
+  const name = typeof a === "string" ? null : (a.name ?? null);
+  return { address, name: name && name.trim() ? name : null, role };
+}
+
+/** from, to, cc — normalised, first occurrence of each address wins (BCC never counts). */
+export function participantsOf(req: Pick<MessageStatusRequest, "from" | "to" | "cc">): Participant[] {
+  const all = [toParticipant(req.from, "from"), ...req.to.map((a) => toParticipant(a, "to")), ...req.cc.map((a) => toParticipant(a, "cc"))];
+  const seen = new Set<string>();
+  const out: Participant[] = [];
+  for (const p of all) {
+    if (!p || seen.has(p.address)) continue;
+    seen.add(p.address);
+    out.push(p);
+  }
+  return out;
+}
+
+function connectionStatus(row: MailboxConnectionRecord | null): ConnectionStatus {
+  return row ? row.status : "not_connected";
+}
+
+function storedExplanation(d: DecisionView): string {
+  if (d.outcome === "captured") return "This message was captured.";
+  const reason = d.reason as ReasonCode;
+  if (reason === "excluded_folder" && d.detail?.folder) return `Mail in ${FOLDER_LABELS[d.detail.folder] ?? d.detail.folder} is not captured.`;
+  const t = REASON_TEXTS[reason];
+  return t ? `${t.title}. ${t.remedy}` : "This message was not captured.";
+}
+
+export async function messageStatus(deps: MessageStatusDeps, orgId: string, userId: string, req: MessageStatusRequest): Promise<MessageStatusResponse> {
+  const now = deps.clock.now();
+  const participants = participantsOf(req);
+  const key = messageKey(req.internetMessageId);
+  const [decision, connection, user, contacts, blocklist] = await Promise.all([
+    getDecision(deps.db, orgId, userId, key),
+    getConnection(deps.db, orgId, userId),
+    getUser(deps.db, orgId, userId),
+    findLiveContactsByEmails(deps.db, orgId, participants.map((p) => p.address)),
+    blocklistFor(deps.db, orgId, userId),
+  ]);
+  if (!user) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
+  const status = connectionStatus(connection);
+  const active = status === "active";
+  let nextSweepAt: string | null = null;
+  if (active) {
+    const fromService = deps.sweeps ? await deps.sweeps.nextSweepAt(orgId, userId) : undefined;
+    nextSweepAt = fromService === undefined ? (connection?.nextSweepAt ?? null) : fromService && fromService.toISOString();
+  }
+
+  const userAddresses = new Set([...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a));
+  const byEmail = new Map<string, ContactWithClient>(contacts.map((c) => [c.email, c]));
+  const people: PersonView[] = participants.map((p) => {
+    const c = byEmail.get(p.address);
+    return {
+      address: p.address,
+      name: p.name,
+      role: p.role,
+      isUser: userAddresses.has(p.address),
+      blocked: blockingEntry(p.address, blocklist) !== null,
+      contact: c ? { id: c.id, name: c.name, client: c.client, createdAt: c.createdAt } : null,
+    };
+  });
+
+  const predicted: CaptureDecision = decideCapture(
+    {
+      messageClass: req.itemClass ?? "IPM.Note",
+      folderPath: null, // Office.js does not say which folder; the sweep knows
+      isDraft: false,
+      from: participants.find((p) => p.role === "from")?.address ?? null,
+      to: participants.filter((p) => p.role === "to").map((p) => p.address),
+      cc: participants.filter((p) => p.role === "cc").map((p) => p.address),
+      sentDateTime: req.sentDateTime ?? null,
+      receivedDateTime: req.receivedDateTime ?? null,
+    },
+    {
+      userAddresses: [...userAddresses],
+      connectedAt: connection?.connectedAt ?? null,
+      contacts: indexContacts(contacts),
+      blocklist,
+      now,
+    },
+  );
+
+  const base = { people, nextSweepAt, connection: status };
+
+  // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
+  // removed the block) while the message is still inside the sweep window: the next sweep will
+  // re-decide it, so the pane says so instead of repeating a stale "not captured".
+  const windowStart = now.getTime() - deps.config.sweep.windowHours * 3600_000;
+  const revised =
+    decision?.outcome === "excluded" &&
+    REVISABLE.has(decision.reason as ReasonCode) &&
+    predicted.outcome === "captured" &&
+    active &&
+    Date.parse(predicted.messageTime) >= windowStart;
+
+  if (decision && !revised) {
+    if (decision.outcome === "captured") {
+      const engagement = decision.engagementId ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null) : null;
+      return {
+        ...base,
+        status: "captured",
+        decision: { source: "stored", outcome: "captured", reason: null, explanation: storedExplanation(decision), action: null, decidedAt: decision.decidedAt, sweepId: decision.sweepId },
+        engagement,
+      };
+    }
+    const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
+    return {
+      ...base,
+      status: "not_captured",
+      decision: {
+        source: "stored",
+        outcome: "excluded",
+        reason: decision.reason,
+        explanation: same ? predicted.explanation : storedExplanation(decision),
+        action: same ? predicted.action : null,
+        decidedAt: decision.decidedAt,
+        sweepId: decision.sweepId,
+      },
+      engagement: null,
+    };
+  }
+
+  if (predicted.outcome === "captured") {
+    const explanation = active
+      ? `${predicted.explanation.replace(/^Captured because/, "It will be captured because")}`
+      : status === "reauth_required"
+        ? "This message matches the capture rules; reconnect your mailbox to have it captured."
+        : "This message matches the capture rules; connect your mailbox to have it captured.";
+    return {
+      ...base,
+      status: active ? "will_be_captured" : "not_captured",
+      decision: { source: "predicted", outcome: "captured", reason: null, explanation, action: null, decidedAt: null, sweepId: null },
+      engagement: null,
+    };
+  }
+  return {
+    ...base,
+    status: "not_captured",
+    decision: {
+      source: "predicted",
+      outcome: "excluded",
+      reason: predicted.reason,
+      explanation: predicted.explanation,
+      action: predicted.action,
+      decidedAt: null,
+      sweepId: null,
+    },
+    engagement: null,
+  };
+}

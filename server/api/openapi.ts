@@ -1,0 +1,557 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served unauthenticated at /api/openapi.json.
+ * Written by hand as a typed object: every route of the product is listed, including the ones
+ * later issues implement (connect, sweeps, capture now, send mail) so their owners only refine.
+ * A test checks that every route the app registers appears here.
+ */
+import { REASON_CODES } from "../../shared/capture";
+import { MAX_CSV_BODY, MAX_JSON_BODY, MAX_PAGE } from "./schemas";
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Schema = { [k: string]: Json };
+
+interface Operation {
+  summary: string;
+  description?: string;
+  operationId: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Schema[];
+  requestBody?: Schema;
+  responses: Record<string, Schema>;
+}
+type PathItem = Partial<Record<"get" | "post" | "patch" | "put" | "delete", Operation>>;
+
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  security: Record<string, string[]>[];
+  tags: { name: string; description: string }[];
+  paths: Record<string, PathItem>;
+  components: { securitySchemes: Record<string, Schema>; schemas: Record<string, Schema>; responses: Record<string, Schema> };
+}
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema, description = "OK"): Schema => ({ description, content: { "application/json": { schema } } });
+const err = (name: string): Schema => ({ $ref: `#/components/responses/${name}` });
+const body = (schema: Schema): Schema => ({ required: true, content: { "application/json": { schema } } });
+const page = (item: string): Schema => ({
+  type: "object",
+  required: ["items", "nextCursor"],
+  properties: { items: { type: "array", items: ref(item) }, nextCursor: { type: ["string", "null"], description: "Pass as `cursor` for the next page; null on the last page." } },
+});
+const idParam = (what: string): Schema => ({ name: "id", in: "path", required: true, schema: { type: "string" }, description: `The ${what}'s id.` });
+const q = (name: string, schema: Schema, description: string): Schema => ({ name, in: "query", required: false, schema, description });
+const nullable = (type: string): Json => [type, "null"];
+const str = { type: "string" } as const;
+const dateTime = { type: "string", format: "date-time" } as const;
+const standard = { "400": err("BadRequest"), "401": err("Unauthorized") };
+const cursorParams = [
+  q("cursor", str, "Opaque cursor from the previous page's nextCursor."),
+  q("limit", { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 50 }, `Page size, at most ${MAX_PAGE}.`),
+];
+const publicOp = { security: [] as Record<string, string[]>[] };
+
+export const openApiDocument: OpenApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "Engagement Capture API",
+    version: "0.1.0",
+    description:
+      "The backend of the Engagement Capture Outlook add-in: clients, contacts, captured engagements, the open message's capture status, " +
+      "the blocklist, the mailbox connection and sweeps. Every /api route except this document needs an Entra v2 access token for the " +
+      "API's own scope (api://<client-id>/access_as_user); every query is scoped to the token's organization (tid). " +
+      `Errors always have the body {"error":{"code","message","details"?}}. JSON bodies are limited to ${MAX_JSON_BODY / 1024} KB ` +
+      `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected.`,
+  },
+  servers: [{ url: "/" }],
+  security: [{ bearer: [] }],
+  tags: [
+    { name: "system", description: "Health and this description." },
+    { name: "me", description: "The signed-in user." },
+    { name: "clients", description: "The organization's customer accounts." },
+    { name: "contacts", description: "Tracked people; mail with them is captured." },
+    { name: "engagements", description: "Captured emails." },
+    { name: "messages", description: "The open message in Outlook." },
+    { name: "blocklist", description: "Addresses and domains never captured." },
+    { name: "connection", description: "The delegated Microsoft 365 mailbox grant." },
+    { name: "sweeps", description: "Passes over the mailbox." },
+    { name: "mail", description: "Sending mail as the user." },
+  ],
+  paths: {
+    "/healthz": {
+      get: {
+        ...publicOp,
+        operationId: "health",
+        tags: ["system"],
+        summary: "Liveness and database check",
+        responses: {
+          "200": json({ type: "object", properties: { status: { const: "ok" }, database: { const: "ok" } } }),
+          "503": json(ref("Error"), "The database is not reachable (code database_unavailable)."),
+        },
+      },
+    },
+    "/api/openapi.json": {
+      get: { ...publicOp, operationId: "openapi", tags: ["system"], summary: "This OpenAPI description", responses: { "200": json({ type: "object" }) } },
+    },
+    "/api/me": {
+      get: {
+        operationId: "getMe",
+        tags: ["me"],
+        summary: "The caller, their organization and mailbox connection",
+        description: "The first authenticated call provisions the organization (tid) and the user (tid, oid).",
+        responses: { "200": json(ref("MeResponse")), ...standard },
+      },
+    },
+    "/api/clients": {
+      get: { operationId: "listClients", tags: ["clients"], summary: "All clients, by name, with live contact counts", responses: { "200": json(page("Client")), ...standard } },
+      post: {
+        operationId: "createClient",
+        tags: ["clients"],
+        summary: "Create a client",
+        requestBody: body(ref("ClientInput")),
+        responses: { "201": json(ref("Client"), "Created"), ...standard, "409": err("Conflict"), "413": err("TooLarge") },
+      },
+    },
+    "/api/clients/{id}": {
+      get: { operationId: "getClient", tags: ["clients"], summary: "One client", parameters: [idParam("client")], responses: { "200": json(ref("Client")), ...standard, "404": err("NotFound") } },
+      patch: {
+        operationId: "updateClient",
+        tags: ["clients"],
+        summary: "Rename a client",
+        parameters: [idParam("client")],
+        requestBody: body(ref("ClientInput")),
+        responses: { "200": json(ref("Client")), ...standard, "404": err("NotFound"), "409": err("Conflict") },
+      },
+      delete: {
+        operationId: "deleteClient",
+        tags: ["clients"],
+        summary: "Delete a client; its contacts stay tracked, without a client",
+        parameters: [idParam("client")],
+        responses: { "204": { description: "Deleted" }, ...standard, "404": err("NotFound") },
+      },
+    },
+    "/api/contacts": {
+      get: {
+        operationId: "listContacts",
+        tags: ["contacts"],
+        summary: "Live contacts, ordered by email, with cursor pagination",
+        parameters: [q("q", str, "Case-insensitive substring of the email or name."), q("clientId", str, "Only this client's contacts."), ...cursorParams],
+        responses: { "200": json(page("Contact")), ...standard },
+      },
+      post: {
+        operationId: "createContact",
+        tags: ["contacts"],
+        summary: "Track a contact",
+        description: "The address is normalised (trimmed, lower-cased). Re-adding a deleted contact revives it with a new createdAt (capture rule 7 counts from then).",
+        requestBody: body(ref("ContactInput")),
+        responses: { "201": json(ref("Contact"), "Created"), ...standard, "404": err("NotFound"), "409": json(ref("Error"), "duplicate_contact: the address is already tracked") },
+      },
+    },
+    "/api/contacts/import": {
+      post: {
+        operationId: "importContacts",
+        tags: ["contacts"],
+        summary: "Import contacts from CSV, all or nothing",
+        description:
+          "Body: text/csv with the header `email,name,client` (name and client optional columns). Missing clients are created by name " +
+          "(case-insensitive). Any bad row (invalid address, duplicate within the file, already a live contact, over-long field) " +
+          "→ 422 invalid_rows with details.errors = [{row, field, message}] (row = line number, header = 1) and nothing is stored.",
+        requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
+        responses: {
+          "201": json(ref("ContactImportResponse"), "Imported"),
+          ...standard,
+          "413": err("TooLarge"),
+          "415": err("UnsupportedMediaType"),
+          "422": json(ref("ImportError"), "Row errors; nothing stored"),
+        },
+      },
+    },
+    "/api/contacts/{id}": {
+      get: { operationId: "getContact", tags: ["contacts"], summary: "One live contact", parameters: [idParam("contact")], responses: { "200": json(ref("Contact")), ...standard, "404": err("NotFound") } },
+      patch: {
+        operationId: "updateContact",
+        tags: ["contacts"],
+        summary: "Change a contact's name or client (the address is its identity: delete and re-add to change it)",
+        parameters: [idParam("contact")],
+        requestBody: body(ref("ContactUpdate")),
+        responses: { "200": json(ref("Contact")), ...standard, "404": err("NotFound") },
+      },
+      delete: {
+        operationId: "deleteContact",
+        tags: ["contacts"],
+        summary: "Stop tracking a contact (soft delete; captured engagements stay)",
+        parameters: [idParam("contact")],
+        responses: { "204": { description: "Deleted" }, ...standard, "404": err("NotFound") },
+      },
+    },
+    "/api/engagements": {
+      get: {
+        operationId: "listEngagements",
+        tags: ["engagements"],
+        summary: "Captured emails, newest first, with cursor pagination",
+        parameters: [
+          q("contactId", str, "Only engagements linked to this contact."),
+          q("clientId", str, "Only engagements with a contact of this client."),
+          q("from", dateTime, "messageTime at or after (ISO 8601)."),
+          q("to", dateTime, "messageTime before (ISO 8601)."),
+          ...cursorParams,
+        ],
+        responses: { "200": json(page("Engagement")), ...standard },
+      },
+    },
+    "/api/engagements/{id}": {
+      get: {
+        operationId: "getEngagement",
+        tags: ["engagements"],
+        summary: "One engagement, with its body text",
+        parameters: [idParam("engagement")],
+        responses: { "200": json(ref("Engagement")), ...standard, "404": err("NotFound") },
+      },
+    },
+    "/api/messages/status": {
+      post: {
+        operationId: "messageStatus",
+        tags: ["messages"],
+        summary: "Capture status of the open message",
+        description:
+          "The stored capture decision for this user's mailbox (by SHA-256 of the internetMessageId), or a prediction by the shared " +
+          "capture rules with the time of the next sweep. An exclusion the user has since undone (tracked the contact, removed the " +
+          "block) while the message is still inside the sweep window is answered as a prediction.",
+        requestBody: body(ref("MessageStatusRequest")),
+        responses: { "200": json(ref("MessageStatusResponse")), ...standard, "413": err("TooLarge") },
+      },
+    },
+    "/api/messages/capture": {
+      post: {
+        operationId: "captureNow",
+        tags: ["messages"],
+        summary: "Capture now: fetch this one message by its REST/immutable id, decide, store",
+        description: "Issue 6. Answers the message's status after deciding. 409 reauth_required when the grant is gone; 503 not_available when sweeping is not running here.",
+        requestBody: body({
+          type: "object",
+          additionalProperties: false,
+          required: ["restItemId", "internetMessageId"],
+          properties: { restItemId: str, internetMessageId: str },
+        }),
+        responses: { "200": json(ref("MessageStatusResponse")), ...standard, "404": err("NotFound"), "409": err("Conflict"), "503": err("NotAvailable") },
+      },
+    },
+    "/api/blocklist": {
+      get: { operationId: "listBlocklist", tags: ["blocklist"], summary: "Organization-wide entries and the caller's personal ones", responses: { "200": json(page("BlockEntry")), ...standard } },
+      post: {
+        operationId: "addBlockEntry",
+        tags: ["blocklist"],
+        summary: "Block an address or @domain (subdomains match)",
+        requestBody: body(ref("BlockEntryInput")),
+        responses: { "201": json(ref("BlockEntry"), "Created"), ...standard, "409": json(ref("Error"), "duplicate_block_entry") },
+      },
+    },
+    "/api/blocklist/{id}": {
+      delete: {
+        operationId: "deleteBlockEntry",
+        tags: ["blocklist"],
+        summary: "Remove an organization entry or one of the caller's personal entries",
+        parameters: [idParam("blocklist entry")],
+        responses: { "204": { description: "Deleted" }, ...standard, "404": err("NotFound") },
+      },
+    },
+    "/api/connection": {
+      post: {
+        operationId: "startConnection",
+        tags: ["connection"],
+        summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
+        description:
+          "Issue 5. Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
+          "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send.",
+        responses: {
+          "200": json({ type: "object", required: ["authorizeUrl"], properties: { authorizeUrl: { type: "string", format: "uri" } } }),
+          ...standard,
+          "503": err("NotAvailable"),
+        },
+      },
+      delete: {
+        operationId: "disconnect",
+        tags: ["connection"],
+        summary: "Disconnect: delete the stored tokens at once (engagements stay)",
+        responses: { "204": { description: "Disconnected" }, ...standard, "503": err("NotAvailable") },
+      },
+    },
+    "/auth/callback": {
+      get: {
+        ...publicOp,
+        operationId: "authCallback",
+        tags: ["connection"],
+        summary: "OAuth redirect target: exchanges the code, stores the connection, answers a page for the Office dialog",
+        description: "Issue 5. Rejects replayed, expired or foreign state and a different consenting account with a clear page; stores nothing then.",
+        parameters: [q("code", str, "Authorization code."), q("state", str, "Signed single-use state."), q("error", str, "Error from the authority."), q("error_description", str, "Its description.")],
+        responses: { "200": { description: "HTML page that reports the result to the Office dialog", content: { "text/html": { schema: { type: "string" } } } }, "400": { description: "HTML page explaining the rejection", content: { "text/html": { schema: { type: "string" } } } } },
+      },
+    },
+    "/api/sweeps": {
+      get: {
+        operationId: "listSweeps",
+        tags: ["sweeps"],
+        summary: "The caller's recent sweeps with counts and errors, newest first",
+        description: "Issue 6.",
+        responses: { "200": json(page("Sweep")), ...standard, "503": err("NotAvailable") },
+      },
+      post: {
+        operationId: "sweepNow",
+        tags: ["sweeps"],
+        summary: "Sweep the caller's mailbox now",
+        description: "Issue 6. 409 when the mailbox is not connected or needs reconnecting; a sweep already running is not started twice.",
+        responses: { "202": json(ref("Sweep"), "Accepted"), ...standard, "409": err("Conflict"), "503": err("NotAvailable") },
+      },
+    },
+    "/api/mail": {
+      post: {
+        operationId: "sendMail",
+        tags: ["mail"],
+        summary: "Send mail as the caller to contacts; captured at once by the same rules",
+        description:
+          "Issue 11. Needs an active connection. An `Idempotency-Key` header makes retries safe: one request is never sent twice. " +
+          "422 for invalid addresses; 409 reauth_required when the grant is gone; Graph's 429/5xx are answered as retryable errors.",
+        parameters: [{ name: "Idempotency-Key", in: "header", required: true, schema: { type: "string", maxLength: 200 } }],
+        requestBody: body(ref("SendMailRequest")),
+        responses: {
+          "201": json(ref("SendMailResponse"), "Sent"),
+          ...standard,
+          "409": err("Conflict"),
+          "413": err("TooLarge"),
+          "422": json(ref("Error"), "Invalid recipients"),
+          "429": json(ref("Error"), "Throttled by Microsoft Graph; retry after Retry-After"),
+          "503": err("NotAvailable"),
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Entra v2 access token for api://<client-id>/access_as_user." },
+    },
+    responses: {
+      BadRequest: json(ref("Error"), "invalid_json, invalid_request (details: [{path, message}]), invalid_cursor"),
+      Unauthorized: {
+        description: "Missing or invalid access token",
+        headers: { "WWW-Authenticate": { schema: { type: "string" }, description: 'Bearer realm="engagement-capture", error="invalid_token", error_description="…"' } },
+        content: { "application/json": { schema: ref("Error") } },
+      },
+      NotFound: json(ref("Error"), "Not found (or another organization's)"),
+      Conflict: json(ref("Error"), "Conflict"),
+      TooLarge: json(ref("Error"), "payload_too_large"),
+      UnsupportedMediaType: json(ref("Error"), "unsupported_media_type"),
+      NotAvailable: json(ref("Error"), "not_available: the feature's service does not run on this server"),
+    },
+    schemas: {
+      Error: {
+        type: "object",
+        required: ["error"],
+        properties: { error: { type: "object", required: ["code", "message"], properties: { code: str, message: str, details: {} } } },
+      },
+      ImportError: {
+        type: "object",
+        properties: {
+          error: {
+            type: "object",
+            properties: {
+              code: { const: "invalid_rows" },
+              message: str,
+              details: { type: "object", properties: { errors: { type: "array", items: ref("ImportRowError") } } },
+            },
+          },
+        },
+      },
+      ImportRowError: {
+        type: "object",
+        required: ["row", "field", "message"],
+        properties: { row: { type: "integer" }, field: { enum: ["email", "name", "client", "row"] }, message: str },
+      },
+      ReasonCode: { enum: [...REASON_CODES] },
+      ConnectionView: {
+        type: "object",
+        properties: {
+          status: { enum: ["not_connected", "active", "reauth_required", "disconnected"] },
+          reason: { type: nullable("string") },
+          connectedAt: { type: nullable("string"), format: "date-time" },
+          lastSweepAt: { type: nullable("string"), format: "date-time" },
+          lastSuccessAt: { type: nullable("string"), format: "date-time" },
+          nextSweepAt: { type: nullable("string"), format: "date-time" },
+          lastError: { type: nullable("string") },
+        },
+      },
+      MeResponse: {
+        type: "object",
+        properties: {
+          user: { type: "object", properties: { id: str, email: str, displayName: { type: nullable("string") }, addresses: { type: "array", items: str } } },
+          organization: { type: "object", properties: { id: str, name: { type: nullable("string") } } },
+          connection: ref("ConnectionView"),
+        },
+      },
+      ClientInput: { type: "object", additionalProperties: false, required: ["name"], properties: { name: { type: "string", minLength: 1, maxLength: 200 } } },
+      Client: { type: "object", properties: { id: str, name: str, createdAt: dateTime, contactCount: { type: "integer" } } },
+      ContactInput: {
+        type: "object",
+        additionalProperties: false,
+        required: ["email"],
+        properties: { email: { type: "string", maxLength: 320 }, name: { type: nullable("string"), maxLength: 200 }, clientId: { type: nullable("string") } },
+      },
+      ContactUpdate: {
+        type: "object",
+        additionalProperties: false,
+        properties: { name: { type: nullable("string"), maxLength: 200 }, clientId: { type: nullable("string") } },
+      },
+      Contact: {
+        type: "object",
+        properties: {
+          id: str,
+          email: str,
+          name: { type: nullable("string") },
+          clientId: { type: nullable("string") },
+          client: { oneOf: [{ type: "null" }, { type: "object", properties: { id: str, name: str } }] },
+          createdAt: dateTime,
+        },
+      },
+      ContactImportResponse: {
+        type: "object",
+        properties: { created: { type: "integer" }, revived: { type: "integer" }, clientsCreated: { type: "integer" }, contacts: { type: "array", items: ref("Contact") } },
+      },
+      Participant: { type: "object", properties: { address: str, name: { type: nullable("string") }, role: { enum: ["from", "to", "cc"] } } },
+      Engagement: {
+        type: "object",
+        properties: {
+          id: str,
+          internetMessageId: str,
+          conversationId: { type: nullable("string") },
+          subject: { type: nullable("string") },
+          bodyPreview: { type: nullable("string") },
+          bodyText: { type: nullable("string"), description: "Only on GET /api/engagements/{id}." },
+          direction: { enum: ["inbound", "outbound"] },
+          messageTime: dateTime,
+          sentAt: { type: nullable("string"), format: "date-time" },
+          receivedAt: { type: nullable("string"), format: "date-time" },
+          from: { type: nullable("string") },
+          participants: { type: "array", items: ref("Participant") },
+          contacts: { type: "array", items: { type: "object", properties: { id: str, email: str, name: { type: nullable("string") } } } },
+          clients: { type: "array", items: { type: "object", properties: { id: str, name: str } } },
+          mailboxes: { type: "array", items: { type: "object", properties: { userId: str, webLink: { type: nullable("string") } } } },
+          capturedAt: dateTime,
+        },
+      },
+      Address: {
+        oneOf: [
+          { type: "string", maxLength: 500 },
+          { type: "object", additionalProperties: false, required: ["address"], properties: { address: { type: "string", maxLength: 500 }, name: { type: nullable("string") } } },
+        ],
+      },
+      MessageStatusRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["internetMessageId"],
+        properties: {
+          internetMessageId: { type: "string", minLength: 1, maxLength: 2000 },
+          from: { oneOf: [ref("Address"), { type: "null" }] },
+          to: { type: "array", items: ref("Address"), default: [] },
+          cc: { type: "array", items: ref("Address"), default: [] },
+          subject: { type: nullable("string"), description: "Accepted and ignored: nothing of an uncaptured message is stored." },
+          sentDateTime: { type: nullable("string"), format: "date-time" },
+          receivedDateTime: { type: nullable("string"), format: "date-time" },
+          itemClass: { type: nullable("string"), description: "Outlook message class, e.g. IPM.Note; default IPM.Note." },
+          restItemId: { type: nullable("string") },
+        },
+      },
+      CaptureAction: {
+        oneOf: [
+          { type: "object", properties: { kind: { const: "track_contact" }, address: str, label: str } },
+          { type: "object", properties: { kind: { const: "unblock" }, entry: str, label: str } },
+        ],
+      },
+      Person: {
+        type: "object",
+        properties: {
+          address: str,
+          name: { type: nullable("string") },
+          role: { enum: ["from", "to", "cc"] },
+          isUser: { type: "boolean" },
+          blocked: { type: "boolean" },
+          contact: {
+            oneOf: [
+              { type: "null" },
+              { type: "object", properties: { id: str, name: { type: nullable("string") }, createdAt: dateTime, client: { oneOf: [{ type: "null" }, { type: "object", properties: { id: str, name: str } }] } } },
+            ],
+          },
+        },
+      },
+      MessageStatusResponse: {
+        type: "object",
+        properties: {
+          status: { enum: ["captured", "will_be_captured", "not_captured"] },
+          decision: {
+            type: "object",
+            properties: {
+              source: { enum: ["stored", "predicted"] },
+              outcome: { enum: ["captured", "excluded"] },
+              reason: { oneOf: [ref("ReasonCode"), { type: "null" }] },
+              explanation: str,
+              action: { oneOf: [ref("CaptureAction"), { type: "null" }] },
+              decidedAt: { type: nullable("string"), format: "date-time" },
+              sweepId: { type: nullable("string") },
+            },
+          },
+          engagement: { oneOf: [ref("Engagement"), { type: "null" }] },
+          people: { type: "array", items: ref("Person") },
+          nextSweepAt: { type: nullable("string"), format: "date-time" },
+          connection: { enum: ["not_connected", "active", "reauth_required", "disconnected"] },
+        },
+      },
+      BlockEntryInput: {
+        type: "object",
+        additionalProperties: false,
+        required: ["entry"],
+        properties: { entry: { type: "string", maxLength: 320, description: "An address or @domain." }, scope: { enum: ["organization", "personal"], default: "personal" } },
+      },
+      BlockEntry: { type: "object", properties: { id: str, entry: str, scope: { enum: ["organization", "personal"] }, createdAt: dateTime } },
+      Sweep: {
+        type: "object",
+        properties: {
+          id: str,
+          trigger: { enum: ["schedule", "manual", "connect", "cli", "worker"] },
+          status: { enum: ["running", "succeeded", "failed"] },
+          windowStart: dateTime,
+          windowEnd: dateTime,
+          startedAt: dateTime,
+          finishedAt: { type: nullable("string"), format: "date-time" },
+          listed: { type: "integer" },
+          captured: { type: "integer" },
+          excluded: { type: "integer" },
+          excludedByReason: { type: "object", additionalProperties: { type: "integer" } },
+          graphRequests: { type: "integer" },
+          retries: { type: "integer" },
+          error: { type: nullable("string") },
+        },
+      },
+      SendMailRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["to", "subject", "body"],
+        properties: {
+          to: { type: "array", items: str, minItems: 1 },
+          cc: { type: "array", items: str },
+          subject: { type: "string", maxLength: 998 },
+          body: { type: "object", required: ["contentType", "content"], properties: { contentType: { enum: ["text", "html"] }, content: str } },
+          replyTo: { type: "string", description: "Engagement id to reply to, in the same conversation." },
+        },
+      },
+      SendMailResponse: {
+        type: "object",
+        properties: {
+          internetMessageId: str,
+          captured: { type: "boolean" },
+          engagement: { oneOf: [ref("Engagement"), { type: "null" }] },
+          decision: { type: "object", properties: { outcome: { enum: ["captured", "excluded"] }, reason: { oneOf: [ref("ReasonCode"), { type: "null" }] }, explanation: str } },
+        },
+      },
+    },
+  },
+};

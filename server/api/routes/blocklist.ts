@@ -1,0 +1,28 @@
+/** Blocklist CRUD: organization-wide and personal entries (addresses or @domains). */
+import { Hono } from "hono";
+import type { BlockEntryView, Page } from "../../../shared/api/contract";
+import { addBlockEntry, deleteBlockEntry, listBlockEntries } from "../../store/blocklist";
+import type { AppEnv } from "../context";
+import type { AppDeps } from "../deps";
+import { notFound } from "../errors";
+import { jsonBody, query } from "../request";
+import { blockEntryCreateSchema, emptyQuery } from "../schemas";
+
+export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/blocklist", async (c) => {
+    query(c, emptyQuery);
+    const body: Page<BlockEntryView> = { items: await listBlockEntries(deps.db, c.get("orgId"), c.get("userId")), nextCursor: null };
+    return c.json(body);
+  });
+  app.post("/blocklist", async (c) => {
+    const body = await jsonBody(c, blockEntryCreateSchema);
+    const view = await addBlockEntry(deps.db, c.get("orgId"), { entry: body.entry, scope: body.scope, userId: c.get("userId") }, deps.clock.now());
+    return c.json(view, 201);
+  });
+  app.delete("/blocklist/:id", async (c) => {
+    if (!(await deleteBlockEntry(deps.db, c.get("orgId"), c.get("userId"), c.req.param("id")))) throw notFound("blocklist entry");
+    return c.body(null, 204);
+  });
+  return app;
+}

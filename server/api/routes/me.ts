@@ -1,0 +1,32 @@
+/** GET /api/me — who am I, my organization, my mailbox connection and its sweep times. */
+import { Hono } from "hono";
+import type { MeResponse } from "../../../shared/api/contract";
+import { getConnection, toConnectionView } from "../../store/mailbox-connections";
+import { getOrganization } from "../../store/organizations";
+import { getUser } from "../../store/users";
+import type { AppEnv } from "../context";
+import type { AppDeps } from "../deps";
+import { ApiError } from "../errors";
+
+/** The next sweep time: the sweep service's answer when it runs here, else the stored one. */
+export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string, userId: string): Promise<Date | null | undefined> {
+  return deps.sweeps ? deps.sweeps.nextSweepAt(orgId, userId) : undefined;
+}
+
+export function meRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/me", async (c) => {
+    const orgId = c.get("orgId");
+    const userId = c.get("userId");
+    const [user, org, connection] = await Promise.all([getUser(deps.db, orgId, userId), getOrganization(deps.db, orgId), getConnection(deps.db, orgId, userId)]);
+    if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
+    const next = connection?.status === "active" ? await nextSweepFor(deps, orgId, userId) : null;
+    const body: MeResponse = {
+      user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses },
+      organization: { id: org.id, name: org.name },
+      connection: toConnectionView(connection, next),
+    };
+    return c.json(body);
+  });
+  return app;
+}
