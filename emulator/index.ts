@@ -1,0 +1,105 @@
+/**
+ * The Microsoft 365 emulator: Entra ID v2 (authority at `${url}/{tenant}/…`) and Graph v1.0 mail
+ * (`${url}/v1.0/…`) over HTTPS on one port, plus a control API under `/_emulator/`.
+ * Tests start it in-process on a random port; `npm run emulator` runs it standalone (cli.ts).
+ */
+import https from "node:https";
+import type { Socket } from "node:net";
+import { type Clock, systemClock } from "../server/clock";
+import { ControlApi } from "./control";
+import type { EmulatorDataset } from "./dataset";
+import { applyFault, GraphEndpoints } from "./graph";
+import { type HttpContext, preflight, readBody, sendJson } from "./http";
+import { IdentityEndpoints } from "./identity";
+import { EmulatorState } from "./state";
+import { generateTls } from "./tls";
+
+export type { EmulatorDataset } from "./dataset";
+export type { FaultRule, MintOptions, RequestCounts, RevocationCode, MessageRecord, FolderRecord, UserRecord } from "./state";
+export { EmulatorState } from "./state";
+
+export interface EmulatorOptions {
+  /** 0 = random free port (default). Listens on 127.0.0.1; URLs say "localhost". */
+  port?: number;
+  dataset?: EmulatorDataset;
+  clock?: Clock;
+  /** Base latency added to every Graph call. */
+  latencyMs?: number;
+  /** Per app + mailbox; default 4 → 429 ApplicationThrottled (MailboxConcurrency), Retry-After: 1. */
+  maxConcurrentPerMailbox?: number;
+  /** Per app + mailbox; default 10000 per 10 minutes → 429 ApplicationThrottled (RequestRate). */
+  requestBudget?: { requests: number; windowMs: number };
+  /** Reuse a certificate instead of generating one. */
+  tls?: { certPem: string; keyPem: string; caPem: string };
+  /** Lifetime of issued access tokens (default 3599 s). */
+  accessTokenLifetimeSeconds?: number;
+}
+
+export interface Emulator {
+  /** "https://localhost:<port>" — Entra authority (url + "/{tenant}") and Graph (url + "/v1.0"). */
+  url: string;
+  port: number;
+  /** PEM of the CA that signed the TLS certificate. */
+  caPem: string;
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const state = new EmulatorState(options.clock ?? systemClock, {
+    latencyMs: options.latencyMs,
+    maxConcurrentPerMailbox: options.maxConcurrentPerMailbox,
+    requestBudget: options.requestBudget,
+  });
+  if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
+  const tls = options.tls ?? (await generateTls());
+  const identity = new IdentityEndpoints(state);
+  const graph = new GraphEndpoints(state);
+  const control = new ControlApi(state);
+
+  const sockets = new Set<Socket>();
+  const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", state.url);
+      const body = await readBody(req);
+      const ctx: HttpContext = { req, res, url, method: (req.method ?? "GET").toUpperCase(), body };
+      if (ctx.method === "OPTIONS") return preflight(ctx);
+      const path = url.pathname;
+      if (path.startsWith("/_emulator/")) return control.handle(ctx);
+      if (path === "/v1.0" || path.startsWith("/v1.0/")) return graph.handle(ctx);
+      const fault = state.takeFault({ area: "identity", path, method: ctx.method, userId: null });
+      if (fault && (await applyFault(ctx, fault, null)) === "handled") return;
+      if (await identity.handle(ctx)) return;
+      sendJson(res, 404, { error: { code: "NotFound", message: `No emulated endpoint at ${path}` } });
+    })().catch((e: unknown) => {
+      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: { code: "InternalServerError", message: String(e instanceof Error ? e.stack : e) } });
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.on("secureConnection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  state.url = `https://localhost:${port}`;
+  if (options.dataset) state.loadDataset(options.dataset);
+  return {
+    url: state.url,
+    port,
+    caPem: tls.caPem,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        graph.closing = true;
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

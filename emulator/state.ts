@@ -1,0 +1,814 @@
+/**
+ * Everything the emulator knows and every knob tests turn: tenants, app registrations, users and
+ * their mailboxes, issued grants, request counters, throttling windows and injected faults.
+ * The HTTP layers (identity.ts, graph.ts, control.ts) are thin shells over this object, and tests
+ * reach it directly as `emulator.state` — same powers as the HTTP control API.
+ */
+import crypto from "node:crypto";
+import type { Clock } from "../server/clock";
+import {
+  type DatasetAddress,
+  type DatasetApp,
+  type DatasetFolder,
+  type DatasetMessage,
+  type DatasetTenant,
+  type DatasetUser,
+  type EmulatorDataset,
+  type GraphEmailAddress,
+  resolveTime,
+  toRecipient,
+} from "./dataset";
+import * as ids from "./ids";
+import { type JwtPayload, type SigningKey, b64url, createSigningKey, signJwt } from "./jwt";
+
+export const GRAPH_RESOURCE = "https://graph.microsoft.com";
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+export interface TenantRecord {
+  id: string;
+  displayName: string;
+  domain: string;
+}
+
+export interface AppRecord {
+  clientId: string;
+  clientSecret?: string;
+  displayName: string;
+  tenantId?: string;
+  redirectUris: string[];
+  spaRedirectUris: string[];
+  graphAppRoles: string[];
+}
+
+export interface UserRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  mail: string;
+  userPrincipalName: string;
+  proxyAddresses: string[];
+  givenName?: string;
+  surname?: string;
+  jobTitle?: string;
+  mailboxEnabled: boolean;
+}
+
+export interface FolderRecord {
+  id: string;
+  userId: string;
+  /** Dataset key (or well-known name for default folders). */
+  key: string;
+  displayName: string;
+  parentFolderId: string | null;
+  wellKnownName: string | null;
+  isHidden: boolean;
+  containerClass: string | null;
+  /** Outside the visible tree (Recoverable Items): not in listings nor in /me/messages. */
+  outsideTree: boolean;
+}
+
+export interface MessageRecord {
+  key: string;
+  userId: string;
+  folderId: string;
+  /** Regular id; changes when the item moves. */
+  id: string;
+  immutableId: string;
+  moveCount: number;
+  changeKey: string;
+  messageClass: string;
+  meetingMessageType: string | null;
+  internetMessageId: string;
+  conversationId: string;
+  subject: string;
+  body: { contentType: "html" | "text"; content: string };
+  from: GraphEmailAddress | null;
+  sender: GraphEmailAddress | null;
+  toRecipients: GraphEmailAddress[];
+  ccRecipients: GraphEmailAddress[];
+  bccRecipients: GraphEmailAddress[];
+  replyTo: GraphEmailAddress[];
+  sentDateTime: Date | null;
+  receivedDateTime: Date;
+  createdDateTime: Date;
+  lastModifiedDateTime: Date;
+  isRead: boolean;
+  isDraft: boolean;
+  importance: string;
+  inferenceClassification: string;
+  categories: string[];
+  hasAttachments: boolean;
+  internetMessageHeaders: { name: string; value: string }[];
+}
+
+export type RequestKind =
+  | "list" | "get" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "move" | "me" | "folders"
+  | "token" | "authorize" | "other";
+
+export interface RequestCounts {
+  total: number;
+  byKind: Record<RequestKind, number>;
+  responseBytes: number;
+}
+
+export interface FaultRule {
+  /** What happens: an error status, a destroyed socket, or a stall before the normal answer. */
+  kind?: "status" | "drop" | "stall";
+  /** For kind "status": 429, 503 or 504 (any status works). Default 503. */
+  status?: number;
+  /** Retry-After seconds sent with the status (default 1 for 429/503, none for 504). null = omit. */
+  retryAfterSeconds?: number | null;
+  /** For kind "stall": milliseconds without an answer; then the request proceeds (or drops if stallThenDrop). */
+  stallMs?: number;
+  stallThenDrop?: boolean;
+  /** Probability 0..1 that a matching request is hit (default 1). */
+  rate?: number;
+  /** Fire for at most this many matching requests, then retire (default unlimited). */
+  count?: number;
+  /** Let this many matching requests pass first (scripts: "the 3rd list call fails"). */
+  after?: number;
+  match?: {
+    /** Substring of, or RegExp against, the path (e.g. "/me/messages"); batch items use their own url. */
+    path?: string | RegExp;
+    userId?: string;
+    method?: string;
+    /** "graph" (default), "identity" or "any". */
+    area?: "graph" | "identity" | "any";
+    /** Whether the rule also applies to $batch items (status faults only). Default true. */
+    batchItems?: boolean;
+  };
+}
+
+interface ActiveFault extends FaultRule {
+  id: number;
+  seen: number;
+  fired: number;
+}
+
+export type RevocationCode = 700082 | 50173 | 65001;
+
+export interface AuthCodeGrant {
+  clientId: string;
+  userId: string;
+  tenantId: string;
+  redirectUri: string;
+  spa: boolean;
+  scopes: string[];
+  codeChallenge: string;
+  codeChallengeMethod: string;
+  nonce?: string;
+  expiresAt: number;
+  redeemed: boolean;
+}
+
+export interface RefreshGrant {
+  clientId: string;
+  userId: string;
+  tenantId: string;
+  spa: boolean;
+  /** Scopes the user consented to through this chain of tokens. */
+  scopes: string[];
+  issuedAt: number;
+  /** SPA refresh tokens have a fixed 24 h lifetime; others expire after 90 days unused. */
+  expiresAt: number;
+}
+
+export interface MintOptions {
+  userId: string;
+  clientId: string;
+  /** "https://graph.microsoft.com" (Graph token) or the API's audience (client id or "api://…"). */
+  audience: string;
+  scopes: string[];
+  expiresInSeconds?: number;
+  /** Claims to add or replace (tests of the API's checks: wrong tid, iss, exp …). */
+  overrides?: JwtPayload;
+}
+
+export interface AddMessageInput extends Omit<DatasetMessage, "userId"> {
+  folder?: string;
+}
+
+const READ_KINDS: RequestKind[] = [
+  "list", "get", "batch", "batchItems", "sendMail", "createDraft", "send", "move", "me", "folders", "token", "authorize", "other",
+];
+
+function emptyCounts(): RequestCounts {
+  const byKind = Object.fromEntries(READ_KINDS.map((k) => [k, 0])) as Record<RequestKind, number>;
+  return { total: 0, byKind, responseBytes: 0 };
+}
+
+/** Default folder tree of every mailbox (displayName, well-known name, parent, hidden, container class). */
+const DEFAULT_FOLDERS: { wk: string; name: string; parent: string | null; hidden?: boolean; cls?: string | null; outside?: boolean }[] = [
+  { wk: "msgfolderroot", name: "Top of Information Store", parent: null, cls: null },
+  { wk: "inbox", name: "Inbox", parent: "msgfolderroot" },
+  { wk: "sentitems", name: "Sent Items", parent: "msgfolderroot" },
+  { wk: "drafts", name: "Drafts", parent: "msgfolderroot" },
+  { wk: "deleteditems", name: "Deleted Items", parent: "msgfolderroot" },
+  { wk: "junkemail", name: "Junk Email", parent: "msgfolderroot" },
+  { wk: "archive", name: "Archive", parent: "msgfolderroot" },
+  { wk: "outbox", name: "Outbox", parent: "msgfolderroot" },
+  { wk: "conversationhistory", name: "Conversation History", parent: "msgfolderroot" },
+  { wk: "teamchat", name: "Team Chat", parent: "conversationhistory", hidden: true, cls: "IPF.SkypeTeams.Message" },
+  { wk: "clutter", name: "Clutter", parent: "msgfolderroot", hidden: true },
+  { wk: "rssfeeds", name: "RSS Feeds", parent: "msgfolderroot", cls: "IPF.Note.OutlookHomepage" },
+  { wk: "syncissues", name: "Sync Issues", parent: "msgfolderroot", cls: "IPF.Note" },
+  { wk: "conflicts", name: "Conflicts", parent: "syncissues" },
+  { wk: "localfailures", name: "Local Failures", parent: "syncissues" },
+  { wk: "serverfailures", name: "Server Failures", parent: "syncissues" },
+  { wk: "recoverableitemsdeletions", name: "Deletions", parent: null, hidden: true, outside: true },
+];
+/** Graph well-known names (the two extra keys above, teamchat/rssfeeds, are only dataset handles). */
+export const GRAPH_WELL_KNOWN = new Set([
+  "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts", "inbox", "junkemail", "localfailures",
+  "msgfolderroot", "outbox", "recoverableitemsdeletions", "scheduled", "searchfolders", "sentitems", "serverfailures", "syncissues",
+]);
+
+const MEETING_CLASS: Record<string, string> = {
+  meetingRequest: "IPM.Schedule.Meeting.Request",
+  meetingCancelled: "IPM.Schedule.Meeting.Canceled",
+  meetingAccepted: "IPM.Schedule.Meeting.Resp.Pos",
+  meetingTenativelyAccepted: "IPM.Schedule.Meeting.Resp.Tent",
+  meetingDeclined: "IPM.Schedule.Meeting.Resp.Neg",
+  none: "IPM.Schedule.Meeting.Notification",
+};
+
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(br|\/p|\/div|\/li|\/tr)\b[^>]*>/gi, "\r\n")
+    .replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, "")
+    .replace(/<[^>]+>/g, "")
+    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&")
+    .replace(/[ \t]+\r\n/g, "\r\n")
+    .trim();
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+export class EmulatorState {
+  readonly tenants = new Map<string, TenantRecord>();
+  readonly apps = new Map<string, AppRecord>();
+  readonly users = new Map<string, UserRecord>();
+  readonly folders = new Map<string, FolderRecord>();
+  /** All messages by internal key. */
+  readonly messages = new Map<string, MessageRecord>();
+  readonly signingKey: SigningKey = createSigningKey();
+  readonly authCodes = new Map<string, AuthCodeGrant>();
+  readonly refreshTokens = new Map<string, RefreshGrant>();
+  readonly revocations = new Map<string, RevocationCode>();
+  /** Base URL once listening ("https://localhost:port"); issuers and links derive from it. */
+  url = "https://localhost";
+  latencyMs: number;
+  maxConcurrentPerMailbox: number;
+  requestBudget: { requests: number; windowMs: number };
+  /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
+  accessTokenLifetimeSeconds = 3599;
+
+  private counts = new Map<string, RequestCounts>();
+  private faults: ActiveFault[] = [];
+  private nextFaultId = 1;
+  private inFlight = new Map<string, number>();
+  private budgets = new Map<string, { windowStart: number; used: number }>();
+  private byRegularId = new Map<string, string>();
+  private byImmutableId = new Map<string, string>();
+
+  constructor(
+    readonly clock: Clock,
+    opts: { latencyMs?: number; maxConcurrentPerMailbox?: number; requestBudget?: { requests: number; windowMs: number } } = {},
+  ) {
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.maxConcurrentPerMailbox = opts.maxConcurrentPerMailbox ?? 4;
+    this.requestBudget = opts.requestBudget ?? { requests: 10_000, windowMs: 10 * 60 * 1000 };
+  }
+
+  now(): Date {
+    return this.clock.now();
+  }
+
+  // ---------------------------------------------------------------- directory
+
+  addTenant(t: DatasetTenant): TenantRecord {
+    const rec: TenantRecord = { id: t.id, displayName: t.displayName ?? t.domain ?? t.id, domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase() };
+    this.tenants.set(rec.id, rec);
+    return rec;
+  }
+
+  /** A tenant by GUID, verified domain, or the domain's first label ("contoso"). */
+  findTenant(segment: string): TenantRecord | undefined {
+    const s = segment.toLowerCase();
+    for (const t of this.tenants.values()) {
+      if (t.id.toLowerCase() === s || t.domain === s || t.domain.split(".")[0] === s) return t;
+    }
+    return undefined;
+  }
+
+  addApp(a: DatasetApp): AppRecord {
+    const rec: AppRecord = {
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+      displayName: a.displayName ?? "Engagement Capture",
+      tenantId: a.tenantId,
+      redirectUris: [...(a.redirectUris ?? [])],
+      spaRedirectUris: [...(a.spaRedirectUris ?? [])],
+      graphAppRoles: [...(a.graphAppRoles ?? [])],
+    };
+    this.apps.set(rec.clientId, rec);
+    return rec;
+  }
+
+  addUser(u: DatasetUser): UserRecord {
+    if (!this.tenants.has(u.tenantId)) this.addTenant({ id: u.tenantId });
+    const rec: UserRecord = {
+      tenantId: u.tenantId,
+      id: u.id,
+      displayName: u.displayName,
+      mail: u.mail,
+      userPrincipalName: u.userPrincipalName,
+      proxyAddresses: u.proxyAddresses ?? [`SMTP:${u.mail}`],
+      givenName: u.givenName,
+      surname: u.surname,
+      jobTitle: u.jobTitle,
+      mailboxEnabled: u.mailboxEnabled ?? true,
+    };
+    this.users.set(rec.id, rec);
+    if (!this.findFolder(rec.id, "msgfolderroot")) {
+      const keyToId = new Map<string, string>();
+      for (const f of DEFAULT_FOLDERS) {
+        const id = ids.folderId(rec.id, f.wk);
+        keyToId.set(f.wk, id);
+        this.folders.set(id, {
+          id,
+          userId: rec.id,
+          key: f.wk,
+          displayName: f.name,
+          parentFolderId: f.parent ? keyToId.get(f.parent)! : null,
+          wellKnownName: GRAPH_WELL_KNOWN.has(f.wk) ? f.wk : null,
+          isHidden: f.hidden ?? false,
+          containerClass: f.cls === undefined ? "IPF.Note" : f.cls,
+          outsideTree: f.outside ?? false,
+        });
+      }
+    }
+    return rec;
+  }
+
+  getUser(userId: string): UserRecord | undefined {
+    return this.users.get(userId);
+  }
+
+  findUserByLogin(hint: string, tenantId?: string): UserRecord | undefined {
+    const h = hint.trim().toLowerCase();
+    for (const u of this.users.values()) {
+      if (tenantId && u.tenantId !== tenantId) continue;
+      if (u.userPrincipalName.toLowerCase() === h || u.mail.toLowerCase() === h) return u;
+    }
+    return undefined;
+  }
+
+  /** Users whose mailbox would receive mail sent to `address` (mail, UPN or an smtp proxy address). */
+  findUserByAddress(address: string): UserRecord | undefined {
+    const a = address.trim().toLowerCase();
+    for (const u of this.users.values()) {
+      if (u.mail.toLowerCase() === a || u.userPrincipalName.toLowerCase() === a) return u;
+      if (u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${a}`)) return u;
+    }
+    return undefined;
+  }
+
+  setMailboxEnabled(userId: string, enabled: boolean): void {
+    this.requireUser(userId).mailboxEnabled = enabled;
+  }
+
+  private requireUser(userId: string): UserRecord {
+    const u = this.users.get(userId);
+    if (!u) throw new Error(`Unknown user ${userId}`);
+    return u;
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  addFolder(userId: string, f: Omit<DatasetFolder, "userId"> & { key?: string }): FolderRecord {
+    this.requireUser(userId);
+    const key = f.key ?? ids.randomKey();
+    const parent = this.findFolder(userId, f.parent ?? "msgfolderroot");
+    if (!parent) throw new Error(`Unknown parent folder ${f.parent} for ${userId}`);
+    const id = ids.folderId(userId, `user:${key}`);
+    const rec: FolderRecord = {
+      id, userId, key, displayName: f.displayName, parentFolderId: parent.id, wellKnownName: null,
+      isHidden: f.isHidden ?? false, containerClass: f.containerClass === undefined ? "IPF.Note" : f.containerClass, outsideTree: false,
+    };
+    this.folders.set(id, rec);
+    return rec;
+  }
+
+  /** A folder by Graph id, well-known name, dataset key or (last) display name. */
+  findFolder(userId: string, ref: string): FolderRecord | undefined {
+    const direct = this.folders.get(ref);
+    if (direct && direct.userId === userId) return direct;
+    const r = ref.toLowerCase();
+    let byName: FolderRecord | undefined;
+    for (const f of this.folders.values()) {
+      if (f.userId !== userId) continue;
+      if (f.wellKnownName === r || f.key.toLowerCase() === r) return f;
+      if (!byName && f.displayName.toLowerCase() === r) byName = f;
+    }
+    return byName;
+  }
+
+  foldersOf(userId: string): FolderRecord[] {
+    return [...this.folders.values()].filter((f) => f.userId === userId);
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  addMessage(userId: string, m: AddMessageInput): MessageRecord {
+    const user = this.requireUser(userId);
+    const now = this.now();
+    const folder = this.findFolder(userId, m.folder ?? "inbox");
+    if (!folder) throw new Error(`Unknown folder ${m.folder} for ${userId}`);
+    const key = ids.randomKey();
+    const received = resolveTime(m.receivedDateTime, now) ?? resolveTime(m.sentDateTime, now) ?? now;
+    const sent = m.isDraft ? resolveTime(m.sentDateTime, now) ?? null : resolveTime(m.sentDateTime, now) ?? new Date(received.getTime() - 1000);
+    const created = resolveTime(m.createdDateTime, now) ?? received;
+    const modified = resolveTime(m.lastModifiedDateTime, now) ?? received;
+    const meeting = m.meetingMessageType ?? null;
+    const from = m.from ? toRecipient(m.from) : m.isDraft ? null : toRecipient({ name: user.displayName, address: user.mail });
+    const content = m.body ?? "";
+    const rec: MessageRecord = {
+      key,
+      userId,
+      folderId: folder.id,
+      id: ids.messageRegularId(userId, key, folder.id, 0),
+      immutableId: ids.messageImmutableId(userId, key),
+      moveCount: 0,
+      changeKey: ids.changeKey(),
+      messageClass: m.messageClass ?? (meeting ? MEETING_CLASS[meeting] : "IPM.Note"),
+      meetingMessageType: meeting,
+      internetMessageId: m.internetMessageId ?? ids.newInternetMessageId(),
+      conversationId: m.conversationId ?? ids.conversationId(m.subject?.replace(/^(re|fw|fwd):\s*/i, "") ?? key),
+      subject: m.subject ?? "",
+      body: m.bodyContentType === "text" ? { contentType: "text", content } : { contentType: "html", content: content.startsWith("<") ? content : `<html><body><div>${escapeHtml(content)}</div></body></html>` },
+      from,
+      sender: m.sender ? toRecipient(m.sender) : from,
+      toRecipients: (m.to ?? []).map(toRecipient),
+      ccRecipients: (m.cc ?? []).map(toRecipient),
+      bccRecipients: (m.bcc ?? []).map(toRecipient),
+      replyTo: (m.replyTo ?? []).map(toRecipient),
+      sentDateTime: sent,
+      receivedDateTime: received,
+      createdDateTime: created,
+      lastModifiedDateTime: modified,
+      isRead: m.isRead ?? false,
+      isDraft: m.isDraft ?? false,
+      importance: m.importance ?? "normal",
+      inferenceClassification: m.inferenceClassification ?? "focused",
+      categories: m.categories ?? [],
+      hasAttachments: m.hasAttachments ?? false,
+      internetMessageHeaders: m.internetMessageHeaders ?? [],
+    };
+    this.messages.set(key, rec);
+    this.byRegularId.set(rec.id, key);
+    this.byImmutableId.set(rec.immutableId, key);
+    return rec;
+  }
+
+  /** A message of this user by regular or immutable id. */
+  findMessage(userId: string, id: string): MessageRecord | undefined {
+    const key = this.byRegularId.get(id) ?? this.byImmutableId.get(id);
+    const m = key ? this.messages.get(key) : undefined;
+    return m && m.userId === userId ? m : undefined;
+  }
+
+  getMessages(userId: string): MessageRecord[] {
+    return [...this.messages.values()].filter((m) => m.userId === userId);
+  }
+
+  /** Move to another folder: the regular id changes (old one stops resolving), the immutable id stays. */
+  moveMessage(userId: string, id: string, folderRef: string): MessageRecord {
+    const m = this.findMessage(userId, id);
+    if (!m) throw new Error(`Unknown message ${id}`);
+    const folder = this.findFolder(userId, folderRef);
+    if (!folder) throw new Error(`Unknown folder ${folderRef}`);
+    this.byRegularId.delete(m.id);
+    m.folderId = folder.id;
+    m.moveCount += 1;
+    m.id = ids.messageRegularId(userId, m.key, folder.id, m.moveCount);
+    this.byRegularId.set(m.id, m.key);
+    this.touch(m);
+    return m;
+  }
+
+  deleteMessage(userId: string, id: string): void {
+    const m = this.findMessage(userId, id);
+    if (!m) return;
+    this.messages.delete(m.key);
+    this.byRegularId.delete(m.id);
+    this.byImmutableId.delete(m.immutableId);
+  }
+
+  touch(m: MessageRecord): void {
+    m.changeKey = ids.changeKey();
+    m.lastModifiedDateTime = this.now();
+  }
+
+  /**
+   * Send a message from `userId`: a copy lands in Sent Items (fresh internetMessageId unless the draft
+   * already had one, sentDateTime = now) and in the Inbox of every emulated recipient (to, cc, bcc).
+   */
+  deliver(userId: string, draft: MessageRecord | AddMessageInput, saveToSentItems = true): MessageRecord | null {
+    const user = this.requireUser(userId);
+    const now = this.now();
+    let sentCopy: MessageRecord | null = null;
+    let record: MessageRecord;
+    if ("key" in draft) {
+      record = draft;
+      if (saveToSentItems) this.moveMessage(userId, record.id, "sentitems");
+      else this.deleteMessage(userId, record.id);
+      record.isDraft = false;
+      record.isRead = true;
+      record.sentDateTime = now;
+      record.receivedDateTime = now;
+      record.from = record.from ?? toRecipient({ name: user.displayName, address: user.mail });
+      record.sender = record.sender ?? record.from;
+      this.touch(record);
+      if (saveToSentItems) sentCopy = record;
+    } else {
+      record = this.addMessage(userId, {
+        ...draft,
+        folder: "sentitems",
+        from: draft.from ?? { name: user.displayName, address: user.mail },
+        sentDateTime: now.toISOString(),
+        receivedDateTime: now.toISOString(),
+        isRead: true,
+        isDraft: false,
+      });
+      if (saveToSentItems) sentCopy = record;
+      else this.deleteMessage(userId, record.id);
+    }
+    const recipients = [...record.toRecipients, ...record.ccRecipients, ...record.bccRecipients];
+    const delivered = new Set<string>();
+    for (const r of recipients) {
+      const target = this.findUserByAddress(r.emailAddress.address);
+      if (!target || delivered.has(target.id) || target.id === userId) continue;
+      delivered.add(target.id);
+      this.addMessage(target.id, {
+        folder: "inbox",
+        subject: record.subject,
+        body: record.body.content,
+        bodyContentType: record.body.contentType,
+        from: record.from!.emailAddress,
+        to: record.toRecipients.map((x) => x.emailAddress),
+        cc: record.ccRecipients.map((x) => x.emailAddress),
+        sentDateTime: now.toISOString(),
+        receivedDateTime: now.toISOString(),
+        internetMessageId: record.internetMessageId,
+        conversationId: record.conversationId,
+        messageClass: record.messageClass,
+      });
+    }
+    return sentCopy;
+  }
+
+  // ---------------------------------------------------------------- dataset
+
+  loadDataset(ds: EmulatorDataset): void {
+    for (const t of ds.tenants ?? []) this.addTenant(t);
+    for (const a of ds.apps ?? []) this.addApp(a);
+    for (const u of ds.users ?? []) this.addUser(u);
+    // Folders may reference each other in any order: add those whose parent exists until none progress.
+    let pending = [...(ds.folders ?? [])];
+    while (pending.length) {
+      const next = pending.filter((f) => !this.findFolder(f.userId, f.parent ?? "msgfolderroot"));
+      for (const f of pending) if (!next.includes(f)) this.addFolder(f.userId, f);
+      if (next.length === pending.length) throw new Error(`Folders with unknown parents: ${next.map((f) => f.key).join(", ")}`);
+      pending = next;
+    }
+    for (const m of ds.messages ?? []) this.addMessage(m.userId, m);
+  }
+
+  // ---------------------------------------------------------------- counts
+
+  count(userId: string | null, kind: RequestKind): void {
+    if (!userId) return;
+    const c = this.countsFor(userId);
+    c.byKind[kind] += 1;
+    if (kind !== "batchItems") c.total += 1;
+  }
+
+  addResponseBytes(userId: string | null, bytes: number): void {
+    if (userId) this.countsFor(userId).responseBytes += bytes;
+  }
+
+  private countsFor(userId: string): RequestCounts {
+    let c = this.counts.get(userId);
+    if (!c) this.counts.set(userId, (c = emptyCounts()));
+    return c;
+  }
+
+  /** total = HTTP requests for this mailbox (a $batch counts once); byKind.batchItems counts the items. */
+  requestCounts(userId: string): RequestCounts {
+    const c = this.countsFor(userId);
+    return { total: c.total, byKind: { ...c.byKind }, responseBytes: c.responseBytes };
+  }
+
+  resetCounts(): void {
+    this.counts.clear();
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  injectFault(rule: FaultRule): number {
+    const id = this.nextFaultId++;
+    this.faults.push({ ...rule, id, seen: 0, fired: 0 });
+    return id;
+  }
+
+  removeFault(id: number): void {
+    this.faults = this.faults.filter((f) => f.id !== id);
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** The fault that hits this request, if any (consumes one use of it). */
+  takeFault(req: { area: "graph" | "identity"; path: string; method: string; userId: string | null; batchItem?: boolean }): FaultRule | null {
+    for (const f of this.faults) {
+      const m = f.match ?? {};
+      const area = m.area ?? "graph";
+      if (area !== "any" && area !== req.area) continue;
+      if (req.batchItem && (m.batchItems === false || (f.kind ?? "status") !== "status")) continue;
+      if (m.method && m.method.toUpperCase() !== req.method.toUpperCase()) continue;
+      if (m.userId && m.userId !== req.userId) continue;
+      if (m.path) {
+        const ok = typeof m.path === "string" ? req.path.toLowerCase().includes(m.path.toLowerCase()) : m.path.test(req.path);
+        if (!ok) continue;
+      }
+      if (f.count !== undefined && f.fired >= f.count) continue;
+      f.seen += 1;
+      if (f.after !== undefined && f.seen <= f.after) continue;
+      if (f.rate !== undefined && Math.random() >= f.rate) continue;
+      f.fired += 1;
+      return f;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- throttling
+
+  /**
+   * Outlook's per app + mailbox limits. Returns null when admitted (the caller must `release`),
+   * or the throttling reason with Retry-After seconds.
+   */
+  admit(clientId: string, userId: string): { reason: "MailboxConcurrency" | "RequestRate"; retryAfter: number } | null {
+    const key = `${clientId}|${userId}`;
+    const now = this.now().getTime();
+    let b = this.budgets.get(key);
+    if (!b || now - b.windowStart >= this.requestBudget.windowMs) this.budgets.set(key, (b = { windowStart: now, used: 0 }));
+    if (b.used >= this.requestBudget.requests) {
+      return { reason: "RequestRate", retryAfter: Math.max(1, Math.ceil((b.windowStart + this.requestBudget.windowMs - now) / 1000)) };
+    }
+    const inFlight = this.inFlight.get(key) ?? 0;
+    if (inFlight >= this.maxConcurrentPerMailbox) return { reason: "MailboxConcurrency", retryAfter: 1 };
+    b.used += 1;
+    this.inFlight.set(key, inFlight + 1);
+    return null;
+  }
+
+  release(clientId: string, userId: string): void {
+    const key = `${clientId}|${userId}`;
+    this.inFlight.set(key, Math.max(0, (this.inFlight.get(key) ?? 1) - 1));
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
+  }
+
+  // ---------------------------------------------------------------- grants
+
+  /**
+   * Make the user's refresh tokens (and new OBO exchanges) fail with the given AADSTS code.
+   * Access tokens already issued keep working until they expire — Entra access tokens cannot be revoked either.
+   */
+  revokeGrant(userId: string, aadsts: RevocationCode): void {
+    this.requireUser(userId);
+    this.revocations.set(userId, aadsts);
+  }
+
+  restoreGrant(userId: string): void {
+    this.revocations.delete(userId);
+  }
+
+  issueRefreshToken(g: Omit<RefreshGrant, "issuedAt" | "expiresAt">): string {
+    const now = this.now().getTime();
+    // Opaque like Entra's ("0.A…" / "1.A…"): nothing in it can be parsed by clients.
+    const token = `1.AQ${crypto.randomBytes(48).toString("base64url")}`;
+    this.refreshTokens.set(token, { ...g, issuedAt: now, expiresAt: now + (g.spa ? 24 * 3600_000 : 90 * 24 * 3600_000) });
+    return token;
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  issuerV2(tenantId: string): string {
+    return `${this.url}/${tenantId}/v2.0`;
+  }
+
+  /** Pairwise subject: stable per user and app, different across apps (as Entra's sub). */
+  pairwiseSub(userId: string, clientId: string): string {
+    return b64url(crypto.createHash("sha256").update(`${userId}|${clientId}`).digest()).slice(0, 43);
+  }
+
+  /** A signed access token exactly as the token endpoint issues it. */
+  mintAccessToken(o: MintOptions): string {
+    const user = this.requireUser(o.userId);
+    const app = this.apps.get(o.clientId);
+    const nowS = Math.floor(this.now().getTime() / 1000);
+    const exp = nowS + (o.expiresInSeconds ?? this.accessTokenLifetimeSeconds);
+    const common = {
+      iat: nowS, nbf: nowS, exp,
+      name: user.displayName,
+      oid: user.id,
+      tid: user.tenantId,
+      uti: b64url(crypto.randomBytes(16)),
+      rh: "0.AAAA",
+    };
+    let payload: JwtPayload;
+    if (isGraphAudience(o.audience)) {
+      // Graph tokens are v1-format and opaque to clients; only Graph validates them.
+      payload = {
+        aud: GRAPH_RESOURCE,
+        iss: `https://sts.windows.net/${user.tenantId}/`,
+        ...common,
+        acr: "1",
+        amr: ["pwd"],
+        app_displayname: app?.displayName ?? "app",
+        appid: o.clientId,
+        appidacr: app?.clientSecret ? "1" : "0",
+        idtyp: "user",
+        scp: o.scopes.join(" "),
+        sub: this.pairwiseSub(user.id, GRAPH_APP_ID),
+        unique_name: user.userPrincipalName,
+        upn: user.userPrincipalName,
+        ver: "1.0",
+      };
+    } else {
+      payload = {
+        aud: o.audience.startsWith("api://") ? o.audience.slice("api://".length) : o.audience,
+        iss: this.issuerV2(user.tenantId),
+        ...common,
+        azp: o.clientId,
+        azpacr: app?.clientSecret ? "1" : "0",
+        preferred_username: user.userPrincipalName,
+        scp: o.scopes.join(" "),
+        sub: this.pairwiseSub(user.id, o.audience),
+        ver: "2.0",
+      };
+    }
+    return signJwt(this.signingKey, { ...payload, ...(o.overrides ?? {}) });
+  }
+
+  /** App-only token (client credentials). */
+  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[] }): string {
+    const nowS = Math.floor(this.now().getTime() / 1000);
+    const graph = isGraphAudience(o.audience);
+    const spOid = crypto.createHash("md5").update(`sp|${o.clientId}|${o.tenantId}`).digest("hex");
+    const oid = `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
+    const payload: JwtPayload = graph
+      ? { aud: GRAPH_RESOURCE, iss: `https://sts.windows.net/${o.tenantId}/`, iat: nowS, nbf: nowS, exp: nowS + this.accessTokenLifetimeSeconds,
+          appid: o.clientId, appidacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "1.0" }
+      : { aud: o.audience.replace(/^api:\/\//, ""), iss: this.issuerV2(o.tenantId), iat: nowS, nbf: nowS, exp: nowS + this.accessTokenLifetimeSeconds,
+          azp: o.clientId, azpacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "2.0" };
+    if (!o.roles.length) delete payload.roles;
+    return signJwt(this.signingKey, payload);
+  }
+
+  mintIdToken(o: { userId: string; clientId: string; nonce?: string }): string {
+    const user = this.requireUser(o.userId);
+    const nowS = Math.floor(this.now().getTime() / 1000);
+    const payload: JwtPayload = {
+      aud: o.clientId,
+      iss: this.issuerV2(user.tenantId),
+      iat: nowS, nbf: nowS, exp: nowS + 3600,
+      name: user.displayName,
+      oid: user.id,
+      preferred_username: user.userPrincipalName,
+      rh: "0.AAAA",
+      sub: this.pairwiseSub(user.id, o.clientId),
+      tid: user.tenantId,
+      uti: b64url(crypto.randomBytes(16)),
+      ver: "2.0",
+    };
+    if (o.nonce) payload.nonce = o.nonce;
+    return signJwt(this.signingKey, payload);
+  }
+}
+
+export function isGraphAudience(aud: string): boolean {
+  const a = aud.replace(/\/+$/, "").toLowerCase();
+  return a === GRAPH_RESOURCE || a === GRAPH_APP_ID;
+}
+
+export function addressOf(a: DatasetAddress): string {
+  return toRecipient(a).emailAddress.address;
+}
