@@ -14,6 +14,7 @@ import { openApiDocument } from "./api/openapi";
 import { MAX_CSV_BODY, MAX_JSON_BODY } from "./api/schemas";
 import { blocklistRoutes } from "./api/routes/blocklist";
 import { clientRoutes } from "./api/routes/clients";
+import { authCallbackRoutes, connectionRoutes } from "./api/routes/connection";
 import { contactRoutes } from "./api/routes/contacts";
 import { engagementRoutes } from "./api/routes/engagements";
 import { healthRoutes } from "./api/routes/health";
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", healthRoutes(deps));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument));
   // Issue 5 mounts GET /auth/callback here (before the fallback below).
+  app.route("/", authCallbackRoutes(deps));
   app.get("/auth/callback", notAvailable("Connecting a mailbox"));
 
   // --- authenticated /api/* ---
@@ -66,6 +68,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", messageRoutes(deps));
   api.route("/", blocklistRoutes(deps));
   // Issues 5, 6 and 11 mount their route modules here: api.route("/", connectionRoutes(deps)) etc.
+  api.route("/", connectionRoutes(deps));
   // Fallbacks while a service is absent (a mounted route above answers first):
   api.on(["POST", "DELETE"], "/connection", notAvailable("Connecting a mailbox"));
   api.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));

@@ -9,10 +9,8 @@ import type { Db } from "../db";
 import type { TokenVerifier } from "../identity/token-verifier";
 import type { Logger } from "../logger";
 
-/** Issue 5 (connect): authorize URL, callback, disconnect. Its routes add the methods they call. */
-export interface ConnectionService {
-  readonly kind?: "connections";
-}
+/** Issue 5 (connect): authorize URL, callback, disconnect — implemented by server/mailbox-connection/service. */
+export type ConnectionService = Pick<import("../mailbox-connection/service").ConnectionService, "start" | "handleCallback" | "disconnect">;
 
 /** Issue 6 (sweep). The core routes need only the time of the user's next sweep. */
 export interface SweepService {
