@@ -118,6 +118,20 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     }
   });
 
+  it("a transient failure at the token endpoint is not a revoked grant: the connection stays active", async () => {
+    h.advance(2 * 3600_000);
+    for (const fault of [{ kind: "drop" as const }, { kind: "status" as const, status: 503, retryAfterSeconds: null }]) {
+      const id = h.emulator.state.injectFault({ ...fault, count: 10, match: { area: "identity", path: "/oauth2/v2.0/token" } });
+      const err = await h.service.getGraphAccessToken(TENANT, userId).catch((e: unknown) => e);
+      h.emulator.state.removeFault(id);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(ReauthRequiredError);
+      expect((await connectRow(h, userId))!.status).toBe("active");
+    }
+    const token = await h.service.getGraphAccessToken(TENANT, userId);
+    expect(seen.accessTokens.has(token)).toBe(false);
+  });
+
   let windowEnd: string;
   it("a revoked grant flips the connection to reauth_required with the reason, on the next token use", async () => {
     // As if a sweep had succeeded up to now.
