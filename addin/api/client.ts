@@ -1,0 +1,110 @@
+/**
+ * Typed client for the backend's HTTP API. Bearer token from the auth module; errors parsed from the
+ * `{ error: { code, message } }` body into ApiError so the pane can show the server's own words.
+ * Types only from shared/api/contract.ts, so no validator code reaches the pane's bundle.
+ */
+import type {
+  ApiErrorBody,
+  BlockEntryView,
+  ClientView,
+  ContactView,
+  MeResponse,
+  MessageStatusResponse,
+  Page,
+} from "../../shared/api/contract";
+import type { MessageStatusRequest } from "../office/message";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export interface TokenSource {
+  /** A bearer token for the API scope; forceRefresh after a 401. */
+  getToken(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export interface ApiClientOptions {
+  /** "" for the pane's own origin, else the API's origin (no trailing slash). */
+  baseUrl: string;
+  auth: TokenSource;
+  fetch?: typeof fetch;
+}
+
+export interface ApiClient {
+  me(): Promise<MeResponse>;
+  messageStatus(req: MessageStatusRequest): Promise<MessageStatusResponse>;
+  captureNow(req: { restItemId: string; internetMessageId: string }): Promise<MessageStatusResponse>;
+  listClients(): Promise<ClientView[]>;
+  createClient(name: string): Promise<ClientView>;
+  createContact(req: { email: string; name?: string; clientId: string }): Promise<ContactView>;
+  searchContacts(q: string, limit?: number): Promise<Page<ContactView>>;
+  connect(): Promise<{ authorizeUrl: string }>;
+  disconnect(): Promise<void>;
+  listBlocklist(): Promise<BlockEntryView[]>;
+  deleteBlockEntry(id: string): Promise<void>;
+}
+
+/** Lists come back either bare or as a Page; accept both so the pane doesn't break on either shape. */
+function items<T>(body: T[] | Page<T> | { items: T[] }): T[] {
+  return Array.isArray(body) ? body : body.items;
+}
+
+export function createApiClient(opts: ApiClientOptions): ApiClient {
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const send = async (forceRefresh: boolean) => {
+      const token = await opts.auth.getToken({ forceRefresh });
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      return doFetch(`${opts.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    };
+    let res: Response;
+    try {
+      res = await send(false);
+      // A cached token can be revoked or rejected after a key roll: one retry with a fresh token.
+      if (res.status === 401) res = await send(true);
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      if (e instanceof Error && e.name === "InteractionRequiredError") throw e;
+      throw new ApiError(0, "network_error", "Can't reach the server. Check your connection and try again.");
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (!res.ok) {
+      const err = (parsed as ApiErrorBody | undefined)?.error;
+      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `The server answered ${res.status}.`);
+    }
+    return parsed as T;
+  }
+
+  return {
+    me: () => call<MeResponse>("GET", "/api/me"),
+    messageStatus: (req) => call<MessageStatusResponse>("POST", "/api/messages/status", req),
+    captureNow: (req) => call<MessageStatusResponse>("POST", "/api/messages/capture", req),
+    listClients: async () => items(await call<ClientView[] | Page<ClientView>>("GET", "/api/clients")),
+    createClient: (name) => call<ClientView>("POST", "/api/clients", { name }),
+    createContact: (req) => call<ContactView>("POST", "/api/contacts", req),
+    searchContacts: (q, limit = 25) =>
+      call<Page<ContactView>>("GET", `/api/contacts?q=${encodeURIComponent(q)}&limit=${limit}`),
+    connect: () => call<{ authorizeUrl: string }>("POST", "/api/connection"),
+    disconnect: () => call<void>("DELETE", "/api/connection"),
+    listBlocklist: async () => items(await call<BlockEntryView[] | Page<BlockEntryView>>("GET", "/api/blocklist")),
+    deleteBlockEntry: (id) => call<void>("DELETE", `/api/blocklist/${encodeURIComponent(id)}`),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Track a participant: pick an existing client or type a new one, then POST the contact.
+ * A typed name that matches an existing client (case-insensitively) uses that client rather than
+ * creating a duplicate.
+ */
+import { useEffect, useMemo, useState } from "react";
+import {
+  Button,
+  Combobox,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  Option,
+  Text,
+} from "@fluentui/react-components";
+import type { ClientView, ContactView } from "../../shared/api/contract";
+import { useServices } from "../state/services";
+import { ErrorBar } from "./ErrorBar";
+
+export interface TrackTarget {
+  address: string;
+  name: string | null;
+}
+
+const NEW_PREFIX = "new:";
+
+export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarget | null; onClose: () => void; onTracked: (c: ContactView) => void }) {
+  const { api } = useServices();
+  const [clients, setClients] = useState<ClientView[] | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [query, setQuery] = useState("");
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [loadNonce, setLoadNonce] = useState(0);
+
+  useEffect(() => {
+    if (!target) return;
+    setName(target.name ?? "");
+    setQuery("");
+    setSelectedId(null);
+    setSaveError(null);
+  }, [target]);
+
+  useEffect(() => {
+    if (!target) return;
+    let live = true;
+    setLoadError(null);
+    api.listClients().then(
+      (c) => live && setClients([...c].sort((a, b) => a.name.localeCompare(b.name))),
+      (e: unknown) => live && setLoadError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, target, loadNonce]);
+
+  const typed = query.trim();
+  const exact = useMemo(() => clients?.find((c) => c.name.toLowerCase() === typed.toLowerCase()) ?? null, [clients, typed]);
+  const matches = useMemo(
+    () => (clients ?? []).filter((c) => !typed || c.name.toLowerCase().includes(typed.toLowerCase())),
+    [clients, typed],
+  );
+  const chosen = clients?.find((c) => c.id === selectedId) ?? exact;
+  const canSave = !saving && (!!chosen || typed.length > 0);
+
+  const save = async () => {
+    if (!target) return;
+    setSaving(true);
+    setSaveError(null);
+    try {
+      const clientId = chosen ? chosen.id : (await api.createClient(typed)).id;
+      const contact = await api.createContact({ email: target.address, clientId, ...(name.trim() ? { name: name.trim() } : {}) });
+      onTracked(contact);
+    } catch (e) {
+      setSaveError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Dialog open={!!target} onOpenChange={(_, d) => !d.open && onClose()}>
+      <DialogSurface aria-describedby="track-desc">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (canSave) void save();
+          }}
+        >
+          <DialogBody>
+            <DialogTitle>Track {target?.address}</DialogTitle>
+            <DialogContent style={{ display: "flex", flexDirection: "column", gap: 12 }}>
+              <Text id="track-desc">Email with a tracked contact is captured to their client's record from now on.</Text>
+              <Field label="Name">
+                <Input value={name} onChange={(_, d) => setName(d.value)} />
+              </Field>
+              <Field
+                label="Client"
+                required
+                hint={!chosen && typed ? `A new client “${typed}” will be created.` : "Pick a client or type a new name."}
+              >
+                <Combobox
+                  freeform
+                  placeholder={clients ? "Choose or type a client" : "Loading clients…"}
+                  value={query}
+                  selectedOptions={selectedId ? [selectedId] : []}
+                  onInput={(e) => {
+                    setQuery((e.target as HTMLInputElement).value);
+                    setSelectedId(null);
+                  }}
+                  onOptionSelect={(_, d) => {
+                    const v = d.optionValue ?? null;
+                    if (v && v.startsWith(NEW_PREFIX)) {
+                      setSelectedId(null);
+                      setQuery(v.slice(NEW_PREFIX.length));
+                    } else {
+                      setSelectedId(v);
+                      setQuery(d.optionText ?? "");
+                    }
+                  }}
+                >
+                  {matches.map((c) => (
+                    <Option key={c.id} value={c.id}>
+                      {c.name}
+                    </Option>
+                  ))}
+                  {typed && !exact ? (
+                    <Option key="new" value={`${NEW_PREFIX}${typed}`} text={typed}>
+                      {`Create client “${typed}”`}
+                    </Option>
+                  ) : null}
+                </Combobox>
+              </Field>
+              {!!loadError && <ErrorBar error={loadError} title="Couldn't load clients" onRetry={() => setLoadNonce((n) => n + 1)} />}
+              {!!saveError && <ErrorBar error={saveError} title="Couldn't track this person" onRetry={() => void save()} />}
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="secondary" onClick={onClose} disabled={saving}>
+                Cancel
+              </Button>
+              <Button appearance="primary" type="submit" disabled={!canSave}>
+                {saving ? "Tracking…" : "Track contact"}
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </form>
+      </DialogSurface>
+    </Dialog>
+  );
+}

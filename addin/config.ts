@@ -1,0 +1,18 @@
+/** Runtime configuration of the pane, served by the backend at /addin-config.json. */
+export interface AddinConfig {
+  clientId: string;
+  authority: string;
+  /** api://<clientId>/access_as_user */
+  apiScope: string;
+  /** "" = same origin as the pane. */
+  apiBaseUrl: string;
+  mode: "demo" | "production";
+}
+
+export async function loadAddinConfig(baseUrl = "", doFetch: typeof fetch = (i, init) => fetch(i, init)): Promise<AddinConfig> {
+  const res = await doFetch(`${baseUrl}/addin-config.json`, { headers: { Accept: "application/json" } });
+  if (!res.ok) throw new Error(`Could not load the add-in's configuration (${res.status}).`);
+  const c = (await res.json()) as Partial<AddinConfig>;
+  if (!c.clientId || !c.authority || !c.apiScope) throw new Error("The add-in's configuration is incomplete (clientId, authority, apiScope).");
+  return { clientId: c.clientId, authority: c.authority, apiScope: c.apiScope, apiBaseUrl: c.apiBaseUrl ?? "", mode: c.mode === "production" ? "production" : "demo" };
+}

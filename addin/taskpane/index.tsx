@@ -1,0 +1,36 @@
+/**
+ * Task pane entry: wait for Office.onReady (office.js, or the preview's stand-in), load the runtime
+ * configuration from the backend, build the token provider and API client, render.
+ */
+import { createRoot } from "react-dom/client";
+import { FluentProvider, webLightTheme } from "@fluentui/react-components";
+import { createApiClient } from "../api/client";
+import { createTokenProvider } from "../auth/msal";
+import { App } from "../components/App";
+import { ErrorBar } from "../components/ErrorBar";
+import { loadAddinConfig } from "../config";
+
+/** The directory the pane is served from, without trailing slash: config and dialogs live beside it. */
+const baseDir = `${window.location.origin}${window.location.pathname.replace(/[^/]*$/, "")}`.replace(/\/$/, "");
+
+async function start() {
+  const root = createRoot(document.getElementById("root")!);
+  try {
+    const config = await loadAddinConfig(baseDir);
+    const auth = await createTokenProvider(config);
+    const api = createApiClient({ baseUrl: config.apiBaseUrl, auth });
+    root.render(<App services={{ api, auth, config }} />);
+  } catch (e) {
+    root.render(
+      <FluentProvider theme={webLightTheme}>
+        <main style={{ padding: 12 }}>
+          <ErrorBar error={e} title="The pane couldn't start" onRetry={() => window.location.reload()} />
+        </main>
+      </FluentProvider>,
+    );
+  }
+}
+
+// office.js missing (blocked script) should still show an error rather than a blank pane.
+if (typeof Office !== "undefined" && Office.onReady) void Office.onReady().then(start);
+else void start();
