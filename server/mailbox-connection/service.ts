@@ -66,6 +66,11 @@ export type CallbackResult =
   | { ok: false; status: "failed"; code: CallbackFailureCode; title: string; message: string; httpStatus: 400 | 502 };
 
 export interface ConnectionService extends GraphTokenSource {
+  /**
+   * GraphTokenSource, plus forceRefresh: skip the cached access token (e.g. Graph answered 401 to a
+   * token MSAL still considers valid) and redeem the refresh token now.
+   */
+  getGraphAccessToken(organizationId: string, userId: string, opts?: { forceRefresh?: boolean }): Promise<string>;
   start(caller: ConnectCaller): Promise<{ authorizeUrl: string }>;
   handleCallback(query: CallbackQuery): Promise<CallbackResult>;
   /** Deletes the tokens at once; engagements stay. Returns false when there was no connection. */
@@ -154,7 +159,7 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
       .execute();
   }
 
-  async function getGraphAccessToken(organizationId: string, userId: string): Promise<string> {
+  async function getGraphAccessToken(organizationId: string, userId: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {
     return serialized(`${organizationId}/${userId}`, async () => {
       const row = await getConnection(db, organizationId, userId);
       if (!row || row.status === "disconnected" || !row.tokenCache || !row.homeAccountId) {
@@ -175,7 +180,7 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
       try {
         const account = await cca.getTokenCache().getAccountByHomeId(row.homeAccountId);
         if (!account) return await reauth(reauthReason(null, "no_account"), null);
-        result = await cca.acquireTokenSilent({ account, scopes: [...GRAPH_SCOPES] });
+        result = await cca.acquireTokenSilent({ account, scopes: [...GRAPH_SCOPES], forceRefresh: opts.forceRefresh ?? false });
       } catch (err) {
         if (err instanceof ReauthRequiredError) throw err;
         if (err instanceof TokenDecryptionError) return await reauth(reauthReason(null, "unreadable"), null);

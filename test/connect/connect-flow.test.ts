@@ -132,6 +132,17 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     expect(seen.accessTokens.has(token)).toBe(false);
   });
 
+  it("concurrent token requests for one mailbox make one refresh; forceRefresh redeems the refresh token at once", async () => {
+    h.advance(2 * 3600_000);
+    const calls = tokenCalls();
+    const tokens = await Promise.all([1, 2, 3].map(() => h.service.getGraphAccessToken(TENANT, userId)));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokenCalls()).toBe(calls + 1);
+    const forced = await h.service.getGraphAccessToken(TENANT, userId, { forceRefresh: true });
+    expect(tokenCalls()).toBe(calls + 2);
+    expect(forced).not.toBe(tokens[0]);
+  });
+
   let windowEnd: string;
   it("a revoked grant flips the connection to reauth_required with the reason, on the next token use", async () => {
     // As if a sweep had succeeded up to now.
