@@ -47,7 +47,7 @@ export interface ConnectionServiceDeps {
   logger: ConnectionLogger;
   outbound: Outbound;
   cipher: TokenCipher;
-  /** Called after a successful (re)connect, e.g. to start the first sweep at once. Errors are logged, not thrown. */
+  /** Called after a successful (re)connect, e.g. to start the first sweep at once. Not awaited; errors are logged. */
   onConnected?: (organizationId: string, userId: string) => void | Promise<void>;
 }
 
@@ -292,11 +292,11 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
       });
       logger.info({ organizationId, userId }, "mailbox connected");
       if (deps.onConnected) {
-        try {
-          await deps.onConnected(organizationId, userId);
-        } catch (err) {
-          logger.error({ organizationId, userId, error: (err as Error)?.message }, "first sweep after connect could not be started");
-        }
+        // Not awaited: the dialog gets its answer now; the pane watches the first sweep through /api/me.
+        const onConnected = deps.onConnected;
+        void Promise.resolve()
+          .then(() => onConnected(organizationId, userId))
+          .catch((err: unknown) => logger.error({ organizationId, userId, error: (err as Error)?.message }, "first sweep after connect could not be started"));
       }
       return { ok: true, status: "connected", organizationId, userId, title: "Mailbox connected", message: CONNECTED_MESSAGE };
     },
