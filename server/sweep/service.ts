@@ -1,0 +1,190 @@
+/**
+ * The sweep as the API, the connect flow and the CLI see it: sweep a mailbox now, capture one
+ * message now (the pane's "Capture now"), recent sweeps, and when the next sweep will run.
+ * Owns the embedded scheduler.
+ */
+import type { Client } from "@microsoft/microsoft-graph-client";
+import type { SweepView } from "../../shared/api/contract";
+import type { CaptureDecision } from "../../shared/capture";
+import { createGraphClient } from "../graph/client";
+import { NotConnectedError, ReauthRequiredError } from "../identity/errors";
+import { recordCaptureBatch } from "../store/capture-decisions";
+import { NotFoundError } from "../store/errors";
+import { getConnection } from "../store/mailbox-connections";
+import { listSweeps, toSweepView } from "../store/sweeps";
+import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepTrigger } from "./engine";
+import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
+import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "./message-facts";
+import { isDue, slotAfter, sweepOffsetMs, SweepScheduler, type Timers } from "./scheduler";
+
+export interface SweepServiceDeps extends SweepDeps {
+  intervalMinutes: number;
+  concurrency: number;
+  tickMs?: number;
+  timers?: Timers;
+}
+
+export interface CaptureOutcome {
+  decision: CaptureDecision;
+  /** The message as Graph described it: what the status builder needs. */
+  message: {
+    internetMessageId: string;
+    from: string | null;
+    to: string[];
+    cc: string[];
+    sentDateTime: string | null;
+    receivedDateTime: string;
+    itemClass: string | null;
+  };
+  engagementId: string | null;
+}
+
+export interface SweepService {
+  /**
+   * Start a sweep of this mailbox now. Resolves with the sweep row (status running) — or, when a sweep
+   * of this mailbox is already running, with that one (`alreadyRunning`). `done` resolves when it ends.
+   * Throws NotConnectedError / ReauthRequiredError before starting when the connection cannot be used.
+   */
+  sweepNow(organizationId: string, userId: string, trigger?: SweepTrigger): Promise<{ sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }>;
+  /** Fetch one message by its REST or immutable id, decide it, store the decision (and the engagement). */
+  captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome>;
+  recentSweeps(organizationId: string, userId: string, limit?: number): Promise<SweepView[]>;
+  nextSweepAt(organizationId: string, userId: string): Promise<Date | null>;
+  /** Hook for the connect flow: the first sweep right after connecting (errors are logged). */
+  onConnected(organizationId: string, userId: string): void;
+  start(): void;
+  stop(opts?: { abort?: boolean }): Promise<void>;
+  readonly scheduler: SweepScheduler;
+}
+
+export function createSweepService(deps: SweepServiceDeps): SweepService {
+  const { db, clock, logger } = deps;
+  const scheduler = new SweepScheduler({
+    db,
+    clock,
+    logger,
+    intervalMinutes: deps.intervalMinutes,
+    concurrency: deps.concurrency,
+    tickMs: deps.tickMs,
+    timers: deps.timers,
+    run: (target, opts) => sweepMailbox(deps, target, opts),
+  });
+
+  async function usableConnection(organizationId: string, userId: string) {
+    const c = await getConnection(db, organizationId, userId);
+    if (!c || c.status === "disconnected") throw new NotConnectedError("Your mailbox is not connected.");
+    if (c.status === "reauth_required") throw new ReauthRequiredError(c.statusReason ?? "Reconnect your mailbox to resume capture.");
+    return c;
+  }
+
+  async function runningSweep(organizationId: string, userId: string): Promise<SweepView | null> {
+    const row = await db
+      .selectFrom("sweeps")
+      .selectAll()
+      .where("organizationId", "=", organizationId)
+      .where("userId", "=", userId)
+      .where("status", "=", "running")
+      .orderBy("startedAt", "desc")
+      .executeTakeFirst();
+    return row ? toSweepView(row) : null;
+  }
+
+  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual") {
+    await usableConnection(organizationId, userId);
+    const already = async () => {
+      const current = await runningSweep(organizationId, userId);
+      if (!current) throw new SweepInProgressError("unknown");
+      const done = (async () => {
+        while (scheduler.isSweeping(organizationId, userId)) await new Promise((r) => setTimeout(r, 100));
+        const rows = await listSweeps(db, organizationId, userId, 20);
+        return rows.find((r) => r.id === current.id) ?? current;
+      })();
+      return { sweep: current, done, alreadyRunning: true };
+    };
+    if (scheduler.isSweeping(organizationId, userId)) return already();
+    const s = scheduler.sweepNow({ organizationId, userId, trigger });
+    try {
+      const sweep = await s.started;
+      return { sweep, done: s.done, alreadyRunning: false };
+    } catch (err) {
+      s.done.catch(() => undefined);
+      if (err instanceof SweepInProgressError) return already();
+      throw err;
+    }
+  }
+
+  async function fetchOne(client: Client, restItemId: string): Promise<{ listed: ListedMessage; raw: unknown }> {
+    try {
+      const raw: unknown = await client
+        .api(`/me/messages/${encodeURIComponent(restItemId)}?$select=${[...LIST_SELECT, ...CONTENT_SELECT].join(",")}&$expand=${MESSAGE_CLASS_EXPAND}`)
+        .header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`)
+        .get();
+      return { listed: parseListedMessage(raw), raw };
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 400) throw new NotFoundError("message_not_found", "This message was not found in your mailbox.");
+      throw err;
+    }
+  }
+
+  async function captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome> {
+    const connection = await usableConnection(organizationId, userId);
+    const now = clock.now();
+    const { client } = createGraphClient({
+      baseUrl: deps.graph.baseUrl,
+      outbound: deps.graph.outbound,
+      getAccessToken: () => deps.tokens.getGraphAccessToken(organizationId, userId),
+      maxRetries: deps.graph.maxRetries ?? 3,
+      timeoutMs: deps.graph.timeoutMs,
+      backoffSeconds: deps.graph.backoffSeconds,
+    });
+    const { listed, raw } = await fetchOne(client, restItemId);
+    const [ctx, { map: folders }] = await Promise.all([
+      loadRuleContext(db, organizationId, userId, connection.connectedAt),
+      loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId),
+    ]);
+    const decision = decide(listed, folders, ctx, now);
+    const item = captureItem(listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(raw) : null);
+    const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
+    logger.info({ organizationId, userId, outcome: decision.outcome, reason: decision.reason }, "message captured on request");
+    return {
+      decision,
+      engagementId: recorded?.engagementId ?? null,
+      message: {
+        internetMessageId: listed.internetMessageId,
+        from: listed.from?.address ?? null,
+        to: listed.to.map((r) => r.address).filter((a): a is string => !!a),
+        cc: listed.cc.map((r) => r.address).filter((a): a is string => !!a),
+        sentDateTime: listed.sentDateTime,
+        receivedDateTime: listed.receivedDateTime,
+        itemClass: listed.messageClass,
+      },
+    };
+  }
+
+  async function nextSweepAt(organizationId: string, userId: string): Promise<Date | null> {
+    const c = await getConnection(db, organizationId, userId);
+    if (!c || c.status !== "active") return null;
+    const now = clock.now();
+    if (scheduler.isSweeping(organizationId, userId)) return now;
+    const offset = sweepOffsetMs(userId, deps.intervalMinutes);
+    // Overdue (its slot passed while it waited for a free worker or the process was down): it runs at the next tick.
+    if (isDue(c.lastSweepAt, now, offset, deps.intervalMinutes)) return now;
+    return slotAfter(now, offset, deps.intervalMinutes);
+  }
+
+  return {
+    scheduler,
+    sweepNow,
+    captureMessage,
+    nextSweepAt,
+    recentSweeps: (organizationId, userId, limit = 20) => listSweeps(db, organizationId, userId, limit),
+    onConnected(organizationId, userId) {
+      sweepNow(organizationId, userId, "connect")
+        .then((s) => s.done)
+        .catch((err: unknown) => logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "first sweep after connect did not run"));
+    },
+    start: () => scheduler.start(),
+    stop: (opts) => scheduler.stop(opts),
+  };
+}
