@@ -50,12 +50,23 @@ export const REQUIRED_SCOPE = "access_as_user";
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/;
 /** Bound the per-tenant JWKS cache so tokens naming random tenants cannot grow it without limit. */
 const MAX_TENANTS = 1000;
+/** Verified tokens remembered (the pane reuses one token for up to an hour). */
+const MAX_VERIFIED = 10_000;
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const authorityHost = options.authorityHost.replace(/\/+$/, "");
   const clock = options.clock ?? systemClock;
   const tolerance = options.clockToleranceSec ?? 60;
   const jwksByTenant = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
+  // The RS256 check dominates the cost of an API call (status is on the pane's hot path), so a
+  // token whose signature and claims passed is remembered until it expires. Only time-dependent
+  // checks (exp/nbf) are re-run on a hit; the exact same token string cannot carry other claims.
+  const verified = new Map<string, { caller: Caller; exp: number; nbf: number | null }>();
+
+  function timeValid(entry: { exp: number; nbf: number | null }): boolean {
+    const now = clock.now().getTime() / 1000;
+    return now <= entry.exp + tolerance && (entry.nbf === null || now >= entry.nbf - tolerance);
+  }
 
   function jwksFor(tid: string) {
     let jwks = jwksByTenant.get(tid);
@@ -82,6 +93,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const m = /^Bearer\s+([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)\s*$/i.exec(header);
       if (!m) throw new AuthError("The Authorization header is not a Bearer token.");
       const token = m[1];
+      const hit = verified.get(token);
+      if (hit) {
+        if (timeValid(hit)) return hit.caller;
+        verified.delete(token);
+      }
 
       let unverified: jose.JWTPayload;
       let header0: jose.ProtectedHeaderParameters;
@@ -115,13 +131,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (typeof oid !== "string" || !oid) throw new AuthError("The access token has no object id (oid).");
       const preferred = [payload.preferred_username, payload.upn, payload.email].find((v): v is string => typeof v === "string" && v.length > 0);
       if (!preferred) throw new AuthError("The access token has no preferred_username.");
-      return {
+      const caller: Caller = {
         organizationId: tid,
         oid,
         preferredUsername: preferred,
         name: typeof payload.name === "string" ? payload.name : null,
         scopes,
       };
+      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+      verified.set(token, { caller, exp: payload.exp!, nbf: typeof payload.nbf === "number" ? payload.nbf : null });
+      return caller;
     },
   };
 }

@@ -60,6 +60,20 @@ test("expired token → 401; within the 60 s skew it still passes", async () => 
   expect((await t.call("GET", "/api/me", { token: await t.token({ exp: now - 30 }) })).status).toBe(200);
 });
 
+test("a token that passed once is refused after it expires (the verified-token cache re-checks time)", async () => {
+  const fresh = await createHarness();
+  try {
+    const token = await fresh.token();
+    expect((await fresh.call("GET", "/api/me", { token })).status).toBe(200);
+    fresh.clock.advance(3600_000 + 61_000);
+    const res = await fresh.call("GET", "/api/me", { token });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  } finally {
+    await fresh.close();
+  }
+});
+
 test("not-yet-valid token → 401", async () => {
   const now = Math.floor(t.clock.now().getTime() / 1000);
   await expect401(await t.token({ nbf: now + 600 }));
@@ -123,6 +137,19 @@ test("the JWKS is fetched from the token's own tenant and cached", async () => {
     for (let i = 0; i < 3; i++) expect((await fresh.call("GET", "/api/me")).status).toBe(200);
     expect((await fresh.call("GET", "/api/me", { tenant: TENANT_B })).status).toBe(200);
     expect(fresh.jwksRequests).toEqual([`${AUTHORITY}/${TENANT_A}/discovery/v2.0/keys`, `${AUTHORITY}/${TENANT_B}/discovery/v2.0/keys`]);
+  } finally {
+    await fresh.close();
+  }
+});
+
+test("a rotated key (new kid) is picked up by refetching the JWKS", async () => {
+  const fresh = await createHarness({}, { jwksCooldownMs: 0 });
+  try {
+    expect((await fresh.call("GET", "/api/me")).status).toBe(200);
+    const rotated = await newSigningKey("key-2");
+    fresh.jwks.push(rotated.publicJwk);
+    expect((await fresh.call("GET", "/api/me", { token: await fresh.token({}, { key: rotated }) })).status).toBe(200);
+    expect(fresh.jwksRequests).toHaveLength(2);
   } finally {
     await fresh.close();
   }

@@ -37,6 +37,8 @@ export interface Harness {
   key: SigningKey;
   /** JWKS requests seen by the fake fetch, by URL. */
   jwksRequests: string[];
+  /** The keys the fake JWKS endpoint serves (mutable: push a new key to simulate a rotation). */
+  jwks: jose.JWK[];
   token(claims?: Record<string, unknown>, opts?: { key?: SigningKey; kid?: string }): Promise<string>;
   /** JSON request with a valid token for (tenant, oid) unless `token` is given. */
   call(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string | null; tenant?: string; oid?: string; headers?: Record<string, string> }): Promise<Response>;
@@ -49,20 +51,21 @@ export function testConfig(): Config {
   return r.config;
 }
 
-export async function createHarness(overrides: Partial<AppDeps> = {}): Promise<Harness> {
+export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOptions: { jwksCooldownMs?: number } = {}): Promise<Harness> {
   const h = await openSqliteTestDatabase();
   const clock = new ManualClock(NOW);
   const config = testConfig();
   const key = await newSigningKey("key-1");
   const jwksRequests: string[] = [];
+  const jwks: jose.JWK[] = [key.publicJwk];
   const fakeFetch = (async (input: RequestInfo | URL) => {
     const url = String(input);
     jwksRequests.push(url);
     const m = new RegExp(`^${AUTHORITY}/([^/]+)/discovery/v2.0/keys$`).exec(url);
     if (!m) return new Response("not found", { status: 404 });
-    return new Response(JSON.stringify({ keys: [key.publicJwk] }), { status: 200, headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify({ keys: jwks }), { status: 200, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
-  const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock });
+  const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock, ...verifierOptions });
   const deps: AppDeps = { db: h.db, config, clock, logger: createLogger("silent"), verifier, ...overrides };
   const app = createApp(deps);
 
@@ -98,5 +101,5 @@ export async function createHarness(overrides: Partial<AppDeps> = {}): Promise<H
     return app.request(path, { method, headers, body });
   }
 
-  return { app, deps, h, clock, config, key, jwksRequests, token, call, close: () => h.close() };
+  return { app, deps, h, clock, config, key, jwksRequests, jwks, token, call, close: () => h.close() };
 }
