@@ -10,7 +10,7 @@ import { ControlApi } from "./control";
 import type { EmulatorDataset } from "./dataset";
 import { applyFault, GraphEndpoints } from "./graph";
 import { type HttpContext, preflight, readBody, sendJson } from "./http";
-import { IdentityEndpoints } from "./identity";
+import { IdentityEndpoints, aadErrorBody } from "./identity";
 import { EmulatorState } from "./state";
 import { generateTls } from "./tls";
 
@@ -68,6 +68,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (path.startsWith("/_emulator/")) return control.handle(ctx);
       if (path === "/v1.0" || path.startsWith("/v1.0/")) return graph.handle(ctx);
       const fault = state.takeFault({ area: "identity", path, method: ctx.method, userId: null });
+      if (fault && (fault.kind ?? "status") === "status") {
+        // Entra answers transient failures with its own error body, not Graph's.
+        const status = fault.status ?? 503;
+        const retry = fault.retryAfterSeconds === undefined ? (status === 429 || status === 503 ? 1 : null) : fault.retryAfterSeconds;
+        return void sendJson(res, status, aadErrorBody("temporarily_unavailable", 90033, "A transient error has occurred. Please try again.", {}, state.now()), retry === null ? {} : { "Retry-After": String(retry) });
+      }
       if (fault && (await applyFault(ctx, fault, null)) === "handled") return;
       if (await identity.handle(ctx)) return;
       sendJson(res, 404, { error: { code: "NotFound", message: `No emulated endpoint at ${path}` } });

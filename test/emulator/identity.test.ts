@@ -159,3 +159,18 @@ describe("generateMailbox", () => {
     expect(a.dataset.messages!.some((m) => m.meetingMessageType)).toBe(true);
   });
 });
+
+describe("identity faults", () => {
+  it("answers an injected 503 at the token endpoint with an AADSTS body and Retry-After", async () => {
+    const t = await startTestEmulator();
+    try {
+      t.emulator.state.injectFault({ status: 503, retryAfterSeconds: 5, count: 1, match: { area: "identity", path: "/oauth2/v2.0/token" } });
+      const r = await t.outbound.fetch(`${t.emulator.url}/${SAMPLE_TENANT_ID}/oauth2/v2.0/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials" }) });
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).toBe("5");
+      expect((await r.json()).error).toBe("temporarily_unavailable");
+    } finally {
+      await t.close();
+    }
+  });
+});
