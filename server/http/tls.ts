@@ -1,0 +1,72 @@
+/**
+ * Certificates for HTTPS on localhost: a private CA and a leaf for localhost/127.0.0.1.
+ * Outlook only loads add-ins over HTTPS, the Graph SDK only sends tokens to https URLs and MSAL refuses
+ * http authorities, so both the backend (development and demo) and the emulator speak TLS.
+ * The development certificate is made once and reused, so a person trusts its CA once.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import selfsigned from "selfsigned";
+
+export interface TlsMaterial {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}
+
+export async function generateTls(caName: string, validDays = 365): Promise<TlsMaterial> {
+  const notBeforeDate = new Date(Date.now() - 60 * 60 * 1000);
+  const notAfterDate = new Date(Date.now() + validDays * 24 * 60 * 60 * 1000);
+  const ca = await selfsigned.generate([{ name: "commonName", value: caName }], {
+    keySize: 2048,
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate,
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const leaf = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
+    keySize: 2048,
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
+      { name: "extKeyUsage", serverAuth: true },
+      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+    ],
+  });
+  return { certPem: leaf.cert, keyPem: leaf.private, caPem: ca.cert };
+}
+
+/**
+ * The certificate the backend serves: TLS_CERT_FILE/TLS_KEY_FILE when given, else the development
+ * certificate under `<dataDir>/certs` (ca.crt, localhost.crt, localhost.key), made on first start.
+ */
+export async function loadServerTls(dataDir: string, env: Record<string, string | undefined> = process.env): Promise<TlsMaterial & { generated: boolean; caPath: string | null }> {
+  if (env.TLS_CERT_FILE && env.TLS_KEY_FILE) {
+    const certPem = fs.readFileSync(env.TLS_CERT_FILE, "utf8");
+    return { certPem, keyPem: fs.readFileSync(env.TLS_KEY_FILE, "utf8"), caPem: certPem, generated: false, caPath: null };
+  }
+  const dir = path.join(dataDir, "certs");
+  const files = { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "localhost.crt"), key: path.join(dir, "localhost.key") };
+  if (fs.existsSync(files.ca) && fs.existsSync(files.cert) && fs.existsSync(files.key)) {
+    return {
+      caPem: fs.readFileSync(files.ca, "utf8"),
+      certPem: fs.readFileSync(files.cert, "utf8"),
+      keyPem: fs.readFileSync(files.key, "utf8"),
+      generated: false,
+      caPath: files.ca,
+    };
+  }
+  const tls = await generateTls("Engagement Capture Development CA", 825);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(files.ca, tls.caPem);
+  fs.writeFileSync(files.cert, tls.certPem);
+  fs.writeFileSync(files.key, tls.keyPem, { mode: 0o600 });
+  return { ...tls, generated: true, caPath: files.ca };
+}
