@@ -20,6 +20,7 @@ import { engagementRoutes } from "./api/routes/engagements";
 import { healthRoutes } from "./api/routes/health";
 import { meRoutes } from "./api/routes/me";
 import { messageRoutes } from "./api/routes/messages";
+import { sweepRoutes } from "./api/routes/sweeps";
 import type { Logger } from "./logger";
 
 export type { AppDeps } from "./api/deps";
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", blocklistRoutes(deps));
   // Issues 5, 6 and 11 mount their route modules here: api.route("/", connectionRoutes(deps)) etc.
   api.route("/", connectionRoutes(deps));
+  api.route("/", sweepRoutes(deps));
   // Fallbacks while a service is absent (a mounted route above answers first):
   api.on(["POST", "DELETE"], "/connection", notAvailable("Connecting a mailbox"));
   api.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));

@@ -16,6 +16,10 @@ export type ConnectionService = Pick<import("../mailbox-connection/service").Con
 export interface SweepService {
   /** When the user's mailbox will next be swept; null when no sweep is scheduled (not connected). */
   nextSweepAt(organizationId: string, userId: string): Promise<Date | null>;
+  /** Issue 6 routes (api/routes/sweeps.ts), implemented by server/sweep/service; absent → they answer 503. */
+  sweepNow?: import("../sweep/service").SweepService["sweepNow"];
+  recentSweeps?: import("../sweep/service").SweepService["recentSweeps"];
+  captureMessage?: import("../sweep/service").SweepService["captureMessage"];
 }
 
 /** Issue 11 (send mail as the user). */

@@ -58,6 +58,10 @@ export interface SweepDeps {
   config: { windowHours: number; overlapMinutes: number };
   /** How long the folder map is trusted (default a day). */
   folderCacheMaxAgeMs?: number;
+  /** Listing page size (default 1000). */
+  listPageSize?: number;
+  /** Rounds of re-sending throttled $batch items (default 8). */
+  batchRounds?: number;
   /** A `running` sweep younger than this blocks a new one for the same mailbox (default 30 min). */
   runningGuardMs?: number;
 }
@@ -166,7 +170,7 @@ export function captureItem(m: ListedMessage, d: CaptureDecision, ctx: RuleConte
 export async function fetchContents(
   client: Parameters<typeof batchGet>[0],
   messages: readonly ListedMessage[],
-  opts: { signal?: AbortSignal; onRetry?: (n: number) => void },
+  opts: { signal?: AbortSignal; onRetry?: (n: number) => void; maxRounds?: number },
 ): Promise<Map<string, MessageContent>> {
   const out = new Map<string, MessageContent>();
   const headers = { Prefer: `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}` };
@@ -271,17 +275,18 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
       stats,
     });
     const onRetry = (n: number) => (c.itemRetries += n);
+    const batchRounds = deps.batchRounds ?? 8;
     const ctx = await loadRuleContext(db, organizationId, userId, connection.connectedAt);
 
     progress("folders");
     const { map: folders } = await loadFolderMap(
-      { db, client, now: started, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs, signal: opts.signal, onRetry },
+      { db, client, now: started, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs, signal: opts.signal, onRetry, maxRounds: batchRounds },
       organizationId,
       userId,
     );
 
     progress("listing");
-    await listWindow(client, window, { baseUrl: deps.graph.baseUrl, signal: opts.signal }, async (page) => {
+    await listWindow(client, window, { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize }, async (page) => {
       c.listed += page.length;
       const decided = page.map((m) => ({ m, d: decide(m, folders, ctx, started), key: messageKey(m.internetMessageId) }));
       c.decided += decided.length;
@@ -345,7 +350,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
         progress("listing");
       };
       for (const part of chunks(needBody, MAX_BATCH_ITEMS)) {
-        const contents = await fetchContents(client, part.map((x) => x.m), { signal: opts.signal, onRetry });
+        const contents = await fetchContents(client, part.map((x) => x.m), { signal: opts.signal, onRetry, maxRounds: batchRounds });
         // One transaction per body batch. A message deleted since the listing gets no decision; the next sweep will not see it either.
         await write(part.filter((x) => contents.has(x.m.id)).map((x) => captureItem(x.m, x.d, ctx, contents.get(x.m.id)!)));
       }

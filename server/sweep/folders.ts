@@ -53,7 +53,7 @@ function parseFolder(raw: unknown): RawFolder {
   return { id: f.id, displayName: name, childFolderCount: count, containerClass };
 }
 
-export interface ResolveOptions extends Pick<BatchOptions, "signal" | "onRetry"> {
+export interface ResolveOptions extends Pick<BatchOptions, "signal" | "onRetry" | "maxRounds"> {
   baseUrl: string;
 }
 
@@ -149,6 +149,7 @@ export interface FolderMapDeps {
   maxAgeMs?: number;
   signal?: AbortSignal;
   onRetry?: (items: number) => void;
+  maxRounds?: number;
 }
 
 /** The mailbox's folder map: from the connection's cache when younger than a day, else from Graph (and cached). */
@@ -162,7 +163,7 @@ export async function loadFolderMap(deps: FolderMapDeps, organizationId: string,
   const age = row?.folderCacheAt ? deps.now.getTime() - Date.parse(row.folderCacheAt) : Infinity;
   const cached = age >= 0 && age < (deps.maxAgeMs ?? FOLDER_CACHE_MAX_AGE_MS) ? parseFolderCache(row?.folderCache ?? null) : null;
   if (cached) return { map: cached, fromCache: true };
-  const map = await resolveExcludedFolders(deps.client, { baseUrl: deps.baseUrl, signal: deps.signal, onRetry: deps.onRetry });
+  const map = await resolveExcludedFolders(deps.client, { baseUrl: deps.baseUrl, signal: deps.signal, onRetry: deps.onRetry, maxRounds: deps.maxRounds });
   await deps.db
     .updateTable("mailboxConnections")
     .set({ folderCache: serializeFolderMap(map), folderCacheAt: deps.now.toISOString() })

@@ -17,13 +17,15 @@ export function graphDateTime(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-export function listPath(window: SweepWindow): string {
+export function listPath(window: SweepWindow, pageSize = LIST_PAGE_SIZE): string {
   const filter = `receivedDateTime ge ${graphDateTime(window.start)} and receivedDateTime lt ${graphDateTime(window.end)}`;
-  return `/me/messages?$filter=${filter}&$select=${LIST_SELECT.join(",")}&$expand=${MESSAGE_CLASS_EXPAND}&$top=${LIST_PAGE_SIZE}`;
+  return `/me/messages?$filter=${filter}&$select=${LIST_SELECT.join(",")}&$expand=${MESSAGE_CLASS_EXPAND}&$top=${pageSize}`;
 }
 
 export interface ListOptions {
   baseUrl: string;
+  /** Page size (default and Graph's maximum: 1000); tests use small pages to exercise paging. */
+  pageSize?: number;
   signal?: AbortSignal;
 }
 
@@ -34,7 +36,7 @@ export async function listWindow(
   opts: ListOptions,
   onPage: (messages: ListedMessage[]) => Promise<void>,
 ): Promise<void> {
-  await forEachPage(client, listPath(window), { baseUrl: opts.baseUrl, headers: { Prefer: IMMUTABLE_ID_PREFER }, signal: opts.signal }, async (items) => {
+  await forEachPage(client, listPath(window, opts.pageSize), { baseUrl: opts.baseUrl, headers: { Prefer: IMMUTABLE_ID_PREFER }, signal: opts.signal }, async (items) => {
     await onPage(items.map(parseListedMessage));
   });
 }

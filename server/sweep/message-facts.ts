@@ -73,10 +73,19 @@ function present(m: Json, key: string): unknown {
   return m[key];
 }
 
+/**
+ * Fields that may be unset are read as null whether Graph sends `null` or leaves them out (OData
+ * servers may omit nulls); the fields a decision cannot do without (id, receivedDateTime, isDraft)
+ * must be present.
+ */
+function optional(m: Json, key: string): unknown {
+  return key in m ? m[key] : null;
+}
+
 function str(m: Json, key: string, nullable: true): string | null;
 function str(m: Json, key: string, nullable: false): string;
 function str(m: Json, key: string, nullable: boolean): string | null {
-  const v = present(m, key);
+  const v = nullable ? optional(m, key) : present(m, key);
   if (v === null && nullable) return null;
   if (typeof v !== "string") malformed(`"${key}" is ${v === null ? "null" : `a ${typeof v}`}, not a string`);
   return v;
@@ -103,7 +112,7 @@ function recipient(v: unknown, key: string): GraphRecipient | null {
 }
 
 function recipients(m: Json, key: string): GraphRecipient[] {
-  const v = present(m, key);
+  const v = optional(m, key);
   if (v === null) return [];
   if (!Array.isArray(v)) malformed(`"${key}" is not a list`);
   return v.map((r) => recipient(r, key)).filter((r): r is GraphRecipient => r !== null);
@@ -151,7 +160,7 @@ export function parseListedMessage(raw: unknown): ListedMessage {
     parentFolderId: str(raw, "parentFolderId", true),
     odataType: (odataType as string | undefined) ?? null,
     messageClass: messageClassOf(raw),
-    from: recipient(present(raw, "from"), "from"),
+    from: recipient(optional(raw, "from"), "from"),
     to: recipients(raw, "toRecipients"),
     cc: recipients(raw, "ccRecipients"),
     sentDateTime: time(raw, "sentDateTime", true),

@@ -40,6 +40,15 @@ describe("parseListedMessage", () => {
     expect(m.messageClass).toBeNull();
   });
 
+  it("reads unset fields as null whether sent as null or left out", () => {
+    const raw = good() as Record<string, unknown>;
+    delete raw.sentDateTime;
+    delete raw.from;
+    delete raw.ccRecipients;
+    const m = parseListedMessage(raw);
+    expect([m.sentDateTime, m.from, m.cc]).toEqual([null, null, []]);
+  });
+
   it("accepts nulls Graph uses for unset values, and keys a message without internetMessageId by its immutable id", () => {
     const m = parseListedMessage({ ...good(), internetMessageId: null, from: null, sentDateTime: null, ccRecipients: null, webLink: null });
     expect(m.internetMessageId).toBe(syntheticMessageId("AAkALgImmutable="));
@@ -48,7 +57,8 @@ describe("parseListedMessage", () => {
   });
 
   it.each([
-    ["a missing selected field", (r: Record<string, unknown>) => delete r.isDraft],
+    ["a missing isDraft", (r: Record<string, unknown>) => delete r.isDraft],
+    ["a missing receivedDateTime", (r: Record<string, unknown>) => delete r.receivedDateTime],
     ["a missing id", (r: Record<string, unknown>) => delete r.id],
     ["a number where a string belongs", (r: Record<string, unknown>) => (r.internetMessageId = 42)],
     ["recipients that are not a list", (r: Record<string, unknown>) => (r.toRecipients = "dana@contoso.com")],
