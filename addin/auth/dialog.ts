@@ -9,6 +9,7 @@
  */
 import { createStandardPublicClientApplication } from "@azure/msal-browser";
 import { loadAddinConfig } from "../config";
+import { isAllowedConnectTarget } from "./dialog-target";
 import { knownAuthoritiesFor } from "./strategy";
 import type { DialogAuthMessage } from "./types";
 
@@ -21,16 +22,6 @@ function send(msg: DialogAuthMessage) {
   const office = (window as { Office?: typeof Office }).Office;
   if (office?.context?.ui?.messageParent) office.context.ui.messageParent(JSON.stringify(msg));
   else if (window.opener) (window.opener as Window).postMessage(JSON.stringify(msg), window.location.origin);
-}
-
-/** Only the configured authority's origin may be forwarded to. */
-export function isAllowedConnectTarget(target: string, authority: string): boolean {
-  try {
-    const t = new URL(target);
-    return t.protocol === "https:" && t.origin === new URL(authority).origin;
-  } catch {
-    return false;
-  }
 }
 
 async function main() {

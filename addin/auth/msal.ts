@@ -2,12 +2,7 @@
  * MSAL-backed TokenProvider for the three strategies. Kept apart from the UI so component tests
  * swap in a stub provider and the pane never touches MSAL directly.
  */
-import {
-  createNestablePublicClientApplication,
-  createStandardPublicClientApplication,
-  type AccountInfo,
-  type IPublicClientApplication,
-} from "@azure/msal-browser";
+import type { AccountInfo, IPublicClientApplication } from "@azure/msal-browser";
 import type { AddinConfig } from "../config";
 import { openDialog } from "../office/dialog";
 import { mailboxUserAddress } from "../office/host";
@@ -41,6 +36,10 @@ export async function createTokenProvider(config: AddinConfig, opts: MsalProvide
     redirectUri: `${baseUrl}auth.html`,
   };
   const cache = { cacheLocation: "localStorage" as const };
+  // MSAL is a third of the pane's JavaScript: a separate chunk, fetched while the pane's shell renders.
+  const { createNestablePublicClientApplication, createStandardPublicClientApplication } = await import(
+    /* webpackChunkName: "msal" */ "@azure/msal-browser"
+  );
   const pca: IPublicClientApplication =
     strategy === "naa"
       ? await createNestablePublicClientApplication({ auth, cache })

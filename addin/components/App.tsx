@@ -2,7 +2,7 @@
  * The task pane: banner with the connection state, then either the open message (status, people)
  * or the contacts search. Sign-in is asked for only when a silent token isn't available.
  */
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
 import { isInteractionRequired } from "../auth/types";
@@ -12,11 +12,12 @@ import { useOpenMessage } from "../state/useOpenMessage";
 import { useResource } from "../state/useResource";
 import { ServicesContext, useServices, type PaneServices } from "../state/services";
 import { ConnectionPanel } from "./ConnectionPanel";
-import { ContactsView } from "./ContactsView";
 import { ErrorBar } from "./ErrorBar";
 import { Header } from "./Header";
 import { Loading } from "./Loading";
 import { MessageView } from "./MessageView";
+
+const ContactsView = lazy(() => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView })));
 
 const useStyles = makeStyles({
   main: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM },
@@ -91,7 +92,13 @@ function Pane() {
               <Tab value="contacts">Contacts</Tab>
             </TabList>
             <div role="tabpanel" aria-label={tab === "message" ? "This message" : "Contacts"}>
-              {tab === "message" ? <MessageView key={epoch} message={message} /> : <ContactsView />}
+              {tab === "message" ? (
+                <MessageView key={epoch} message={message} />
+              ) : (
+                <Suspense fallback={<Loading label="Loading contacts" />}>
+                  <ContactsView />
+                </Suspense>
+              )}
             </div>
           </>
         ) : null}

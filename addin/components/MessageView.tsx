@@ -1,5 +1,5 @@
 /** Everything about the open message: its capture status and its people, with the track flow. */
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { Text, tokens } from "@fluentui/react-components";
 import type { MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { toStatusRequest, type OpenMessage } from "../office/message";
@@ -10,7 +10,10 @@ import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 import { PeopleList } from "./PeopleList";
 import { StatusCard } from "./StatusCard";
-import { TrackDialog, type TrackTarget } from "./TrackDialog";
+import type { TrackTarget } from "./TrackDialog";
+
+// The track dialog (Dialog, Combobox, positioning) loads on first use, not with the pane.
+const TrackDialog = lazy(() => import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog })));
 
 export function MessageView({ message }: { message: OpenMessage | null }) {
   if (!message) {
@@ -53,15 +56,19 @@ function OpenMessageView({ message }: { message: OpenMessage }) {
           <PeopleList people={status.data.people} onTrack={(p) => openTrack(p.address)} />
         </>
       )}
-      <TrackDialog
-        target={track}
-        onClose={() => setTrack(null)}
-        onTracked={(c) => {
-          setTrack(null);
-          announce(`Tracking ${c.email}${c.client ? ` for ${c.client.name}` : ""}.`);
-          status.reload();
-        }}
-      />
+      {track && (
+        <Suspense fallback={<Loading label="Opening the track form" rows={1} />}>
+          <TrackDialog
+            target={track}
+            onClose={() => setTrack(null)}
+            onTracked={(c) => {
+              setTrack(null);
+              announce(`Tracking ${c.email}${c.client ? ` for ${c.client.name}` : ""}.`);
+              status.reload();
+            }}
+          />
+        </Suspense>
+      )}
     </>
   );
 }

@@ -8,6 +8,7 @@ import { createApiClient } from "../api/client";
 import { createTokenProvider } from "../auth/msal";
 import { App } from "../components/App";
 import { ErrorBar } from "../components/ErrorBar";
+import { Loading } from "../components/Loading";
 import { loadAddinConfig } from "../config";
 
 /** The directory the pane is served from, without trailing slash: config and dialogs live beside it. */
@@ -15,6 +16,14 @@ const baseDir = `${window.location.origin}${window.location.pathname.replace(/[^
 
 async function start() {
   const root = createRoot(document.getElementById("root")!);
+  // Shell first: skeletons while the configuration and MSAL (a separate chunk) load.
+  root.render(
+    <FluentProvider theme={webLightTheme}>
+      <main style={{ padding: 12 }}>
+        <Loading label="Starting Engagement Capture" rows={4} />
+      </main>
+    </FluentProvider>,
+  );
   try {
     const config = await loadAddinConfig(baseDir);
     const auth = await createTokenProvider(config);

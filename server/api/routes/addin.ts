@@ -1,0 +1,183 @@
+/**
+ * Serves the task pane: the built files (dist/addin/), /manifest.xml, /assets/*, the runtime
+ * configuration (/addin-config.json) and, in demo/development only, office.js from node_modules
+ * and the browser preview (/preview) with its sample messages.
+ *
+ * Files are read by absolute path from the directories given (never from the request's path
+ * beyond a checked relative name), so nothing outside them can be served.
+ */
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { Hono, type Context } from "hono";
+import type { Config } from "../../config";
+import { rewriteManifest } from "../../../addin/manifest/rewrite";
+
+/** One sample message in the browser preview; `mailbox` is the address of the mailbox it is in. */
+export interface PreviewMessage {
+  restItemId: string;
+  internetMessageId: string;
+  subject: string;
+  from: { address: string; name: string | null };
+  to: { address: string; name: string | null }[];
+  cc: { address: string; name: string | null }[];
+  dateTimeCreated: string;
+  itemClass: string;
+  mailbox: string;
+}
+
+export interface PreviewSource {
+  messages(): Promise<PreviewMessage[]>;
+}
+
+export interface AddinRoutesOptions {
+  config: Config;
+  /** The webpack output: dist/addin (relative paths are from the repository root). */
+  distDir: string;
+  /** node_modules/@microsoft/office-js/dist */
+  officeJsDir: string;
+  /** Sample messages for /preview (demo mode: the emulator's seeded mail). */
+  preview?: PreviewSource;
+  /** The development manifest (repo root manifest.xml). */
+  devManifestPath?: string;
+  /** Icons; defaults to the repo's assets/. */
+  assetsDir?: string;
+  /** Serve office.js locally and the preview. Default: demo mode or NODE_ENV=development. */
+  devTools?: boolean;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+  ".ico": "image/x-icon",
+  ".xml": "application/xml; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+/** Resolve `rel` inside `dir`, refusing anything that escapes it. */
+export function safeJoin(dir: string, rel: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rel);
+  } catch {
+    return null;
+  }
+  if (decoded.includes("\0")) return null;
+  const root = path.resolve(dir);
+  const full = path.resolve(root, "." + path.posix.normalize("/" + decoded.replace(/\\/g, "/")));
+  return full === root || full.startsWith(root + path.sep) ? full : null;
+}
+
+async function fileOrNull(full: string | null): Promise<Buffer | null> {
+  if (!full) return null;
+  try {
+    if (!(await stat(full)).isFile()) return null;
+    return await readFile(full);
+  } catch {
+    return null;
+  }
+}
+
+function send(c: Context, body: Buffer | string, file: string, cache: string) {
+  const type = TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
+  return c.body(typeof body === "string" ? body : new Uint8Array(body), 200, {
+    "Content-Type": type,
+    "Cache-Control": cache,
+    "X-Content-Type-Options": "nosniff",
+  });
+}
+
+/** The pane's runtime configuration (what AddinConfig in addin/config.ts reads). */
+export function addinConfigFor(config: Config) {
+  return {
+    clientId: config.entra.clientId,
+    authority: `${config.entra.authorityHost}/${config.entra.tenant}`,
+    apiScope: `api://${config.entra.clientId}/access_as_user`,
+    // Same origin → relative URLs (works behind any host name or port); otherwise the API's origin.
+    apiBaseUrl: config.publicUrl === config.addinPublicUrl ? "" : config.publicUrl,
+    mode: config.mode,
+  };
+}
+
+/** Swap the pane's office.js tag for the preview's stand-in (kept out of the built HTML on purpose). */
+export function withStandIn(html: string): string {
+  // Production builds are minified: attribute quotes may be gone.
+  return html.replace(/<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/, '<script id="office-js" src="/preview/office-standin.js"></script>');
+}
+
+/** Relative directories are taken from the repository root, not the process's working directory. */
+const REPO_ROOT = path.resolve(__dirname, "../../..");
+
+export function addinRoutes(opts: AddinRoutesOptions): Hono {
+  const { config } = opts;
+  const distDir = path.resolve(REPO_ROOT, opts.distDir);
+  const officeJsDir = path.resolve(REPO_ROOT, opts.officeJsDir);
+  const devTools = opts.devTools ?? (config.mode === "demo" || process.env.NODE_ENV === "development");
+  const devManifestPath = path.resolve(REPO_ROOT, opts.devManifestPath ?? "manifest.xml");
+  const assetsDir = path.resolve(REPO_ROOT, opts.assetsDir ?? "assets");
+  const app = new Hono();
+  // Built files change name only on rebuild; short caching keeps a redeploy visible quickly.
+  const CACHE = "public, max-age=300";
+
+  app.get("/addin-config.json", (c) => c.json(addinConfigFor(config), 200, { "Cache-Control": "no-store" }));
+
+  app.get("/manifest.xml", async (c) => {
+    // Production: the manifest `npm run build` wrote for ADDIN_PUBLIC_URL. Otherwise (and when not
+    // built) the development manifest, moved to this server's public URL.
+    const built = config.mode === "production" ? await fileOrNull(path.join(distDir, "..", "manifest.xml")) : null;
+    if (built) return send(c, built, "manifest.xml", "no-cache");
+    const dev = await fileOrNull(devManifestPath);
+    if (!dev) return c.json({ error: { code: "not_found", message: "manifest.xml is missing." } }, 404);
+    return send(c, rewriteManifest(dev.toString("utf8"), config.addinPublicUrl), "manifest.xml", "no-cache");
+  });
+
+  app.get("/assets/:file", async (c) => {
+    const file = c.req.param("file");
+    const body = (await fileOrNull(safeJoin(assetsDir, file))) ?? (await fileOrNull(safeJoin(path.join(distDir, "assets"), file)));
+    return body ? send(c, body, file, CACHE) : c.json({ error: { code: "not_found", message: "No such asset." } }, 404);
+  });
+
+  if (devTools) {
+    app.get("/office-js/*", async (c) => {
+      const rel = c.req.path.slice("/office-js/".length);
+      const body = await fileOrNull(safeJoin(officeJsDir, rel));
+      return body ? send(c, body, rel, CACHE) : c.json({ error: { code: "not_found", message: "No such office.js file." } }, 404);
+    });
+    app.get("/preview", async (c) => {
+      const body = await fileOrNull(path.join(distDir, "preview.html"));
+      return body ? send(c, body, "preview.html", "no-cache") : notBuilt(c);
+    });
+    app.get("/preview/messages.json", async (c) => c.json(opts.preview ? await opts.preview.messages() : [], 200, { "Cache-Control": "no-store" }));
+    app.get("/preview/office-standin.js", async (c) => {
+      const body = await fileOrNull(path.join(distDir, "office-standin.js"));
+      return body ? send(c, body, "office-standin.js", "no-cache") : notBuilt(c);
+    });
+  }
+
+  app.get("/taskpane.html", async (c) => {
+    const body = await fileOrNull(path.join(distDir, "taskpane.html"));
+    if (!body) return notBuilt(c);
+    const html = devTools && c.req.query("preview") === "1" ? withStandIn(body.toString("utf8")) : body;
+    return send(c, html, "taskpane.html", "no-cache");
+  });
+
+  // The rest of the build (dialog.html, auth.html, support.html, bundles). Unknown names fall through
+  // to the app's own 404.
+  app.get("/:file{[A-Za-z0-9._-]+\\.(html|js|css|map|txt)}", async (c, next) => {
+    const file = c.req.param("file");
+    if (!devTools && file === "office-standin.js") return next();
+    const body = await fileOrNull(safeJoin(distDir, file));
+    if (!body) return next();
+    return send(c, body, file, file.endsWith(".html") ? "no-cache" : CACHE);
+  });
+
+  return app;
+}
+
+function notBuilt(c: Context) {
+  return c.json({ error: { code: "not_built", message: "The task pane is not built yet: run `npm run build`." } }, 503);
+}
