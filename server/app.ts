@@ -20,6 +20,7 @@ import { engagementRoutes } from "./api/routes/engagements";
 import { healthRoutes } from "./api/routes/health";
 import { meRoutes } from "./api/routes/me";
 import { messageRoutes } from "./api/routes/messages";
+import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
 import type { Logger } from "./logger";
 
@@ -58,6 +59,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Issue 5 mounts GET /auth/callback here (before the fallback below).
   app.route("/", authCallbackRoutes(deps));
   app.get("/auth/callback", notAvailable("Connecting a mailbox"));
+  // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview (issue 7).
+  app.route("/", addinRoutes({ config: deps.config, distDir: "dist/addin", officeJsDir: "node_modules/@microsoft/office-js/dist", preview: deps.preview }));
 
   // --- authenticated /api/* ---
   const api = new Hono<AppEnv>();

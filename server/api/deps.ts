@@ -36,4 +36,6 @@ export interface AppDeps {
   connections?: ConnectionService;
   sweeps?: SweepService;
   mail?: MailService;
+  /** Sample messages for the task pane's browser preview (demo mode). */
+  preview?: import("./routes/addin").PreviewSource;
 }
