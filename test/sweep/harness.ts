@@ -5,6 +5,7 @@
  */
 import { createApp } from "../../server/app";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
+import type { SweepGraphOptions } from "../../server/sweep/engine";
 import { createSweepService, type SweepService, type SweepServiceDeps } from "../../server/sweep/service";
 import { addBlockEntry } from "../../server/store/blocklist";
 import { createContact } from "../../server/store/contacts";
@@ -31,15 +32,17 @@ export interface SweepHarness {
   close(): Promise<void>;
 }
 
-export async function startSweepHarness(overrides: Partial<SweepServiceDeps> & { windowHours?: number } = {}): Promise<SweepHarness> {
+export async function startSweepHarness(
+  overrides: Partial<Omit<SweepServiceDeps, "graph">> & { windowHours?: number; graph?: Partial<SweepGraphOptions> } = {},
+): Promise<SweepHarness> {
   const h = await startHarness();
-  const { windowHours, ...rest } = overrides;
+  const { windowHours, graph, ...rest } = overrides;
   const sweeps = createSweepService({
     db: h.db,
     clock: h.clock,
     logger: h.logger,
     tokens: h.service,
-    graph: { baseUrl: h.emulator.url, outbound: h.outbound, maxRetries: 3, backoffSeconds: 0.02, timeoutMs: 5000 },
+    graph: { baseUrl: h.emulator.url, outbound: h.outbound, maxRetries: 3, backoffSeconds: 0.02, timeoutMs: 5000, ...graph },
     config: { windowHours: windowHours ?? 24, overlapMinutes: 15 },
     intervalMinutes: 60,
     concurrency: 2,
