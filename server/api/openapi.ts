@@ -6,6 +6,7 @@
  */
 import { REASON_CODES } from "../../shared/capture";
 import { MAX_CSV_BODY, MAX_JSON_BODY, MAX_PAGE } from "./schemas";
+import { ADDIN_OPENAPI_PATHS } from "./routes/addin";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = { [k: string]: Json };
@@ -78,8 +79,10 @@ export const openApiDocument: OpenApiDocument = {
     { name: "connection", description: "The delegated Microsoft 365 mailbox grant." },
     { name: "sweeps", description: "Passes over the mailbox." },
     { name: "mail", description: "Sending mail as the user." },
+    { name: "addin", description: "The Outlook task pane's files, manifest and configuration." },
   ],
   paths: {
+    ...ADDIN_OPENAPI_PATHS,
     "/healthz": {
       get: {
         ...publicOp,

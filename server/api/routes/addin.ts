@@ -109,6 +109,8 @@ export function withStandIn(html: string): string {
   return html.replace(/<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/, '<script id="office-js" src="/preview/office-standin.js"></script>');
 }
 
+const BUILT_FILE = /^[A-Za-z0-9._-]+\.(html|js|css|map|txt)$/;
+
 /** Relative directories are taken from the repository root, not the process's working directory. */
 const REPO_ROOT = path.resolve(__dirname, "../../..");
 
@@ -165,10 +167,11 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
     return send(c, html, "taskpane.html", "no-cache");
   });
 
-  // The rest of the build (dialog.html, auth.html, support.html, bundles). Unknown names fall through
-  // to the app's own 404.
-  app.get("/:file{[A-Za-z0-9._-]+\\.(html|js|css|map|txt)}", async (c, next) => {
+  // The rest of the build (dialog.html, auth.html, support.html, bundles). Anything else — other
+  // names, /healthz and the like registered earlier — falls through to the app's own routes and 404.
+  app.get("/:file", async (c, next) => {
     const file = c.req.param("file");
+    if (!BUILT_FILE.test(file)) return next();
     if (!devTools && file === "office-standin.js") return next();
     const body = await fileOrNull(safeJoin(distDir, file));
     if (!body) return next();
@@ -181,3 +184,53 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
 function notBuilt(c: Context) {
   return c.json({ error: { code: "not_built", message: "The task pane is not built yet: run `npm run build`." } }, 503);
 }
+
+/** These routes in the app's OpenAPI description (server/api/openapi.ts spreads this into its paths). */
+const page = (operationId: string, summary: string, type: string, description?: string) => ({
+  get: {
+    operationId,
+    summary,
+    ...(description ? { description } : {}),
+    tags: ["addin"],
+    security: [] as Record<string, string[]>[],
+    responses: { "200": { description: "OK", content: { [type]: { schema: { type: "string" } } } }, "404": { description: "Not found (or not in this mode)." } },
+  },
+});
+export const ADDIN_OPENAPI_PATHS = {
+  "/addin-config.json": {
+    get: {
+      operationId: "getAddinConfig",
+      summary: "The task pane's runtime configuration",
+      tags: ["addin"],
+      security: [] as Record<string, string[]>[],
+      responses: {
+        "200": {
+          description: "OK",
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["clientId", "authority", "apiScope", "apiBaseUrl", "mode"],
+                properties: {
+                  clientId: { type: "string" },
+                  authority: { type: "string", description: "ENTRA_AUTHORITY_HOST/ENTRA_TENANT" },
+                  apiScope: { type: "string", description: "api://<clientId>/access_as_user" },
+                  apiBaseUrl: { type: "string", description: "\"\" when the API is on the pane's origin" },
+                  mode: { enum: ["demo", "production"] },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+  "/manifest.xml": page("getManifest", "The add-in manifest", "application/xml", "Production: dist/manifest.xml from `npm run build`; otherwise the development manifest on this server's URL."),
+  "/assets/{file}": page("getAsset", "Add-in icons", "image/png"),
+  "/taskpane.html": page("getTaskpane", "The task pane", "text/html", "With ?preview=1 (demo/development) office.js is replaced by the preview's stand-in."),
+  "/{file}": page("getPaneFile", "Other built task-pane files (dialog.html, auth.html, support.html, bundles)", "text/html"),
+  "/office-js/*": page("getOfficeJs", "office.js from node_modules (demo/development only)", "text/javascript"),
+  "/preview": page("getPreview", "Browser preview of the pane (demo/development only)", "text/html"),
+  "/preview/messages.json": page("getPreviewMessages", "Sample messages for the preview (demo/development only)", "application/json"),
+  "/preview/office-standin.js": page("getOfficeStandIn", "The preview's office.js stand-in (demo/development only)", "text/javascript"),
+};
