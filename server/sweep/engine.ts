@@ -285,6 +285,22 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
       userId,
     );
 
+    const write = async (items: CaptureItem[]) => {
+      if (!items.length) return;
+      await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, sweepId, items, clock.now()));
+      c.stored += items.length;
+      progress("listing");
+    };
+    const pendingBodies: { m: ListedMessage; d: CaptureDecision }[] = [];
+    const pendingImids = new Set<string>();
+    const afterBodies: CaptureItem[] = [];
+    const flushBodies = async (part: { m: ListedMessage; d: CaptureDecision }[]) => {
+      const contents = await fetchContents(client, part.map((x) => x.m), { signal: opts.signal, onRetry, maxRounds: batchRounds });
+      // One transaction per body batch. A message deleted since the listing gets no decision; the next sweep will not see it either.
+      await write(part.filter((x) => contents.has(x.m.id)).map((x) => captureItem(x.m, x.d, ctx, contents.get(x.m.id)!)));
+      for (const x of part) pendingImids.delete(x.m.internetMessageId);
+    };
+
     progress("listing");
     await listWindow(client, window, { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize }, async (page) => {
       c.listed += page.length;
@@ -325,8 +341,6 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
       }
 
       const plain: CaptureItem[] = [];
-      const needBody: { m: ListedMessage; d: CaptureDecision }[] = [];
-      const bodyFor = new Set<string>();
       for (const { m, d, key } of decided) {
         if (d.outcome === "excluded") {
           const s = stored.get(key);
@@ -334,30 +348,24 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
           // Already decided the same way (or captured, which an exclusion never downgrades): nothing to write.
           if (s && (s.outcome === "captured" || (s.reason === d.reason && s.detail === detail))) continue;
           plain.push(captureItem(m, d, ctx, null));
-        } else if (engaged.has(m.internetMessageId) || bodyFor.has(m.internetMessageId)) {
+        } else if (pendingImids.has(m.internetMessageId)) {
+          // A copy of a message whose body is still to be fetched: store it after that engagement exists.
+          afterBodies.push(captureItem(m, d, ctx, null));
+        } else if (engaged.has(m.internetMessageId)) {
           // The engagement exists (another mailbox, an earlier sweep): link this mailbox and any new contact, no body.
           plain.push(captureItem(m, d, ctx, null));
         } else {
-          bodyFor.add(m.internetMessageId);
-          needBody.push({ m, d });
+          pendingImids.add(m.internetMessageId);
+          pendingBodies.push({ m, d });
         }
       }
-
-      const write = async (items: CaptureItem[]) => {
-        if (!items.length) return;
-        await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, sweepId, items, clock.now()));
-        c.stored += items.length;
-        progress("listing");
-      };
-      for (const part of chunks(needBody, MAX_BATCH_ITEMS)) {
-        const contents = await fetchContents(client, part.map((x) => x.m), { signal: opts.signal, onRetry, maxRounds: batchRounds });
-        // One transaction per body batch. A message deleted since the listing gets no decision; the next sweep will not see it either.
-        await write(part.filter((x) => contents.has(x.m.id)).map((x) => captureItem(x.m, x.d, ctx, contents.get(x.m.id)!)));
-      }
-      // Engagements first (above), then the links to existing ones and the exclusions.
+      // Full $batches only, carried across pages, so bodies cost one request per 20 captured messages.
+      while (pendingBodies.length >= MAX_BATCH_ITEMS) await flushBodies(pendingBodies.splice(0, MAX_BATCH_ITEMS));
       for (const part of chunks(plain, WRITE_CHUNK)) await write(part);
       if (opts.signal?.aborted) throw new SweepAbortedError();
     });
+    while (pendingBodies.length) await flushBodies(pendingBodies.splice(0, MAX_BATCH_ITEMS));
+    for (const part of chunks(afterBodies, WRITE_CHUNK)) await write(part);
   } catch (err) {
     error = err;
   }
