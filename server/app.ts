@@ -18,6 +18,7 @@ import { authCallbackRoutes, connectionRoutes } from "./api/routes/connection";
 import { contactRoutes } from "./api/routes/contacts";
 import { engagementRoutes } from "./api/routes/engagements";
 import { healthRoutes } from "./api/routes/health";
+import { addressRateLimit, apiCors, securityHeaders, userRateLimit } from "./api/security";
 import { meRoutes } from "./api/routes/me";
 import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
@@ -50,8 +51,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
+  app.use("*", securityHeaders(deps.config));
   app.use("*", requestLog(deps.logger));
   app.use("*", bodyLimits());
+  app.use("/api/*", apiCors(deps.config));
+  app.use("/auth/callback", addressRateLimit(deps.rateLimit?.unauthenticated));
 
   // --- public (no token) ---
   app.route("/", healthRoutes(deps));
@@ -65,6 +69,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // --- authenticated /api/* ---
   const api = new Hono<AppEnv>();
   api.use("*", authMiddleware(deps));
+  api.use("*", userRateLimit(deps.rateLimit));
   api.route("/", meRoutes(deps));
   api.route("/", clientRoutes(deps));
   api.route("/", contactRoutes(deps));

@@ -36,6 +36,8 @@ export interface AppDeps {
   connections?: ConnectionService;
   sweeps?: SweepService;
   mail?: MailService;
+  /** Per-user token bucket on /api/* (default 20/s, burst 60) and per-address on /auth/callback; see api/security.ts. */
+  rateLimit?: import("./security").RateLimitSettings;
   /** Sample messages for the task pane's browser preview (demo mode). */
   preview?: import("./routes/addin").PreviewSource;
 }

@@ -66,7 +66,8 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
     return new Response(JSON.stringify({ keys: jwks }), { status: 200, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
   const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock, ...verifierOptions });
-  const deps: AppDeps = { db: h.db, config, clock, logger: createLogger("silent"), verifier, ...overrides };
+  // Suites here fire ~100 calls as one user within a second; the rate limit has its own tests (test/security).
+  const deps: AppDeps = { db: h.db, config, clock, logger: createLogger("silent"), verifier, rateLimit: { perSecond: 10_000, burst: 10_000 }, ...overrides };
   const app = createApp(deps);
 
   async function token(claims: Record<string, unknown> = {}, opts: { key?: SigningKey; kid?: string } = {}): Promise<string> {
