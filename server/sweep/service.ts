@@ -12,7 +12,7 @@ import { recordCaptureBatch } from "../store/capture-decisions";
 import { NotFoundError } from "../store/errors";
 import { getConnection } from "../store/mailbox-connections";
 import { listSweeps, toSweepView } from "../store/sweeps";
-import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepTrigger } from "./engine";
+import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
 import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
 import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "./message-facts";
 import { isDue, slotAfter, sweepOffsetMs, SweepScheduler, type Timers } from "./scheduler";
@@ -45,7 +45,12 @@ export interface SweepService {
    * of this mailbox is already running, with that one (`alreadyRunning`). `done` resolves when it ends.
    * Throws NotConnectedError / ReauthRequiredError before starting when the connection cannot be used.
    */
-  sweepNow(organizationId: string, userId: string, trigger?: SweepTrigger): Promise<{ sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }>;
+  sweepNow(
+    organizationId: string,
+    userId: string,
+    trigger?: SweepTrigger,
+    opts?: Pick<SweepRunOptions, "onProgress">,
+  ): Promise<{ sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }>;
   /** Fetch one message by its REST or immutable id, decide it, store the decision (and the engagement). */
   captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome>;
   recentSweeps(organizationId: string, userId: string, limit?: number): Promise<SweepView[]>;
@@ -89,7 +94,7 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     return row ? toSweepView(row) : null;
   }
 
-  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual") {
+  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual", opts: Pick<SweepRunOptions, "onProgress"> = {}) {
     await usableConnection(organizationId, userId);
     const already = async () => {
       const current = await runningSweep(organizationId, userId);
@@ -102,7 +107,7 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
       return { sweep: current, done, alreadyRunning: true };
     };
     if (scheduler.isSweeping(organizationId, userId)) return already();
-    const s = scheduler.sweepNow({ organizationId, userId, trigger });
+    const s = scheduler.sweepNow({ organizationId, userId, trigger }, opts);
     try {
       const sweep = await s.started;
       return { sweep, done: s.done, alreadyRunning: false };

@@ -44,7 +44,7 @@ test("a 2,000-message-per-day mailbox: one request per 1,000 listed plus one per
   // An hour later, 83 more messages (about 2,000 a day): cached folders, only new captured bodies.
   s.advance(3600_000);
   const more = generateMailbox({ tenantId: TENANT, users: 1, messagesPerDay: 2000, days: 1 / 24, seed: 8, userIdPrefix: "9a9a0000" });
-  st.loadDataset({ messages: more.dataset.messages.map((m) => ({ ...m, internetMessageId: undefined })) });
+  st.loadDataset({ messages: (more.dataset.messages ?? []).map((m) => ({ ...m, internetMessageId: undefined })) });
   st.resetCounts();
   const second = await (await s.sweeps.sweepNow(s.orgId, userId, "schedule")).done;
   expect(second.status).toBe("succeeded");
