@@ -1,0 +1,183 @@
+/**
+ * The sweep queue of distributed mode: pg-boss on the same PostgreSQL database as the product
+ * (its own schema, `pgboss`), one queue `mailbox-sweep`, one job = one sweep of one mailbox.
+ *
+ * Why these settings (pg-boss 10.4.2):
+ * - policy `stately`, singletonKey = user id: at most one queued (created), one waiting to retry and
+ *   one active job per mailbox, enforced by a unique index, so two processes can never sweep the
+ *   same mailbox through the queue at once and a backlog never piles up per mailbox.
+ * - pg-boss's fetch turns the oldest eligible job active; if that job's key already has an active job
+ *   the unique index rejects the whole fetch and every worker stalls until the active job ends
+ *   (timgit/pg-boss#535/#536). So producers never add a job for a mailbox that still has one pending
+ *   (`pendingUserIds`) — the index stays the guarantee, the check keeps the queue flowing.
+ * - `expireInSeconds` bounds a job: when a worker dies mid-job, maintenance (every
+ *   `maintenanceIntervalSeconds`) moves the expired active job to `retry` and another worker takes it.
+ *   The worker aborts its own sweep shortly before that deadline, so a slow sweep never overlaps
+ *   its retry.
+ * - retries with exponential backoff (retryLimit 3, retryDelay 1 s doubling, jittered) for
+ *   infrastructure failures; a sweep that failed for a mailbox reason completes its job (next hour retries).
+ * - deterministic job ids per (mailbox, slot): every process may tick; the same slot is inserted once
+ *   (pg-boss inserts with ON CONFLICT DO NOTHING). Completed jobs stay in the job table until archived
+ *   (≥ 12 h, and at least two intervals), which is what makes the id a once-per-slot key.
+ */
+import { createHash } from "node:crypto";
+import PgBoss from "pg-boss";
+import type { SweepLogger } from "../sweep/engine";
+
+export const SWEEP_QUEUE = "mailbox-sweep";
+export const PGBOSS_SCHEMA = "pgboss";
+
+/** What one job asks for. `slot` is the scheduled time this job stands for (null for a connect sweep). */
+export interface SweepJobData {
+  organizationId: string;
+  userId: string;
+  reason: "schedule" | "connect";
+  slot: string | null;
+}
+
+export interface QueueSettings {
+  /** A job active longer than this is taken back and retried (default 900 s = 15 min). */
+  expireInSeconds: number;
+  retryLimit: number;
+  /** First retry delay in seconds; doubled per attempt with jitter (retryBackoff). */
+  retryDelaySeconds: number;
+  /** How often expired jobs are taken back (default 60 s; tests use 1). */
+  maintenanceIntervalSeconds: number;
+  /** Completed jobs are archived after this; must exceed the sweep interval (once-per-slot ids). */
+  archiveCompletedAfterSeconds: number;
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  expireInSeconds: 15 * 60,
+  retryLimit: 3,
+  retryDelaySeconds: 1,
+  maintenanceIntervalSeconds: 60,
+  archiveCompletedAfterSeconds: 12 * 3600,
+};
+
+export interface EnqueueRequest {
+  data: SweepJobData;
+  /** Deterministic id (slot jobs); random when absent. */
+  id?: string;
+  startAfter?: Date;
+}
+
+export interface SweepQueue {
+  readonly boss: PgBoss;
+  readonly settings: QueueSettings;
+  /** Insert jobs; returns how many were new (an id or mailbox already queued is skipped, not an error). */
+  enqueue(requests: readonly EnqueueRequest[]): Promise<{ enqueued: string[]; skipped: number }>;
+  /** Users with a job that is queued, waiting to retry or running. */
+  pendingUserIds(userIds?: readonly string[]): Promise<Set<string>>;
+  stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+/** A stable UUID for (user, slot): the same slot enqueued by any number of processes is one job. */
+export function slotJobId(userId: string, slot: Date): string {
+  const h = createHash("sha256").update(`${SWEEP_QUEUE}\0${userId}\0${slot.toISOString()}`, "utf8").digest();
+  // Shape it as a version-5-style UUID (pg-boss stores ids as uuid).
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function parseJobData(data: unknown): SweepJobData | null {
+  const d = data as Partial<SweepJobData> | null;
+  if (!d || typeof d !== "object") return null;
+  if (typeof d.organizationId !== "string" || typeof d.userId !== "string") return null;
+  if (d.reason !== "schedule" && d.reason !== "connect") return null;
+  return { organizationId: d.organizationId, userId: d.userId, reason: d.reason, slot: typeof d.slot === "string" ? d.slot : null };
+}
+
+export interface StartQueueOptions {
+  connectionString: string;
+  logger: SweepLogger;
+  settings?: Partial<QueueSettings>;
+  /** Run pg-boss maintenance (expiring dead workers' jobs) in this process (default true). */
+  supervise?: boolean;
+  /** Pool size of pg-boss's own connections (default 4). */
+  maxConnections?: number;
+  /** Sweep interval in minutes: completed jobs are kept at least two intervals (default 60). */
+  intervalMinutes?: number;
+}
+
+export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQueue> {
+  const s: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...opts.settings };
+  const archive = Math.max(s.archiveCompletedAfterSeconds, 2 * 60 * (opts.intervalMinutes ?? 60));
+  const boss = new PgBoss({
+    connectionString: opts.connectionString,
+    schema: PGBOSS_SCHEMA,
+    application_name: "engagement-capture-queue",
+    max: opts.maxConnections ?? 4,
+    supervise: opts.supervise ?? true,
+    // No pg-boss cron: the enqueuer ticks itself (every process, deterministic ids).
+    schedule: false,
+    maintenanceIntervalSeconds: s.maintenanceIntervalSeconds,
+    archiveCompletedAfterSeconds: archive,
+    archiveFailedAfterSeconds: archive,
+  });
+  // pg-boss reports background errors (maintenance, a lost connection) as events; unhandled they would crash.
+  boss.on("error", (err) => opts.logger.warn({ err: err.message }, "queue background error"));
+  await boss.start();
+  const queueOptions = {
+    name: SWEEP_QUEUE,
+    policy: "stately" as const,
+    retryLimit: s.retryLimit,
+    retryDelay: s.retryDelaySeconds,
+    retryBackoff: true,
+    expireInSeconds: s.expireInSeconds,
+  };
+  await boss.createQueue(SWEEP_QUEUE, queueOptions);
+  // createQueue keeps an existing queue's settings; bring them up to date (the policy never changes).
+  await boss.updateQueue(SWEEP_QUEUE, queueOptions);
+
+  const db = boss.getDb();
+  let stopped = false;
+
+  return {
+    boss,
+    settings: s,
+    async enqueue(requests) {
+      const enqueued: string[] = [];
+      let skipped = 0;
+      // One statement per job: pg-boss's single insert reports whether the row was new.
+      const CONCURRENCY = 8;
+      for (let i = 0; i < requests.length; i += CONCURRENCY) {
+        const ids = await Promise.all(
+          requests.slice(i, i + CONCURRENCY).map((r) =>
+            boss.send(SWEEP_QUEUE, { ...r.data }, {
+              ...(r.id ? { id: r.id } : {}),
+              singletonKey: r.data.userId,
+              ...(r.startAfter ? { startAfter: r.startAfter } : {}),
+              expireInSeconds: s.expireInSeconds,
+              retryLimit: s.retryLimit,
+              retryDelay: s.retryDelaySeconds,
+              retryBackoff: true,
+            }),
+          ),
+        );
+        for (const id of ids) {
+          if (id) enqueued.push(id);
+          else skipped++;
+        }
+      }
+      return { enqueued, skipped };
+    },
+    async pendingUserIds(userIds) {
+      // state < completed = created, retry, active (pg-boss's job_state enum is ordered).
+      const { rows } = userIds
+        ? await db.executeSql(
+            `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`,
+            [SWEEP_QUEUE, [...userIds]],
+          )
+        : await db.executeSql(`SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed'`, [SWEEP_QUEUE]);
+      return new Set(rows.map((r: { key: string | null }) => r.key).filter((k): k is string => !!k));
+    },
+    async stop(o = {}) {
+      if (stopped) return;
+      stopped = true;
+      await boss.stop({ graceful: o.graceful ?? true, timeout: o.timeoutMs ?? 10_000, wait: true });
+    },
+  };
+}
