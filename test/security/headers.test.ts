@@ -2,6 +2,7 @@
  * Security headers on every kind of answer, the pane's CSP (and that the pane's HTML needs no inline
  * script), CORS limited to the pane's origin, and the per-user / per-address rate limits.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -114,7 +115,7 @@ describe("security headers", () => {
     expect(inlineHandlers(html)).toEqual([]);
     // The one inline <style> is allowed by its hash, nothing else.
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1];
-    const hash = require("node:crypto").createHash("sha256").update(style).digest("base64");
+    const hash = crypto.createHash("sha256").update(style).digest("base64");
     expect(d.get("style-src")).toEqual([`'sha256-${hash}'`]);
   });
 
