@@ -409,6 +409,10 @@ export class GraphEndpoints {
       st.deliver(user.id, msg, true);
       return { status: 202, headers: {}, body: null };
     }
+    if ((action === "createreply" || action === "createreplyall") && req.method === "POST") {
+      this.requireScope(caller, MAIL_WRITE);
+      return this.createReply(user, msg, req, action === "createreplyall");
+    }
     if (action === "move" && req.method === "POST") {
       this.requireScope(caller, MAIL_WRITE);
       const dest = String(((req.body ?? {}) as Record<string, unknown>).destinationId ?? "");
@@ -541,6 +545,54 @@ export class GraphEndpoints {
     if (b === undefined || (b !== null && typeof b !== "object")) throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
     const input = messageInput((b ?? {}) as Record<string, unknown>);
     const rec = st.addMessage(user.id, { ...input, folder: folderRef, isDraft: true, isRead: true, from: input.from ?? { name: user.displayName, address: user.mail }, receivedDateTime: st.now().toISOString(), sentDateTime: undefined });
+    const prefer = parsePrefer(req);
+    return {
+      status: 201,
+      headers: { "Content-Type": GRAPH_CONTENT_TYPE, ...(prefer.applied.length ? { "Preference-Applied": prefer.applied.join(",") } : {}) },
+      body: { "@odata.context": `${st.url}/v1.0/$metadata#users('${user.id}')/messages/$entity`, ...this.messageJson(rec, { select: null, expand: null, prefer }) },
+    };
+  }
+
+  /**
+   * createReply / createReplyAll: a draft in Drafts in the original's conversation, addressed to its
+   * sender (reply-all: and its other To/Cc recipients but the user), subject "RE: …", In-Reply-To and
+   * References set to the original's internetMessageId. `message` properties in the body override
+   * (toRecipients, ccRecipients, subject, body); `comment` becomes the body when no body is given.
+   * Fidelity gap: the original is not quoted under the new text.
+   */
+  private createReply(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
+    const st = this.state;
+    const b = req.body;
+    if (b === undefined || (b !== null && typeof b !== "object")) throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
+    const params = (b ?? {}) as { message?: Record<string, unknown>; comment?: unknown };
+    const given = params.message && typeof params.message === "object" ? params.message : {};
+    const input = messageInput(given);
+    const self = new Set([user.mail, user.userPrincipalName, ...user.proxyAddresses.map((p) => p.replace(/^smtp:/i, ""))].map((a) => a.toLowerCase()));
+    const notSelf = (a: { emailAddress: { name?: string; address: string } }) => !self.has(a.emailAddress.address.toLowerCase());
+    const sender = original.replyTo.length ? original.replyTo : original.from ? [original.from] : [];
+    const defaultTo = [...sender, ...(all ? original.toRecipients.filter(notSelf) : [])].map((r) => r.emailAddress);
+    const defaultCc = all ? original.ccRecipients.filter(notSelf).map((r) => r.emailAddress) : [];
+    const subject = typeof given.subject === "string" ? given.subject : /^re:/i.test(original.subject) ? original.subject : `RE: ${original.subject}`;
+    const comment = typeof params.comment === "string" ? params.comment : "";
+    const hasBody = given.body !== undefined;
+    const rec = st.addMessage(user.id, {
+      folder: "drafts",
+      isDraft: true,
+      isRead: true,
+      subject,
+      body: hasBody ? input.body : comment,
+      bodyContentType: hasBody ? input.bodyContentType : "html",
+      to: Array.isArray(given.toRecipients) ? input.to : defaultTo,
+      cc: Array.isArray(given.ccRecipients) ? input.cc : defaultCc,
+      from: { name: user.displayName, address: user.mail },
+      conversationId: original.conversationId,
+      internetMessageHeaders: [
+        { name: "In-Reply-To", value: original.internetMessageId },
+        { name: "References", value: original.internetMessageId },
+      ],
+      receivedDateTime: st.now().toISOString(),
+      sentDateTime: undefined,
+    });
     const prefer = parsePrefer(req);
     return {
       status: 201,
@@ -750,6 +802,7 @@ function classify(method: string, path: string): RequestKind {
   if (/\/sendmail$/.test(p)) return "sendMail";
   if (/\/messages\/[^/]+\/send$/.test(p)) return "send";
   if (/\/messages\/[^/]+\/move$/.test(p)) return "move";
+  if (/\/messages\/[^/]+\/createreply(all)?$/.test(p)) return "createDraft";
   if (/\/messages$/.test(p)) return method === "POST" ? "createDraft" : "list";
   if (/\/messages\/[^/]+$/.test(p)) return "get";
   if (/\/mailfolders/.test(p)) return "folders";

@@ -23,16 +23,19 @@ import { meRoutes } from "./api/routes/me";
 import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
+import { mailRoutes } from "./api/routes/mail";
+import { MAX_MAIL_REQUEST_BYTES } from "./mail/compose";
 import type { Logger } from "./logger";
 
 export type { AppDeps } from "./api/deps";
 
-/** 256 KB for JSON; 2 MB for the CSV import. Checked while streaming, so a lying Content-Length does not help. */
+/** 256 KB for JSON; 2 MB for the CSV import; 1 MB for POST /api/mail. Checked while streaming, so a lying Content-Length does not help. */
 function bodyLimits(): MiddlewareHandler<AppEnv> {
   const onError = (c: Parameters<MiddlewareHandler>[0]) => errorResponse(c, 413, "payload_too_large", "The request body is too large.");
   const small = bodyLimit({ maxSize: MAX_JSON_BODY, onError });
   const large = bodyLimit({ maxSize: MAX_CSV_BODY, onError });
-  return (c, next) => (c.req.path === "/api/contacts/import" ? large(c, next) : small(c, next));
+  const mail = bodyLimit({ maxSize: MAX_MAIL_REQUEST_BYTES, onError });
+  return (c, next) => (c.req.path === "/api/contacts/import" ? large(c, next) : c.req.path === "/api/mail" ? mail(c, next) : small(c, next));
 }
 
 /** One line per request: method, route, status, duration. Never headers, bodies or query strings. */
@@ -79,6 +82,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Issues 5, 6 and 11 mount their route modules here: api.route("/", connectionRoutes(deps)) etc.
   api.route("/", connectionRoutes(deps));
   api.route("/", sweepRoutes(deps));
+  api.route("/", mailRoutes(deps));
   // Fallbacks while a service is absent (a mounted route above answers first):
   api.on(["POST", "DELETE"], "/connection", notAvailable("Connecting a mailbox"));
   api.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));

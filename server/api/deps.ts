@@ -22,10 +22,8 @@ export interface SweepService {
   captureMessage?: import("../sweep/service").SweepService["captureMessage"];
 }
 
-/** Issue 11 (send mail as the user). */
-export interface MailService {
-  readonly kind?: "mail";
-}
+/** Issue 11 (send mail as the user) — implemented by server/mail/send (createMailService). */
+export type MailService = import("../mail/send").MailService;
 
 export interface AppDeps {
   db: Db;

@@ -5,6 +5,7 @@
  * A test checks that every route the app registers appears here.
  */
 import { REASON_CODES } from "../../shared/capture";
+import { MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, MAX_SUBJECT } from "../mail/compose";
 import { MAX_CSV_BODY, MAX_JSON_BODY, MAX_PAGE } from "./schemas";
 import { ADDIN_OPENAPI_PATHS } from "./routes/addin";
 
@@ -267,7 +268,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
         description:
           "Issue 5. Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
-          "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send.",
+          "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send Mail.ReadWrite (drafts for POST /api/mail).",
         responses: {
           "200": json({ type: "object", required: ["authorizeUrl"], properties: { authorizeUrl: { type: "string", format: "uri" } } }),
           ...standard,
@@ -312,20 +313,59 @@ export const openApiDocument: OpenApiDocument = {
       post: {
         operationId: "sendMail",
         tags: ["mail"],
-        summary: "Send mail as the caller to contacts; captured at once by the same rules",
+        summary: "Send mail as the caller; the sent message is captured at once by the capture rules",
         description:
-          "Issue 11. Needs an active connection. An `Idempotency-Key` header makes retries safe: one request is never sent twice. " +
-          "422 for invalid addresses; 409 reauth_required when the grant is gone; Graph's 429/5xx are answered as retryable errors.",
-        parameters: [{ name: "Idempotency-Key", in: "header", required: true, schema: { type: "string", maxLength: 200 } }],
+          "Issue 11. Needs an active mailbox connection (Mail.Send, and Mail.ReadWrite for the draft). The message is created as a draft " +
+          "(or, with `replyTo`, as a reply to that engagement's message in the caller's mailbox: same conversation), sent, read back from " +
+          "Sent Items and decided by the same capture rules as the hourly sweep — so a message to no tracked contact is sent but not " +
+          "captured and `decision` says why, and the later sweep finds the same internetMessageId and changes nothing. " +
+          `At most ${MAX_RECIPIENTS} recipients (to and cc together); addresses are checked like the capture rules compare them. ` +
+          "HTML bodies are sanitised before sending: only basic formatting, lists, tables and links (http, https, mailto) remain; scripts, " +
+          "styles, event handlers, images, forms and frames are removed (`bodySanitized` says whether anything was). " +
+          `The request body is limited to ${MAX_MAIL_REQUEST_BYTES / 1024 / 1024} MB. ` +
+          "Idempotency: send an `Idempotency-Key` (recommended). The same key with the same body answers the first response again " +
+          "(200, `Idempotency-Replayed: true`) and sends nothing; a retry after a failure resumes the first attempt's draft and never " +
+          "sends it twice. Keys are kept 24 hours per user. Without a key, a client retry after a lost answer can send the message again.",
+        parameters: [
+          {
+            name: "Idempotency-Key",
+            in: "header",
+            required: false,
+            schema: { type: "string", minLength: 1, maxLength: 200, pattern: "^[!-~]+$" },
+            description: "Any unique string (e.g. a UUID) per message to send; reuse it only to retry the same request.",
+          },
+        ],
         requestBody: body(ref("SendMailRequest")),
         responses: {
-          "201": json(ref("SendMailResponse"), "Sent"),
-          ...standard,
-          "409": err("Conflict"),
+          "201": json(ref("SendMailResponse"), "Sent (captured or not: see captured and decision)"),
+          "200": {
+            description: "A repeat of an earlier request with the same Idempotency-Key and body: its answer again; nothing was sent.",
+            headers: { "Idempotency-Replayed": { schema: { const: "true" } } },
+            content: { "application/json": { schema: ref("SendMailResponse") } },
+          },
+          "400": json(ref("Error"), "invalid_json, invalid_request (unknown or malformed fields; details [{path, message}]), invalid_idempotency_key"),
+          "401": err("Unauthorized"),
+          "404": json(ref("Error"), "not_found: replyTo names no engagement of this organization"),
+          "409": json(
+            ref("Error"),
+            "not_connected; reauth_required (the grant is gone or lacks a permission: reconnect); request_in_progress (the same Idempotency-Key " +
+              "is being processed; Retry-After); send_state_unknown (the first attempt's message is gone from the mailbox: use a new key)",
+          ),
           "413": err("TooLarge"),
-          "422": json(ref("Error"), "Invalid recipients"),
-          "429": json(ref("Error"), "Throttled by Microsoft Graph; retry after Retry-After"),
-          "503": err("NotAvailable"),
+          "415": err("UnsupportedMediaType"),
+          "422": json(
+            ref("Error"),
+            "invalid_address (details.invalid lists them), too_many_recipients (details.max, details.count), idempotency_key_reused " +
+              "(same key, different body), reply_not_in_mailbox (the engagement to reply to is not in the caller's mailbox)",
+          ),
+          "502": json(ref("Error"), "graph_rejected: Microsoft 365 refused the message (details.graphCode)"),
+          "503": {
+            description:
+              "graph_unavailable (Microsoft 365 throttled (429) or failed (5xx) after bounded retries; nothing was sent and nothing stored; " +
+              "details.retryable = true, details.graphStatus), token_unavailable, or not_available (sending is not enabled on this server).",
+            headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait, passed on from Microsoft Graph when it said." } },
+            content: { "application/json": { schema: ref("Error") } },
+          },
         },
       },
     },
@@ -539,20 +579,37 @@ export const openApiDocument: OpenApiDocument = {
         additionalProperties: false,
         required: ["to", "subject", "body"],
         properties: {
-          to: { type: "array", items: str, minItems: 1 },
-          cc: { type: "array", items: str },
-          subject: { type: "string", maxLength: 998 },
-          body: { type: "object", required: ["contentType", "content"], properties: { contentType: { enum: ["text", "html"] }, content: str } },
-          replyTo: { type: "string", description: "Engagement id to reply to, in the same conversation." },
+          to: { type: "array", items: { type: "string", maxLength: 500 }, minItems: 1, description: `To and cc together: at most ${MAX_RECIPIENTS}.` },
+          cc: { type: "array", items: { type: "string", maxLength: 500 }, default: [] },
+          subject: { type: "string", maxLength: MAX_SUBJECT },
+          body: {
+            type: "object",
+            additionalProperties: false,
+            required: ["contentType", "content"],
+            properties: { contentType: { enum: ["text", "html"] }, content: { type: "string", description: "HTML is sanitised before sending (see the operation)." } },
+          },
+          replyTo: { type: "string", description: "Engagement id: send as a reply to that message (it must be in the caller's mailbox), in the same conversation." },
         },
       },
       SendMailResponse: {
         type: "object",
+        required: ["sent", "internetMessageId", "captured", "decision", "engagement", "bodySanitized", "replyTo"],
         properties: {
+          sent: { const: true },
           internetMessageId: str,
           captured: { type: "boolean" },
+          decision: {
+            type: "object",
+            properties: {
+              outcome: { enum: ["captured", "excluded", "pending"], description: "pending: Microsoft 365 had not filed the sent copy yet; the next sweep decides." },
+              reason: { oneOf: [ref("ReasonCode"), { type: "null" }] },
+              explanation: str,
+              action: { oneOf: [ref("CaptureAction"), { type: "null" }] },
+            },
+          },
           engagement: { oneOf: [ref("Engagement"), { type: "null" }] },
-          decision: { type: "object", properties: { outcome: { enum: ["captured", "excluded"] }, reason: { oneOf: [ref("ReasonCode"), { type: "null" }] }, explanation: str } },
+          bodySanitized: { type: "boolean", description: "True when sanitising removed something from the HTML body." },
+          replyTo: { type: nullable("string") },
         },
       },
     },

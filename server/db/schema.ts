@@ -173,6 +173,10 @@ export interface IdempotencyKeyTable {
   response: string | null;
   status: "in_progress" | "done";
   createdAt: Timestamp;
+  /** Graph immutable id of the draft created for this request, recorded before it is sent (migration 0002). */
+  draftId: string | null;
+  /** While in_progress: the request working on the key holds it until then (migration 0002). */
+  lockedUntil: Timestamp | null;
 }
 
 export interface Database {

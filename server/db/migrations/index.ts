@@ -1,7 +1,9 @@
 /** Migrations in order. A static map (not a folder scan) so bundled builds and Jest find them alike. */
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_initial";
+import * as m0002 from "./0002_idempotency_send_state";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
+  "0002_idempotency_send_state": m0002,
 };
