@@ -149,6 +149,22 @@ describe("send → Sent Items → one engagement, at once", () => {
     }
   });
 
+  test("two concurrent requests with one key: one sends, the other is told it is in progress", async () => {
+    const before = sends();
+    const body2 = mailTo([CAROL], "Concurrent", "Only once, please.");
+    const [a, b] = await Promise.all([s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" }), s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" })]);
+    // Normally the second arrives while the first holds the key (409); had the first already finished, it would be a replay (200).
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual(statuses[0] === 200 ? [200, 201] : [201, 409]);
+    const other = a.status === 201 ? b : a;
+    if (other.status === 409) expect(((await other.json()) as { error: { code: string } }).error.code).toBe("request_in_progress");
+    expect(sends().send).toBe(before.send + 1);
+    expect(sentItems().filter((m) => m.subject === "Concurrent")).toHaveLength(1);
+    // Once done, the repeat is a replay.
+    const again = await s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" });
+    expect(again.status).toBe(200);
+  });
+
   test("the next sweep over the window adds nothing and changes no decision", async () => {
     s.advance(5 * 60_000); // the sweep's window ends before "now"; the sent messages are in it
     const before = await snapshot();
