@@ -4,6 +4,7 @@
  * Other issues mount their route modules where marked; until a service is present its routes
  * answer 503 not_available.
  */
+import path from "node:path";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./api/context";
@@ -28,6 +29,9 @@ import { MAX_MAIL_REQUEST_BYTES } from "./mail/compose";
 import type { Logger } from "./logger";
 
 export type { AppDeps } from "./api/deps";
+
+/** Paths to built and static files are resolved from the repository, not the working directory. */
+const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** 256 KB for JSON; 2 MB for the CSV import; 1 MB for POST /api/mail. Checked while streaming, so a lying Content-Length does not help. */
 function bodyLimits(): MiddlewareHandler<AppEnv> {
@@ -67,7 +71,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", authCallbackRoutes(deps));
   app.get("/auth/callback", notAvailable("Connecting a mailbox"));
   // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview (issue 7).
-  app.route("/", addinRoutes({ config: deps.config, distDir: "dist/addin", officeJsDir: "node_modules/@microsoft/office-js/dist", preview: deps.preview }));
+  app.route(
+    "/",
+    addinRoutes({
+      config: deps.config,
+      distDir: deps.addinDistDir ?? path.join(REPO_ROOT, "dist", "addin"),
+      officeJsDir: path.join(REPO_ROOT, "node_modules", "@microsoft", "office-js", "dist"),
+      devManifestPath: path.join(REPO_ROOT, "manifest.xml"),
+      assetsDir: path.join(REPO_ROOT, "assets"),
+      preview: deps.preview,
+    }),
+  );
 
   // --- authenticated /api/* ---
   const api = new Hono<AppEnv>();

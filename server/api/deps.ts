@@ -38,4 +38,6 @@ export interface AppDeps {
   rateLimit?: import("./security").RateLimitSettings;
   /** Sample messages for the task pane's browser preview (demo mode). */
   preview?: import("./routes/addin").PreviewSource;
+  /** Where the built pane is (default <repo>/dist/addin). */
+  addinDistDir?: string;
 }

@@ -1,0 +1,108 @@
+/**
+ * Demo mode's first steps, done the way a user would, through the backend's public API:
+ * create the demo clients, contacts and blocklist, then connect each demo user's mailbox through the real
+ * connect flow (authorize at the emulator, which approves a `login_hint` user at once, then /auth/callback)
+ * and wait for the first sweeps. The only shortcut is where the API tokens come from: a person's pane
+ * would get them by signing in; here the emulator's control API mints them for the demo users.
+ */
+import type { ClientView, SweepView } from "../../shared/api/contract";
+
+export interface DemoUser {
+  id: string;
+  mail: string;
+  displayName: string;
+}
+
+export interface BootstrapInput {
+  backendUrl: string;
+  emulatorUrl: string;
+  clientId: string;
+  users: DemoUser[];
+  crm: { clients: { name: string; contacts: { email: string; name: string }[] }[]; blocklist: string[] };
+  fetch: typeof globalThis.fetch;
+  log: (line: string) => void;
+}
+
+export interface BootstrapResult {
+  sweeps: { user: DemoUser; sweep: SweepView | null }[];
+}
+
+async function json<T>(res: Response, what: string): Promise<T> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export async function bootstrapDemo(input: BootstrapInput): Promise<BootstrapResult> {
+  const { fetch } = input;
+  const tokenFor = async (user: DemoUser) => {
+    const res = await fetch(`${input.emulatorUrl}/_emulator/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ userId: user.id, clientId: input.clientId, audience: input.clientId, scopes: ["access_as_user"] }),
+    });
+    const body = await json<{ token?: string; accessToken?: string; access_token?: string }>(res, "minting a demo token");
+    const token = body.token ?? body.accessToken ?? body.access_token;
+    if (!token) throw new Error("the emulator minted no token");
+    return token;
+  };
+  const api = (token: string) => async <T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${input.backendUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (okStatuses.includes(res.status)) return { status: res.status, body: (await res.text().then((t) => (t ? JSON.parse(t) : {}))) as T };
+    return { status: res.status, body: await json<T>(res, `${method} ${path}`) };
+  };
+
+  // CRM data, once (the database persists between starts; duplicates answer 409 and are skipped).
+  const first = input.users[0];
+  const call = api(await tokenFor(first));
+  const existing = await call<{ items: ClientView[] }>("GET", "/api/clients");
+  const byName = new Map(existing.body.items.map((c) => [c.name, c.id]));
+  let created = 0;
+  for (const client of input.crm.clients) {
+    let id = byName.get(client.name);
+    if (!id) {
+      id = (await call<ClientView>("POST", "/api/clients", { name: client.name })).body.id;
+      byName.set(client.name, id);
+    }
+    for (const contact of client.contacts) {
+      const r = await call("POST", "/api/contacts", { email: contact.email, name: contact.name, clientId: id }, [409]);
+      if (r.status !== 409) created++;
+    }
+  }
+  for (const entry of input.crm.blocklist) await call("POST", "/api/blocklist", { entry, scope: "organization" }, [409]);
+  input.log(`  CRM: ${input.crm.clients.length} clients, ${created} new contacts, blocklist ${input.crm.blocklist.join(", ")}`);
+
+  // Connect every demo user. The emulator starts empty of grants each time, so connect on every start.
+  const sweeps: BootstrapResult["sweeps"] = [];
+  for (const user of input.users) {
+    const token = await tokenFor(user);
+    const me = api(token);
+    const started = Date.now();
+    const { body } = await me<{ authorizeUrl: string }>("POST", "/api/connection");
+    const authorize = await fetch(body.authorizeUrl, { redirect: "manual" });
+    const location = authorize.headers.get("location");
+    if (!location) throw new Error(`the emulator did not approve ${user.mail} (HTTP ${authorize.status})`);
+    const callback = await fetch(location, { redirect: "manual" });
+    if (callback.status !== 200) throw new Error(`connecting ${user.mail} failed: HTTP ${callback.status}`);
+    // The first sweep starts on connect; wait for it (bounded).
+    let sweep: SweepView | null = null;
+    for (let i = 0; i < 120; i++) {
+      const list = await me<{ items: SweepView[] } | SweepView[]>("GET", "/api/sweeps");
+      const items = Array.isArray(list.body) ? list.body : list.body.items;
+      sweep = items.find((s) => Date.parse(s.startedAt) >= started - 1000 && s.status !== "running") ?? null;
+      if (sweep) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    sweeps.push({ user, sweep });
+    input.log(
+      sweep
+        ? `  ${user.displayName} <${user.mail}>: connected; first sweep ${sweep.status}: ${sweep.listed} listed, ${sweep.captured} captured, ${sweep.excluded} excluded`
+        : `  ${user.displayName} <${user.mail}>: connected; first sweep still running`,
+    );
+  }
+  return { sweeps };
+}

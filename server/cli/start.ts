@@ -1,0 +1,175 @@
+/**
+ * `npm start`: run the product.
+ * - Configuration is checked first; each problem is one line, and the exit code is 1.
+ * - The task pane is built when dist/ is missing or older than its sources.
+ * - Demo mode (no Entra app configured): the Microsoft 365 emulator runs as a child process, the backend's
+ *   configuration is pointed at it exactly as an operator points it at Microsoft, and the demo organization
+ *   is set up and swept through the public API.
+ * - Production mode: the backend against ENTRA_AUTHORITY_HOST / GRAPH_BASE_URL.
+ * Ctrl-C (or SIGTERM) stops the scheduler, the server and the emulator.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import { loadConfig, type Config } from "../config";
+import { createOutbound } from "../http/outbound";
+import { REPO_ROOT, startServer, type RunningServer } from "../main";
+import { bootstrapDemo } from "./demo-bootstrap";
+
+interface DemoHandshake {
+  url: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  users: { id: string; mail: string; displayName: string }[];
+  crm: { clients: { name: string; contacts: { email: string; name: string }[] }[]; blocklist: string[] };
+  previewMessages: never[];
+}
+
+const log = (line = "") => process.stdout.write(`${line}\n`);
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    if (!fs.existsSync(p)) return;
+    const st = fs.statSync(p);
+    if (st.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.join(p, f));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  paths.forEach(walk);
+  return newest;
+}
+
+/** Build the pane when it is missing or older than what it is built from. */
+async function ensureBuilt(config: Config): Promise<void> {
+  const built = path.join(REPO_ROOT, "dist", "addin", "taskpane.html");
+  const sources = ["addin", "shared", "webpack.config.js", "manifest.xml", "assets"].map((p) => path.join(REPO_ROOT, p));
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= newestMtime(sources)) return;
+  log("Building the task pane (first start, or its sources changed)…");
+  const { buildAddin } = await import("./build");
+  await buildAddin({ publicUrl: config.addinPublicUrl, quiet: true });
+}
+
+function startDemoEmulator(config: Config): Promise<{ child: ChildProcess; handshake: DemoHandshake }> {
+  const tsx = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [path.join(REPO_ROOT, "emulator", "demo", "serve.ts")], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DEMO_PUBLIC_URL: config.publicUrl, DATA_DIR: config.dataDir },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error("the emulator did not start within 60 s")), 60_000);
+    lines.on("line", (line) => {
+      if (line.startsWith("DEMO_READY ")) {
+        clearTimeout(timer);
+        resolve({ child, handshake: JSON.parse(line.slice("DEMO_READY ".length)) as DemoHandshake });
+      } else log(`[emulator] ${line}`);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the emulator exited (code ${code}) before it was ready`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const first = loadConfig(process.env);
+  if (!first.ok) {
+    for (const p of first.problems) console.error(`config: ${p}`);
+    process.exit(1);
+  }
+  let config = first.config;
+  await ensureBuilt(config);
+
+  let emulator: ChildProcess | null = null;
+  let handshake: DemoHandshake | null = null;
+  if (config.mode === "demo") {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    ({ child: emulator, handshake } = await startDemoEmulator(config));
+    // Point the backend at the emulator, as an operator would point it at Microsoft.
+    const pointed = loadConfig({
+      ...process.env,
+      ENTRA_CLIENT_ID: handshake.clientId,
+      ENTRA_CLIENT_SECRET: handshake.clientSecret,
+      ENTRA_TENANT: handshake.tenantId,
+      ENTRA_AUTHORITY_HOST: handshake.url,
+      GRAPH_BASE_URL: handshake.url,
+    });
+    if (!pointed.ok) throw new Error(pointed.problems.join("; "));
+    config = { ...pointed.config, mode: "demo" };
+  }
+
+  const caPem = handshake ? fs.readFileSync(path.join(config.dataDir, "certs", "ca.crt"), "utf8") : null;
+  let server: RunningServer | null = null;
+  let stopping = false;
+  const stop = async (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log("\nStopping…");
+    await server?.close().catch(() => {});
+    emulator?.kill("SIGTERM");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  emulator?.once("exit", (code) => {
+    if (!stopping) {
+      console.error(`The emulator stopped unexpectedly (code ${code}).`);
+      void stop(1);
+    }
+  });
+
+  const previewMessages = handshake?.previewMessages ?? [];
+  server = await startServer({
+    config,
+    extraCaPem: caPem,
+    preview: handshake ? { messages: async () => previewMessages } : undefined,
+  });
+
+  log();
+  log(`Engagement Capture is running in ${config.mode === "demo" ? "DEMO mode (Microsoft 365 emulator, no Microsoft tenant needed)" : "PRODUCTION mode"}.`);
+  log(`  Backend:   ${server.url}   (database: ${config.databaseKind === "sqlite" ? config.databaseUrl : "PostgreSQL"})`);
+  if (handshake) {
+    log(`  Emulator:  ${handshake.url}   (Entra authority and Graph)`);
+    log();
+    log("Setting up the demo organization (Contoso) through the API…");
+    const outbound = createOutbound(caPem);
+    try {
+      await bootstrapDemo({
+        backendUrl: server.url,
+        emulatorUrl: handshake.url,
+        clientId: handshake.clientId,
+        users: handshake.users,
+        crm: handshake.crm,
+        fetch: outbound.fetch,
+        log,
+      });
+    } finally {
+      await outbound.close();
+    }
+  } else {
+    log(`  Identity:  ${config.entra.authorityHost}/${config.entra.tenant}`);
+    log(`  Graph:     ${config.graphBaseUrl}`);
+  }
+  log();
+  log("Open:");
+  if (handshake) log(`  ${server.url}/preview            the task pane beside the demo mailboxes (sign in as Dana or Lee)`);
+  log(`  ${server.url}/api/openapi.json   the API description`);
+  log(`  ${server.url}/manifest.xml       the add-in manifest to sideload in Outlook`);
+  log(`  ${server.url}/healthz            health`);
+  if (handshake) {
+    log();
+    log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
+    log("     \"Lunch?\" (not captured: no tracked contact), the junk and draft");
+    log("     items (excluded, with the reason), and Lee's \"Re: Initech order form\" — Track Priya, then Capture now.");
+  }
+  log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
+  log("Press Ctrl-C to stop.");
+}
+
+main().catch((e: unknown) => {
+  console.error(`Start-up failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
