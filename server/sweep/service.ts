@@ -104,6 +104,9 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
         const rows = await listSweeps(db, organizationId, userId, 20);
         return rows.find((r) => r.id === current.id) ?? current;
       })();
+      // Callers that answer at once (POST /api/sweeps → 202) never await `done`: a database error while
+      // it polls must not become an unhandled rejection, which ends the process.
+      done.catch(() => undefined);
       return { sweep: current, done, alreadyRunning: true };
     };
     if (scheduler.isSweeping(organizationId, userId)) return already();
