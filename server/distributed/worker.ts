@@ -5,6 +5,8 @@
  * - the sweep ran — succeeded, or failed for a mailbox reason recorded in its sweep row (revoked grant,
  *   Graph refusing): completed; the next slot's job sweeps again from the last success.
  * - the mailbox is no longer connected: completed, nothing to do.
+ * - a sweep of the mailbox already succeeded after the job was enqueued (a retried job whose first
+ *   attempt finished the sweep but died before completing the job, or a manual sweep): completed.
  * - another sweep of this mailbox is running (SweepInProgressError): failed → retried later with
  *   backoff. The running row may belong to a worker that just died and is not yet older than the job
  *   deadline; completing would skip this hour, retrying loses nothing.
@@ -135,6 +137,21 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     const log = { jobId: job.id, organizationId: data.organizationId, userId: data.userId, reason: data.reason, slot: data.slot, attempt: job.retryCount + 1 };
     logger.info(log, "sweep job started");
     try {
+      // At-least-once delivery: a worker killed after its sweep succeeded but before it completed the
+      // job leaves the job to be retried. A sweep that succeeded after this job was enqueued already did
+      // what it asks for (this slot, or the first sweep after connecting), so sweep again only if none did.
+      const covered = await services.db
+        .selectFrom("sweeps")
+        .select("id")
+        .where("organizationId", "=", data.organizationId)
+        .where("userId", "=", data.userId)
+        .where("status", "=", "succeeded")
+        .where("startedAt", ">=", new Date(job.createdOn).toISOString())
+        .executeTakeFirst();
+      if (covered) {
+        logger.info({ ...log, sweepId: covered.id, skipped: "already_swept" }, "sweep job completed");
+        return await finish(job, "complete", { sweepId: covered.id, skipped: "already_swept" });
+      }
       const sweep = await sweepMailbox(
         // A running row older than the job deadline was left by a worker that died (its job expired).
         { ...sweepDeps, runningGuardMs: expireMs },
