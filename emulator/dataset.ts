@@ -89,6 +89,11 @@ export interface DatasetMessage {
   internetMessageId?: string;
   conversationId?: string;
   internetMessageHeaders?: { name: string; value: string }[];
+  /**
+   * Single-value extended properties set on the item (other than the message class), e.g. a named
+   * property `String {guid} Name X`. They stay with the item in its mailbox; a delivered copy does not get them.
+   */
+  singleValueExtendedProperties?: { id: string; value: string }[];
 }
 
 export interface EmulatorDataset {

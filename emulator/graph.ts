@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph v1.0 mail, as Exchange Online serves it: /me, messages (list, get, create draft,
- * send, move), sendMail, mailFolders, $batch — with OData query options, Prefer headers, Outlook's
+ * send, reply, move), sendMail, mailFolders, $batch — with OData query options, Prefer headers, Outlook's
  * per app + mailbox throttling, injected faults, and error bodies in Graph's real shapes.
  *
  * One executor (`execute`) answers both top-level requests and $batch items, so a batch item
@@ -15,6 +15,7 @@ import {
 } from "./state";
 import { requestId as newRequestId } from "./ids";
 import type { DatasetAddress } from "./dataset";
+import type { AddMessageInput } from "./state";
 
 export const GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -413,6 +414,11 @@ export class GraphEndpoints {
       this.requireScope(caller, MAIL_WRITE);
       return this.createReply(user, msg, req, action === "createreplyall");
     }
+    if ((action === "reply" || action === "replyall") && req.method === "POST") {
+      // Graph's permission for reply/replyAll is Mail.Send alone: nothing is left in Drafts.
+      this.requireScope(caller, MAIL_SEND);
+      return this.reply(user, msg, req, action === "replyall");
+    }
     if (action === "move" && req.method === "POST") {
       this.requireScope(caller, MAIL_WRITE);
       const dest = String(((req.body ?? {}) as Record<string, unknown>).destinationId ?? "");
@@ -446,7 +452,12 @@ export class GraphEndpoints {
     const hiddenFolders = new Set(st.foldersOf(user.id).filter((f) => f.outsideTree).map((f) => f.id));
     const candidates = st.getMessages(user.id).filter((m) => (folder ? m.folderId === folder.id : !hiddenFolders.has(m.folderId)));
     // Filter and sort on the full representation, then project.
-    const full = candidates.map((m) => ({ rec: m, view: this.messageJson(m, { select: null, expand: null, prefer: { bodyType: null, immutable: prefer.immutable } }) }));
+    // The filter also sees the item's extended properties (singleValueExtendedProperties/any(…)).
+    const full = candidates.map((m) => {
+      const view: Record<string, unknown> = this.messageJson(m, { select: null, expand: null, prefer: { bodyType: null, immutable: prefer.immutable } });
+      view.singleValueExtendedProperties = m.singleValueExtendedProperties;
+      return { rec: m, view };
+    });
     const matched = filter ? full.filter((x) => evaluate(filter, x.view)) : full;
     const order = new Map(matched.map((x) => [x.view, x.rec]));
     const sorted = sortBy(matched.map((x) => x.view), orderBy).map((v) => order.get(v)!);
@@ -532,6 +543,8 @@ export class GraphEndpoints {
       for (const wanted of o.expand) {
         const n = normalizePropId(wanted);
         if (n.toLowerCase() === "string 0x1a") props.push({ id: n, value: m.messageClass });
+        const own = m.singleValueExtendedProperties.find((p) => samePropId(p.id, wanted));
+        if (own) props.push({ id: own.id, value: own.value });
       }
       out["singleValueExtendedProperties@odata.context"] = `${st.url}/v1.0/$metadata#users('${m.userId}')/messages('${id}')/singleValueExtendedProperties`;
       out.singleValueExtendedProperties = props;
@@ -554,14 +567,15 @@ export class GraphEndpoints {
   }
 
   /**
-   * createReply / createReplyAll: a draft in Drafts in the original's conversation, addressed to its
-   * sender (reply-all: and its other To/Cc recipients but the user), subject "RE: …", In-Reply-To and
-   * References set to the original's internetMessageId. `message` properties in the body override
-   * (toRecipients, ccRecipients, subject, body); `comment` becomes the body when no body is given.
-   * Fidelity gap: the original is not quoted under the new text.
+   * The reply to `original` as createReply/createReplyAll and reply/replyAll build it: in the original's
+   * conversation, addressed to its sender (reply-all: and its other To/Cc recipients but the user),
+   * subject "RE: …", In-Reply-To and References set to the original's internetMessageId. `message`
+   * properties in the body override (toRecipients, ccRecipients, subject, body); `comment` becomes the
+   * body when no body is given (both at once: 400, as Graph documents).
+   * Fidelity gaps: the original is not quoted under the new text; extended properties given in
+   * `message` are not kept (whether Exchange keeps them on a reply is not verified).
    */
-  private createReply(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
-    const st = this.state;
+  private replyInput(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): AddMessageInput {
     const b = req.body;
     if (b === undefined || (b !== null && typeof b !== "object")) throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
     const params = (b ?? {}) as { message?: Record<string, unknown>; comment?: unknown };
@@ -573,11 +587,12 @@ export class GraphEndpoints {
     const defaultTo = [...sender, ...(all ? original.toRecipients.filter(notSelf) : [])].map((r) => r.emailAddress);
     const defaultCc = all ? original.ccRecipients.filter(notSelf).map((r) => r.emailAddress) : [];
     const subject = typeof given.subject === "string" ? given.subject : /^re:/i.test(original.subject) ? original.subject : `RE: ${original.subject}`;
-    const comment = typeof params.comment === "string" ? params.comment : "";
     const hasBody = given.body !== undefined;
-    const rec = st.addMessage(user.id, {
-      folder: "drafts",
-      isDraft: true,
+    if (hasBody && typeof params.comment === "string" && params.comment !== "") {
+      throw new GraphFailure(400, "ErrorInvalidRequest", "Specify either a comment or the body property of the message parameter, not both.");
+    }
+    const comment = typeof params.comment === "string" ? params.comment : "";
+    return {
       isRead: true,
       subject,
       body: hasBody ? input.body : comment,
@@ -590,15 +605,29 @@ export class GraphEndpoints {
         { name: "In-Reply-To", value: original.internetMessageId },
         { name: "References", value: original.internetMessageId },
       ],
-      receivedDateTime: st.now().toISOString(),
-      sentDateTime: undefined,
-    });
+    };
+  }
+
+  /** createReply / createReplyAll: the reply as a draft in Drafts (Mail.ReadWrite). */
+  private createReply(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
+    const st = this.state;
+    const rec = st.addMessage(user.id, { ...this.replyInput(user, original, req, all), folder: "drafts", isDraft: true, receivedDateTime: st.now().toISOString(), sentDateTime: undefined });
     const prefer = parsePrefer(req);
     return {
       status: 201,
       headers: { "Content-Type": GRAPH_CONTENT_TYPE, ...(prefer.applied.length ? { "Preference-Applied": prefer.applied.join(",") } : {}) },
       body: { "@odata.context": `${st.url}/v1.0/$metadata#users('${user.id}')/messages/$entity`, ...this.messageJson(rec, { select: null, expand: null, prefer }) },
     };
+  }
+
+  /** reply / replyAll: sent at once, the copy saved in Sent Items; 202 with no body (no id to know it by). */
+  private reply(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
+    const input = this.replyInput(user, original, req, all);
+    if (!(input.to?.length || input.cc?.length)) {
+      throw new GraphFailure(400, "ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.");
+    }
+    this.state.deliver(user.id, input, true);
+    return { status: 202, headers: {}, body: null };
   }
 
   private sendMail(user: UserRecord, req: GraphRequest): GraphResponse {
@@ -803,6 +832,7 @@ function classify(method: string, path: string): RequestKind {
   if (/\/messages\/[^/]+\/send$/.test(p)) return "send";
   if (/\/messages\/[^/]+\/move$/.test(p)) return "move";
   if (/\/messages\/[^/]+\/createreply(all)?$/.test(p)) return "createDraft";
+  if (/\/messages\/[^/]+\/reply(all)?$/.test(p)) return "reply";
   if (/\/messages$/.test(p)) return method === "POST" ? "createDraft" : "list";
   if (/\/messages\/[^/]+$/.test(p)) return "get";
   if (/\/mailfolders/.test(p)) return "folders";
@@ -863,5 +893,21 @@ function messageInput(m: Record<string, unknown>) {
     importance: (["low", "normal", "high"].includes(String(m.importance)) ? m.importance : undefined) as "low" | "normal" | "high" | undefined,
     categories: Array.isArray(m.categories) ? m.categories.map(String) : undefined,
     internetMessageHeaders: Array.isArray(m.internetMessageHeaders) ? (m.internetMessageHeaders as { name: string; value: string }[]) : undefined,
+    singleValueExtendedProperties: extendedProperties(m.singleValueExtendedProperties),
   };
+}
+
+/** `singleValueExtendedProperties` of a message a client creates or sends: [{id, value}] strings. */
+function extendedProperties(v: unknown): { id: string; value: string }[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((p) => typeof p?.id !== "string" || typeof p?.value !== "string" || !p.id.trim())) {
+    throw new GraphFailure(400, "ErrorInvalidExtendedProperty", "The extended property attribute combination is invalid.");
+  }
+  return (v as { id: string; value: string }[]).map((p) => ({ id: p.id.trim(), value: p.value }));
+}
+
+/** Extended property ids compared as Exchange does: tags numerically, names case-insensitively, spacing ignored. */
+function samePropId(a: string, b: string): boolean {
+  const norm = (x: string) => normalizePropId(x).replace(/\s+/g, " ").toLowerCase();
+  return norm(a) === norm(b);
 }

@@ -1,18 +1,22 @@
 /**
  * The slice of OData query syntax Graph mail listing accepts: `$filter` comparisons (eq ne gt ge
  * lt le) joined by and/or/not with parentheses, on plain and navigated properties
- * (`from/emailAddress/address`), and `$orderby` with Outlook's InefficientFilter rule.
+ * (`from/emailAddress/address`), the `any` lambda on a collection
+ * (`singleValueExtendedProperties/Any(ep: ep/id eq '…' and ep/value eq '…')`, Graph's documented way to
+ * find messages by an extended property), and `$orderby` with Outlook's InefficientFilter rule.
  */
 
 export type Literal = string | number | boolean | null | Date;
 export type FilterNode =
   | { type: "cmp"; prop: string; op: "eq" | "ne" | "gt" | "ge" | "lt" | "le"; value: Literal }
   | { type: "and" | "or"; left: FilterNode; right: FilterNode }
-  | { type: "not"; expr: FilterNode };
+  | { type: "not"; expr: FilterNode }
+  /** `collection/any(v: expr)`: true when expr holds for some element (its properties read as `v/…`). */
+  | { type: "any"; prop: string; variable: string; expr: FilterNode };
 
 export class ODataError extends Error {}
 
-const TOKEN = /\s*(\(|\)|'(?:[^']|'')*'|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_/]*)\s*/y;
+const TOKEN = /\s*(\(|\)|:|'(?:[^']|'')*'|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_/]*)\s*/y;
 
 function tokenize(s: string): string[] {
   const out: string[] = [];
@@ -60,6 +64,15 @@ export function parseFilter(s: string): FilterNode {
     }
     if (t === "not") return { type: "not", expr: primary() };
     if (!t || !/^[A-Za-z_]/.test(t)) throw new ODataError(`Invalid filter clause: unexpected '${t ?? "end"}'.`);
+    const lambda = /^(.+)\/any$/i.exec(t);
+    if (lambda && peek() === "(") {
+      next();
+      const variable = next();
+      if (!variable || !/^[A-Za-z_]\w*$/.test(variable) || next() !== ":") throw new ODataError("Invalid filter clause: lambda variable and ':' expected.");
+      const expr = orExpr();
+      if (next() !== ")") throw new ODataError("Invalid filter clause: ')' expected.");
+      return { type: "any", prop: lambda[1], variable, expr };
+    }
     const op = next();
     if (!op || !OPS.has(op)) throw new ODataError(`Invalid filter clause: operator expected after '${t}'.`);
     return { type: "cmp", prop: t, op: op as "eq", value: literal(next()) };
@@ -88,6 +101,8 @@ export function parseFilter(s: string): FilterNode {
 /** Properties in order of first appearance (the InefficientFilter rule compares against it). */
 export function filterProperties(n: FilterNode, out: string[] = []): string[] {
   if (n.type === "cmp") {
+    if (!out.some((p) => p.toLowerCase() === n.prop.toLowerCase())) out.push(n.prop);
+  } else if (n.type === "any") {
     if (!out.some((p) => p.toLowerCase() === n.prop.toLowerCase())) out.push(n.prop);
   } else if (n.type === "not") filterProperties(n.expr, out);
   else {
@@ -131,6 +146,10 @@ export function evaluate(n: FilterNode, obj: Record<string, unknown>): boolean {
       return evaluate(n.left, obj) || evaluate(n.right, obj);
     case "not":
       return !evaluate(n.expr, obj);
+    case "any": {
+      const items = getPath(obj, n.prop);
+      return Array.isArray(items) && items.some((item) => evaluate(n.expr, { [n.variable]: item }));
+    }
     case "cmp": {
       const c = compare(getPath(obj, n.prop), n.value);
       if (c === null) return n.op === "ne";

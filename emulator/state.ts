@@ -99,10 +99,12 @@ export interface MessageRecord {
   categories: string[];
   hasAttachments: boolean;
   internetMessageHeaders: { name: string; value: string }[];
+  /** Extended properties set by the client (not the message class, which has its own field). */
+  singleValueExtendedProperties: { id: string; value: string }[];
 }
 
 export type RequestKind =
-  | "list" | "get" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "move" | "me" | "folders"
+  | "list" | "get" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "reply" | "move" | "me" | "folders"
   | "token" | "authorize" | "other";
 
 export interface RequestCounts {
@@ -189,7 +191,7 @@ export interface AddMessageInput extends Omit<DatasetMessage, "userId"> {
 }
 
 const READ_KINDS: RequestKind[] = [
-  "list", "get", "batch", "batchItems", "sendMail", "createDraft", "send", "move", "me", "folders", "token", "authorize", "other",
+  "list", "get", "batch", "batchItems", "sendMail", "createDraft", "send", "reply", "move", "me", "folders", "token", "authorize", "other",
 ];
 
 function emptyCounts(): RequestCounts {
@@ -466,6 +468,7 @@ export class EmulatorState {
       categories: m.categories ?? [],
       hasAttachments: m.hasAttachments ?? false,
       internetMessageHeaders: m.internetMessageHeaders ?? [],
+      singleValueExtendedProperties: (m.singleValueExtendedProperties ?? []).map((p) => ({ id: p.id.trim(), value: p.value })),
     };
     this.messages.set(key, rec);
     this.byRegularId.set(rec.id, key);
