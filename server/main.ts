@@ -22,6 +22,7 @@ import { createConnectionServiceFromConfig, type ConnectionService } from "./mai
 import { createMailService } from "./mail/send";
 import type { Outbound } from "./http/outbound";
 import { createSweepService, type SweepService } from "./sweep/service";
+import { closeInterruptedSweeps } from "./sweep/engine";
 import { enqueueConnectSweep } from "./distributed/enqueuer";
 import { startSweepQueue, type SweepQueue } from "./distributed/queue";
 
@@ -107,7 +108,13 @@ export async function createServices(opts: Omit<StartOptions, "preview" | "addin
     concurrency: config.sweep.concurrency,
   });
   late.sweeps = sweepService;
-  if (opts.scheduler !== false && !distributed) sweepService.start();
+  if (opts.scheduler !== false && !distributed) {
+    // This process is the embedded database's only scheduler: sweeps still `running` were left by a
+    // predecessor that died; close them so the first tick sweeps those mailboxes again.
+    const closed = await closeInterruptedSweeps(db, clock.now());
+    if (closed) logger.warn({ sweeps: closed }, "closed sweeps left running by a previous process; their mailboxes are swept again now");
+    sweepService.start();
+  }
 
   return {
     db,

@@ -120,6 +120,26 @@ interface RuleContext {
   blocklist: string[];
 }
 
+export const INTERRUPTED_ERROR = "Interrupted: the process running this sweep stopped.";
+
+/**
+ * Embedded mode, when the server starts: close the sweeps a previous server process left `running`
+ * (it was killed, or the machine lost power). Only one server runs against an embedded database, so a
+ * running row it started (any trigger but the CLI's, which is a process of its own) has no owner any
+ * more. Without this the engine's guard would hold those mailboxes for DEFAULT_RUNNING_GUARD_MS after a
+ * crash. Their connections keep their lastSweepAt, so the scheduler's first tick sweeps them again.
+ */
+export async function closeInterruptedSweeps(db: Kysely<Database>, now: Date): Promise<number> {
+  const rows = await db
+    .updateTable("sweeps")
+    .set({ status: "failed", finishedAt: now.toISOString(), error: INTERRUPTED_ERROR })
+    .where("status", "=", "running")
+    .where("trigger", "!=", "cli")
+    .where("startedAt", "<=", now.toISOString())
+    .executeTakeFirst();
+  return Number(rows.numUpdatedRows);
+}
+
 /** The window this mailbox's next sweep would cover (also what the status and CLI show). */
 export function windowFor(
   connection: { lastSuccessWindowEnd: string | null; connectedAt: string | null },
@@ -215,7 +235,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
   if (running.length) {
     await db
       .updateTable("sweeps")
-      .set({ status: "failed", finishedAt: started.toISOString(), error: "Interrupted: the process running this sweep stopped." })
+      .set({ status: "failed", finishedAt: started.toISOString(), error: INTERRUPTED_ERROR })
       .where("organizationId", "=", organizationId)
       .where("id", "in", running.map((r) => r.id))
       .execute();
