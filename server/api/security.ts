@@ -9,7 +9,9 @@
  * process keeps its own buckets, so the effective limit is (limit × API processes). That is accepted:
  * the limit protects a process from one noisy caller, it is not a billing quota.
  */
+import https from "node:https";
 import type { Duplex } from "node:stream";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Config } from "../config";
 import type { AppEnv } from "./context";
@@ -261,7 +263,10 @@ const PARSER_ANSWERS: Record<string, [number, string, string, string]> = {
  * then closes the connection (the stream is unusable after a parse error).
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === "ECONNRESET" || !socket.writable) {
+  // As Node's own handler: nothing to say on a dead socket, or when an answer is already on its way
+  // (e.g. a 413 was sent and then the client hung up in the middle of the body it had announced).
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (err.code === "ECONNRESET" || !socket.writable || answering) {
     socket.destroy();
     return;
   }
@@ -278,4 +283,49 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
       "Connection: close\r\n\r\n" +
       body,
   );
+}
+
+/** Hono's fetch, as serve() takes it. */
+type FetchHandler = (request: Request, env: { incoming: unknown; outgoing: unknown }) => Response | Promise<Response>;
+
+/**
+ * For @hono/node-server's `serve({ createServer: hardenedHttpsServer(app.fetch, hostname), serverOptions })`:
+ * the same HTTPS server, plus
+ * - requests @hono/node-server cannot turn into a Request (invalid Host header, backslash in the
+ *   path, a scheme other than http/https in an absolute-form target) answer 400 in the error shape
+ *   instead of an empty 400;
+ * - requests Node's parser rejects answer through answerClientError.
+ * The listener serve() passes is replaced by an equivalent one that has the error handler.
+ */
+export function hardenedHttpsServer(fetch: FetchHandler, hostname?: string) {
+  const listener = getRequestListener(fetch as Parameters<typeof getRequestListener>[0], {
+    hostname,
+    errorHandler: (err) =>
+      err instanceof RequestError
+        ? Response.json(errorBody("bad_request", "The request is malformed."), { status: 400, headers: parserAnswerHeaders() })
+        : Response.json(errorBody("internal_error", "Something went wrong on the server."), { status: 500, headers: parserAnswerHeaders() }),
+  });
+  const headers = parserAnswerHeaders();
+  return ((options: https.ServerOptions) => {
+    // HTTP/1.1 without Host is refused here (in the error shape) rather than by Node with an empty 400.
+    const server = https.createServer({ ...options, requireHostHeader: false }, (req, res) => {
+      if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !req.headers.host) {
+        res.writeHead(400, { ...headers, "Content-Type": "application/json; charset=utf-8", Connection: "close" });
+        res.end(JSON.stringify(errorBody("bad_request", "The request has no Host header.")));
+        return;
+      }
+      void listener(req, res);
+    });
+    server.on("clientError", answerClientError);
+    // An Expect header other than 100-continue: Node's own 417 has an empty body.
+    server.on("checkExpectation", (_req, res) => {
+      res.writeHead(417, { ...headers, "Content-Type": "application/json; charset=utf-8", Connection: "close" });
+      res.end(JSON.stringify(errorBody("expectation_failed", "Only 'Expect: 100-continue' is supported.")));
+    });
+    return server;
+  }) as unknown as typeof https.createServer;
+}
+
+function parserAnswerHeaders(): Record<string, string> {
+  return { "Content-Security-Policy": API_CSP, "Strict-Transport-Security": HSTS, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" };
 }
