@@ -39,6 +39,32 @@ export const REDACT_PATHS = [
   "*.*.refreshToken",
   "*.*.clientSecret",
   "*.*.tokenCache",
+  // Headers one and two levels down (an HTTP client's error carrying its request: err.request.headers).
+  "*.headers.authorization",
+  "*.headers.cookie",
+  "*.*.headers.authorization",
+  "*.*.authorization",
+  "*.*.token",
+  "*.*.idToken",
+  "*.*.secret",
+  "*.*.password",
+  // OAuth wire names (token endpoint bodies and responses use snake_case).
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "client_secret",
+  "client_assertion",
+  "code_verifier",
+  "*.access_token",
+  "*.refresh_token",
+  "*.id_token",
+  "*.client_secret",
+  "*.client_assertion",
+  "*.code_verifier",
+  "*.*.access_token",
+  "*.*.refresh_token",
+  "*.*.id_token",
+  "*.*.client_secret",
 ];
 
 export function createLogger(level: string = "info", destination?: pino.DestinationStream): Logger {
