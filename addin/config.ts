@@ -7,6 +7,8 @@ export interface AddinConfig {
   /** "" = same origin as the pane. */
   apiBaseUrl: string;
   mode: "demo" | "production";
+  /** Link template for an engagement in the CRM ("…{id}…"), or null when none is configured. */
+  crmEngagementUrl?: string | null;
 }
 
 export async function loadAddinConfig(baseUrl = "", doFetch: typeof fetch = (i, init) => fetch(i, init)): Promise<AddinConfig> {
@@ -14,5 +16,6 @@ export async function loadAddinConfig(baseUrl = "", doFetch: typeof fetch = (i, 
   if (!res.ok) throw new Error(`Could not load the add-in's configuration (${res.status}).`);
   const c = (await res.json()) as Partial<AddinConfig>;
   if (!c.clientId || !c.authority || !c.apiScope) throw new Error("The add-in's configuration is incomplete (clientId, authority, apiScope).");
-  return { clientId: c.clientId, authority: c.authority, apiScope: c.apiScope, apiBaseUrl: c.apiBaseUrl ?? "", mode: c.mode === "production" ? "production" : "demo" };
+  return { clientId: c.clientId, authority: c.authority, apiScope: c.apiScope, apiBaseUrl: c.apiBaseUrl ?? "", mode: c.mode === "production" ? "production" : "demo",
+    crmEngagementUrl: typeof c.crmEngagementUrl === "string" && c.crmEngagementUrl.includes("{id}") ? c.crmEngagementUrl : null };
 }

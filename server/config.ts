@@ -26,6 +26,8 @@ export interface Config {
   dataDir: string;
   sweep: { intervalMinutes: number; windowHours: number; overlapMinutes: number; concurrency: number };
   logLevel: string;
+  /** Where a person opens an engagement in the CRM: a URL template containing "{id}"; null when not set. */
+  crmEngagementUrl?: string | null;
 }
 
 const httpsUrl = (name: string) =>
@@ -35,12 +37,13 @@ const httpsUrl = (name: string) =>
     .refine((u) => u.startsWith("https://"), { message: `${name} must be an https:// URL` })
     .transform((u) => u.replace(/\/+$/, ""));
 
+/** Digits only: Number() would take "0x50" or "1e3" as a port. */
 const intIn = (name: string, min: number, max: number, dflt: number) =>
-  z.coerce
-    .number({ message: `${name} must be a number` })
-    .int({ message: `${name} must be a whole number` })
-    .min(min, { message: `${name} must be at least ${min}` })
-    .max(max, { message: `${name} must be at most ${max}` })
+  z
+    .string()
+    .regex(/^\s*\d+\s*$/, { message: `${name} must be a whole number` })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `${name} must be at least ${min}` }).max(max, { message: `${name} must be at most ${max}` }))
     .default(dflt);
 
 const schema = z.object({
@@ -66,6 +69,10 @@ const schema = z.object({
   SWEEP_WINDOW_HOURS: intIn("SWEEP_WINDOW_HOURS", 1, 24 * 14, 24),
   SWEEP_OVERLAP_MINUTES: intIn("SWEEP_OVERLAP_MINUTES", 0, 24 * 60, 15),
   SWEEP_CONCURRENCY: intIn("SWEEP_CONCURRENCY", 1, 256, 8),
+  CRM_ENGAGEMENT_URL: httpsUrl("CRM_ENGAGEMENT_URL")
+    .refine((u) => u.includes("{id}") || u.includes("%7Bid%7D"), { message: "CRM_ENGAGEMENT_URL must contain {id}, e.g. https://crm.contoso.com/engagements/{id}" })
+    .transform((u) => u.replace("%7Bid%7D", "{id}"))
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -75,7 +82,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings count as unset, as shells and .env files often leave them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
-  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => i.message);
+  // Each problem names its variable, whatever the validator's own wording.
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "");
+        return name && !i.message.startsWith(name) ? `${name}: ${i.message}` : i.message;
+      });
   if (!parsed.success) return { ok: false, problems };
   const e = parsed.data;
 
@@ -118,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         concurrency: e.SWEEP_CONCURRENCY,
       },
       logLevel: e.LOG_LEVEL,
+      crmEngagementUrl: e.CRM_ENGAGEMENT_URL ?? null,
     },
   };
 }

@@ -100,16 +100,24 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
         <>
           <Text>
             Captured {formatWhen(decision.decidedAt ?? engagement?.capturedAt)}
-            {decision.sweepId ? ` by sweep ${decision.sweepId}` : ""}.
+            {/* A short id is enough to find the sweep in GET /api/sweeps; the full UUID is noise to a person. */}
+            {decision.sweepId ? ` by sweep ${decision.sweepId.slice(0, 8)}` : ""}.
           </Text>
           {engagement && engagement.clients.length > 0 && <Text>Clients: {list(engagement.clients.map((c) => c.name))}</Text>}
           {engagement && engagement.contacts.length > 0 && (
             <Text>Contacts: {list(engagement.contacts.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)))}</Text>
           )}
-          {engagement && (
-            <Link href={`${config.apiBaseUrl}/api/engagements/${encodeURIComponent(engagement.id)}`} target="_blank" rel="noreferrer">
+          {/* The engagement lives in the CRM: link there when the admin configured CRM_ENGAGEMENT_URL.
+              The API URL would need a bearer token, so it is no link for a person. */}
+          {engagement && config.crmEngagementUrl && (
+            <Link href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))} target="_blank" rel="noreferrer">
               Open the engagement
             </Link>
+          )}
+          {engagement && !config.crmEngagementUrl && (
+            <Text size={200} className={styles.muted}>
+              Engagement {engagement.id}
+            </Text>
           )}
         </>
       )}
@@ -119,9 +127,6 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
           <Text>
             At the next sweep, {formatWhen(status.nextSweepAt)}
             {tracked.length > 0 ? `, because ${list(tracked)} ${tracked.length === 1 ? "is" : "are"} tracked.` : "."}
-          </Text>
-          <Text size={200} className={styles.muted}>
-            {decision.explanation}
           </Text>
           <div className={styles.actions}>
             <Button appearance="primary" onClick={captureNow} disabled={busy || !message.restItemId}>

@@ -156,6 +156,7 @@ export const CONFIG: AddinConfig = {
   apiScope: "api://11111111-2222-3333-4444-555555555555/access_as_user",
   apiBaseUrl: "",
   mode: "demo",
+  crmEngagementUrl: "https://crm.example.test/engagements/{id}",
 };
 
 export function meResponse(status: MeResponse["connection"]["status"], over: Partial<MeResponse["connection"]> = {}): MeResponse {
@@ -248,9 +249,9 @@ export function stubAuth(opts: { signedIn?: boolean } = {}): TokenProvider & { s
   };
 }
 
-export function renderPane(backend: FakeBackend, auth = stubAuth()) {
+export function renderPane(backend: FakeBackend, config: AddinConfig = CONFIG, auth = stubAuth()) {
   const api = createApiClient({ baseUrl: "", auth, fetch: backend.fetch });
-  const utils = render(<App services={{ api, auth, config: CONFIG }} theme="light" />);
+  const utils = render(<App services={{ api, auth, config }} theme="light" />);
   return { ...utils, auth, api };
 }
 

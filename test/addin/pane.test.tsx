@@ -2,6 +2,7 @@
 import { act, configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { REASON_CODES, REASON_TEXTS, type CaptureAction, type ReasonCode } from "../../shared/capture/reasons";
 import {
+  CONFIG,
   FakeBackend,
   focusDialog,
   PEOPLE,
@@ -100,7 +101,7 @@ describe("connection", () => {
     installOutlook();
     const auth = stubAuth({ signedIn: false });
     const backend = backendWith();
-    renderPane(backend, auth);
+    renderPane(backend, CONFIG, auth);
     fireEvent.click(await screen.findByRole("button", { name: "Sign in" }));
     expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
     expect(auth.signIn).toHaveBeenCalledTimes(1);
@@ -137,8 +138,16 @@ describe("status of the open message", () => {
     expect(card.getByText(/by sweep sweep-42/)).toBeTruthy();
     expect(card.getByText("Clients: Initech")).toBeTruthy();
     expect(card.getByText("Contacts: Carol Vance <carol@initech.com>")).toBeTruthy();
-    expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe("/api/engagements/eng-7");
+    expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe("https://crm.example.test/engagements/eng-7");
     expect(card.queryByRole("button", { name: "Capture now" })).toBeNull();
+  });
+
+  test("captured without a CRM link configured: the engagement id, and no link that would need a token", async () => {
+    installOutlook();
+    renderPane(backendWith(statusResponse("captured")), { ...CONFIG, crmEngagementUrl: null });
+    const card = within(await screen.findByRole("region", { name: "Captured" }));
+    expect(card.queryByRole("link", { name: "Open the engagement" })).toBeNull();
+    expect(card.getByText("Engagement eng-7")).toBeTruthy();
   });
 
   test("will be captured: next sweep and who is tracked; Capture now turns it to Captured", async () => {

@@ -67,6 +67,7 @@ test("/addin-config.json derives scope and authority from the configuration", as
     apiScope: "api://11111111-2222-3333-4444-555555555555/access_as_user",
     apiBaseUrl: "https://api.contoso.com",
     mode: "production",
+    crmEngagementUrl: null,
   });
   // Same origin for pane and API → relative.
   const same = await demoApp().request("/addin-config.json");

@@ -100,6 +100,7 @@ export function addinConfigFor(config: Config) {
     // Same origin → relative URLs (works behind any host name or port); otherwise the API's origin.
     apiBaseUrl: config.publicUrl === config.addinPublicUrl ? "" : config.publicUrl,
     mode: config.mode,
+    crmEngagementUrl: config.crmEngagementUrl ?? null,
   };
 }
 
