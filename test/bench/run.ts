@@ -1,0 +1,116 @@
+/**
+ * `npm run bench` — measures the product on this machine and writes docs/benchmarks.md and
+ * docs/benchmarks.json. Every figure is a ratio of two things measured side by side in the same run.
+ *
+ *   npm run bench                      full run (several minutes)
+ *   npm run bench -- --quick           small sizes, short runs (the test suite runs this)
+ *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
+ *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
+ * PostgreSQL for item 3: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it item 3 is skipped.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { log, machineInfo, type MachineInfo } from "./common";
+import { runDistributed, type DistributedResult } from "./distributed";
+import { runPane, type PaneResult } from "./pane";
+import { renderMarkdown } from "./report";
+import { runStatusApi, type StatusApiResult } from "./status-api";
+import { runThroughput, type ThroughputResult } from "./throughput";
+import { runTraffic, type TrafficResult } from "./traffic";
+
+export type Section<T> = { ok: true; seconds: number; result: T } | { ok: false; seconds: number; error: string } | { ok: false; seconds: 0; error: "not run (--only)" };
+
+export interface BenchReport {
+  quick: boolean;
+  machine: MachineInfo;
+  command: string;
+  totalSeconds: number;
+  traffic: Section<TrafficResult>;
+  throughput: Section<ThroughputResult>;
+  distributed: Section<DistributedResult>;
+  statusApi: Section<StatusApiResult>;
+  pane: Section<PaneResult>;
+}
+
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+
+export interface BenchOptions {
+  quick: boolean;
+  outDir: string;
+  only?: number[];
+  databaseUrl?: string | null;
+}
+
+async function section<T>(n: number, only: number[] | undefined, fn: () => Promise<T>): Promise<Section<T>> {
+  if (only && !only.includes(n)) return { ok: false, seconds: 0, error: "not run (--only)" };
+  const t = performance.now();
+  try {
+    const result = await fn();
+    return { ok: true, seconds: Math.round((performance.now() - t) / 100) / 10, result };
+  } catch (err) {
+    log(`section ${n} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return { ok: false, seconds: Math.round((performance.now() - t) / 100) / 10, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; mdPath: string; jsonPath: string }> {
+  const t0 = performance.now();
+  const quick = o.quick;
+  const databaseUrl = o.databaseUrl === undefined ? (process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || null) : o.databaseUrl;
+  const machine = machineInfo();
+  const traffic = await section(1, o.only, () => runTraffic({ quick }));
+  const throughput = await section(2, o.only, () => runThroughput({ quick }));
+  const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
+  const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
+  const pane = await section(5, o.only, () => runPane({ quick }));
+  const report: BenchReport = {
+    quick,
+    machine,
+    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    totalSeconds: Math.round((performance.now() - t0) / 1000),
+    traffic,
+    throughput,
+    distributed,
+    statusApi,
+    pane,
+  };
+  fs.mkdirSync(o.outDir, { recursive: true });
+  const jsonPath = path.join(o.outDir, "benchmarks.json");
+  const mdPath = path.join(o.outDir, "benchmarks.md");
+  fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(mdPath, renderMarkdown(report));
+  return { report, mdPath, jsonPath };
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const o: BenchOptions = { quick: false, outDir: path.resolve(__dirname, "../../docs") };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") o.quick = true;
+    else if (a === "--out") o.outDir = path.resolve(argv[++i]);
+    else if (a === "--only") o.only = argv[++i].split(",").map(Number);
+    else if (a === "--help" || a === "-h") {
+      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5]\n");
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+if (require.main === module) {
+  runBench(parseArgs(process.argv.slice(2))).then(
+    ({ report, mdPath, jsonPath }) => {
+      const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
+      process.stdout.write(`Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`);
+      if (failed.length) {
+        process.stderr.write(`Sections that failed: ${failed.join(", ")}\n`);
+        process.exit(1);
+      }
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

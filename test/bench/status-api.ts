@@ -1,0 +1,164 @@
+/**
+ * Item 4 — POST /api/messages/status under load, next to the same server's GET /healthz (the ceiling:
+ * TLS, routing, middleware and one `select 1`, no token and no work).
+ *
+ * The server runs in a child process (status-server.ts); autocannon runs here, 50 connections, 10 s
+ * (quick: 1 s) per endpoint, /healthz first. Every status request carries a real Entra-format access
+ * token minted by the emulator for one of 500 users [quick: 100] (round-robin), and the server verifies it in full
+ * (signature against the emulator's JWKS — fetched once and cached — issuer, audience, scope, expiry).
+ * The per-user rate limit (20 requests/s, burst 60) is NOT raised: the load is spread over enough users
+ * that no user exceeds it, and any non-2xx answer is counted and reported.
+ * Bodies: 1,000 prepared messages; half from one of the 5,000 [quick: 1,000] tracked contacts, half from an
+ * untracked address; the user in To; no stored decision (the prediction path, the heavier one).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { startEmulator } from "../../emulator";
+import type { DatasetUser } from "../../emulator/dataset";
+import { forkTs, type BenchChild } from "./child";
+import { benchDataset, log, mintApiToken, round, TENANT } from "./common";
+
+export const CONNECTIONS = 50;
+const USERS_FULL = 500;
+const CONTACTS_FULL = 5000;
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+export interface StatusApiResult {
+  connections: number;
+  durationSeconds: number;
+  users: number;
+  contacts: number;
+  healthz: LoadResult;
+  status: LoadResult;
+  shareOfCeiling: number;
+  targets: { atLeastHalfOfCeiling: boolean; p99Under25ms: boolean; no429: boolean };
+}
+
+function toLoad(r: autocannon.Result): LoadResult {
+  return {
+    requestsPerSecond: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p90Ms: r.latency.p90,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+function users(count: number): DatasetUser[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(4, "0");
+    return { tenantId: TENANT, id: `d0000004-${n}-4000-8000-${String(i + 1).padStart(12, "0")}`, displayName: `User ${n}`, mail: `user${n}@contoso.com`, userPrincipalName: `user${n}@contoso.com` };
+  });
+}
+
+export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiResult> {
+  const duration = opts.quick ? 1 : 10;
+  // Quick mode (the smoke test) seeds less: the numbers are not quoted.
+  const USERS = opts.quick ? 100 : USERS_FULL;
+  const CONTACTS = opts.quick ? 1000 : CONTACTS_FULL;
+  const people = users(USERS);
+  const contacts = Array.from({ length: CONTACTS }, (_, i) => `contact${i + 1}@client${(i % 250) + 1}.example`);
+  const emulator = await startEmulator({ dataset: benchDataset(people) });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-api-"));
+  let child: BenchChild | null = null;
+  try {
+    child = forkTs(path.join(__dirname, "status-server.ts"));
+    log(`status API: seeding ${CONTACTS} contacts and ${USERS} users`);
+    const { url, caPem: serverCa } = await child.request<{ url: string; caPem: string }>({ type: "start", emulatorUrl: emulator.url, caPem: emulator.caPem, dir, contacts, users: people.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })) });
+    const tokens = people.map((u) => mintApiToken(emulator.state, u.id));
+    const now = Date.now();
+    const bodies = Array.from({ length: 1000 }, (_, i) => {
+      const user = people[i % USERS];
+      return JSON.stringify({
+        internetMessageId: `<bench-${i}@client.example>`,
+        from: i % 2 ? { address: contacts[(i * 7) % CONTACTS], name: "Client person" } : { address: `someone${i}@elsewhere.example`, name: null },
+        to: [{ address: user.mail, name: user.displayName }],
+        cc: [],
+        subject: `Bench message ${i}`,
+        receivedDateTime: new Date(now - (i % 600) * 60_000).toISOString(),
+        itemClass: "IPM.Note",
+      });
+    });
+    // Request i goes out as user i % USERS with a body of that user (so the user is in To).
+    const requestFor = (i: number) => ({ token: tokens[i % USERS], body: bodies[(i % USERS) + USERS * (Math.floor(i / USERS) % 2)] });
+
+    // Warm-up: every user's first call provisions nothing new (seeded) but fills the auth memo; JWKS gets cached.
+    const warm = await fetchAll(url, serverCa, USERS, requestFor);
+    if (warm !== USERS) throw new Error(`status warm-up: ${USERS - warm} requests failed`);
+
+    log(`status API: /healthz for ${duration} s`);
+    const health = await autocannon({ url: `${url}/healthz`, connections: CONNECTIONS, duration });
+    log(`status API: POST /api/messages/status for ${duration} s`);
+    let counter = 0;
+    const status = await autocannon({
+      url: `${url}/api/messages/status`,
+      connections: CONNECTIONS,
+      duration,
+      requests: [
+        {
+          method: "POST",
+          setupRequest: (req) => {
+            const r = requestFor(counter++);
+            return { ...req, method: "POST", body: r.body, headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${r.token}` } };
+          },
+        },
+      ],
+    });
+    const healthz = toLoad(health);
+    const st = toLoad(status);
+    const share = st.requestsPerSecond / healthz.requestsPerSecond;
+    return {
+      connections: CONNECTIONS,
+      durationSeconds: duration,
+      users: USERS,
+      contacts: CONTACTS,
+      healthz,
+      status: st,
+      shareOfCeiling: round(share, 2),
+      targets: { atLeastHalfOfCeiling: share >= 0.5, p99Under25ms: st.p99Ms < 25, no429: st.non2xx === 0 },
+    };
+  } finally {
+    await child?.stop();
+    await emulator.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function fetchAll(url: string, caPem: string, n: number, requestFor: (i: number) => { token: string; body: string }): Promise<number> {
+  const { createOutbound } = await import("../../server/http/outbound");
+  const out = createOutbound(caPem);
+  let ok = 0;
+  try {
+    for (let i = 0; i < n; i += 25) {
+      const res = await Promise.all(
+        Array.from({ length: Math.min(25, n - i) }, async (_, k) => {
+          const r = requestFor(i + k);
+          const a = await out.fetch(`${url}/api/messages/status`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${r.token}` }, body: r.body });
+          await a.arrayBuffer();
+          return a.status === 200;
+        }),
+      );
+      ok += res.filter(Boolean).length;
+    }
+  } finally {
+    await out.close();
+  }
+  return ok;
+}

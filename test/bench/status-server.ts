@@ -1,0 +1,44 @@
+/**
+ * Item 4's server process (a child of the bench, so autocannon in the parent does not share its event
+ * loop): the real HTTPS server from startServer (embedded mode, SQLite, scheduler off), its JWT checks
+ * pointed at the emulator running in the parent. Seeds 5,000 tracked contacts and an active mailbox
+ * connection for every bench user (users themselves are provisioned by their first API call, as in
+ * production).
+ */
+import crypto from "node:crypto";
+import { startServer, type RunningServer } from "../../server/main";
+import { createLogger } from "../../server/logger";
+import { createContact } from "../../server/store/contacts";
+import { saveConnection } from "../../server/store/mailbox-connections";
+import { provisionUser } from "../../server/store/users";
+import { productConfig, productEnv, TENANT } from "./common";
+
+let server: RunningServer | null = null;
+
+async function handle(m: Record<string, unknown>): Promise<object> {
+  if (m.type === "start") {
+    const config = productConfig(productEnv(m.emulatorUrl as string, m.dir as string, { TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64") }));
+    server = await startServer({ config, extraCaPem: m.caPem as string, port: 0, scheduler: false, logger: createLogger("silent") });
+    const now = server.clock.now();
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    for (const u of m.users as { id: string; mail: string; displayName: string }[]) {
+      const user = await provisionUser(server.db, { organizationId: TENANT, oid: u.id, email: u.mail, displayName: u.displayName }, now);
+      await saveConnection(server.db, TENANT, user.id, { homeAccountId: null, tokenCache: null }, now);
+    }
+    // After the first user: the organization exists.
+    for (const email of m.contacts as string[]) await createContact(server.db, TENANT, { email }, dayAgo);
+    return { url: server.url, caPem: server.caPem };
+  }
+  if (m.type === "rss") return { rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
+  await server?.close();
+  setImmediate(() => process.exit(0));
+  return { bye: true };
+}
+
+process.on("message", (raw: unknown) => {
+  const m = raw as Record<string, unknown>;
+  handle(m).then(
+    (v) => process.send!({ type: "reply", id: m.id, ok: true, value: v }),
+    (err: unknown) => process.send!({ type: "reply", id: m.id, ok: false, error: err instanceof Error ? err.stack : String(err) }),
+  );
+});
