@@ -268,7 +268,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
         description:
           "Issue 5. Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
-          "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send Mail.ReadWrite (drafts for POST /api/mail).",
+          "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send — the product's fixed delegated set (no Mail.ReadWrite).",
         responses: {
           "200": json({ type: "object", required: ["authorizeUrl"], properties: { authorizeUrl: { type: "string", format: "uri" } } }),
           ...standard,
@@ -315,17 +315,21 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["mail"],
         summary: "Send mail as the caller; the sent message is captured at once by the capture rules",
         description:
-          "Issue 11. Needs an active mailbox connection (Mail.Send, and Mail.ReadWrite for the draft). The message is created as a draft " +
-          "(or, with `replyTo`, as a reply to that engagement's message in the caller's mailbox: same conversation), sent, read back from " +
-          "Sent Items and decided by the same capture rules as the hourly sweep — so a message to no tracked contact is sent but not " +
+          "Issue 11. Needs an active mailbox connection; uses only Mail.Send (to send) and Mail.Read (to find the sent copy), no drafts. " +
+          "The message is sent with Graph sendMail carrying a private marker (an extended property that stays in the caller's mailbox), " +
+          "or, with `replyTo`, as a reply to that engagement's message in the caller's mailbox (same conversation). The sent copy is then " +
+          "found in Sent Items (by its marker; a reply by its conversation, send time and recipients) and decided by the same capture rules " +
+          "as the hourly sweep — so a message to no tracked contact is sent but not " +
           "captured and `decision` says why, and the later sweep finds the same internetMessageId and changes nothing. " +
           `At most ${MAX_RECIPIENTS} recipients (to and cc together); addresses are checked like the capture rules compare them. ` +
           "HTML bodies are sanitised before sending: only basic formatting, lists, tables and links (http, https, mailto) remain; scripts, " +
           "styles, event handlers, images, forms and frames are removed (`bodySanitized` says whether anything was). " +
           `The request body is limited to ${MAX_MAIL_REQUEST_BYTES / 1024 / 1024} MB. ` +
           "Idempotency: send an `Idempotency-Key` (recommended). The same key with the same body answers the first response again " +
-          "(200, `Idempotency-Replayed: true`) and sends nothing; a retry after a failure resumes the first attempt's draft and never " +
-          "sends it twice. Keys are kept 24 hours per user. Without a key, a client retry after a lost answer can send the message again.",
+          "(200, `Idempotency-Replayed: true`) and sends nothing. The send attempt is recorded with the key before the message goes to " +
+          "Microsoft 365, so a retry after a failure or a lost answer never sends again: it looks for the first attempt's message in Sent " +
+          "Items and answers 201 with it, or 409 `send_state_unknown` when it is not there. Keys are kept 24 hours per user. Without a key, " +
+          "a client retry after a lost answer can send the message again.",
         parameters: [
           {
             name: "Idempotency-Key",
@@ -349,7 +353,9 @@ export const openApiDocument: OpenApiDocument = {
           "409": json(
             ref("Error"),
             "not_connected; reauth_required (the grant is gone or lacks a permission: reconnect); request_in_progress (the same Idempotency-Key " +
-              "is being processed; Retry-After); send_state_unknown (the first attempt's message is gone from the mailbox: use a new key)",
+              "is being processed; Retry-After); send_state_unknown (a send with this key was attempted — its answer was lost, or Microsoft 365 " +
+              "answered 504 — and the message is not in Sent Items, so whether it went out cannot be told: check Sent Items, and send with a new key; " +
+              "the key keeps looking on each retry)",
           ),
           "413": err("TooLarge"),
           "415": err("UnsupportedMediaType"),
@@ -361,7 +367,8 @@ export const openApiDocument: OpenApiDocument = {
           "502": json(ref("Error"), "graph_rejected: Microsoft 365 refused the message (details.graphCode)"),
           "503": {
             description:
-              "graph_unavailable (Microsoft 365 throttled (429) or failed (5xx) after bounded retries; nothing was sent and nothing stored; " +
+              "graph_unavailable (Microsoft 365 throttled (429) or was unavailable (503) after bounded retries: nothing was sent and nothing stored; " +
+              "with details.step find_sent, looking for an earlier attempt's message in Sent Items failed: retry with the same key, it never sends again; " +
               "details.retryable = true, details.graphStatus), token_unavailable, or not_available (sending is not enabled on this server).",
             headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait, passed on from Microsoft Graph when it said." } },
             content: { "application/json": { schema: ref("Error") } },
@@ -596,7 +603,7 @@ export const openApiDocument: OpenApiDocument = {
         required: ["sent", "internetMessageId", "captured", "decision", "engagement", "bodySanitized", "replyTo"],
         properties: {
           sent: { const: true },
-          internetMessageId: str,
+          internetMessageId: { type: "string", description: "The sent message's RFC 2822 id; empty while decision.outcome is pending (Graph answers a send without it)." },
           captured: { type: "boolean" },
           decision: {
             type: "object",

@@ -173,8 +173,13 @@ export interface IdempotencyKeyTable {
   response: string | null;
   status: "in_progress" | "done";
   createdAt: Timestamp;
-  /** Graph immutable id of the draft created for this request, recorded before it is sent (migration 0002). */
-  draftId: string | null;
+  /**
+   * The marker put on the message (an extended property) for this request's send, recorded BEFORE the
+   * message goes to Graph; null until a send is attempted (migration 0003).
+   */
+  sendMarker: string | null;
+  /** When that send began: the lower bound when looking for the sent copy (migration 0003). */
+  sendStartedAt: Timestamp | null;
   /** While in_progress: the request working on the key holds it until then (migration 0002). */
   lockedUntil: Timestamp | null;
 }

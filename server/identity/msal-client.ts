@@ -19,13 +19,13 @@ import type { Database } from "../db/schema";
 import type { TokenCipher } from "./token-crypto";
 
 /**
- * Graph scopes the backend holds for the sweep (Mail.Read), sending as the user (Mail.Send, plus
- * Mail.ReadWrite: POST /api/mail creates a draft and sends it so the sent message's id is known —
- * Graph's permission for creating a draft is Mail.ReadWrite) and reading the user's addresses
- * (User.Read). Short names: Entra treats them as Graph scopes and answers with the same spelling,
- * so MSAL's cache lookup by scope matches.
+ * Graph scopes the backend holds — the product's fixed delegated set, nothing more: the sweep and
+ * finding mail sent from the CRM in Sent Items (Mail.Read), sending as the user with sendMail and
+ * reply (Mail.Send; no drafts, so no Mail.ReadWrite) and reading the user's addresses (User.Read).
+ * Short names: Entra treats them as Graph scopes and answers with the same spelling, so MSAL's cache
+ * lookup by scope matches.
  */
-export const GRAPH_SCOPES = ["User.Read", "Mail.Read", "Mail.Send", "Mail.ReadWrite"] as const;
+export const GRAPH_SCOPES = ["User.Read", "Mail.Read", "Mail.Send"] as const;
 /** Requested at consent. MSAL adds openid/profile/offline_access by itself too; listing them says what we depend on. */
 export const CONNECT_SCOPES = ["openid", "profile", "email", "offline_access", ...GRAPH_SCOPES] as const;
 

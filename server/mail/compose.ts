@@ -113,7 +113,29 @@ export function requestHash(req: SendMailRequest): string {
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
-/** Graph's message JSON for the draft (createReply takes the same shape under `message`). */
+/**
+ * The marker that lets us find a message sent with /me/sendMail (which answers 202 with no id) in Sent
+ * Items: a custom named extended property in our own property set, the way Microsoft recommends for
+ * exactly this (microsoftgraph/microsoft-graph-docs#3766). It stays on the sender's items only — a
+ * named MAPI property outside PS_INTERNET_HEADERS is not written into the outgoing MIME — so
+ * recipients see nothing. (A custom `X-` internet header would travel to recipients and is not
+ * returned on the Sent Items copy: internetMessageHeaders exist only on received items,
+ * microsoftgraph/microsoft-graph-docs#2716.) Never change the GUID or the name: keys in flight are
+ * looked up by it.
+ */
+export const MARKER_PROPERTY_ID = "String {6f1c3e2a-9b47-4d1e-8a55-2c0f7b9d4e31} Name EngagementCaptureId";
+
+/** OData string literal. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `$filter` that finds the message carrying this marker (Graph's documented lambda on extended properties). */
+export function markerFilter(marker: string): string {
+  return `singleValueExtendedProperties/Any(ep: ep/id eq ${odataString(MARKER_PROPERTY_ID)} and ep/value eq ${odataString(marker)})`;
+}
+
+/** Graph's message JSON: subject (optional for replies), body, recipients. */
 export function graphMessage(m: ComposedMail, opts: { includeSubject: boolean }): Record<string, unknown> {
   const recipients = (list: string[]) => list.map((address) => ({ emailAddress: { address } }));
   return {
@@ -122,4 +144,22 @@ export function graphMessage(m: ComposedMail, opts: { includeSubject: boolean })
     toRecipients: recipients(m.to),
     ccRecipients: recipients(m.cc),
   };
+}
+
+/** POST /me/sendMail's body: the message with its marker, saved to Sent Items (where the sweep finds it too). */
+export function sendMailBody(m: ComposedMail, marker: string): Record<string, unknown> {
+  return {
+    message: { ...graphMessage(m, { includeSubject: true }), singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: marker }] },
+    saveToSentItems: true,
+  };
+}
+
+/**
+ * POST /me/messages/{id}/reply's body. Graph builds the threading (same conversation, In-Reply-To,
+ * References, "RE:" subject unless one is given); we set the recipients and the body (not `comment`:
+ * Graph refuses both at once). No marker: whether Exchange keeps an extended property given to /reply
+ * is not documented, so a reply is found by its conversation, time and recipients instead.
+ */
+export function replyBody(m: ComposedMail): Record<string, unknown> {
+  return { message: graphMessage(m, { includeSubject: m.subject.trim() !== "" }) };
 }

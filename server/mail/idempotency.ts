@@ -1,7 +1,8 @@
 /**
  * Idempotency keys for POST /api/mail, scoped to (organization, user). One row per key:
- * in_progress (a request holds it until lockedUntil; draftId once the Graph draft exists) → done
- * (the first answer, replayed for every repeat). Keys live 24 hours, then the same key is new again.
+ * in_progress (a request holds it until lockedUntil; sendMarker + sendStartedAt once a send was
+ * attempted, written before the message goes to Graph) → done (the first answer, replayed for every
+ * repeat). Keys live 24 hours, then the same key is new again.
  *
  * Claiming is race-free on both dialects: the insert is ON CONFLICT DO NOTHING, and taking over a key
  * whose lease ran out is a compare-and-set on lockedUntil — two retries cannot both win.
@@ -10,7 +11,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/schema";
 
 export const KEY_TTL_MS = 24 * 3600_000;
-/** Longer than one send can take (token, draft, send with bounded retries, read-back, store). */
+/** Longer than one send can take (token, send with bounded retries, finding the sent copy, store). */
 export const LEASE_MS = 2 * 60_000;
 
 export interface StoredAnswer {
@@ -18,9 +19,15 @@ export interface StoredAnswer {
   body: unknown;
 }
 
+/** A send that was attempted for a key: the marker on the message and when the send began. */
+export interface SendAttempt {
+  marker: string;
+  startedAt: string;
+}
+
 export type Claim =
-  /** The key is ours; draftId is set when an earlier attempt created a draft (resume from it). */
-  | { kind: "claimed"; draftId: string | null }
+  /** The key is ours; attempt is set when an earlier request may have sent the message (look for it first). */
+  | { kind: "claimed"; attempt: SendAttempt | null }
   | { kind: "replay"; answer: StoredAnswer }
   | { kind: "mismatch" }
   | { kind: "in_progress" };
@@ -51,12 +58,13 @@ export async function claimKey(db: Kysely<Database>, ref: KeyRef, requestHash: s
       response: null,
       status: "in_progress",
       createdAt: nowIso,
-      draftId: null,
+      sendMarker: null,
+      sendStartedAt: null,
       lockedUntil,
     })
     .onConflict((oc) => oc.columns(["userId", "key"]).doNothing())
     .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: "claimed", draftId: null };
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: "claimed", attempt: null };
 
   const row = await db
     .selectFrom("idempotencyKeys")
@@ -80,12 +88,21 @@ export async function claimKey(db: Kysely<Database>, ref: KeyRef, requestHash: s
   q = row.lockedUntil === null ? q.where("lockedUntil", "is", null) : q.where("lockedUntil", "=", row.lockedUntil);
   const taken = await q.executeTakeFirst();
   if (Number(taken.numUpdatedRows) !== 1) return { kind: "in_progress" };
-  return { kind: "claimed", draftId: row.draftId };
+  return { kind: "claimed", attempt: row.sendMarker && row.sendStartedAt ? { marker: row.sendMarker, startedAt: row.sendStartedAt } : null };
 }
 
-/** Remember the draft before it is sent: from here on, a retry checks this draft instead of making another. */
-export async function recordDraft(db: Kysely<Database>, ref: KeyRef, draftId: string): Promise<void> {
-  await db.updateTable("idempotencyKeys").set({ draftId }).where("organizationId", "=", ref.organizationId).where("userId", "=", ref.userId).where("key", "=", ref.key).execute();
+/**
+ * Remember the send before it is made: from here on, a retry with this key looks for the sent message
+ * instead of sending another (and, not finding it, answers that the state is unknown).
+ */
+export async function recordSendAttempt(db: Kysely<Database>, ref: KeyRef, attempt: SendAttempt): Promise<void> {
+  await db
+    .updateTable("idempotencyKeys")
+    .set({ sendMarker: attempt.marker, sendStartedAt: attempt.startedAt })
+    .where("organizationId", "=", ref.organizationId)
+    .where("userId", "=", ref.userId)
+    .where("key", "=", ref.key)
+    .execute();
 }
 
 /** Store the answer; every repeat of the key gets it back. */
@@ -110,7 +127,7 @@ export async function releaseKey(db: Kysely<Database>, ref: KeyRef): Promise<voi
     .execute();
 }
 
-/** Whether it was sent is not known yet: keep the key and its draft, end the lease so a retry can resume at once. */
+/** Whether it was sent is not known yet: keep the key and its send attempt, end the lease so a retry can look again at once. */
 export async function unlockKey(db: Kysely<Database>, ref: KeyRef): Promise<void> {
   await db
     .updateTable("idempotencyKeys")

@@ -1,36 +1,46 @@
 /**
- * Sending mail as the user (issue 11), captured at once by the same rules as the sweep.
+ * Sending mail as the user (issue 11), captured at once by the same rules as the sweep — with only the
+ * product's delegated Graph scopes: Mail.Send to send, Mail.Read to find what was sent (no
+ * Mail.ReadWrite, so no drafts).
  *
- * Graph, with the user's delegated token and immutable ids throughout:
- *   1. create a draft — POST /me/messages, or POST /me/messages/{id}/createReply when replying to an
- *      engagement found in this user's mailbox (Graph threads it: same conversation, In-Reply-To);
- *   2. send it — POST /me/messages/{id}/send (202);
- *   3. read it back by the same immutable id, which survives the move to Sent Items (Microsoft's
- *      documented way to find a sent message), polling briefly because Exchange files the sent copy
- *      asynchronously;
- *   4. decide and store it exactly as the sweep would (sweep/message-facts + engine's decide/captureItem,
+ * Graph, with the user's delegated token and immutable ids:
+ *   1. send — a new message: POST /me/sendMail { message, saveToSentItems: true }, the message carrying
+ *      a fresh marker as a custom extended property (compose.ts, MARKER_PROPERTY_ID); a reply to an
+ *      engagement: POST /me/messages/{id}/reply on the user's own copy of it (Graph threads it: same
+ *      conversation, In-Reply-To, References). Both answer 202 with no id;
+ *   2. find the sent copy in Sent Items (Mail.Read), waiting a little while Exchange files it:
+ *      a new message by its marker (`singleValueExtendedProperties/Any(…)`, Microsoft's documented way
+ *      to find a message sent with sendMail); a reply — Graph does not document extended properties on
+ *      /reply — by conversation, sent no earlier than the send began (less a clock-skew margin), and
+ *      the same To and Cc;
+ *   3. decide and store it exactly as the sweep would (sweep/message-facts + engine's decide/captureItem,
  *      the folder map, recordCaptureBatch), so the hourly sweep later finds the same internetMessageId,
  *      the same immutable id and web link, and changes nothing.
- * Creating a draft needs Mail.ReadWrite as well as Mail.Send (Graph's permission for POST /me/messages).
  *
  * Never sent twice for one request — what is guaranteed:
- * - Within one call: our Graph client never replays a POST after a network failure, and a replayed
- *   /send (the SDK retries 429/503/504) cannot send twice: only a draft can be sent, and sending
- *   consumes it.
- * - Across retries with the same Idempotency-Key: the key is claimed before anything is created; the
- *   draft's immutable id is stored in the key's row BEFORE /send. A retry after a failure or crash
- *   resumes from that draft: still a draft → send it (the first attempt did not); already sent → do not
- *   send, read it back and capture it. After a confirmed send the request always answers 201 (sent),
- *   even if capture could not finish (the sweep captures it then), so clients never see an error for
- *   a message that went out.
- * - Remaining window: a crash between Graph creating the draft and us recording its id leaves an unsent
- *   draft in Drafts (nothing is sent twice; the retry makes a new draft). Without an Idempotency-Key a
- *   client retry after a lost response can send again — hence the key is recommended.
+ * - Within one call: a send is never replayed once it may have reached Exchange. Our Graph client never
+ *   replays a POST after a network failure or timeout, and for the send the SDK's retries are limited to
+ *   429 and 503, which Graph answers without acting on the request. After a 504, a timeout or a dropped
+ *   connection we do not know: we look for the message (above) — found: it was sent, answer 201; not
+ *   found: 409 `send_state_unknown`.
+ * - Across retries with the same Idempotency-Key: the key is claimed before anything else; the marker
+ *   and the time the send began are stored with the key BEFORE the message goes to Graph. A retry of a
+ *   key with a send attempt (the first request failed, or its process died) never sends: it looks for
+ *   the message — found: capture it and answer 201; not found: 409 `send_state_unknown` (the key is
+ *   kept: a later retry looks again). After a confirmed send the request always answers 201, even if
+ *   the sent copy could not be found or stored yet (`decision.outcome` "pending": the sweep decides it).
+ * - What it costs: a process that dies between storing the attempt and calling Graph leaves a key that
+ *   answers 409 `send_state_unknown` although nothing was sent; the client then checks Sent Items and
+ *   sends with a new key. For a reply, another reply in the same conversation with the same recipients
+ *   sent in the same minutes can be taken for ours: the retry then does not send (it never sends twice,
+ *   at the price of possibly not sending). Without an Idempotency-Key a client retry after a lost
+ *   answer can send again — hence the key is recommended.
  */
-import type { Client } from "@microsoft/microsoft-graph-client";
+import { randomUUID } from "node:crypto";
+import { RetryHandlerOptions, type Client } from "@microsoft/microsoft-graph-client";
 import type { Kysely } from "kysely";
 import type { EngagementView } from "../../shared/api/contract";
-import { excludedFolderOf, type CaptureAction, type ReasonCode } from "../../shared/capture";
+import { normalizeAddress, type CaptureAction, type ReasonCode } from "../../shared/capture";
 import type { Clock } from "../clock";
 import type { Database } from "../db/schema";
 import { createGraphClient } from "../graph/client";
@@ -40,11 +50,12 @@ import { recordCaptureBatch } from "../store/capture-decisions";
 import { getEngagementViews } from "../store/engagements";
 import { getConnection } from "../store/mailbox-connections";
 import { captureItem, decide, loadRuleContext } from "../sweep/engine";
-import { folderPathOf, IMMUTABLE_ID_PREFER, loadFolderMap, type FolderMap } from "../sweep/folders";
+import { IMMUTABLE_ID_PREFER, loadFolderMap } from "../sweep/folders";
+import { graphDateTime } from "../sweep/listing";
 import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "../sweep/message-facts";
-import { composeMail, graphMessage, requestHash, type ComposedMail, type SendMailRequest } from "./compose";
+import { composeMail, markerFilter, odataString, replyBody, requestHash, sendMailBody, type ComposedMail, type SendMailRequest } from "./compose";
 import { MailError } from "./errors";
-import { claimKey, completeKey, recordDraft, releaseKey, unlockKey, type KeyRef } from "./idempotency";
+import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "./idempotency";
 
 export interface SendMailResponse {
   sent: true;
@@ -96,18 +107,20 @@ export interface MailServiceDeps {
   graph: {
     baseUrl: string;
     outbound: Outbound;
-    /** Retries for 429/503/504 before answering a retryable error; default 2 (someone is waiting). */
+    /** Retries for 429/503 (and 504 on reads) before answering a retryable error; default 2 (someone is waiting). */
     maxRetries?: number;
     timeoutMs?: number;
     backoffSeconds?: number;
   };
   folderCacheMaxAgeMs?: number;
-  /** Waits before each read-back attempt while Exchange files the sent copy (default ≈ 6.7 s in all). */
+  /** Waits before each look for the sent copy while Exchange files it (default ≈ 6.7 s in all). */
   readBackDelaysMs?: readonly number[];
 }
 
 const DEFAULT_READ_BACK_DELAYS = [0, 200, 500, 1000, 2000, 3000] as const;
-const MESSAGE_PATH = (id: string) => `/me/messages/${encodeURIComponent(id)}`;
+/** A reply is looked for from this long before our clock says the send began (our clock vs Exchange's). */
+export const REPLY_CLOCK_SKEW_MS = 5 * 60_000;
+const SENT_ITEMS = "/me/mailFolders/sentitems/messages";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface GraphFailure {
@@ -130,6 +143,16 @@ function statusOf(err: unknown): number | null {
   return typeof s === "number" && s > 0 ? s : null;
 }
 
+/**
+ * Did Graph refuse the send without acting on it? 429 (throttled) and 503 are answered before the
+ * request is processed, and a 4xx is a refusal; anything else (504, another 5xx, a timeout or a dropped
+ * connection: no status) may have come after Exchange accepted the message.
+ */
+function refusedUnsent(err: unknown): boolean {
+  const status = statusOf(err);
+  return status !== null && status < 500 ? true : status === 503;
+}
+
 /** Graph refused or failed: a MailError the client can act on. */
 function graphError(err: unknown, now: Date, step: string): MailError {
   const status = statusOf(err);
@@ -145,7 +168,7 @@ function graphError(err: unknown, now: Date, step: string): MailError {
     );
   }
   if (status === 401 || status === 403) {
-    // The grant lacks a permission sending needs (Mail.Send, Mail.ReadWrite for the draft): reconnecting asks for it.
+    // The grant lacks a permission sending needs (Mail.Send; Mail.Read to find the sent copy): reconnecting asks for it.
     return new MailError(409, "reauth_required", "Your mailbox connection does not allow sending mail; reconnect your mailbox.", {
       step,
       graphStatus: status,
@@ -153,6 +176,37 @@ function graphError(err: unknown, now: Date, step: string): MailError {
     });
   }
   return new MailError(502, "graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, { step, graphStatus: status, graphCode: code });
+}
+
+function sendStateUnknown(): MailError {
+  return new MailError(
+    409,
+    "send_state_unknown",
+    "Whether the message of the first attempt with this Idempotency-Key was sent cannot be told: it is not in your Sent Items. " +
+      "Check Sent Items; to send it (again), use a new Idempotency-Key.",
+  );
+}
+
+/** How our sent message is recognised in Sent Items. */
+type SentMatcher =
+  | { kind: "marker"; marker: string }
+  | { kind: "reply"; conversationId: string; since: string; to: string[]; cc: string[] };
+
+interface FoundMessage {
+  listed: ListedMessage;
+  raw: unknown;
+}
+
+const sameAddresses = (listed: ListedMessage["to"], wanted: string[]) => {
+  const got = new Set(listed.map((r) => normalizeAddress(r.address ?? "")).filter((a): a is string => !!a));
+  return got.size === wanted.length && wanted.every((a) => got.has(a));
+};
+
+/** The Graph request that looks for our sent message in Sent Items (the sweep's fields, content included). */
+export function sentItemsQuery(m: SentMatcher): string {
+  const filter = m.kind === "marker" ? markerFilter(m.marker) : `conversationId eq ${odataString(m.conversationId)} and sentDateTime ge ${m.since}`;
+  const select = [...LIST_SELECT, ...CONTENT_SELECT].join(",");
+  return `${SENT_ITEMS}?$filter=${encodeURIComponent(filter)}&$select=${select}&$expand=${encodeURIComponent(MESSAGE_CLASS_EXPAND)}&$top=${m.kind === "marker" ? 5 : 50}`;
 }
 
 export function createMailService(deps: MailServiceDeps): MailService {
@@ -173,46 +227,40 @@ export function createMailService(deps: MailServiceDeps): MailService {
     return link.graphMessageId;
   }
 
-  /** The message by immutable id, as the sweep lists it plus its content; null when Graph has no such item. */
-  async function readMessage(client: Client, id: string): Promise<{ listed: ListedMessage; raw: unknown } | null> {
+  /** The conversation of the user's copy of the message to reply to (Mail.Read); 422 when it is gone. */
+  async function conversationOf(client: Client, graphId: string): Promise<string> {
+    let raw: { conversationId?: unknown };
     try {
-      const raw: unknown = await client
-        .api(`${MESSAGE_PATH(id)}?$select=${[...LIST_SELECT, ...CONTENT_SELECT].join(",")}&$expand=${MESSAGE_CLASS_EXPAND}`)
-        .header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`)
-        .get();
-      return { listed: parseListedMessage(raw), raw };
+      raw = (await client.api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`).header("Prefer", IMMUTABLE_ID_PREFER).get()) as typeof raw;
     } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
+      if (statusOf(err) === 404) throw new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
+      throw graphError(err, clock.now(), "read_original");
     }
+    if (typeof raw?.conversationId !== "string" || !raw.conversationId) {
+      throw new MailError(502, "graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
+    }
+    return raw.conversationId;
   }
 
-  async function createDraft(client: Client, mail: ComposedMail, replyToGraphId: string | null): Promise<{ id: string; internetMessageId: string | null }> {
-    const req = replyToGraphId
-      ? client.api(`${MESSAGE_PATH(replyToGraphId)}/createReply`).header("Prefer", IMMUTABLE_ID_PREFER).post({ message: graphMessage(mail, { includeSubject: mail.subject.trim() !== "" }) })
-      : client.api("/me/messages").header("Prefer", IMMUTABLE_ID_PREFER).post(graphMessage(mail, { includeSubject: true }));
-    let raw: { id?: unknown; internetMessageId?: unknown };
-    try {
-      raw = (await req) as typeof raw;
-    } catch (err) {
-      if (replyToGraphId && statusOf(err) === 404) {
-        throw new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
-      }
-      throw graphError(err, clock.now(), "create_draft");
-    }
-    if (typeof raw?.id !== "string" || !raw.id) throw new MailError(502, "graph_rejected", "Microsoft 365 created the draft but returned no id.", { step: "create_draft" });
-    return { id: raw.id, internetMessageId: typeof raw.internetMessageId === "string" ? raw.internetMessageId.trim() || null : null };
+  /** Our sent message in Sent Items, once; null when it is not (yet) there. Throws Graph failures. */
+  async function findSentOnce(client: Client, m: SentMatcher): Promise<FoundMessage | null> {
+    const page = (await client.api(sentItemsQuery(m)).header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`).get()) as { value?: unknown };
+    const items = Array.isArray(page?.value) ? page.value : [];
+    const found = items
+      .map((raw) => ({ listed: parseListedMessage(raw), raw }))
+      .filter((x) => !x.listed.isDraft)
+      .filter((x) => m.kind === "marker" || (sameAddresses(x.listed.to, m.to) && sameAddresses(x.listed.cc, m.cc)))
+      // The earliest: for a reply, the first match after the send began is the likeliest to be ours.
+      .sort((a, b) => (a.listed.sentDateTime ?? a.listed.receivedDateTime).localeCompare(b.listed.sentDateTime ?? b.listed.receivedDateTime));
+    return found[0] ?? null;
   }
 
-  /**
-   * Read the sent copy once Exchange has filed it (not a draft, not in Drafts/Outbox); null when it
-   * has not within the read-back delays.
-   */
-  async function readBackSent(client: Client, id: string, folders: FolderMap) {
+  /** Look for the sent message while Exchange files it (the read-back delays); null when it did not appear. */
+  async function findSent(client: Client, m: SentMatcher): Promise<FoundMessage | null> {
     for (const d of delays) {
       if (d > 0) await sleep(d);
-      const m = await readMessage(client, id);
-      if (m && !m.listed.isDraft && !excludedFolderOf(folderPathOf(folders, m.listed.parentFolderId))) return m;
+      const found = await findSentOnce(client, m);
+      if (found) return found;
     }
     return null;
   }
@@ -222,7 +270,7 @@ export function createMailService(deps: MailServiceDeps): MailService {
     const mail = composeMail(request);
 
     const ref: KeyRef | null = idempotencyKey ? { organizationId, userId, key: idempotencyKey } : null;
-    let draftId: string | null = null;
+    let attempt: SendAttempt | null = null;
     if (ref) {
       const claim = await claimKey(db, ref, requestHash(request), clock.now());
       if (claim.kind === "mismatch") {
@@ -230,11 +278,11 @@ export function createMailService(deps: MailServiceDeps): MailService {
       }
       if (claim.kind === "in_progress") throw new MailError(409, "request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
       if (claim.kind === "replay") return { status: 200, replayed: true, body: claim.answer.body as SendMailResponse };
-      draftId = claim.draftId;
+      attempt = claim.attempt;
     }
-    // On failure: a key with no draft is forgotten (a retry starts afresh); a key with a draft keeps it
-    // (its state is what the retry must check) and only ends its lease.
-    const fail = async (err: MailError, keep = draftId !== null): Promise<never> => {
+    // On failure: a key with no send attempt is forgotten (a retry starts afresh); a key whose message
+    // may have gone out keeps its attempt (what the retry must look for) and only ends its lease.
+    const fail = async (err: MailError, keep = attempt !== null): Promise<never> => {
       if (ref) await (keep ? unlockKey(db, ref) : releaseKey(db, ref));
       throw err;
     };
@@ -264,78 +312,80 @@ export function createMailService(deps: MailServiceDeps): MailService {
       logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: no Graph token");
       return fail(new MailError(503, "token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
     }
+    const maxRetries = deps.graph.maxRetries ?? 2;
     const { client } = createGraphClient({
       baseUrl: deps.graph.baseUrl,
       outbound: deps.graph.outbound,
       getAccessToken: async () => token,
-      maxRetries: deps.graph.maxRetries ?? 2,
+      maxRetries,
       timeoutMs: deps.graph.timeoutMs,
       backoffSeconds: deps.graph.backoffSeconds,
     });
 
-    // 1. The draft: an earlier attempt's (resume), or a new one whose id is recorded before sending.
-    let internetMessageId: string | null;
-    let alreadySent = false;
-    if (draftId) {
-      let existing: Awaited<ReturnType<typeof readMessage>>;
+    let conversationId: string | null = null;
+    if (replyToGraphId) {
       try {
-        existing = await readMessage(client, draftId);
+        conversationId = await conversationOf(client, replyToGraphId);
       } catch (err) {
-        return fail(graphError(err, clock.now(), "check_draft"));
+        return fail(err instanceof MailError ? err : graphError(err, clock.now(), "read_original"));
       }
-      if (!existing) {
-        // Neither draft nor sent copy exists any more (deleted in Outlook): whether it went out cannot be told.
-        return fail(
-          new MailError(409, "send_state_unknown", "The message of the first attempt with this Idempotency-Key is no longer in your mailbox, so whether it was sent is unknown; use a new key to send again."),
-          false,
-        );
-      }
-      internetMessageId = existing.listed.internetMessageId;
-      alreadySent = !existing.listed.isDraft;
-    } else {
-      let created: { id: string; internetMessageId: string | null };
-      try {
-        created = await createDraft(client, mail, replyToGraphId);
-      } catch (err) {
-        return fail(err instanceof MailError ? err : graphError(err, clock.now(), "create_draft"));
-      }
-      draftId = created.id;
-      internetMessageId = created.internetMessageId;
-      if (ref) await recordDraft(db, ref, draftId);
     }
+    const matcherFor = (a: SendAttempt): SentMatcher =>
+      conversationId
+        ? { kind: "reply", conversationId, since: graphDateTime(new Date(Date.parse(a.startedAt) - REPLY_CLOCK_SKEW_MS)), to: mail.to, cc: mail.cc }
+        : { kind: "marker", marker: a.marker };
 
-    // 2. Send, unless the earlier attempt already did.
-    if (!alreadySent) {
+    let found: FoundMessage | null;
+    if (attempt) {
+      // An earlier request with this key may have sent the message: never send again, look for it.
       try {
-        await client.api(`${MESSAGE_PATH(draftId)}/send`).post(undefined);
+        found = await findSent(client, matcherFor(attempt));
+      } catch (err) {
+        return fail(graphError(err, clock.now(), "find_sent"));
+      }
+      if (!found) return fail(sendStateUnknown());
+      logger.info({ organizationId, userId }, "mail: a retry found the message of an earlier attempt in Sent Items; not sending again");
+    } else {
+      // Recorded BEFORE the message goes to Graph: from here on a retry looks for it instead of sending.
+      attempt = { marker: randomUUID(), startedAt: clock.now().toISOString() };
+      if (ref) await recordSendAttempt(db, ref, attempt);
+      // The SDK may retry 429 and 503 (Graph did not act on the request) but never a 504: that one
+      // may have been sent, and is looked for below instead.
+      const noReplayAfterAcceptance = new RetryHandlerOptions(deps.graph.backoffSeconds ?? 1, maxRetries, (_d, _a, _req, _opts, res) => res.status !== 504);
+      try {
+        const req = replyToGraphId
+          ? client.api(`/me/messages/${encodeURIComponent(replyToGraphId)}/reply`).middlewareOptions([noReplayAfterAcceptance]).post(replyBody(mail))
+          : client.api("/me/sendMail").middlewareOptions([noReplayAfterAcceptance]).post(sendMailBody(mail, attempt.marker));
+        await req;
+        found = null;
       } catch (sendErr) {
-        // Did it go out anyway (the answer was lost, or a replayed /send found the draft consumed)?
-        let state: Awaited<ReturnType<typeof readMessage>>;
-        try {
-          state = await readMessage(client, draftId);
-        } catch {
-          // Unknown: keep the draft id with the key; a retry with the same key checks again.
-          return fail(graphError(sendErr, clock.now(), "send"), true);
-        }
-        if (state && !state.listed.isDraft) {
-          logger.info({ organizationId, userId }, "mail: send answered with an error but the message was sent");
-        } else {
-          // Not sent. Remove the draft so the user's Drafts folder does not fill with failed attempts.
-          await client.api(MESSAGE_PATH(draftId)).delete().catch(() => undefined);
+        if (refusedUnsent(sendErr)) {
+          // Not sent: forget the key, so a retry with it sends.
+          if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
           return fail(graphError(sendErr, clock.now(), "send"), false);
         }
+        // The answer was lost or ambiguous: did it go out?
+        logger.warn({ organizationId, userId, graphStatus: statusOf(sendErr) }, "mail: the send's answer was lost; looking for the message in Sent Items");
+        try {
+          found = await findSent(client, matcherFor(attempt));
+        } catch (findErr) {
+          // Still unknown; the key keeps the attempt, so a retry with it looks again (and never sends).
+          return fail(graphError(findErr, clock.now(), "find_sent"), true);
+        }
+        if (!found) return fail(sendStateUnknown(), true);
+        logger.info({ organizationId, userId }, "mail: the send answered with an error but the message was sent");
       }
     }
 
-    // 3 + 4. Sent: from here on the answer is 201 whatever happens to the capture.
+    // Sent: from here on the answer is 201 whatever happens to the capture.
     let body: SendMailResponse;
     try {
-      body = await captureSent(client, organizationId, userId, connection.connectedAt, draftId, mail);
+      found ??= await findSent(client, matcherFor(attempt));
+      body = found ? await captureSent(client, organizationId, userId, connection.connectedAt, found, mail) : pendingAnswer(mail);
     } catch (err) {
       logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: sent, but capture did not finish");
-      body = pendingAnswer(internetMessageId ?? "", mail);
+      body = pendingAnswer(mail);
     }
-    if (!body.internetMessageId && internetMessageId) body.internetMessageId = internetMessageId;
     if (ref) await completeKey(db, ref, { status: 201, body });
     logger.info(
       { organizationId, userId, captured: body.captured, outcome: body.decision.outcome, reason: body.decision.reason, reply: !!mail.replyTo, recipients: mail.to.length + mail.cc.length },
@@ -344,10 +394,11 @@ export function createMailService(deps: MailServiceDeps): MailService {
     return { status: 201, replayed: false, body };
   }
 
-  function pendingAnswer(internetMessageId: string, mail: ComposedMail): SendMailResponse {
+  function pendingAnswer(mail: ComposedMail): SendMailResponse {
     return {
       sent: true,
-      internetMessageId,
+      // Unknown until the sent copy is found: sendMail and reply answer without it.
+      internetMessageId: "",
       captured: false,
       decision: {
         outcome: "pending",
@@ -361,11 +412,9 @@ export function createMailService(deps: MailServiceDeps): MailService {
     };
   }
 
-  async function captureSent(client: Client, organizationId: string, userId: string, connectedAt: string | null, id: string, mail: ComposedMail): Promise<SendMailResponse> {
+  async function captureSent(client: Client, organizationId: string, userId: string, connectedAt: string | null, sent: FoundMessage, mail: ComposedMail): Promise<SendMailResponse> {
     const now = clock.now();
     const { map: folders } = await loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId);
-    const sent = await readBackSent(client, id, folders);
-    if (!sent) return pendingAnswer("", mail);
     const ctx = await loadRuleContext(db, organizationId, userId, connectedAt);
     const decision = decide(sent.listed, folders, ctx, now);
     const item = captureItem(sent.listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(sent.raw) : null);

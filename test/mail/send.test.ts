@@ -1,12 +1,14 @@
 /**
- * Issue 11 against the emulator through the real Graph SDK: send as the user → in Sent Items and
- * captured at once as one engagement; the next sweep changes nothing; idempotency keys never send
- * twice (also across a crash between send and store); every error answer.
+ * Issue 11 against the emulator through the real Graph SDK, with the product's Graph scopes only
+ * (User.Read Mail.Read Mail.Send): send as the user → in Sent Items and captured at once as one
+ * engagement; the next sweep changes nothing; idempotency keys never send twice (also across a crash
+ * between send and store, and when the send's answer is lost); every error answer.
  */
 import type { EngagementView } from "../../shared/api/contract";
-import { requestHash, sendMailSchema } from "../../server/mail/compose";
+import { MARKER_PROPERTY_ID, requestHash, sendMailSchema } from "../../server/mail/compose";
 import type { SendMailResponse } from "../../server/mail/send";
-import { ADA, BOB, dataset } from "../connect/harness";
+import { CONNECT_SCOPES, GRAPH_SCOPES } from "../../server/identity/msal-client";
+import { ADA, BOB, dataset, startConnect } from "../connect/harness";
 import { startMailHarness, type MailHarness } from "./harness";
 
 jest.setTimeout(60_000);
@@ -32,8 +34,9 @@ afterAll(async () => {
 const st = () => s.h.emulator.state;
 const sends = () => {
   const c = st().requestCounts(ADA.id).byKind;
-  return { createDraft: c.createDraft, send: c.send, sendMail: c.sendMail };
+  return { createDraft: c.createDraft, send: c.send, sendMail: c.sendMail, reply: c.reply };
 };
+const markerOf = (m: { singleValueExtendedProperties: { id: string; value: string }[] }) => m.singleValueExtendedProperties.find((p) => p.id === MARKER_PROPERTY_ID)?.value ?? null;
 const sentItems = () => {
   const folder = st().findFolder(ADA.id, "sentitems")!;
   return st().getMessages(ADA.id).filter((m) => m.folderId === folder.id);
@@ -57,14 +60,14 @@ describe("send → Sent Items → one engagement, at once", () => {
   let first: SendMailResponse;
   const body = mailTo([`Carol <${CAROL}>`], "Renewal next week", "Shall we talk about the renewal?", { cc: ["bob@contoso.com"] });
 
-  test("201: sent through a draft, read back from Sent Items, captured and linked", async () => {
+  test("201: sent with sendMail (no draft), found in Sent Items by its marker, captured and linked", async () => {
     const before = sends();
     const res = await s.send(ADA.id, body, { "Idempotency-Key": "renewal-1" });
     expect(res.status).toBe(201);
     first = (await res.json()) as SendMailResponse;
     expect(first).toMatchObject({ sent: true, captured: true, decision: { outcome: "captured", reason: null }, bodySanitized: false, replyTo: null });
     expect(first.decision.explanation).toContain(CAROL);
-    expect(sends()).toEqual({ createDraft: before.createDraft + 1, send: before.send + 1, sendMail: before.sendMail });
+    expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
 
     const inSent = sentItems().filter((m) => m.internetMessageId === first.internetMessageId);
     expect(inSent).toHaveLength(1);
@@ -72,6 +75,7 @@ describe("send → Sent Items → one engagement, at once", () => {
     expect(inSent[0].toRecipients.map((r) => r.emailAddress.address)).toEqual([CAROL]);
     expect(inSent[0].ccRecipients.map((r) => r.emailAddress.address)).toEqual(["bob@contoso.com"]);
     expect(drafts()).toHaveLength(0);
+    expect(markerOf(inSent[0])).toMatch(/^[0-9a-f-]{36}$/);
     // Delivered: Bob (an emulated user) got it with the same internetMessageId.
     expect(st().getMessages(BOB.id).some((m) => m.internetMessageId === first.internetMessageId)).toBe(true);
 
@@ -114,11 +118,14 @@ describe("send → Sent Items → one engagement, at once", () => {
     expect(sends()).toEqual(before);
   });
 
-  test("the key's row: this organization and user, done, with the sent draft's immutable id", async () => {
+  test("the key's row: this organization and user, done, with the marker the sent message carries", async () => {
     const row = await s.h.db.selectFrom("idempotencyKeys").selectAll().where("key", "=", "renewal-1").execute();
     expect(row).toHaveLength(1);
-    expect(row[0]).toMatchObject({ organizationId: s.orgId, userId: ada, status: "done" });
-    expect(row[0].draftId).toBe(sentItems().find((m) => m.internetMessageId === first.internetMessageId)!.immutableId);
+    expect(row[0]).toMatchObject({ organizationId: s.orgId, userId: ada, status: "done", sendStartedAt: T0 });
+    expect(row[0].sendMarker).toBe(markerOf(sentItems().find((m) => m.internetMessageId === first.internetMessageId)!));
+    // Each send has its own marker.
+    const markers = sentItems().map(markerOf).filter(Boolean);
+    expect(new Set(markers).size).toBe(markers.length);
   });
 
   test("to no tracked contact: sent, not captured, and the answer says why", async () => {
@@ -158,7 +165,7 @@ describe("send → Sent Items → one engagement, at once", () => {
     expect(statuses).toEqual(statuses[0] === 200 ? [200, 201] : [201, 409]);
     const other = a.status === 201 ? b : a;
     if (other.status === 409) expect(((await other.json()) as { error: { code: string } }).error.code).toBe("request_in_progress");
-    expect(sends().send).toBe(before.send + 1);
+    expect(sends().sendMail).toBe(before.sendMail + 1);
     expect(sentItems().filter((m) => m.subject === "Concurrent")).toHaveLength(1);
     // Once done, the repeat is a replay.
     const again = await s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" });
@@ -177,7 +184,7 @@ describe("send → Sent Items → one engagement, at once", () => {
 });
 
 describe("reply to an engagement", () => {
-  test("createReply in the original's conversation; captured with the contact", async () => {
+  test("reply (Mail.Send, no draft) in the original's conversation; found by conversation and recipients; captured with the contact", async () => {
     // Carol writes to Ada; the sweep captures it (an engagement with Ada's mailbox link).
     s.advance(60_000);
     const original = st().addMessage(ADA.id, {
@@ -196,13 +203,17 @@ describe("reply to an engagement", () => {
     expect(res.status).toBe(201);
     const out = (await res.json()) as SendMailResponse;
     expect(out).toMatchObject({ captured: true, replyTo: engagementId });
-    expect(sends()).toEqual({ ...before, createDraft: before.createDraft + 1, send: before.send + 1 });
+    expect(sends()).toEqual({ ...before, reply: before.reply + 1 });
+    expect(drafts()).toHaveLength(0);
     const reply = sentItems().find((m) => m.internetMessageId === out.internetMessageId)!;
     expect(reply.subject).toBe("RE: Question about invoices");
     expect(reply.conversationId).toBe(original.conversationId);
     expect(reply.internetMessageHeaders).toEqual(expect.arrayContaining([{ name: "In-Reply-To", value: original.internetMessageId }]));
     expect(out.engagement).toMatchObject({ conversationId: original.conversationId, subject: "RE: Question about invoices", direction: "outbound" });
     expect(out.internetMessageId).not.toBe(original.internetMessageId);
+    // Stored as the sweep stores it: the sent copy's immutable id in Ada's mailbox.
+    const link = await s.h.db.selectFrom("engagementMailboxes").selectAll().where("engagementId", "=", out.engagement!.id).executeTakeFirstOrThrow();
+    expect(link.graphMessageId).toBe(reply.immutableId);
   });
 
   test("an engagement not in the caller's mailbox cannot be replied to; an unknown one is 404", async () => {
@@ -237,50 +248,131 @@ describe("reply to an engagement", () => {
   });
 });
 
-describe("never sent twice across a crash between send and store", () => {
+describe("never sent twice: a crash between send and store, a lost answer, an ambiguous failure", () => {
   const body = mailTo([CAROL], "After the crash", "Sent before the process died.");
+  const hashOf = (b: unknown) => requestHash(sendMailSchema.parse(b));
 
-  async function crashedAttempt(key: string, sent: boolean) {
-    // What a process leaves behind when it dies after recording the draft (and maybe sending it):
-    // the draft in the mailbox, and the key in progress with the draft's immutable id and an expired lease.
-    const draft = st().addMessage(ADA.id, { folder: "drafts", isDraft: true, to: [CAROL], subject: body.subject, body: body.body.content, bodyContentType: "text" });
-    if (sent) st().deliver(ADA.id, draft, true);
+  /** What a process leaves behind when it dies after recording its send attempt: the key in progress with the marker, lease expired. */
+  async function crashedKey(key: string, b: unknown, marker: string) {
     await s.h.db
       .insertInto("idempotencyKeys")
       .values({
         organizationId: s.orgId,
         userId: ada,
         key,
-        requestHash: requestHash(sendMailSchema.parse(body)),
+        requestHash: hashOf(b),
         response: null,
         status: "in_progress",
         createdAt: s.h.clock.now().toISOString(),
-        draftId: draft.immutableId,
+        sendMarker: marker,
+        sendStartedAt: s.h.clock.now().toISOString(),
         lockedUntil: new Date(s.h.clock.now().getTime() - 1000).toISOString(),
       })
       .execute();
-    return draft;
   }
+  const keyRow = (key: string) => s.h.db.selectFrom("idempotencyKeys").selectAll().where("key", "=", key).executeTakeFirst();
 
-  test("already sent: the retry does not send, it reads the message back and captures it", async () => {
-    const draft = await crashedAttempt("crash-sent", true);
+  test("marker stored, message sent, answer lost in the crash: the retry finds it by its marker, captures it and does not send", async () => {
+    await crashedKey("crash-sent", body, "marker-crash-sent");
+    // Exchange did send it: the Sent Items copy carries the marker.
+    const sent = st().deliver(ADA.id, { to: [CAROL], subject: body.subject, body: body.body.content, bodyContentType: "text", singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-sent" }] }, true)!;
     const before = sends();
     const res = await s.send(ADA.id, body, { "Idempotency-Key": "crash-sent" });
     expect(res.status).toBe(201);
     const out = (await res.json()) as SendMailResponse;
-    expect(out).toMatchObject({ internetMessageId: draft.internetMessageId, captured: true });
+    expect(out).toMatchObject({ internetMessageId: sent.internetMessageId, captured: true, decision: { outcome: "captured" } });
     expect(sends()).toEqual(before);
-    expect(sentItems().filter((m) => m.internetMessageId === draft.internetMessageId)).toHaveLength(1);
+    expect(sentItems().filter((m) => m.subject === body.subject)).toHaveLength(1);
+    expect((await keyRow("crash-sent"))!.status).toBe("done");
+    // And the repeat is a replay of that answer.
+    const again = await s.send(ADA.id, body, { "Idempotency-Key": "crash-sent" });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(out);
+    expect(sends()).toEqual(before);
   });
 
-  test("not yet sent: the retry sends that draft (not a new one), once", async () => {
-    const draft = await crashedAttempt("crash-unsent", false);
+  test("marker stored, nothing in Sent Items: 409 send_state_unknown, nothing sent, the key kept; found later → 201 without sending", async () => {
+    const b = mailTo([CAROL], "Unknown state", "Did it go?");
+    await crashedKey("crash-unknown", b, "marker-crash-unknown");
     const before = sends();
-    const res = await s.send(ADA.id, body, { "Idempotency-Key": "crash-unsent" });
+    const res = await s.send(ADA.id, b, { "Idempotency-Key": "crash-unknown" });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("send_state_unknown");
+    expect(sends()).toEqual(before);
+    expect(await keyRow("crash-unknown")).toMatchObject({ status: "in_progress", sendMarker: "marker-crash-unknown", lockedUntil: null });
+    // Asking again does not send either.
+    expect((await s.send(ADA.id, b, { "Idempotency-Key": "crash-unknown" })).status).toBe(409);
+    expect(sends()).toEqual(before);
+    // Exchange filed it late after all: the next retry finds and captures it.
+    const late = st().deliver(ADA.id, { to: [CAROL], subject: b.subject, body: b.body.content, bodyContentType: "text", singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-unknown" }] }, true)!;
+    const found = await s.send(ADA.id, b, { "Idempotency-Key": "crash-unknown" });
+    expect(found.status).toBe(201);
+    expect(((await found.json()) as SendMailResponse).internetMessageId).toBe(late.internetMessageId);
+    expect(sends()).toEqual(before);
+  });
+
+  test("a reply's send attempt stored, the reply sent: the retry finds it by conversation, time and recipients, and does not send", async () => {
+    const original = st().addMessage(ADA.id, { from: { name: "Carol", address: CAROL }, to: ["ada@contoso.com"], subject: "Crash reply", internetMessageId: "<crash-reply@client.example>" });
+    s.advance(60_000);
+    await (await s.sweeps.sweepNow(s.orgId, ada, "manual")).done;
+    const engagementId = (await s.h.db.selectFrom("engagements").select("id").where("internetMessageId", "=", original.internetMessageId).executeTakeFirstOrThrow()).id;
+    const b = { to: [CAROL], subject: "", body: { contentType: "text", content: "Replying before the crash." }, replyTo: engagementId };
+    await crashedKey("crash-reply", b, "marker-crash-reply");
+    // Another reply in the conversation to someone else is not taken for ours.
+    st().deliver(ADA.id, { to: ["someone@elsewhere.example"], subject: "RE: Crash reply", body: "Not this one", bodyContentType: "text", conversationId: original.conversationId }, true);
+    const ours = st().deliver(ADA.id, { to: [CAROL], subject: "RE: Crash reply", body: b.body.content, bodyContentType: "text", conversationId: original.conversationId }, true)!;
+    const before = sends();
+    const res = await s.send(ADA.id, b, { "Idempotency-Key": "crash-reply" });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as SendMailResponse).internetMessageId).toBe(draft.internetMessageId);
-    expect(sends()).toEqual({ ...before, send: before.send + 1 });
-    expect(sentItems().filter((m) => m.subject === body.subject)).toHaveLength(2); // this one and the previous test's
+    expect(await res.json()).toMatchObject({ internetMessageId: ours.internetMessageId, captured: true, replyTo: engagementId });
+    expect(sends()).toEqual(before);
+  });
+
+  test("the send reached Exchange but its answer was lost: no replay; found by its marker; 201, captured, sent once", async () => {
+    const realFetch = globalThis.fetch;
+    let dropped = 0;
+    const spy = jest.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const res = await realFetch(input, init);
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (/\/sendMail$/i.test(url)) {
+        dropped++;
+        throw new TypeError("fetch failed"); // the connection dropped after Graph accepted it
+      }
+      return res;
+    });
+    try {
+      const b = mailTo([CAROL], "Lost answer", "Did it arrive?");
+      const before = sends();
+      const res = await s.send(ADA.id, b, { "Idempotency-Key": "lost-answer" });
+      expect(res.status).toBe(201);
+      const out = (await res.json()) as SendMailResponse;
+      expect(out).toMatchObject({ captured: true });
+      expect(dropped).toBe(1);
+      expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
+      expect(sentItems().filter((m) => m.subject === "Lost answer")).toHaveLength(1);
+      expect(sentItems().find((m) => m.subject === "Lost answer")!.internetMessageId).toBe(out.internetMessageId);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test("Graph 504 on the send: not replayed (it may have been sent); not in Sent Items → 409 send_state_unknown, and the key never sends", async () => {
+    const fault = st().injectFault({ status: 504, match: { path: /\/sendMail$/, method: "POST", userId: ADA.id } });
+    try {
+      const b = mailTo([CAROL], "Gateway timeout");
+      const before = sends();
+      const res = await s.send(ADA.id, b, { "Idempotency-Key": "gateway-504" });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("send_state_unknown");
+      expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
+      st().removeFault(fault);
+      expect((await s.send(ADA.id, b, { "Idempotency-Key": "gateway-504" })).status).toBe(409);
+      expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
+      // A new key sends it.
+      expect((await s.send(ADA.id, b, { "Idempotency-Key": "gateway-504-new" })).status).toBe(201);
+    } finally {
+      st().removeFault(fault);
+    }
   });
 
   test("a key still held by a live request: 409 request_in_progress, nothing sent", async () => {
@@ -290,11 +382,12 @@ describe("never sent twice across a crash between send and store", () => {
         organizationId: s.orgId,
         userId: ada,
         key: "busy",
-        requestHash: requestHash(sendMailSchema.parse(body)),
+        requestHash: hashOf(body),
         response: null,
         status: "in_progress",
         createdAt: s.h.clock.now().toISOString(),
-        draftId: null,
+        sendMarker: null,
+        sendStartedAt: null,
         lockedUntil: new Date(s.h.clock.now().getTime() + 60_000).toISOString(),
       })
       .execute();
@@ -304,6 +397,59 @@ describe("never sent twice across a crash between send and store", () => {
     expect(res.headers.get("retry-after")).toBe("2");
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("request_in_progress");
     expect(sends()).toEqual(before);
+  });
+
+  test("a key whose holder died before sending (no attempt recorded): the retry sends, once", async () => {
+    const b = mailTo([CAROL], "Died before sending");
+    await s.h.db
+      .insertInto("idempotencyKeys")
+      .values({
+        organizationId: s.orgId,
+        userId: ada,
+        key: "died-early",
+        requestHash: hashOf(b),
+        response: null,
+        status: "in_progress",
+        createdAt: s.h.clock.now().toISOString(),
+        sendMarker: null,
+        sendStartedAt: null,
+        lockedUntil: new Date(s.h.clock.now().getTime() - 1000).toISOString(),
+      })
+      .execute();
+    const before = sends();
+    const res = await s.send(ADA.id, b, { "Idempotency-Key": "died-early" });
+    expect(res.status).toBe(201);
+    expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
+    expect(sentItems().filter((m) => m.subject === "Died before sending")).toHaveLength(1);
+  });
+});
+
+describe("the product's delegated scopes are enough (no Mail.ReadWrite)", () => {
+  const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8")) as { scp?: string; aud?: string };
+
+  test("requested at connect: exactly openid profile email offline_access User.Read Mail.Read Mail.Send", async () => {
+    expect([...GRAPH_SCOPES].sort()).toEqual(["Mail.Read", "Mail.Send", "User.Read"]);
+    const expected = ["Mail.Read", "Mail.Send", "User.Read", "email", "offline_access", "openid", "profile"];
+    expect([...CONNECT_SCOPES].sort()).toEqual(expected);
+    const url = await startConnect(s.h, ADA.id);
+    expect(url.searchParams.get("scope")!.split(" ").sort()).toEqual(expected);
+  });
+
+  test("granted: the Graph token every send above used holds exactly User.Read Mail.Read Mail.Send (+ openid profile email), and cannot make a draft", async () => {
+    const token = await s.h.service.getGraphAccessToken(s.orgId, ada);
+    const c = claims(token);
+    expect(c.aud).toBe("https://graph.microsoft.com");
+    expect(String(c.scp).split(" ").sort()).toEqual(["Mail.Read", "Mail.Send", "User.Read", "email", "openid", "profile"]);
+    // No send above made a draft or sent one…
+    expect(sends().createDraft).toBe(0);
+    expect(sends().send).toBe(0);
+    // …and with this token it could not have: a draft (Mail.ReadWrite) is refused.
+    const res = await s.h.outbound.fetch(`${s.h.emulator.url}/v1.0/me/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ subject: "draft", toRecipients: [{ emailAddress: { address: CAROL } }] }),
+    });
+    expect(res.status).toBe(403);
   });
 });
 
@@ -339,7 +485,7 @@ describe("errors", () => {
     // Larger than the other routes' 256 KB, within 1 MB: accepted.
     const mid = await s.send(ADA.id, mailTo([CAROL], "Longish", "x".repeat(300 * 1024)));
     expect(mid.status).toBe(201);
-    expect(sends().send).toBe(before.send + 1);
+    expect(sends().sendMail).toBe(before.sendMail + 1);
   });
 
   test("unknown or malformed fields: 400 invalid_request; bad Idempotency-Key: 400", async () => {
@@ -363,7 +509,7 @@ describe("errors", () => {
     [429, 2],
     [503, 1],
   ])("Graph %i on the send (after the client's retry): 503 graph_unavailable, retryable, Retry-After passed on, nothing sent or stored", async (status, retryAfter) => {
-    const fault = st().injectFault({ status, retryAfterSeconds: retryAfter, match: { path: /\/send$/, method: "POST", userId: ADA.id } });
+    const fault = st().injectFault({ status, retryAfterSeconds: retryAfter, match: { path: /\/sendMail$/, method: "POST", userId: ADA.id } });
     const before = sends();
     const snap = await snapshot();
     const sentBefore = sentItems().length;
@@ -374,9 +520,9 @@ describe("errors", () => {
     expect(res.headers.get("retry-after")).toBe(String(retryAfter));
     const e = await code(res);
     expect(e).toMatchObject({ code: "graph_unavailable", details: { retryable: true, graphStatus: status, step: "send" } });
-    expect(st().requestCounts(ADA.id).byKind.send).toBe(before.send + 2); // the first try and one retry
+    expect(st().requestCounts(ADA.id).byKind.sendMail).toBe(before.sendMail + 2); // the first try and one retry (Graph did not act on either)
     expect(sentItems()).toHaveLength(sentBefore);
-    expect(drafts()).toHaveLength(0); // the unsent draft was removed
+    expect(sends().createDraft).toBe(before.createDraft);
     expect(await snapshot()).toEqual(snap);
     expect(await s.h.db.selectFrom("idempotencyKeys").select("key").where("key", "=", key).execute()).toHaveLength(0);
 
@@ -392,7 +538,7 @@ describe("errors", () => {
     const res = await s.send(BOB.id, mailTo([CAROL], "x"));
     expect(res.status).toBe(409);
     expect((await code(res)).code).toBe("not_connected");
-    expect(st().requestCounts(BOB.id).byKind.createDraft).toBe(0);
+    expect(st().requestCounts(BOB.id).byKind.sendMail).toBe(0);
   });
 
   test("grant revoked at Entra: 409 reauth_required, nothing sent, the connection needs reconnecting", async () => {
