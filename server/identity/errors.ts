@@ -16,6 +16,14 @@ export class ReauthRequiredError extends Error {
   }
 }
 
+/**
+ * The identity provider (the Entra authority) could not be reached or failed (discovery, network,
+ * 5xx): nothing is wrong with the user's request or grant; try again shortly. Answered as 503.
+ */
+export class IdentityUnavailableError extends Error {
+  override readonly name = "IdentityUnavailableError";
+}
+
 /** The user has no mailbox connection at all (never connected, or disconnected). */
 export class NotConnectedError extends Error {
   override readonly name = "NotConnectedError";

@@ -19,7 +19,7 @@ import type { Database } from "../db/schema";
 import { createGraphClient, type GraphStats } from "../graph/client";
 import type { Outbound } from "../http/outbound";
 import { createAuthStateStore, type StateRejection } from "../identity/auth-state";
-import { NotConnectedError, ReauthRequiredError, type GraphTokenSource } from "../identity/errors";
+import { IdentityUnavailableError, NotConnectedError, ReauthRequiredError, type GraphTokenSource } from "../identity/errors";
 import {
   CONNECT_SCOPES,
   GRAPH_SCOPES,
@@ -199,6 +199,8 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
     async start(caller) {
       const issued = await states.issue({ organizationId: caller.organizationId, userId: caller.userId });
       const cca = createConfidentialClient({ entra: config.entra, networkClient, logger });
+      // getAuthCodeUrl resolves the authority's metadata over the network: its failures are the
+      // identity provider's, not the caller's (503, not 500).
       const authorizeUrl = await cca.getAuthCodeUrl({
         scopes: [...CONNECT_SCOPES],
         redirectUri,
@@ -209,6 +211,9 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
         codeChallenge: issued.codeChallenge,
         codeChallengeMethod: "S256",
         loginHint: caller.preferredUsername ?? undefined,
+      }).catch((err: unknown) => {
+        logger.warn({ organizationId: caller.organizationId, userId: caller.userId, err: (err as Error)?.message }, "mailbox connect: authority unavailable");
+        throw new IdentityUnavailableError("The Microsoft sign-in service could not be reached. Try again in a moment.");
       });
       logger.info({ organizationId: caller.organizationId, userId: caller.userId }, "mailbox connect started");
       return { authorizeUrl };

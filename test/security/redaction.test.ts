@@ -77,6 +77,22 @@ test("a bad bearer token is neither logged nor echoed", async () => {
   expectNowhere([{ name: "logs", text: s.h.logLines.join("\n") }, { name: "answers", text: answers.join("\n") }], [forged.split(".")[2], p]);
 });
 
+// Before any successful connect: MSAL keeps the authority metadata once it has resolved it.
+test("the identity provider unreachable when a connect starts: 503 identity_unavailable with Retry-After, no MSAL internals", async () => {
+  for (const fault of [{ kind: "status" as const, status: 503 }, { kind: "drop" as const }]) {
+    const id = s.h.emulator.state.injectFault({ ...fault, match: { area: "identity", path: "openid-configuration" } });
+    const res = await request("/api/connection", { method: "POST", ...bearer(s.apiToken(DANA.id)) });
+    s.h.emulator.state.removeFault(id);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("identity_unavailable");
+    expect(JSON.stringify(body)).not.toMatch(/msal|aka\.ms|endpoints_resolution|stack|https?:\/\//i);
+  }
+  // And it recovers by itself.
+  expect((await request("/api/connection", { method: "POST", ...bearer(s.apiToken(DANA.id)) })).status).toBe(200);
+});
+
 test("the identity provider failing while the code is redeemed: no code, state or client secret in logs or the page", async () => {
   const url = await startConnect(s.h, DANA.id);
   const redirect = await authorize(s.h, url);

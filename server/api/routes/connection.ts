@@ -10,6 +10,8 @@
 import crypto from "node:crypto";
 import { Hono } from "hono";
 import type { CallbackResult } from "../../mailbox-connection/service";
+import { IdentityUnavailableError } from "../../identity/errors";
+import { errorResponse } from "../errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 
@@ -23,11 +25,19 @@ export function connectionRoutes(deps: AppDeps): Hono<AppEnv> {
   if (!connections) return app; // app.ts answers 503 not_available
   app.post("/connection", async (c) => {
     const caller = c.get("caller");
-    const { authorizeUrl } = await connections.start({
-      organizationId: c.get("orgId"),
-      userId: c.get("userId"),
-      preferredUsername: caller?.preferredUsername ?? null,
-    });
+    const started = await connections
+      .start({
+        organizationId: c.get("orgId"),
+        userId: c.get("userId"),
+        preferredUsername: caller?.preferredUsername ?? null,
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof IdentityUnavailableError)) throw err;
+        c.header("Retry-After", "5");
+        return errorResponse(c, 503, "identity_unavailable", err.message);
+      });
+    if (started instanceof Response) return started;
+    const { authorizeUrl } = started;
     c.header("Cache-Control", "no-store");
     return c.json({ authorizeUrl });
   });
