@@ -1,7 +1,8 @@
-/** The pure part of POST /api/mail: recipients, limits, sanitising, the request hash, Retry-After. */
-import { composeMail, MAX_RECIPIENTS, requestHash, sanitizeMailHtml, sendMailSchema } from "../../server/mail/compose";
+/** The pure part of POST /api/mail: recipients, limits, sanitising, the request hash, Retry-After, Graph bodies and queries. */
+import { composeMail, MARKER_PROPERTY_ID, markerFilter, MAX_RECIPIENTS, replyBody, requestHash, sanitizeMailHtml, sendMailBody, sendMailSchema } from "../../server/mail/compose";
 import { MailError } from "../../server/mail/errors";
-import { retryAfterSeconds } from "../../server/mail/send";
+import { retryAfterSeconds, sentItemsQuery } from "../../server/mail/send";
+import { parseFilter } from "../../emulator/odata";
 
 const req = (over: Record<string, unknown> = {}) => sendMailSchema.parse({ to: ["a@x.example"], subject: "s", body: { contentType: "text", content: "c" }, ...over });
 
@@ -65,4 +66,41 @@ test("Retry-After in seconds or as an HTTP date", () => {
   expect(retryAfterSeconds("Thu, 01 Jan 2026 00:00:30 GMT", now)).toBe(30);
   expect(retryAfterSeconds(null, now)).toBeNull();
   expect(retryAfterSeconds("soon", now)).toBeNull();
+});
+
+describe("Graph bodies and the Sent Items query", () => {
+  const mail = composeMail(req({ to: ["Carol <carol@x.example>"], cc: ["bob@x.example"], subject: "" }));
+
+  test("sendMail: the message with its marker as a named extended property, saved to Sent Items", () => {
+    expect(sendMailBody(mail, "m-1")).toEqual({
+      message: {
+        subject: "",
+        body: { contentType: "Text", content: "c" },
+        toRecipients: [{ emailAddress: { address: "carol@x.example" } }],
+        ccRecipients: [{ emailAddress: { address: "bob@x.example" } }],
+        singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "m-1" }],
+      },
+      saveToSentItems: true,
+    });
+    expect(MARKER_PROPERTY_ID).toMatch(/^String \{[0-9a-f-]{36}\} Name \w+$/);
+  });
+
+  test("reply: recipients and body, no marker, no subject unless one is given", () => {
+    const r = replyBody(mail) as { message: Record<string, unknown> };
+    expect(Object.keys(r.message).sort()).toEqual(["body", "ccRecipients", "toRecipients"]);
+    expect((replyBody(composeMail(req({ subject: "New subject" }))) as { message: { subject: string } }).message.subject).toBe("New subject");
+  });
+
+  test("the marker filter quotes OData strings and parses as Graph's lambda", () => {
+    expect(markerFilter("it's")).toBe(`singleValueExtendedProperties/Any(ep: ep/id eq '${MARKER_PROPERTY_ID}' and ep/value eq 'it''s')`);
+    expect(parseFilter(markerFilter("m-1"))).toMatchObject({ type: "any", prop: "singleValueExtendedProperties", variable: "ep" });
+  });
+
+  test("the Sent Items query: encoded filter, the sweep's fields and message class", () => {
+    const q = new URL(`https://graph.example${sentItemsQuery({ kind: "reply", conversationId: "AAQk+/=", since: "2026-11-20T08:55:00Z", to: [], cc: [] })}`);
+    expect(q.pathname).toBe("/me/mailFolders/sentitems/messages");
+    expect(q.searchParams.get("$filter")).toBe("conversationId eq 'AAQk+/=' and sentDateTime ge 2026-11-20T08:55:00Z");
+    expect(q.searchParams.get("$select")!.split(",")).toEqual(expect.arrayContaining(["id", "internetMessageId", "conversationId", "parentFolderId", "isDraft", "body", "uniqueBody"]));
+    expect(q.searchParams.get("$expand")).toBe("singleValueExtendedProperties($filter=id eq 'String 0x001A')");
+  });
 });
