@@ -137,7 +137,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config } = opts;
   const services = await createServices(opts);
   const { db, logger, clock, connections, sweeps } = services;
-  const verifier = createTokenVerifier({ authorityHost: config.entra.authorityHost, clientId: config.entra.clientId, fetch: services.outbound.fetch, clock });
+  const verifier = createTokenVerifier({ authorityHost: config.entra.authorityHost, clientId: config.entra.clientId, tenant: config.entra.tenant, fetch: services.outbound.fetch, clock });
   const mail = createMailService({ db, clock, logger, tokens: connections, graph: { baseUrl: config.graphBaseUrl, outbound: services.outbound } });
   const app = createApp({ db, config, clock, logger, verifier, connections, sweeps, mail, preview: opts.preview, addinDistDir: opts.addinDistDir });
 

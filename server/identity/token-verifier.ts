@@ -41,6 +41,12 @@ export interface TokenVerifierOptions {
   fetch?: typeof globalThis.fetch;
   clock?: Clock;
   clockToleranceSec?: number;
+  /**
+   * ENTRA_TENANT. When it is a tenant id (a GUID), only that tenant's tokens are accepted — defence in
+   * depth for a single-tenant app, which Entra should never issue tokens for to other tenants anyway.
+   * "organizations"/"common" (multi-tenant) and domain names accept any tenant.
+   */
+  tenant?: string;
   /** jose's minimum time between JWKS refetches (ms); default 30 s. */
   jwksCooldownMs?: number;
 }
@@ -48,6 +54,7 @@ export interface TokenVerifierOptions {
 export const REQUIRED_SCOPE = "access_as_user";
 /** Tenant ids are GUIDs in Entra; the loose check only keeps junk out of the JWKS URL. */
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Bound the per-tenant JWKS cache so tokens naming random tenants cannot grow it without limit. */
 const MAX_TENANTS = 1000;
 /** Verified tokens remembered (the pane reuses one token for up to an hour). */
@@ -57,6 +64,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const authorityHost = options.authorityHost.replace(/\/+$/, "");
   const clock = options.clock ?? systemClock;
   const tolerance = options.clockToleranceSec ?? 60;
+  const onlyTenant = options.tenant && GUID.test(options.tenant) ? options.tenant.toLowerCase() : null;
   const jwksByTenant = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
   // The RS256 check dominates the cost of an API call (status is on the pane's hot path), so a
   // token whose signature and claims passed is remembered until it expires. Only time-dependent
@@ -110,6 +118,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (header0.alg !== "RS256") throw new AuthError("The access token must be signed with RS256.");
       const tid = unverified.tid;
       if (typeof tid !== "string" || !TENANT_ID.test(tid)) throw new AuthError("The access token has no valid tenant id.");
+      if (onlyTenant && tid.toLowerCase() !== onlyTenant) throw new AuthError("The access token is for another tenant.");
 
       let payload: jose.JWTPayload;
       try {

@@ -270,3 +270,17 @@ describe("attack table → 401 invalid_token with a Bearer challenge", () => {
     ]);
   });
 });
+
+describe("single-tenant deployment (ENTRA_TENANT is a tenant id)", () => {
+  test("a genuine, correctly signed token from another tenant is refused; the configured tenant's is accepted", async () => {
+    const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, tenant: TENANT.toUpperCase(), fetch: outbound.fetch, clock: systemClock });
+    await expect(verifier.verify(`Bearer ${apiToken({}, EVE.id)}`)).rejects.toThrow("another tenant");
+    await expect(verifier.verify(`Bearer ${apiToken()}`)).resolves.toMatchObject({ organizationId: TENANT, oid: ADA.id });
+  });
+  test("'organizations' and domain names keep accepting any tenant", async () => {
+    for (const tenant of ["organizations", "contoso.onmicrosoft.com"]) {
+      const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, tenant, fetch: outbound.fetch, clock: systemClock });
+      await expect(verifier.verify(`Bearer ${apiToken({}, EVE.id)}`)).resolves.toMatchObject({ organizationId: OTHER_TENANT });
+    }
+  });
+});
