@@ -5,6 +5,7 @@
  * Env: DEMO_PUBLIC_URL (the backend's URL, for redirect URIs), DATA_DIR (where the dev certificate lives),
  * EMULATOR_PORT (default 0 = random).
  */
+import type { PreviewMessage } from "../../shared/api/contract";
 import { loadServerTls } from "../../server/http/tls";
 import { startEmulator } from "../index";
 import { DANA_ID, DEMO_BLOCKLIST, DEMO_CLIENT_ID, DEMO_CLIENTS, DEMO_TENANT_ID, LEE_ID, demoDataset } from "./dataset";
@@ -17,17 +18,7 @@ export interface DemoHandshake {
   users: { id: string; mail: string; displayName: string }[];
   /** The CRM side of the demo, created through the backend's API at start. */
   crm: { clients: { name: string; contacts: { email: string; name: string }[] }[]; blocklist: string[] };
-  previewMessages: {
-    restItemId: string;
-    internetMessageId: string;
-    subject: string;
-    from: { address: string; name: string | null };
-    to: { address: string; name: string | null }[];
-    cc: { address: string; name: string | null }[];
-    dateTimeCreated: string;
-    itemClass: string;
-    mailbox: string;
-  }[];
+  previewMessages: PreviewMessage[];
 }
 
 async function main(): Promise<void> {

@@ -141,3 +141,17 @@ export interface ImportRowErrorView {
   field: "email" | "name" | "client" | "row";
   message: string;
 }
+
+/** One sample message of the browser preview (/preview/messages.json, demo and development only). */
+export interface PreviewMessage {
+  restItemId: string;
+  internetMessageId: string;
+  subject: string;
+  from: { address: string; name: string | null };
+  to: { address: string; name: string | null }[];
+  cc: { address: string; name: string | null }[];
+  dateTimeCreated: string;
+  itemClass: string;
+  /** Whose mailbox the message is in. */
+  mailbox: string;
+}

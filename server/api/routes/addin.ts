@@ -11,19 +11,9 @@ import path from "node:path";
 import { Hono, type Context } from "hono";
 import type { Config } from "../../config";
 import { rewriteManifest } from "../../../addin/manifest/rewrite";
+import type { PreviewMessage } from "../../../shared/api/contract";
 
-/** One sample message in the browser preview; `mailbox` is the address of the mailbox it is in. */
-export interface PreviewMessage {
-  restItemId: string;
-  internetMessageId: string;
-  subject: string;
-  from: { address: string; name: string | null };
-  to: { address: string; name: string | null }[];
-  cc: { address: string; name: string | null }[];
-  dateTimeCreated: string;
-  itemClass: string;
-  mailbox: string;
-}
+export type { PreviewMessage };
 
 export interface PreviewSource {
   messages(): Promise<PreviewMessage[]>;
