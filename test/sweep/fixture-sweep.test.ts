@@ -3,31 +3,14 @@
  * real Graph SDK and the real connect service → exactly the expected engagements, and each excluded
  * message with its expected reason in capture_decisions.
  */
-import fixture from "../fixtures/capture-cases.json";
+import { fixture, fixtureCases } from "../fixtures/capture-fixture";
 import { WELL_KNOWN_FOLDERS } from "../../shared/capture";
 import type { MessageRecord } from "../../emulator";
 import { DANA, startSweepHarness, type SweepHarness } from "./harness";
 
 jest.setTimeout(60_000);
 
-interface FixtureMessage {
-  folderPath: string[];
-  folderClass?: string;
-  messageClass: string;
-  isDraft: boolean;
-  from: string | null;
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  sentDateTime: string | null;
-  receivedDateTime: string | null;
-}
-interface Case {
-  name: string;
-  message: FixtureMessage;
-  expect: { outcome: "captured" | "excluded"; reason?: string };
-}
-const cases = fixture.cases as Case[];
+const cases = fixtureCases;
 const imidOf = (i: number) => `<fixture-case-${i}@capture.test>`;
 
 /** The fixture's folder path → the emulator folder (well-known name, or a user folder made below). */
