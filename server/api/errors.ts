@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import type { ApiErrorBody } from "../../shared/api/contract";
+import { isDatabaseUnavailable } from "../db/availability";
 import { AuthError } from "../identity/token-verifier";
 import type { Logger } from "../logger";
 import { InvalidCursorError } from "../store/contacts";
@@ -64,6 +65,12 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       const status = err.status as ContentfulStatusCode;
       if (status === 413) return errorResponse(c, 413, "payload_too_large", "The request body is too large.");
       return errorResponse(c, status, status === 400 ? "bad_request" : `http_${status}`, err.message || "The request failed.");
+    }
+    if (isDatabaseUnavailable(err)) {
+      // The pool reconnects by itself when the database is back: tell the client to come back shortly.
+      logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, path: c.req.path, method: c.req.method }, "database unavailable");
+      c.header("Retry-After", "5");
+      return errorResponse(c, 503, "database_unavailable", "The database is not reachable right now; try again in a few seconds.");
     }
     logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack }, path: c.req.path, method: c.req.method }, "unhandled error");
     return errorResponse(c, 500, "internal_error", "Something went wrong on the server.");

@@ -22,6 +22,10 @@ export async function openDatabase(url: string): Promise<Db> {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on("error", () => {});
+    // A client in use when the server goes away gets the query's error and then, as its socket closes,
+    // an 'error' event: with no listener that event ends the process (seen with pg_ctl -m fast stop).
+    // The pool discards the broken client when it is released, so the event itself needs no handling.
+    pool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     await sql`select 1`.execute(db);
     return db;

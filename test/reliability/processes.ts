@@ -42,6 +42,10 @@ export function spawnBackend(env: Record<string, string>, timeoutMs = 60_000): P
       while ((i = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        if (line.startsWith("SWEPT ")) {
+          lines.push(line);
+          continue;
+        }
         if (line.startsWith("READY ")) {
           clearTimeout(timer);
           resolve({ child, url: line.slice(6).trim(), logs, lines, exited });

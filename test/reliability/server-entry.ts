@@ -14,6 +14,15 @@ async function main(): Promise<void> {
   const caFile = process.env.RELIABILITY_CA_FILE;
   const server = await startServer({ config: loaded.config, extraCaPem: caFile ? fs.readFileSync(caFile, "utf8") : null, port: 0 });
   process.stdout.write(`READY ${server.url}\n`);
+  // The load test's trigger: SIGUSR2 = one scheduler tick as if the next hour had come (every mailbox
+  // due, `concurrency` at a time); prints `SWEPT <seconds>` when those sweeps have ended.
+  process.on("SIGUSR2", () => {
+    const t0 = Date.now();
+    void server.sweeps.scheduler
+      .tick(new Date(Date.now() + 3600_000))
+      .then(() => server.sweeps.scheduler.idle())
+      .then(() => process.stdout.write(`SWEPT ${(Date.now() - t0) / 1000}\n`));
+  });
   const stop = () => void server.close().finally(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
