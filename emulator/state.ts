@@ -274,6 +274,15 @@ export class EmulatorState {
   private budgets = new Map<string, { windowStart: number; used: number }>();
   private byRegularId = new Map<string, string>();
   private byImmutableId = new Map<string, string>();
+  // Per-mailbox indexes, so a request costs O(that mailbox), not O(every mailbox): benchmarks hold thousands.
+  private messagesByUser = new Map<string, Map<string, MessageRecord>>();
+  private foldersByUser = new Map<string, FolderRecord[]>();
+
+  private indexFolder(f: FolderRecord): void {
+    const list = this.foldersByUser.get(f.userId);
+    if (list) list.push(f);
+    else this.foldersByUser.set(f.userId, [f]);
+  }
 
   constructor(
     readonly clock: Clock,
@@ -339,7 +348,7 @@ export class EmulatorState {
       for (const f of DEFAULT_FOLDERS) {
         const id = ids.folderId(rec.id, f.wk);
         keyToId.set(f.wk, id);
-        this.folders.set(id, {
+        const folder: FolderRecord = {
           id,
           userId: rec.id,
           key: f.wk,
@@ -349,7 +358,9 @@ export class EmulatorState {
           isHidden: f.hidden ?? false,
           containerClass: f.cls === undefined ? "IPF.Note" : f.cls,
           outsideTree: f.outside ?? false,
-        });
+        };
+        this.folders.set(id, folder);
+        this.indexFolder(folder);
       }
     }
     return rec;
@@ -401,6 +412,7 @@ export class EmulatorState {
       isHidden: f.isHidden ?? false, containerClass: f.containerClass === undefined ? "IPF.Note" : f.containerClass, outsideTree: false,
     };
     this.folders.set(id, rec);
+    this.indexFolder(rec);
     return rec;
   }
 
@@ -410,8 +422,7 @@ export class EmulatorState {
     if (direct && direct.userId === userId) return direct;
     const r = ref.toLowerCase();
     let byName: FolderRecord | undefined;
-    for (const f of this.folders.values()) {
-      if (f.userId !== userId) continue;
+    for (const f of this.foldersByUser.get(userId) ?? []) {
       if (f.wellKnownName === r || f.key.toLowerCase() === r) return f;
       if (!byName && f.displayName.toLowerCase() === r) byName = f;
     }
@@ -419,7 +430,7 @@ export class EmulatorState {
   }
 
   foldersOf(userId: string): FolderRecord[] {
-    return [...this.folders.values()].filter((f) => f.userId === userId);
+    return [...(this.foldersByUser.get(userId) ?? [])];
   }
 
   // ---------------------------------------------------------------- messages
@@ -471,6 +482,9 @@ export class EmulatorState {
       singleValueExtendedProperties: (m.singleValueExtendedProperties ?? []).map((p) => ({ id: p.id.trim(), value: p.value })),
     };
     this.messages.set(key, rec);
+    const mine = this.messagesByUser.get(userId);
+    if (mine) mine.set(key, rec);
+    else this.messagesByUser.set(userId, new Map([[key, rec]]));
     this.byRegularId.set(rec.id, key);
     this.byImmutableId.set(rec.immutableId, key);
     return rec;
@@ -484,7 +498,7 @@ export class EmulatorState {
   }
 
   getMessages(userId: string): MessageRecord[] {
-    return [...this.messages.values()].filter((m) => m.userId === userId);
+    return [...(this.messagesByUser.get(userId)?.values() ?? [])];
   }
 
   /** Move to another folder: the regular id changes (old one stops resolving), the immutable id stays. */
@@ -506,6 +520,7 @@ export class EmulatorState {
     const m = this.findMessage(userId, id);
     if (!m) return;
     this.messages.delete(m.key);
+    this.messagesByUser.get(m.userId)?.delete(m.key);
     this.byRegularId.delete(m.id);
     this.byImmutableId.delete(m.immutableId);
   }
