@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           small sizes, short runs (the test suite runs this)
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
  *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
+ *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
  * PostgreSQL for item 3: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it item 3 is skipped.
  */
 import fs from "node:fs";
@@ -97,7 +98,16 @@ function parseArgs(argv: string[]): BenchOptions {
   return o;
 }
 
-if (require.main === module) {
+function renderOnly(jsonPath: string): void {
+  const report = JSON.parse(fs.readFileSync(jsonPath, "utf8")) as BenchReport;
+  const mdPath = path.join(path.dirname(jsonPath), "benchmarks.md");
+  fs.writeFileSync(mdPath, renderMarkdown(report));
+  process.stdout.write(`Wrote ${path.relative(process.cwd(), mdPath)} from ${path.relative(process.cwd(), jsonPath)}.\n`);
+}
+
+if (require.main === module && process.argv[2] === "--render") {
+  renderOnly(path.resolve(process.argv[3] ?? path.resolve(__dirname, "../../docs/benchmarks.json")));
+} else if (require.main === module) {
   runBench(parseArgs(process.argv.slice(2))).then(
     ({ report, mdPath, jsonPath }) => {
       const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
