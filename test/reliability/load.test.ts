@@ -27,7 +27,6 @@ const SOAK = process.env.RELIABILITY_SOAK === "1";
 const RATE = SOAK ? 1000 : 200;
 const SECONDS = SOAK ? 60 : 5;
 const MAILBOXES = SOAK ? 500 : 50;
-const HOUR = 3600_000;
 
 jest.setTimeout(SOAK ? 900_000 : 180_000);
 
