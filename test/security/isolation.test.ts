@@ -12,7 +12,7 @@ import { openApiDocument } from "../../server/api/openapi";
 import { createApp } from "../../server/app";
 import { createMailService } from "../../server/mail/send";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
-import { CLIENT_ID, EVE, OTHER_TENANT } from "../connect/harness";
+import { CLIENT_ID, EVE, OTHER_TENANT, dataset } from "../connect/harness";
 import { DANA, LEE, startSweepHarness, type SweepHarness } from "../sweep/harness";
 
 jest.setTimeout(60_000);
@@ -124,7 +124,7 @@ beforeAll(async () => {
   app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps: s.sweeps, mail, rateLimit: { perSecond: 1000, burst: 1000 } });
 
   await s.connect(DANA);
-  bUserId = await s.connect(EVE);
+  bUserId = await s.connect(dataset.users!.find((u) => u.id === EVE.id)!);
   h.emulator.state.addUser(LEE); // a colleague of Dana's in A, not connected
   expect((await call("A2", "GET", "/api/me")).status).toBe(200);
 
