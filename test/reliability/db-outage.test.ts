@@ -24,16 +24,16 @@ import { systemClock } from "../../server/clock";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
 import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult } from "./fleet";
-import { pgControlFromEnv } from "./pg-control";
+import { pgToolsFromEnv, startPrivatePostgres, type PgControl } from "./pg-control";
 import { apiToken, connectOverHttps, ensureStopped, spawnBackend, tempDir, until, type BackendProcess } from "./processes";
 
-const pg = pgControlFromEnv();
-const suite = pg ? describe : describe.skip;
+const tools = pgToolsFromEnv();
+const suite = tools ? describe : describe.skip;
 const MAILBOXES = 12;
 const OUTAGE_MS = 15_000;
 const HOUR = 3600_000;
 
-suite(pg ? "database outage (PostgreSQL stopped and restarted)" : "database outage (skipped: TEST_DATABASE_URL / TEST_PG_CTL / TEST_PGBIN / TEST_PGDATA / TEST_PGSOCK / TEST_PGPORT not set)", () => {
+suite(tools ? "database outage (a private PostgreSQL stopped and restarted)" : "database outage (skipped: TEST_PG_CTL / TEST_PGBIN not set — .ci/run sets them)", () => {
   jest.setTimeout(240_000);
   let emulator: Emulator;
   let database: TestDatabase | null = null;
@@ -42,10 +42,9 @@ suite(pg ? "database outage (PostgreSQL stopped and restarted)" : "database outa
   let worker: RunningWorker | null = null;
   let outbound: Outbound | null = null;
   let dir = "";
+  let pg: PgControl | null = null;
 
   afterAll(async () => {
-    // Whatever happened, leave the server running for the suites after this one.
-    await pg!.start().catch(() => undefined);
     await worker?.stop({ timeoutMs: 2000 }).catch(() => undefined);
     await ensureStopped(backend, "SIGTERM");
     await queue?.stop({ graceful: false }).catch(() => undefined);
@@ -53,6 +52,7 @@ suite(pg ? "database outage (PostgreSQL stopped and restarted)" : "database outa
     await emulator?.close();
     await database?.close().catch(() => undefined);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await pg?.destroy();
   });
 
   test("API answers 503 with a JSON error during the outage and recovers by itself; sweeps are retried; exactly the expected engagements", async () => {
@@ -65,7 +65,8 @@ suite(pg ? "database outage (PostgreSQL stopped and restarted)" : "database outa
         messages: fleet.messages,
       },
     });
-    database = await openPostgresTestDatabase(pg!.adminUrl);
+    pg = await startPrivatePostgres(tools!);
+    database = await openPostgresTestDatabase(pg.adminUrl);
     dir = tempDir("ec-dbout-");
     const env = {
       DATABASE_URL: database.url,
