@@ -106,8 +106,12 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     let t = performance.now();
     await page.goto(`${base}/preview`);
     await page.getByRole("button", { name: MESSAGE }).click();
-    await pane.getByRole("button", { name: "Sign in" }).click({ timeout: 30_000 });
-    await captured.waitFor({ state: "visible", timeout: 30_000 });
+    await pane.getByRole("button", { name: "Sign in" }).click({ timeout: 60_000 });
+    await captured.waitFor({ state: "visible", timeout: 60_000 }).catch(async (err: unknown) => {
+      // Say what the pane showed instead.
+      const text = await page.frameLocator('iframe[title="Engagement Capture task pane"]').locator("body").innerText().catch(() => "(no pane)");
+      throw new Error(`${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the pane showed: ${text.replace(/\s+/g, " ").slice(0, 400)}`);
+    });
     const firstRunWithSignInMs = Math.round(performance.now() - t);
 
     const samples: number[] = [];

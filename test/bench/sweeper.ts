@@ -18,7 +18,7 @@ import { productDefaults, seedContacts, seedMailboxes, tokenSource } from "./com
 export type SweeperRequest =
   | { type: "init"; id: number; emulatorUrl: string; caPem: string; dir: string }
   | { type: "seed"; id: number; users: { id: string; mail: string; displayName: string }[]; contacts: string[] }
-  | { type: "round"; id: number; nowMs: number; checkpoints: number[] }
+  | { type: "round"; id: number; nowMs: number; checkpoints: number[]; concurrency?: number }
   | { type: "exit"; id: number };
 
 export interface RoundResult {
@@ -41,7 +41,8 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 let db: Db;
 let outbound: Outbound;
-let scheduler: SweepScheduler;
+let deps: SweepDeps;
+const schedulers = new Map<number, SweepScheduler>();
 const oidOf = new Map<string, string>();
 const swept = new Set<string>();
 let pendingCheckpoints: number[] = [];
@@ -64,7 +65,7 @@ async function handle(m: SweeperRequest): Promise<object> {
     await migrateToLatest(db);
     outbound = createOutbound(m.caPem);
     const defaults = productDefaults();
-    const deps: SweepDeps = {
+    deps = {
       db,
       clock: systemClock,
       logger: createLogger("silent"),
@@ -72,31 +73,6 @@ async function handle(m: SweeperRequest): Promise<object> {
       tokens: tokenSource(oidOf, tokenFromParent),
       config: { windowHours: defaults.windowHours, overlapMinutes: defaults.overlapMinutes },
     };
-    scheduler = new SweepScheduler({
-      db,
-      clock: systemClock,
-      logger: deps.logger,
-      intervalMinutes: defaults.intervalMinutes,
-      concurrency: defaults.concurrency,
-      run: async (target, opts) => {
-        const s = await sweepMailbox(deps, target, opts);
-        tally.sweeps++;
-        if (s.status === "succeeded") tally.succeeded++;
-        else {
-          tally.failed++;
-          tally.firstError ??= s.error;
-        }
-        tally.graphRequests += s.graphRequests;
-        tally.retries += s.retries;
-        swept.add(target.userId);
-        while (pendingCheckpoints.length && swept.size >= pendingCheckpoints[0]) {
-          gc();
-          const mem = process.memoryUsage();
-          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB) });
-        }
-        return s;
-      },
-    });
     return { concurrency: defaults.concurrency };
   }
   if (m.type === "seed") {
@@ -106,6 +82,8 @@ async function handle(m: SweeperRequest): Promise<object> {
     return { mailboxes: oidOf.size };
   }
   if (m.type === "round") {
+    const concurrency = m.concurrency ?? productDefaults().concurrency;
+    const scheduler = schedulerFor(concurrency);
     tally = { sweeps: 0, succeeded: 0, failed: 0, firstError: null, graphRequests: 0, retries: 0 };
     pendingCheckpoints = m.checkpoints.filter((c) => c > swept.size).sort((a, b) => a - b);
     checkpointsHit = [];
@@ -116,14 +94,49 @@ async function handle(m: SweeperRequest): Promise<object> {
     await scheduler.idle();
     const elapsedMs = performance.now() - t0;
     clearInterval(sampler);
-    const result: RoundResult = { ...tally, elapsedMs: Math.round(elapsedMs), concurrency: productDefaults().concurrency, peakRssMiB: Math.round(peak / MiB), checkpoints: checkpointsHit };
+    const result: RoundResult = { ...tally, elapsedMs: Math.round(elapsedMs), concurrency, peakRssMiB: Math.round(peak / MiB), checkpoints: checkpointsHit };
     return result;
   }
-  await scheduler?.stop({ abort: true });
+  for (const s of schedulers.values()) await s.stop({ abort: true });
   await db?.destroy();
   await outbound?.close();
   setImmediate(() => process.exit(0));
   return { bye: true };
+}
+
+/** The product's embedded scheduler at this concurrency (one per concurrency asked for). */
+function schedulerFor(concurrency: number): SweepScheduler {
+  let s = schedulers.get(concurrency);
+  if (!s) {
+    const defaults = productDefaults();
+    s = new SweepScheduler({
+      db,
+      clock: systemClock,
+      logger: deps.logger,
+      intervalMinutes: defaults.intervalMinutes,
+      concurrency,
+      run: async (target, opts) => {
+        const v = await sweepMailbox(deps, target, opts);
+        tally.sweeps++;
+        if (v.status === "succeeded") tally.succeeded++;
+        else {
+          tally.failed++;
+          tally.firstError ??= v.error;
+        }
+        tally.graphRequests += v.graphRequests;
+        tally.retries += v.retries;
+        swept.add(target.userId);
+        while (pendingCheckpoints.length && swept.size >= pendingCheckpoints[0]) {
+          gc();
+          const mem = process.memoryUsage();
+          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB) });
+        }
+        return v;
+      },
+    });
+    schedulers.set(concurrency, s);
+  }
+  return s;
 }
 
 process.on("message", (raw: unknown) => {
