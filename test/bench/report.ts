@@ -53,7 +53,7 @@ export function renderMarkdown(r: BenchReport): string {
     const t = r.throughput.result;
     for (const x of t.rounds.slice(0, 2)) p(`| 2. ${x.name}, ${fmt(x.sweeps)} mailboxes | ${fmt(x.mailboxesPerMinute)} mailboxes/min | latency-bound limit ${fmt(x.limitMailboxesPerMinute)}/min | ${x.slowdown}× the limit's time | within 2× | ${yes(x.slowdown <= 2)} |`);
     const mem = t.memory;
-    if (mem.length) p(`| 2. RSS after ${mem.map((x) => fmt(x.mailboxes)).join(" / ")} mailboxes | ${mem.map((x) => `${x.rssMiB} MiB`).join(" / ")} | first checkpoint | ${t.memoryGrowthMiB >= 0 ? "+" : ""}${t.memoryGrowthMiB} MiB | flat | ${yes(Math.abs(t.memoryGrowthMiB) <= Math.max(32, mem[0].rssMiB * 0.25))} |`);
+    if (mem.length) p(`| 2. RSS (heap) after ${mem.map((x) => fmt(x.mailboxes)).join(" / ")} mailboxes | ${mem.map((x) => `${x.rssMiB} (${x.heapUsedMiB}) MiB`).join(" / ")} | first checkpoint | ${t.memoryGrowthMiB >= 0 ? "+" : ""}${t.memoryGrowthMiB} MiB | flat | ${yes(Math.abs(t.memoryGrowthMiB) <= Math.max(32, mem[0].rssMiB * 0.25))} |`);
   } else p("| 2. Sweep throughput | — | — | — | — | not measured |");
   if (r.distributed.ok && !r.distributed.result.skipped) {
     const d = r.distributed.result;
@@ -138,7 +138,7 @@ export function renderMarkdown(r: BenchReport): string {
       "|---|---|---|---|---|---|---|---|---|",
     );
     for (const x of t.rounds) p(`| ${x.name} | ${fmt(x.sweeps)} (${x.failed}) | ${x.requestsPerSweep} | ${(x.elapsedMs / 1000).toFixed(1)} s | ${fmt(x.mailboxesPerMinute)} | ${(x.limitMs / 1000).toFixed(1)} s | ${fmt(x.limitMailboxesPerMinute)} | **${x.slowdown}×** | ${x.peakRssMiB} MiB |`);
-    p("", "RSS of the sweeping process after a full GC, when the number of distinct mailboxes it had swept reached each checkpoint (the last round may run at a higher concurrency to fit the time budget — more sweeps in flight, so if anything more memory):", "", "| mailboxes swept | RSS | V8 heap used |", "|---|---|---|");
+    p("", `Memory: a second sweeping process with its own database sweeps the same mailboxes and then more (first sweeps), at concurrency ${t.memoryConcurrency} throughout${t.memoryConcurrency !== t.concurrency ? " (higher than the default only to fit the bench's time budget; the same at every checkpoint)" : ""}. Its RSS and V8 heap after a full GC when the number of distinct mailboxes it had swept reached each checkpoint:`, "", "| mailboxes swept | RSS | V8 heap used |", "|---|---|---|");
     for (const x of t.memory) p(`| ${fmt(x.mailboxes)} | ${x.rssMiB} MiB | ${x.heapUsedMiB} MiB |`);
     p("");
     const missed = t.rounds.slice(0, 2).filter((x) => x.slowdown > 2);

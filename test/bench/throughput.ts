@@ -3,13 +3,14 @@
  * process; the sweeping runs in a child (test/bench/sweeper.ts) with the product's embedded scheduler at
  * the product's default concurrency, so its RSS is the sweep's alone.
  *
- * Rounds (quick mode in brackets):
+ * Throughput, one sweeping process at the default concurrency (quick mode in brackets):
  *  1. first sweeps of 1,000 [50] new mailboxes (24 h backfill: folders, listing, bodies of captured mail);
  *  2. an hour later, with an hour's new mail delivered: the hourly sweep of the same mailboxes — the
- *     steady state a worker spends its life in (the headline throughput);
- *  3. 4,000 [50] more mailboxes connected and swept, so RSS can be read at 100 / 1,000 / 5,000 [20/50/100]
- *     mailboxes swept by the same process. To fit the bench's time budget this round runs at concurrency
- *     32 (full mode): four times the sweeps in flight, so if anything it inflates RSS at 5,000.
+ *     steady state a worker spends its life in (the headline throughput).
+ * Memory, a second sweeping process with its own database: the same 1,000 [50] mailboxes, then 4,000 [50]
+ * more, first sweeps, RSS read after a full GC at 100 / 1,000 / 5,000 [20/50/100] mailboxes swept. To fit
+ * the bench's time budget this process runs at concurrency 32 throughout (full mode; quick: the default),
+ * the same at every checkpoint.
  * The latency-bound limit of a round is Σ(Graph requests) × latency ÷ concurrency: the time the round
  * would take if the worker only ever waited on Graph, always with `concurrency` calls in flight.
  */
@@ -24,7 +25,7 @@ import { benchDataset, log, mintGraphToken, round, TENANT } from "./common";
 import type { RoundResult } from "./sweeper";
 
 export const LATENCY_MS = 50;
-const GROWTH_CONCURRENCY = 32;
+const MEMORY_CONCURRENCY = 32;
 const MESSAGES_PER_DAY = 50;
 const TRACKED_SHARE = 0.15;
 const HOUR = 3600_000;
@@ -47,6 +48,7 @@ export interface ThroughputResult {
   mailboxes: number;
   rounds: RoundSummary[];
   memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number }[];
+  memoryConcurrency: number;
   memoryGrowthMiB: number;
   targets: { hourlyWithin2xOfLimit: boolean; firstWithin2xOfLimit: boolean };
 }
@@ -74,26 +76,32 @@ function addMailboxes(emulator: Emulator, count: number, prefix: string, domain:
   return { users: gen.users, tracked: gen.trackedContacts };
 }
 
+async function startSweeper(emulator: Emulator, dir: string): Promise<{ c: BenchChild; concurrency: number }> {
+  const c = forkTs(path.join(__dirname, "sweeper.ts"), ["--expose-gc"]);
+  c.onMessage((m) => {
+    if (m.type === "token") c.child.send({ type: "token", id: m.id, token: mintGraphToken(emulator.state, m.oid as string) });
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  const { concurrency } = await c.request<{ concurrency: number }>({ type: "init", emulatorUrl: emulator.url, caPem: emulator.caPem, dir });
+  return { c, concurrency };
+}
+
+const seedIn = (c: BenchChild, users: DatasetUser[], contacts: string[]) =>
+  c.request({ type: "seed", users: users.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })), contacts });
+
 export async function runThroughput(opts: { quick: boolean }): Promise<ThroughputResult> {
   const n = opts.quick ? 50 : 1000;
   const stages = opts.quick ? [20, 50, 100] : [100, 1000, 5000];
   const emulator = await startEmulator({ latencyMs: LATENCY_MS, dataset: benchDataset() });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-sweep-"));
-  let child: BenchChild | null = null;
+  const children: BenchChild[] = [];
   try {
-    child = forkTs(path.join(__dirname, "sweeper.ts"), ["--expose-gc"]);
-    const c = child;
-    c.onMessage((m) => {
-      if (m.type === "token") c.child.send({ type: "token", id: m.id, token: mintGraphToken(emulator.state, m.oid as string) });
-    });
-    const { concurrency } = await c.request<{ concurrency: number }>({ type: "init", emulatorUrl: emulator.url, caPem: emulator.caPem, dir });
-    const seed = async (users: DatasetUser[], contacts: string[]) =>
-      c.request({ type: "seed", users: users.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })), contacts });
-
+    const { c, concurrency } = await startSweeper(emulator, path.join(dir, "throughput"));
+    children.push(c);
     log(`throughput: ${n} mailboxes, first sweeps`);
     const a = addMailboxes(emulator, n, "c0000001", "contoso.com", 21);
-    await seed(a.users, a.tracked);
-    const first = summarize("first sweep (24 h backfill)", await c.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: stages.slice(0, 2) }));
+    await seedIn(c, a.users, a.tracked);
+    const first = summarize("first sweep (24 h backfill)", await c.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [] }));
 
     log(`throughput: ${n} mailboxes, hourly sweeps`);
     const fresh = generateMailbox({ tenantId: TENANT, users: n, messagesPerDay: MESSAGES_PER_DAY, days: 1 / 24, trackedShare: TRACKED_SHARE, seed: 22, userIdPrefix: "c0000001" });
@@ -103,28 +111,37 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     }
     // The scheduler is asked at "an hour later" (every mailbox due); the sweeps run on real time.
     const hourly = summarize("hourly sweep (steady state)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() + HOUR, checkpoints: [] }));
+    await c.stop();
 
+    const memoryConcurrency = opts.quick ? concurrency : MEMORY_CONCURRENCY;
+    log(`memory: a fresh sweeping process (concurrency ${memoryConcurrency}), ${n} then ${stages[2]} mailboxes`);
+    const { c: m } = await startSweeper(emulator, path.join(dir, "memory"));
+    children.push(m);
+    await seedIn(m, a.users, a.tracked);
+    const mem1 = summarize(`memory: first sweep of ${fmtN(n)} mailboxes (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: stages.slice(0, 2), concurrency: memoryConcurrency }));
     const more = stages[2] - n;
-    log(`throughput: ${more} more mailboxes (memory up to ${stages[2]})`);
     const b = addMailboxes(emulator, more, "c0000002", "b.contoso.com", 23);
-    await seed(b.users, []);
-    const growth = summarize(`first sweep of ${more} more mailboxes${opts.quick ? "" : ` (concurrency ${GROWTH_CONCURRENCY})`}`, await c.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [stages[2]], ...(opts.quick ? {} : { concurrency: GROWTH_CONCURRENCY }) }));
+    await seedIn(m, b.users, []);
+    const mem2 = summarize(`memory: first sweep of ${fmtN(more)} more mailboxes (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [stages[2]], concurrency: memoryConcurrency }));
 
-    const memory = [...first.checkpoints, ...hourly.checkpoints, ...growth.checkpoints];
+    const memory = [...mem1.checkpoints, ...mem2.checkpoints];
     return {
       latencyMs: LATENCY_MS,
       messagesPerDay: MESSAGES_PER_DAY,
       trackedShare: TRACKED_SHARE,
       concurrency,
       mailboxes: n,
-      rounds: [first, hourly, growth],
+      rounds: [first, hourly, mem1, mem2],
       memory,
+      memoryConcurrency,
       memoryGrowthMiB: memory.length >= 2 ? memory[memory.length - 1].rssMiB - memory[0].rssMiB : 0,
       targets: { hourlyWithin2xOfLimit: hourly.slowdown <= 2, firstWithin2xOfLimit: first.slowdown <= 2 },
     };
   } finally {
-    await child?.stop();
+    for (const c of children) await c.stop();
     await emulator.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const fmtN = (x: number) => x.toLocaleString("en-US");
