@@ -60,7 +60,15 @@ beforeAll(async () => {
       cb();
     },
   });
-  server = await startServer({ config: loaded.config, extraCaPem: emulator.caPem, port: 0, scheduler: false, logger: createLogger("warn", sink) });
+  // A built pane of its own (the real build is another suite's job): the static routes are fuzzed
+  // against files that exist, whatever order the suites run in.
+  const distDir = path.join(dir, "addin");
+  fs.mkdirSync(distDir);
+  for (const page of ["taskpane.html", "dialog.html", "auth.html", "preview.html"]) {
+    fs.writeFileSync(path.join(distDir, page), `<!doctype html><html><head><script id="office-js" src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js"></script></head><body></body></html>`);
+  }
+  fs.writeFileSync(path.join(distDir, "taskpane.0000.js"), "void 0;");
+  server = await startServer({ config: loaded.config, extraCaPem: emulator.caPem, port: 0, scheduler: false, logger: createLogger("warn", sink), addinDistDir: distDir });
   // Many callers, so the per-user rate limit (20/s, burst 60) is not what answers most requests.
   for (let i = 0; i < 120; i++) {
     const user = i % 2 ? ADA : EVE;
