@@ -43,12 +43,20 @@ function newestMtime(paths: string[]): number {
 
 /** Build the pane when it is missing or older than what it is built from. */
 async function ensureBuilt(config: Config): Promise<void> {
-  const built = path.join(REPO_ROOT, "dist", "addin", "taskpane.html");
+  // A stamp written after each successful build: webpack leaves unchanged outputs alone, so the
+  // outputs' own times would say "stale" forever after any source edit.
+  const stamp = path.join(REPO_ROOT, "dist", "addin", ".built-for");
   const sources = ["addin", "shared", "webpack.config.js", "manifest.xml", "assets"].map((p) => path.join(REPO_ROOT, p));
-  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= newestMtime(sources)) return;
+  const upToDate =
+    fs.existsSync(stamp) &&
+    fs.existsSync(path.join(REPO_ROOT, "dist", "addin", "taskpane.html")) &&
+    fs.readFileSync(stamp, "utf8") === config.addinPublicUrl &&
+    fs.statSync(stamp).mtimeMs >= newestMtime(sources);
+  if (upToDate) return;
   log("Building the task pane (first start, or its sources changed)…");
   const { buildAddin } = await import("./build");
   await buildAddin({ publicUrl: config.addinPublicUrl, quiet: true });
+  fs.writeFileSync(stamp, config.addinPublicUrl);
 }
 
 function startDemoEmulator(config: Config): Promise<{ child: ChildProcess; handshake: DemoHandshake }> {
