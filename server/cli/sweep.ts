@@ -1,9 +1,10 @@
 /**
- * `npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>]`: sweep one mailbox now from the
+ * `npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]`: sweep one mailbox now from the
  * command line, with a live progress line (listed / decided / stored), using the configured database and
  * identity (the connect service supplies the user's token, exactly as for the hourly sweep).
  * --ca trusts an extra certificate authority for outbound HTTPS (e.g. the demo emulator's
- * data/certs/ca.crt when GRAPH_BASE_URL and ENTRA_* point at it).
+ * data/certs/ca.crt when GRAPH_BASE_URL and ENTRA_* point at it). --full re-reads the whole window even
+ * when only what changed since the last success would do (server/sweep/listing-plan.ts).
  * Exit code: 0 succeeded, 1 the sweep failed, 2 usage or configuration problem.
  */
 import fs from "node:fs";
@@ -26,13 +27,13 @@ export function progressLine(p: SweepProgress): string {
 }
 
 async function main(): Promise<void> {
-  let args: { user?: string; org?: string; ca?: string };
+  let args: { user?: string; org?: string; ca?: string; full?: boolean };
   try {
-    args = parseArgs({ options: { user: { type: "string" }, org: { type: "string" }, ca: { type: "string" } }, strict: true }).values;
+    args = parseArgs({ options: { user: { type: "string" }, org: { type: "string" }, ca: { type: "string" }, full: { type: "boolean" } }, strict: true }).values;
   } catch (e) {
-    return fail(`${(e as Error).message}\nusage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>]`);
+    return fail(`${(e as Error).message}\nusage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]`);
   }
-  if (!args.user) return fail("usage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>]");
+  if (!args.user) return fail("usage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]");
   const loaded = loadConfig(process.env);
   if (!loaded.ok) return fail(loaded.problems.map((p) => `config: ${p}`).join("\n"));
   const config = loaded.config;
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     const tty = process.stdout.isTTY;
     let last = "";
     const started = await services.sweeps.sweepNow(user.organizationId, user.id, "cli", {
+      full: args.full,
       onProgress: (p) => {
         last = progressLine(p);
         if (tty) process.stdout.write(`\r${last}`);

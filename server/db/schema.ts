@@ -15,6 +15,8 @@ export interface OrganizationTable {
   id: string; // Entra tenant id (tid)
   name: string | null;
   createdAt: Timestamp;
+  /** Last change to the rules' inputs that has no timestamp of its own (blocklist removal, user addresses); see 0004. */
+  rulesChangedAt: Timestamp | null;
 }
 
 export interface UserTable {
@@ -140,6 +142,8 @@ export interface SweepTable {
   graphRequests: number;
   retries: number;
   error: string | null;
+  /** What the sweep listed: the whole window, or only what changed since the last success (null before 0004). */
+  listing: "full" | "changes" | null;
 }
 
 export interface BlocklistEntryTable {

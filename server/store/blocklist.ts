@@ -7,6 +7,7 @@ import { normalizeBlockEntry } from "../../shared/capture";
 import type { BlockEntryView } from "../../shared/api/contract";
 import type { BlocklistEntryTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
+import { markRulesChanged } from "./rule-inputs";
 import { iso, newId } from "./util";
 
 export type BlockEntryRecord = BlocklistEntryTable;
@@ -68,12 +69,15 @@ export async function addBlockEntry(
 }
 
 /** Remove an organization-wide entry, or one of this user's personal entries (never someone else's). */
-export async function deleteBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string): Promise<boolean> {
+export async function deleteBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string, now: Date | string): Promise<boolean> {
   const res = await db
     .deleteFrom("blocklistEntries")
     .where("organizationId", "=", organizationId)
     .where("id", "=", id)
     .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
     .executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+  const deleted = Number(res.numDeletedRows) > 0;
+  // Mail excluded as blocked may now be captured: the next sweeps re-read their whole window.
+  if (deleted) await markRulesChanged(db, organizationId, now);
+  return deleted;
 }

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { normalizeAddress, normalizeAddresses } from "../../shared/capture";
 import type { Database, UserTable } from "../db/schema";
 import { ensureOrganization } from "./organizations";
+import { markRulesChanged } from "./rule-inputs";
 import { iso, newId, parseJson } from "./util";
 
 export interface UserRecord extends Omit<UserTable, "addresses"> {
@@ -93,6 +94,11 @@ export async function setUserAddresses(
 ): Promise<void> {
   const list = normalizeAddresses(addresses);
   const p = primary ? normalizeAddress(primary) : null;
+  const before = await db.selectFrom("users").select(["addresses", "email"]).where("organizationId", "=", organizationId).where("id", "=", userId).executeTakeFirst();
+  // A new alias can make mail already seen "to or from the user": sweeps must re-read their window once.
+  const key = (a: string[]) => normalizeAddresses(a).sort().join(" ");
+  const same = before && key([...parseJson<string[]>(before.addresses, []), before.email]) === key([...list, p ?? before.email]);
+  if (before && !same) await markRulesChanged(db, organizationId, now);
   await db
     .updateTable("users")
     .set({

@@ -22,6 +22,7 @@ import { blocklistFor } from "../store/blocklist";
 import { messageKey, recordCaptureBatch, type CaptureItem } from "../store/capture-decisions";
 import { listLiveContactFacts } from "../store/contacts";
 import { getConnection } from "../store/mailbox-connections";
+import { rulesChangedAt } from "../store/rule-inputs";
 import { toSweepView } from "../store/sweeps";
 import { getUser } from "../store/users";
 import { chunks, newId } from "../store/util";
@@ -29,6 +30,7 @@ import { batchGet, MAX_BATCH_ITEMS } from "./batch";
 import { describeError, GraphRequestFailedError, SweepAbortedError } from "./errors";
 import { folderPathOf, IMMUTABLE_ID_PREFER, loadFolderMap, type FolderMap } from "./folders";
 import { listWindow } from "./listing";
+import { planListing, type ListingPlan } from "./listing-plan";
 import { CONTENT_SELECT, parseMessageContent, toEngagementInput, toMessageFacts, type ListedMessage, type MessageContent } from "./message-facts";
 import { computeWindow, type SweepWindow } from "./window";
 
@@ -87,6 +89,8 @@ export interface SweepRunOptions {
   onProgress?: (p: SweepProgress) => void;
   /** Called once the sweep row exists (status running). */
   onStarted?: (sweep: SweepView) => void;
+  /** List the whole window even when only changes would do (listing-plan.ts). */
+  full?: boolean;
 }
 
 /** Another sweep of this mailbox is running (here or in another process). */
@@ -242,6 +246,12 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
   }
 
   const window = windowFor(connection, started, deps.config);
+  const plan: ListingPlan = planListing({
+    lastSuccessWindowEnd: connection.lastSuccessWindowEnd,
+    rulesChangedAt: await rulesChangedAt(db, organizationId),
+    overlapMinutes: deps.config.overlapMinutes,
+    forceFull: opts.full,
+  });
   const sweepId = newId();
   await db
     .insertInto("sweeps")
@@ -262,6 +272,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
       graphRequests: 0,
       retries: 0,
       error: null,
+      listing: plan.kind,
     })
     .execute();
   const row = await db.selectFrom("sweeps").selectAll().where("id", "=", sweepId).executeTakeFirstOrThrow();
@@ -322,7 +333,8 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
     };
 
     progress("listing");
-    await listWindow(client, window, { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize }, async (page) => {
+    const changedSince = plan.kind === "changes" ? plan.since : null;
+    await listWindow(client, window, { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize, changedSince }, async (page) => {
       c.listed += page.length;
       const decided = page.map((m) => ({ m, d: decide(m, folders, ctx, started), key: messageKey(m.internetMessageId) }));
       c.decided += decided.length;
@@ -435,6 +447,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
     status: error ? "failed" : "succeeded",
     windowStart: window.start.toISOString(),
     windowEnd: window.end.toISOString(),
+    listing: plan.kind,
     listed: c.listed,
     captured: c.captured,
     excluded: c.excluded,

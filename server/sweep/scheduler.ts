@@ -149,18 +149,18 @@ export class SweepScheduler {
    * Sweep this mailbox now (after connect, "sweep now", the CLI), outside the scheduled concurrency
    * bound. Throws SweepInProgressError when it is already being swept in this process.
    */
-  sweepNow(target: SweepTarget, extra: Pick<SweepRunOptions, "onProgress"> = {}): StartedSweep {
+  sweepNow(target: SweepTarget, extra: Pick<SweepRunOptions, "onProgress" | "full"> = {}): StartedSweep {
     const key = keyOf(target);
     if (this.running.has(key)) throw new SweepInProgressError("in-process");
     return this.launch(target, extra);
   }
 
-  private launch(target: SweepTarget, extra: Pick<SweepRunOptions, "onProgress"> = {}): StartedSweep {
+  private launch(target: SweepTarget, extra: Pick<SweepRunOptions, "onProgress" | "full"> = {}): StartedSweep {
     const key = keyOf(target);
     const controller = new AbortController();
     let onStarted!: (s: SweepView) => void;
     const started = new Promise<SweepView>((resolve) => (onStarted = resolve));
-    const done = this.deps.run(target, { signal: controller.signal, onStarted, onProgress: extra.onProgress });
+    const done = this.deps.run(target, { signal: controller.signal, onStarted, onProgress: extra.onProgress, full: extra.full });
     const tracked = done.then(
       (v) => v,
       (err: unknown) => {

@@ -49,7 +49,7 @@ export interface SweepService {
     organizationId: string,
     userId: string,
     trigger?: SweepTrigger,
-    opts?: Pick<SweepRunOptions, "onProgress">,
+    opts?: Pick<SweepRunOptions, "onProgress" | "full">,
   ): Promise<{ sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }>;
   /** Fetch one message by its REST or immutable id, decide it, store the decision (and the engagement). */
   captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome>;
@@ -94,7 +94,7 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     return row ? toSweepView(row) : null;
   }
 
-  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual", opts: Pick<SweepRunOptions, "onProgress"> = {}) {
+  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual", opts: Pick<SweepRunOptions, "onProgress" | "full"> = {}) {
     await usableConnection(organizationId, userId);
     const already = async () => {
       const current = await runningSweep(organizationId, userId);

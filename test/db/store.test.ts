@@ -23,9 +23,11 @@ import { getEngagementView, listEngagements } from "../../server/store/engagemen
 import { addBlockEntry, blocklistFor, deleteBlockEntry, listBlockEntries } from "../../server/store/blocklist";
 import { disconnectConnection, getConnection, saveConnection, setConnectionStatus, toConnectionView } from "../../server/store/mailbox-connections";
 import { listSweeps, lastSuccessfulSweep } from "../../server/store/sweeps";
+import { rulesChangedAt } from "../../server/store/rule-inputs";
 import { ConflictError, NotFoundError, isUniqueViolation } from "../../server/store/errors";
 
 const T0 = "2026-11-26T12:00:00.000Z";
+const T1 = "2027-01-01T00:00:00.000Z"; // later than anything else this file writes
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
 
 for (const target of databaseTargets()) {
@@ -334,10 +336,14 @@ for (const target of databaseTargets()) {
         ["spam@example.com", "personal"],
       ]);
       expect((await blocklistFor(db, orgId, user.id)).sort()).toEqual(["@noisy.example", "spam@example.com"]);
-      expect(await deleteBlockEntry(db, orgId, mate.id, mine.id)).toBe(false);
-      expect(await deleteBlockEntry(db, orgId, user.id, mine.id)).toBe(true);
+      const changedBefore = await rulesChangedAt(db, orgId);
+      expect(await deleteBlockEntry(db, orgId, mate.id, mine.id, T1)).toBe(false);
+      expect(await rulesChangedAt(db, orgId)).toBe(changedBefore); // nothing removed, nothing to re-read
+      expect(await deleteBlockEntry(db, orgId, user.id, mine.id, T1)).toBe(true);
+      // A removal can turn "blocked" mail into captured mail: sweeps must re-read their window.
+      expect(await rulesChangedAt(db, orgId)).toBe(new Date(T1).toISOString());
       const otherOrg = await freshUser("o");
-      expect(await deleteBlockEntry(db, otherOrg.orgId, otherOrg.user.id, org.id)).toBe(false);
+      expect(await deleteBlockEntry(db, otherOrg.orgId, otherOrg.user.id, org.id, T1)).toBe(false);
     });
 
     test("mailbox connection: connect, reauth, reconnect keeps connectedAt, disconnect drops tokens", async () => {

@@ -21,7 +21,7 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(view, 201);
   });
   app.delete("/blocklist/:id", async (c) => {
-    if (!(await deleteBlockEntry(deps.db, c.get("orgId"), c.get("userId"), c.req.param("id")))) throw notFound("blocklist entry");
+    if (!(await deleteBlockEntry(deps.db, c.get("orgId"), c.get("userId"), c.req.param("id"), deps.clock.now()))) throw notFound("blocklist entry");
     return c.body(null, 204);
   });
   return app;
