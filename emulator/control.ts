@@ -31,6 +31,7 @@ export class ControlApi {
           apps: [...st.apps.values()].map((a) => ({ ...a, clientSecret: a.clientSecret ? "***" : undefined })),
           users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id) ?? "active" })),
           latencyMs: st.latencyMs,
+          syncStateLifetimeMs: st.syncStateLifetimeMs,
           now: st.now().toISOString(),
         });
       }
@@ -59,6 +60,14 @@ export class ControlApi {
       if ((x = /^\/users\/([^/]+)\/mailbox$/.exec(path)) && m === "POST") {
         st.setMailboxEnabled(decodeURIComponent(x[1]), body.enabled !== false);
         return reply({ ok: true });
+      }
+      if ((x = /^\/users\/([^/]+)\/sync-states\/invalidate$/.exec(path)) && m === "POST") {
+        return reply({ invalidated: st.invalidateSyncStates(decodeURIComponent(x[1])) });
+      }
+      if (path === "/sync-states/lifetime" && m === "POST") {
+        if (typeof body.ms !== "number" || !(body.ms > 0)) return reply({ error: "ms must be a positive number" }, 400);
+        st.setSyncStateLifetime(body.ms);
+        return reply({ ok: true, syncStateLifetimeMs: st.syncStateLifetimeMs });
       }
       if (path === "/counts/reset" && m === "POST") {
         st.resetCounts();

@@ -1,5 +1,5 @@
 /**
- * Microsoft Graph v1.0 mail, as Exchange Online serves it: /me, messages (list, get, create draft,
+ * Microsoft Graph v1.0 mail, as Exchange Online serves it: /me, messages (list, get, per-folder delta with sync-state tokens, create draft,
  * send, reply, move), sendMail, mailFolders, $batch — with OData query options, Prefer headers, Outlook's
  * per app + mailbox throttling, injected faults, and error bodies in Graph's real shapes.
  *
@@ -10,8 +10,8 @@ import { type HttpContext, corsHeaders, header, send, sleep } from "./http";
 import { verifyJwt } from "./jwt";
 import { ODataError, type OrderBy, evaluate, filterProperties, isInefficient, parseFilter, parseOrderBy, sortBy } from "./odata";
 import {
-  type EmulatorState, type FaultRule, type FolderRecord, type MessageRecord, type RequestKind, type UserRecord,
-  htmlToText, isGraphAudience,
+  type DeltaItem, type DeltaOptions, type EmulatorState, type FaultRule, type FolderRecord, type MessageRecord, type RequestKind,
+  type SyncedMessage, type UserRecord, htmlToText, isGraphAudience,
 } from "./state";
 import { requestId as newRequestId } from "./ids";
 import type { DatasetAddress } from "./dataset";
@@ -93,12 +93,21 @@ function expandedPropIds(expand: string | null): string[] | null {
   return ids;
 }
 
-function parsePrefer(req: GraphRequest): { bodyType: "html" | "text" | null; immutable: boolean; applied: string[] } {
+/** `delta`, `delta()` or `microsoft.graph.delta` as the last path segment. */
+function isDeltaSegment(seg: string | undefined): boolean {
+  return seg !== undefined && /^(microsoft\.graph\.)?delta(\(\))?$/i.test(seg);
+}
+
+function parsePrefer(req: GraphRequest): { bodyType: "html" | "text" | null; immutable: boolean; maxPageSize: number | null; applied: string[] } {
   const raw = req.header("prefer") ?? "";
   let bodyType: "html" | "text" | null = null;
   let immutable = false;
+  let maxPageSize: number | null = null;
   const applied: string[] = [];
   for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    // Only delta honours it (graph.ts adds it to Preference-Applied there); plain lists ignore it.
+    const p = /^odata\.maxpagesize\s*=\s*"?(\d+)"?$/i.exec(part);
+    if (p && Number(p[1]) > 0) maxPageSize = Math.min(Number(p[1]), 1000);
     const b = /^outlook\.body-content-type\s*=\s*"?(text|html)"?$/i.exec(part);
     if (b) {
       bodyType = b[1].toLowerCase() as "html" | "text";
@@ -109,7 +118,7 @@ function parsePrefer(req: GraphRequest): { bodyType: "html" | "text" | null; imm
       applied.push('IdType="ImmutableId"');
     }
   }
-  return { bodyType, immutable, applied };
+  return { bodyType, immutable, maxPageSize, applied };
 }
 
 export async function applyFault(ctx: HttpContext, fault: FaultRule, userId: string | null): Promise<"handled" | "continue"> {
@@ -310,6 +319,10 @@ export class GraphEndpoints {
           }
           throw methodNotAllowed();
         }
+        if (rest.length === 2 && isDeltaSegment(rest[1])) {
+          // Real Graph: delta on messages exists per folder only.
+          throw new GraphFailure(400, "BadRequest", "Unsupported request: Change tracking is not supported against 'microsoft.graph.message'.");
+        }
         return this.messageItem(caller, user, rest[1], rest.slice(2), req, contextRoot, null);
       }
       if (head === "mailfolders") {
@@ -338,7 +351,11 @@ export class GraphEndpoints {
             }
             throw methodNotAllowed();
           }
-          if (rest[3].toLowerCase() === "delta") throw new GraphFailure(501, "NotImplemented", "Delta queries are not emulated; use $filter on receivedDateTime.");
+          if (rest.length === 4 && isDeltaSegment(rest[3])) {
+            if (m !== "GET") throw methodNotAllowed();
+            const owner = segs[0].toLowerCase() === "me" ? "me" : `users/${encodeURIComponent(segs[1])}`;
+            return this.delta(user, folder, req, `${st.url}/v1.0/${owner}/mailFolders('${folder.id}')/messages/delta`);
+          }
           return this.messageItem(caller, user, rest[3], rest.slice(4), req, contextRoot, folder);
         }
       }
@@ -468,6 +485,95 @@ export class GraphEndpoints {
     if (skip + top < sorted.length) body["@odata.nextLink"] = nextLink(st.url, req, skip + top);
     body.value = page.map((m) => this.messageJson(m, { select, expand, prefer }));
     return ok(body, prefer.applied.length ? { "Preference-Applied": prefer.applied.join(",") } : {});
+  }
+
+  /**
+   * `GET …/mailFolders/{id}/messages/delta`: a round of pages linked by `$skiptoken` nextLinks, ending
+   * with a `$deltatoken` deltaLink; following that deltaLink starts a round with only what changed in
+   * the folder since (created, updated, moved in; `@removed` for deleted or moved out). Query options
+   * are taken from the round's first request and kept in the tokens. Tokens unknown, malformed,
+   * invalidated (`state.invalidateSyncStates`) or older than `state.syncStateLifetimeMs` → 410 SyncStateNotFound.
+   */
+  private delta(user: UserRecord, folder: FolderRecord, req: GraphRequest, link: string): GraphResponse {
+    const st = this.state;
+    const q = req.query;
+    const prefer = parsePrefer(req);
+    const skipToken = q.get("$skiptoken");
+    const deltaToken = q.get("$deltatoken");
+    const inFolder = (f: DeltaOptions): MessageRecord[] => {
+      const since = f.filter ? deltaFilter(f.filter) : null;
+      return st
+        .getMessages(user.id)
+        .filter((m) => m.folderId === folder.id && (!since || (since.op === "ge" ? m.receivedDateTime >= since.value : m.receivedDateTime > since.value)))
+        .sort((a, b) => b.receivedDateTime.getTime() - a.receivedDateTime.getTime());
+    };
+    const synced = (m: MessageRecord): SyncedMessage => ({ id: m.id, immutableId: m.immutableId, changeKey: m.changeKey, lastModified: m.lastModifiedDateTime.getTime() });
+    let options: DeltaOptions;
+    let items: DeltaItem[];
+    let offset = 0;
+    let snapshot: Map<string, SyncedMessage>;
+    if (skipToken !== null || deltaToken !== null) {
+      const token = (skipToken ?? deltaToken)!;
+      const s = st.findSyncState(token);
+      if (!s || s.userId !== user.id || s.folderId !== folder.id || s.kind !== (skipToken !== null ? "skip" : "delta")) {
+        const g = st.syncGenerationInfo(token, user.id, folder.id);
+        throw new GraphFailure(410, "SyncStateNotFound", `The sync state generation is not found; generation=${g.generation};[highest=${g.highest}]${g.live.slice(0, 3).map((n) => `[${n}]`).join("")}.`);
+      }
+      options = s.options;
+      if (s.kind === "skip") {
+        items = s.items!;
+        offset = s.offset!;
+        snapshot = s.snapshot;
+      } else {
+        // A new round: what changed since the client's copy.
+        const now = inFolder(options);
+        snapshot = new Map(now.map((m) => [m.key, synced(m)]));
+        const removed: DeltaItem[] = [];
+        for (const [key, had] of s.snapshot) if (!snapshot.has(key)) removed.push({ removed: { id: had.id, immutableId: had.immutableId } });
+        // Created (new or moved in) and updated, newest first, after the removals.
+        const changed: DeltaItem[] = [];
+        for (const m of now) {
+          const had = s.snapshot.get(m.key);
+          const change = !had ? "created" : had.changeKey !== m.changeKey || m.lastModifiedDateTime.getTime() > had.lastModified ? "updated" : null;
+          if (change && (!options.changeType || options.changeType === change)) changed.push({ key: m.key });
+        }
+        items = [...(!options.changeType || options.changeType === "deleted" ? removed : []), ...changed];
+      }
+    } else {
+      options = deltaOptions(q);
+      // Graph: "Applying $filter in a delta query returns only up to 5,000 messages."
+      const all = inFolder(options).slice(0, options.filter ? 5000 : undefined);
+      items = options.changeType && options.changeType !== "created" ? [] : all.map((m) => ({ key: m.key }));
+      snapshot = new Map(all.map((m) => [m.key, synced(m)]));
+    }
+    const pageSize = prefer.maxPageSize ?? options.top ?? 10;
+    const select = parseSelect(options.select);
+    const expand = expandedPropIds(options.expand);
+    const value: Record<string, unknown>[] = [];
+    let i = offset;
+    for (; i < items.length && value.length < pageSize; i++) {
+      const it = items[i];
+      if ("removed" in it) {
+        value.push({ "@odata.type": "#microsoft.graph.message", id: prefer.immutable ? it.removed.immutableId : it.removed.id, "@removed": { reason: "deleted" } });
+        continue;
+      }
+      const m = st.messages.get(it.key);
+      // Gone or moved out since the round began: the next round reports it (it is in this round's snapshot).
+      if (!m || m.folderId !== folder.id) continue;
+      value.push({ "@odata.type": "#microsoft.graph.message", ...this.messageJson(m, { select, expand, prefer }) });
+    }
+    const body: Record<string, unknown> = { "@odata.context": `${st.url}/v1.0/$metadata#Collection(message)` };
+    if (i < items.length) {
+      const next = st.issueSyncState({ kind: "skip", userId: user.id, folderId: folder.id, options, snapshot, items, offset: i });
+      body["@odata.nextLink"] = `${link}?$skiptoken=${next.token}`;
+    } else {
+      const done = st.issueSyncState({ kind: "delta", userId: user.id, folderId: folder.id, options, snapshot });
+      body["@odata.deltaLink"] = `${link}?$deltatoken=${done.token}`;
+    }
+    body.value = value;
+    const applied = [...prefer.applied];
+    if (prefer.maxPageSize !== null) applied.push(`odata.maxpagesize=${prefer.maxPageSize}`);
+    return ok(body, applied.length ? { "Preference-Applied": applied.join(",") } : {});
   }
 
   messageJson(m: MessageRecord, o: { select: string[] | null; expand: string[] | null; prefer: { bodyType: "html" | "text" | null; immutable: boolean } }): Record<string, unknown> {
@@ -831,6 +937,7 @@ function classify(method: string, path: string): RequestKind {
   if (/\/sendmail$/.test(p)) return "sendMail";
   if (/\/messages\/[^/]+\/send$/.test(p)) return "send";
   if (/\/messages\/[^/]+\/move$/.test(p)) return "move";
+  if (/\/messages\/(microsoft\.graph\.)?delta(\(\))?$/.test(p)) return "delta";
   if (/\/messages\/[^/]+\/createreply(all)?$/.test(p)) return "createDraft";
   if (/\/messages\/[^/]+\/reply(all)?$/.test(p)) return "reply";
   if (/\/messages$/.test(p)) return method === "POST" ? "createDraft" : "list";
@@ -862,6 +969,43 @@ function parseSelect(v: string | null, known = [...MESSAGE_PROPS, ...SELECT_ONLY
     }
   }
   return fields;
+}
+
+const UNSUPPORTED_DELTA_FILTER = "The '$filter' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime ge value' is supported.";
+
+/** The one `$filter` message delta accepts: `receivedDateTime ge|gt <date>`. */
+function deltaFilter(text: string): { op: "ge" | "gt"; value: Date } {
+  let f;
+  try {
+    f = parseFilter(text);
+  } catch {
+    throw new GraphFailure(400, "ErrorInvalidUrlQuery", UNSUPPORTED_DELTA_FILTER);
+  }
+  if (f.type !== "cmp" || f.prop.toLowerCase() !== "receiveddatetime" || (f.op !== "ge" && f.op !== "gt") || !(f.value instanceof Date)) {
+    throw new GraphFailure(400, "ErrorInvalidUrlQuery", UNSUPPORTED_DELTA_FILTER);
+  }
+  return { op: f.op, value: f.value };
+}
+
+/** Query options of a round's first delta request, checked as Graph documents them for messages. */
+function deltaOptions(q: URLSearchParams): DeltaOptions {
+  const filter = q.get("$filter");
+  if (filter) deltaFilter(filter);
+  const orderby = q.get("$orderby");
+  if (orderby && !/^\s*receivedDateTime\s+desc\s*$/i.test(orderby)) {
+    throw new GraphFailure(400, "ErrorInvalidUrlQuery", "The '$orderby' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime desc' is supported.");
+  }
+  if (q.get("$search") !== null) throw new GraphFailure(400, "ErrorInvalidUrlQuery", "The '$search' parameter is not supported for 'Messages' delta.");
+  const select = q.get("$select");
+  parseSelect(select);
+  const expand = q.get("$expand");
+  expandedPropIds(expand);
+  const top = q.get("$top") === null ? null : parseTop(q.get("$top"), 10) || null;
+  const ct = q.get("changeType");
+  if (ct !== null && !["created", "updated", "deleted"].includes(ct.toLowerCase())) {
+    throw new GraphFailure(400, "ErrorInvalidUrlQuery", `The value '${ct}' of the 'changeType' parameter is not supported; use created, updated or deleted.`);
+  }
+  return { select, expand, filter, top, changeType: ct ? (ct.toLowerCase() as DeltaOptions["changeType"]) : null };
 }
 
 /** Absolute https nextLink keeping every original query option, with $skip advanced. */

@@ -33,6 +33,8 @@ export interface EmulatorOptions {
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** Lifetime of issued access tokens (default 3599 s). */
   accessTokenLifetimeSeconds?: number;
+  /** How long delta/skip tokens stay usable, emulator-clock ms (default 7 days); older → 410 SyncStateNotFound. */
+  syncStateLifetimeMs?: number;
 }
 
 export interface Emulator {
@@ -50,6 +52,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     latencyMs: options.latencyMs,
     maxConcurrentPerMailbox: options.maxConcurrentPerMailbox,
     requestBudget: options.requestBudget,
+    syncStateLifetimeMs: options.syncStateLifetimeMs,
   });
   if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
   const tls = options.tls ?? (await generateTls());

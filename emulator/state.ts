@@ -104,7 +104,7 @@ export interface MessageRecord {
 }
 
 export type RequestKind =
-  | "list" | "get" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "reply" | "move" | "me" | "folders"
+  | "list" | "get" | "delta" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "reply" | "move" | "me" | "folders"
   | "token" | "authorize" | "other";
 
 export interface RequestCounts {
@@ -149,6 +149,47 @@ interface ActiveFault extends FaultRule {
 
 export type RevocationCode = 700082 | 50173 | 65001;
 
+/** Query options of a delta round, fixed by its first request and carried by its tokens (as Graph encodes them). */
+export interface DeltaOptions {
+  select: string | null;
+  expand: string | null;
+  /** Only `receivedDateTime ge|gt <date>` (checked by graph.ts). */
+  filter: string | null;
+  /** Page size from `$top` (a `Prefer: odata.maxpagesize` on the request wins). */
+  top: number | null;
+  changeType: "created" | "updated" | "deleted" | null;
+}
+
+/** What a client holds of one message after a delta round: the id it was told, and the version. */
+export interface SyncedMessage {
+  id: string;
+  immutableId: string;
+  changeKey: string;
+  lastModified: number;
+}
+
+/** One entry of a delta round: a message to send as it is when its page is served, or a removal. */
+export type DeltaItem = { key: string } | { removed: { id: string; immutableId: string } };
+
+/**
+ * A Graph mail sync state behind a `$deltatoken` (a finished round: what the client now holds) or a
+ * `$skiptoken` (a round in progress: its remaining entries, and what the client will hold at its end).
+ */
+export interface SyncState {
+  token: string;
+  kind: "delta" | "skip";
+  userId: string;
+  folderId: string;
+  /** Per folder, increasing (the number Exchange's SyncStateNotFound message quotes). */
+  generation: number;
+  issuedAt: number;
+  options: DeltaOptions;
+  snapshot: Map<string, SyncedMessage>;
+  /** skip only. */
+  items?: DeltaItem[];
+  offset?: number;
+}
+
 export interface AuthCodeGrant {
   clientId: string;
   userId: string;
@@ -191,7 +232,7 @@ export interface AddMessageInput extends Omit<DatasetMessage, "userId"> {
 }
 
 const READ_KINDS: RequestKind[] = [
-  "list", "get", "batch", "batchItems", "sendMail", "createDraft", "send", "reply", "move", "me", "folders", "token", "authorize", "other",
+  "list", "get", "delta", "batch", "batchItems", "sendMail", "createDraft", "send", "reply", "move", "me", "folders", "token", "authorize", "other",
 ];
 
 function emptyCounts(): RequestCounts {
@@ -266,6 +307,11 @@ export class EmulatorState {
   requestBudget: { requests: number; windowMs: number };
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
   accessTokenLifetimeSeconds = 3599;
+  /**
+   * How long a delta/skip token stays usable, in emulator-clock ms (default 7 days). Exchange gives
+   * them no fixed lifetime (an internal cache); past this the emulator answers 410 SyncStateNotFound.
+   */
+  syncStateLifetimeMs: number;
 
   private counts = new Map<string, RequestCounts>();
   private faults: ActiveFault[] = [];
@@ -277,6 +323,10 @@ export class EmulatorState {
   // Per-mailbox indexes, so a request costs O(that mailbox), not O(every mailbox): benchmarks hold thousands.
   private messagesByUser = new Map<string, Map<string, MessageRecord>>();
   private foldersByUser = new Map<string, FolderRecord[]>();
+  private syncStates = new Map<string, SyncState>();
+  /** Highest generation issued per `userId|folderId`. */
+  private syncGenerations = new Map<string, number>();
+  private syncIssued = 0;
 
   private indexFolder(f: FolderRecord): void {
     const list = this.foldersByUser.get(f.userId);
@@ -286,8 +336,9 @@ export class EmulatorState {
 
   constructor(
     readonly clock: Clock,
-    opts: { latencyMs?: number; maxConcurrentPerMailbox?: number; requestBudget?: { requests: number; windowMs: number } } = {},
+    opts: { latencyMs?: number; maxConcurrentPerMailbox?: number; requestBudget?: { requests: number; windowMs: number }; syncStateLifetimeMs?: number } = {},
   ) {
+    this.syncStateLifetimeMs = opts.syncStateLifetimeMs ?? 7 * 24 * 3600_000;
     this.latencyMs = opts.latencyMs ?? 0;
     this.maxConcurrentPerMailbox = opts.maxConcurrentPerMailbox ?? 4;
     this.requestBudget = opts.requestBudget ?? { requests: 10_000, windowMs: 10 * 60 * 1000 };
@@ -701,6 +752,66 @@ export class EmulatorState {
 
   setLatency(ms: number): void {
     this.latencyMs = ms;
+  }
+
+  // ---------------------------------------------------------------- delta sync states
+
+  /** Store a sync state under a fresh opaque token (the folder's next generation is encoded in it). */
+  issueSyncState(s: Omit<SyncState, "token" | "generation" | "issuedAt">): SyncState {
+    const now = this.now().getTime();
+    if (++this.syncIssued % 256 === 0) {
+      for (const [t, x] of this.syncStates) if (now - x.issuedAt >= this.syncStateLifetimeMs) this.syncStates.delete(t);
+    }
+    const genKey = `${s.userId}|${s.folderId}`;
+    const generation = (this.syncGenerations.get(genKey) ?? 0) + 1;
+    this.syncGenerations.set(genKey, generation);
+    const raw = Buffer.alloc(4);
+    raw.writeUInt32BE(generation);
+    const token = `Gwc${Buffer.concat([raw, crypto.randomBytes(24)]).toString("base64url")}`;
+    const rec: SyncState = { ...s, token, generation, issuedAt: now };
+    this.syncStates.set(token, rec);
+    return rec;
+  }
+
+  /** The live sync state behind a token, or undefined (unknown, malformed, invalidated or expired). */
+  findSyncState(token: string): SyncState | undefined {
+    const s = this.syncStates.get(token);
+    if (!s) return undefined;
+    if (this.now().getTime() - s.issuedAt >= this.syncStateLifetimeMs) {
+      this.syncStates.delete(token);
+      return undefined;
+    }
+    return s;
+  }
+
+  /** Generation a token claims (0 when it is not one of ours), and the folder's highest and live ones. */
+  syncGenerationInfo(token: string, userId: string, folderId: string): { generation: number; highest: number; live: number[] } {
+    let generation = 0;
+    const m = /^Gwc([A-Za-z0-9_-]{38})$/.exec(token);
+    if (m) generation = Buffer.from(m[1], "base64url").readUInt32BE(0);
+    const live: number[] = [];
+    const now = this.now().getTime();
+    for (const s of this.syncStates.values()) {
+      if (s.userId === userId && s.folderId === folderId && now - s.issuedAt < this.syncStateLifetimeMs) live.push(s.generation);
+    }
+    return { generation, highest: this.syncGenerations.get(`${userId}|${folderId}`) ?? 0, live: live.sort((a, b) => b - a) };
+  }
+
+  /** Forget every delta/skip token of a mailbox (Exchange dropped its sync states): they answer 410. Returns how many. */
+  invalidateSyncStates(userId: string): number {
+    this.requireUser(userId);
+    let n = 0;
+    for (const [t, s] of this.syncStates) {
+      if (s.userId === userId) {
+        this.syncStates.delete(t);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  setSyncStateLifetime(ms: number): void {
+    this.syncStateLifetimeMs = ms;
   }
 
   // ---------------------------------------------------------------- grants
