@@ -24,7 +24,7 @@ import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness
 
 export { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT };
 
-export const GRAPH_SCOPES = ["Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read", "offline_access"];
+export const GRAPH_SCOPES = ["User.Read", "Mail.Read", "Mail.Send", "offline_access"]; // what the product is granted (no Mail.ReadWrite)
 
 export interface MachineInfo {
   cpuModel: string;
