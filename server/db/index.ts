@@ -9,6 +9,7 @@ import pg from "pg";
 import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql } from "kysely";
 import type { Database } from "./schema";
 import { migrations } from "./migrations";
+import { withStatementCache } from "./statement-cache";
 
 export type Db = Kysely<Database>;
 export type { Database } from "./schema";
@@ -38,7 +39,7 @@ export async function openDatabase(url: string): Promise<Db> {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()] });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()] });
 }
 
 /** Which dialect a Kysely instance (or transaction) talks to. */
