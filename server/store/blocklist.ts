@@ -8,6 +8,7 @@ import type { BlockEntryView } from "../../shared/api/contract";
 import type { BlocklistEntryTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
 import { markRulesChanged } from "./rule-inputs";
+import { prepared } from "./prepared";
 import { iso, newId } from "./util";
 
 export type BlockEntryRecord = BlocklistEntryTable;
@@ -29,14 +30,18 @@ export async function listBlockEntries(db: Kysely<Database>, organizationId: str
   return rows.map(toBlockEntryView);
 }
 
-/** The entries that apply to this user's mailbox, as the capture rules read them. */
-export async function blocklistFor(db: Kysely<Database>, organizationId: string, userId: string): Promise<string[]> {
-  const rows = await db
+/** Compiled once (hot path: every status call; see prepared.ts). */
+const selectBlocklist = prepared((db, organizationId: string, userId: string) =>
+  db
     .selectFrom("blocklistEntries")
     .select("entry")
     .where("organizationId", "=", organizationId)
-    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
-    .execute();
+    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)])),
+);
+
+/** The entries that apply to this user's mailbox, as the capture rules read them. */
+export async function blocklistFor(db: Kysely<Database>, organizationId: string, userId: string): Promise<string[]> {
+  const rows = await selectBlocklist(db, organizationId, userId);
   return rows.map((r) => r.entry);
 }
 

@@ -8,18 +8,20 @@
  * (user, messageKey); every write is an ON CONFLICT that does nothing, or updates only when a
  * value actually differs.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database } from "../db/schema";
 import type { Participant } from "./engagements";
+import { prepared } from "./prepared";
 import { iso, newId, parseJson } from "./util";
 
 export type CaptureDecisionRecord = CaptureDecisionTable;
 
 /** SHA-256 hex of the trimmed internetMessageId: how decisions name a message without keeping it. */
 export function messageKey(internetMessageId: string): string {
-  return createHash("sha256").update(internetMessageId.trim(), "utf8").digest("hex");
+  // One-shot hash (Node ≥ 20.12): the same digest as createHash().update().digest(), without the Hash object.
+  return hash("sha256", internetMessageId.trim(), "hex");
 }
 
 /** The engagement fields of a captured message. Times are ISO 8601. */
@@ -189,14 +191,13 @@ export interface DecisionView {
 }
 
 /** The stored decision for this user's mailbox and message, or null when not yet swept. */
+/** The status call's lookup (hot path: compiled once, see prepared.ts). */
+const selectDecision = prepared((db, organizationId: string, userId: string, key: string) =>
+  db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("userId", "=", userId).where("messageKey", "=", key),
+);
+
 export async function getDecision(db: Kysely<Database>, organizationId: string, userId: string, key: string): Promise<DecisionView | null> {
-  const row = await db
-    .selectFrom("captureDecisions")
-    .selectAll()
-    .where("organizationId", "=", organizationId)
-    .where("userId", "=", userId)
-    .where("messageKey", "=", key)
-    .executeTakeFirst();
+  const [row] = await selectDecision(db, organizationId, userId, key);
   if (!row) return null;
   return {
     outcome: row.outcome,

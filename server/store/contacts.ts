@@ -9,6 +9,7 @@ import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
 import { ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
 import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
+import { prepared } from "./prepared";
 import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./util";
 
 export type ContactRecord = ContactTable;
@@ -180,20 +181,24 @@ export interface ContactWithClient extends ContactRecord {
  * Live contacts among the given addresses (normalised here), with their clients — the status
  * endpoint's hot path: one indexed lookup for the message's participants, never the whole list.
  */
+/** Compiled once per list length (hot path: every status call looks up its participants; see prepared.ts). */
+const selectLiveContacts = prepared((db, organizationId: string, emails: readonly string[]) =>
+  db
+    .selectFrom("contacts")
+    .leftJoin("clients", "clients.id", "contacts.clientId")
+    .selectAll("contacts")
+    .select(["clients.name as clientName"])
+    .where("contacts.organizationId", "=", organizationId)
+    .where("contacts.email", "in", emails)
+    .where("contacts.deletedAt", "is", null),
+);
+
 export async function findLiveContactsByEmails(db: Kysely<Database>, organizationId: string, emails: readonly string[]): Promise<ContactWithClient[]> {
   const wanted = [...new Set(emails.map((e) => normalizeAddress(e)).filter((e): e is string => !!e))];
   const out: ContactWithClient[] = [];
   for (const part of chunks(wanted)) {
     if (part.length === 0) continue;
-    const rows = await db
-      .selectFrom("contacts")
-      .leftJoin("clients", "clients.id", "contacts.clientId")
-      .selectAll("contacts")
-      .select(["clients.name as clientName"])
-      .where("contacts.organizationId", "=", organizationId)
-      .where("contacts.email", "in", part)
-      .where("contacts.deletedAt", "is", null)
-      .execute();
+    const rows = await selectLiveContacts(db, organizationId, part);
     for (const r of rows) {
       const { clientName, ...c } = r;
       out.push({ ...c, client: c.clientId && clientName != null ? { id: c.clientId, name: clientName } : null });

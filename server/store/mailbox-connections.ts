@@ -6,18 +6,53 @@
 import type { Kysely } from "kysely";
 import type { ConnectionView } from "../../shared/api/contract";
 import type { ConnectionStatusColumn, Database, MailboxConnectionTable } from "../db/schema";
-import { iso, newId } from "./util";
+import { prepared } from "./prepared";
+import type { UserRecord } from "./users";
+import { iso, newId, parseJson } from "./util";
 
 export type MailboxConnectionRecord = MailboxConnectionTable;
 
+/** Compiled once (hot path: every status call; see prepared.ts). */
+const selectConnection = prepared((db, organizationId: string, userId: string) =>
+  db.selectFrom("mailboxConnections").selectAll().where("organizationId", "=", organizationId).where("userId", "=", userId),
+);
+
 export async function getConnection(db: Kysely<Database>, organizationId: string, userId: string): Promise<MailboxConnectionRecord | null> {
-  const row = await db
-    .selectFrom("mailboxConnections")
-    .selectAll()
-    .where("organizationId", "=", organizationId)
-    .where("userId", "=", userId)
-    .executeTakeFirst();
+  const [row] = await selectConnection(db, organizationId, userId);
   return row ?? null;
+}
+
+/** The connection's state, without the token cache and folder cache (which can be several KB). */
+export type ConnectionState = Pick<MailboxConnectionRecord, "status" | "connectedAt" | "lastSweepAt" | "nextSweepAt">;
+
+/** One query for the status call (hot path; see prepared.ts): the user, and their connection's state if any. */
+const selectUserAndConnection = prepared((db, organizationId: string, userId: string) =>
+  db
+    .selectFrom("users")
+    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
+    .selectAll("users")
+    .select(["mc.status as connStatus", "mc.connectedAt as connConnectedAt", "mc.lastSweepAt as connLastSweepAt", "mc.nextSweepAt as connNextSweepAt"])
+    .where("users.organizationId", "=", organizationId)
+    .where("users.id", "=", userId),
+);
+
+/**
+ * The user (as getUser) and the state of their mailbox connection (as getConnection; null when there
+ * is no connection row) in one query. `user` is null when the user does not exist in the organization.
+ */
+export async function getUserAndConnectionState(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<{ user: UserRecord | null; connection: ConnectionState | null }> {
+  const [row] = await selectUserAndConnection(db, organizationId, userId);
+  if (!row) return { user: null, connection: null };
+  const { connStatus, connConnectedAt, connLastSweepAt, connNextSweepAt, ...user } = row;
+  return {
+    user: { ...user, addresses: parseJson<string[]>(user.addresses, []) },
+    // status is NOT NULL in the table: null here means the left join found no connection row.
+    connection: connStatus == null ? null : { status: connStatus, connectedAt: connConnectedAt, lastSweepAt: connLastSweepAt, nextSweepAt: connNextSweepAt },
+  };
 }
 
 /** What the pane shows. `nextSweepAt` comes from the sweep service when present, else the stored one. */
