@@ -14,8 +14,11 @@ export type ConnectionService = Pick<import("../mailbox-connection/service").Con
 
 /** Issue 6 (sweep). The core routes need only the time of the user's next sweep. */
 export interface SweepService {
-  /** When the user's mailbox will next be swept; null when no sweep is scheduled (not connected). */
-  nextSweepAt(organizationId: string, userId: string): Promise<Date | null>;
+  /**
+   * When the user's mailbox will next be swept; null when no sweep is scheduled (not connected).
+   * `connection`: the user's connection row when the caller has just read it (saves reading it again).
+   */
+  nextSweepAt(organizationId: string, userId: string, connection?: Pick<import("../store/mailbox-connections").ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null>;
   /** Issue 6 routes (api/routes/sweeps.ts), implemented by server/sweep/service; absent → they answer 503. */
   sweepNow?: import("../sweep/service").SweepService["sweepNow"];
   recentSweeps?: import("../sweep/service").SweepService["recentSweeps"];

@@ -3,8 +3,9 @@
  * A stored capture decision for this user's mailbox answers it; otherwise the shared capture
  * rules predict the outcome from what Office.js knows (participants, times, item class).
  *
- * Hot path (p99 target 25 ms): a handful of indexed lookups — the decision by (user, messageKey),
- * the connection, the user, the blocklist, and only the participants' contacts (`email in (…)`).
+ * Hot path (p99 target 25 ms): four indexed lookups, each compiled once (store/prepared.ts) — the
+ * decision by (user, messageKey), the user with their connection's state (one join), the blocklist,
+ * and only the participants' contacts (`email in (…)`); the next sweep time reuses that connection.
  */
 import {
   blockingEntry,
@@ -24,8 +25,7 @@ import { blocklistFor } from "../store/blocklist";
 import { getDecision, messageKey, type DecisionView } from "../store/capture-decisions";
 import { findLiveContactsByEmails, type ContactWithClient } from "../store/contacts";
 import { getEngagementViews } from "../store/engagements";
-import { getConnection, type MailboxConnectionRecord } from "../store/mailbox-connections";
-import { getUser } from "../store/users";
+import { getUserAndConnectionState, type ConnectionState } from "../store/mailbox-connections";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
 import type { AddressInput, MessageStatusRequest } from "./schemas";
@@ -68,7 +68,7 @@ export function participantsOf(req: Pick<MessageStatusRequest, "from" | "to" | "
   return out;
 }
 
-function connectionStatus(row: MailboxConnectionRecord | null): ConnectionStatus {
+function connectionStatus(row: ConnectionState | null): ConnectionStatus {
   return row ? row.status : "not_connected";
 }
 
@@ -84,10 +84,9 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   const now = deps.clock.now();
   const participants = participantsOf(req);
   const key = messageKey(req.internetMessageId);
-  const [decision, connection, user, contacts, blocklist] = await Promise.all([
+  const [decision, { user, connection }, contacts, blocklist] = await Promise.all([
     getDecision(deps.db, orgId, userId, key),
-    getConnection(deps.db, orgId, userId),
-    getUser(deps.db, orgId, userId),
+    getUserAndConnectionState(deps.db, orgId, userId),
     findLiveContactsByEmails(deps.db, orgId, participants.map((p) => p.address)),
     blocklistFor(deps.db, orgId, userId),
   ]);
@@ -96,7 +95,7 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   const active = status === "active";
   let nextSweepAt: string | null = null;
   if (active) {
-    const fromService = deps.sweeps ? await deps.sweeps.nextSweepAt(orgId, userId) : undefined;
+    const fromService = deps.sweeps ? await deps.sweeps.nextSweepAt(orgId, userId, connection) : undefined;
     nextSweepAt = fromService === undefined ? (connection?.nextSweepAt ?? null) : fromService && fromService.toISOString();
   }
 

@@ -10,7 +10,7 @@ import { createGraphClient } from "../graph/client";
 import { NotConnectedError, ReauthRequiredError } from "../identity/errors";
 import { recordCaptureBatch } from "../store/capture-decisions";
 import { NotFoundError } from "../store/errors";
-import { getConnection } from "../store/mailbox-connections";
+import { getConnection, type ConnectionState } from "../store/mailbox-connections";
 import { listSweeps, toSweepView } from "../store/sweeps";
 import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
 import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
@@ -54,7 +54,8 @@ export interface SweepService {
   /** Fetch one message by its REST or immutable id, decide it, store the decision (and the engagement). */
   captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome>;
   recentSweeps(organizationId: string, userId: string, limit?: number): Promise<SweepView[]>;
-  nextSweepAt(organizationId: string, userId: string): Promise<Date | null>;
+  /** `connection`: the row when the caller has just read it (the status call), else it is read here. */
+  nextSweepAt(organizationId: string, userId: string, connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null>;
   /** Hook for the connect flow: the first sweep right after connecting (errors are logged). */
   onConnected(organizationId: string, userId: string): void;
   start(): void;
@@ -170,12 +171,24 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     };
   }
 
-  async function nextSweepAt(organizationId: string, userId: string): Promise<Date | null> {
-    const c = await getConnection(db, organizationId, userId);
+  // A user's slot offset is a hash of the user id: fixed for the process, so remembered (bounded).
+  const offsets = new Map<string, number>();
+  function offsetOf(userId: string): number {
+    let offset = offsets.get(userId);
+    if (offset === undefined) {
+      offset = sweepOffsetMs(userId, deps.intervalMinutes);
+      if (offsets.size >= 10_000) offsets.clear();
+      offsets.set(userId, offset);
+    }
+    return offset;
+  }
+
+  async function nextSweepAt(organizationId: string, userId: string, connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null> {
+    const c = connection !== undefined ? connection : await getConnection(db, organizationId, userId);
     if (!c || c.status !== "active") return null;
     const now = clock.now();
     if (scheduler.isSweeping(organizationId, userId)) return now;
-    const offset = sweepOffsetMs(userId, deps.intervalMinutes);
+    const offset = offsetOf(userId);
     // Overdue (its slot passed while it waited for a free worker or the process was down): it runs at the next tick.
     if (isDue(c.lastSweepAt, now, offset, deps.intervalMinutes)) return now;
     return slotAfter(now, offset, deps.intervalMinutes);
