@@ -168,11 +168,15 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
   expect(result.requests.total).toBeGreaterThanOrEqual(RATE * SECONDS * 0.5);
 
   const db = await openDatabase(path.join(dir, "ec.db"));
-  const swept = await db.selectFrom("sweeps").select(["status"]).where("trigger", "=", "schedule").execute();
-  expect(swept).toHaveLength(MAILBOXES);
+  const swept = await db.selectFrom("sweeps").select(["status", "userId"]).where("trigger", "=", "schedule").execute();
+  // Every mailbox was swept by the load's tick. The backend's own scheduler keeps running on the real
+  // clock, so a mailbox whose hourly slot passes during the run can be swept once more (about
+  // MAILBOXES × run time / 1 h: the soak saw 509 for 500) — legitimate, sweeps are idempotent.
+  expect(new Set(swept.map((s) => s.userId)).size).toBe(MAILBOXES);
+  expect(swept.length).toBeLessThanOrEqual(MAILBOXES * 1.1);
   expect(swept.every((s) => s.status === "succeeded")).toBe(true);
   const oidOf = new Map([...userIds].map(([oid, id]) => [id, oid]));
   const report = await expectExact(db, TENANT, oidOf, predict(emulator.state, oids, fleet.trackedContacts));
   await db.destroy();
-  recordResult(SOAK ? "load-soak" : "load-short", { ...summary, ...report });
+  recordResult(SOAK ? "load-soak" : "load-short", { ...summary, scheduledSweeps: swept.length, ...report });
 });
