@@ -32,7 +32,7 @@ export interface RoundResult {
   concurrency: number;
   peakRssMiB: number;
   /** RSS after a full GC when the number of distinct mailboxes swept by this process reached a checkpoint. */
-  checkpoints: { mailboxes: number; rssMiB: number; heapUsedMiB: number }[];
+  checkpoints: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number }[];
 }
 
 const MiB = 2 ** 20;
@@ -129,7 +129,7 @@ function schedulerFor(concurrency: number): SweepScheduler {
         while (pendingCheckpoints.length && swept.size >= pendingCheckpoints[0]) {
           gc();
           const mem = process.memoryUsage();
-          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB) });
+          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB), externalMiB: Math.round(mem.external / MiB), heapTotalMiB: Math.round(mem.heapTotal / MiB) });
         }
         return v;
       },

@@ -47,7 +47,7 @@ export interface ThroughputResult {
   concurrency: number;
   mailboxes: number;
   rounds: RoundSummary[];
-  memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number }[];
+  memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number }[];
   memoryConcurrency: number;
   memoryGrowthMiB: number;
   targets: { hourlyWithin2xOfLimit: boolean; firstWithin2xOfLimit: boolean };
