@@ -486,7 +486,14 @@ export class EmulatorState {
 
   // ---------------------------------------------------------------- messages
 
-  addMessage(userId: string, m: AddMessageInput): MessageRecord {
+  /**
+   * Put a message in a mailbox. Its createdDateTime and lastModifiedDateTime (unless given) are when the
+   * item came into this mailbox: now — even for mail whose receivedDateTime is backdated, as Exchange
+   * stamps an item created now — except for `preexisting` items (the dataset a mailbox starts with),
+   * which were created when they were received. Incremental listings (`lastModifiedDateTime ge …`)
+   * depend on this: mail a test adds later must look new, as it would in a real mailbox.
+   */
+  addMessage(userId: string, m: AddMessageInput, opts: { preexisting?: boolean } = {}): MessageRecord {
     const user = this.requireUser(userId);
     const now = this.now();
     const folder = this.findFolder(userId, m.folder ?? "inbox");
@@ -494,8 +501,9 @@ export class EmulatorState {
     const key = ids.randomKey();
     const received = resolveTime(m.receivedDateTime, now) ?? resolveTime(m.sentDateTime, now) ?? now;
     const sent = m.isDraft ? resolveTime(m.sentDateTime, now) ?? null : resolveTime(m.sentDateTime, now) ?? new Date(received.getTime() - 1000);
-    const created = resolveTime(m.createdDateTime, now) ?? received;
-    const modified = resolveTime(m.lastModifiedDateTime, now) ?? received;
+    const arrived = opts.preexisting || received.getTime() > now.getTime() ? received : now;
+    const created = resolveTime(m.createdDateTime, now) ?? arrived;
+    const modified = resolveTime(m.lastModifiedDateTime, now) ?? (created.getTime() > arrived.getTime() ? created : arrived);
     const meeting = m.meetingMessageType ?? null;
     const from = m.from ? toRecipient(m.from) : m.isDraft ? null : toRecipient({ name: user.displayName, address: user.mail });
     const content = m.body ?? "";
@@ -653,7 +661,7 @@ export class EmulatorState {
       if (next.length === pending.length) throw new Error(`Folders with unknown parents: ${next.map((f) => f.key).join(", ")}`);
       pending = next;
     }
-    for (const m of ds.messages ?? []) this.addMessage(m.userId, m);
+    for (const m of ds.messages ?? []) this.addMessage(m.userId, m, { preexisting: true });
   }
 
   // ---------------------------------------------------------------- counts

@@ -71,7 +71,7 @@ function addMailboxes(emulator: Emulator, count: number, prefix: string, domain:
   for (const u of gen.users) emulator.state.addUser(u);
   for (const m of gen.dataset.messages ?? []) {
     const { userId, ...input } = m;
-    emulator.state.addMessage(userId, input);
+    emulator.state.addMessage(userId, input, { preexisting: true }); // a day of mail the mailbox already had
   }
   return { users: gen.users, tracked: gen.trackedContacts };
 }

@@ -120,7 +120,8 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
       const fresh = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay, days: 1 / 24, trackedShare: TRACKED_SHARE, seed: messagesPerDay * 1000 + h, userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000" });
       for (const m of fresh.dataset.messages ?? []) {
         const { userId, ...input } = m;
-        st.addMessage(userId, input);
+        // Delivered as they were received, spread over the hour (not all at the sweep's instant).
+        st.addMessage(userId, { ...input, lastModifiedDateTime: input.lastModifiedDateTime ?? input.receivedDateTime });
       }
       for (const [userId, oid] of oidOf) {
         const engagementsBefore = await engagementCount();

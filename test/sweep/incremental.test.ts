@@ -47,9 +47,10 @@ describe("sweeps against the emulator", () => {
     const row = await s.h.db.selectFrom("sweeps").select("listing").where("id", "=", view.id).executeTakeFirstOrThrow();
     return { ...view, listing: row.listing };
   }
+  /** Mail delivered at its receivedDateTime (so created and last modified then, as in a real mailbox). Tests only add mail received after the last sweep. */
   function mail(from: string, receivedMs: number, imid: string, folder?: string) {
     const t = at(receivedMs);
-    return s.h.emulator.state.addMessage(DANA.id, { from, to: ["dana@contoso.com"], subject: imid, body: `Body of ${imid}`, receivedDateTime: t, sentDateTime: t, internetMessageId: imid, folder });
+    return s.h.emulator.state.addMessage(DANA.id, { from, to: ["dana@contoso.com"], subject: imid, body: `Body of ${imid}`, receivedDateTime: t, sentDateTime: t, lastModifiedDateTime: t, internetMessageId: imid, folder });
   }
 
   beforeEach(async () => {
