@@ -105,8 +105,10 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     log("pane: first run (with sign-in)");
     let t = performance.now();
     await page.goto(`${base}/preview`);
-    await page.getByRole("button", { name: MESSAGE }).click();
+    // Sign in first, then open the message: a message clicked before the pane has registered its
+    // ItemChanged handler can be missed (the pane then says "Select a message").
     await pane.getByRole("button", { name: "Sign in" }).click({ timeout: 60_000 });
+    await page.getByRole("button", { name: MESSAGE }).click();
     const paneText = async () => (await pane.locator("body").innerText().catch(() => "(no pane)")).replace(/\s+/g, " ").slice(0, 400);
     await captured.waitFor({ state: "visible", timeout: 60_000 }).catch(async (err: unknown) => {
       // Say what the pane showed instead.

@@ -72,7 +72,8 @@ test("a sweep overrunning the hour → no second sweep of that mailbox while it 
   await r.connectAll(oids);
   const [slow] = oids;
   const st = r.h.emulator.state;
-  st.injectFault({ kind: "stall", stallMs: 3000, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
+  // 8 s: long enough that the ticks and the API call below happen while it runs, even on a loaded machine.
+  st.injectFault({ kind: "stall", stallMs: 8000, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
 
   const firstTick = r.sweeps.scheduler.tick(r.h.clock.now());
   await firstTick;
