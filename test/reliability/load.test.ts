@@ -1,5 +1,6 @@
 /**
- * Issue 10, load: a fixed overall rate of `POST /api/messages/status` (autocannon, in this process) against
+ * Issue 10, load: a fixed overall rate of `POST /api/messages/status` (autocannon, in a process of its own:
+ * load-client.ts) against
  * the real HTTPS backend in its own process (server-entry.ts → startServer, embedded mode, production
  * rate limits) with many users' real emulator-issued tokens and real JWT checks, while its scheduler
  * sweeps every mailbox (concurrency as configured, 8) → no non-2xx, no socket errors; latencies
@@ -7,7 +8,8 @@
  * Default (`npm test`): 200 req/s for 5 s during a 50-mailbox sweep.
  * Soak (`npm run test:soak`, RELIABILITY_SOAK=1): 1,000 req/s for 60 s during a 500-mailbox sweep.
  */
-import autocannon from "autocannon";
+import { fork } from "node:child_process";
+import type autocannon from "autocannon";
 import { startEmulator, type Emulator } from "../../emulator";
 import { createApp } from "../../server/app";
 import { loadConfig } from "../../server/config";
@@ -19,11 +21,22 @@ import { openDatabase } from "../../server/db";
 import { createContact } from "../../server/store/contacts";
 import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult, seedFleet } from "./fleet";
+import type { LoadRequest } from "./load-client";
 import { apiToken, ensureStopped, spawnBackend, tempDir, type BackendProcess } from "./processes";
 import fs from "node:fs";
 import path from "node:path";
 
 const SOAK = process.env.RELIABILITY_SOAK === "1";
+
+/** autocannon in its own process (load-client.ts), so the emulator in this one does not slow the client. */
+function runLoad(req: LoadRequest): Promise<autocannon.Result> {
+  const child = fork(path.join(__dirname, "load-client.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    child.once("message", (m: { ok: boolean; result?: autocannon.Result; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
+    child.once("exit", (code) => reject(new Error(`the load client exited with ${code} before answering`)));
+    child.send(req);
+  });
+}
 const RATE = SOAK ? 1000 : 200;
 const SECONDS = SOAK ? 60 : 5;
 const MAILBOXES = SOAK ? 500 : 50;
@@ -106,7 +119,6 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
       }),
     }));
   });
-  let n = 0;
 
   // The sweep: every mailbox due (the backend's scheduler ticks for the next hour), 8 at a time.
   backend.child.kill("SIGUSR2");
@@ -122,25 +134,16 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
   let sweepEnded = false;
   void sweepDone.then(() => (sweepEnded = true));
 
-  const result = await autocannon({
+  const result = await runLoad({
     url: `${backend.url}/api/messages/status`,
-    method: "POST",
     // Enough connections that the fixed rate is offered even when answers slow down (autocannon sends one
     // request per connection at a time); its latencies are corrected for coordinated omission.
-    connections: SOAK ? 500 : 200,
-    overallRate: RATE,
-    duration: SECONDS,
-    tlsOptions: { ca: [serverCa] },
-    requests: [
-      {
-        setupRequest: (req) => {
-          const p = pairs[n++ % pairs.length];
-          return { ...req, method: "POST", body: p.body, headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${p.token}` } };
-        },
-      },
-    ],
-    // overallRate is an autocannon option its type definitions leave out.
-  } as autocannon.Options);
+    connections: SOAK ? 100 : 50,
+    rate: RATE,
+    seconds: SECONDS,
+    caPem: serverCa,
+    pairs,
+  });
   const sweptWhileLoaded = !sweepEnded;
   process.stdout.write(`load: ${JSON.stringify({ requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency })}\n`);
   const sweepSeconds = await sweepDone;
