@@ -162,10 +162,14 @@ export function renderMarkdown(r: BenchReport): string {
     if (mem.length >= 2) {
       const rssGrowth = t.memoryGrowthMiB;
       const rssFlat = Math.abs(rssGrowth) <= Math.max(32, mem[0].rssMiB * 0.25);
+      const later = mem.length >= 3 ? mem[mem.length - 1].rssMiB - mem[mem.length - 2].rssMiB : null;
       p(
-        `RSS ${rssGrowth >= 0 ? "+" : ""}${rssGrowth} MiB from ${fmt(mem[0].mailboxes)} to ${fmt(mem[mem.length - 1].mailboxes)} mailboxes (${rssFlat ? "flat: within max(32 MiB, 25% of the first checkpoint)" : "**not flat** by that measure"}); V8 heap used ${mem.map((x) => x.heapUsedMiB).join(" → ")} MiB. ` +
-          "The sweep keeps no per-mailbox JavaScript data, so the heap stays put; what RSS adds is native: the V8 heap's reserve growing a little, SQLite's memory as the database file grows (every mailbox's decisions and engagements are in it), and TLS buffers. " +
-          "With glibc's default arenas (no `MALLOC_ARENA_MAX`) the same run measured about twice the growth (+108 MiB from 100 to 5,000 mailboxes on 2026-11-27, heap flat): freed native memory fragmented across arenas instead of being reused.",
+        `RSS ${rssGrowth >= 0 ? "+" : ""}${rssGrowth} MiB from ${fmt(mem[0].mailboxes)} to ${fmt(mem[mem.length - 1].mailboxes)} mailboxes (${rssFlat ? "flat: within max(32 MiB, 25% of the first checkpoint)" : "**not flat** by that measure"})` +
+          (later !== null ? `, of which ${later >= 0 ? "+" : ""}${later} MiB over the last ${fmt(mem[mem.length - 1].mailboxes - mem[mem.length - 2].mailboxes)} mailboxes` : "") +
+          `; V8 heap used ${mem.map((x) => x.heapUsedMiB).join(" → ")} MiB. ` +
+          "The sweep keeps no per-mailbox JavaScript data, so the heap stays put. What RSS adds is native and mostly early: the V8 heap's reserve, SQLite's memory and its cache of prepared statements (bounded at 500; `server/db/statement-cache.ts`) filling up, TLS buffers — growth that slows once those reach their high-water marks. " +
+          "It is not understood in full, and it varies from run to run: with the same code and `MALLOC_ARENA_MAX=2`, 100 → 5,000 mailboxes measured +49 MiB in one run and +120 MiB in another on 2026-11-27; without that setting +108 MiB (heap flat in all). " +
+          "To pin it down: sample `/proc/self/smaps_rollup` at each checkpoint and repeat at the default concurrency with more checkpoints past 5,000.",
         "",
       );
     }
@@ -223,9 +227,10 @@ export function renderMarkdown(r: BenchReport): string {
     if (!s.targets.atLeastHalfOfCeiling || !s.targets.p99Under25ms) {
       p(
         `**Target missed**: ${[!s.targets.atLeastHalfOfCeiling ? `${Math.round(s.shareOfCeiling * 100)}% of the ceiling (target ≥ 50%)` : "", !s.targets.p99Under25ms ? `p99 ${s.status.p99Ms} ms (target < 25 ms)` : ""].filter(Boolean).join("; ")}. ` +
-          `At ${s.connections} connections kept busy, the mean latency is ${s.connections} ÷ throughput (Little's law): p99 under 25 ms needs roughly ${fmt(Math.round((s.connections / 0.025) * 1.5))} req/s or more from one Node process, i.e. about half a millisecond of CPU per request including TLS. ` +
-          "A status request costs one RS256 verification, a zod parse, and about seven SQLite queries (decision, connection, user, contacts by address, blocklist, and the connection again in `nextSweepAt`), each prepared anew by Kysely's SQLite driver (a CPU profile shows statement preparation about as costly as execution). " +
-          "What would fix it: pass the already-loaded connection to `nextSweepAt` instead of reading it again; read user and connection in one query; cache prepared statements (or the per-user context for a few seconds); and, for capacity, run several API processes (distributed mode) — one process uses one core.",
+          `With ${s.connections} connections kept busy, the mean latency is ${s.connections} ÷ throughput (Little's law: ${(s.connections / s.status.requestsPerSecond * 1000).toFixed(1)} ms at ${fmt(s.status.requestsPerSecond)} req/s) and the p99 about twice that, so p99 under 25 ms needs about ${fmt(Math.round((s.connections / 0.0125) / 100) * 100)} req/s from one Node process, i.e. well under a quarter of a millisecond of CPU per request including TLS. ` +
+          "A status request now costs a cached token check (a verified token is remembered until its expiry; the first use pays one RS256 verification), a zod parse, and four SQLite queries (decision; user and connection in one join; the participants' contacts; the blocklist), each compiled once and run from a cached prepared statement (`server/store/prepared.ts`, `server/db/statement-cache.ts`). " +
+          "In a CPU profile of this run's kind what is left is the TLS socket write (about a quarter of the CPU, which /healthz pays as well) and SQLite itself (about a sixth). " +
+          "Even /healthz, which does nothing, is in the same p99 range on this shared 2-core machine with 50 busy connections; for lower latency at this concurrency, run several API processes (distributed mode) — one process uses one core.",
         "",
       );
     }
