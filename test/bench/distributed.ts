@@ -71,6 +71,9 @@ export async function runDistributed(opts: { quick: boolean; databaseUrl: string
       if (i === 0) {
         log("distributed: first sweeps (connect jobs), not timed");
         await until("the connect sweeps", jobStates, allDone, 300_000, 200);
+        // The hour is counted from when the last connect sweep ended: a mailbox whose slot fell between
+        // `base` and the end of its (late) connect sweep would otherwise not be due at the tick.
+        base = Date.now();
       }
       // An hour's new mail, then the tick for the next hour.
       const fresh = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay: MESSAGES_PER_DAY, days: 1 / 24, seed: 40 + i, folderMix: { inbox: 1 }, kindMix: { note: 1, smime: 0, meeting: 0, teams: 0, rss: 0 } });

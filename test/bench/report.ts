@@ -151,12 +151,13 @@ export function renderMarkdown(r: BenchReport): string {
     p(
       "",
       `Memory: a second sweeping process with its own database sweeps the same mailboxes and then more (first sweeps), at concurrency ${t.memoryConcurrency} throughout${t.memoryConcurrency !== t.concurrency ? " (higher than the default only to fit the bench's time budget; the same at every checkpoint)" : ""}, ` +
-        "with `MALLOC_ARENA_MAX=2` as the npm scripts run the product. Its memory after a full GC when the number of distinct mailboxes it had swept reached each checkpoint (RSS = all resident memory; V8 heap used and reserved; external = buffers outside the heap):",
+        "with `MALLOC_ARENA_MAX=2` as the npm scripts run the product. Mailboxes are added in steps; after each step's first sweeps have all finished (nothing in flight) the process's retained memory is read: full GC, one second for V8 to hand freed pages back, GC again. " +
+        "RSS = all resident memory (as Node reports it); anonymous and file-backed = the same split by the kernel's page walk (`/proc/self/smaps_rollup`); V8 heap used and reserved; external = buffers outside the heap. The peak RSS while the steps ran is in the table above.",
       "",
-      "| mailboxes swept | RSS | V8 heap used | V8 heap reserved | external |",
-      "|---|---|---|---|---|",
+      "| mailboxes swept | RSS | anonymous | file-backed | V8 heap used | V8 heap reserved | external |",
+      "|---|---|---|---|---|---|---|",
     );
-    for (const x of t.memory) p(`| ${fmt(x.mailboxes)} | ${x.rssMiB} MiB | ${x.heapUsedMiB} MiB | ${x.heapTotalMiB ?? "—"} MiB | ${x.externalMiB ?? "—"} MiB |`);
+    for (const x of t.memory) p(`| ${fmt(x.mailboxes)} | ${x.rssMiB} MiB | ${x.anonMiB ?? "—"} MiB | ${x.fileMiB ?? "—"} MiB | ${x.heapUsedMiB} MiB | ${x.heapTotalMiB ?? "—"} MiB | ${x.externalMiB ?? "—"} MiB |`);
     p("");
     const mem = t.memory;
     if (mem.length >= 2) {
@@ -167,9 +168,11 @@ export function renderMarkdown(r: BenchReport): string {
         `RSS ${rssGrowth >= 0 ? "+" : ""}${rssGrowth} MiB from ${fmt(mem[0].mailboxes)} to ${fmt(mem[mem.length - 1].mailboxes)} mailboxes (${rssFlat ? "flat: within max(32 MiB, 25% of the first checkpoint)" : "**not flat** by that measure"})` +
           (later !== null ? `, of which ${later >= 0 ? "+" : ""}${later} MiB over the last ${fmt(mem[mem.length - 1].mailboxes - mem[mem.length - 2].mailboxes)} mailboxes` : "") +
           `; V8 heap used ${mem.map((x) => x.heapUsedMiB).join(" → ")} MiB. ` +
-          "The sweep keeps no per-mailbox JavaScript data, so the heap stays put. What RSS adds is native and mostly early: the V8 heap's reserve, SQLite's memory and its cache of prepared statements (bounded at 500; `server/db/statement-cache.ts`) filling up, TLS buffers — growth that slows once those reach their high-water marks. " +
-          "It is not understood in full, and it varies from run to run: with the same code and `MALLOC_ARENA_MAX=2`, 100 → 5,000 mailboxes measured +49 MiB in one run and +120 MiB in another on 2026-11-27; without that setting +108 MiB (heap flat in all). " +
-          "To pin it down: sample `/proc/self/smaps_rollup` at each checkpoint and repeat at the default concurrency with more checkpoints past 5,000.",
+          "The sweep keeps no per-mailbox JavaScript data, so the heap stays put. " +
+          "How this came about (runs of 2026-11-27): readings taken in the middle of a round, right after a GC, saw RSS grow by +49 to +120 MiB from 100 to 5,000 mailboxes, varying from run to run — they measured V8 still unmapping freed pages and 32 sweeps in flight, hence the settled readings between steps. " +
+            "Settled, with better-sqlite3's default 16 MiB SQLite page cache, RSS still went 219 → 259 → 290 MiB (anonymous 169 → 184 → 231): the page cache filling as the database grows, with the allocator's overhead on top. " +
+            "With a 1 MiB cache the same run was flat after 1,000 mailboxes (anonymous 177 → 203 → 197 MiB) at the same sweep throughput, so the product now sets SQLite's own default, 2 MiB (`server/db/index.ts`); the database file stays in the operating system's cache either way. " +
+          "If RSS is not flat, the anonymous/file-backed split says whether it is the allocator (anonymous) or mapped files (SQLite's shared memory, code).",
         "",
       );
     }

@@ -6,6 +6,7 @@
  *
  * IPC: parent → {type:"init"|"seed"|"round"|"exit"}; child → {type:"token", id, oid} and {type:"reply", id, ...}.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { systemClock } from "../../server/clock";
 import { migrateToLatest, openDatabase, type Db } from "../../server/db";
@@ -19,6 +20,7 @@ export type SweeperRequest =
   | { type: "init"; id: number; emulatorUrl: string; caPem: string; dir: string }
   | { type: "seed"; id: number; users: { id: string; mail: string; displayName: string }[]; contacts: string[] }
   | { type: "round"; id: number; nowMs: number; checkpoints: number[]; concurrency?: number }
+  | { type: "memory"; id: number; mailboxes: number }
   | { type: "exit"; id: number };
 
 export interface RoundResult {
@@ -32,11 +34,22 @@ export interface RoundResult {
   concurrency: number;
   peakRssMiB: number;
   /** RSS after a full GC when the number of distinct mailboxes swept by this process reached a checkpoint. */
-  checkpoints: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number }[];
+  checkpoints: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number; anonMiB?: number; fileMiB?: number }[];
 }
 
 const MiB = 2 ** 20;
 const send = (m: object) => process.send!(m);
+/** Anonymous vs file-backed resident memory (Linux), to tell allocator growth from mapped files. */
+function residentKinds(): { anonMiB?: number; fileMiB?: number } {
+  try {
+    const text = fs.readFileSync("/proc/self/smaps_rollup", "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+    return { anonMiB: Math.round(kb("Anonymous") / 1024), fileMiB: Math.round((kb("Rss") - kb("Anonymous")) / 1024) };
+  } catch {
+    return {};
+  }
+}
+
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 let db: Db;
@@ -80,6 +93,23 @@ async function handle(m: SweeperRequest): Promise<object> {
     for (const [userId, oid] of await seedMailboxes(db, m.users, now)) oidOf.set(userId, oid);
     if (m.contacts.length) await seedContacts(db, m.contacts, now);
     return { mailboxes: oidOf.size };
+  }
+  if (m.type === "memory") {
+    // Retained memory between rounds (nothing in flight): full GC, then a second for V8 to hand freed
+    // pages back (it unmaps them on a background thread), then GC again and read.
+    gc();
+    await new Promise((r) => setTimeout(r, 1000));
+    gc();
+    const mem = process.memoryUsage();
+    const point: RoundResult["checkpoints"][number] = {
+      mailboxes: m.mailboxes,
+      rssMiB: Math.round(mem.rss / MiB),
+      heapUsedMiB: Math.round(mem.heapUsed / MiB),
+      externalMiB: Math.round(mem.external / MiB),
+      heapTotalMiB: Math.round(mem.heapTotal / MiB),
+      ...residentKinds(),
+    };
+    return point;
   }
   if (m.type === "round") {
     const concurrency = m.concurrency ?? productDefaults().concurrency;
@@ -129,7 +159,7 @@ function schedulerFor(concurrency: number): SweepScheduler {
         while (pendingCheckpoints.length && swept.size >= pendingCheckpoints[0]) {
           gc();
           const mem = process.memoryUsage();
-          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB), externalMiB: Math.round(mem.external / MiB), heapTotalMiB: Math.round(mem.heapTotal / MiB) });
+          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB), externalMiB: Math.round(mem.external / MiB), heapTotalMiB: Math.round(mem.heapTotal / MiB), ...residentKinds() });
         }
         return v;
       },

@@ -47,7 +47,7 @@ export interface ThroughputResult {
   concurrency: number;
   mailboxes: number;
   rounds: RoundSummary[];
-  memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number }[];
+  memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number; anonMiB?: number; fileMiB?: number }[];
   memoryConcurrency: number;
   memoryGrowthMiB: number;
   targets: { hourlyWithin2xOfLimit: boolean; firstWithin2xOfLimit: boolean };
@@ -117,21 +117,28 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     log(`memory: a fresh sweeping process (concurrency ${memoryConcurrency}), ${n} then ${stages[2]} mailboxes`);
     const { c: m } = await startSweeper(emulator, path.join(dir, "memory"));
     children.push(m);
-    await seedIn(m, a.users, a.tracked);
-    const mem1 = summarize(`memory: first sweep of ${fmtN(n)} mailboxes (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: stages.slice(0, 2), concurrency: memoryConcurrency }));
-    const more = stages[2] - n;
+    // Mailboxes are added in steps (stages[0], then up to stages[1], then stages[2]); each step's first
+    // sweeps run to the end, then the process's retained memory is read with nothing in flight.
+    type Point = RoundResult["checkpoints"][number];
+    const memory: Point[] = [];
+    const memRounds: ReturnType<typeof summarize>[] = [];
+    const step = async (users: DatasetUser[], contacts: string[], total: number) => {
+      await seedIn(m, users, contacts);
+      memRounds.push(summarize(`memory: first sweep of ${fmtN(users.length)} more mailboxes → ${fmtN(total)} (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [], concurrency: memoryConcurrency })));
+      memory.push(await m.request<Point>({ type: "memory", mailboxes: total }));
+    };
+    await step(a.users.slice(0, stages[0]), a.tracked, stages[0]);
+    await step(a.users.slice(stages[0], stages[1]), [], stages[1]);
+    const more = stages[2] - stages[1];
     const b = addMailboxes(emulator, more, "c0000002", "b.contoso.com", 23);
-    await seedIn(m, b.users, []);
-    const mem2 = summarize(`memory: first sweep of ${fmtN(more)} more mailboxes (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [stages[2]], concurrency: memoryConcurrency }));
-
-    const memory = [...mem1.checkpoints, ...mem2.checkpoints];
+    await step(b.users, [], stages[2]);
     return {
       latencyMs: LATENCY_MS,
       messagesPerDay: MESSAGES_PER_DAY,
       trackedShare: TRACKED_SHARE,
       concurrency,
       mailboxes: n,
-      rounds: [first, hourly, mem1, mem2],
+      rounds: [first, hourly, ...memRounds],
       memory,
       memoryConcurrency,
       memoryGrowthMiB: memory.length >= 2 ? memory[memory.length - 1].rssMiB - memory[0].rssMiB : 0,
