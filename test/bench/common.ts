@@ -12,7 +12,7 @@
  */
 import os from "node:os";
 import type { Kysely } from "kysely";
-import type { DatasetUser, EmulatorDataset } from "../../emulator/dataset";
+import type { DatasetUser } from "../../emulator/dataset";
 import type { EmulatorState } from "../../emulator";
 import { loadConfig, type Config } from "../../server/config";
 import type { Database } from "../../server/db/schema";
@@ -20,9 +20,9 @@ import type { GraphTokenSource } from "../../server/identity/errors";
 import { createContact } from "../../server/store/contacts";
 import { saveConnection } from "../../server/store/mailbox-connections";
 import { provisionUser } from "../../server/store/users";
-import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
+import { appDataset, CLIENT_ID, CLIENT_SECRET, productEnv, PUBLIC_URL, TENANT } from "../connect/harness";
 
-export { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT };
+export { appDataset, CLIENT_ID, CLIENT_SECRET, productEnv, PUBLIC_URL, TENANT };
 
 export const GRAPH_SCOPES = ["User.Read", "Mail.Read", "Mail.Send", "offline_access"]; // what the product is granted (no Mail.ReadWrite)
 
@@ -46,29 +46,6 @@ export function machineInfo(): MachineInfo {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-  };
-}
-
-/** The emulated tenant and app every bench section uses. */
-export function benchDataset(users: DatasetUser[] = []): EmulatorDataset {
-  return {
-    tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-    apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
-    users,
-  };
-}
-
-/** Environment for the product's configuration pointed at the emulator (what an operator would set). */
-export function productEnv(emulatorUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ENTRA_CLIENT_ID: CLIENT_ID,
-    ENTRA_CLIENT_SECRET: CLIENT_SECRET,
-    ENTRA_AUTHORITY_HOST: emulatorUrl,
-    GRAPH_BASE_URL: emulatorUrl,
-    PUBLIC_URL,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: "silent",
-    ...extra,
   };
 }
 

@@ -14,13 +14,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium, type Browser } from "playwright-core";
 import { buildAddin } from "../../server/cli/build";
 import { log, median } from "./common";
+import { freePort } from "../support";
 
 const ROOT = path.resolve(__dirname, "../..");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -39,17 +39,6 @@ function sizesOf(distDir: string) {
   const paneGzip = files.filter((f) => scripts.has(f.file)).reduce((n, f) => n + f.gzip, 0);
   const msal = files.filter((f) => f.file.startsWith("msal.")).reduce((n, f) => n + f.gzip, 0);
   return { files: files.sort((a, b) => b.gzip - a.gzip), paneGzip, paneWithMsalGzip: paneGzip + msal };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }
 
 export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {

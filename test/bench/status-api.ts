@@ -18,7 +18,7 @@ import autocannon from "autocannon";
 import { startEmulator } from "../../emulator";
 import type { DatasetUser } from "../../emulator/dataset";
 import { forkTs, type BenchChild } from "./child";
-import { benchDataset, log, mintApiToken, round, TENANT } from "./common";
+import { appDataset, log, mintApiToken, round, TENANT } from "./common";
 
 export const CONNECTIONS = 50;
 const USERS_FULL = 500;
@@ -75,7 +75,7 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
   const CONTACTS = opts.quick ? 1000 : CONTACTS_FULL;
   const people = users(USERS);
   const contacts = Array.from({ length: CONTACTS }, (_, i) => `contact${i + 1}@client${(i % 250) + 1}.example`);
-  const emulator = await startEmulator({ dataset: benchDataset(people) });
+  const emulator = await startEmulator({ dataset: appDataset(people) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-api-"));
   let child: BenchChild | null = null;
   try {

@@ -25,7 +25,7 @@ import { createLogger } from "../../server/logger";
 import { createContact } from "../../server/store/contacts";
 import { sweepMailbox, type SweepDeps } from "../../server/sweep/engine";
 import { graphDateTime } from "../../server/sweep/listing";
-import { benchDataset, log, mintGraphToken, productDefaults, round, seedContacts, seedMailboxes, TENANT, tokenSource } from "./common";
+import { appDataset, log, mintGraphToken, productDefaults, round, seedContacts, seedMailboxes, TENANT, tokenSource } from "./common";
 
 export interface TrafficProfile {
   messagesPerDay: number;
@@ -77,7 +77,7 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
   log(`traffic: ${mailboxes} mailbox(es) × ${messagesPerDay} messages/day, ${hours} steady-state hours`);
   const clock = new ManualClock(new Date());
   const gen = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay, days: 1, trackedShare: TRACKED_SHARE, seed: messagesPerDay, userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000" });
-  const emulator = await startEmulator({ clock, dataset: { ...benchDataset(gen.users), messages: gen.dataset.messages } });
+  const emulator = await startEmulator({ clock, dataset: appDataset(gen.users, gen.dataset.messages) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-traffic-"));
   const db = await openDatabase(path.join(dir, "bench.db"));
   const outbound = createOutbound(emulator.caPem);

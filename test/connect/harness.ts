@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { startEmulator, type Emulator, type EmulatorDataset } from "../../emulator";
+import type { DatasetMessage, DatasetUser } from "../../emulator/dataset";
 import { createApp } from "../../server/app";
 import { ManualClock } from "../../server/clock";
 import type { Config } from "../../server/config";
@@ -25,6 +26,30 @@ export const OTHER_TENANT = "7e6d5c4b-3a29-4180-8f7e-6d5c4b3a2910";
 export const CLIENT_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9";
 export const CLIENT_SECRET = "emulated-client-secret-value-0123456789";
 export const PUBLIC_URL = "https://engage.contoso.test";
+
+/** The emulated Contoso tenant with this app registered, and these users and their mail. */
+export function appDataset(users: DatasetUser[] = [], messages?: DatasetMessage[]): EmulatorDataset {
+  return {
+    tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
+    apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
+    users,
+    ...(messages ? { messages } : {}),
+  };
+}
+
+/** Environment for the product's configuration pointed at the emulator (what an operator would set). */
+export function productEnv(emulatorUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ENTRA_CLIENT_ID: CLIENT_ID,
+    ENTRA_CLIENT_SECRET: CLIENT_SECRET,
+    ENTRA_AUTHORITY_HOST: emulatorUrl,
+    GRAPH_BASE_URL: emulatorUrl,
+    PUBLIC_URL,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "silent",
+    ...extra,
+  };
+}
 
 export const ADA = { id: "a0a0a0a0-1111-4222-8333-444444444444", upn: "ada@contoso.com" };
 export const BOB = { id: "b0b0b0b0-1111-4222-8333-555555555555", upn: "bob@contoso.com" };

@@ -24,10 +24,12 @@ import { createLogger } from "../../server/logger";
 import { createServices, type Services } from "../../server/main";
 import { createContact } from "../../server/store/contacts";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
-import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
+import { appDataset, CLIENT_ID, productEnv, TENANT } from "../connect/harness";
+import { forEachLine } from "../support";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export { TENANT };
+export { until } from "../support";
 
 export interface DistributedOptions {
   mailboxes: number;
@@ -71,30 +73,17 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     folderMix: { inbox: 1 },
     kindMix: { note: 1, smime: 0, meeting: 0, teams: 0, rss: 0 },
   });
-  const emulator = await startEmulator({
-    dataset: {
-      tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-      apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
-      users: gen.users,
-      messages: gen.dataset.messages,
-    },
-  });
+  const emulator = await startEmulator({ dataset: appDataset(gen.users, gen.dataset.messages) });
   const database = await openPostgresTestDatabase(adminUrl);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-dist-"));
   const caFile = path.join(dir, "emulator-ca.pem");
   fs.writeFileSync(caFile, emulator.caPem);
-  const env: Record<string, string> = {
+  const env = productEnv(emulator.url, dir, {
     DATABASE_URL: database.url,
-    ENTRA_CLIENT_ID: CLIENT_ID,
-    ENTRA_CLIENT_SECRET: CLIENT_SECRET,
-    ENTRA_AUTHORITY_HOST: emulator.url,
-    GRAPH_BASE_URL: emulator.url,
-    PUBLIC_URL,
     TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
-    DATA_DIR: dir,
     LOG_LEVEL: "info",
     NODE_EXTRA_CA_CERTS: caFile,
-  };
+  });
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const config = loaded.config;
@@ -198,25 +187,16 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
   const logs: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const listeners: ((l: Record<string, unknown>) => void)[] = [];
-  let buf = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    buf += chunk.toString("utf8");
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (!line.trim()) continue;
-      let parsed: Record<string, unknown> | null = null;
-      try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        lines.push(line);
-      }
-      if (parsed) {
-        logs.push(parsed);
-        for (const fn of listeners) fn(parsed);
-      }
+  forEachLine(child.stdout!, (line) => {
+    if (!line.trim()) return;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return void lines.push(line);
     }
+    logs.push(parsed);
+    for (const fn of listeners) fn(parsed);
   });
   child.stderr!.on("data", (chunk: Buffer) => lines.push(`stderr: ${chunk.toString("utf8").trimEnd()}`));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
@@ -243,14 +223,3 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
   };
 }
 
-/** Poll until the predicate holds (or fail with the last value's description). */
-export async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-    last = await probe();
-  }
-  return last;
-}

@@ -11,7 +11,7 @@ import path from "node:path";
 import { startEmulator, type Emulator } from "../../emulator";
 import { openDatabase, type Db } from "../../server/db";
 import { createOutbound, type Outbound } from "../../server/http/outbound";
-import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
+import { appDataset, productEnv, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult } from "./fleet";
 import { apiToken, connectOverHttps, ensureStopped, spawnBackend, tempDir, until, type BackendProcess } from "./processes";
 
@@ -34,30 +34,17 @@ afterAll(async () => {
 
 test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, every mailbox swept, exactly the expected engagements", async () => {
   const fleet = generateFleet({ tenantId: TENANT, mailboxes: MAILBOXES, messagesPerDay: 40, seed: 71, userIdPrefix: "ae0c0000" });
-  emulator = await startEmulator({
-    dataset: {
-      tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-      apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
-      users: fleet.users,
-      messages: fleet.messages,
-    },
-  });
+  emulator = await startEmulator({ dataset: appDataset(fleet.users, fleet.messages) });
   dir = tempDir("ec-crash-");
   const caFile = path.join(dir, "emulator-ca.pem");
   fs.writeFileSync(caFile, emulator.caPem);
   const dbFile = path.join(dir, "engagement-capture.db");
-  const env = {
-    ENTRA_CLIENT_ID: CLIENT_ID,
-    ENTRA_CLIENT_SECRET: CLIENT_SECRET,
-    ENTRA_AUTHORITY_HOST: emulator.url,
-    GRAPH_BASE_URL: emulator.url,
-    PUBLIC_URL,
-    DATA_DIR: dir,
+  const env = productEnv(emulator.url, dir, {
     DATABASE_URL: dbFile,
     SWEEP_CONCURRENCY: "4",
     LOG_LEVEL: "info",
     RELIABILITY_CA_FILE: caFile,
-  };
+  });
 
   backend = await spawnBackend(env);
   const serverCa = fs.readFileSync(path.join(dir, "certs", "ca.crt"), "utf8");

@@ -22,7 +22,7 @@ import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { createLogger } from "../../server/logger";
 import { systemClock } from "../../server/clock";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
-import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
+import { appDataset, productEnv, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult } from "./fleet";
 import { pgToolsFromEnv, startPrivatePostgres, type PgControl } from "./pg-control";
 import { apiToken, connectOverHttps, ensureStopped, spawnBackend, tempDir, until, type BackendProcess } from "./processes";
@@ -57,27 +57,11 @@ suite(tools ? "database outage (a private PostgreSQL stopped and restarted)" : "
 
   test("API answers 503 with a JSON error during the outage and recovers by itself; sweeps are retried; exactly the expected engagements", async () => {
     const fleet = generateFleet({ tenantId: TENANT, mailboxes: MAILBOXES, messagesPerDay: 30, seed: 81, userIdPrefix: "be0c0000" });
-    emulator = await startEmulator({
-      dataset: {
-        tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-        apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
-        users: fleet.users,
-        messages: fleet.messages,
-      },
-    });
+    emulator = await startEmulator({ dataset: appDataset(fleet.users, fleet.messages) });
     pg = await startPrivatePostgres(tools!);
     database = await openPostgresTestDatabase(pg.adminUrl);
     dir = tempDir("ec-dbout-");
-    const env = {
-      DATABASE_URL: database.url,
-      ENTRA_CLIENT_ID: CLIENT_ID,
-      ENTRA_CLIENT_SECRET: CLIENT_SECRET,
-      ENTRA_AUTHORITY_HOST: emulator.url,
-      GRAPH_BASE_URL: emulator.url,
-      PUBLIC_URL,
-      TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
-      DATA_DIR: dir,
-    };
+    const env = productEnv(emulator.url, dir, { DATABASE_URL: database.url, TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"), LOG_LEVEL: "info" });
     const loaded = loadConfig(env);
     if (!loaded.ok) throw new Error(loaded.problems.join("; "));
     const config = loaded.config;

@@ -19,7 +19,7 @@ import { createLogger } from "../../server/logger";
 import { createServices } from "../../server/main";
 import { openDatabase } from "../../server/db";
 import { createContact } from "../../server/store/contacts";
-import { CLIENT_ID, CLIENT_SECRET, PUBLIC_URL, TENANT } from "../connect/harness";
+import { appDataset, CLIENT_ID, productEnv, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult, seedFleet } from "./fleet";
 import type { LoadRequest } from "./load-client";
 import { apiToken, ensureStopped, spawnBackend, tempDir, type BackendProcess } from "./processes";
@@ -57,17 +57,11 @@ afterAll(async () => {
 test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox sweep → no errors, p99 reported, sweep exact`, async () => {
   const fleet = generateFleet({ tenantId: TENANT, mailboxes: MAILBOXES, messagesPerDay: 20, seed: 91, userIdPrefix: "ce0c0000" });
   // Users first, mail later: the connect sweeps find empty mailboxes, the load's sweep does the work.
-  emulator = await startEmulator({
-    dataset: {
-      tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-      apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
-      users: fleet.users,
-    },
-  });
+  emulator = await startEmulator({ dataset: appDataset(fleet.users) });
   dir = tempDir("ec-load-");
   const caFile = path.join(dir, "emulator-ca.pem");
   fs.writeFileSync(caFile, emulator.caPem);
-  const env = { ENTRA_CLIENT_ID: CLIENT_ID, ENTRA_CLIENT_SECRET: CLIENT_SECRET, ENTRA_AUTHORITY_HOST: emulator.url, GRAPH_BASE_URL: emulator.url, PUBLIC_URL, DATA_DIR: dir, DATABASE_URL: path.join(dir, "ec.db"), LOG_LEVEL: "warn" };
+  const env = productEnv(emulator.url, dir, { DATABASE_URL: path.join(dir, "ec.db"), LOG_LEVEL: "warn" });
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const config = loaded.config;

@@ -7,10 +7,10 @@
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../support";
 
 const run = promisify(execFile);
 
@@ -31,17 +31,6 @@ export function pgToolsFromEnv(env: NodeJS.ProcessEnv = process.env): PgTools | 
   const { TEST_PG_CTL: prefix, TEST_PGBIN: bin } = env;
   if (!prefix || !bin || !fs.existsSync(path.join(bin, "initdb"))) return null;
   return { prefix, bin };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }
 
 /** initdb + start a throw-away cluster on a free loopback port, owned by the postgres user. */

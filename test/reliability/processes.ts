@@ -4,12 +4,12 @@
  * through the real connect flow (the test's emulator issues the tokens and plays Entra's authorize step).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Emulator } from "../../emulator";
 import type { Outbound } from "../../server/http/outbound";
 import { CLIENT_ID } from "../connect/harness";
+import { forEachLine } from "../support";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 
@@ -35,27 +35,16 @@ export function spawnBackend(env: Record<string, string>, timeoutMs = 60_000): P
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the backend did not start within ${timeoutMs} ms:\n${lines.join("\n")}`)), timeoutMs);
-    let buf = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buf += chunk.toString("utf8");
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line.startsWith("SWEPT ")) {
-          lines.push(line);
-          continue;
-        }
-        if (line.startsWith("READY ")) {
-          clearTimeout(timer);
-          resolve({ child, url: line.slice(6).trim(), logs, lines, exited });
-          continue;
-        }
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          lines.push(line);
-        }
+    forEachLine(child.stdout!, (line) => {
+      if (line.startsWith("SWEPT ")) return void lines.push(line);
+      if (line.startsWith("READY ")) {
+        clearTimeout(timer);
+        return resolve({ child, url: line.slice(6).trim(), logs, lines, exited });
+      }
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push(line);
       }
     });
     child.stderr!.on("data", (chunk: Buffer) => lines.push(`stderr: ${chunk.toString("utf8").trimEnd()}`));
@@ -93,18 +82,4 @@ export async function connectOverHttps(backendUrl: string, emulator: Emulator, o
   return userId;
 }
 
-/** Poll until the predicate holds. */
-export async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-    last = await probe();
-  }
-  return last;
-}
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tempDir, until } from "../support";
