@@ -16,16 +16,8 @@ import { loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
 import { REPO_ROOT, startServer, type RunningServer } from "../main";
 import { bootstrapDemo } from "./demo-bootstrap";
-
-interface DemoHandshake {
-  url: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  users: { id: string; mail: string; displayName: string }[];
-  crm: { clients: { name: string; contacts: { email: string; name: string }[] }[]; blocklist: string[] };
-  previewMessages: never[];
-}
+// Type only (erased): serve.ts is the child process that prints this handshake, never imported at run time.
+import type { DemoHandshake } from "../../emulator/demo/serve";
 
 const log = (line = "") => process.stdout.write(`${line}\n`);
 

@@ -246,9 +246,11 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
   }
 
   const window = windowFor(connection, started, deps.config);
+  // The rule-input lookup only matters when a changes-only listing is possible at all.
+  const mayListChanges = connection.lastSuccessWindowEnd != null && !opts.full;
   const plan: ListingPlan = planListing({
     lastSuccessWindowEnd: connection.lastSuccessWindowEnd,
-    rulesChangedAt: await rulesChangedAt(db, organizationId),
+    rulesChangedAt: mayListChanges ? await rulesChangedAt(db, organizationId) : null,
     overlapMinutes: deps.config.overlapMinutes,
     forceFull: opts.full,
   });

@@ -15,9 +15,7 @@ export function forkTs(file: string, execArgv: string[] = []): BenchChild {
     // BENCH_CPU_PROFILE=<dir>: write a V8 CPU profile of every bench child there (finding hot spots).
     execArgv: [...execArgv, ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    // MALLOC_ARENA_MAX as `npm start`, `npm run worker` and `npm run sweep` set it (package.json): fewer glibc
-    // malloc arenas, so native memory freed by TLS and SQLite is reused instead of fragmenting RSS.
-    env: { ...process.env, NODE_ENV: "production", MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2" },
+    env: { ...process.env, NODE_ENV: "production" },
   });
   let nextId = 1;
   const waiters = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

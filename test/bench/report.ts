@@ -150,8 +150,8 @@ export function renderMarkdown(r: BenchReport): string {
     for (const x of t.rounds) p(`| ${x.name} | ${fmt(x.sweeps)} (${x.failed}) | ${x.requestsPerSweep} | ${(x.elapsedMs / 1000).toFixed(1)} s | ${fmt(x.mailboxesPerMinute)} | ${(x.limitMs / 1000).toFixed(1)} s | ${fmt(x.limitMailboxesPerMinute)} | **${x.slowdown}×** | ${x.peakRssMiB} MiB |`);
     p(
       "",
-      `Memory: a second sweeping process with its own database sweeps the same mailboxes and then more (first sweeps), at concurrency ${t.memoryConcurrency} throughout${t.memoryConcurrency !== t.concurrency ? " (higher than the default only to fit the bench's time budget; the same at every checkpoint)" : ""}, ` +
-        "with `MALLOC_ARENA_MAX=2` as the npm scripts run the product. Mailboxes are added in steps; after each step's first sweeps have all finished (nothing in flight) the process's retained memory is read: full GC, one second for V8 to hand freed pages back, GC again. " +
+      `Memory: a second sweeping process with its own database sweeps the same mailboxes and then more (first sweeps), at concurrency ${t.memoryConcurrency} throughout${t.memoryConcurrency !== t.concurrency ? " (higher than the default only to fit the bench's time budget; the same at every step)" : ""}. ` +
+        "Mailboxes are added in steps; after each step's first sweeps have all finished (nothing in flight) the process's retained memory is read: full GC, one second for V8 to hand freed pages back, GC again. " +
         "RSS = all resident memory (as Node reports it); anonymous and file-backed = the same split by the kernel's page walk (`/proc/self/smaps_rollup`); V8 heap used and reserved; external = buffers outside the heap. The peak RSS while the steps ran is in the table above.",
       "",
       "| mailboxes swept | RSS | anonymous | file-backed | V8 heap used | V8 heap reserved | external |",

@@ -19,7 +19,7 @@ import { productDefaults, seedContacts, seedMailboxes, tokenSource } from "./com
 export type SweeperRequest =
   | { type: "init"; id: number; emulatorUrl: string; caPem: string; dir: string }
   | { type: "seed"; id: number; users: { id: string; mail: string; displayName: string }[]; contacts: string[] }
-  | { type: "round"; id: number; nowMs: number; checkpoints: number[]; concurrency?: number }
+  | { type: "round"; id: number; nowMs: number; concurrency?: number }
   | { type: "memory"; id: number; mailboxes: number }
   | { type: "exit"; id: number };
 
@@ -33,8 +33,17 @@ export interface RoundResult {
   elapsedMs: number;
   concurrency: number;
   peakRssMiB: number;
-  /** RSS after a full GC when the number of distinct mailboxes swept by this process reached a checkpoint. */
-  checkpoints: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number; anonMiB?: number; fileMiB?: number }[];
+}
+
+/** The process's retained memory after `mailboxes` distinct mailboxes were swept (the "memory" request). */
+export interface MemoryPoint {
+  mailboxes: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+  heapTotalMiB: number;
+  anonMiB?: number;
+  fileMiB?: number;
 }
 
 const MiB = 2 ** 20;
@@ -57,9 +66,6 @@ let outbound: Outbound;
 let deps: SweepDeps;
 const schedulers = new Map<number, SweepScheduler>();
 const oidOf = new Map<string, string>();
-const swept = new Set<string>();
-let pendingCheckpoints: number[] = [];
-let checkpointsHit: RoundResult["checkpoints"] = [];
 let tally = { sweeps: 0, succeeded: 0, failed: 0, firstError: null as string | null, graphRequests: 0, retries: 0 };
 
 let nextTokenId = 1;
@@ -101,7 +107,7 @@ async function handle(m: SweeperRequest): Promise<object> {
     await new Promise((r) => setTimeout(r, 1000));
     gc();
     const mem = process.memoryUsage();
-    const point: RoundResult["checkpoints"][number] = {
+    const point: MemoryPoint = {
       mailboxes: m.mailboxes,
       rssMiB: Math.round(mem.rss / MiB),
       heapUsedMiB: Math.round(mem.heapUsed / MiB),
@@ -115,8 +121,6 @@ async function handle(m: SweeperRequest): Promise<object> {
     const concurrency = m.concurrency ?? productDefaults().concurrency;
     const scheduler = schedulerFor(concurrency);
     tally = { sweeps: 0, succeeded: 0, failed: 0, firstError: null, graphRequests: 0, retries: 0 };
-    pendingCheckpoints = m.checkpoints.filter((c) => c > swept.size).sort((a, b) => a - b);
-    checkpointsHit = [];
     let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
     const t0 = performance.now();
@@ -124,7 +128,7 @@ async function handle(m: SweeperRequest): Promise<object> {
     await scheduler.idle();
     const elapsedMs = performance.now() - t0;
     clearInterval(sampler);
-    const result: RoundResult = { ...tally, elapsedMs: Math.round(elapsedMs), concurrency, peakRssMiB: Math.round(peak / MiB), checkpoints: checkpointsHit };
+    const result: RoundResult = { ...tally, elapsedMs: Math.round(elapsedMs), concurrency, peakRssMiB: Math.round(peak / MiB) };
     return result;
   }
   for (const s of schedulers.values()) await s.stop({ abort: true });
@@ -155,12 +159,6 @@ function schedulerFor(concurrency: number): SweepScheduler {
         }
         tally.graphRequests += v.graphRequests;
         tally.retries += v.retries;
-        swept.add(target.userId);
-        while (pendingCheckpoints.length && swept.size >= pendingCheckpoints[0]) {
-          gc();
-          const mem = process.memoryUsage();
-          checkpointsHit.push({ mailboxes: pendingCheckpoints.shift()!, rssMiB: Math.round(mem.rss / MiB), heapUsedMiB: Math.round(mem.heapUsed / MiB), externalMiB: Math.round(mem.external / MiB), heapTotalMiB: Math.round(mem.heapTotal / MiB), ...residentKinds() });
-        }
         return v;
       },
     });

@@ -7,8 +7,8 @@
  *  1. first sweeps of 1,000 [50] new mailboxes (24 h backfill: folders, listing, bodies of captured mail);
  *  2. an hour later, with an hour's new mail delivered: the hourly sweep of the same mailboxes — the
  *     steady state a worker spends its life in (the headline throughput).
- * Memory, a second sweeping process with its own database: the same 1,000 [50] mailboxes, then 4,000 [50]
- * more, first sweeps, RSS read after a full GC at 100 / 1,000 / 5,000 [20/50/100] mailboxes swept. To fit
+ * Memory, a second sweeping process with its own database: mailboxes added in steps to 100 / 1,000 / 5,000
+ * [20/50/100], first sweeps, and after each step (nothing in flight) its retained memory read. To fit
  * the bench's time budget this process runs at concurrency 32 throughout (full mode; quick: the default),
  * the same at every checkpoint.
  * The latency-bound limit of a round is Σ(Graph requests) × latency ÷ concurrency: the time the round
@@ -21,8 +21,8 @@ import { startEmulator, type Emulator } from "../../emulator";
 import type { DatasetUser } from "../../emulator/dataset";
 import { generateMailbox } from "../../emulator/generator";
 import { forkTs, type BenchChild } from "./child";
-import { benchDataset, log, mintGraphToken, round, TENANT } from "./common";
-import type { RoundResult } from "./sweeper";
+import { appDataset, log, mintGraphToken, round, TENANT } from "./common";
+import type { MemoryPoint, RoundResult } from "./sweeper";
 
 export const LATENCY_MS = 50;
 const MEMORY_CONCURRENCY = 32;
@@ -47,7 +47,7 @@ export interface ThroughputResult {
   concurrency: number;
   mailboxes: number;
   rounds: RoundSummary[];
-  memory: { mailboxes: number; rssMiB: number; heapUsedMiB: number; externalMiB: number; heapTotalMiB: number; anonMiB?: number; fileMiB?: number }[];
+  memory: MemoryPoint[];
   memoryConcurrency: number;
   memoryGrowthMiB: number;
   targets: { hourlyWithin2xOfLimit: boolean; firstWithin2xOfLimit: boolean };
@@ -92,7 +92,7 @@ const seedIn = (c: BenchChild, users: DatasetUser[], contacts: string[]) =>
 export async function runThroughput(opts: { quick: boolean }): Promise<ThroughputResult> {
   const n = opts.quick ? 50 : 1000;
   const stages = opts.quick ? [20, 50, 100] : [100, 1000, 5000];
-  const emulator = await startEmulator({ latencyMs: LATENCY_MS, dataset: benchDataset() });
+  const emulator = await startEmulator({ latencyMs: LATENCY_MS, dataset: appDataset() });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-sweep-"));
   const children: BenchChild[] = [];
   try {
@@ -101,7 +101,7 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     log(`throughput: ${n} mailboxes, first sweeps`);
     const a = addMailboxes(emulator, n, "c0000001", "contoso.com", 21);
     await seedIn(c, a.users, a.tracked);
-    const first = summarize("first sweep (24 h backfill)", await c.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [] }));
+    const first = summarize("first sweep (24 h backfill)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() }));
 
     log(`throughput: ${n} mailboxes, hourly sweeps`);
     const fresh = generateMailbox({ tenantId: TENANT, users: n, messagesPerDay: MESSAGES_PER_DAY, days: 1 / 24, trackedShare: TRACKED_SHARE, seed: 22, userIdPrefix: "c0000001" });
@@ -110,7 +110,7 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
       emulator.state.addMessage(userId, input);
     }
     // The scheduler is asked at "an hour later" (every mailbox due); the sweeps run on real time.
-    const hourly = summarize("hourly sweep (steady state)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() + HOUR, checkpoints: [] }));
+    const hourly = summarize("hourly sweep (steady state)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() + HOUR }));
     await c.stop();
 
     const memoryConcurrency = opts.quick ? concurrency : MEMORY_CONCURRENCY;
@@ -119,13 +119,12 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     children.push(m);
     // Mailboxes are added in steps (stages[0], then up to stages[1], then stages[2]); each step's first
     // sweeps run to the end, then the process's retained memory is read with nothing in flight.
-    type Point = RoundResult["checkpoints"][number];
-    const memory: Point[] = [];
+    const memory: MemoryPoint[] = [];
     const memRounds: ReturnType<typeof summarize>[] = [];
     const step = async (users: DatasetUser[], contacts: string[], total: number) => {
       await seedIn(m, users, contacts);
-      memRounds.push(summarize(`memory: first sweep of ${fmtN(users.length)} more mailboxes → ${fmtN(total)} (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), checkpoints: [], concurrency: memoryConcurrency })));
-      memory.push(await m.request<Point>({ type: "memory", mailboxes: total }));
+      memRounds.push(summarize(`memory: first sweep of ${fmtN(users.length)} more mailboxes → ${fmtN(total)} (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), concurrency: memoryConcurrency })));
+      memory.push(await m.request<MemoryPoint>({ type: "memory", mailboxes: total }));
     };
     await step(a.users.slice(0, stages[0]), a.tracked, stages[0]);
     await step(a.users.slice(stages[0], stages[1]), [], stages[1]);

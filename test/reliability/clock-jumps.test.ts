@@ -65,15 +65,16 @@ test("sweeps missed for three hours → one sweep per mailbox whose window reach
 
 test("a sweep overrunning the hour → no second sweep of that mailbox while it runs; its next slot runs after it ends", async () => {
   // A stall longer than real seconds but within the client timeout: the sweep is slow, not failing.
-  r = await startReliabilityHarness({ graph: { timeoutMs: 20_000 } });
+  r = await startReliabilityHarness({ graph: { timeoutMs: 40_000 } });
   const fleet = generateFleet({ tenantId: TENANT, mailboxes: 3, messagesPerDay: 10, seed: 61, userIdPrefix: "9e0c0000" });
   await r.addFleet(fleet);
   const oids = fleet.users.map((u) => u.id);
   await r.connectAll(oids);
   const [slow] = oids;
   const st = r.h.emulator.state;
-  // 8 s: long enough that the ticks and the API call below happen while it runs, even on a loaded machine.
-  st.injectFault({ kind: "stall", stallMs: 8000, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
+  // 20 s: long enough that the two ticks (which sweep the other mailboxes) and the API call below happen
+  // while it runs, even when the whole suite loads the machine (8 s was not always enough there).
+  st.injectFault({ kind: "stall", stallMs: 20_000, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
 
   const firstTick = r.sweeps.scheduler.tick(r.h.clock.now());
   await firstTick;
