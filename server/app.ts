@@ -45,9 +45,12 @@ function bodyLimits(): MiddlewareHandler<AppEnv> {
     // Transfer-Encoding (Node's parser then holds the body to exactly that length), so that case is
     // decided here the same way, leaving node-server's fast body read in place. Anything else
     // (chunked bodies, no server socket as in app.request() tests) goes through bodyLimit unchanged.
+    // GET and HEAD never carry a body here: a web Request cannot have one, so bodyLimit would only
+    // build that Request (the same cost as above, on every page, file and /healthz) and then pass.
     const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return next();
     const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-    if (incoming && method !== "GET" && method !== "HEAD" && method !== "TRACE") {
+    if (incoming && method !== "TRACE") {
       const length = c.req.header("content-length");
       if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
         return parseInt(length || "0", 10) > maxSize ? onError(c) : next();

@@ -40,7 +40,12 @@ declare module "autocannon" {
       non2xx: number;
       duration: number;
     }
+    /** The running instance: an EventEmitter that is also a promise of the result. */
+    interface Instance extends PromiseLike<Result> {
+      /** Every response, with the latency (ms) autocannon records for it. */
+      on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+    }
   }
-  function autocannon(opts: autocannon.Options): Promise<autocannon.Result>;
+  function autocannon(opts: autocannon.Options): autocannon.Instance;
   export = autocannon;
 }

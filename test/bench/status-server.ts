@@ -29,6 +29,13 @@ async function handle(m: Record<string, unknown>): Promise<object> {
     for (const email of m.contacts as string[]) await createContact(server.db, TENANT, { email }, dayAgo);
     return { url: server.url, caPem: server.caPem };
   }
+  if (m.type === "settle") {
+    // Between warm-up and measurement: collect the warm-up's garbage (the child runs with --expose-gc)
+    // and let its connections close, so the measured run does not inherit either.
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return { settled: true };
+  }
   if (m.type === "rss") return { rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
   await server?.close();
   setImmediate(() => process.exit(0));
