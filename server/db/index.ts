@@ -6,9 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, sql } from "kysely";
+import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, sql } from "kysely";
 import type { Database } from "./schema";
 import { migrations } from "./migrations";
+import { FifoSqliteDialect } from "./sqlite-dialect";
 import { withStatementCache } from "./statement-cache";
 
 export type Db = Kysely<Database>;
@@ -43,7 +44,7 @@ export async function openDatabase(url: string): Promise<Db> {
   // the operating system's cache anyway, so a bigger private cache bought no measurable speed in the
   // benchmarks, while it made a sweeping process's memory climb with the database (docs/benchmarks.md, item 2).
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()] });
+  return new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()] });
 }
 
 /** Page cache per SQLite connection, KiB. */
