@@ -133,7 +133,8 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
     },
   );
 
-  const base = { people, nextSweepAt, connection: status };
+  // Each answer below spells out people, nextSweepAt and connection rather than spreading a shared
+  // object: in Node 20 a spread followed by more properties costs ~0.5 µs per property (see shared/capture/rules.ts).
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
@@ -150,7 +151,9 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
     if (decision.outcome === "captured") {
       const engagement = decision.engagementId ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null) : null;
       return {
-        ...base,
+        people,
+        nextSweepAt,
+        connection: status,
         status: "captured",
         decision: { source: "stored", outcome: "captured", reason: null, explanation: storedExplanation(decision), action: null, decidedAt: decision.decidedAt, sweepId: decision.sweepId },
         engagement,
@@ -158,7 +161,9 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
     }
     const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
     return {
-      ...base,
+      people,
+      nextSweepAt,
+      connection: status,
       status: "not_captured",
       decision: {
         source: "stored",
@@ -180,14 +185,18 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
         ? "This message matches the capture rules; reconnect your mailbox to have it captured."
         : "This message matches the capture rules; connect your mailbox to have it captured.";
     return {
-      ...base,
+      people,
+      nextSweepAt,
+      connection: status,
       status: active ? "will_be_captured" : "not_captured",
       decision: { source: "predicted", outcome: "captured", reason: null, explanation, action: null, decidedAt: null, sweepId: null },
       engagement: null,
     };
   }
   return {
-    ...base,
+    people,
+    nextSweepAt,
+    connection: status,
     status: "not_captured",
     decision: {
       source: "predicted",
