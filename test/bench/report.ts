@@ -74,7 +74,8 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.statusApi.ok) {
     const s = r.statusApi.result;
     p(`| 4. POST /api/messages/status, ${s.connections} connections | ${fmt(s.status.requestsPerSecond)} req/s | /healthz ${fmt(s.healthz.requestsPerSecond)} req/s | ${Math.round(s.shareOfCeiling * 100)}% of the ceiling | ≥ 50% | ${yes(s.targets.atLeastHalfOfCeiling)} |`);
-    p(`| 4. status p99 latency | ${s.status.p99Ms} ms (p50 ${s.status.p50Ms} ms) | /healthz p99 ${s.healthz.p99Ms} ms | — | < 25 ms | ${yes(s.targets.p99Under25ms)} |`);
+    const whole = s.status.wholeRunP99Ms === undefined ? "" : `; ${s.status.wholeRunP99Ms} ms with the ramp-up second`;
+    p(`| 4. status p99 latency, 50 established connections | ${s.status.p99Ms} ms (p50 ${s.status.p50Ms} ms${whole}) | /healthz p99 ${s.healthz.p99Ms} ms | — | < 25 ms | ${yes(s.targets.p99Under25ms)} |`);
   } else p("| 4. Status API | — | — | — | — | not measured |");
   if (r.pane.ok) {
     const x = r.pane.result;
@@ -230,12 +231,12 @@ export function renderMarkdown(r: BenchReport): string {
         `Status requests carry real Entra-format access tokens minted by the emulator for **${s.users} users** (round-robin), verified in full by the server (JWKS signature — keys fetched once and cached — issuer, audience, scope, expiry). ${fmt(s.contacts)} tracked contacts; every user has an active mailbox connection; no stored decisions (the prediction path). ` +
         "**Rate limit: not raised** — the per-user limit (20 req/s, burst 60) stays as shipped; the load is spread over enough users that none exceeds it, and any non-2xx answer is counted below.",
       "",
-      "| endpoint | req/s | p50 | p90 | p99 | max | requests | non-2xx | errors | ramp-up: requests, p99, max |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| endpoint | req/s | p50 | p90 | p99 | max | requests | non-2xx | errors | ramp-up: requests, p99, max | p99 incl. ramp-up |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const [name, x] of [["GET /healthz (ceiling)", s.healthz], ["POST /api/messages/status", s.status]] as const) {
       const ramp = x.rampUp ? `${fmt(x.rampUp.requests)}, ${x.rampUp.p99Ms} ms, ${x.rampUp.maxMs} ms` : "—";
-      p(`| ${name} | ${fmt(x.requestsPerSecond)} | ${x.p50Ms} ms | ${x.p90Ms} ms | ${x.p99Ms} ms | ${x.maxMs} ms | ${fmt(x.requests)} | ${x.non2xx} | ${x.errors} | ${ramp} |`);
+      p(`| ${name} | ${fmt(x.requestsPerSecond)} | ${x.p50Ms} ms | ${x.p90Ms} ms | ${x.p99Ms} ms | ${x.maxMs} ms | ${fmt(x.requests)} | ${x.non2xx} | ${x.errors} | ${ramp} | ${x.wholeRunP99Ms ?? "—"}${x.wholeRunP99Ms === undefined ? "" : " ms"} |`);
     }
     p("");
     p(STATUS_PATH_NOTE, "");

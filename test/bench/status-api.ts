@@ -40,6 +40,8 @@ export interface LoadResult {
   timeouts: number;
   /** The first second of the measured run (connections being opened), not in the figures above. */
   rampUp: { seconds: number; requests: number; p99Ms: number; maxMs: number };
+  /** p99 over the whole measured run, ramp-up included (for comparison). */
+  wholeRunP99Ms: number;
 }
 
 const WARM_UP_SECONDS = 2;
@@ -90,6 +92,7 @@ async function measure(child: BenchChild, opts: autocannon.Options, seconds: num
     errors: r.errors,
     timeouts: r.timeouts,
     rampUp: { seconds: RAMP_UP_SECONDS, requests: rampUp.length, p99Ms: quantile(rampUp, 0.99), maxMs: quantile(rampUp, 1) },
+    wholeRunP99Ms: quantile([...rampUp, ...steady].sort((a, b) => a - b), 0.99),
   };
 }
 
