@@ -287,6 +287,27 @@ describe("status of the open message", () => {
   });
 });
 
+test("a message selected while the pane was still registering for ItemChanged is followed", async () => {
+  const outlook = installOutlook({ item: null });
+  let finishRegistration: (() => void) | null = null;
+  // Outlook answers addHandlerAsync later; a selection before that fires no event this pane hears.
+  outlook.office.context.mailbox.addHandlerAsync = (type: string, handler: () => void, cb?: (r: unknown) => void) => {
+    finishRegistration = () => {
+      if (type === "olkItemSelectedChanged") outlook.itemChangedHandlers.push(handler);
+      cb?.({ status: "succeeded" });
+    };
+  };
+  const backend = backendWith(statusResponse("captured"));
+  renderPane(backend);
+  expect(await screen.findByRole("heading", { name: "Select a message" })).toBeTruthy();
+  await waitFor(() => expect(finishRegistration).not.toBeNull());
+  act(() => outlook.selectItem(sampleItem(1)));
+  expect(outlook.itemChangedHandlers).toHaveLength(0);
+  act(() => finishRegistration!());
+  expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
+  expect(backend.callsTo("POST", "/api/messages/status").map((c) => c.body.internetMessageId)).toEqual(["<msg-1@globex.com>"]);
+});
+
 describe("people and tracking", () => {
   test("lists from/to/cc with tracked state and client; Track only for untracked others", async () => {
     installOutlook();

@@ -94,8 +94,7 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     log("pane: first run (with sign-in)");
     let t = performance.now();
     await page.goto(`${base}/preview`);
-    // Sign in first, then open the message: a message clicked before the pane has registered its
-    // ItemChanged handler can be missed (the pane then says "Select a message").
+    // Sign in first, then open the message, so this first run times sign-in plus one status call.
     await pane.getByRole("button", { name: "Sign in" }).click({ timeout: 60_000 });
     await page.getByRole("button", { name: MESSAGE }).click();
     const paneText = async () => (await pane.locator("body").innerText().catch(() => "(no pane)")).replace(/\s+/g, " ").slice(0, 400);
