@@ -133,8 +133,13 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
     },
   );
 
-  // Each answer below spells out people, nextSweepAt and connection rather than spreading a shared
-  // object: in Node 20 a spread followed by more properties costs ~0.5 µs per property (see shared/capture/rules.ts).
+  // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
+  // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
+  const answer = (
+    outcome: MessageStatusResponse["status"],
+    decided: MessageStatusResponse["decision"],
+    engagement: MessageStatusResponse["engagement"] = null,
+  ): MessageStatusResponse => ({ people, nextSweepAt, connection: status, status: outcome, decision: decided, engagement });
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
@@ -150,32 +155,22 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   if (decision && !revised) {
     if (decision.outcome === "captured") {
       const engagement = decision.engagementId ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null) : null;
-      return {
-        people,
-        nextSweepAt,
-        connection: status,
-        status: "captured",
-        decision: { source: "stored", outcome: "captured", reason: null, explanation: storedExplanation(decision), action: null, decidedAt: decision.decidedAt, sweepId: decision.sweepId },
+      return answer(
+        "captured",
+        { source: "stored", outcome: "captured", reason: null, explanation: storedExplanation(decision), action: null, decidedAt: decision.decidedAt, sweepId: decision.sweepId },
         engagement,
-      };
+      );
     }
     const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
-    return {
-      people,
-      nextSweepAt,
-      connection: status,
-      status: "not_captured",
-      decision: {
-        source: "stored",
-        outcome: "excluded",
-        reason: decision.reason,
-        explanation: same ? predicted.explanation : storedExplanation(decision),
-        action: same ? predicted.action : null,
-        decidedAt: decision.decidedAt,
-        sweepId: decision.sweepId,
-      },
-      engagement: null,
-    };
+    return answer("not_captured", {
+      source: "stored",
+      outcome: "excluded",
+      reason: decision.reason,
+      explanation: same ? predicted.explanation : storedExplanation(decision),
+      action: same ? predicted.action : null,
+      decidedAt: decision.decidedAt,
+      sweepId: decision.sweepId,
+    });
   }
 
   if (predicted.outcome === "captured") {
@@ -184,29 +179,23 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
       : status === "reauth_required"
         ? "This message matches the capture rules; reconnect your mailbox to have it captured."
         : "This message matches the capture rules; connect your mailbox to have it captured.";
-    return {
-      people,
-      nextSweepAt,
-      connection: status,
-      status: active ? "will_be_captured" : "not_captured",
-      decision: { source: "predicted", outcome: "captured", reason: null, explanation, action: null, decidedAt: null, sweepId: null },
-      engagement: null,
-    };
-  }
-  return {
-    people,
-    nextSweepAt,
-    connection: status,
-    status: "not_captured",
-    decision: {
+    return answer(active ? "will_be_captured" : "not_captured", {
       source: "predicted",
-      outcome: "excluded",
-      reason: predicted.reason,
-      explanation: predicted.explanation,
-      action: predicted.action,
+      outcome: "captured",
+      reason: null,
+      explanation,
+      action: null,
       decidedAt: null,
       sweepId: null,
-    },
-    engagement: null,
-  };
+    });
+  }
+  return answer("not_captured", {
+    source: "predicted",
+    outcome: "excluded",
+    reason: predicted.reason,
+    explanation: predicted.explanation,
+    action: predicted.action,
+    decidedAt: null,
+    sweepId: null,
+  });
 }
