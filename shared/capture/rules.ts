@@ -105,7 +105,7 @@ function validMs(t: string | null | undefined): number | null {
  * a decision is made for every message of every sweep and on every status call.
  */
 function excluded(
-  base: DecisionBase,
+  base: Pick<DecisionBase, "direction" | "messageTime" | "participants">,
   reason: ReasonCode,
   explanation: string,
   detail: ExcludedDecision["detail"] = {},
@@ -126,7 +126,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   const received = validMs(message.receivedDateTime);
   const timeMs = (outbound ? (sent ?? received) : (received ?? sent)) ?? toMs(ctx.now);
   const messageTime = new Date(timeMs).toISOString();
-  const base: DecisionBase = { direction, messageTime, participants, explanation: "" };
+  const base = { direction, messageTime, participants } as const;
   const exclude = (reason: ReasonCode, explanation: string, detail?: ExcludedDecision["detail"], action?: CaptureAction | null, matchedContacts?: string[]) =>
     excluded(base, reason, explanation, detail, action, matchedContacts);
 

@@ -1,5 +1,6 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
 import type { BenchReport, Section } from "./run";
+import { WARM_UP_SECONDS } from "./status-api";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -227,7 +228,7 @@ export function renderMarkdown(r: BenchReport): string {
     const s = r.statusApi.result;
     p(
       `The real HTTPS server (\`startServer\`, embedded mode, SQLite, scheduler off) in a child process; autocannon in the bench process, **${s.connections} connections**, /healthz first. ` +
-        `${(s.rounds?.length ?? 1) > 1 ? `${s.rounds.length} rounds, each /healthz then status; the headline figures are the rounds' medians, figure by figure (request and error counts summed). ` : ""}Each endpoint gets a 2 s warm-up run (discarded), then the server is settled (a full GC and half a second of quiet), then the measured run: its **first ${s.status.rampUp?.seconds ?? 1} s is ramp-up** (50 TLS handshakes at once while the load generator itself starts, on the same cores as the server), shown in the last column and not in the others; **the next ${s.durationSeconds} s, at 50 established connections, give req/s and the percentiles**, computed from every response's latency. Non-2xx answers and errors are counted over the whole run. ` +
+        `${(s.rounds?.length ?? 1) > 1 ? `${s.rounds.length} rounds, each /healthz then status; the headline figures are the rounds' medians, figure by figure (request and error counts summed; the ramp-up's max is the worst of all rounds). ` : ""}Each endpoint gets a ${WARM_UP_SECONDS} s warm-up run (discarded), then the server is settled (a full GC and half a second of quiet), then the measured run: its **first ${s.status.rampUp?.seconds ?? 1} s is ramp-up** (50 TLS handshakes at once while the load generator itself starts, on the same cores as the server), shown in the last column and not in the others; **the next ${s.durationSeconds} s, at 50 established connections, give req/s and the percentiles**, computed from every response's latency. Non-2xx answers and errors are counted over the whole run. ` +
         `Status requests carry real Entra-format access tokens minted by the emulator for **${s.users} users** (round-robin), verified in full by the server (JWKS signature — keys fetched once and cached — issuer, audience, scope, expiry). ${fmt(s.contacts)} tracked contacts; every user has an active mailbox connection; no stored decisions (the prediction path). ` +
         "**Rate limit: not raised** — the per-user limit (20 req/s, burst 60) stays as shipped; the load is spread over enough users that none exceeds it, and any non-2xx answer is counted below.",
       "",

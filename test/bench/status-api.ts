@@ -7,8 +7,8 @@
  * GC, half a second of quiet), then the measured run: 1 s of ramp-up (50 TLS handshakes and the load
  * generator's own start, on the same 2 cores), reported apart, then 10 s (quick: 1 s) at 50 established
  * connections, from which throughput and latency percentiles are computed (every response's latency).
- * Three such rounds (quick: one), each /healthz then status; the headline figures are the rounds' medians. Every status request carries a real Entra-format access
- * token minted by the emulator for one of 500 users [quick: 100] (round-robin), and the server verifies it in full
+ * Three such rounds (quick: one), each /healthz then status; the headline figures are the rounds' medians.
+ * Every status request carries a real Entra-format access token minted by the emulator for one of 500 users [quick: 100] (round-robin), and the server verifies it in full
  * (signature against the emulator's JWKS — fetched once and cached — issuer, audience, scope, expiry).
  * The per-user rate limit (20 requests/s, burst 60) is NOT raised: the load is spread over enough users
  * that no user exceeds it, and any non-2xx answer is counted and reported.
@@ -45,7 +45,7 @@ export interface LoadResult {
   wholeRunP99Ms: number;
 }
 
-const WARM_UP_SECONDS = 2;
+export const WARM_UP_SECONDS = 2;
 const RAMP_UP_SECONDS = 1;
 
 export interface StatusRound {
@@ -71,7 +71,7 @@ export interface StatusApiResult {
 /** Rounds per run: this machine's neighbours come and go, so one 10 s window can be unlucky. */
 const ROUNDS_FULL = 3;
 
-/** Several rounds' results as one: each figure's median; counts summed. */
+/** Several rounds' results as one: each figure's median; counts summed; the ramp-up's worst latency is the worst of all. */
 function combine(runs: LoadResult[]): LoadResult {
   const med = (f: (r: LoadResult) => number) => round(median(runs.map(f)), 1);
   const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
@@ -186,8 +186,8 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
         },
       ],
     };
+    const each = `${WARM_UP_SECONDS} s warm-up + ${RAMP_UP_SECONDS} s ramp-up + ${duration} s`;
     for (let i = 1; i <= roundCount; i++) {
-      const each = `${WARM_UP_SECONDS} s warm-up + ${RAMP_UP_SECONDS} s ramp-up + ${duration} s`;
       log(`status API, round ${i} of ${roundCount}: /healthz, ${each}`);
       const healthz = await measure(child, { url: `${url}/healthz`, connections: CONNECTIONS }, duration);
       log(`status API, round ${i} of ${roundCount}: POST /api/messages/status, ${each}`);

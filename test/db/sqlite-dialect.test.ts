@@ -7,14 +7,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, sql, SqliteDialect } from "kysely";
+import { Kysely, sql } from "kysely";
 import { FifoSqliteDialect } from "../../server/db/sqlite-dialect";
 
-type Dialect = typeof SqliteDialect;
-
-function open(Dialect: Dialect) {
+function open() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-fifo-"));
-  const db = new Kysely<any>({ dialect: new Dialect({ database: new BetterSqlite3(path.join(dir, "t.db")) }) });
+  const db = new Kysely<any>({ dialect: new FifoSqliteDialect({ database: new BetterSqlite3(path.join(dir, "t.db")) }) });
   return { db, close: async () => (await db.destroy(), fs.rmSync(dir, { recursive: true, force: true })) };
 }
 
@@ -22,8 +20,8 @@ function open(Dialect: Dialect) {
  * A transaction holds the connection while 20 inserts queue up; each insert that completes queues one
  * more (as new API requests keep arriving under load). Returns the order the inserts ran in.
  */
-async function arrivalOrderRun(Dialect: Dialect): Promise<{ ran: number[]; sawInTransaction: number }> {
-  const { db, close } = open(Dialect);
+async function arrivalOrderRun(): Promise<{ ran: number[]; sawInTransaction: number }> {
+  const { db, close } = open();
   try {
     await sql`create table t (n integer not null)`.execute(db);
     let release!: () => void;
@@ -57,13 +55,13 @@ async function arrivalOrderRun(Dialect: Dialect): Promise<{ ran: number[]; sawIn
 }
 
 test("queries get the connection in the order they asked for it, and never inside another caller's transaction", async () => {
-  const { ran, sawInTransaction } = await arrivalOrderRun(FifoSqliteDialect);
+  const { ran, sawInTransaction } = await arrivalOrderRun();
   expect(sawInTransaction).toBe(1);
   expect(ran).toEqual(Array.from({ length: 41 }, (_, i) => i));
 });
 
 test("many concurrent reads and writes all complete, with results of their own", async () => {
-  const { db, close } = open(FifoSqliteDialect);
+  const { db, close } = open();
   try {
     await sql`create table kv (k integer primary key, v text not null)`.execute(db);
     await Promise.all(Array.from({ length: 500 }, (_, k) => sql`insert into kv (k, v) values (${k}, ${`v${k}`})`.execute(db)));
@@ -75,7 +73,7 @@ test("many concurrent reads and writes all complete, with results of their own",
 });
 
 test("a failed transaction hands the connection on", async () => {
-  const { db, close } = open(FifoSqliteDialect);
+  const { db, close } = open();
   try {
     await sql`create table t (n integer not null)`.execute(db);
     const failing = db.transaction().execute(async (trx) => {
