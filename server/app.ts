@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // --- public (no token) ---
   app.route("/", healthRoutes(deps));
   app.get("/api/openapi.json", (c) => c.json(openApiDocument));
-  // Issue 5 mounts GET /auth/callback here (before the fallback below).
+  // The connect flow's redirect target; the fallback below answers when no connection service is configured.
   app.route("/", authCallbackRoutes(deps));
   app.get("/auth/callback", notAvailable("Connecting a mailbox"));
   // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview (issue 7).
@@ -111,7 +111,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", engagementRoutes(deps));
   api.route("/", messageRoutes(deps));
   api.route("/", blocklistRoutes(deps));
-  // Issues 5, 6 and 11 mount their route modules here: api.route("/", connectionRoutes(deps)) etc.
   api.route("/", connectionRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
