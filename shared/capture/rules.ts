@@ -3,7 +3,7 @@
  * Same code decides for the sweep and predicts for the task pane. No I/O, no clock: the
  * caller passes everything, including `now`.
  */
-import { blockingEntry, normalizeAddress, normalizeAddresses } from "./address";
+import { blockingEntry, domainOf, normalizeAddress, normalizeAddresses } from "./address";
 import { excludedFolderOf, FOLDER_LABELS, type FolderFacts } from "./folders";
 import { isEmail } from "./message-class";
 import type { CaptureAction, ReasonCode } from "./reasons";
@@ -178,12 +178,23 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   const others = participants.filter((a) => !user.has(a));
   const tracked = others.filter((a) => ctx.contacts.has(a));
   if (tracked.length === 0) {
-    const candidate = others[0];
-    const action: CaptureAction | null = candidate ? { kind: "track_contact", address: candidate, label: `Track ${candidate}` } : null;
-    const explanation = candidate
-      ? `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`
-      : "Nobody on this message besides you, so there is no tracked contact.";
-    return exclude("no_tracked_contact", explanation, {}, action);
+    // The one-click suggestion is an outside participant: a colleague (someone at one of the user's own
+    // domains) is rarely a customer contact, so tracking them is not offered as the remedy. The pane
+    // still lets the user track anyone on the message by hand.
+    const ownDomains = new Set([...user].map(domainOf));
+    const candidate = others.find((a) => !ownDomains.has(domainOf(a)));
+    if (!candidate) {
+      const explanation =
+        others.length === 0
+          ? "Nobody on this message besides you, so there is no tracked contact."
+          : `Everyone else on this message is at your own organization (${[...new Set(others.map(domainOf))].join(", ")}), so there is no tracked contact.`;
+      return exclude("no_tracked_contact", explanation, {}, null);
+    }
+    return exclude("no_tracked_contact", `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`, {}, {
+      kind: "track_contact",
+      address: candidate,
+      label: `Track ${candidate}`,
+    });
   }
 
   // 7. The contact existed within 24 hours of the message being sent (outbound) or received (inbound).

@@ -215,6 +215,19 @@ describe("order of the rules and what users read", () => {
     expect(d).toMatchObject({ reason: "no_tracked_contact", action: { kind: "track_contact", address: "bob@globex.com", label: "Track bob@globex.com" } });
     expect(d.explanation).toContain("bob@globex.com");
   });
+  test("no tracked contact suggests an outside participant, not a colleague at the user's own domain", () => {
+    const d = decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com", "ann@globex.com"] }), ctx());
+    expect(d).toMatchObject({ reason: "no_tracked_contact", action: { kind: "track_contact", address: "ann@globex.com" } });
+  });
+  test("no tracked contact among colleagues only: no one-click suggestion, and the explanation says why", () => {
+    const d = decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com"] }), ctx());
+    expect(d).toMatchObject({ outcome: "excluded", reason: "no_tracked_contact", action: null });
+    expect(d.explanation).toBe("Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.");
+  });
+  test("a tracked colleague still makes the message captured (tracking is the user's choice)", () => {
+    const contacts = indexContacts([{ email: "lee@contoso.com", createdAt: "2026-11-01T00:00:00Z" }]);
+    expect(decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com"] }), ctx({ contacts })).outcome).toBe("captured");
+  });
   test("too late names the contact and offers no action", () => {
     const contacts = indexContacts([{ email: "alice@acme.com", createdAt: "2026-11-28T00:00:00Z" }]);
     const d = decideCapture(msg(), ctx({ contacts }));
