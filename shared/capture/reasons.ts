@@ -40,7 +40,7 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
     remedy: "Mail is captured only when you are its sender or a To/Cc recipient; Bcc and distribution lists do not count.",
   },
   blocked: { title: "Blocked participant", remedy: "Remove the address or domain from the blocklist." },
-  no_tracked_contact: { title: "No tracked contact", remedy: "Track one of the participants as a contact." },
+  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To/Cc recipient." },
   contact_tracked_too_late: {
     title: "Contact tracked too late",
     remedy: "The contact was added more than 24 hours after the message; it is not captured retroactively.",

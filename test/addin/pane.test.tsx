@@ -206,6 +206,20 @@ describe("status of the open message", () => {
     }
   });
 
+  test("not captured, no tracked contact and nobody to suggest (colleagues only): no button, the general remedy", async () => {
+    installOutlook();
+    const explanation = "Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.";
+    renderPane(backendWith(statusResponse("not_captured", {
+      decision: { source: "predicted", outcome: "excluded", reason: "no_tracked_contact", explanation, action: null, decidedAt: null, sweepId: null },
+    })));
+    // A prediction's heading carries a "not swept yet" badge.
+    await screen.findByRole("heading", { name: /^Not captured/ });
+    const card = within(screen.getByRole("region", { name: /^Not captured/ }));
+    expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
+    expect(card.queryAllByRole("button")).toHaveLength(0);
+    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To/Cc recipient.")).toBeTruthy();
+  });
+
   test("not captured → Unblock finds the entry, deletes it and reads the status again", async () => {
     installOutlook();
     let blocked = true;
