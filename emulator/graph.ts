@@ -128,7 +128,8 @@ export async function applyFault(ctx: HttpContext, fault: FaultRule, userId: str
     return "handled";
   }
   if (kind === "stall") {
-    await sleep(fault.stallMs ?? 30_000);
+    if (fault.stallUntil) await fault.stallUntil.catch(() => undefined);
+    else await sleep(fault.stallMs ?? 30_000);
     if (fault.stallThenDrop || ctx.res.destroyed || ctx.req.socket.destroyed) {
       ctx.req.socket.destroy();
       return "handled";

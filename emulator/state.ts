@@ -122,6 +122,11 @@ export interface FaultRule {
   retryAfterSeconds?: number | null;
   /** For kind "stall": milliseconds without an answer; then the request proceeds (or drops if stallThenDrop). */
   stallMs?: number;
+  /**
+   * For kind "stall", in-process use only: stall until this promise settles instead of for stallMs, so a
+   * test decides when the request proceeds (no race with real time on a loaded machine).
+   */
+  stallUntil?: Promise<unknown>;
   stallThenDrop?: boolean;
   /** Probability 0..1 that a matching request is hit (default 1). */
   rate?: number;

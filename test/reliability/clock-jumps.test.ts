@@ -64,7 +64,7 @@ test("sweeps missed for three hours → one sweep per mailbox whose window reach
 });
 
 test("a sweep overrunning the hour → no second sweep of that mailbox while it runs; its next slot runs after it ends", async () => {
-  // A stall longer than real seconds but within the client timeout: the sweep is slow, not failing.
+  // The stall lasts as long as the test holds it, within the client timeout: the sweep is slow, not failing.
   r = await startReliabilityHarness({ graph: { timeoutMs: 40_000 } });
   const fleet = generateFleet({ tenantId: TENANT, mailboxes: 3, messagesPerDay: 10, seed: 61, userIdPrefix: "9e0c0000" });
   await r.addFleet(fleet);
@@ -72,9 +72,12 @@ test("a sweep overrunning the hour → no second sweep of that mailbox while it 
   await r.connectAll(oids);
   const [slow] = oids;
   const st = r.h.emulator.state;
-  // 20 s: long enough that the two ticks (which sweep the other mailboxes) and the API call below happen
-  // while it runs, even when the whole suite loads the machine (8 s was not always enough there).
-  st.injectFault({ kind: "stall", stallMs: 20_000, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
+  // Its listing stalls until the test lets it go, so the two ticks (which sweep the other mailboxes) and
+  // the API call below happen while it runs however slow the machine is (a 20 s stall in real time once
+  // ran out under a loaded CI run before the API call).
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  st.injectFault({ kind: "stall", stallUntil: released, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
 
   const firstTick = r.sweeps.scheduler.tick(r.h.clock.now());
   await firstTick;
@@ -98,6 +101,7 @@ test("a sweep overrunning the hour → no second sweep of that mailbox while it 
   expect((await sweepsOf(r, slow)).filter((s) => s.status === "running")).toHaveLength(1);
   expect(await sweepsOf(r, slow)).toHaveLength(1);
 
+  release();
   await r.sweeps.scheduler.idle();
   const ended = await sweepsOf(r, slow);
   expect(ended).toHaveLength(1);
