@@ -127,28 +127,27 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   const timeMs = (outbound ? (sent ?? received) : (received ?? sent)) ?? toMs(ctx.now);
   const messageTime = new Date(timeMs).toISOString();
   const base = { direction, messageTime, participants } as const;
-  const exclude = (reason: ReasonCode, explanation: string, detail?: ExcludedDecision["detail"], action?: CaptureAction | null, matchedContacts?: string[]) =>
-    excluded(base, reason, explanation, detail, action, matchedContacts);
 
   // 1. Only email: not calendar, chat, RSS, tasks, notes, journal, contacts.
   if (!isEmail(message.messageClass, message.odataType)) {
     const what = message.messageClass ? ` (${message.messageClass})` : " (meeting traffic)";
-    return exclude("not_an_email", `This item is not an email${what}, so it is never captured.`);
+    return excluded(base, "not_an_email", `This item is not an email${what}, so it is never captured.`);
   }
 
   // 2. Not in an excluded folder or under one.
   const folder = message.folderPath ? excludedFolderOf(message.folderPath) : null;
   if (folder) {
     const label = FOLDER_LABELS[folder] ?? folder;
-    return exclude("excluded_folder", `Mail in ${label} is not captured.`, { folder });
+    return excluded(base, "excluded_folder", `Mail in ${label} is not captured.`, { folder });
   }
 
   // 3. Not a draft, wherever it is filed.
-  if (message.isDraft) return exclude("draft", "This is a draft; it will be captured once it is sent.");
+  if (message.isDraft) return excluded(base, "draft", "This is a draft; it will be captured once it is sent.");
 
   // 8 (checked here, per the order in design.md). The 24-hour backfill on connect.
   if (ctx.connectedAt != null && timeMs < toMs(ctx.connectedAt) - DAY_MS) {
-    return exclude(
+    return excluded(
+      base,
       "before_connection",
       "This message is older than the 24 hours before your mailbox was connected, so it is outside the capture window.",
     );
@@ -156,7 +155,8 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
 
   // 5. The user is the sender or a To/Cc recipient (BCC and distribution lists do not count).
   if (!participants.some((a) => user.has(a))) {
-    return exclude(
+    return excluded(
+      base,
       "user_not_participant",
       "You are not the sender or a To/Cc recipient of this message (Bcc and distribution lists do not count).",
     );
@@ -166,7 +166,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   for (const a of participants) {
     const entry = blockingEntry(a, ctx.blocklist);
     if (entry) {
-      return exclude("blocked", `${a} is on the blocklist (${entry}), so this message is not captured.`, { addresses: [a], entry }, {
+      return excluded(base, "blocked", `${a} is on the blocklist (${entry}), so this message is not captured.`, { addresses: [a], entry }, {
         kind: "unblock",
         entry,
         label: `Unblock ${entry}`,
@@ -188,9 +188,9 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
         others.length === 0
           ? "Nobody on this message besides you, so there is no tracked contact."
           : `Everyone else on this message is at your own organization (${[...new Set(others.map(domainOf))].join(", ")}), so there is no tracked contact.`;
-      return exclude("no_tracked_contact", explanation, {}, null);
+      return excluded(base, "no_tracked_contact", explanation, {}, null);
     }
-    return exclude("no_tracked_contact", `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`, {}, {
+    return excluded(base, "no_tracked_contact", `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`, {}, {
       kind: "track_contact",
       address: candidate,
       label: `Track ${candidate}`,
@@ -200,7 +200,8 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   // 7. The contact existed within 24 hours of the message being sent (outbound) or received (inbound).
   const inTime = tracked.filter((a) => toMs(ctx.contacts.get(a)!.createdAt) <= timeMs + DAY_MS);
   if (inTime.length === 0) {
-    return exclude(
+    return excluded(
+      base,
       "contact_tracked_too_late",
       `${tracked.join(", ")} became a tracked contact more than 24 hours after this message, so it is not captured.`,
       { addresses: tracked },
