@@ -20,9 +20,10 @@ async function main(): Promise<void> {
   const lines = [
     `Microsoft 365 emulator listening on ${emulator.url}`,
     ``,
-    `  Authority (Entra v2):  ${emulator.url}/${SAMPLE_TENANT_ID}   (also ${emulator.url}/contoso.onmicrosoft.com, /organizations, /common)`,
+    `  Authority (Entra v2):  ${emulator.url}/${SAMPLE_TENANT_ID}   (ENTRA_AUTHORITY_HOST=${emulator.url})`,
+    `                            (also ${emulator.url}/contoso.onmicrosoft.com, /organizations, /common)`,
     `  OpenID configuration:  ${emulator.url}/${SAMPLE_TENANT_ID}/v2.0/.well-known/openid-configuration`,
-    `  Graph base URL:        ${emulator.url}/v1.0`,
+    `  Graph:                 ${emulator.url}/v1.0   (GRAPH_BASE_URL=${emulator.url}: the host only; the backend adds /v1.0)`,
     `  Control API:           ${emulator.url}/_emulator/state`,
     ``,
     `  Tenant:         ${SAMPLE_TENANT_ID} (contoso)`,

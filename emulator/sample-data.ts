@@ -26,7 +26,8 @@ export function sampleDataset(opts: { redirectUris?: string[]; spaRedirectUris?:
         displayName: "Engagement Capture",
         tenantId: SAMPLE_TENANT_ID,
         redirectUris: opts.redirectUris ?? ["https://localhost:3000/auth/callback", "http://localhost:3000/auth/callback"],
-        spaRedirectUris: opts.spaRedirectUris ?? ["https://localhost:3000/taskpane.html", "brk-multihub://localhost:3000"],
+        // The pane signs in through auth.html (popup outside Office) and dialog.html (Office dialog); NAA via brk-multihub.
+        spaRedirectUris: opts.spaRedirectUris ?? ["https://localhost:3000/auth.html", "https://localhost:3000/dialog.html", "brk-multihub://localhost:3000"],
       },
     ],
     users: [

@@ -23,6 +23,8 @@ export interface Config {
   /** 32-byte key, or null in embedded mode (a key file is generated under dataDir). */
   tokenEncryptionKey: Buffer | null;
   port: number;
+  /** The address the HTTPS server listens on: localhost unless the backend sits behind a proxy on another host. */
+  listenHost: string;
   dataDir: string;
   sweep: { intervalMinutes: number; windowHours: number; overlapMinutes: number; concurrency: number };
   logLevel: string;
@@ -64,6 +66,11 @@ const schema = z.object({
     })
     .optional(),
   PORT: intIn("PORT", 1, 65535, 3000),
+  // Not HOST: some shells export HOST as the machine's name, which would quietly expose the server.
+  LISTEN_HOST: z
+    .string()
+    .regex(/^([A-Za-z0-9.-]+|[0-9a-fA-F:]+)$/, { message: "LISTEN_HOST must be a host name or an IP address (0.0.0.0 or :: for every interface)" })
+    .default("localhost"),
   DATA_DIR: z.string().default("./data"),
   SWEEP_INTERVAL_MINUTES: intIn("SWEEP_INTERVAL_MINUTES", 1, 24 * 60, 60),
   SWEEP_WINDOW_HOURS: intIn("SWEEP_WINDOW_HOURS", 1, 24 * 14, 24),
@@ -123,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       databaseKind,
       tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY ? Buffer.from(e.TOKEN_ENCRYPTION_KEY, "base64") : null,
       port: e.PORT,
+      listenHost: e.LISTEN_HOST,
       dataDir: e.DATA_DIR,
       sweep: {
         intervalMinutes: e.SWEEP_INTERVAL_MINUTES,

@@ -6,13 +6,8 @@ import pino, { type Logger } from "pino";
 
 export type { Logger };
 
-/** Paths redacted in every log record (pino's fast-redact syntax; `*` = any key at that depth). */
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "res.headers['set-cookie']",
-  "headers.authorization",
-  "headers.cookie",
+/** Keys whose values are credentials, in the product's camelCase and in OAuth's wire names. */
+const SECRET_KEYS = [
   "authorization",
   "cookie",
   "token",
@@ -24,30 +19,7 @@ export const REDACT_PATHS = [
   "secret",
   "password",
   "codeVerifier",
-  "*.authorization",
-  "*.token",
-  "*.accessToken",
-  "*.refreshToken",
-  "*.idToken",
-  "*.tokenCache",
-  "*.clientSecret",
-  "*.secret",
-  "*.password",
-  "*.codeVerifier",
-  "*.tokenEncryptionKey",
-  "*.*.accessToken",
-  "*.*.refreshToken",
-  "*.*.clientSecret",
-  "*.*.tokenCache",
-  // Headers one and two levels down (an HTTP client's error carrying its request: err.request.headers).
-  "*.headers.authorization",
-  "*.headers.cookie",
-  "*.*.headers.authorization",
-  "*.*.authorization",
-  "*.*.token",
-  "*.*.idToken",
-  "*.*.secret",
-  "*.*.password",
+  "tokenEncryptionKey",
   // OAuth wire names (token endpoint bodies and responses use snake_case).
   "access_token",
   "refresh_token",
@@ -55,16 +27,20 @@ export const REDACT_PATHS = [
   "client_secret",
   "client_assertion",
   "code_verifier",
-  "*.access_token",
-  "*.refresh_token",
-  "*.id_token",
-  "*.client_secret",
-  "*.client_assertion",
-  "*.code_verifier",
-  "*.*.access_token",
-  "*.*.refresh_token",
-  "*.*.id_token",
-  "*.*.client_secret",
+];
+
+/**
+ * Paths redacted in every log record (pino's fast-redact syntax; `*` = any key at that depth): each
+ * secret key at the top level and one or two levels down, and headers nested in an HTTP client's
+ * error (err.request.headers).
+ */
+export const REDACT_PATHS = [
+  "res.headers['set-cookie']",
+  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+  "*.headers.authorization",
+  "*.headers.cookie",
+  "*.*.headers.authorization",
+  "*.*.headers.cookie",
 ];
 
 export function createLogger(level: string = "info", destination?: pino.DestinationStream): Logger {

@@ -62,6 +62,8 @@ export interface Services {
 export interface RunningServer extends Services {
   url: string;
   port: number;
+  /** The address the server is bound to (LISTEN_HOST resolved, e.g. "127.0.0.1" or "::"). */
+  address: string;
   app: Hono<AppEnv>;
   caPem: string;
 }
@@ -147,7 +149,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const server = serve({
     fetch: app.fetch,
     port: opts.port ?? config.port,
-    hostname: "localhost",
+    hostname: config.listenHost,
     createServer: hardenedHttpsServer(app.fetch, "localhost"), // JSON errors for requests rejected before the app (api/security.ts)
     serverOptions: { key: tls.keyPem, cert: tls.certPem },
   });
@@ -156,15 +158,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     server.once("listening", () => resolve());
     server.once("error", reject);
   });
-  const port = (server.address() as AddressInfo).port;
+  const { port, address } = server.address() as AddressInfo;
   const url = `https://localhost:${port}`;
-  logger.info({ url, mode: config.mode, database: config.databaseKind }, "backend listening");
+  logger.info({ url, address, mode: config.mode, database: config.databaseKind }, "backend listening");
 
   return {
     ...services,
     app,
     url,
     port,
+    address,
     caPem: tls.caPem,
     async close() {
       await new Promise<void>((resolve) => {

@@ -52,7 +52,7 @@ export function demoDataset(publicUrl: string): EmulatorDataset {
         displayName: "Engagement Capture (demo)",
         tenantId: DEMO_TENANT_ID,
         redirectUris: [`${origin.origin}/auth/callback`],
-        spaRedirectUris: [`${origin.origin}/auth.html`, `${origin.origin}/dialog.html`, `${origin.origin}/taskpane.html`, `brk-multihub://${origin.host}`],
+        spaRedirectUris: [`${origin.origin}/auth.html`, `${origin.origin}/dialog.html`, `brk-multihub://${origin.host}`],
       },
     ],
     users: [

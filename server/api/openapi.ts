@@ -1,13 +1,14 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, served unauthenticated at /api/openapi.json.
- * Written by hand as a typed object: every route of the product is listed, including the ones
- * later issues implement (connect, sweeps, capture now, send mail) so their owners only refine.
- * A test checks that every route the app registers appears here.
+ * Written by hand as a typed object: every route of the product is listed. Tests check that every
+ * route the app registers appears here (test/api/api.test.ts for the bare app, test/fuzz for the fully
+ * wired server) and fuzz every operation against its schemas.
  */
 import { REASON_CODES } from "../../shared/capture";
 import { MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, MAX_SUBJECT } from "../mail/compose";
 import { MAX_CSV_BODY, MAX_JSON_BODY, MAX_PAGE } from "./schemas";
 import { ADDIN_OPENAPI_PATHS } from "./routes/addin";
+import { DEFAULT_RATE_LIMIT } from "./security";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Schema = { [k: string]: Json };
@@ -48,7 +49,14 @@ const q = (name: string, schema: Schema, description: string): Schema => ({ name
 const nullable = (type: string): Json => [type, "null"];
 const str = { type: "string" } as const;
 const dateTime = { type: "string", format: "date-time" } as const;
-const standard = { "400": err("BadRequest"), "401": err("Unauthorized") };
+/**
+ * What any signed-in call can answer besides its own results: a malformed request, no or a bad token,
+ * the per-user rate limit, an unreachable database. An operation with a 503 of its own describes
+ * both (NotAvailable).
+ */
+const standard = { "400": err("BadRequest"), "401": err("Unauthorized"), "429": err("RateLimited"), "503": err("Unavailable") };
+/** Operations with a JSON body also answer 413 (over the size limit) and 415 (not application/json). */
+const jsonErrors = { "413": err("TooLarge"), "415": err("UnsupportedMediaType") };
 const cursorParams = [
   q("cursor", str, "Opaque cursor from the previous page's nextCursor."),
   q("limit", { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 50 }, `Page size, at most ${MAX_PAGE}.`),
@@ -115,7 +123,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["clients"],
         summary: "Create a client",
         requestBody: body(ref("ClientInput")),
-        responses: { "201": json(ref("Client"), "Created"), ...standard, "409": err("Conflict"), "413": err("TooLarge") },
+        responses: { "201": json(ref("Client"), "Created"), ...standard, ...jsonErrors, "409": err("Conflict") },
       },
     },
     "/api/clients/{id}": {
@@ -126,7 +134,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Rename a client",
         parameters: [idParam("client")],
         requestBody: body(ref("ClientInput")),
-        responses: { "200": json(ref("Client")), ...standard, "404": err("NotFound"), "409": err("Conflict") },
+        responses: { "200": json(ref("Client")), ...standard, ...jsonErrors, "404": err("NotFound"), "409": err("Conflict") },
       },
       delete: {
         operationId: "deleteClient",
@@ -148,9 +156,9 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "createContact",
         tags: ["contacts"],
         summary: "Track a contact",
-        description: "The address is normalised (trimmed, lower-cased). Re-adding a deleted contact revives it with a new createdAt (capture rule 7 counts from then).",
+        description: "The address is normalised (trimmed, lower-cased). Re-adding a deleted contact revives it with a new createdAt (the contact_tracked_too_late rule counts from then).",
         requestBody: body(ref("ContactInput")),
-        responses: { "201": json(ref("Contact"), "Created"), ...standard, "404": err("NotFound"), "409": json(ref("Error"), "duplicate_contact: the address is already tracked") },
+        responses: { "201": json(ref("Contact"), "Created"), ...standard, ...jsonErrors, "404": err("NotFound"), "409": json(ref("Error"), "duplicate_contact: the address is already tracked") },
       },
     },
     "/api/contacts/import": {
@@ -159,10 +167,11 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["contacts"],
         summary: "Import contacts from CSV, all or nothing",
         description:
-          "Body: text/csv with the header `email,name,client` (name and client optional columns). Missing clients are created by name " +
+          "Body: text/csv (application/csv and text/plain are accepted too) with the header `email,name,client` (name and client " +
+          "optional columns). An unreadable file, a wrong header, no rows or too many → 400 invalid_csv. Missing clients are created by name " +
           "(case-insensitive). Any bad row (invalid address, duplicate within the file, already a live contact, over-long field) " +
           "→ 422 invalid_rows with details.errors = [{row, field, message}] (row = line number, header = 1) and nothing is stored.",
-        requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
+        requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/csv": { schema: { type: "string" } }, "text/plain": { schema: { type: "string" } } } },
         responses: {
           "201": json(ref("ContactImportResponse"), "Imported"),
           ...standard,
@@ -180,7 +189,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Change a contact's name or client (the address is its identity: delete and re-add to change it)",
         parameters: [idParam("contact")],
         requestBody: body(ref("ContactUpdate")),
-        responses: { "200": json(ref("Contact")), ...standard, "404": err("NotFound") },
+        responses: { "200": json(ref("Contact")), ...standard, ...jsonErrors, "404": err("NotFound") },
       },
       delete: {
         operationId: "deleteContact",
@@ -224,7 +233,7 @@ export const openApiDocument: OpenApiDocument = {
           "capture rules with the time of the next sweep. An exclusion the user has since undone (tracked the contact, removed the " +
           "block) while the message is still inside the sweep window is answered as a prediction.",
         requestBody: body(ref("MessageStatusRequest")),
-        responses: { "200": json(ref("MessageStatusResponse")), ...standard, "413": err("TooLarge") },
+        responses: { "200": json(ref("MessageStatusResponse")), ...standard, ...jsonErrors },
       },
     },
     "/api/messages/capture": {
@@ -232,14 +241,19 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "captureNow",
         tags: ["messages"],
         summary: "Capture now: fetch this one message by its REST/immutable id, decide, store",
-        description: "Issue 6. Answers the message's status after deciding. 409 reauth_required when the grant is gone; 503 not_available when sweeping is not running here.",
+        description:
+          "Answers the message's status after deciding, describing the message Graph returned for restItemId. 404 when the mailbox has no " +
+          "such message; 409 not_connected or reauth_required when the mailbox cannot be read; 503 not_available when sweeping is not running here.",
         requestBody: body({
           type: "object",
           additionalProperties: false,
-          required: ["restItemId", "internetMessageId"],
-          properties: { restItemId: str, internetMessageId: str },
+          required: ["restItemId"],
+          properties: {
+            restItemId: { type: "string", minLength: 1, maxLength: 2000, description: "The item's REST id (Office.js convertToRestId) or immutable id." },
+            internetMessageId: { type: "string", minLength: 1, maxLength: 2000, description: "Optional, what Office.js knows; not needed to find the message." },
+          },
         }),
-        responses: { "200": json(ref("MessageStatusResponse")), ...standard, "404": err("NotFound"), "409": err("Conflict"), "503": err("NotAvailable") },
+        responses: { "200": json(ref("MessageStatusResponse")), ...standard, ...jsonErrors, "404": err("NotFound"), "409": err("Conflict"), "503": err("NotAvailable") },
       },
     },
     "/api/blocklist": {
@@ -249,7 +263,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["blocklist"],
         summary: "Block an address or @domain (subdomains match)",
         requestBody: body(ref("BlockEntryInput")),
-        responses: { "201": json(ref("BlockEntry"), "Created"), ...standard, "409": json(ref("Error"), "duplicate_block_entry") },
+        responses: { "201": json(ref("BlockEntry"), "Created"), ...standard, ...jsonErrors, "409": json(ref("Error"), "duplicate_block_entry") },
       },
     },
     "/api/blocklist/{id}": {
@@ -267,12 +281,18 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["connection"],
         summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
         description:
-          "Issue 5. Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
+          "Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
           "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send — the product's fixed delegated set (no Mail.ReadWrite).",
         responses: {
           "200": json({ type: "object", required: ["authorizeUrl"], properties: { authorizeUrl: { type: "string", format: "uri" } } }),
           ...standard,
-          "503": err("NotAvailable"),
+          "503": {
+            description:
+              "identity_unavailable (Microsoft Entra could not be reached to prepare the sign-in; Retry-After), not_available (connecting is " +
+              "not set up on this server), or database_unavailable.",
+            headers: { "Retry-After": { schema: { type: "integer" } } },
+            content: { "application/json": { schema: ref("Error") } },
+          },
         },
       },
       delete: {
@@ -288,9 +308,26 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "authCallback",
         tags: ["connection"],
         summary: "OAuth redirect target: exchanges the code, stores the connection, answers a page for the Office dialog",
-        description: "Issue 5. Rejects replayed, expired or foreign state and a different consenting account with a clear page; stores nothing then.",
+        description:
+          "Rejects replayed, expired or foreign state and a different consenting account with a clear page; stores nothing then. " +
+          "Rate-limited per client address (429 in the error shape, Retry-After).",
         parameters: [q("code", str, "Authorization code."), q("state", str, "Signed single-use state."), q("error", str, "Error from the authority."), q("error_description", str, "Its description.")],
-        responses: { "200": { description: "HTML page that reports the result to the Office dialog", content: { "text/html": { schema: { type: "string" } } } }, "400": { description: "HTML page explaining the rejection", content: { "text/html": { schema: { type: "string" } } } } },
+        responses: {
+          "200": { description: "HTML page that reports the result to the Office dialog", content: { "text/html": { schema: { type: "string" } } } },
+          "400": { description: "HTML page explaining the rejection", content: { "text/html": { schema: { type: "string" } } } },
+          "429": err("RateLimited"),
+          "502": { description: "HTML page: Microsoft Entra could not be reached to redeem the code; nothing stored, try connecting again", content: { "text/html": { schema: { type: "string" } } } },
+          "503": json(ref("Error"), "not_available (connecting is not set up on this server) or database_unavailable"),
+        },
+      },
+    },
+    "/auth/callback.js": {
+      get: {
+        ...publicOp,
+        operationId: "authCallbackScript",
+        tags: ["connection"],
+        summary: "The callback page's script (a file of its own so the page's CSP allows no inline script)",
+        responses: { "200": { description: "JavaScript", content: { "application/javascript": { schema: { type: "string" } } } } },
       },
     },
     "/api/sweeps": {
@@ -298,15 +335,26 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "listSweeps",
         tags: ["sweeps"],
         summary: "The caller's recent sweeps with counts and errors, newest first",
-        description: "Issue 6.",
+        description: "The most recent `limit` sweeps in one page (nextCursor is always null).",
+        parameters: [q("limit", { type: "integer", minimum: 1, maximum: 100, default: 20 }, "How many sweeps, at most 100.")],
         responses: { "200": json(page("Sweep")), ...standard, "503": err("NotAvailable") },
       },
       post: {
         operationId: "sweepNow",
         tags: ["sweeps"],
         summary: "Sweep the caller's mailbox now",
-        description: "Issue 6. 409 when the mailbox is not connected or needs reconnecting; a sweep already running is not started twice.",
-        responses: { "202": json(ref("Sweep"), "Accepted"), ...standard, "409": err("Conflict"), "503": err("NotAvailable") },
+        description:
+          "Answers at once with the sweep as it starts (status running), or with the sweep already running for this mailbox, which is " +
+          "never started twice. With `wait=true` the answer waits for the sweep to end. 409 not_connected or reauth_required when the " +
+          "mailbox cannot be read.",
+        parameters: [q("wait", { enum: ["true", "false", "1", "0"] }, "true (or 1): answer 200 with the finished sweep instead of 202 at its start.")],
+        responses: {
+          "202": json(ref("Sweep"), "Accepted: the sweep as it starts, or the one already running"),
+          "200": json(ref("Sweep"), "With wait=true: the finished sweep"),
+          ...standard,
+          "409": err("Conflict"),
+          "503": err("NotAvailable"),
+        },
       },
     },
     "/api/mail": {
@@ -315,7 +363,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["mail"],
         summary: "Send mail as the caller; the sent message is captured at once by the capture rules",
         description:
-          "Issue 11. Needs an active mailbox connection; uses only Mail.Send (to send) and Mail.Read (to find the sent copy), no drafts. " +
+          "Needs an active mailbox connection; uses only Mail.Send (to send) and Mail.Read (to find the sent copy), no drafts. " +
           "The message is sent with Graph sendMail carrying a private marker (an extended property that stays in the caller's mailbox), " +
           "or, with `replyTo`, as a reply to that engagement's message in the caller's mailbox (same conversation). The sent copy is then " +
           "found in Sent Items (by its marker; a reply by its conversation, send time and recipients) and decided by the same capture rules " +
@@ -349,6 +397,7 @@ export const openApiDocument: OpenApiDocument = {
           },
           "400": json(ref("Error"), "invalid_json, invalid_request (unknown or malformed fields; details [{path, message}]), invalid_idempotency_key"),
           "401": err("Unauthorized"),
+          "429": err("RateLimited"),
           "404": json(ref("Error"), "not_found: replyTo names no engagement of this organization"),
           "409": json(
             ref("Error"),
@@ -369,7 +418,8 @@ export const openApiDocument: OpenApiDocument = {
             description:
               "graph_unavailable (Microsoft 365 throttled (429) or was unavailable (503) after bounded retries: nothing was sent and nothing stored; " +
               "with details.step find_sent, looking for an earlier attempt's message in Sent Items failed: retry with the same key, it never sends again; " +
-              "details.retryable = true, details.graphStatus), token_unavailable, or not_available (sending is not enabled on this server).",
+              "details.retryable = true, details.graphStatus), token_unavailable, not_available (sending is not enabled on this server), or " +
+              "database_unavailable.",
             headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait, passed on from Microsoft Graph when it said." } },
             content: { "application/json": { schema: ref("Error") } },
           },
@@ -382,17 +432,36 @@ export const openApiDocument: OpenApiDocument = {
       bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Entra v2 access token for api://<client-id>/access_as_user." },
     },
     responses: {
-      BadRequest: json(ref("Error"), "invalid_json, invalid_request (details: [{path, message}]), invalid_cursor"),
+      BadRequest: json(
+        ref("Error"),
+        "invalid_json, invalid_request (details: [{path, message}]), invalid_cursor; invalid_email (contacts), invalid_entry (blocklist), " +
+          "invalid_csv (contact import)",
+      ),
       Unauthorized: {
-        description: "Missing or invalid access token",
-        headers: { "WWW-Authenticate": { schema: { type: "string" }, description: 'Bearer realm="engagement-capture", error="invalid_token", error_description="…"' } },
+        description: "unauthorized (no access token was sent) or invalid_token (it was refused; the message says which rule)",
+        headers: {
+          "WWW-Authenticate": {
+            schema: { type: "string" },
+            description: 'Bearer realm="engagement-capture" without a token; with a refused one Bearer realm="engagement-capture", error="invalid_token", error_description="…"',
+          },
+        },
         content: { "application/json": { schema: ref("Error") } },
       },
       NotFound: json(ref("Error"), "Not found (or another organization's)"),
       Conflict: json(ref("Error"), "Conflict"),
       TooLarge: json(ref("Error"), "payload_too_large"),
       UnsupportedMediaType: json(ref("Error"), "unsupported_media_type"),
-      NotAvailable: json(ref("Error"), "not_available: the feature's service does not run on this server"),
+      NotAvailable: json(ref("Error"), "not_available: the feature's service does not run on this server; or database_unavailable (Retry-After)"),
+      RateLimited: {
+        description: `rate_limited: more than ${DEFAULT_RATE_LIMIT.perSecond} requests/s (bursts of ${DEFAULT_RATE_LIMIT.burst}) by this user; details.retryAfterSeconds`,
+        headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait." } },
+        content: { "application/json": { schema: ref("Error") } },
+      },
+      Unavailable: {
+        description: "database_unavailable: the database is not reachable right now",
+        headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait (5)." } },
+        content: { "application/json": { schema: ref("Error") } },
+      },
     },
     schemas: {
       Error: {

@@ -4,12 +4,13 @@
  * else https://localhost:$PORT). Prints each bundle's size, raw and gzip, against the pane's
  * 200 KB gzip budget. `buildAddin` is exported for `npm start` (build what is not built).
  */
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import webpack from "webpack";
 import { rewriteManifest } from "../../addin/manifest/rewrite";
+import { BUILD_STAMP } from "./build-stamp";
 
 const ROOT = path.resolve(__dirname, "../..");
 export const PANE_BUDGET_GZIP = 200 * 1024;
@@ -90,6 +91,9 @@ export async function buildAddin(opts: { publicUrl?: string; mode?: "production"
     console.log(`  + MSAL before the first API call: ${kb(paneGzip + msalGzip)} gzip (${verdict(paneGzip + msalGzip)} the budget)`);
     console.log(`Production manifest: ${path.relative(ROOT, manifestPath)} (URLs on ${publicUrl})`);
   }
+  // Only a production build is what `npm start` serves; a development build leaves it to rebuild.
+  if ((opts.mode ?? "production") === "production") writeFileSync(BUILD_STAMP, publicUrl);
+  else rmSync(BUILD_STAMP, { force: true });
   return { distDir, manifestPath, publicUrl, sizes, paneGzip, paneWithMsalGzip: paneGzip + msalGzip };
 }
 

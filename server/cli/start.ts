@@ -16,6 +16,7 @@ import { loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
 import { REPO_ROOT, startServer, type RunningServer } from "../main";
 import { bootstrapDemo } from "./demo-bootstrap";
+import { BUILD_STAMP } from "./build-stamp";
 // Type only (erased): serve.ts is the child process that prints this handshake, never imported at run time.
 import type { DemoHandshake } from "../../emulator/demo/serve";
 
@@ -33,22 +34,18 @@ function newestMtime(paths: string[]): number {
   return newest;
 }
 
-/** Build the pane when it is missing or older than what it is built from. */
+/** Build the pane when it is missing, built for another URL, or older than what it is built from (build-stamp.ts). */
 async function ensureBuilt(config: Config): Promise<void> {
-  // A stamp written after each successful build: webpack leaves unchanged outputs alone, so the
-  // outputs' own times would say "stale" forever after any source edit.
-  const stamp = path.join(REPO_ROOT, "dist", "addin", ".built-for");
   const sources = ["addin", "shared", "webpack.config.js", "manifest.xml", "assets"].map((p) => path.join(REPO_ROOT, p));
   const upToDate =
-    fs.existsSync(stamp) &&
+    fs.existsSync(BUILD_STAMP) &&
     fs.existsSync(path.join(REPO_ROOT, "dist", "addin", "taskpane.html")) &&
-    fs.readFileSync(stamp, "utf8") === config.addinPublicUrl &&
-    fs.statSync(stamp).mtimeMs >= newestMtime(sources);
+    fs.readFileSync(BUILD_STAMP, "utf8") === config.addinPublicUrl &&
+    fs.statSync(BUILD_STAMP).mtimeMs >= newestMtime(sources);
   if (upToDate) return;
   log("Building the task pane (first start, or its sources changed)…");
   const { buildAddin } = await import("./build");
   await buildAddin({ publicUrl: config.addinPublicUrl, quiet: true });
-  fs.writeFileSync(stamp, config.addinPublicUrl);
 }
 
 function startDemoEmulator(config: Config): Promise<{ child: ChildProcess; handshake: DemoHandshake }> {

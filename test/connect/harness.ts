@@ -128,6 +128,7 @@ export async function startHarness(): Promise<Harness> {
     databaseKind: "sqlite",
     tokenEncryptionKey: null,
     port: 0,
+    listenHost: "localhost",
     dataDir: dir,
     sweep: { intervalMinutes: 60, windowHours: 24, overlapMinutes: 15, concurrency: 2 },
     logLevel: "trace",

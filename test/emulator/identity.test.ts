@@ -10,7 +10,7 @@ import { decodeJwt } from "../../emulator/jwt";
 import { generateMailbox } from "../../emulator/generator";
 
 const WEB = "https://localhost:3000/auth/callback";
-const SPA = "https://localhost:3000/taskpane.html";
+const SPA = "https://localhost:3000/auth.html";
 const API_SCOPE = `api://${SAMPLE_CLIENT_ID}/access_as_user`;
 
 describe("Entra v2 emulation", () => {

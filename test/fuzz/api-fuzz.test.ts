@@ -400,9 +400,12 @@ function rawHttp(method: string, target: string, headers: [string, string | Buff
 // The suites
 
 describe("every OpenAPI operation, through the app", () => {
-  test("the description lists the product's routes (sanity)", () => {
+  test("the description lists every route of the fully wired server (connect, sweeps, mail included)", () => {
     expect(operations.length).toBeGreaterThanOrEqual(25);
     expect(operations.filter((o) => o.secured).length).toBeGreaterThanOrEqual(20);
+    const documented = new Set(operations.map((o) => `${o.method} ${o.path}`));
+    const registered = new Set(server.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`));
+    expect([...registered].filter((r) => !documented.has(r))).toEqual([]);
   });
 
   test.each(operations.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o] as const))("%s", async (_name, op) => {

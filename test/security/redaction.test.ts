@@ -66,6 +66,18 @@ test("the logger redacts credentials wherever they sit in a logged object (camel
   expect(lines).toHaveLength(5);
   for (const line of lines) expect(line).not.toContain(secret);
   expect(lines.join("")).toContain("[redacted]");
+
+  // Every credential key, under either spelling, at each depth docs/security.md promises (0, 1, 2).
+  const keys = ["authorization", "cookie", "token", "accessToken", "refreshToken", "idToken", "tokenCache", "clientSecret", "secret", "password",
+    "codeVerifier", "tokenEncryptionKey", "access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "code_verifier"];
+  lines.length = 0;
+  for (const k of keys) {
+    logger.info({ [k]: secret }, `${k} at the top`);
+    logger.info({ outer: { [k]: secret } }, `${k} one level down`);
+    logger.info({ outer: { inner: { [k]: secret } } }, `${k} two levels down`);
+  }
+  expect(lines).toHaveLength(keys.length * 3);
+  for (const line of lines) expect(line).not.toContain(secret);
 });
 
 test("a bad bearer token is neither logged nor echoed", async () => {

@@ -45,6 +45,7 @@ beforeAll(async () => {
     databaseKind: "sqlite",
     tokenEncryptionKey: null,
     port: 0,
+    listenHost: "localhost",
     dataDir: "unused",
     sweep: { intervalMinutes: 60, windowHours: 24, overlapMinutes: 15, concurrency: 1 },
     logLevel: "silent",

@@ -16,6 +16,7 @@ describe("loadConfig", () => {
     expect(r.config).toMatchObject({
       mode: "demo",
       port: 3000,
+      listenHost: "localhost",
       publicUrl: "https://localhost:3000",
       addinPublicUrl: "https://localhost:3000",
       databaseKind: "sqlite",
@@ -75,6 +76,7 @@ describe("loadConfig", () => {
     [{ DATABASE_URL: "mysql://h/db" }, "DATABASE_URL must be a postgres:// URL or a SQLite file path"],
     [{ CRM_ENGAGEMENT_URL: "https://crm.contoso.com/engagements" }, "CRM_ENGAGEMENT_URL must contain {id}"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ LISTEN_HOST: "0.0.0.0:3000" }, "LISTEN_HOST must be a host name or an IP address"],
   ])("%j → %s", (env, message) => {
     const r = loadConfig(env);
     expect(r.ok).toBe(false);
