@@ -113,8 +113,9 @@ export function demoDataset(publicUrl: string): EmulatorDataset {
       // Lee's own client mail.
       l({ folder: "sentitems", subject: "Initech order form", from: lee, to: [carol], sentDateTime: "-15h", receivedDateTime: "-15h",
         internetMessageId: "<order-form.6767@contoso.com>", body: "Carol, please find the order form attached.", bodyContentType: "text" }),
-      // A new contact to try tracking in the preview: Priya is not tracked yet.
-      l({ folder: "inbox", subject: "Re: Initech order form", from: "Priya Rao <priya@initech.com>", to: [lee], cc: [carol], receivedDateTime: "-1h", sentDateTime: "-1h",
+      // A new contact to try tracking in the preview: Priya is not tracked yet and no one else on it is, so
+      // it is not captured until she is (Track Priya → "Will be captured" → Capture now).
+      l({ folder: "inbox", subject: "Re: Initech order form", from: "Priya Rao <priya@initech.com>", to: [lee], receivedDateTime: "-1h", sentDateTime: "-1h",
         internetMessageId: "<re-order-form.6868@initech.com>", body: "Signed copy attached.", bodyContentType: "text" }),
     ],
   };

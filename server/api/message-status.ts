@@ -10,10 +10,9 @@
 import {
   blockingEntry,
   decideCapture,
-  FOLDER_LABELS,
+  excludedFolderExplanation,
   indexContacts,
   normalizeAddress,
-  REASON_TEXTS,
   type CaptureDecision,
   type ReasonCode,
 } from "../../shared/capture";
@@ -72,12 +71,26 @@ function connectionStatus(row: ConnectionState | null): ConnectionStatus {
   return row ? row.status : "not_connected";
 }
 
+/**
+ * A stored decision in one sentence, for when today's prediction would say something else (the folder
+ * is known only to the sweep; contacts or the blocklist changed since). The pane shows the reason's
+ * remedy beside it, so the sentence says what happened, not what to do.
+ */
+const STORED_EXCLUSIONS: Record<ReasonCode, string> = {
+  not_an_email: "This item is not an email, so it is never captured.",
+  excluded_folder: "It was in a folder whose mail is not captured.",
+  draft: "It was a draft when it was swept.",
+  before_connection: "It is older than the 24 hours before your mailbox was connected, so it is outside the capture window.",
+  user_not_participant: "You are not the sender or a To/Cc recipient of this message.",
+  blocked: "A participant was on the blocklist when this message was swept.",
+  no_tracked_contact: "No one on this message was a tracked contact when it was swept.",
+  contact_tracked_too_late: "Its contact was tracked more than 24 hours after the message, so it is not captured.",
+};
+
 function storedExplanation(d: DecisionView): string {
   if (d.outcome === "captured") return "This message was captured.";
-  const reason = d.reason as ReasonCode;
-  if (reason === "excluded_folder" && d.detail?.folder) return `Mail in ${FOLDER_LABELS[d.detail.folder] ?? d.detail.folder} is not captured.`;
-  const t = REASON_TEXTS[reason];
-  return t ? `${t.title}. ${t.remedy}` : "This message was not captured.";
+  if (d.reason === "excluded_folder" && d.detail?.folder) return excludedFolderExplanation(d.detail.folder);
+  return STORED_EXCLUSIONS[d.reason as ReasonCode] ?? "This message was not captured.";
 }
 
 export async function messageStatus(deps: MessageStatusDeps, orgId: string, userId: string, req: MessageStatusRequest): Promise<MessageStatusResponse> {
@@ -143,13 +156,13 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
-  // re-decide it, so the pane says so instead of repeating a stale "not captured".
+  // re-decide it, so the pane says so instead of repeating a stale "not captured". That holds whatever
+  // the connection's state: disconnected, the answer is "matches the rules; connect to capture it".
   const windowStart = now.getTime() - deps.config.sweep.windowHours * 3600_000;
   const revised =
     decision?.outcome === "excluded" &&
     REVISABLE.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
-    active &&
     Date.parse(predicted.messageTime) >= windowStart;
 
   if (decision && !revised) {

@@ -159,8 +159,8 @@ async function main(): Promise<void> {
   if (handshake) {
     log();
     log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
-    log("     \"Lunch?\" (not captured: no tracked contact), the junk and draft");
-    log("     items (excluded, with the reason), and Lee's \"Re: Initech order form\" — Track Priya, then Capture now.");
+    log("     \"Lunch?\" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),");
+    log("     and, signed in as Lee, \"Re: Initech order form\": Track Priya, then Capture now.");
   }
   log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
   log("Press Ctrl-C to stop.");

@@ -14,7 +14,7 @@ import { getConnection, type ConnectionState } from "../store/mailbox-connection
 import { listSweeps, toSweepView } from "../store/sweeps";
 import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
 import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "./message-facts";
+import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type GraphRecipient, type ListedMessage } from "./message-facts";
 import { isDue, slotAfter, sweepOffsetMs, SweepScheduler, type Timers } from "./scheduler";
 
 export interface SweepServiceDeps extends SweepDeps {
@@ -29,14 +29,20 @@ export interface CaptureOutcome {
   /** The message as Graph described it: what the status builder needs. */
   message: {
     internetMessageId: string;
-    from: string | null;
-    to: string[];
-    cc: string[];
+    /** With the display names Graph gives, so the pane's People list keeps showing names. */
+    from: { address: string; name: string | null } | null;
+    to: { address: string; name: string | null }[];
+    cc: { address: string; name: string | null }[];
     sentDateTime: string | null;
     receivedDateTime: string;
     itemClass: string | null;
   };
   engagementId: string | null;
+}
+
+/** A Graph recipient as the status call takes it; null without an address (nothing to show or match). */
+function named(r: GraphRecipient | null): { address: string; name: string | null } | null {
+  return r?.address ? { address: r.address, name: r.name } : null;
 }
 
 export interface SweepService {
@@ -161,9 +167,9 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
       engagementId: recorded?.engagementId ?? null,
       message: {
         internetMessageId: listed.internetMessageId,
-        from: listed.from?.address ?? null,
-        to: listed.to.map((r) => r.address).filter((a): a is string => !!a),
-        cc: listed.cc.map((r) => r.address).filter((a): a is string => !!a),
+        from: named(listed.from),
+        to: listed.to.map(named).filter((r) => r !== null),
+        cc: listed.cc.map(named).filter((r) => r !== null),
         sentDateTime: listed.sentDateTime,
         receivedDateTime: listed.receivedDateTime,
         itemClass: listed.messageClass,

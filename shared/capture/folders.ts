@@ -63,3 +63,12 @@ export const FOLDER_LABELS: Record<string, string> = {
   recoverableitemsdeletions: "Recoverable Items",
   rssfeeds: "RSS Feeds",
 };
+
+/**
+ * The sentence for mail in an excluded folder (the rules' prediction and a stored decision say the
+ * same). Drafts get their own: moving a draft would not help, sending it does.
+ */
+export function excludedFolderExplanation(folder: string): string {
+  if (folder === "drafts") return "This is a draft in Drafts; it will be captured once it is sent.";
+  return `Mail in ${FOLDER_LABELS[folder] ?? folder} is not captured.`;
+}

@@ -28,7 +28,7 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
   },
   excluded_folder: {
     title: "In an excluded folder",
-    remedy: "Move the message out of Junk, Clutter, Drafts, Conversation History or RSS Feeds to have it captured.",
+    remedy: "Mail in Junk Email, Clutter, Conversation History or RSS Feeds is not captured: move the message to another folder (a draft is captured once it is sent).",
   },
   draft: { title: "Draft", remedy: "Send the message; sent mail is captured." },
   before_connection: {

@@ -4,7 +4,7 @@
  * caller passes everything, including `now`.
  */
 import { blockingEntry, domainOf, normalizeAddress, normalizeAddresses } from "./address";
-import { excludedFolderOf, FOLDER_LABELS, type FolderFacts } from "./folders";
+import { excludedFolderExplanation, excludedFolderOf, type FolderFacts } from "./folders";
 import { isEmail } from "./message-class";
 import type { CaptureAction, ReasonCode } from "./reasons";
 
@@ -137,8 +137,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   // 2. Not in an excluded folder or under one.
   const folder = message.folderPath ? excludedFolderOf(message.folderPath) : null;
   if (folder) {
-    const label = FOLDER_LABELS[folder] ?? folder;
-    return excluded(base, "excluded_folder", `Mail in ${label} is not captured.`, { folder });
+    return excluded(base, "excluded_folder", excludedFolderExplanation(folder), { folder });
   }
 
   // 3. Not a draft, wherever it is filed.

@@ -161,6 +161,30 @@ test("an exclusion the user has since undone is answered as a prediction while t
   expect(await status(msg)).toMatchObject({ status: "will_be_captured", decision: { source: "predicted", outcome: "captured" } });
 });
 
+test("an undone exclusion while the mailbox needs reconnecting: not the stale reason, but 'reconnect to have it captured'", async () => {
+  const msg = { internetMessageId: "<undone-reauth@fixture.example>", from: "later.still@prospect.example", to: ["dana@contoso.com"], cc: [], receivedDateTime: "2026-11-26T11:00:00Z" };
+  await recordCaptureBatch(t.h.db, orgId, userId, null, [{ outcome: "excluded", messageKey: messageKey(msg.internetMessageId), reason: "no_tracked_contact" }], fixture.now);
+  await createContact(t.h.db, orgId, { email: "later.still@prospect.example" }, fixture.now);
+  await setConnectionStatus(t.h.db, orgId, userId, "reauth_required", "The grant was revoked.", fixture.now);
+  try {
+    const s = await status(msg);
+    expect(s).toMatchObject({ status: "not_captured", connection: "reauth_required", decision: { source: "predicted", outcome: "captured", reason: null } });
+    expect(s.decision.explanation).toMatch(/reconnect your mailbox to have it captured/);
+  } finally {
+    await setConnectionStatus(t.h.db, orgId, userId, "active", null, fixture.now);
+  }
+});
+
+test("a stored exclusion that today's rules would not repeat says what happened, not the remedy the pane shows beside it", async () => {
+  // Swept as a draft; Office.js now describes a sent message with no tracked contact.
+  const msg = { internetMessageId: "<was-draft@fixture.example>", from: "dana@contoso.com", to: ["nobody@prospect.example"], cc: [], sentDateTime: "2026-11-26T11:00:00Z" };
+  await recordCaptureBatch(t.h.db, orgId, userId, null, [{ outcome: "excluded", messageKey: messageKey(msg.internetMessageId), reason: "draft" }], fixture.now);
+  const s = await status(msg);
+  expect(s.decision).toMatchObject({ source: "stored", reason: "draft", explanation: "It was a draft when it was swept.", action: null });
+  const { REASON_TEXTS } = await import("../../shared/capture");
+  expect(s.decision.explanation).not.toContain(REASON_TEXTS.draft.remedy);
+});
+
 test("without an active connection a capturable message is not captured, and says to reconnect", async () => {
   await setConnectionStatus(t.h.db, orgId, userId, "reauth_required", "The grant was revoked.", fixture.now);
   try {

@@ -64,11 +64,13 @@ test("the sweep's log line has counts and ids, never addresses, subjects or toke
 
 test("POST /api/messages/capture decides and stores one message now, answering like the status endpoint", async () => {
   const st = s.h.emulator.state;
-  const rec = st.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], subject: "Just now", body: "Fresh", receivedDateTime: "now", internetMessageId: "<api-2@acme.com>" });
+  const rec = st.addMessage(DANA.id, { from: { name: "Alice Ng", address: "alice@acme.com" }, to: ["dana@contoso.com"], subject: "Just now", body: "Fresh", receivedDateTime: "now", internetMessageId: "<api-2@acme.com>" });
   const res = await call("/api/messages/capture", { method: "POST", body: { restItemId: rec.id, internetMessageId: "<api-2@acme.com>" } });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { status: string; decision: { source: string }; engagement: { internetMessageId: string; mailboxes: { userId: string }[] } };
+  const body = (await res.json()) as { status: string; decision: { source: string }; engagement: { internetMessageId: string; mailboxes: { userId: string }[] }; people: { address: string; name: string | null }[] };
   expect(body.status).toBe("captured");
+  // The people keep the display names Graph gives (the pane shows them after Capture now).
+  expect(body.people.find((p) => p.address === "alice@acme.com")?.name).toBe("Alice Ng");
   expect(body.decision.source).toBe("stored");
   expect(body.engagement.internetMessageId).toBe("<api-2@acme.com>");
   expect(body.engagement.mailboxes.map((m) => m.userId)).toEqual([dana]);

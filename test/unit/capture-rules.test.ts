@@ -96,6 +96,11 @@ describe("folders", () => {
     expect(d).toMatchObject({ outcome: "excluded", reason: "excluded_folder", detail: { folder: "junkemail" } });
     expect(d.explanation).toContain("Junk Email");
   });
+  test("a draft in Drafts is told to send it, not to move it (the folder rule still gives the reason)", () => {
+    const d = decideCapture(msg({ folderPath: [{ wellKnownName: "drafts", displayName: "Drafts", containerClass: null }], isDraft: true }), ctx());
+    expect(d).toMatchObject({ outcome: "excluded", reason: "excluded_folder", detail: { folder: "drafts" } });
+    expect(d.explanation).toBe("This is a draft in Drafts; it will be captured once it is sent.");
+  });
   test("RSS Feeds is recognised by container class whatever its display name", () => {
     const path: FolderFacts[] = [{ wellKnownName: null, displayName: "Flux RSS", containerClass: "IPF.Note.OutlookHomepage" }];
     expect(decideCapture(msg({ folderPath: path }), ctx()).reason).toBe("excluded_folder");
