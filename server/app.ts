@@ -11,6 +11,7 @@ import type { AppEnv } from "./api/context";
 import type { AppDeps } from "./api/deps";
 import { createErrorHandler, errorResponse, notAvailable, notFoundHandler } from "./api/errors";
 import { authMiddleware } from "./api/auth";
+import { refuseNulInUrl } from "./api/request";
 import { openApiDocument } from "./api/openapi";
 import { MAX_CSV_BODY, MAX_JSON_BODY } from "./api/schemas";
 import { blocklistRoutes } from "./api/routes/blocklist";
@@ -78,7 +79,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(notFoundHandler);
   app.use("*", securityHeaders(deps.config));
   app.use("*", requestLog(deps.logger));
-  app.use("*", bodyLimits());
   app.use("/api/*", apiCors(deps.config));
   app.use("/auth/callback", addressRateLimit(deps.rateLimit?.unauthenticated));
 
@@ -103,8 +103,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // --- authenticated /api/* ---
   const api = new Hono<AppEnv>();
+  api.use("*", refuseNulInUrl);
   api.use("*", authMiddleware(deps));
   api.use("*", userRateLimit(deps.rateLimit));
+  // After the token and the rate limit, which need headers only: a caller without a valid token, or over
+  // its limit, is answered before a byte of its body is read (an unauthenticated chunked body that never
+  // ends would otherwise be buffered up to the limit on every connection). No route outside /api takes a body.
+  api.use("*", bodyLimits());
   api.route("/", meRoutes(deps));
   api.route("/", clientRoutes(deps));
   api.route("/", contactRoutes(deps));

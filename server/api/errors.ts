@@ -47,6 +47,12 @@ export function wwwAuthenticate(err: AuthError): string {
   return `Bearer realm="engagement-capture", error="invalid_token", error_description="${description}"`;
 }
 
+/** Node's error for a request whose connection closed before its body was complete. */
+function isClientAbort(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return !!e && e.code === "ECONNRESET" && e.message === "aborted";
+}
+
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
@@ -66,6 +72,10 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       if (status === 413) return errorResponse(c, 413, "payload_too_large", "The request body is too large.");
       return errorResponse(c, status, status === 400 ? "bad_request" : `http_${status}`, err.message || "The request failed.");
     }
+    // The client hung up while its body was being read: Node's "aborted" error carries ECONNRESET, which
+    // must not pass for a lost database socket (a false "database unavailable" alert anyone could cause).
+    // No one is left to read the answer; it is logged as the client error it is.
+    if (isClientAbort(err)) return errorResponse(c, 400, "request_aborted", "The request was aborted before its body arrived.");
     if (isDatabaseUnavailable(err)) {
       // The pool reconnects by itself when the database is back: tell the client to come back shortly.
       logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, path: c.req.path, method: c.req.method }, "database unavailable");

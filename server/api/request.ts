@@ -1,5 +1,5 @@
 /** Reading and validating requests: JSON bodies and query strings through zod schemas. */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./errors";
 
@@ -20,9 +20,30 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
   }
   if (value === undefined) throw new ApiError(400, "invalid_json", "The request body is empty; a JSON object is expected.");
+  // JSON can carry U+0000 only as the escape \u0000: look closer only when that text is there.
+  if (raw.includes("\\u0000") && containsNul(value)) throw nulError();
   return schema.parse(value);
 }
 
 export function query<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   return schema.parse(c.req.query());
 }
+
+/**
+ * U+0000 is refused wherever a client sends text (body, path, query): PostgreSQL text cannot hold it,
+ * so it would be a 500 there and stored as is on SQLite. One clear 400 on both.
+ */
+export const nulError = (): ApiError => new ApiError(400, "invalid_request", "Text must not contain the NUL character (U+0000).");
+
+export function containsNul(v: unknown): boolean {
+  if (typeof v === "string") return v.includes("\u0000");
+  if (Array.isArray(v)) return v.some(containsNul);
+  if (v !== null && typeof v === "object") return Object.entries(v).some(([k, x]) => k.includes("\u0000") || containsNul(x));
+  return false;
+}
+
+/** Middleware: a NUL in the path or the query string (only ever sent percent-encoded) is a 400. */
+export const refuseNulInUrl: MiddlewareHandler = async (c, next) => {
+  if (/%00/i.test(c.req.url)) throw nulError();
+  await next();
+};

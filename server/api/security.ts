@@ -308,7 +308,10 @@ export function hardenedHttpsServer(fetch: FetchHandler, hostname?: string) {
   const headers = parserAnswerHeaders();
   return ((options: https.ServerOptions) => {
     // HTTP/1.1 without Host is refused here (in the error shape) rather than by Node with an empty 400.
-    const server = https.createServer({ ...options, requireHostHeader: false }, (req, res) => {
+    // A client gets 20 s for its headers and 60 s for its whole request (Node's defaults are 60 s and
+    // 5 minutes): enough for a 2 MB CSV on a slow link, short enough that connections trickling a body
+    // cannot pile up. Answers may take longer (POST /api/sweeps?wait=true); these bound the request only.
+    const server = https.createServer({ ...options, requireHostHeader: false, headersTimeout: 20_000, requestTimeout: 60_000 }, (req, res) => {
       if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !req.headers.host) {
         res.writeHead(400, { ...headers, "Content-Type": "application/json; charset=utf-8", Connection: "close" });
         res.end(JSON.stringify(errorBody("bad_request", "The request has no Host header.")));

@@ -15,7 +15,11 @@ export function toClientView(row: ClientRecord, contactCount?: number): ClientVi
 export async function listClients(db: Kysely<Database>, organizationId: string): Promise<ClientView[]> {
   const rows = await db
     .selectFrom("clients")
-    .leftJoin("contacts", (j) => j.onRef("contacts.clientId", "=", "clients.id").on("contacts.deletedAt", "is", null))
+    // The organization in the join too: it lets the planner use contacts(organization_id, client_id)
+    // instead of scanning every organization's contacts for each client.
+    .leftJoin("contacts", (j) =>
+      j.onRef("contacts.organizationId", "=", "clients.organizationId").onRef("contacts.clientId", "=", "clients.id").on("contacts.deletedAt", "is", null),
+    )
     .select(["clients.id", "clients.organizationId", "clients.name", "clients.createdAt", "clients.updatedAt"])
     .select((eb) => eb.fn.count<string | number>("contacts.id").as("contactCount"))
     .where("clients.organizationId", "=", organizationId)

@@ -27,7 +27,7 @@ import { toSweepView } from "../store/sweeps";
 import { getUser } from "../store/users";
 import { chunks, newId } from "../store/util";
 import { batchGet, MAX_BATCH_ITEMS } from "./batch";
-import { describeError, GraphRequestFailedError, SweepAbortedError } from "./errors";
+import { describeError, describeForUser, GraphRequestFailedError, SweepAbortedError } from "./errors";
 import { folderPathOf, IMMUTABLE_ID_PREFER, loadFolderMap, type FolderMap } from "./folders";
 import { listWindow } from "./listing";
 import { planListing, type ListingPlan } from "./listing-plan";
@@ -407,7 +407,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
   const finished = clock.now();
   const graphRequests = stats.requests;
   const retries = stats.retries + c.itemRetries;
-  const message = error ? describeError(error) : null;
+  const message = error ? describeForUser(error) : null;
   await db
     .updateTable("sweeps")
     .set({
@@ -458,7 +458,7 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
     graphRequests,
     retries,
     durationMs: Math.round(performance.now() - t0),
-    ...(message ? { error: message, reauthRequired: error instanceof ReauthRequiredError } : {}),
+    ...(message ? { error: describeError(error), reauthRequired: error instanceof ReauthRequiredError } : {}),
   };
   if (error) logger.warn(entry, "sweep failed");
   else logger.info(entry, "sweep finished");

@@ -1,4 +1,5 @@
 /** Errors the sweep raises. Each one fails the sweep with a message; none crashes the process. */
+import { isDatabaseUnavailable } from "../db/availability";
 
 /** Graph answered something we cannot trust (missing fields, wrong types, a foreign nextLink). */
 export class MalformedGraphResponseError extends Error {
@@ -34,4 +35,17 @@ export function describeError(err: unknown): string {
     return text.slice(0, 500);
   }
   return String(err).slice(0, 500);
+}
+
+/**
+ * The sweep's error as users read it (the sweep record, the connection's lastError, shown in the pane
+ * and the API): a database's own error text (SQL, encodings, constraint names) is internal, so it is
+ * replaced by a fixed sentence; the detail goes to the log (describeError).
+ */
+export function describeForUser(err: unknown): string {
+  if (isDatabaseUnavailable(err)) return "The database was not reachable; the next sweep will try again.";
+  const e = err as { name?: unknown; severity?: unknown; code?: unknown } | null;
+  const fromDatabase = !!e && typeof e === "object" && (e.name === "SqliteError" || (typeof e.severity === "string" && typeof e.code === "string"));
+  if (fromDatabase) return "The sweep stopped on an internal database error; the next sweep will try again.";
+  return describeError(err);
 }

@@ -78,6 +78,15 @@ function present(m: Json, key: string): unknown {
  * servers may omit nulls); the fields a decision cannot do without (id, receivedDateTime, isDraft)
  * must be present.
  */
+/**
+ * U+0000 cannot be stored in PostgreSQL text or jsonb (SQLite could, but both databases keep the same
+ * data): anyone can send mail with it in a subject or a display name, and one such message must not
+ * fail every later sweep of the mailbox. It is dropped from every string taken from Graph.
+ */
+function clean(s: string): string {
+  return s.includes("\u0000") ? s.replaceAll("\u0000", "") : s;
+}
+
 function optional(m: Json, key: string): unknown {
   return key in m ? m[key] : null;
 }
@@ -88,7 +97,7 @@ function str(m: Json, key: string, nullable: boolean): string | null {
   const v = nullable ? optional(m, key) : present(m, key);
   if (v === null && nullable) return null;
   if (typeof v !== "string") malformed(`"${key}" is ${v === null ? "null" : `a ${typeof v}`}, not a string`);
-  return v;
+  return clean(v);
 }
 
 function time(m: Json, key: string, nullable: boolean): string | null {
@@ -108,7 +117,7 @@ function recipient(v: unknown, key: string): GraphRecipient | null {
   const name = e.name ?? null;
   if (address !== null && typeof address !== "string") malformed(`"${key}.emailAddress.address" is not a string`);
   if (name !== null && typeof name !== "string") malformed(`"${key}.emailAddress.name" is not a string`);
-  return { address: address as string | null, name: name as string | null };
+  return { address: address === null ? null : clean(address as string), name: name === null ? null : clean(name as string) };
 }
 
 function recipients(m: Json, key: string): GraphRecipient[] {
@@ -129,7 +138,7 @@ function messageClassOf(m: Json): string | null {
     const tag = /^\s*string\s+0x([0-9a-f]+)\s*$/i.exec(p.id);
     if (tag && parseInt(tag[1], 16) === 0x1a) {
       if (p.value !== null && typeof p.value !== "string") malformed("the message class is not a string");
-      return (p.value as string | null) ?? null;
+      return p.value === null || p.value === undefined ? null : clean(p.value as string);
     }
   }
   return null;
@@ -179,7 +188,7 @@ export function parseMessageContent(raw: unknown): MessageContent {
     if (!isObj(v)) malformed(`"${key}" is not an item body`);
     const content = v.content ?? null;
     if (content !== null && typeof content !== "string") malformed(`"${key}.content" is not a string`);
-    return content as string | null;
+    return content === null ? null : clean(content as string);
   };
   const subject = raw.subject ?? null;
   if (subject !== null && typeof subject !== "string") malformed(`"subject" is not a string`);
@@ -189,7 +198,11 @@ export function parseMessageContent(raw: unknown): MessageContent {
   // The full body is what the CRM keeps; the preview prefers the part new to this message
   // (uniqueBody drops quoted history), falling back to Graph's own preview.
   const uniquePreview = unique ? unique.replace(/\s+/g, " ").trim().slice(0, 255) : "";
-  return { subject: subject as string | null, bodyText: body("body"), bodyPreview: uniquePreview || (preview as string | null) };
+  return {
+    subject: subject === null ? null : clean(subject as string),
+    bodyText: body("body"),
+    bodyPreview: uniquePreview || (preview === null ? null : clean(preview as string)),
+  };
 }
 
 /** What the capture rules read, given the folder path the folder map resolved. */

@@ -202,7 +202,12 @@ describe("contacts", () => {
     expect(await json(await t.call("POST", "/api/contacts/import", { rawBody: "mail,name\nx@y.com,X", headers: h }))).toMatchObject({ status: 400, body: { error: { code: "invalid_csv" } } });
     expect((await t.call("POST", "/api/contacts/import", { rawBody: "", headers: h })).status).toBe(400);
     expect((await t.call("POST", "/api/contacts/import", { rawBody: "email,name,client\n", headers: h })).status).toBe(400);
-    expect((await t.call("POST", "/api/contacts/import", { rawBody: 'email\n"unterminated', headers: h })).status).toBe(400);
+    const broken = await json(await t.call("POST", "/api/contacts/import", { rawBody: 'email\n"unterminated=HYPERLINK', headers: h }));
+    expect(broken).toMatchObject({ status: 400, body: { error: { code: "invalid_csv" } } });
+    // Where, never what: the file's text is not echoed back.
+    expect(JSON.stringify(broken.body)).not.toMatch(/HYPERLINK|unterminated/);
+    const header = await json(await t.call("POST", "/api/contacts/import", { rawBody: "<script>x</script>,name\nx@y.com,X", headers: h }));
+    expect(JSON.stringify(header.body)).not.toContain("<script>");
     expect((await t.call("POST", "/api/contacts/import", { body: { email: "x@y.com" } })).status).toBe(415);
     const tooMany = await json(await t.call("POST", "/api/contacts/import", { rawBody: "email,name\nmany@x.example,A,extra", headers: h }));
     expect(tooMany.body.error.details.errors).toEqual([expect.objectContaining({ row: 2, field: "row" })]);

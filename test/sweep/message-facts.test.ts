@@ -1,4 +1,4 @@
-import { MalformedGraphResponseError } from "../../server/sweep/errors";
+import { describeForUser, GraphRequestFailedError, MalformedGraphResponseError } from "../../server/sweep/errors";
 import { parseListedMessage, parseMessageContent, participantsOf, syntheticMessageId, toMessageFacts } from "../../server/sweep/message-facts";
 
 const good = () => ({
@@ -84,5 +84,21 @@ describe("parseMessageContent", () => {
   });
   it("rejects a body that is not an item body", () => {
     expect(() => parseMessageContent({ body: "text" })).toThrow(MalformedGraphResponseError);
+  });
+});
+
+describe("describeForUser (the sweep error users read)", () => {
+  test("a database's own error text stays out of it", () => {
+    const pg = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { name: "error", severity: "ERROR", code: "22021" });
+    const sqlite = Object.assign(new Error("UNIQUE constraint failed: engagements.internet_message_id"), { name: "SqliteError", code: "SQLITE_CONSTRAINT_UNIQUE" });
+    for (const err of [pg, sqlite]) {
+      const text = describeForUser(err);
+      expect(text).toBe("The sweep stopped on an internal database error; the next sweep will try again.");
+    }
+    expect(describeForUser(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }))).toMatch(/database was not reachable/);
+  });
+  test("the sweep's own errors keep their message", () => {
+    expect(describeForUser(new GraphRequestFailedError("Graph kept answering 503.", 503, null))).toContain("Graph kept answering 503.");
+    expect(describeForUser(new MalformedGraphResponseError('Graph returned a malformed message: "subject" is not a string.'))).toContain('"subject" is not a string');
   });
 });

@@ -194,3 +194,23 @@ test("a revoked grant → the sweep fails with reauth_required and the API answe
   expect(res.status).toBe(409);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe("reauth_required");
 });
+
+test("U+0000 in a subject, a display name and a body (anyone can send it) → captured without it; the sweep succeeds", async () => {
+  s = await startSweepHarness();
+  s.setTime(T0);
+  const dana = await s.connect(DANA);
+  await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
+  const st = s.h.emulator.state;
+  s.advance(H);
+  st.addMessage(DANA.id, { from: { name: "Ali\u0000ce", address: "alice@acme.com" }, to: ["dana@contoso.com"], subject: "Bad\u0000subject", body: "line\u0000one",
+    receivedDateTime: at(H - 60_000), internetMessageId: "<nul@acme.com>" });
+  st.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], subject: "Fine", body: "ok", receivedDateTime: at(H - 30_000), internetMessageId: "<fine@acme.com>" });
+  s.advance(60_000);
+  const run = await sweep(dana);
+  expect(run.status).toBe("succeeded");
+  expect(run.captured).toBe(2);
+  const row = await s.h.db.selectFrom("engagements").select(["subject", "bodyText", "participants"]).where("internetMessageId", "=", "<nul@acme.com>").executeTakeFirstOrThrow();
+  expect(row.subject).toBe("Badsubject");
+  expect(row.bodyText).toBe("lineone");
+  expect(JSON.stringify(row.participants)).not.toContain("\\u0000");
+});

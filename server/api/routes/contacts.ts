@@ -84,6 +84,7 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
  * are a 400; per-row field problems (too long) are collected as 422 row errors.
  */
 export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: ImportRowError[] } {
+  if (text.includes("\u0000")) throw new ApiError(400, "invalid_csv", "The CSV contains a NUL character (U+0000); save it as plain UTF-8 text.");
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text.replace(/^\uFEFF/, ""), {
@@ -94,13 +95,15 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
       trim: false,
     }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
-    throw new ApiError(400, "invalid_csv", `The CSV cannot be read: ${(err as Error).message}`);
+    // csv-parse's message quotes the offending text; say where instead, never echoing the file.
+    const line = (err as { lines?: unknown }).lines;
+    throw new ApiError(400, "invalid_csv", `The CSV cannot be read${typeof line === "number" ? ` (line ${line})` : ""}: check its quoting and delimiters.`);
   }
   if (records.length === 0) throw new ApiError(400, "invalid_csv", "The CSV is empty; expected the header email,name,client.");
   const header = records[0].record.map((h) => h.trim().toLowerCase());
   const unknown = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
   if (!header.includes("email") || unknown.length || new Set(header).size !== header.length) {
-    throw new ApiError(400, "invalid_csv", `The header must be email,name,client (got ${header.join(",")}).`);
+    throw new ApiError(400, "invalid_csv", "The first line must be the header email,name,client (name and client optional).");
   }
   const data = records.slice(1);
   if (data.length === 0) throw new ApiError(400, "invalid_csv", "The CSV has a header but no contacts.");
