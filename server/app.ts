@@ -103,6 +103,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // --- authenticated /api/* ---
   const api = new Hono<AppEnv>();
+  // Every /api answer is the caller's own data: no shared or browser cache may keep it, unless a route
+  // says otherwise.
+  api.use("*", async (c, next) => {
+    await next();
+    if (!c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
+  });
   api.use("*", refuseNulInUrl);
   api.use("*", authMiddleware(deps));
   api.use("*", userRateLimit(deps.rateLimit));

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   let emulator: ChildProcess | null = null;
   let handshake: DemoHandshake | null = null;
   if (config.mode === "demo") {
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // database, keys and certificates: owner-only
     ({ child: emulator, handshake } = await startDemoEmulator(config));
     // Point the backend at the emulator, as an operator would point it at Microsoft.
     const pointed = loadConfig({

@@ -32,7 +32,12 @@ export async function openDatabase(url: string): Promise<Db> {
     await sql`select 1`.execute(db);
     return db;
   }
-  if (url !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(url)), { recursive: true });
+  if (url !== ":memory:") {
+    // The file holds captured mail: owner-only, like the key file. SQLite gives its -wal and -shm files
+    // the database file's permissions, so creating the file 0600 first covers all three.
+    fs.mkdirSync(path.dirname(path.resolve(url)), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(url, "a", 0o600));
+  }
   const sqlite = new BetterSqlite3(url);
   // WAL lets readers (the API) proceed while the sweep writes; busy_timeout waits out a concurrent
   // writer instead of failing at once; SQLite leaves foreign keys off unless asked.

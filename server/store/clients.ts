@@ -43,8 +43,24 @@ export async function getClientsByIds(db: Kysely<Database>, organizationId: stri
   return out;
 }
 
+/**
+ * Client names are one per organization ignoring case, as the CSV import matches them ("Acme" and
+ * "ACME" are one client). The unique index is on the exact name, so the case-blind check is made
+ * here. (SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode.)
+ */
+async function assertNameFree(db: Kysely<Database>, organizationId: string, name: string, exceptId: string | null): Promise<void> {
+  let q = db
+    .selectFrom("clients")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
+  if (exceptId) q = q.where("id", "!=", exceptId);
+  if (await q.executeTakeFirst()) throw new ConflictError("duplicate_client", `A client named "${name}" already exists.`);
+}
+
 export async function createClient(db: Kysely<Database>, organizationId: string, name: string, now: Date | string): Promise<ClientRecord> {
   const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), createdAt: iso(now), updatedAt: iso(now) };
+  await assertNameFree(db, organizationId, row.name, null);
   try {
     await db.insertInto("clients").values(row).execute();
   } catch (err) {
@@ -62,7 +78,10 @@ export async function updateClient(
   now: Date | string,
 ): Promise<ClientRecord | null> {
   const set: Partial<ClientRecord> = { updatedAt: iso(now) };
-  if (patch.name !== undefined) set.name = patch.name.trim();
+  if (patch.name !== undefined) {
+    set.name = patch.name.trim();
+    await assertNameFree(db, organizationId, set.name, clientId);
+  }
   try {
     const res = await db.updateTable("clients").set(set).where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return null;

@@ -78,7 +78,12 @@ for (const target of databaseTargets()) {
       const acme = await createClient(db, orgId, " Acme ", T0);
       expect(acme.name).toBe("Acme");
       await expect(createClient(db, orgId, "Acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+      // One client per name ignoring case, as the CSV import matches names.
+      await expect(createClient(db, orgId, "ACME ", T0)).rejects.toMatchObject({ code: "duplicate_client" });
       const globex = await createClient(db, orgId, "Globex", T0);
+      await expect(updateClient(db, orgId, globex.id, { name: "acme" }, at(1))).rejects.toMatchObject({ code: "duplicate_client" });
+      expect((await updateClient(db, orgId, acme.id, { name: "ACME" }, at(1)))?.name).toBe("ACME"); // its own name, recased
+      expect((await updateClient(db, orgId, acme.id, { name: "Acme" }, at(1)))?.name).toBe("Acme");
       await createContact(db, orgId, { email: "a@acme.com", clientId: acme.id }, T0);
       await createContact(db, orgId, { email: "b@acme.com", clientId: acme.id }, T0);
       const list = await listClients(db, orgId);

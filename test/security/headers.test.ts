@@ -76,6 +76,8 @@ describe("security headers", () => {
       expect(res.headers.get("content-security-policy")).toBe(API_CSP);
       expectCommonHeaders(res);
     }
+    // The caller's own data (and its errors) are never cached.
+    for (const res of answers.slice(0, 4)) expect(res.headers.get("cache-control")).toBe("no-store");
   });
 
   test("the pane's pages: script only from self and office.js, no inline script, MSAL's authority reachable, framed only by Outlook", async () => {
