@@ -59,6 +59,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TENANTS = 1000;
 /** Verified tokens remembered (the pane reuses one token for up to an hour). */
 const MAX_VERIFIED = 10_000;
+/** How long a tenant whose keys Entra refused to serve (no such tenant) is refused without asking again. */
+const UNKNOWN_TENANT_MS = 5 * 60_000;
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const authorityHost = options.authorityHost.replace(/\/+$/, "");
@@ -70,6 +72,20 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   // token whose signature and claims passed is remembered until it expires. Only time-dependent
   // checks (exp/nbf) are re-run on a hit; the exact same token string cannot carry other claims.
   const verified = new Map<string, { caller: Caller; exp: number; nbf: number | null }>();
+  // Multi-tenant, any GUID in an unsigned-looking token makes us fetch that tenant's keys. Entra answers
+  // 400/404 for a tenant that does not exist; remembering that keeps forged tokens from turning each
+  // request into an outbound one. (A network failure is not remembered: a real tenant must not be locked out.)
+  const unknownTenants = new Map<string, number>();
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const keysFetch = (tid: string): jose.FetchImplementation =>
+    (async (url: string, init: RequestInit) => {
+      const res = await baseFetch(url, init);
+      if (res.status === 400 || res.status === 404) {
+        if (unknownTenants.size >= MAX_TENANTS) unknownTenants.delete(unknownTenants.keys().next().value!);
+        unknownTenants.set(tid, clock.now().getTime() + UNKNOWN_TENANT_MS);
+      }
+      return res;
+    }) as jose.FetchImplementation;
 
   function timeValid(entry: { exp: number; nbf: number | null }): boolean {
     const now = clock.now().getTime() / 1000;
@@ -80,7 +96,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     let jwks = jwksByTenant.get(tid);
     if (!jwks) {
       const jwksOptions: jose.RemoteJWKSetOptions = { cooldownDuration: options.jwksCooldownMs ?? 30_000, timeoutDuration: 5000 };
-      if (options.fetch) jwksOptions[jose.customFetch] = options.fetch as jose.FetchImplementation;
+      jwksOptions[jose.customFetch] = keysFetch(tid);
       jwks = jose.createRemoteJWKSet(new URL(`${authorityHost}/${tid}/discovery/v2.0/keys`), jwksOptions);
       if (jwksByTenant.size >= MAX_TENANTS) jwksByTenant.delete(jwksByTenant.keys().next().value!);
       jwksByTenant.set(tid, jwks);
@@ -119,6 +135,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const tid = unverified.tid;
       if (typeof tid !== "string" || !TENANT_ID.test(tid)) throw new AuthError("The access token has no valid tenant id.");
       if (onlyTenant && tid.toLowerCase() !== onlyTenant) throw new AuthError("The access token is for another tenant.");
+      const unknownUntil = unknownTenants.get(tid);
+      if (unknownUntil !== undefined) {
+        if (unknownUntil > clock.now().getTime()) throw new AuthError("The access token's tenant is unknown to Microsoft Entra.");
+        unknownTenants.delete(tid);
+      }
 
       let payload: jose.JWTPayload;
       try {

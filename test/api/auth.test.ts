@@ -1,6 +1,6 @@
 /** Authentication of /api/*: every bad token is a 401 with a WWW-Authenticate header; a good one provisions the caller. */
 import * as jose from "jose";
-import { AUTHORITY, CLIENT_ID, TENANT_A, TENANT_B, createHarness, newSigningKey, type Harness } from "./harness";
+import { AUTHORITY, CLIENT_ID, TENANT_A, TENANT_B, UNKNOWN_TENANT, createHarness, newSigningKey, type Harness } from "./harness";
 
 let t: Harness;
 beforeAll(async () => {
@@ -129,6 +129,25 @@ test("a tenant id that could bend the JWKS URL → 401 without fetching", async 
   const before = t.jwksRequests.length;
   await expect401(await t.token({ tid: "../../evil", iss: `${AUTHORITY}/../../evil/v2.0` }));
   expect(t.jwksRequests.length).toBe(before);
+});
+
+test("a tenant Entra does not know is refused without asking again for five minutes (forged tokens cause no outbound flood)", async () => {
+  const keysOf = () => t.jwksRequests.filter((u) => u.includes(UNKNOWN_TENANT)).length;
+  const forged = await t.token({ tid: UNKNOWN_TENANT });
+  const first = await t.call("GET", "/api/me", { token: forged });
+  expect(first.status).toBe(401);
+  expect(keysOf()).toBe(1);
+  for (let i = 0; i < 5; i++) {
+    const again = await t.call("GET", "/api/me", { token: await t.token({ tid: UNKNOWN_TENANT, oid: `forged-${i}` }) });
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/tenant is unknown/);
+  }
+  expect(keysOf()).toBe(1);
+  t.clock.advance(5 * 60_000 + 1000);
+  expect((await t.call("GET", "/api/me", { token: await t.token({ tid: UNKNOWN_TENANT, oid: "later" }) })).status).toBe(401);
+  expect(keysOf()).toBe(2);
+  // Other tenants are unaffected.
+  expect((await t.call("GET", "/api/me")).status).toBe(200);
 });
 
 test("the JWKS is fetched from the token's own tenant and cached", async () => {

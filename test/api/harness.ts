@@ -14,6 +14,8 @@ export const AUTHORITY = "https://login.test.example";
 export const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
 export const TENANT_A = "aaaaaaaa-0000-0000-0000-000000000001";
 export const TENANT_B = "bbbbbbbb-0000-0000-0000-000000000002";
+/** A tenant id Entra does not know: its keys URL answers 400 (AADSTS90002), as login.microsoftonline.com does. */
+export const UNKNOWN_TENANT = "dddddddd-0000-0000-0000-00000000dead";
 export const NOW = new Date("2026-11-26T12:00:00Z");
 
 export interface SigningKey {
@@ -63,6 +65,7 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
     jwksRequests.push(url);
     const m = new RegExp(`^${AUTHORITY}/([^/]+)/discovery/v2.0/keys$`).exec(url);
     if (!m) return new Response("not found", { status: 404 });
+    if (m[1] === UNKNOWN_TENANT) return new Response(JSON.stringify({ error: "invalid_tenant", error_description: "AADSTS90002: Tenant not found." }), { status: 400 });
     return new Response(JSON.stringify({ keys: jwks }), { status: 200, headers: { "content-type": "application/json" } });
   }) as typeof fetch;
   const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock, ...verifierOptions });
