@@ -1,4 +1,6 @@
 /** Runtime configuration of the pane, served by the backend at /addin-config.json. */
+import { PaneError } from "./state/errors";
+
 export interface AddinConfig {
   clientId: string;
   authority: string;
@@ -13,9 +15,11 @@ export interface AddinConfig {
 
 export async function loadAddinConfig(baseUrl = "", doFetch: typeof fetch = (i, init) => fetch(i, init)): Promise<AddinConfig> {
   const res = await doFetch(`${baseUrl}/addin-config.json`, { headers: { Accept: "application/json" } });
-  if (!res.ok) throw new Error(`Could not load the add-in's configuration (${res.status}).`);
+  if (!res.ok) throw new PaneError(`config_http_${res.status}`, "Engagement Capture couldn't load its settings from the server. Try again in a moment.");
   const c = (await res.json()) as Partial<AddinConfig>;
-  if (!c.clientId || !c.authority || !c.apiScope) throw new Error("The add-in's configuration is incomplete (clientId, authority, apiScope).");
+  if (!c.clientId || !c.authority || !c.apiScope) {
+    throw new PaneError("config_incomplete", "Engagement Capture's server is missing its sign-in settings (clientId, authority, apiScope). Ask an administrator.");
+  }
   return { clientId: c.clientId, authority: c.authority, apiScope: c.apiScope, apiBaseUrl: c.apiBaseUrl ?? "", mode: c.mode === "production" ? "production" : "demo",
     crmEngagementUrl: typeof c.crmEngagementUrl === "string" && c.crmEngagementUrl.includes("{id}") ? c.crmEngagementUrl : null };
 }

@@ -11,6 +11,7 @@ import type {
   MeResponse,
   MessageStatusResponse,
   Page,
+  SweepView,
 } from "../../shared/api/contract";
 import type { MessageStatusRequest } from "../office/message";
 
@@ -47,8 +48,44 @@ export interface ApiClient {
   searchContacts(q: string, limit?: number): Promise<Page<ContactView>>;
   connect(): Promise<{ authorizeUrl: string }>;
   disconnect(): Promise<void>;
+  /** My latest sweeps, newest first (the pane follows the first sweep after Connect). */
+  recentSweeps(limit?: number): Promise<SweepView[]>;
   listBlocklist(): Promise<BlockEntryView[]>;
   deleteBlockEntry(id: string): Promise<void>;
+}
+
+/**
+ * For an error answer without the API's JSON body (a proxy's HTML error page, a gateway timeout): a
+ * sentence instead of "The server answered 502."; the status stays in the error's code.
+ */
+function statusSentence(status: number): string {
+  if (status === 502 || status === 503 || status === 504) return "Engagement Capture's server can't be reached right now. Try again in a moment.";
+  if (status >= 500) return "Engagement Capture's server ran into a problem. Try again in a moment.";
+  if (status === 403) return "You don't have access to this in Engagement Capture.";
+  if (status === 404) return "Engagement Capture's server doesn't know this request. The pane may be newer or older than the server.";
+  return "Engagement Capture's server didn't accept this request. Try again.";
+}
+
+/** The user must sign in (again): no silent token, or the API keeps refusing the token. */
+export function isSignInRequired(e: unknown): boolean {
+  if (e instanceof ApiError) return e.status === 401;
+  return e instanceof Error && e.name === "InteractionRequiredError";
+}
+
+/**
+ * The same client, telling onSignInRequired whenever a call fails because the user must sign in, so
+ * a 401 from any call (not only GET /api/me) brings the pane back to its Sign in state.
+ */
+export function watchSignIn(api: ApiClient, onSignInRequired: () => void): ApiClient {
+  const watched: Record<string, unknown> = {};
+  for (const [name, call] of Object.entries(api) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    watched[name] = (...args: unknown[]) =>
+      call(...args).catch((e: unknown) => {
+        if (isSignInRequired(e)) onSignInRequired();
+        throw e;
+      });
+  }
+  return watched as unknown as ApiClient;
 }
 
 /** Lists come back either bare or as a Page; accept both so the pane doesn't break on either shape. */
@@ -74,7 +111,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     } catch (e) {
       if (e instanceof ApiError) throw e;
       if (e instanceof Error && e.name === "InteractionRequiredError") throw e;
-      throw new ApiError(0, "network_error", "Can't reach the server. Check your connection and try again.");
+      throw new ApiError(0, "network_error", "Engagement Capture's server can't be reached. Check your connection and try again.");
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -88,7 +125,9 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     }
     if (!res.ok) {
       const err = (parsed as ApiErrorBody | undefined)?.error;
-      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `The server answered ${res.status}.`);
+      // Still 401 with a fresh token: the sign-in itself no longer holds (the pane offers Sign in again).
+      if (res.status === 401) throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
+      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? statusSentence(res.status));
     }
     return parsed as T;
   }
@@ -104,6 +143,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       call<Page<ContactView>>("GET", `/api/contacts?q=${encodeURIComponent(q)}&limit=${limit}`),
     connect: () => call<{ authorizeUrl: string }>("POST", "/api/connection"),
     disconnect: () => call<void>("DELETE", "/api/connection"),
+    recentSweeps: async (limit = 1) => items(await call<Page<SweepView>>("GET", `/api/sweeps?limit=${limit}`)),
     listBlocklist: async () => items(await call<BlockEntryView[] | Page<BlockEntryView>>("GET", "/api/blocklist")),
     deleteBlockEntry: (id) => call<void>("DELETE", `/api/blocklist/${encodeURIComponent(id)}`),
   };

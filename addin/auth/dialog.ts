@@ -60,6 +60,8 @@ ready
   .then(main)
   .catch((e: unknown) => {
     const message = e instanceof Error ? e.message : String(e);
-    say(`Sign-in failed: ${message}`);
-    send({ type: "error", message });
+    const code = e && typeof e === "object" && typeof (e as { errorCode?: unknown }).errorCode === "string" ? (e as { errorCode: string }).errorCode : undefined;
+    // The page says it plainly; the pane gets MSAL's code and words it (auth/errors.ts).
+    say(`Sign-in didn't finish${code ? ` (${code})` : ""}. Close this window and try again.`);
+    send({ type: "error", message, code });
   });

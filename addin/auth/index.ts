@@ -1,2 +1,3 @@
 export * from "./types";
 export { chooseAuthStrategy, knownAuthoritiesFor } from "./strategy";
+export { SignInError, describeSignInError, isSupersededSignIn } from "./errors";

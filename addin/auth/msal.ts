@@ -6,6 +6,7 @@ import type { AccountInfo, IPublicClientApplication } from "@azure/msal-browser"
 import type { AddinConfig } from "../config";
 import { openDialog } from "../office/dialog";
 import { mailboxUserAddress } from "../office/host";
+import { SignInError } from "./errors";
 import { chooseAuthStrategy, knownAuthoritiesFor } from "./strategy";
 import { InteractionRequiredError, type AuthStrategy, type DialogAuthMessage, type TokenProvider } from "./types";
 
@@ -65,7 +66,12 @@ export async function createTokenProvider(config: AddinConfig, opts: MsalProvide
       }
     },
     async signIn() {
-      const r = await pca.acquireTokenPopup({ scopes, loginHint });
+      // msal-browser 5 hears the popup's answer on a BroadcastChannel and cannot see the window close:
+      // a closed popup ends only at system.popupBridgeTimeout (60 s, timed_out). Polling popup.closed
+      // is no way out (a Cross-Origin-Opener-Policy on the sign-in page makes it read true while the
+      // window is open), so the pane keeps Sign in available while it waits, and pressing it again
+      // replaces the waiting attempt here instead of failing with interaction_in_progress.
+      const r = await pca.acquireTokenPopup({ scopes, loginHint, overrideInteractionInProgress: true });
       if (r.account) pca.setActiveAccount(r.account);
     },
   };
@@ -97,12 +103,12 @@ function dialogProvider(baseUrl: string, loginHint: string | undefined): TokenPr
             }
           },
           onClosed: () => {
-            if (!settled) reject(new Error("Sign-in was closed before it finished."));
+            if (!settled) reject(new SignInError("user_cancelled"));
           },
         }).then((d) => (close = () => d.close()), reject);
       });
       close();
-      if (message.type === "error") throw new Error(message.message);
+      if (message.type === "error") throw new SignInError(message.code ?? "dialog_error", message.message);
       cached = { token: message.accessToken, expiresAt: message.expiresOn ? Date.parse(message.expiresOn) : Date.now() + 3600_000 };
     },
   };

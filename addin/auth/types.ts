@@ -25,4 +25,4 @@ export function isInteractionRequired(e: unknown): e is InteractionRequiredError
 /** What the fallback sign-in dialog sends back with messageParent. */
 export type DialogAuthMessage =
   | { type: "token"; accessToken: string; expiresOn: string | null }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string; /** MSAL's errorCode, when MSAL failed; the pane words it. */ code?: string };

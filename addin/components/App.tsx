@@ -2,80 +2,127 @@
  * The task pane: banner with the connection state, then either the open message (status, people)
  * or the contacts search. Sign-in is asked for only when a silent token isn't available.
  */
-import { Suspense, lazy, useState } from "react";
-import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
+import { Suspense, useCallback, useMemo, useRef, useState } from "react";
+import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, Text, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
-import { isInteractionRequired } from "../auth/types";
+import { isSignInRequired, watchSignIn } from "../api/client";
+import { isSupersededSignIn } from "../auth/errors";
 import { officeThemeKind, type ThemeKind } from "../office/theme";
 import { AnnouncerProvider, useAnnounce } from "../state/announcer";
+import { describeError } from "../state/errors";
 import { useOpenMessage } from "../state/useOpenMessage";
 import { useResource } from "../state/useResource";
 import { ServicesContext, useServices, type PaneServices } from "../state/services";
 import { ConnectionPanel } from "./ConnectionPanel";
 import { ErrorBar } from "./ErrorBar";
+import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
 import { Header } from "./Header";
 import { Loading } from "./Loading";
 import { MessageView } from "./MessageView";
 
-const ContactsView = lazy(() => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView })));
+const loadContacts = () => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
 
 const useStyles = makeStyles({
+  // The full-height sheet is this wrapper, never FluentProvider itself: Fluent copies the provider's
+  // classes onto every portal (dialogs, listboxes, tooltips), and a 100vh portal layer at z-index
+  // 1000000 covers the pane and any dialog opened before it.
+  shell: { minHeight: "100vh" },
   main: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM },
-  provider: { minHeight: "100vh" },
+  muted: { display: "block", color: tokens.colorNeutralForeground3, marginTop: tokens.spacingVerticalXXS },
 });
 
 export function App({ services, theme }: { services: PaneServices; theme?: ThemeKind }) {
   const styles = useStyles();
   const [kind] = useState<ThemeKind>(() => theme ?? officeThemeKind());
   return (
-    <FluentProvider theme={kind === "dark" ? webDarkTheme : webLightTheme} className={styles.provider}>
-      <ServicesContext.Provider value={services}>
-        <AnnouncerProvider>
-          <Pane />
-        </AnnouncerProvider>
-      </ServicesContext.Provider>
+    <FluentProvider theme={kind === "dark" ? webDarkTheme : webLightTheme}>
+      <div className={styles.shell}>
+        <ServicesContext.Provider value={services}>
+          <AnnouncerProvider>
+            <ErrorBoundary>
+              <Pane />
+            </ErrorBoundary>
+          </AnnouncerProvider>
+        </ServicesContext.Provider>
+      </div>
     </FluentProvider>
   );
 }
 
 function Pane() {
   const styles = useStyles();
-  const { api, auth } = useServices();
+  const services = useServices();
   const announce = useAnnounce();
+  const [signedOut, setSignedOut] = useState(false);
+  // Every component gets an API client that reports "sign in again" (no silent token, or a 401 from
+  // any call), so the pane goes back to Sign in instead of showing a Retry that cannot work.
+  const watched = useMemo<PaneServices>(() => ({ ...services, api: watchSignIn(services.api, () => setSignedOut(true)) }), [services]);
+  const { api, auth } = watched;
   const [epoch, setEpoch] = useState(0); // bumps after sign-in or a connection change
   const me = useResource<MeResponse>(() => api.me(), `me:${epoch}`);
   const message = useOpenMessage();
   const [tab, setTab] = useState<"message" | "contacts">("message");
-  const [signInError, setSignInError] = useState<unknown>(null);
-  const [signingIn, setSigningIn] = useState(false);
+  const [Contacts, retryContacts] = useRetryableLazy(loadContacts);
+  const [signIn, setSignIn] = useState<{ pending: boolean; error: unknown }>({ pending: false, error: null });
+  const attempt = useRef({ n: 0, startedAt: 0 });
+  // After Sign in the button is gone: the message's status heading takes focus once it is there.
+  const focusStatusNext = useRef(false);
+  const takeFocusRequest = useCallback(() => {
+    const asked = focusStatusNext.current;
+    focusStatusNext.current = false;
+    return asked;
+  }, []);
 
-  const needsSignIn = isInteractionRequired(me.error);
-  const signIn = async () => {
-    setSigningIn(true);
-    setSignInError(null);
+  const needsSignIn = signedOut || isSignInRequired(me.error);
+  const startSignIn = async () => {
+    // A double click would open two sign-in windows (the button stays enabled while one is open).
+    if (Date.now() - attempt.current.startedAt < 1000) return;
+    const n = ++attempt.current.n;
+    attempt.current.startedAt = Date.now();
+    setSignIn({ pending: true, error: null });
     try {
       await auth.signIn();
-      announce("Signed in.");
-      setEpoch((e) => e + 1);
     } catch (e) {
-      setSignInError(e);
-    } finally {
-      setSigningIn(false);
+      // Only the latest attempt speaks; an older one ends "cancelled" when Sign in was pressed again.
+      if (n !== attempt.current.n) return;
+      const superseded = isSupersededSignIn(e);
+      setSignIn({ pending: false, error: superseded ? null : e });
+      if (!superseded) announce(`Sign-in didn't finish. ${describeError(e).text}`);
+      return;
     }
+    attempt.current.n++; // any older attempt still waiting is moot now
+    setSignIn({ pending: false, error: null });
+    setSignedOut(false);
+    focusStatusNext.current = true;
+    announce("Signed in.");
+    setEpoch((e) => e + 1);
   };
 
+  const signInError = signIn.error ? describeError(signIn.error) : null;
+  const headerState = needsSignIn ? "signed_out" : me.data ? me.data.connection.status : me.error ? "unavailable" : "checking";
+
   return (
-    <>
-      <Header connection={me.data?.connection.status ?? null} />
+    <ServicesContext.Provider value={watched}>
+      <Header connection={headerState} />
       <main className={styles.main}>
         {needsSignIn ? (
-          <MessageBar intent="info" layout="multiline">
+          <MessageBar intent={signInError ? "warning" : "info"} layout="multiline">
             <MessageBarBody>
-              <MessageBarTitle>Sign in</MessageBarTitle>
-              Sign in with your work account to see whether this email is captured.
+              <MessageBarTitle>{signInError ? "Sign-in didn't finish" : "Sign in"}</MessageBarTitle>
+              {signInError
+                ? signInError.text
+                : signIn.pending
+                  ? "Finish signing in in the Microsoft window. If you closed it, select Sign in to open it again."
+                  : "Sign in with your work account to see whether this email is captured."}
+              {signInError?.code && (
+                <Text size={100} className={styles.muted}>
+                  Error code: {signInError.code}
+                </Text>
+              )}
             </MessageBarBody>
             <MessageBarActions>
-              <Button appearance="primary" onClick={signIn} disabled={signingIn}>
+              {/* One action, never disabled: MSAL cannot tell when its window was closed (auth/msal.ts). */}
+              <Button appearance="primary" onClick={startSignIn}>
                 Sign in
               </Button>
             </MessageBarActions>
@@ -93,17 +140,18 @@ function Pane() {
             </TabList>
             <div role="tabpanel" aria-label={tab === "message" ? "This message" : "Contacts"}>
               {tab === "message" ? (
-                <MessageView key={epoch} message={message} />
+                <MessageView key={epoch} message={message} takeFocusRequest={takeFocusRequest} />
               ) : (
-                <Suspense fallback={<Loading label="Loading contacts" />}>
-                  <ContactsView />
-                </Suspense>
+                <ErrorBoundary onRetry={retryContacts}>
+                  <Suspense fallback={<Loading label="Loading contacts" />}>
+                    <Contacts />
+                  </Suspense>
+                </ErrorBoundary>
               )}
             </div>
           </>
         ) : null}
-        {!!signInError && <ErrorBar error={signInError} title="Sign-in didn't finish" onRetry={signIn} />}
       </main>
-    </>
+    </ServicesContext.Provider>
   );
 }

@@ -1,6 +1,6 @@
 /** Search tracked contacts (GET /api/contacts?q=). */
 import { useEffect, useState } from "react";
-import { Field, SearchBox, Text, makeStyles, tokens } from "@fluentui/react-components";
+import { Field, SearchBox, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { ContactView, Page } from "../../shared/api/contract";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
@@ -11,6 +11,7 @@ const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
   list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   muted: { color: tokens.colorNeutralForeground3 },
+  line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
 });
 
 export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
@@ -30,7 +31,8 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
         Tracked contacts
       </h2>
       <Field label="Search contacts">
-        <SearchBox value={input} onChange={(_, d) => setInput(d.value)} placeholder="Name, email or client" />
+        {/* Fluent names the clear button "clear"; say what it clears. */}
+        <SearchBox value={input} onChange={(_, d) => setInput(d.value)} placeholder="Name, email or client" dismiss={{ "aria-label": "Clear search" }} />
       </Field>
       {result.loading && <Loading label="Loading contacts" />}
       {!!result.error && <ErrorBar error={result.error} title="Couldn't load contacts" onRetry={result.reload} />}
@@ -39,13 +41,15 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
         <ul className={styles.list} aria-label="Contacts">
           {result.data.items.map((c) => (
             <li key={c.id}>
-              <Text weight="semibold" block>
+              <Text weight="semibold" block className={styles.line} title={c.name ?? c.email}>
                 {c.name ?? c.email}
               </Text>
-              <Text size={200} className={styles.muted} block>
-                {c.email}
-                {c.client ? ` · ${c.client.name}` : ""}
-              </Text>
+              {/* Without a name the address is already the first line: show it once. */}
+              {(c.name || c.client) && (
+                <Text size={200} className={mergeClasses(styles.muted, styles.line)} block title={c.name ? c.email : undefined}>
+                  {[c.name ? c.email : null, c.client?.name].filter(Boolean).join(" · ")}
+                </Text>
+              )}
             </li>
           ))}
         </ul>

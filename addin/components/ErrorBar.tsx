@@ -1,15 +1,28 @@
-import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from "@fluentui/react-components";
-import { ApiError } from "../api/client";
-import { errorMessage } from "../state/format";
+import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
+import { describeError } from "../state/errors";
 
-/** An error in the server's own words, with Retry when the action can be repeated. */
+const useStyles = makeStyles({
+  body: { overflowWrap: "anywhere" },
+  code: { display: "block", color: tokens.colorNeutralForeground3, marginTop: tokens.spacingVerticalXXS },
+});
+
+/**
+ * An error in plain words (the server's own sentence when it sent one), the code small for support,
+ * and Retry when the action can be repeated.
+ */
 export function ErrorBar({ error, title = "Something went wrong", onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
-  const text = error instanceof ApiError ? error.message : errorMessage(error);
+  const styles = useStyles();
+  const { text, code } = describeError(error);
   return (
     <MessageBar intent="error" role="alert" layout="multiline">
-      <MessageBarBody>
+      <MessageBarBody className={styles.body}>
         <MessageBarTitle>{title}</MessageBarTitle>
         {text}
+        {code && (
+          <Text size={100} className={styles.code}>
+            Error code: {code}
+          </Text>
+        )}
       </MessageBarBody>
       {onRetry && (
         <MessageBarActions>

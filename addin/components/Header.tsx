@@ -26,16 +26,23 @@ const COLOR: Record<ConnectionStatus, "success" | "informative" | "warning" | "s
   disconnected: "subtle",
 };
 
+/** Before the connection is known: still asking, signed out, or the server didn't answer. */
+export type PaneState = "checking" | "signed_out" | "unavailable";
+
+const PANE_LABEL: Record<PaneState, string> = { checking: "Checking…", signed_out: "Signed out", unavailable: "Unavailable" };
+
 /** Banner: product name and the mailbox connection state at a glance. */
-export function Header({ connection }: { connection: ConnectionStatus | null }) {
+export function Header({ connection }: { connection: ConnectionStatus | PaneState }) {
   const styles = useStyles();
+  const known = connection in CONNECTION_LABEL ? (connection as ConnectionStatus) : null;
+  const label = known ? CONNECTION_LABEL[known] : PANE_LABEL[connection as PaneState];
   return (
     <header className={styles.root}>
       <Text as="h1" weight="semibold" size={400} style={{ margin: 0 }}>
         Engagement Capture
       </Text>
-      <Badge appearance="tint" color={connection ? COLOR[connection] : "subtle"} aria-label={`Mailbox: ${connection ? CONNECTION_LABEL[connection] : "checking"}`}>
-        {connection ? CONNECTION_LABEL[connection] : "Checking…"}
+      <Badge appearance="tint" color={known ? COLOR[known] : connection === "unavailable" ? "warning" : "subtle"} aria-label={`Mailbox: ${label.replace("…", "")}`}>
+        {label}
       </Badge>
     </header>
   );

@@ -1,5 +1,5 @@
 /** Everything about the open message: its capture status and its people, with the track flow. */
-import { Suspense, lazy, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 import { Text, tokens } from "@fluentui/react-components";
 import type { MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { toStatusRequest, type OpenMessage } from "../office/message";
@@ -7,19 +7,30 @@ import { useAnnounce } from "../state/announcer";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
+import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
 import { Loading } from "./Loading";
 import { PeopleList } from "./PeopleList";
 import { StatusCard } from "./StatusCard";
 import type { TrackTarget } from "./TrackDialog";
 
 // The track dialog (Dialog, Combobox, positioning) loads on first use, not with the pane.
-const TrackDialog = lazy(() => import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog })));
+const loadTrackDialog = () => import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog }));
 
-export function MessageView({ message }: { message: OpenMessage | null }) {
+export interface MessageViewProps {
+  message: OpenMessage | null;
+  /** True once after Sign in: the status heading should take focus when it is shown. */
+  takeFocusRequest?: () => boolean;
+}
+
+export function MessageView({ message, takeFocusRequest }: MessageViewProps) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!message && takeFocusRequest?.()) heading.current?.focus();
+  }, [message, takeFocusRequest]);
   if (!message) {
     return (
       <section aria-labelledby="status-heading">
-        <h2 id="status-heading" style={{ fontSize: tokens.fontSizeBase500, margin: 0 }}>
+        <h2 id="status-heading" ref={heading} tabIndex={-1} style={{ fontSize: tokens.fontSizeBase500, margin: 0 }}>
           Select a message
         </h2>
         <Text>Choose an email to see whether it was captured and who on it is tracked.</Text>
@@ -27,18 +38,40 @@ export function MessageView({ message }: { message: OpenMessage | null }) {
     );
   }
   // Keyed by message so a switch (ItemChanged) starts from a clean state: no stale dialog or error.
-  return <OpenMessageView key={`${message.internetMessageId}|${message.restItemId ?? ""}`} message={message} />;
+  return <OpenMessageView key={`${message.internetMessageId}|${message.restItemId ?? ""}`} message={message} takeFocusRequest={takeFocusRequest} />;
 }
 
-function OpenMessageView({ message }: { message: OpenMessage }) {
+function OpenMessageView({ message, takeFocusRequest }: { message: OpenMessage; takeFocusRequest?: () => boolean }) {
   const { api } = useServices();
   const announce = useAnnounce();
   const status = useResource<MessageStatusResponse>(() => api.messageStatus(toStatusRequest(message)), message.internetMessageId);
   const [track, setTrack] = useState<TrackTarget | null>(null);
+  const [TrackDialog, retryTrackDialog] = useRetryableLazy(loadTrackDialog);
+
+  // Focus goes somewhere sensible when what had it disappears: back to the button that opened the
+  // track dialog, or to the status heading when the card was replaced (after tracking, unblocking,
+  // signing in). The dialog is unmounted on close, so Fluent has nothing to restore focus from.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
+  const focusNext = useRef<"opener" | "status" | null>(null);
+  useEffect(() => {
+    if (takeFocusRequest?.()) focusNext.current = "status";
+  }, [takeFocusRequest]);
+  useEffect(() => {
+    if (track || !focusNext.current || status.loading) return;
+    const target = focusNext.current === "opener" && opener.current?.isConnected ? opener.current : heading.current;
+    focusNext.current = null;
+    target?.focus();
+  }, [track, status.loading, status.data]);
 
   const openTrack = (address: string) => {
+    opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const p: PersonView | undefined = status.data?.people.find((x) => x.address.toLowerCase() === address.toLowerCase());
     setTrack({ address, name: p?.name ?? null });
+  };
+  const refreshAndFocus = () => {
+    focusNext.current = "status";
+    status.reload();
   };
 
   return (
@@ -52,22 +85,35 @@ function OpenMessageView({ message }: { message: OpenMessage }) {
       {!!status.error && !status.loading && <ErrorBar error={status.error} title="Couldn't load this message's status" onRetry={status.reload} />}
       {status.data && !status.loading && (
         <>
-          <StatusCard status={status.data} message={message} onStatus={status.set} onTrack={openTrack} onRefresh={status.reload} />
+          <StatusCard
+            status={status.data}
+            message={message}
+            headingRef={heading}
+            onStatus={status.set}
+            onTrack={openTrack}
+            onRefresh={refreshAndFocus}
+          />
           <PeopleList people={status.data.people} onTrack={(p) => openTrack(p.address)} />
         </>
       )}
       {track && (
-        <Suspense fallback={<Loading label="Opening the track form" rows={1} />}>
-          <TrackDialog
-            target={track}
-            onClose={() => setTrack(null)}
-            onTracked={(c) => {
-              setTrack(null);
-              announce(`Tracking ${c.email}${c.client ? ` for ${c.client.name}` : ""}.`);
-              status.reload();
-            }}
-          />
-        </Suspense>
+        <ErrorBoundary onRetry={retryTrackDialog}>
+          <Suspense fallback={<Loading label="Opening the track form" rows={1} />}>
+            <TrackDialog
+              target={track}
+              onClose={() => {
+                focusNext.current = "opener";
+                setTrack(null);
+              }}
+              onTracked={(c) => {
+                focusNext.current = "status";
+                setTrack(null);
+                announce(`Tracking ${c.email}${c.client ? ` for ${c.client.name}` : ""}.`);
+                status.reload();
+              }}
+            />
+          </Suspense>
+        </ErrorBoundary>
       )}
     </>
   );

@@ -1,11 +1,15 @@
-import { Badge, Button, Text, makeStyles, tokens } from "@fluentui/react-components";
+import { Badge, Button, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { PersonView } from "../../shared/api/contract";
 
 const useStyles = makeStyles({
   list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   item: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS },
-  who: { display: "flex", flexDirection: "column", minWidth: 0 },
-  address: { color: tokens.colorNeutralForeground3, overflow: "hidden", textOverflow: "ellipsis" },
+  who: { display: "flex", flexDirection: "column", minWidth: 0, flexGrow: 1 },
+  // One line each, cut with an ellipsis (the full text is in the title and the item's label): a long
+  // address must neither wrap at its dots nor push the Track button out of the pane.
+  line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
+  address: { color: tokens.colorNeutralForeground3 },
+  track: { flexShrink: 0 },
   tags: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap", marginTop: tokens.spacingVerticalXXS },
 });
 
@@ -25,13 +29,19 @@ export function PeopleList({ people, onTrack }: { people: PersonView[]; onTrack:
         <ul className={styles.list} aria-label="People on this message">
           {people.map((p) => {
             const state = p.isUser ? "You" : p.contact ? "Tracked" : p.blocked ? "Blocked" : "Not tracked";
+            const name = p.name ?? p.contact?.name ?? null;
             return (
               <li key={`${p.role}:${p.address}`} className={styles.item} aria-label={`${p.name ?? p.address}, ${ROLE[p.role]}, ${state}`}>
                 <div className={styles.who}>
-                  <Text weight="semibold">{p.name ?? p.contact?.name ?? p.address}</Text>
-                  <Text size={200} className={styles.address}>
-                    {p.address}
+                  <Text weight="semibold" className={styles.line} title={name ?? p.address}>
+                    {name ?? p.address}
                   </Text>
+                  {/* Without a display name the address is already the first line. */}
+                  {name && (
+                    <Text size={200} className={mergeClasses(styles.line, styles.address)} title={p.address}>
+                      {p.address}
+                    </Text>
+                  )}
                   <div className={styles.tags}>
                     <Badge appearance="outline" size="small">
                       {ROLE[p.role]}
@@ -47,7 +57,7 @@ export function PeopleList({ people, onTrack }: { people: PersonView[]; onTrack:
                   </div>
                 </div>
                 {!p.isUser && !p.contact && !p.blocked && (
-                  <Button size="small" onClick={() => onTrack(p)} aria-label={`Track ${p.address}`}>
+                  <Button size="small" className={styles.track} onClick={() => onTrack(p)} aria-label={`Track ${p.address}`}>
                     Track
                   </Button>
                 )}

@@ -2,22 +2,47 @@
  * The open message's capture status: Captured / Will be captured / Not captured, each with what
  * the user can do next. The sentences come from the API (the shared capture rules), not from here.
  */
-import { useState } from "react";
+import { useState, type RefObject } from "react";
 import { Badge, Button, Card, Link, Text, makeStyles, tokens } from "@fluentui/react-components";
-import type { MessageStatusResponse } from "../../shared/api/contract";
-import { REASON_TEXTS } from "../../shared/capture/reasons";
+import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
+import { REASON_TEXTS, REVISABLE_REASONS, type CaptureAction } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
 import { formatWhen } from "../state/format";
+import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
+import { Loading } from "./Loading";
 
 const useStyles = makeStyles({
-  card: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  // Addresses and ids have no spaces: let sentences break anywhere rather than run past the card.
+  card: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0, overflowWrap: "anywhere" },
   heading: { margin: 0, fontSize: tokens.fontSizeBase500, display: "flex", alignItems: "center", gap: tokens.spacingHorizontalS },
   muted: { color: tokens.colorNeutralForeground3 },
-  actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
+  actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap", minWidth: 0 },
+  // Fluent centres a button's content and hides its overflow, which clips a long label on both
+  // sides: the button may be as wide as the card, and its label ends in an ellipsis instead.
+  wideButton: { maxWidth: "100%", minWidth: 0 },
+  buttonLabel: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", minWidth: 0 },
 });
+
+/** Every sweep looks back at least this far (SWEEP_WINDOW_HOURS, 24 by default; server/sweep/window.ts). */
+const SWEEP_LOOKBACK_MS = 24 * 3600_000;
+
+/**
+ * "Not swept yet" only where it means something: a prediction about mail a coming sweep will read
+ * and may decide differently. Not for a permanent exclusion (before the capture window, not an
+ * email, …), nor for mail older than the sweeps look back.
+ */
+export function awaitsSweep(status: MessageStatusResponse, messageTime: string | null, now = Date.now()): boolean {
+  const d = status.decision;
+  if (d.source !== "predicted") return false;
+  if (d.outcome !== "captured" && !(d.reason && REVISABLE_REASONS.has(d.reason))) return false;
+  const at = messageTime ? Date.parse(messageTime) : NaN;
+  // Not connected: connecting sweeps the 24 hours before now.
+  const sweepAt = status.nextSweepAt ? Date.parse(status.nextSweepAt) : now;
+  return !(at < sweepAt - SWEEP_LOOKBACK_MS);
+}
 
 export const STATUS_HEADING: Record<MessageStatusResponse["status"], string> = {
   captured: "Captured",
@@ -39,15 +64,23 @@ export interface StatusCardProps {
   onTrack: (address: string) => void;
   /** Something changed server-side (unblocked): read the status again. */
   onRefresh: () => void;
+  /** The status heading, focused when the card's content changes under the user's focus. */
+  headingRef?: RefObject<HTMLHeadingElement | null>;
 }
 
-export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: StatusCardProps) {
+export function StatusCard({ status, message, onStatus, onTrack, onRefresh, headingRef }: StatusCardProps) {
   const styles = useStyles();
   const { api, config } = useServices();
   const announce = useAnnounce();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ e: unknown; retry: () => void; title: string } | null>(null);
   const { decision, engagement } = status;
+  // Only the user's own (personal) blocklist entries may be removed from the pane; an organization
+  // entry is the administrator's. The status names the entry, not its scope: look it up first.
+  const unblockEntry = decision.action?.kind === "unblock" ? decision.action.entry : null;
+  const blocklist = useResource<BlockEntryView[]>(unblockEntry ? () => api.listBlocklist() : null, `blocklist:${unblockEntry ?? ""}`);
+  const personalEntry =
+    unblockEntry && blocklist.data?.find((b) => b.scope === "personal" && b.entry.toLowerCase() === unblockEntry.toLowerCase());
 
   const captureNow = async () => {
     if (!message.restItemId) return;
@@ -56,6 +89,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
     try {
       const next = await api.captureNow({ restItemId: message.restItemId, internetMessageId: message.internetMessageId });
       onStatus(next);
+      // The Capture now button is about to go: keep focus on the card, at its (new) heading.
+      headingRef?.current?.focus();
       announce(next.status === "captured" ? "Captured." : `${STATUS_HEADING[next.status]}. ${next.decision.explanation}`);
     } catch (e) {
       setError({ e, retry: captureNow, title: "Capture failed" });
@@ -64,16 +99,12 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
     }
   };
 
-  const unblock = async (entry: string) => {
+  const unblock = async (entry: BlockEntryView) => {
     setBusy(true);
     setError(null);
     try {
-      // The status names the blocklist entry, not its id: look it up, then delete it.
-      const entries = await api.listBlocklist();
-      const found = entries.find((b) => b.entry.toLowerCase() === entry.toLowerCase());
-      if (!found) throw new Error(`“${entry}” is on your organization's blocklist; ask an administrator to remove it.`);
-      await api.deleteBlockEntry(found.id);
-      announce(`Unblocked ${entry}.`);
+      await api.deleteBlockEntry(entry.id);
+      announce(`Unblocked ${entry.entry}.`);
       onRefresh();
     } catch (e) {
       setError({ e, retry: () => void unblock(entry), title: "Unblock failed" });
@@ -82,16 +113,57 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
     }
   };
 
+  const trackButton = (a: Extract<CaptureAction, { kind: "track_contact" }>) => {
+    const person = status.people.find((p) => p.address.toLowerCase() === a.address.toLowerCase());
+    const name = person?.name ?? person?.contact?.name ?? null;
+    // A name fits the card where an address often doesn't; the address stays in the accessible
+    // name (which starts with the visible label) and in the tooltip.
+    return (
+      <div className={styles.actions}>
+        <Button
+          appearance="primary"
+          className={styles.wideButton}
+          disabled={busy}
+          onClick={() => onTrack(a.address)}
+          aria-label={name ? `Track ${name} (${a.address})` : undefined}
+          title={a.address}
+        >
+          <span className={styles.buttonLabel}>{name ? `Track ${name}` : a.label}</span>
+        </Button>
+      </div>
+    );
+  };
+
+  const unblockAction = (a: Extract<CaptureAction, { kind: "unblock" }>) => {
+    if (blocklist.loading) return <Loading label="Checking the blocklist" rows={1} />;
+    if (blocklist.error) return <ErrorBar error={blocklist.error} title="Couldn't check the blocklist" onRetry={blocklist.reload} />;
+    if (!personalEntry) {
+      return (
+        <Text size={200} className={styles.muted}>
+          “{a.entry}” is on your organization's blocklist; ask an administrator to remove it.
+        </Text>
+      );
+    }
+    return (
+      <div className={styles.actions}>
+        <Button appearance="primary" className={styles.wideButton} disabled={busy} onClick={() => void unblock(personalEntry)} title={a.entry}>
+          <span className={styles.buttonLabel}>{a.label}</span>
+        </Button>
+      </div>
+    );
+  };
+
   const tracked = status.people.filter((p) => p.contact && !p.isUser).map((p) => p.address);
   const heading = STATUS_HEADING[status.status];
 
   return (
     <Card className={styles.card} role="region" aria-labelledby="status-heading">
-      <h2 id="status-heading" className={styles.heading}>
+      <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
         {heading}
-        {decision.source === "predicted" && status.status !== "will_be_captured" && (
+        {/* "Will be captured" already says that the sweep is still to come. */}
+        {status.status !== "will_be_captured" && awaitsSweep(status, message.dateTimeCreated) && (
           <Badge appearance="outline" size="small">
-            not swept yet
+            Not swept yet
           </Badge>
         )}
       </h2>
@@ -150,19 +222,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh }: St
           )}
           <Text data-testid="status-explanation">{decision.explanation}</Text>
           {decision.action ? (
-            <div className={styles.actions}>
-              <Button
-                appearance="primary"
-                disabled={busy}
-                onClick={() => {
-                  const a = decision.action!;
-                  if (a.kind === "track_contact") onTrack(a.address);
-                  else void unblock(a.entry);
-                }}
-              >
-                {decision.action.label}
-              </Button>
-            </div>
+            decision.action.kind === "track_contact" ? trackButton(decision.action) : unblockAction(decision.action)
           ) : (
             decision.reason && (
               <Text size={200} className={styles.muted}>

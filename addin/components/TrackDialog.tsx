@@ -39,6 +39,7 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [loadNonce, setLoadNonce] = useState(0);
+  const [listOpen, setListOpen] = useState(false);
 
   useEffect(() => {
     if (!target) return;
@@ -71,7 +72,7 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
   const canSave = !saving && (!!chosen || typed.length > 0);
 
   const save = async () => {
-    if (!target) return;
+    if (!target || !canSave) return;
     setSaving(true);
     setSaveError(null);
     try {
@@ -91,11 +92,12 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            if (canSave) void save();
+            void save();
           }}
         >
           <DialogBody>
-            <DialogTitle>Track {target?.address}</DialogTitle>
+            {/* An address has few break points: let it wrap anywhere rather than overflow the dialog. */}
+            <DialogTitle style={{ overflowWrap: "anywhere" }}>Track {target?.address}</DialogTitle>
             <DialogContent style={{ display: "flex", flexDirection: "column", gap: 12 }}>
               <Text id="track-desc">Email with a tracked contact is captured to their client's record from now on.</Text>
               <Field label="Name">
@@ -109,6 +111,19 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
                 <Combobox
                   freeform
                   placeholder={clients ? "Choose or type a client" : "Loading clients…"}
+                  // The list opens on typing, a click, Alt+Down or Arrow Down; the chevron is a pointer
+                  // target only, not a second tab stop beside the field.
+                  expandIcon={{ tabIndex: -1 }}
+                  open={listOpen}
+                  onOpenChange={(e, d) => {
+                    // Fluent opens a closed list on Enter, so Enter could never submit the form. With the
+                    // list closed, Enter submits, as in any other field of the form.
+                    if (d.open && !listOpen && "key" in e && e.key === "Enter") {
+                      void save();
+                      return;
+                    }
+                    setListOpen(d.open);
+                  }}
                   value={query}
                   selectedOptions={selectedId ? [selectedId] : []}
                   onInput={(e) => {

@@ -20,11 +20,16 @@ export function themeKindFor(bodyBackgroundColor: string | null | undefined): Th
   return l !== null && l < 0.4 ? "dark" : "light";
 }
 
-/** Reads Office.context.officeTheme when the host provides it (not every host does). */
+/**
+ * Reads Office.context.officeTheme when the host provides it (not every host does); without it,
+ * the system's light/dark preference.
+ */
 export function officeThemeKind(): ThemeKind {
   try {
-    return themeKindFor(typeof Office !== "undefined" ? Office.context?.officeTheme?.bodyBackgroundColor : null);
+    const color = typeof Office !== "undefined" ? Office.context?.officeTheme?.bodyBackgroundColor : null;
+    if (luminance(color) !== null) return themeKindFor(color);
   } catch {
-    return "light";
+    /* no Office context */
   }
+  return typeof window !== "undefined" && window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }

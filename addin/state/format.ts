@@ -1,9 +1,10 @@
-/** Dates as people read them in the pane: "Today 14:00", "Mon 3 Mar, 09:12". */
+/** Dates as people read them in the pane: "today at 14:00", "tomorrow at 9:05 AM", "Mon 3 Mar at 09:12" (the locale's own clock). */
 export function formatWhen(iso: string | null | undefined, now = new Date()): string {
   if (!iso) return "unknown time";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "unknown time";
-  const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  // "numeric" hour: the locale's usual form ("9:16 AM" in en-US, "09:16" in en-GB), not a padded "09:16 AM".
+  const time = d.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
   const sameDay = d.toDateString() === now.toDateString();
   if (sameDay) return `today at ${time}`;
   const tomorrow = new Date(now);
@@ -12,7 +13,3 @@ export function formatWhen(iso: string | null | undefined, now = new Date()): st
   return `${d.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" })} at ${time}`;
 }
 
-export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  return String(e);
-}

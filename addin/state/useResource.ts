@@ -33,7 +33,12 @@ export function useResource<T>(load: (() => Promise<T>) | null, key: string): Re
     };
   }, [key, nonce]);
 
-  const reload = useCallback(() => setNonce((n) => n + 1), []);
+  const reload = useCallback(() => {
+    // Loading from this render on, not from the effect's: no frame shows the old data as current
+    // (and focus logic waiting for the new data sees the wait).
+    setState((s) => ({ ...s, error: null, loading: true }));
+    setNonce((n) => n + 1);
+  }, []);
   const set = useCallback((data: T) => setState({ data, error: null, loading: false }), []);
   return { ...state, reload, set };
 }

@@ -11,6 +11,7 @@ import {
   blockingEntry,
   decideCapture,
   excludedFolderExplanation,
+  REVISABLE_REASONS,
   indexContacts,
   normalizeAddress,
   type CaptureDecision,
@@ -36,8 +37,6 @@ export interface MessageStatusDeps {
   sweeps?: SweepService;
 }
 
-/** Exclusions a user can undo (track a contact, unblock) — a later sweep within the window re-decides them. */
-const REVISABLE: ReadonlySet<ReasonCode> = new Set(["no_tracked_contact", "blocked"]);
 
 interface Participant {
   address: string;
@@ -161,7 +160,7 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   const windowStart = now.getTime() - deps.config.sweep.windowHours * 3600_000;
   const revised =
     decision?.outcome === "excluded" &&
-    REVISABLE.has(decision.reason as ReasonCode) &&
+    REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
     Date.parse(predicted.messageTime) >= windowStart;
 

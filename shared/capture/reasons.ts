@@ -47,6 +47,12 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
   },
 };
 
+/**
+ * Exclusions the user can undo (track a contact, remove a block): a later sweep inside the window
+ * decides them again. The status call and the pane both read this.
+ */
+export const REVISABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["no_tracked_contact", "blocked"]);
+
 /** What would change the outcome, when something would. */
 export type CaptureAction =
   | { kind: "track_contact"; address: string; label: string }

@@ -2,9 +2,10 @@
 // The Office wrappers against office-addin-mock, and the auth strategy choice.
 import { officeAsync, OfficeAsyncError } from "../../addin/office/async";
 import { readOpenMessage, toStatusRequest } from "../../addin/office/message";
-import { themeKindFor } from "../../addin/office/theme";
+import { officeThemeKind, themeKindFor } from "../../addin/office/theme";
 import { chooseAuthStrategy, knownAuthoritiesFor } from "../../addin/auth/strategy";
-import { createApiClient, ApiError } from "../../addin/api/client";
+import { createApiClient, ApiError, isSignInRequired } from "../../addin/api/client";
+import { describeError, SERVER_UNREACHABLE } from "../../addin/state/errors";
 import { isAllowedConnectTarget } from "../../addin/auth/dialog-target";
 import { FakeBackend, installOutlook, sampleItem, uninstallOutlook } from "./helpers";
 
@@ -62,6 +63,22 @@ test("Office theme → Fluent theme by background luminance", () => {
   expect(themeKindFor("not a colour")).toBe("light");
 });
 
+test("theme: Office's when the host gives one, else the system's light/dark preference", () => {
+  const prefersDark = jest.fn(() => ({ matches: true }) as MediaQueryList);
+  Object.defineProperty(window, "matchMedia", { value: prefersDark, configurable: true });
+  try {
+    installOutlook({ bodyBackgroundColor: "#ffffff" });
+    expect(officeThemeKind()).toBe("light");
+    installOutlook({ bodyBackgroundColor: "#1f1f1f" });
+    expect(officeThemeKind()).toBe("dark");
+    uninstallOutlook();
+    expect(officeThemeKind()).toBe("dark");
+    expect(prefersDark).toHaveBeenCalledWith("(prefers-color-scheme: dark)");
+  } finally {
+    delete (window as { matchMedia?: unknown }).matchMedia;
+  }
+});
+
 describe("auth strategy", () => {
   test("NAA when NestedAppAuth 1.1 is supported", () => {
     installOutlook({ sets: { NestedAppAuth: true, DialogApi: true } });
@@ -102,11 +119,28 @@ describe("API client", () => {
     const denied = createApiClient({ baseUrl: "", auth: { getToken: async () => "x" }, fetch: backend.fetch });
     const err = await denied.me().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 401, code: "invalid_token", message: "Token expired." });
+    // Still refused with a fresh token: a sentence that leads to Sign in, the server's code kept for support.
+    expect(err).toMatchObject({ status: 401, code: "invalid_token", message: "Your sign-in has expired. Sign in again to continue." });
+    expect(isSignInRequired(err)).toBe(true);
   });
   test("a non-JSON error body still gives a readable error", async () => {
     const fetch = (async () => ({ status: 502, ok: false, text: async () => "<html>Bad gateway</html>" })) as unknown as typeof globalThis.fetch;
     const api = createApiClient({ baseUrl: "", auth: { getToken: async () => "t" }, fetch });
-    await expect(api.listClients()).rejects.toMatchObject({ status: 502, code: "http_502", message: "The server answered 502." });
+    await expect(api.listClients()).rejects.toMatchObject({
+      status: 502,
+      code: "http_502",
+      message: "Engagement Capture's server can't be reached right now. Try again in a moment.",
+    });
+  });
+  test("fetch failing (offline, blocked) is a sentence about the server, never fetch's own words", async () => {
+    const fetch = (async () => {
+      throw new TypeError("Failed to fetch");
+    }) as unknown as typeof globalThis.fetch;
+    const api = createApiClient({ baseUrl: "", auth: { getToken: async () => "t" }, fetch });
+    const err = await api.me().catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 0, code: "network_error" });
+    expect(describeError(err)).toEqual({ text: "Engagement Capture's server can't be reached. Check your connection and try again.", code: "network_error" });
+    // The same for a fetch outside the API client (the pane's start-up reads its configuration).
+    expect(describeError(new TypeError("Failed to fetch")).text).toBe(SERVER_UNREACHABLE);
   });
 });

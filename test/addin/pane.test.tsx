@@ -85,7 +85,7 @@ describe("connection", () => {
     expect(screen.queryByRole("button", { name: "Connect Microsoft 365" })).toBeNull();
   });
 
-  test("Disconnect calls DELETE /api/connection and refreshes", async () => {
+  test("Disconnect asks first (it deletes the grant), then calls DELETE /api/connection and refreshes", async () => {
     installOutlook();
     let active = true;
     const backend = backendWith()
@@ -93,8 +93,20 @@ describe("connection", () => {
       .on("DELETE", "/api/connection", () => ((active = false), { status: 204 }));
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Disconnect" }));
-    expect(await screen.findByRole("button", { name: "Connect Microsoft 365" })).toBeTruthy();
+    // One click only asks; Cancel is the safe choice and takes focus.
+    const question = await screen.findByRole("group", { name: /Disconnect your mailbox\?/ });
+    expect(backend.callsTo("DELETE", "/api/connection")).toHaveLength(0);
+    await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
+    fireEvent.click(within(question).getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Disconnect" })));
+    expect(backend.callsTo("DELETE", "/api/connection")).toHaveLength(0);
+
+    fireEvent.click(screen.getByRole("button", { name: "Disconnect" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Yes, disconnect" }));
+    const connect = await screen.findByRole("button", { name: "Connect Microsoft 365" });
     expect(backend.callsTo("DELETE", "/api/connection")).toHaveLength(1);
+    // The button pressed went away: focus is on the one that replaced it, not lost to <body>.
+    await waitFor(() => expect(document.activeElement).toBe(connect));
   });
 
   test("sign-in required: Sign in runs the interactive flow, then loads", async () => {
@@ -186,21 +198,30 @@ describe("status of the open message", () => {
     blocked: { kind: "unblock", entry: "@globex.com", label: "Unblock @globex.com" },
   };
 
+  // The button's visible label: the person's name when the message gives one (addresses overflow the card).
+  const LABELS: Partial<Record<ReasonCode, string>> = { no_tracked_contact: "Track Bob Stone", blocked: "Unblock @globex.com" };
+
   test.each(REASON_CODES.map((r) => [r]))("not captured (%s): the API's sentence, and the fix when there is one", async (reason) => {
     installOutlook();
     const explanation = `Server sentence for ${reason}.`;
     const action = ACTIONS[reason] ?? null;
-    renderPane(backendWith(statusResponse("not_captured", {
-      decision: { source: "stored", outcome: "excluded", reason, explanation, action, decidedAt: "2026-03-02T09:00:00Z", sweepId: "s1" },
-    })));
+    renderPane(
+      backendWith(
+        statusResponse("not_captured", {
+          decision: { source: "stored", outcome: "excluded", reason, explanation, action, decidedAt: "2026-03-02T09:00:00Z", sweepId: "s1" },
+        }),
+      ).on("GET", "/api/blocklist", { body: { items: [{ id: "b-1", entry: "@globex.com", scope: "personal", createdAt: "2026-01-01T00:00:00Z" }], nextCursor: null } }),
+    );
     await screen.findByRole("heading", { name: "Not captured" });
     const card = within(screen.getByRole("region", { name: "Not captured" }));
     expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
     expect(card.getByText(REASON_TEXTS[reason].title)).toBeTruthy();
-    const buttons = card.queryAllByRole("button");
     if (action) {
-      expect(buttons.map((b) => b.textContent)).toEqual([action.label]);
+      const button = await card.findByRole("button");
+      expect(button.textContent).toBe(LABELS[reason]);
+      expect(card.getAllByRole("button")).toHaveLength(1);
     } else {
+      const buttons = card.queryAllByRole("button");
       expect(buttons).toHaveLength(0);
       expect(card.getByText(REASON_TEXTS[reason].remedy)).toBeTruthy();
     }
@@ -212,7 +233,7 @@ describe("status of the open message", () => {
     renderPane(backendWith(statusResponse("not_captured", {
       decision: { source: "predicted", outcome: "excluded", reason: "no_tracked_contact", explanation, action: null, decidedAt: null, sweepId: null },
     })));
-    // A prediction's heading carries a "not swept yet" badge.
+    // A prediction a coming sweep may still change carries a "Not swept yet" badge in its heading.
     await screen.findByRole("heading", { name: /^Not captured/ });
     const card = within(screen.getByRole("region", { name: /^Not captured/ }));
     expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
@@ -267,7 +288,9 @@ describe("status of the open message", () => {
     backend.fetch = failing as unknown as typeof backend.fetch;
     renderPane(backend);
     const alert = await screen.findByRole("alert");
-    expect(within(alert).getByText(/Can't reach the server/)).toBeTruthy();
+    expect(within(alert).getByText(/Engagement Capture's server can't be reached\. Check your connection and try again\./)).toBeTruthy();
+    expect(within(alert).getByText("Error code: network_error")).toBeTruthy();
+    expect(within(alert).queryByText(/Failed to fetch/)).toBeNull();
     expect(within(alert).getByRole("button", { name: "Retry" })).toBeTruthy();
   });
 
@@ -357,7 +380,7 @@ describe("people and tracking", () => {
 
     // The fix on the Not captured card opens the same flow as the People list's Track.
     const card = within(await screen.findByRole("region", { name: "Not captured" }));
-    fireEvent.click(card.getByRole("button", { name: "Track bob@globex.com" }));
+    fireEvent.click(card.getByRole("button", { name: "Track Bob Stone (bob@globex.com)" }));
     const dialog = await focusDialog();
     expect(dialog.getByRole("heading", { name: "Track bob@globex.com" })).toBeTruthy();
     expect((dialog.getByRole("textbox", { name: "Name" }) as HTMLInputElement).value).toBe("Bob Stone");
@@ -436,7 +459,10 @@ describe("contacts view", () => {
     expect(within(list).getAllByRole("listitem")).toHaveLength(2);
     fireEvent.change(screen.getByRole("searchbox", { name: "Search contacts" }), { target: { value: "globex" } });
     await waitFor(() => expect(within(screen.getByRole("list", { name: "Contacts" })).getAllByRole("listitem")).toHaveLength(1));
-    expect(screen.getByText("dan@globex.com · Globex")).toBeTruthy();
+    // Dan has no name: his address once, then his client.
+    const dan = within(screen.getByRole("list", { name: "Contacts" })).getByRole("listitem");
+    expect(within(dan).getAllByText(/dan@globex\.com/)).toHaveLength(1);
+    expect(within(dan).getByText("Globex")).toBeTruthy();
     expect(backend.callsTo("GET", "/api/contacts").map((c) => c.path)).toContain("/api/contacts?q=globex&limit=25");
   });
 });

@@ -103,7 +103,7 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
 
     await page.getByRole("button", { name: /Re: your account/ }).click();
     await expect(pane.getByRole("heading", { name: "Not captured", level: 2 })).toBeVisibleSoon();
-    await expect(pane.getByText(/Junk Email/)).toBeVisibleSoon();
+    await expect(pane.getByTestId("status-explanation").filter({ hasText: /Junk Email/ })).toBeVisibleSoon();
     await page.screenshot({ path: path.join(SHOTS, "2-not-captured-junk.png") });
 
     await page.getByRole("button", { name: /Your weekly digest/ }).click();
