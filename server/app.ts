@@ -68,7 +68,10 @@ function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     await next();
     const status = c.res.status;
     const entry = { method: c.req.method, path: c.req.path, status, ms: Math.round((performance.now() - started) * 10) / 10 };
-    if (status >= 500) logger.error(entry, "request failed");
+    // A 503 is a dependency out of reach (database, Entra), already logged as a warning where it was
+    // met and answered with Retry-After: an expected condition, not an error of this server's.
+    if (status === 503) logger.warn(entry, "request refused: a dependency is unavailable");
+    else if (status >= 500) logger.error(entry, "request failed");
     else logger.debug(entry, "request");
   };
 }

@@ -1,7 +1,9 @@
 /** The HTTP API end to end through app.request(): every endpoint, its validation and its organization scope. */
 import { TENANT_B, createHarness, type Harness } from "./harness";
 import { recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
+import { Writable } from "node:stream";
 import { openApiDocument } from "../../server/api/openapi";
+import { createLogger } from "../../server/logger";
 
 let t: Harness;
 beforeAll(async () => {
@@ -15,11 +17,15 @@ const B = { tenant: TENANT_B, oid: "oid-bob" }; // a caller of another organizat
 describe("system", () => {
   test("GET /healthz checks the database", async () => {
     expect(await json(await t.app.request("/healthz"))).toEqual({ status: 200, body: { status: "ok", database: "ok" } });
-    const broken = await createHarness();
+    const lines: string[] = [];
+    const broken = await createHarness({ logger: createLogger("debug", new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) })) });
     await broken.h.db.destroy();
     const res = await broken.app.request("/healthz");
     expect(res.status).toBe(503);
     expect((await res.json()).error.code).toBe("database_unavailable");
+    // An unavailable dependency is a warning, not an error of this server's (alerts watch level 50).
+    expect(lines.some((l) => /"level":40/.test(l) && /"status":503/.test(l))).toBe(true);
+    expect(lines.filter((l) => /"level":(50|60)/.test(l))).toEqual([]);
     await broken.close().catch(() => {});
   });
 
