@@ -25,5 +25,25 @@ export function createOutbound(extraCaPem?: string | null): Outbound {
   }
   const dispatcher = new Agent({ connect: { ca: [...tls.rootCertificates, extraCaPem] } });
   const f = ((input: any, init?: any) => globalThis.fetch(input, { ...init, dispatcher } as any)) as typeof globalThis.fetch;
-  return { fetch: f, fetchOptions: { dispatcher }, close: () => dispatcher.close() };
+  return { fetch: f, fetchOptions: { dispatcher }, close: () => closeWithin(dispatcher, CLOSE_GRACE_MS) };
+}
+
+/** How long close() lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Agent.close() waits for every request to complete, and a response whose body nobody read completes
+ * only when the garbage collector gets to it: seconds, or never. Shutdown must not wait on that, so a
+ * graceful close gets a grace period and then the connections are destroyed.
+ */
+async function closeWithin(dispatcher: Agent, graceMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const graceful = dispatcher.close().then(
+    () => true,
+    () => true, // rejected once destroy() cut it short
+  );
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+  const closed = await Promise.race([graceful, late]);
+  clearTimeout(timer);
+  if (!closed) await dispatcher.destroy();
 }

@@ -74,6 +74,7 @@ export async function connectOverHttps(backendUrl: string, emulator: Emulator, o
   if (start.status !== 200) throw new Error(`POST /api/connection answered ${start.status}: ${await start.text()}`);
   const authorizeUrl = ((await start.json()) as { authorizeUrl: string }).authorizeUrl;
   const consent = await outbound.fetch(authorizeUrl, { redirect: "manual" });
+  await consent.arrayBuffer(); // an unread body would hold the connection until GC
   if (consent.status !== 302) throw new Error(`authorize answered ${consent.status}`);
   const back = new URL(consent.headers.get("location")!);
   const cb = await outbound.fetch(`${backendUrl}${back.pathname}${back.search}`);
