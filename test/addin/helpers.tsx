@@ -2,7 +2,7 @@
  * Test kit for the pane: an Outlook built with office-addin-mock (host "outlook"), a fake backend
  * behind a fake fetch (no network), and a stub token provider in place of MSAL.
  */
-import { render } from "@testing-library/react";
+import { configure, render } from "@testing-library/react";
 import { OfficeMockObject } from "office-addin-mock";
 import type { ContactView, MeResponse, MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { createApiClient } from "../../addin/api/client";
@@ -267,4 +267,19 @@ export async function focusDialog() {
   act(() => (surface.querySelector("input, button") as HTMLElement | null)?.focus());
   await waitFor(() => expect(surface.getAttribute("aria-hidden")).toBeNull());
   return within(await screen.findByRole("dialog"));
+}
+
+/**
+ * The settings every pane suite shares: two shared cores need more than Testing Library's default
+ * 1 s for Fluent's first renders, and each test leaves no Outlook and no DOM behind. Fluent's portals
+ * (dialogs, listboxes) can outlive the test's root by an animation frame; React's useId restarts per
+ * root, so a leftover label would then name the next test's fields.
+ */
+export function setUpPaneTests(): void {
+  configure({ asyncUtilTimeout: 5000 });
+  jest.setTimeout(20000);
+  afterEach(() => {
+    uninstallOutlook();
+    document.body.innerHTML = "";
+  });
 }

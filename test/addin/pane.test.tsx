@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { act, configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { REASON_CODES, REASON_TEXTS, type CaptureAction, type ReasonCode } from "../../shared/capture/reasons";
 import {
   CONFIG,
@@ -13,18 +13,11 @@ import {
   statusResponse,
   stubAuth,
   trackedContact,
-  uninstallOutlook,
+  setUpPaneTests,
 } from "./helpers";
 
 // Two shared cores: give Fluent's first renders more than the default 1 s.
-configure({ asyncUtilTimeout: 5000 });
-jest.setTimeout(20000);
-afterEach(() => {
-  uninstallOutlook();
-  // Fluent's portals (dialogs, listboxes) can outlive the test's root by an animation frame; React's
-  // useId restarts per root, so a leftover label would then name the next test's fields.
-  document.body.innerHTML = "";
-});
+setUpPaneTests();
 
 const statusHeading = () => screen.findByRole("heading", { level: 2, name: /^(Captured|Will be captured|Not captured|Select a message)/ });
 

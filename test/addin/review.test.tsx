@@ -2,7 +2,7 @@
 // The pane after the UX review of the demo: portals, the blocklist's scope, sign-in failures, long
 // addresses, focus, the "Not swept yet" badge, the header, plain error texts, Connect's outcome,
 // Enter in the track form.
-import { act, configure, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { MessageStatusResponse, SweepView } from "../../shared/api/contract";
 import { formatWhen } from "../../addin/state/format";
 import {
@@ -17,15 +17,10 @@ import {
   statusResponse,
   stubAuth,
   trackedContact,
-  uninstallOutlook,
+  setUpPaneTests,
 } from "./helpers";
 
-configure({ asyncUtilTimeout: 5000 });
-jest.setTimeout(20000);
-afterEach(() => {
-  uninstallOutlook();
-  document.body.innerHTML = "";
-});
+setUpPaneTests();
 
 function backendWith(status = statusResponse("captured"), me = meResponse("active")) {
   return new FakeBackend().on("GET", "/api/me", { body: me }).on("POST", "/api/messages/status", { body: status });
