@@ -13,6 +13,7 @@ import type {
   Page,
   SweepView,
 } from "../../shared/api/contract";
+import { isInteractionRequired } from "../auth/types";
 import type { MessageStatusRequest } from "../office/message";
 
 export class ApiError extends Error {
@@ -69,7 +70,7 @@ function statusSentence(status: number): string {
 /** The user must sign in (again): no silent token, or the API keeps refusing the token. */
 export function isSignInRequired(e: unknown): boolean {
   if (e instanceof ApiError) return e.status === 401;
-  return e instanceof Error && e.name === "InteractionRequiredError";
+  return isInteractionRequired(e);
 }
 
 /**
@@ -110,7 +111,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       if (res.status === 401) res = await send(true);
     } catch (e) {
       if (e instanceof ApiError) throw e;
-      if (e instanceof Error && e.name === "InteractionRequiredError") throw e;
+      if (isInteractionRequired(e)) throw e;
       throw new ApiError(0, "network_error", "Engagement Capture's server can't be reached. Check your connection and try again.");
     }
     if (res.status === 204) return undefined as T;

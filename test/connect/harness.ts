@@ -186,6 +186,8 @@ export async function startHarness(): Promise<Harness> {
 export async function startConnect(h: Harness, oid: string): Promise<URL> {
   const res = await h.app.request("/api/connection", { method: "POST", headers: { authorization: `Bearer ${h.apiToken(oid)}` } });
   if (res.status !== 200) throw new Error(`POST /api/connection answered ${res.status}: ${await res.text()}`);
+  // The authorize URL carries a single-use state: it must never be cached.
+  if (res.headers.get("cache-control") !== "no-store") throw new Error(`POST /api/connection: Cache-Control ${res.headers.get("cache-control")}`);
   return new URL(((await res.json()) as { authorizeUrl: string }).authorizeUrl);
 }
 

@@ -38,7 +38,6 @@ export function connectionRoutes(deps: AppDeps): Hono<AppEnv> {
       });
     if (started instanceof Response) return started;
     const { authorizeUrl } = started;
-    c.header("Cache-Control", "no-store");
     return c.json({ authorizeUrl });
   });
   app.delete("/connection", async (c) => {

@@ -23,7 +23,6 @@ export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters.");
     }
     const request = await jsonBody(c, sendMailSchema);
-    c.header("Cache-Control", "no-store");
     try {
       const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
       if (out.replayed) c.header("Idempotency-Replayed", "true");
