@@ -61,6 +61,13 @@ export class ControlApi {
         st.setMailboxEnabled(decodeURIComponent(x[1]), body.enabled !== false);
         return reply({ ok: true });
       }
+      if ((x = /^\/users\/([^/]+)\/app-roles$/.exec(path)) && m === "PUT") {
+        if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+          return reply({ error: "send { resourceAppId: string, values: string[] }" }, 400);
+        }
+        st.setAppRoles(decodeURIComponent(x[1]), body.resourceAppId, body.values as string[]);
+        return reply({ ok: true });
+      }
       if ((x = /^\/users\/([^/]+)\/sync-states\/invalidate$/.exec(path)) && m === "POST") {
         return reply({ invalidated: st.invalidateSyncStates(decodeURIComponent(x[1])) });
       }

@@ -44,6 +44,18 @@ export interface DatasetUser {
   jobTitle?: string;
   /** false → mail endpoints answer 404 MailboxNotEnabledForRESTAPI. Default true. */
   mailboxEnabled?: boolean;
+  /**
+   * App roles of an API app assigned to this user (Entra: Enterprise applications → Users and groups).
+   * Their values go in the `roles` claim of this user's access tokens for that app, as Entra does.
+   */
+  appRoleAssignments?: AppRoleAssignment[];
+}
+
+export interface AppRoleAssignment {
+  /** The API app's client id (the access token's aud). */
+  resourceAppId: string;
+  /** The app role's value, e.g. "Capture.Admin". */
+  value: string;
 }
 
 export interface DatasetFolder {

@@ -13,6 +13,7 @@ import {
   type DatasetMessage,
   type DatasetTenant,
   type DatasetUser,
+  type AppRoleAssignment,
   type EmulatorDataset,
   type GraphEmailAddress,
   resolveTime,
@@ -51,6 +52,7 @@ export interface UserRecord {
   surname?: string;
   jobTitle?: string;
   mailboxEnabled: boolean;
+  appRoleAssignments: AppRoleAssignment[];
 }
 
 export interface FolderRecord {
@@ -397,6 +399,7 @@ export class EmulatorState {
       surname: u.surname,
       jobTitle: u.jobTitle,
       mailboxEnabled: u.mailboxEnabled ?? true,
+      appRoleAssignments: [...(u.appRoleAssignments ?? [])],
     };
     this.users.set(rec.id, rec);
     if (!this.findFolder(rec.id, "msgfolderroot")) {
@@ -447,6 +450,12 @@ export class EmulatorState {
 
   setMailboxEnabled(userId: string, enabled: boolean): void {
     this.requireUser(userId).mailboxEnabled = enabled;
+  }
+
+  /** Replace the user's app roles on one API app; their next access token for it carries the new `roles`. */
+  setAppRoles(userId: string, resourceAppId: string, values: string[]): void {
+    const user = this.requireUser(userId);
+    user.appRoleAssignments = [...user.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId), ...values.map((value) => ({ resourceAppId, value }))];
   }
 
   private requireUser(userId: string): UserRecord {
@@ -895,8 +904,11 @@ export class EmulatorState {
         ver: "1.0",
       };
     } else {
+      const aud = o.audience.startsWith("api://") ? o.audience.slice("api://".length) : o.audience;
+      // Entra names the user's app roles on the API (never on Graph: delegated Graph tokens have no roles).
+      const roles = user.appRoleAssignments.filter((a) => a.resourceAppId === aud || aud.endsWith(`/${a.resourceAppId}`)).map((a) => a.value);
       payload = {
-        aud: o.audience.startsWith("api://") ? o.audience.slice("api://".length) : o.audience,
+        aud,
         iss: this.issuerV2(user.tenantId),
         ...common,
         azp: o.clientId,
@@ -905,6 +917,7 @@ export class EmulatorState {
         scp: o.scopes.join(" "),
         sub: this.pairwiseSub(user.id, o.audience),
         ver: "2.0",
+        ...(roles.length ? { roles } : {}),
       };
     }
     return signJwt(this.signingKey, { ...payload, ...(o.overrides ?? {}) });

@@ -22,6 +22,7 @@ import { engagementRoutes } from "./api/routes/engagements";
 import { healthRoutes } from "./api/routes/health";
 import { addressRateLimit, apiCors, securityHeaders, userRateLimit } from "./api/security";
 import { meRoutes } from "./api/routes/me";
+import { mailboxHealthRoutes } from "./api/routes/mailbox-health";
 import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", messageRoutes(deps));
   api.route("/", blocklistRoutes(deps));
   api.route("/", connectionRoutes(deps));
+  api.route("/", mailboxHealthRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
   // Fallbacks while a service is absent (a mounted route above answers first):

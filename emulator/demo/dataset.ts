@@ -7,6 +7,7 @@
  * Times are relative to the emulator clock, so the demo is always "the last 24 hours".
  */
 import type { DatasetMessage, EmulatorDataset } from "../dataset";
+import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 
 export const DEMO_TENANT_ID = "6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5";
 export const DEMO_CLIENT_ID = "0c1d2e3f-4a5b-4c6d-9e8f-7a6b5c4d3e2f";
@@ -57,7 +58,9 @@ export function demoDataset(publicUrl: string): EmulatorDataset {
     ],
     users: [
       { tenantId: DEMO_TENANT_ID, id: DANA_ID, displayName: "Dana Kim", mail: "dana@contoso.com", userPrincipalName: "dana@contoso.com",
-        proxyAddresses: ["SMTP:dana@contoso.com", "smtp:dana.kim@contoso.com"], jobTitle: "Customer Success Manager" },
+        proxyAddresses: ["SMTP:dana@contoso.com", "smtp:dana.kim@contoso.com"], jobTitle: "Customer Success Manager",
+        // Dana administers the demo organization (the organization's blocklist, everyone's mailbox health); Lee does not.
+        appRoleAssignments: [{ resourceAppId: DEMO_CLIENT_ID, value: ADMIN_APP_ROLE }] },
       { tenantId: DEMO_TENANT_ID, id: LEE_ID, displayName: "Lee Park", mail: "lee@contoso.com", userPrincipalName: "lee@contoso.com",
         proxyAddresses: ["SMTP:lee@contoso.com"], jobTitle: "Account Executive" },
     ],

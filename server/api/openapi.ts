@@ -7,6 +7,7 @@
 import { REASON_CODES } from "../../shared/capture";
 import { MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, MAX_SUBJECT } from "../mail/compose";
 import { MAX_CSV_BODY, MAX_JSON_BODY, MAX_PAGE } from "./schemas";
+import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 import { ADDIN_OPENAPI_PATHS } from "./routes/addin";
 import { DEFAULT_RATE_LIMIT } from "./security";
 
@@ -85,7 +86,7 @@ export const openApiDocument: OpenApiDocument = {
     { name: "engagements", description: "Captured emails." },
     { name: "messages", description: "The open message in Outlook." },
     { name: "blocklist", description: "Addresses and domains never captured." },
-    { name: "connection", description: "The delegated Microsoft 365 mailbox grant." },
+    { name: "connection", description: "The delegated Microsoft 365 mailbox grant, and (administrators) every user's." },
     { name: "sweeps", description: "Passes over the mailbox." },
     { name: "mail", description: "Sending mail as the user." },
     { name: "addin", description: "The Outlook task pane's files, manifest and configuration." },
@@ -262,17 +263,19 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "addBlockEntry",
         tags: ["blocklist"],
         summary: "Block an address or @domain (subdomains match)",
+        description: `A personal entry (the default) applies to the caller's mailbox; an organization entry to everyone's and needs the ${ADMIN_APP_ROLE} app role.`,
         requestBody: body(ref("BlockEntryInput")),
-        responses: { "201": json(ref("BlockEntry"), "Created"), ...standard, ...jsonErrors, "409": json(ref("Error"), "duplicate_block_entry") },
+        responses: { "201": json(ref("BlockEntry"), "Created"), ...standard, ...jsonErrors, "403": err("Forbidden"), "409": json(ref("Error"), "duplicate_block_entry") },
       },
     },
     "/api/blocklist/{id}": {
       delete: {
         operationId: "deleteBlockEntry",
         tags: ["blocklist"],
-        summary: "Remove an organization entry or one of the caller's personal entries",
+        summary: "Remove one of the caller's personal entries, or (administrators) an organization entry",
+        description: `Removing an organization entry needs the ${ADMIN_APP_ROLE} app role (403 forbidden otherwise). Another user's personal entry answers 404.`,
         parameters: [idParam("blocklist entry")],
-        responses: { "204": { description: "Deleted" }, ...standard, "404": err("NotFound") },
+        responses: { "204": { description: "Deleted" }, ...standard, "403": err("Forbidden"), "404": err("NotFound") },
       },
     },
     "/api/connection": {
@@ -300,6 +303,34 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["connection"],
         summary: "Disconnect: delete the stored tokens at once (engagements stay)",
         responses: { "204": { description: "Disconnected" }, ...standard, "503": err("NotAvailable") },
+      },
+    },
+    "/api/connections": {
+      get: {
+        operationId: "listMailboxHealth",
+        tags: ["connection"],
+        summary: "Administrators: every user's mailbox connection health, by email, with cursor pagination",
+        description:
+          `Needs the ${ADMIN_APP_ROLE} app role (403 forbidden otherwise). Lists the organization's users — those who have called the API ` +
+          "at least once — with their connection's status, last sweep, last success and last error; `counts` covers the whole organization " +
+          "whatever the filter and page.",
+        parameters: [q("status", { enum: ["not_connected", "active", "reauth_required", "disconnected"] }, "Only users whose connection has this status."), ...cursorParams],
+        responses: {
+          "200": json({
+            type: "object",
+            required: ["items", "nextCursor", "counts"],
+            properties: {
+              ...(page("MailboxHealth").properties as Record<string, Json>),
+              counts: {
+                type: "object",
+                description: "Users by connection status, for the whole organization.",
+                properties: Object.fromEntries(["not_connected", "active", "reauth_required", "disconnected"].map((k) => [k, { type: "integer" }])),
+              },
+            },
+          }),
+          ...standard,
+          "403": err("Forbidden"),
+        },
       },
     },
     "/auth/callback": {
@@ -448,6 +479,7 @@ export const openApiDocument: OpenApiDocument = {
         content: { "application/json": { schema: ref("Error") } },
       },
       NotFound: json(ref("Error"), "Not found (or another organization's)"),
+      Forbidden: json(ref("Error"), `forbidden: only holders of the ${ADMIN_APP_ROLE} app role may do this`),
       Conflict: json(ref("Error"), "Conflict"),
       TooLarge: json(ref("Error"), "payload_too_large"),
       UnsupportedMediaType: json(ref("Error"), "unsupported_media_type"),
@@ -503,8 +535,24 @@ export const openApiDocument: OpenApiDocument = {
       MeResponse: {
         type: "object",
         properties: {
-          user: { type: "object", properties: { id: str, email: str, displayName: { type: nullable("string") }, addresses: { type: "array", items: str } } },
+          user: {
+            type: "object",
+            properties: {
+              id: str,
+              email: str,
+              displayName: { type: nullable("string") },
+              addresses: { type: "array", items: str },
+              isAdmin: { type: "boolean", description: `The token carries the ${ADMIN_APP_ROLE} app role.` },
+            },
+          },
           organization: { type: "object", properties: { id: str, name: { type: nullable("string") } } },
+          connection: ref("ConnectionView"),
+        },
+      },
+      MailboxHealth: {
+        type: "object",
+        properties: {
+          user: { type: "object", properties: { id: str, email: str, displayName: { type: nullable("string") } } },
           connection: ref("ConnectionView"),
         },
       },

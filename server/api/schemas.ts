@@ -43,6 +43,12 @@ export const contactListQuery = z.strictObject({
   limit,
 });
 
+export const mailboxHealthQuery = z.strictObject({
+  status: z.enum(["not_connected", "active", "reauth_required", "disconnected"]).optional(),
+  cursor: text(1000).optional(),
+  limit,
+});
+
 export const engagementListQuery = z
   .strictObject({
     contactId: id.optional(),

@@ -7,6 +7,8 @@
  * - audience = the client id, or an `api://…/<clientId>` application ID URI;
  * - scp contains access_as_user (so an ID token or a Graph token never passes);
  * - exp / nbf with a small skew, against the injected clock.
+ * The `roles` claim (Entra app roles assigned to the user on this API) is passed on as is: the
+ * API decides what a role allows (server/api/roles.ts).
  */
 import * as jose from "jose";
 import type { Clock } from "../clock";
@@ -18,6 +20,8 @@ export interface Caller {
   preferredUsername: string;
   name: string | null;
   scopes: string[];
+  /** App role values from the token's `roles` claim; [] when absent. */
+  roles: string[];
 }
 
 export class AuthError extends Error {
@@ -167,6 +171,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         preferredUsername: preferred,
         name: typeof payload.name === "string" ? payload.name : null,
         scopes,
+        roles: Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [],
       };
       if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
       verified.set(token, { caller, exp: payload.exp!, nbf: typeof payload.nbf === "number" ? payload.nbf : null });

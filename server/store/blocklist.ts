@@ -2,7 +2,7 @@
  * Blocklist entries: addresses or "@domain" (subdomains match), organization-wide (userId null)
  * or personal to one user. A message with a blocked participant is never captured.
  */
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import { normalizeBlockEntry } from "../../shared/capture";
 import type { BlockEntryView } from "../../shared/api/contract";
 import type { BlocklistEntryTable, Database } from "../db/schema";
@@ -12,6 +12,9 @@ import { prepared } from "./prepared";
 import { iso, newId } from "./util";
 
 export type BlockEntryRecord = BlocklistEntryTable;
+
+/** What one user's mailbox is subject to: the organization's entries and their own personal ones. */
+const visibleTo = (userId: string) => (eb: ExpressionBuilder<Database, "blocklistEntries">) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]);
 
 export function toBlockEntryView(row: BlockEntryRecord): BlockEntryView {
   return { id: row.id, entry: row.entry, scope: row.userId === null ? "organization" : "personal", createdAt: row.createdAt };
@@ -23,7 +26,7 @@ export async function listBlockEntries(db: Kysely<Database>, organizationId: str
     .selectFrom("blocklistEntries")
     .selectAll()
     .where("organizationId", "=", organizationId)
-    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
+    .where(visibleTo(userId))
     .orderBy("entry")
     .orderBy("createdAt")
     .execute();
@@ -36,7 +39,7 @@ const selectBlocklist = prepared((db, organizationId: string, userId: string) =>
     .selectFrom("blocklistEntries")
     .select("entry")
     .where("organizationId", "=", organizationId)
-    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)])),
+    .where(visibleTo(userId)),
 );
 
 /** The entries that apply to this user's mailbox, as the capture rules read them. */
@@ -73,13 +76,25 @@ export async function addBlockEntry(
   return toBlockEntryView(row);
 }
 
+/** An organization-wide entry or one of this user's personal entries (someone else's personal entry is null). */
+export async function getBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string): Promise<BlockEntryView | null> {
+  const row = await db
+    .selectFrom("blocklistEntries")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", id)
+    .where(visibleTo(userId))
+    .executeTakeFirst();
+  return row ? toBlockEntryView(row) : null;
+}
+
 /** Remove an organization-wide entry, or one of this user's personal entries (never someone else's). */
 export async function deleteBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string, now: Date | string): Promise<boolean> {
   const res = await db
     .deleteFrom("blocklistEntries")
     .where("organizationId", "=", organizationId)
     .where("id", "=", id)
-    .where((eb) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]))
+    .where(visibleTo(userId))
     .executeTakeFirst();
   const deleted = Number(res.numDeletedRows) > 0;
   // Mail excluded as blocked may now be captured: the next sweeps re-read their whole window.

@@ -55,8 +55,11 @@ export async function getUserAndConnectionState(
   };
 }
 
+/** The columns a ConnectionView is made of (never the token cache). */
+export type ConnectionViewColumns = Pick<MailboxConnectionRecord, "status" | "statusReason" | "connectedAt" | "lastSweepAt" | "lastSuccessAt" | "lastError" | "nextSweepAt">;
+
 /** What the pane shows. `nextSweepAt` comes from the sweep service when present, else the stored one. */
-export function toConnectionView(row: MailboxConnectionRecord | null, nextSweepAt?: Date | string | null): ConnectionView {
+export function toConnectionView(row: ConnectionViewColumns | null, nextSweepAt?: Date | string | null): ConnectionView {
   if (!row) {
     return { status: "not_connected", reason: null, connectedAt: null, lastSweepAt: null, lastSuccessAt: null, nextSweepAt: null, lastError: null };
   }

@@ -23,10 +23,29 @@ export interface ConnectionView {
   lastError: string | null;
 }
 
+/**
+ * The Entra app role (a value in the access token's `roles` claim, assigned to people in Enterprise
+ * applications) that lets its holders change what applies to everyone in the organization: the
+ * organization-wide blocklist, and reading every user's mailbox connection health.
+ */
+export const ADMIN_APP_ROLE = "Capture.Admin";
+
 export interface MeResponse {
-  user: { id: string; email: string; displayName: string | null; addresses: string[] };
+  /** isAdmin: the token carries ADMIN_APP_ROLE. */
+  user: { id: string; email: string; displayName: string | null; addresses: string[]; isAdmin: boolean };
   organization: { id: string; name: string | null };
   connection: ConnectionView;
+}
+
+/** GET /api/connections (admins): one user of the organization and the health of their mailbox connection. */
+export interface MailboxHealthView {
+  user: { id: string; email: string; displayName: string | null };
+  connection: ConnectionView;
+}
+
+/** GET /api/connections: the page, and the whole organization's counts by status (for "3 need reconnecting"). */
+export interface MailboxHealthPage extends Page<MailboxHealthView> {
+  counts: Record<ConnectionStatus, number>;
 }
 
 export interface ClientView {

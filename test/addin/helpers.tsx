@@ -159,9 +159,14 @@ export const CONFIG: AddinConfig = {
   crmEngagementUrl: "https://crm.example.test/engagements/{id}",
 };
 
-export function meResponse(status: MeResponse["connection"]["status"], over: Partial<MeResponse["connection"]> = {}): MeResponse {
+/** GET /api/me for Alice; `user` e.g. { isAdmin: true } for an administrator (the Capture.Admin app role). */
+export function meResponse(
+  status: MeResponse["connection"]["status"],
+  over: Partial<MeResponse["connection"]> = {},
+  user: Partial<MeResponse["user"]> = {},
+): MeResponse {
   return {
-    user: { id: "u1", email: "alice@contoso.com", displayName: "Alice Hart", addresses: ["alice@contoso.com"] },
+    user: { id: "u1", email: "alice@contoso.com", displayName: "Alice Hart", addresses: ["alice@contoso.com"], isAdmin: false, ...user },
     organization: { id: "o1", name: "Contoso" },
     connection: {
       status,

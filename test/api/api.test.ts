@@ -4,6 +4,7 @@ import { recordCaptureBatch, type CaptureItem } from "../../server/store/capture
 import { Writable } from "node:stream";
 import { openApiDocument } from "../../server/api/openapi";
 import { createLogger } from "../../server/logger";
+import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 
 let t: Harness;
 beforeAll(async () => {
@@ -272,11 +273,12 @@ describe("engagements", () => {
 
 describe("blocklist", () => {
   test("add (normalised), list organization + personal, duplicate → 409, invalid → 400, delete; scoped", async () => {
-    const org = await json(await t.call("POST", "/api/blocklist", { body: { entry: " @Noisy.EXAMPLE ", scope: "organization" } }));
+    const admin = { roles: [ADMIN_APP_ROLE] };
+    const org = await json(await t.call("POST", "/api/blocklist", { body: { entry: " @Noisy.EXAMPLE ", scope: "organization" }, ...admin }));
     expect(org).toMatchObject({ status: 201, body: { entry: "@noisy.example", scope: "organization" } });
     const mine = await json(await t.call("POST", "/api/blocklist", { body: { entry: "Spam@Example.com" } }));
     expect(mine.body).toMatchObject({ entry: "spam@example.com", scope: "personal" });
-    expect(await json(await t.call("POST", "/api/blocklist", { body: { entry: "@noisy.example", scope: "organization" } }))).toMatchObject({
+    expect(await json(await t.call("POST", "/api/blocklist", { body: { entry: "@noisy.example", scope: "organization" }, ...admin }))).toMatchObject({
       status: 409,
       body: { error: { code: "duplicate_block_entry" } },
     });
@@ -295,7 +297,7 @@ describe("blocklist", () => {
     const list = (await json(await t.call("GET", "/api/blocklist"))).body.items.map((e: { entry: string; scope: string }) => [e.entry, e.scope]);
     expect(list).toEqual([["@noisy.example", "organization"], ["spam@example.com", "personal"]]);
     expect((await t.call("DELETE", `/api/blocklist/${mine.body.id}`)).status).toBe(204);
-    expect((await t.call("DELETE", `/api/blocklist/${org.body.id}`, mate)).status).toBe(204);
+    expect((await t.call("DELETE", `/api/blocklist/${org.body.id}`, { ...mate, ...admin })).status).toBe(204);
     expect((await json(await t.call("GET", "/api/blocklist"))).body.items).toEqual([]);
   });
 });

@@ -42,8 +42,12 @@ export interface Harness {
   /** The keys the fake JWKS endpoint serves (mutable: push a new key to simulate a rotation). */
   jwks: jose.JWK[];
   token(claims?: Record<string, unknown>, opts?: { key?: SigningKey; kid?: string }): Promise<string>;
-  /** JSON request with a valid token for (tenant, oid) unless `token` is given. */
-  call(method: string, path: string, opts?: { body?: unknown; rawBody?: string; token?: string | null; tenant?: string; oid?: string; headers?: Record<string, string> }): Promise<Response>;
+  /** JSON request with a valid token for (tenant, oid, app roles) unless `token` is given. */
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; rawBody?: string; token?: string | null; tenant?: string; oid?: string; roles?: string[]; headers?: Record<string, string> },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -96,7 +100,8 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
 
   async function call(method: string, path: string, opts: Parameters<Harness["call"]>[2] = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    const t = opts.token === undefined ? await token({ tid: opts.tenant ?? TENANT_A, oid: opts.oid ?? "oid-dana" }) : opts.token;
+    const claims = { tid: opts.tenant ?? TENANT_A, oid: opts.oid ?? "oid-dana", ...(opts.roles ? { roles: opts.roles } : {}) };
+    const t = opts.token === undefined ? await token(claims) : opts.token;
     if (t !== null) headers.authorization = `Bearer ${t}`;
     let body: string | undefined;
     if (opts.rawBody !== undefined) body = opts.rawBody;

@@ -51,6 +51,29 @@ describe("Entra v2 emulation", () => {
     expect(v.payload.tid).toBe("other");
   });
 
+  it("puts a user's app roles on the API in the roles claim of that API's tokens only (never Graph's); the control API assigns them", async () => {
+    const put = (values: string[], resourceAppId = SAMPLE_CLIENT_ID) =>
+      t.outbound.fetch(`${t.emulator.url}/_emulator/users/${SAMPLE_USERS.ada}/app-roles`, { method: "PUT", body: JSON.stringify({ resourceAppId, values }) });
+    expect((await put(["Capture.Admin"])).status).toBe(200);
+    expect((await put(["Other.Role"], "another-api")).status).toBe(200);
+    try {
+      const tokens = await authCodeTokens(t, { tenant: SAMPLE_TENANT_ID, clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET, redirectUri: WEB, loginHint: "ada@contoso.com", scope: `${API_SCOPE} openid offline_access` });
+      expect(decodeJwt(String(tokens.access_token))!.roles).toEqual(["Capture.Admin"]);
+      const graph = t.emulator.state.mintAccessToken({ userId: SAMPLE_USERS.ada, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.Read"] });
+      expect(decodeJwt(graph)!.roles).toBeUndefined();
+      // Someone without an assignment gets no roles claim at all, as in Entra.
+      expect(decodeJwt(t.emulator.state.mintAccessToken({ userId: SAMPLE_USERS.ben, clientId: SAMPLE_CLIENT_ID, audience: SAMPLE_CLIENT_ID, scopes: ["access_as_user"] }))!.roles).toBeUndefined();
+      const bad = await t.outbound.fetch(`${t.emulator.url}/_emulator/users/${SAMPLE_USERS.ada}/app-roles`, { method: "PUT", body: JSON.stringify({ resourceAppId: SAMPLE_CLIENT_ID, values: [1] }) });
+      expect(bad.status).toBe(400);
+      const noApp = await t.outbound.fetch(`${t.emulator.url}/_emulator/users/${SAMPLE_USERS.ada}/app-roles`, { method: "PUT", body: JSON.stringify({ values: ["x"] }) });
+      expect(noApp.status).toBe(400);
+    } finally {
+      await put([]);
+      await put([], "another-api");
+    }
+    expect(decodeJwt(t.emulator.state.mintAccessToken({ userId: SAMPLE_USERS.ada, clientId: SAMPLE_CLIENT_ID, audience: SAMPLE_CLIENT_ID, scopes: ["access_as_user"] }))!.roles).toBeUndefined();
+  });
+
   it("exchanges an API token on behalf of the user for a Graph token", async () => {
     const assertion = t.emulator.state.mintAccessToken({ userId: SAMPLE_USERS.ada, clientId: SAMPLE_CLIENT_ID, audience: SAMPLE_CLIENT_ID, scopes: ["access_as_user"] });
     const r = await post({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, assertion, scope: "https://graph.microsoft.com/Mail.Read offline_access", requested_token_use: "on_behalf_of" });

@@ -8,6 +8,7 @@
  * The table is keyed by the OpenAPI operations: a route added to the description without an
  * isolation check here fails "every operation has a check".
  */
+import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 import { openApiDocument } from "../../server/api/openapi";
 import { createApp } from "../../server/app";
 import { createMailService } from "../../server/mail/send";
@@ -125,6 +126,9 @@ beforeAll(async () => {
 
   await s.connect(DANA);
   bUserId = await s.connect(dataset.users!.find((u) => u.id === EVE.id)!);
+  // Dana and Eve administer their organizations (their tokens carry the app role); Lee does not.
+  h.emulator.state.setAppRoles(DANA.id, CLIENT_ID, [ADMIN_APP_ROLE]);
+  h.emulator.state.setAppRoles(EVE.id, CLIENT_ID, [ADMIN_APP_ROLE]);
   h.emulator.state.addUser(LEE); // a colleague of Dana's in A, not connected
   expect((await call("A2", "GET", "/api/me")).status).toBe(200);
 
@@ -281,10 +285,28 @@ const checks: Record<string, Check> = {
     await call("B", "DELETE", `/api/blocklist/${(same.body as { id: string }).id}`);
   },
   "DELETE /api/blocklist/{id}": async () => {
+    // B is an administrator, but of B: A's entry does not exist there.
     expectNotFound(await call("B", "DELETE", `/api/blocklist/${A.orgBlockId}`));
+    // Within A, a member without the role cannot remove the organization's entry.
+    const colleague = await call("A2", "DELETE", `/api/blocklist/${A.orgBlockId}`);
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
     expectNotFound(await call("B", "DELETE", `/api/blocklist/${A.personalBlockId}`));
     // A colleague in A cannot delete Dana's personal entry either.
     expectNotFound(await call("A2", "DELETE", `/api/blocklist/${A.personalBlockId}`));
+  },
+  "GET /api/connections": async () => {
+    // B's administrator sees B's users only; the counts are B's too.
+    const list = await call("B", "GET", "/api/connections");
+    expect(list.status).toBe(200);
+    const body = list.body as { items: { user: { id: string; email: string } }[]; counts: Record<string, number> };
+    expect(body.items.map((i) => i.user.id)).toEqual([bUserId]);
+    expect(Object.values(body.counts).reduce((a, b) => a + b, 0)).toBe(1);
+    expect(list.text).not.toContain(DANA.mail!);
+    expect(list.text).not.toContain(LEE.mail!);
+    expectNoLeak(list);
+    // Within A, a member without the role sees nobody's.
+    const colleague = await call("A2", "GET", "/api/connections");
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
   },
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");

@@ -5,6 +5,8 @@
  */
 import { planListing } from "../../server/sweep/listing-plan";
 import { DANA, startSweepHarness, type SweepHarness } from "./harness";
+import { CLIENT_ID } from "../connect/harness";
+import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 
 jest.setTimeout(60_000);
 
@@ -117,6 +119,7 @@ describe("sweeps against the emulator", () => {
   test("a blocklist entry removed through the API → full re-read captures the mail it had blocked", async () => {
     // Fresh API tokens per call: the clock moves by hours in between.
     const auth = () => ({ authorization: `Bearer ${s.apiToken(DANA.id)}`, "content-type": "application/json" });
+    s.h.emulator.state.setAppRoles(DANA.id, CLIENT_ID, [ADMIN_APP_ROLE]); // the organization's blocklist is the administrators'
     const created = await s.app.request("/api/blocklist", { method: "POST", headers: auth(), body: JSON.stringify({ entry: "@acme.com", scope: "organization" }) });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };

@@ -1,11 +1,12 @@
-/** Blocklist CRUD: organization-wide and personal entries (addresses or @domains). */
+/** Blocklist CRUD: organization-wide entries (administrators change them) and personal ones (addresses or @domains). */
 import { Hono } from "hono";
 import type { BlockEntryView, Page } from "../../../shared/api/contract";
-import { addBlockEntry, deleteBlockEntry, listBlockEntries } from "../../store/blocklist";
+import { addBlockEntry, deleteBlockEntry, getBlockEntry, listBlockEntries } from "../../store/blocklist";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { notFound } from "../errors";
 import { jsonBody, query } from "../request";
+import { requireAdmin } from "../roles";
 import { blockEntryCreateSchema, emptyQuery } from "../schemas";
 
 export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -17,11 +18,17 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
   });
   app.post("/blocklist", async (c) => {
     const body = await jsonBody(c, blockEntryCreateSchema);
+    // The organization's list applies to every mailbox; a personal entry only to the caller's.
+    if (body.scope === "organization") requireAdmin(c, "Adding to the organization's blocklist");
     const view = await addBlockEntry(deps.db, c.get("orgId"), { entry: body.entry, scope: body.scope, userId: c.get("userId") }, deps.clock.now());
     return c.json(view, 201);
   });
   app.delete("/blocklist/:id", async (c) => {
-    if (!(await deleteBlockEntry(deps.db, c.get("orgId"), c.get("userId"), c.req.param("id"), deps.clock.now()))) throw notFound("blocklist entry");
+    const [orgId, userId, id] = [c.get("orgId"), c.get("userId"), c.req.param("id")];
+    const entry = await getBlockEntry(deps.db, orgId, userId, id);
+    if (!entry) throw notFound("blocklist entry");
+    if (entry.scope === "organization") requireAdmin(c, "Removing an entry from the organization's blocklist");
+    if (!(await deleteBlockEntry(deps.db, orgId, userId, id, deps.clock.now()))) throw notFound("blocklist entry");
     return c.body(null, 204);
   });
   return app;

@@ -7,6 +7,7 @@ import { getUser } from "../../store/users";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError } from "../errors";
+import { isAdmin } from "../roles";
 
 /** The next sweep time: the sweep service's answer when it runs here, else the stored one. */
 export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string, userId: string): Promise<Date | null | undefined> {
@@ -22,7 +23,7 @@ export function meRoutes(deps: AppDeps): Hono<AppEnv> {
     if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
     const next = connection?.status === "active" ? await nextSweepFor(deps, orgId, userId) : null;
     const body: MeResponse = {
-      user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses },
+      user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses, isAdmin: isAdmin(c) },
       organization: { id: org.id, name: org.name },
       connection: toConnectionView(connection, next),
     };

@@ -1,0 +1,80 @@
+/**
+ * Mailbox health: every user of an organization with the state of their mailbox connection, for
+ * administrators ("who needs to reconnect?"). A read model over users ⟕ mailbox connections; users
+ * exist once they have called the API (provisioned from their first token), so someone who never
+ * opened the pane is not listed.
+ */
+import { sql, type Kysely } from "kysely";
+import type { ConnectionStatus, MailboxHealthView, Page } from "../../shared/api/contract";
+import type { Database } from "../db/schema";
+import { InvalidCursorError } from "./contacts";
+import { toConnectionView } from "./mailbox-connections";
+import { decodeCursor, encodeCursor } from "./util";
+
+export interface MailboxHealthQuery {
+  status?: ConnectionStatus;
+  cursor?: string;
+  limit: number;
+}
+
+export interface MailboxHealthRow {
+  view: MailboxHealthView;
+  /** The connection's status and last sweep, for the sweep service's next-sweep answer. */
+  state: { status: ConnectionStatus; lastSweepAt: string | null };
+}
+
+/** Ordered by (email, id): email alone is not unique (two accounts may share a mailbox address over time). */
+export async function listMailboxHealth(db: Kysely<Database>, organizationId: string, query: MailboxHealthQuery): Promise<Page<MailboxHealthRow>> {
+  let qb = db
+    .selectFrom("users")
+    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
+    .select([
+      "users.id as userId",
+      "users.email as email",
+      "users.displayName as displayName",
+      "mc.status as status",
+      "mc.statusReason as statusReason",
+      "mc.connectedAt as connectedAt",
+      "mc.lastSweepAt as lastSweepAt",
+      "mc.lastSuccessAt as lastSuccessAt",
+      "mc.lastError as lastError",
+      "mc.nextSweepAt as nextSweepAt",
+    ])
+    .where("users.organizationId", "=", organizationId);
+  if (query.status === "not_connected") qb = qb.where("mc.status", "is", null);
+  else if (query.status) qb = qb.where("mc.status", "=", query.status);
+  if (query.cursor) {
+    const key = decodeCursor(query.cursor, 2);
+    if (!key) throw new InvalidCursorError();
+    const [email, id] = key;
+    qb = qb.where((eb) => eb.or([eb("users.email", ">", email), eb.and([eb("users.email", "=", email), eb("users.id", ">", id)])]));
+  }
+  const rows = await qb.orderBy("users.email").orderBy("users.id").limit(query.limit + 1).execute();
+  const more = rows.length > query.limit;
+  const page = more ? rows.slice(0, query.limit) : rows;
+  const items = page.map((r): MailboxHealthRow => {
+    // status is NOT NULL in the table: null here means the user has no connection row.
+    const connection = r.status == null ? null : { ...r, status: r.status };
+    return {
+      view: { user: { id: r.userId, email: r.email, displayName: r.displayName }, connection: toConnectionView(connection) },
+      state: { status: connection?.status ?? "not_connected", lastSweepAt: r.lastSweepAt },
+    };
+  });
+  const last = page[page.length - 1];
+  return { items, nextCursor: more ? encodeCursor([last.email, last.userId]) : null };
+}
+
+/** The organization's users by connection status (those without a connection row are not_connected). */
+export async function countMailboxHealth(db: Kysely<Database>, organizationId: string): Promise<Record<ConnectionStatus, number>> {
+  const counts: Record<ConnectionStatus, number> = { not_connected: 0, active: 0, reauth_required: 0, disconnected: 0 };
+  const rows = await db
+    .selectFrom("users")
+    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
+    .select(["mc.status as status", sql<number | string>`count(*)`.as("n")])
+    .where("users.organizationId", "=", organizationId)
+    .groupBy("mc.status")
+    .execute();
+  // PostgreSQL's count(*) is a bigint, which pg returns as a string.
+  for (const r of rows) counts[r.status ?? "not_connected"] += Number(r.n);
+  return counts;
+}
