@@ -9,7 +9,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./api/context";
 import type { AppDeps } from "./api/deps";
-import { createErrorHandler, errorResponse, notAvailable, notFoundHandler } from "./api/errors";
+import { createErrorHandler, errorResponse, notAvailable } from "./api/errors";
+import { methodAwareNotFound } from "./api/method-not-allowed";
 import { authMiddleware } from "./api/auth";
 import { refuseNulInUrl } from "./api/request";
 import { openApiDocument } from "./api/openapi";
@@ -80,7 +81,7 @@ function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(createErrorHandler(deps.logger));
-  app.notFound(notFoundHandler);
+  app.notFound(methodAwareNotFound(openApiDocument));
   app.use("*", securityHeaders(deps.config));
   app.use("*", requestLog(deps.logger));
   app.use("/api/*", apiCors(deps.config));

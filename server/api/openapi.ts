@@ -74,7 +74,8 @@ export const openApiDocument: OpenApiDocument = {
       "the blocklist, the mailbox connection and sweeps. Every /api route except this document needs an Entra v2 access token for the " +
       "API's own scope (api://<client-id>/access_as_user); every query is scoped to the token's organization (tid). " +
       `Errors always have the body {"error":{"code","message","details"?}}. JSON bodies are limited to ${MAX_JSON_BODY / 1024} KB ` +
-      `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected.`,
+      `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected. A path below with a method it does not list answers ` +
+      "405 method_not_allowed with an Allow header.",
   },
   servers: [{ url: "/" }],
   security: [{ bearer: [] }],

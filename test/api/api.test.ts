@@ -16,6 +16,23 @@ const json = async (res: Response) => ({ status: res.status, body: await res.jso
 const B = { tenant: TENANT_B, oid: "oid-bob" }; // a caller of another organization
 
 describe("system", () => {
+  test("a known /api path with the wrong method answers 405 with Allow (from the OpenAPI description); an unknown one 404", async () => {
+    const wrong = async (method: string, path: string) => {
+      const res = await t.call(method, path);
+      return { status: res.status, allow: res.headers.get("allow"), code: ((await res.json()) as { error: { code: string } }).error.code };
+    };
+    expect(await wrong("PUT", "/api/clients")).toEqual({ status: 405, allow: "GET, POST, HEAD", code: "method_not_allowed" });
+    expect(await wrong("DELETE", "/api/me")).toEqual({ status: 405, allow: "GET, HEAD", code: "method_not_allowed" });
+    expect(await wrong("GET", "/api/blocklist/some-id")).toEqual({ status: 405, allow: "DELETE", code: "method_not_allowed" });
+    expect(await wrong("GET", "/api/messages/status")).toEqual({ status: 405, allow: "POST", code: "method_not_allowed" });
+    expect(await wrong("POST", "/api/nothing-here")).toEqual({ status: 404, allow: null, code: "not_found" });
+    expect(await wrong("GET", "/api/clients/a/b")).toEqual({ status: 404, allow: null, code: "not_found" });
+    // The token is still checked first: no route information for callers without one.
+    expect((await t.call("PUT", "/api/clients", { token: null })).status).toBe(401);
+    // Outside the API, plain 404s.
+    expect((await t.app.request("/healthz", { method: "DELETE" })).status).toBe(404);
+  });
+
   test("GET /healthz checks the database", async () => {
     expect(await json(await t.app.request("/healthz"))).toEqual({ status: 200, body: { status: "ok", database: "ok" } });
     const lines: string[] = [];
