@@ -7,7 +7,9 @@ import type {
   ApiErrorBody,
   BlockEntryView,
   ClientView,
+  ConnectionStatus,
   ContactView,
+  MailboxHealthPage,
   MeResponse,
   MessageStatusResponse,
   Page,
@@ -53,6 +55,14 @@ export interface ApiClient {
   recentSweeps(limit?: number): Promise<SweepView[]>;
   listBlocklist(): Promise<BlockEntryView[]>;
   deleteBlockEntry(id: string): Promise<void>;
+  /** Administrators only (403 forbidden otherwise): every user's mailbox connection, by email, and the organization's counts. */
+  mailboxHealth(query?: MailboxHealthQuery): Promise<MailboxHealthPage>;
+}
+
+export interface MailboxHealthQuery {
+  status?: ConnectionStatus;
+  cursor?: string;
+  limit?: number;
 }
 
 /**
@@ -147,5 +157,12 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     recentSweeps: async (limit = 1) => items(await call<Page<SweepView>>("GET", `/api/sweeps?limit=${limit}`)),
     listBlocklist: async () => items(await call<BlockEntryView[] | Page<BlockEntryView>>("GET", "/api/blocklist")),
     deleteBlockEntry: (id) => call<void>("DELETE", `/api/blocklist/${encodeURIComponent(id)}`),
+    mailboxHealth: ({ status, cursor, limit = 50 } = {}) => {
+      const q = new URLSearchParams();
+      if (status) q.set("status", status);
+      if (cursor) q.set("cursor", cursor);
+      q.set("limit", String(limit));
+      return call<MailboxHealthPage>("GET", `/api/connections?${q}`);
+    },
   };
 }

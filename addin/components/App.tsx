@@ -1,8 +1,9 @@
 /**
- * The task pane: banner with the connection state, then either the open message (status, people)
- * or the contacts search. Sign-in is asked for only when a silent token isn't available.
+ * The task pane: banner with the connection state, then either the open message (status, people),
+ * the contacts search or, for administrators, every mailbox's connection health. Sign-in is asked
+ * for only when a silent token isn't available.
  */
-import { Suspense, useCallback, useMemo, useRef, useState } from "react";
+import { Suspense, useCallback, useMemo, useRef, useState, type ComponentType } from "react";
 import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, Text, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
 import { isSignInRequired, watchSignIn } from "../api/client";
@@ -21,6 +22,10 @@ import { Loading } from "./Loading";
 import { MessageView } from "./MessageView";
 
 const loadContacts = () => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
+const loadMailboxHealth = () => import(/* webpackChunkName: "mailbox-health" */ "./MailboxHealthView").then((m) => ({ default: m.MailboxHealthView }));
+
+type View = "message" | "contacts" | "mailboxes";
+const VIEW_LABEL: Record<View, string> = { message: "This message", contacts: "Contacts", mailboxes: "Mailboxes" };
 
 const useStyles = makeStyles({
   // The full-height sheet is this wrapper, never FluentProvider itself: Fluent copies the provider's
@@ -61,8 +66,9 @@ function Pane() {
   const [epoch, setEpoch] = useState(0); // bumps after sign-in or a connection change
   const me = useResource<MeResponse>(() => api.me(), `me:${epoch}`);
   const message = useOpenMessage();
-  const [tab, setTab] = useState<"message" | "contacts">("message");
+  const [tab, setTab] = useState<View>("message");
   const [Contacts, retryContacts] = useRetryableLazy(loadContacts);
+  const [MailboxHealth, retryMailboxHealth] = useRetryableLazy(loadMailboxHealth);
   const [signIn, setSignIn] = useState<{ pending: boolean; error: unknown }>({ pending: false, error: null });
   const attempt = useRef({ n: 0, startedAt: 0 });
   // After Sign in the button is gone: the message's status heading takes focus once it is there.
@@ -100,6 +106,9 @@ function Pane() {
 
   const signInError = signIn.error ? describeError(signIn.error) : null;
   const headerState = needsSignIn ? "signed_out" : me.data ? me.data.connection.status : me.error ? "unavailable" : "checking";
+  const isAdmin = me.data?.user.isAdmin === true;
+  // The role can be gone when /api/me is read again (after a connection change): the view goes with it.
+  const view: View = tab === "mailboxes" && !isAdmin ? "message" : tab;
 
   return (
     <ServicesContext.Provider value={watched}>
@@ -134,24 +143,36 @@ function Pane() {
         ) : me.data ? (
           <>
             <ConnectionPanel me={me.data} onChanged={() => setEpoch((e) => e + 1)} />
-            <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as "message" | "contacts")} aria-label="Views">
-              <Tab value="message">This message</Tab>
-              <Tab value="contacts">Contacts</Tab>
+            {/* A third tab fits a 320-pixel pane (Outlook's narrowest) only at the small size. */}
+            <TabList selectedValue={view} onTabSelect={(_, d) => setTab(d.value as View)} aria-label="Views" size={isAdmin ? "small" : "medium"}>
+              <Tab value="message">{VIEW_LABEL.message}</Tab>
+              <Tab value="contacts">{VIEW_LABEL.contacts}</Tab>
+              {/* Only administrators may read other people's connections (the server answers 403 to anyone else). */}
+              {isAdmin && <Tab value="mailboxes">{VIEW_LABEL.mailboxes}</Tab>}
             </TabList>
-            <div role="tabpanel" aria-label={tab === "message" ? "This message" : "Contacts"}>
-              {tab === "message" ? (
-                <MessageView key={epoch} message={message} takeFocusRequest={takeFocusRequest} />
+            <div role="tabpanel" aria-label={VIEW_LABEL[view]}>
+              {view === "message" ? (
+                <MessageView key={epoch} message={message} takeFocusRequest={takeFocusRequest} isAdmin={isAdmin} />
+              ) : view === "contacts" ? (
+                <LazyView key="contacts" component={Contacts} onRetry={retryContacts} loadingLabel="Loading contacts" />
               ) : (
-                <ErrorBoundary onRetry={retryContacts}>
-                  <Suspense fallback={<Loading label="Loading contacts" />}>
-                    <Contacts />
-                  </Suspense>
-                </ErrorBoundary>
+                <LazyView key="mailboxes" component={MailboxHealth} onRetry={retryMailboxHealth} loadingLabel="Loading mailbox health" />
               )}
             </div>
           </>
         ) : null}
       </main>
     </ServicesContext.Provider>
+  );
+}
+
+/** A view in its own chunk: loading skeleton while it downloads, Retry when the download failed. */
+function LazyView({ component: View, onRetry, loadingLabel }: { component: ComponentType; onRetry: () => void; loadingLabel: string }) {
+  return (
+    <ErrorBoundary onRetry={onRetry}>
+      <Suspense fallback={<Loading label={loadingLabel} />}>
+        <View />
+      </Suspense>
+    </ErrorBoundary>
   );
 }

@@ -19,7 +19,7 @@ export const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
   disconnected: "Disconnected",
 };
 
-const COLOR: Record<ConnectionStatus, "success" | "informative" | "warning" | "subtle"> = {
+export const CONNECTION_COLOR: Record<ConnectionStatus, "success" | "informative" | "warning" | "subtle"> = {
   active: "success",
   not_connected: "informative",
   reauth_required: "warning",
@@ -41,7 +41,7 @@ export function Header({ connection }: { connection: ConnectionStatus | PaneStat
       <Text as="h1" weight="semibold" size={400} style={{ margin: 0 }}>
         Engagement Capture
       </Text>
-      <Badge appearance="tint" color={known ? COLOR[known] : connection === "unavailable" ? "warning" : "subtle"} aria-label={`Mailbox: ${label.replace("…", "")}`}>
+      <Badge appearance="tint" color={known ? CONNECTION_COLOR[known] : connection === "unavailable" ? "warning" : "subtle"} aria-label={`Mailbox: ${label.replace("…", "")}`}>
         {label}
       </Badge>
     </header>

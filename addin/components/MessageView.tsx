@@ -20,9 +20,11 @@ export interface MessageViewProps {
   message: OpenMessage | null;
   /** True once after Sign in: the status heading should take focus when it is shown. */
   takeFocusRequest?: () => boolean;
+  /** The user holds the administrator role (GET /api/me). */
+  isAdmin?: boolean;
 }
 
-export function MessageView({ message, takeFocusRequest }: MessageViewProps) {
+export function MessageView({ message, takeFocusRequest, isAdmin = false }: MessageViewProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (!message && takeFocusRequest?.()) heading.current?.focus();
@@ -38,10 +40,12 @@ export function MessageView({ message, takeFocusRequest }: MessageViewProps) {
     );
   }
   // Keyed by message so a switch (ItemChanged) starts from a clean state: no stale dialog or error.
-  return <OpenMessageView key={`${message.internetMessageId}|${message.restItemId ?? ""}`} message={message} takeFocusRequest={takeFocusRequest} />;
+  return (
+    <OpenMessageView key={`${message.internetMessageId}|${message.restItemId ?? ""}`} message={message} takeFocusRequest={takeFocusRequest} isAdmin={isAdmin} />
+  );
 }
 
-function OpenMessageView({ message, takeFocusRequest }: { message: OpenMessage; takeFocusRequest?: () => boolean }) {
+function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: OpenMessage; takeFocusRequest?: () => boolean; isAdmin: boolean }) {
   const { api } = useServices();
   const announce = useAnnounce();
   const status = useResource<MessageStatusResponse>(() => api.messageStatus(toStatusRequest(message)), message.internetMessageId);
@@ -92,6 +96,7 @@ function OpenMessageView({ message, takeFocusRequest }: { message: OpenMessage; 
             onStatus={status.set}
             onTrack={openTrack}
             onRefresh={refreshAndFocus}
+            isAdmin={isAdmin}
           />
           <PeopleList people={status.data.people} onTrack={(p) => openTrack(p.address)} />
         </>

@@ -2,12 +2,13 @@
  * The open message's capture status: Captured / Will be captured / Not captured, each with what
  * the user can do next. The sentences come from the API (the shared capture rules), not from here.
  */
-import { useState, type RefObject } from "react";
-import { Badge, Button, Card, Link, Text, makeStyles, tokens } from "@fluentui/react-components";
+import { useEffect, useId, useRef, useState, type RefObject } from "react";
+import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
 import { REASON_TEXTS, REVISABLE_REASONS, type CaptureAction } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
+import { isForbidden } from "../state/errors";
 import { formatWhen } from "../state/format";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
@@ -24,6 +25,7 @@ const useStyles = makeStyles({
   // sides: the button may be as wide as the card, and its label ends in an ellipsis instead.
   wideButton: { maxWidth: "100%", minWidth: 0 },
   buttonLabel: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", minWidth: 0 },
+  confirm: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
 });
 
 /** Every sweep looks back at least this far (SWEEP_WINDOW_HOURS, 24 by default; server/sweep/window.ts). */
@@ -66,21 +68,26 @@ export interface StatusCardProps {
   onRefresh: () => void;
   /** The status heading, focused when the card's content changes under the user's focus. */
   headingRef?: RefObject<HTMLHeadingElement | null>;
+  /** The user holds the administrator role (GET /api/me): organization-wide entries may be removed too. */
+  isAdmin?: boolean;
 }
 
-export function StatusCard({ status, message, onStatus, onTrack, onRefresh, headingRef }: StatusCardProps) {
+export function StatusCard({ status, message, onStatus, onTrack, onRefresh, headingRef, isAdmin = false }: StatusCardProps) {
   const styles = useStyles();
   const { api, config } = useServices();
   const announce = useAnnounce();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ e: unknown; retry: () => void; title: string } | null>(null);
   const { decision, engagement } = status;
-  // Only the user's own (personal) blocklist entries may be removed from the pane; an organization
-  // entry is the administrator's. The status names the entry, not its scope: look it up first.
+  // Everyone may remove their own (personal) blocklist entries; an organization entry only an
+  // administrator. The status names the entry, not its scope: look it up first. With both, the
+  // personal one goes first: it is the user's own, and removing it changes nobody else's capture.
   const unblockEntry = decision.action?.kind === "unblock" ? decision.action.entry : null;
   const blocklist = useResource<BlockEntryView[]>(unblockEntry ? () => api.listBlocklist() : null, `blocklist:${unblockEntry ?? ""}`);
-  const personalEntry =
-    unblockEntry && blocklist.data?.find((b) => b.scope === "personal" && b.entry.toLowerCase() === unblockEntry.toLowerCase());
+  const entryOf = (scope: BlockEntryView["scope"]) =>
+    unblockEntry ? blocklist.data?.find((b) => b.scope === scope && b.entry.toLowerCase() === unblockEntry.toLowerCase()) : undefined;
+  const personalEntry = entryOf("personal");
+  const organizationEntry = isAdmin ? entryOf("organization") : undefined;
 
   const captureNow = async () => {
     if (!message.restItemId) return;
@@ -137,6 +144,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   const unblockAction = (a: Extract<CaptureAction, { kind: "unblock" }>) => {
     if (blocklist.loading) return <Loading label="Checking the blocklist" rows={1} />;
     if (blocklist.error) return <ErrorBar error={blocklist.error} title="Couldn't check the blocklist" onRetry={blocklist.reload} />;
+    if (!personalEntry && organizationEntry) return <OrganizationUnblock entry={organizationEntry} onRefresh={onRefresh} headingRef={headingRef} />;
     if (!personalEntry) {
       return (
         <Text size={200} className={styles.muted}>
@@ -235,5 +243,119 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
 
       {error && <ErrorBar error={error.e} title={error.title} onRetry={error.retry} />}
     </Card>
+  );
+}
+
+/**
+ * An administrator removing an organization-wide entry: capture changes in every mailbox of the
+ * organization, so the button says so and one more, deliberate click confirms (as Disconnect does).
+ */
+function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEntryView; onRefresh: () => void; headingRef?: RefObject<HTMLHeadingElement | null> }) {
+  const styles = useStyles();
+  const { api } = useServices();
+  const announce = useAnnounce();
+  const questionId = useId();
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // The server no longer counts the user as an administrator (the role was removed since /api/me).
+  const [forbidden, setForbidden] = useState(false);
+  // Buttons are swapped in and out (Unblock → Cancel → Unblock): focus follows to the replacement.
+  const ask = useRef<HTMLButtonElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  const focusNext = useRef<"ask" | "cancel" | "heading" | null>(null);
+  useEffect(() => {
+    const target = focusNext.current === "ask" ? ask.current : focusNext.current === "cancel" ? cancel.current : focusNext.current === "heading" ? headingRef?.current : null;
+    if (target) {
+      focusNext.current = null;
+      target.focus();
+    }
+  });
+
+  const stopConfirming = () => {
+    focusNext.current = "ask";
+    setConfirming(false);
+  };
+
+  const unblock = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.deleteBlockEntry(entry.id);
+      announce(`Unblocked ${entry.entry} for everyone in your organization.`);
+      onRefresh();
+    } catch (e) {
+      if (isForbidden(e)) {
+        // Retrying cannot help, and the buttons that had focus are gone.
+        setForbidden(true);
+        setConfirming(false);
+        focusNext.current = "heading";
+      } else {
+        setError(e);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (forbidden) {
+    return (
+      <MessageBar intent="warning" role="alert" layout="multiline">
+        <MessageBarBody>
+          <MessageBarTitle>Not unblocked</MessageBarTitle>
+          Your account no longer has the administrator role, so it can't change your organization's blocklist. Ask an administrator to
+          remove “{entry.entry}”.
+        </MessageBarBody>
+      </MessageBar>
+    );
+  }
+
+  return (
+    <>
+      <Text size={200} className={styles.muted}>
+        “{entry.entry}” is on your organization's blocklist, so its email isn't captured in any mailbox. As an administrator, you can remove it.
+      </Text>
+      {confirming ? (
+        <div
+          role="group"
+          aria-labelledby={questionId}
+          className={styles.confirm}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && !busy) stopConfirming();
+          }}
+        >
+          <Text id={questionId}>
+            Remove “{entry.entry}” from your organization's blocklist? Mail with it can then be captured in every mailbox of the organization,
+            not only yours.
+          </Text>
+          <div className={styles.actions}>
+            <Button appearance="primary" size="small" onClick={() => void unblock()} disabled={busy}>
+              {busy ? "Unblocking…" : "Yes, unblock for everyone"}
+            </Button>
+            <Button ref={cancel} size="small" onClick={stopConfirming} disabled={busy}>
+              Cancel
+            </Button>
+          </div>
+        </div>
+      ) : (
+        <div className={styles.actions}>
+          {/* The entry can be long: the label stays short, the entry is in the accessible name and the tooltip. */}
+          <Button
+            ref={ask}
+            appearance="primary"
+            className={styles.wideButton}
+            onClick={() => {
+              focusNext.current = "cancel"; // the safe choice
+              setConfirming(true);
+            }}
+            aria-label={`Unblock for everyone (${entry.entry})`}
+            title={entry.entry}
+          >
+            <span className={styles.buttonLabel}>Unblock for everyone</span>
+          </Button>
+        </div>
+      )}
+      {!!error && <ErrorBar error={error} title="Unblock failed" onRetry={() => void unblock()} />}
+    </>
   );
 }

@@ -24,6 +24,11 @@ export class PaneError extends Error {
   }
 }
 
+/** The server refused the call to this user (403): retrying cannot help; the pane says why instead. */
+export function isForbidden(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 403;
+}
+
 export const SERVER_UNREACHABLE = "Engagement Capture's server can't be reached. Check your connection and try again.";
 
 export function describeError(e: unknown): ErrorDescription {

@@ -78,7 +78,7 @@ export async function buildAddin(opts: { publicUrl?: string; mode?: "production"
     .sort((a, b) => b.gzip - a.gzip);
   const paneScripts = new Set(scriptsOf(distDir, "taskpane.html"));
   // Before first render: the page's own scripts. Then MSAL (needed for the first API call); the
-  // track form and contacts chunks load only when used.
+  // track form, contacts and (administrators) mailbox health chunks load only when used.
   const paneGzip = sizes.filter((s) => paneScripts.has(s.file)).reduce((n, s) => n + s.gzip, 0);
   const msalGzip = sizes.filter((s) => s.file.startsWith("msal.")).reduce((n, s) => n + s.gzip, 0);
 

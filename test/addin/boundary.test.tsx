@@ -10,10 +10,18 @@ jest.setTimeout(20000);
 
 // Each lazy chunk fails while its flag is set: requiring the module throws, as a failed chunk load does.
 // Jest keeps no module whose factory threw, so the next import() asks again, like webpack does.
-const mockChunks = { contacts: true, track: true };
+const mockChunks = { contacts: true, track: true, health: true };
+// How often the mailbox-health module was asked for: a static import anywhere in the pane would ask
+// when the pane loads, which in the webpack build puts the view in the first-render bundle.
+const mockChunkRequests = { health: 0 };
 jest.mock("../../addin/components/ContactsView", () => {
   if (mockChunks.contacts) throw Object.assign(new Error("Loading chunk contacts failed."), { name: "ChunkLoadError" });
   return jest.requireActual("../../addin/components/ContactsView");
+});
+jest.mock("../../addin/components/MailboxHealthView", () => {
+  mockChunkRequests.health++;
+  if (mockChunks.health) throw Object.assign(new Error("Loading chunk mailbox-health failed."), { name: "ChunkLoadError" });
+  return jest.requireActual("../../addin/components/MailboxHealthView");
 });
 jest.mock("../../addin/components/TrackDialog", () => {
   if (mockChunks.track) throw Object.assign(new Error("Loading chunk track failed."), { name: "ChunkLoadError" });
@@ -23,6 +31,7 @@ jest.mock("../../addin/components/TrackDialog", () => {
 beforeEach(() => {
   mockChunks.contacts = true;
   mockChunks.track = true;
+  mockChunks.health = true;
   // React reports errors caught by a boundary on console.error; expected here.
   jest.spyOn(console, "error").mockImplementation(() => {});
 });
@@ -71,6 +80,28 @@ test("the track dialog's chunk fails: the message view stays, Retry opens the di
   fireEvent.click(within(alert).getByRole("button", { name: "Retry" }));
   expect(await screen.findByRole("dialog", { hidden: true })).toBeTruthy();
   await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+});
+
+test("the mailbox-health view is its own chunk: not asked for until an administrator opens it; when it fails, Retry loads it", async () => {
+  installOutlook();
+  const api = backend()
+    .on("GET", "/api/me", { body: meResponse("active", {}, { isAdmin: true }) })
+    .on("GET", "/api/connections", { body: { items: [], nextCursor: null, counts: { active: 1, reauth_required: 0, not_connected: 0, disconnected: 0 } } });
+  renderPane(api);
+  expect(await screen.findByRole("heading", { name: /^Not captured/ })).toBeTruthy();
+  fireEvent.click(screen.getByRole("tab", { name: "Contacts" }));
+  await screen.findByRole("tabpanel", { name: "Contacts" });
+  expect(mockChunkRequests.health).toBe(0);
+
+  fireEvent.click(screen.getByRole("tab", { name: "Mailboxes" }));
+  const alert = await screen.findByRole("alert");
+  expect(within(alert).getByText("This part of the pane couldn't load.")).toBeTruthy();
+  expect(mockChunkRequests.health).toBeGreaterThan(0);
+  mockChunks.health = false;
+  fireEvent.click(within(alert).getByRole("button", { name: "Retry" }));
+  expect(await screen.findByRole("region", { name: "Mailbox health" })).toBeTruthy();
+  expect(await screen.findByText("1 connected · 0 need reconnecting")).toBeTruthy();
+  expect(screen.queryByRole("alert")).toBeNull();
 });
 
 test("the boundary at any level: a render error shows the message; Retry renders the children again", async () => {
