@@ -2,7 +2,8 @@
  * End to end, as a newcomer and a user would see it: the real `npm start` process (demo mode: backend +
  * Microsoft 365 emulator child, SQLite in a temp DATA_DIR), then the browser preview in Debian's Chromium:
  * sign in through MSAL against the emulator, open a captured message, open one with no tracked contact,
- * track its sender (creating a client), see "Will be captured", press Capture now, see "Captured".
+ * track its sender (creating a client), see "Will be captured", press Capture now, see "Captured"; then, as the
+ * demo's administrator, see Unblock for everyone and every user's mailbox health.
  * Screenshots go to test-results/e2e/. Ctrl-C (SIGINT) must stop everything with exit code 0.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -125,6 +126,22 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
     await expect(pane.getByRole("heading", { name: "Captured", level: 2 })).toBeVisibleSoon();
     await expect(pane.getByText("Clients: Vendor Inc")).toBeVisibleSoon();
     await page.screenshot({ path: path.join(SHOTS, "4-captured-now.png") });
+  });
+
+  test("Dana, the demo's administrator: Unblock for everyone on an organization-blocked message, and every user's mailbox health", async () => {
+    // Still signed in as Dana from the test above.
+    await page.getByRole("button", { name: /Special offer for Acme partners/ }).click();
+    const pane = page.frameLocator('iframe[title="Engagement Capture task pane"]');
+    await expect(pane.getByRole("heading", { name: "Not captured", level: 2 })).toBeVisibleSoon();
+    await expect(pane.getByRole("button", { name: "Unblock for everyone (@noisy.example)" })).toBeVisibleSoon();
+    await page.screenshot({ path: path.join(SHOTS, "5-admin-unblock.png") });
+
+    // Keyboard again (see above): the Mailboxes tab exists only for administrators.
+    await pane.getByRole("tab", { name: "Mailboxes" }).press("Enter");
+    await expect(pane.getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
+    await expect(pane.getByText("2 connected · 0 need reconnecting")).toBeVisibleSoon();
+    await expect(pane.getByText("lee@contoso.com")).toBeVisibleSoon();
+    await page.screenshot({ path: path.join(SHOTS, "6-mailbox-health.png") });
   });
 
   test("Ctrl-C stops the backend and the emulator cleanly", async () => {
