@@ -5,7 +5,7 @@
 import { useEffect, useId, useRef, useState, type RefObject } from "react";
 import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
-import { REASON_TEXTS, REVISABLE_REASONS, type CaptureAction } from "../../shared/capture/reasons";
+import { REASON_TEXTS, type CaptureAction } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
 import { isForbidden } from "../state/errors";
@@ -27,24 +27,6 @@ const useStyles = makeStyles({
   buttonLabel: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", minWidth: 0 },
   confirm: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
 });
-
-/** Every sweep looks back at least this far (SWEEP_WINDOW_HOURS, 24 by default; server/sweep/window.ts). */
-const SWEEP_LOOKBACK_MS = 24 * 3600_000;
-
-/**
- * "Not swept yet" only where it means something: a prediction about mail a coming sweep will read
- * and may decide differently. Not for a permanent exclusion (before the capture window, not an
- * email, …), nor for mail older than the sweeps look back.
- */
-export function awaitsSweep(status: MessageStatusResponse, messageTime: string | null, now = Date.now()): boolean {
-  const d = status.decision;
-  if (d.source !== "predicted") return false;
-  if (d.outcome !== "captured" && !(d.reason && REVISABLE_REASONS.has(d.reason))) return false;
-  const at = messageTime ? Date.parse(messageTime) : NaN;
-  // Not connected: connecting sweeps the 24 hours before now.
-  const sweepAt = status.nextSweepAt ? Date.parse(status.nextSweepAt) : now;
-  return !(at < sweepAt - SWEEP_LOOKBACK_MS);
-}
 
 export const STATUS_HEADING: Record<MessageStatusResponse["status"], string> = {
   captured: "Captured",
@@ -169,7 +151,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
       <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
         {heading}
         {/* "Will be captured" already says that the sweep is still to come. */}
-        {status.status !== "will_be_captured" && awaitsSweep(status, message.dateTimeCreated) && (
+        {/* The server says when a coming sweep will read this message and may decide it (its sweep window). */}
+        {status.status !== "will_be_captured" && status.awaitsSweep && (
           <Badge appearance="outline" size="small">
             Not swept yet
           </Badge>

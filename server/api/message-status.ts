@@ -147,22 +147,35 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
 
   // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
   // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
+  const windowMs = deps.config.sweep.windowHours * 3600_000;
+  const messageTime = Date.parse(predicted.messageTime);
   const answer = (
     outcome: MessageStatusResponse["status"],
     decided: MessageStatusResponse["decision"],
     engagement: MessageStatusResponse["engagement"] = null,
-  ): MessageStatusResponse => ({ people, nextSweepAt, connection: status, status: outcome, decision: decided, engagement });
+  ): MessageStatusResponse => ({
+    people,
+    nextSweepAt,
+    connection: status,
+    status: outcome,
+    decision: decided,
+    engagement,
+    awaitsSweep:
+      decided.source === "predicted" &&
+      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
+      messageTime >= (nextSweepAt ? Date.parse(nextSweepAt) : now.getTime()) - windowMs,
+  });
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
   // re-decide it, so the pane says so instead of repeating a stale "not captured". That holds whatever
   // the connection's state: disconnected, the answer is "matches the rules; connect to capture it".
-  const windowStart = now.getTime() - deps.config.sweep.windowHours * 3600_000;
+  const windowStart = now.getTime() - windowMs;
   const revised =
     decision?.outcome === "excluded" &&
     REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
-    Date.parse(predicted.messageTime) >= windowStart;
+    messageTime >= windowStart;
 
   if (decision && !revised) {
     if (decision.outcome === "captured") {

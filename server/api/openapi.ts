@@ -671,6 +671,12 @@ export const openApiDocument: OpenApiDocument = {
           people: { type: "array", items: ref("Person") },
           nextSweepAt: { type: nullable("string"), format: "date-time" },
           connection: { enum: ["not_connected", "active", "reauth_required", "disconnected"] },
+          awaitsSweep: {
+            type: "boolean",
+            description:
+              "A coming sweep will read this message and may decide it: a prediction (a capture, or an exclusion the user can undo) about " +
+              "mail inside the window the next sweep reads (SWEEP_WINDOW_HOURS before nextSweepAt, or before now when not connected).",
+          },
         },
       },
       BlockEntryInput: {

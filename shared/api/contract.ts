@@ -119,6 +119,12 @@ export interface MessageStatusResponse {
   people: PersonView[];
   nextSweepAt: string | null;
   connection: ConnectionStatus;
+  /**
+   * A coming sweep will read this message and may decide it ("Not swept yet"): a prediction — a capture,
+   * or an exclusion the user can still undo — about mail inside the window the next sweep reads
+   * (SWEEP_WINDOW_HOURS before nextSweepAt; before now when not connected, as connecting sweeps then).
+   */
+  awaitsSweep: boolean;
 }
 
 export interface SweepView {

@@ -227,6 +227,8 @@ export function statusResponse(kind: MessageStatusResponse["status"], over: Part
             capturedAt: "2026-03-02T09:00:05Z",
           }
         : null,
+    // A prediction a coming sweep may change; stored answers and most fixtures: false.
+    awaitsSweep: false,
     people: PEOPLE,
     nextSweepAt: "2026-03-02T10:00:00Z",
     connection: "active",

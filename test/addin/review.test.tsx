@@ -13,7 +13,6 @@ import {
   installOutlook,
   meResponse,
   renderPane,
-  sampleItem,
   statusResponse,
   stubAuth,
   trackedContact,
@@ -297,47 +296,33 @@ describe("focus", () => {
 });
 
 describe("Not swept yet", () => {
-  const predicted = (reason: "before_connection" | "no_tracked_contact" | null, over: Partial<MessageStatusResponse> = {}) =>
-    statusResponse("not_captured", {
-      decision: {
-        source: "predicted",
-        outcome: reason ? "excluded" : "captured",
-        reason,
-        explanation: "Server sentence.",
-        action: null,
-        decidedAt: null,
-        sweepId: null,
-      },
-      ...over,
+  // Whether a coming sweep will read the message is the server's answer (its sweep window and the
+  // reason; test/api/message-status.test.ts): the pane shows it, in sentence case, in the heading.
+  const predicted = (kind: "not_captured" | "will_be_captured", awaitsSweep: boolean) =>
+    statusResponse(kind, {
+      decision: { source: "predicted", outcome: kind === "not_captured" ? "excluded" : "captured", reason: kind === "not_captured" ? "no_tracked_contact" : null, explanation: "Server sentence.", action: null, decidedAt: null, sweepId: null },
+      awaitsSweep,
     });
 
-  test("a revisable exclusion a coming sweep will read carries the badge, in sentence case", async () => {
+  test("the server says a coming sweep will read it: the badge", async () => {
     installOutlook();
-    renderPane(backendWith(predicted("no_tracked_contact")));
+    renderPane(backendWith(predicted("not_captured", true)));
     const heading = await screen.findByRole("heading", { level: 2, name: /^Not captured/ });
     expect(within(heading).getByText("Not swept yet")).toBeTruthy();
   });
 
-  test("never for mail no sweep will capture: before the capture window", async () => {
+  test("the server says no sweep will: no badge", async () => {
     installOutlook();
-    renderPane(backendWith(predicted("before_connection")));
+    renderPane(backendWith(predicted("not_captured", false)));
     const heading = await screen.findByRole("heading", { level: 2, name: /^Not captured/ });
     expect(heading.textContent).toBe("Not captured");
   });
 
-  test("never for mail older than the sweeps look back", async () => {
-    // The sample message arrived 2026-03-02 10:15; the next sweep is three days later.
-    installOutlook({ item: sampleItem(1) });
-    renderPane(backendWith(predicted("no_tracked_contact", { nextSweepAt: "2026-03-05T10:00:00Z" })));
-    const heading = await screen.findByRole("heading", { level: 2, name: /^Not captured/ });
-    expect(heading.textContent).toBe("Not captured");
-  });
-
-  test("a capture waiting only for the mailbox to be connected carries it", async () => {
-    installOutlook({ item: sampleItem(1, { dateTimeCreated: new Date() }) });
-    renderPane(backendWith(predicted(null, { nextSweepAt: null, connection: "not_connected" }), meResponse("not_connected")));
-    const heading = await screen.findByRole("heading", { level: 2, name: /^Not captured/ });
-    expect(within(heading).getByText("Not swept yet")).toBeTruthy();
+  test("never beside Will be captured, which already says the sweep is to come", async () => {
+    installOutlook();
+    renderPane(backendWith(predicted("will_be_captured", true)));
+    const heading = await screen.findByRole("heading", { level: 2, name: /^Will be captured/ });
+    expect(heading.textContent).toBe("Will be captured");
   });
 });
 

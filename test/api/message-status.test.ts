@@ -4,7 +4,7 @@
  * draft) is predicted as the fixture expects; a stored decision wins over the prediction.
  */
 import fixture from "../fixtures/capture-cases.json";
-import { createHarness, type Harness } from "./harness";
+import { createHarness, testConfig, type Harness } from "./harness";
 import { setUserAddresses } from "../../server/store/users";
 import { createContact } from "../../server/store/contacts";
 import { createClient } from "../../server/store/clients";
@@ -208,4 +208,50 @@ test("nothing of an unswept message is stored by asking for its status", async (
   const after = await t.h.db.selectFrom("captureDecisions").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   expect(Number(after.n)).toBe(Number(before.n));
   expect((await t.h.db.selectFrom("engagements").selectAll().where("subject", "=", "secret subject").execute()).length).toBe(0);
+});
+
+describe("awaitsSweep: will a coming sweep read this message and may decide it (the pane's 'Not swept yet')", () => {
+  // The next sweep (13:00) reads the 24 hours before it: from 2026-11-25T13:00Z. Connected 2026-11-25T08:00Z,
+  // so the capture window starts 2026-11-24T08:00Z.
+  const msg = (id: string, from: string, receivedDateTime: string) => ({ internetMessageId: `<${id}@fixture.example>`, from, to: ["dana@contoso.com"], cc: [], receivedDateTime });
+
+  test("a prediction inside the next sweep's window: a capture, or an exclusion the user can undo", async () => {
+    expect(await status(msg("await-capture", "alice@acme.com", "2026-11-26T11:00:00Z"))).toMatchObject({ status: "will_be_captured", awaitsSweep: true });
+    expect(await status(msg("await-untracked", "nobody@prospect.example", "2026-11-26T11:00:00Z"))).toMatchObject({
+      decision: { source: "predicted", reason: "no_tracked_contact" },
+      awaitsSweep: true,
+    });
+    expect(await status(msg("await-blocked", "deals@noisy.example", "2026-11-26T11:00:00Z"))).toMatchObject({ decision: { reason: "blocked" }, awaitsSweep: true });
+  });
+
+  test("not for mail older than the next sweep reads, nor for an exclusion no sweep changes, nor for a stored answer", async () => {
+    expect(await status(msg("too-old-for-sweep", "nobody@prospect.example", "2026-11-25T10:00:00Z"))).toMatchObject({
+      decision: { source: "predicted", reason: "no_tracked_contact" },
+      awaitsSweep: false,
+    });
+    expect(await status(msg("before-window", "alice@acme.com", "2026-11-24T07:00:00Z"))).toMatchObject({ decision: { reason: "before_connection" }, awaitsSweep: false });
+    const stored = msg("stored-await", "nobody@prospect.example", "2026-11-26T11:00:00Z");
+    await recordCaptureBatch(t.h.db, orgId, userId, null, [{ outcome: "excluded", messageKey: messageKey(stored.internetMessageId), reason: "no_tracked_contact" }], fixture.now);
+    expect(await status(stored)).toMatchObject({ decision: { source: "stored" }, awaitsSweep: false });
+  });
+
+  test("not connected: connecting sweeps the window before now", async () => {
+    const other = { oid: "oid-never-connected", token: await t.token({ oid: "oid-never-connected", preferred_username: "lee@contoso.com" }) };
+    const res = await t.call("POST", "/api/messages/status", { ...other, body: { ...msg("unconnected", "alice@acme.com", "2026-11-26T11:00:00Z"), to: ["lee@contoso.com"] } });
+    expect(await res.json()).toMatchObject({ connection: "not_connected", nextSweepAt: null, awaitsSweep: true });
+  });
+
+  test("follows SWEEP_WINDOW_HOURS: with 48 hours, the older message is still ahead of a sweep", async () => {
+    const base = testConfig();
+    const wide = await createHarness({ config: { ...base, sweep: { ...base.sweep, windowHours: 48 } }, sweeps: { nextSweepAt: async () => NEXT_SWEEP } });
+    try {
+      wide.clock.set(fixture.now);
+      const me = await (await wide.call("GET", "/api/me")).json();
+      await saveConnection(wide.h.db, me.organization.id, me.user.id, { homeAccountId: null, tokenCache: null }, fixture.user.connectedAt);
+      const res = await wide.call("POST", "/api/messages/status", { body: msg("too-old-for-24h", "nobody@prospect.example", "2026-11-25T10:00:00Z") });
+      expect(await res.json()).toMatchObject({ decision: { reason: "no_tracked_contact" }, awaitsSweep: true });
+    } finally {
+      await wide.close();
+    }
+  });
 });
