@@ -124,6 +124,7 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "createClient",
         tags: ["clients"],
         summary: "Create a client",
+        description: "Names are one per organization ignoring surrounding spaces, case (all of Unicode) and compatibility forms: \"Acme\" and \" ACME \" are one (409 duplicate_client), as the CSV import matches them.",
         requestBody: body(ref("ClientInput")),
         responses: { "201": json(ref("Client"), "Created"), ...standard, ...jsonErrors, "409": err("Conflict") },
       },

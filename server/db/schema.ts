@@ -60,6 +60,8 @@ export interface ClientTable {
   id: string;
   organizationId: string;
   name: string;
+  /** clientNameKey(name), unique per organization; NULL only for rows whose name folded like an older one's before migration 0005. */
+  nameKey: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
 }

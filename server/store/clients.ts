@@ -1,13 +1,16 @@
-/** Clients: the organization's customer accounts. Names are unique per organization. */
+/** Clients: the organization's customer accounts. Names are unique per organization, ignoring case (clientNameKey). */
 import type { Kysely } from "kysely";
 import type { ClientView } from "../../shared/api/contract";
 import type { ClientTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
 import { chunks, iso, newId } from "./util";
+import { clientNameKey } from "./client-name";
+
+export { clientNameKey };
 
 export type ClientRecord = ClientTable;
 
-export function toClientView(row: ClientRecord, contactCount?: number): ClientView {
+export function toClientView(row: Pick<ClientRecord, "id" | "name" | "createdAt">, contactCount?: number): ClientView {
   return { id: row.id, name: row.name, createdAt: row.createdAt, ...(contactCount !== undefined ? { contactCount } : {}) };
 }
 
@@ -43,24 +46,9 @@ export async function getClientsByIds(db: Kysely<Database>, organizationId: stri
   return out;
 }
 
-/**
- * Client names are one per organization ignoring case, as the CSV import matches them ("Acme" and
- * "ACME" are one client). The unique index is on the exact name, so the case-blind check is made
- * here. (SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode.)
- */
-async function assertNameFree(db: Kysely<Database>, organizationId: string, name: string, exceptId: string | null): Promise<void> {
-  let q = db
-    .selectFrom("clients")
-    .select("id")
-    .where("organizationId", "=", organizationId)
-    .where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
-  if (exceptId) q = q.where("id", "!=", exceptId);
-  if (await q.executeTakeFirst()) throw new ConflictError("duplicate_client", `A client named "${name}" already exists.`);
-}
-
 export async function createClient(db: Kysely<Database>, organizationId: string, name: string, now: Date | string): Promise<ClientRecord> {
-  const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), createdAt: iso(now), updatedAt: iso(now) };
-  await assertNameFree(db, organizationId, row.name, null);
+  const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), nameKey: clientNameKey(name), createdAt: iso(now), updatedAt: iso(now) };
+  // The unique index on (organization, nameKey) decides, also between two concurrent creates.
   try {
     await db.insertInto("clients").values(row).execute();
   } catch (err) {
@@ -80,7 +68,7 @@ export async function updateClient(
   const set: Partial<ClientRecord> = { updatedAt: iso(now) };
   if (patch.name !== undefined) {
     set.name = patch.name.trim();
-    await assertNameFree(db, organizationId, set.name, clientId);
+    set.nameKey = clientNameKey(patch.name);
   }
   try {
     const res = await db.updateTable("clients").set(set).where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
@@ -105,8 +93,8 @@ export async function deleteClient(db: Kysely<Database>, organizationId: string,
 }
 
 /**
- * Resolve client names to ids, creating the missing ones (CSV import). Matching ignores case and
- * surrounding spaces, so "Acme" and " acme " are one client. Returns a map keyed by lower-cased name.
+ * Resolve client names to ids, creating the missing ones (CSV import). Names match by clientNameKey,
+ * so "Acme" and " acme " are one client. Returns a map keyed by clientNameKey.
  */
 export async function ensureClientsByName(
   db: Kysely<Database>,
@@ -117,20 +105,20 @@ export async function ensureClientsByName(
   const wanted = new Map<string, string>();
   for (const n of names) {
     const t = n.trim();
-    if (t && !wanted.has(t.toLowerCase())) wanted.set(t.toLowerCase(), t);
+    if (t && !wanted.has(clientNameKey(t))) wanted.set(clientNameKey(t), t);
   }
   const out = new Map<string, ClientRecord>();
-  if (wanted.size === 0) return out;
-  const all = await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).execute();
-  for (const c of all) {
-    const k = c.name.trim().toLowerCase();
-    if (wanted.has(k) && !out.has(k)) out.set(k, c);
+  for (const part of chunks([...wanted.keys()])) {
+    if (part.length === 0) continue;
+    for (const c of await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "in", part).execute()) {
+      out.set(c.nameKey!, c);
+    }
   }
-  for (const [k, name] of wanted) {
-    if (out.has(k)) continue;
-    const row: ClientRecord = { id: newId(), organizationId, name, createdAt: iso(now), updatedAt: iso(now) };
+  for (const [key, name] of wanted) {
+    if (out.has(key)) continue;
+    const row: ClientRecord = { id: newId(), organizationId, name, nameKey: key, createdAt: iso(now), updatedAt: iso(now) };
     await db.insertInto("clients").values(row).execute();
-    out.set(k, row);
+    out.set(key, row);
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { sql, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
-import { ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
+import { clientNameKey, ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
 import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
 import { prepared } from "./prepared";
 import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./util";
@@ -296,7 +296,7 @@ export async function importContacts(
     let revived = 0;
     const ids: string[] = [];
     for (const v of valid) {
-      const clientId = v.client?.trim() ? (clients.get(v.client.trim().toLowerCase())?.id ?? null) : null;
+      const clientId = v.client?.trim() ? (clients.get(clientNameKey(v.client))?.id ?? null) : null;
       const old = existing.get(v.email);
       if (old) {
         await trx

@@ -1,0 +1,85 @@
+/**
+ * Client names are one per organization ignoring case — decided by the database (clients.name_key under a
+ * unique index, migration 0005), so Unicode case and two concurrent creates are covered, on every
+ * available database. And the migration keys existing rows without changing or losing any.
+ */
+import { Migrator } from "kysely";
+import { databaseTargets, type TestDatabase } from "./databases";
+import { migrateToLatest } from "../../server/db";
+import { migrations } from "../../server/db/migrations";
+import { provisionUser } from "../../server/store/users";
+import { createClient, ensureClientsByName, listClients, updateClient } from "../../server/store/clients";
+
+const T0 = "2026-11-26T12:00:00.000Z";
+
+for (const target of databaseTargets()) {
+  const d = target.available ? describe : describe.skip;
+  d(`client names on ${target.name}${target.available ? "" : " (skipped: set TEST_DATABASE_URL to run it)"}`, () => {
+    let h: TestDatabase;
+    let n = 0;
+    const freshOrg = async () => {
+      const org = `org-names-${++n}-${Math.random().toString(36).slice(2, 8)}`;
+      await provisionUser(h.db, { organizationId: org, oid: "oid", email: "dana@contoso.com", displayName: null }, T0);
+      return org;
+    };
+    beforeAll(async () => {
+      h = await target.open();
+    }, 30_000);
+    afterAll(() => h?.close());
+
+    test("case is folded in all of Unicode, and compatibility forms too", async () => {
+      const org = await freshOrg();
+      await createClient(h.db, org, "École Polytechnique", T0);
+      // SQLite's lower() leaves É alone: the old check let this through there.
+      await expect(createClient(h.db, org, "ÉCOLE POLYTECHNIQUE", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+      await createClient(h.db, org, "Acme", T0);
+      await expect(createClient(h.db, org, "Ａｃｍｅ", T0)).rejects.toMatchObject({ code: "duplicate_client" }); // full-width letters
+      const straße = await createClient(h.db, org, "Straße AG", T0);
+      expect((await updateClient(h.db, org, straße.id, { name: "STRASSE AG" }, T0))?.name).toBe("STRASSE AG"); // ß does not fold to ss: two names
+      await expect(createClient(h.db, org, "straße ag", T0)).resolves.toMatchObject({ name: "straße ag" });
+    });
+
+    test("two concurrent creates of one name: exactly one client", async () => {
+      const org = await freshOrg();
+      const results = await Promise.allSettled(["Initech", "INITECH", " initech "].map((name) => createClient(h.db, org, name, T0)));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "duplicate_client" });
+      expect((await listClients(h.db, org)).map((c) => c.name.toLowerCase().trim())).toEqual(["initech"]);
+    });
+
+    test("the CSV import's matching uses the same key", async () => {
+      const org = await freshOrg();
+      const ecole = await createClient(h.db, org, "École", T0);
+      const byKey = await ensureClientsByName(h.db, org, ["ÉCOLE", " école ", "Globex"], T0);
+      expect(byKey.get("école")?.id).toBe(ecole.id);
+      expect([...byKey.keys()].sort()).toEqual(["globex", "école"]);
+      expect((await listClients(h.db, org)).map((c) => c.name)).toEqual(["Globex", "École"]);
+    });
+
+    test("migration 0005 keys existing rows: the oldest of names that fold alike keeps the key, nothing is lost; down and up again", async () => {
+      const migrator = new Migrator({ db: h.db, provider: { getMigrations: async () => migrations } });
+      const down = await migrator.migrateTo("0004_incremental_listing");
+      expect(down.error).toBeUndefined();
+      try {
+        const [a, b] = [await freshOrg(), await freshOrg()];
+        const legacy = [
+          { id: `legacy-1-${a}`, organizationId: a, name: "Acme", createdAt: "2026-01-01T00:00:00.000Z" },
+          { id: `legacy-2-${a}`, organizationId: a, name: "ACME", createdAt: "2026-02-01T00:00:00.000Z" },
+          { id: `legacy-3-${a}`, organizationId: a, name: "Globex", createdAt: "2026-03-01T00:00:00.000Z" },
+          { id: `legacy-4-${b}`, organizationId: b, name: "acme", createdAt: "2026-04-01T00:00:00.000Z" },
+        ];
+        // Before 0005 the table has no name_key: insert through an untyped handle.
+        const untyped = h.db as unknown as import("kysely").Kysely<Record<string, Record<string, string>>>;
+        await untyped.insertInto("clients").values(legacy.map((r) => ({ ...r, updatedAt: r.createdAt }))).execute();
+        await migrateToLatest(h.db);
+        const rows = await h.db.selectFrom("clients").select(["id", "name", "nameKey"]).where("id", "in", legacy.map((r) => r.id)).orderBy("id").execute();
+        expect(rows.map((r) => [r.name, r.nameKey])).toEqual([["Acme", "acme"], ["ACME", null], ["Globex", "globex"], ["acme", "acme"]]);
+        await expect(createClient(h.db, a, "acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+        // The unkeyed twin gets its key when renamed to a free name.
+        expect(await updateClient(h.db, a, `legacy-2-${a}`, { name: "Acme Two" }, T0)).toMatchObject({ name: "Acme Two", nameKey: "acme two" });
+      } finally {
+        await migrateToLatest(h.db);
+      }
+    });
+  });
+}
