@@ -3,9 +3,9 @@
 // entry for everyone, and every user's mailbox health (GET /api/connections). Everyone else keeps
 // the pane as it was: no organization Unblock, no Mailboxes view, no call to the admin routes.
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import type { ConnectionStatus, ConnectionView, MailboxHealthPage, MailboxHealthView, MessageStatusResponse } from "../../shared/api/contract";
+import type { ConnectionStatus, ConnectionView, MailboxHealthPage, MailboxHealthView} from "../../shared/api/contract";
 import { formatWhen } from "../../addin/state/format";
-import { FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse, type Call } from "./helpers";
+import { blockedStatus, FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse, type Call } from "./helpers";
 
 setUpPaneTests();
 
@@ -14,20 +14,6 @@ const MEMBER = meResponse("active", {}, { isAdmin: false });
 
 const ORG_ENTRY = { id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" } as const;
 const MY_ENTRY = { id: "b-mine", entry: "@noisy.example", scope: "personal", createdAt: "2026-01-02T00:00:00Z" } as const;
-
-function blockedStatus(entry = "@noisy.example"): MessageStatusResponse {
-  return statusResponse("not_captured", {
-    decision: {
-      source: "stored",
-      outcome: "excluded",
-      reason: "blocked",
-      explanation: `deals@mail.noisy.example is on the blocklist (${entry}), so this message is not captured.`,
-      action: { kind: "unblock", entry, label: `Unblock ${entry}` },
-      decidedAt: "2026-03-02T09:00:00Z",
-      sweepId: "s1",
-    },
-  });
-}
 
 const FORBIDDEN = { status: 403, body: { error: { code: "forbidden", message: "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization." } } };
 

@@ -236,6 +236,21 @@ export function statusResponse(kind: MessageStatusResponse["status"], over: Part
   return { ...base, ...over };
 }
 
+/** A stored "blocked" exclusion whose remedy is to remove `entry` from the blocklist. */
+export function blockedStatus(entry = "@noisy.example"): MessageStatusResponse {
+  return statusResponse("not_captured", {
+    decision: {
+      source: "stored",
+      outcome: "excluded",
+      reason: "blocked",
+      explanation: `deals@mail.noisy.example is on the blocklist (${entry}), so this message is not captured.`,
+      action: { kind: "unblock", entry, label: `Unblock ${entry}` },
+      decidedAt: "2026-03-02T09:00:00Z",
+      sweepId: "s1",
+    },
+  });
+}
+
 export function trackedContact(email: string, client: { id: string; name: string }, name: string | null = null): ContactView {
   return { id: `c-${email}`, email, name, clientId: client.id, client, createdAt: "2026-03-02T10:20:00Z" };
 }

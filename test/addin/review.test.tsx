@@ -3,9 +3,10 @@
 // addresses, focus, the "Not swept yet" badge, the header, plain error texts, Connect's outcome,
 // Enter in the track form.
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import type { MessageStatusResponse, SweepView } from "../../shared/api/contract";
+import type { SweepView } from "../../shared/api/contract";
 import { formatWhen } from "../../addin/state/format";
 import {
+  blockedStatus,
   CONFIG,
   FakeBackend,
   focusDialog,
@@ -26,20 +27,6 @@ function backendWith(status = statusResponse("captured"), me = meResponse("activ
 }
 
 const CLIENTS = [{ id: "cl-g", name: "Globex", createdAt: "2026-01-01T00:00:00Z" }];
-
-function blockedStatus(entry = "@noisy.example"): MessageStatusResponse {
-  return statusResponse("not_captured", {
-    decision: {
-      source: "stored",
-      outcome: "excluded",
-      reason: "blocked",
-      explanation: `deals@mail.noisy.example is on the blocklist (${entry}), so this message is not captured.`,
-      action: { kind: "unblock", entry, label: `Unblock ${entry}` },
-      decidedAt: "2026-03-02T09:00:00Z",
-      sweepId: "s1",
-    },
-  });
-}
 
 describe("portals", () => {
   test("no portal layer (dialog, listbox) is a full-height sheet: the provider's own classes are copied to every portal", async () => {
