@@ -3,7 +3,7 @@
 // entry for everyone, and every user's mailbox health (GET /api/connections). Everyone else keeps
 // the pane as it was: no organization Unblock, no Mailboxes view, no call to the admin routes.
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import type { ConnectionStatus, ConnectionView, MailboxHealthPage, MailboxHealthView} from "../../shared/api/contract";
+import type { ConnectionStatus, ConnectionView, MailboxHealthPage, MailboxHealthView } from "../../shared/api/contract";
 import { formatWhen } from "../../addin/state/format";
 import { blockedStatus, FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse, type Call } from "./helpers";
 
