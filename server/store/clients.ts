@@ -4,9 +4,22 @@ import type { ClientView } from "../../shared/api/contract";
 import type { ClientTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
 import { chunks, iso, newId } from "./util";
-import { clientNameKey } from "./client-name";
+import { clientNameKey, isVisibleClientName } from "./client-name";
 
 export { clientNameKey };
+
+function assertVisible(name: string): void {
+  if (!isVisibleClientName(name)) throw new ConflictError("invalid_name", "A client name needs at least one visible character.");
+}
+
+/**
+ * A client whose name has the same key but no key of its own: migration 0005 left look-alikes that
+ * existed before it without one (the oldest kept the key). Rare, so a scan of the key-less rows is cheap.
+ */
+async function keylessLookAlike(db: Kysely<Database>, organizationId: string, key: string, exceptId: string | null): Promise<ClientRecord | null> {
+  const rows = await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute();
+  return rows.find((c) => c.id !== exceptId && clientNameKey(c.name) === key) ?? null;
+}
 
 export type ClientRecord = ClientTable;
 
@@ -47,7 +60,9 @@ export async function getClientsByIds(db: Kysely<Database>, organizationId: stri
 }
 
 export async function createClient(db: Kysely<Database>, organizationId: string, name: string, now: Date | string): Promise<ClientRecord> {
+  assertVisible(name);
   const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), nameKey: clientNameKey(name), createdAt: iso(now), updatedAt: iso(now) };
+  if (await keylessLookAlike(db, organizationId, row.nameKey!, null)) throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
   // The unique index on (organization, nameKey) decides, also between two concurrent creates.
   try {
     await db.insertInto("clients").values(row).execute();
@@ -67,8 +82,10 @@ export async function updateClient(
 ): Promise<ClientRecord | null> {
   const set: Partial<ClientRecord> = { updatedAt: iso(now) };
   if (patch.name !== undefined) {
+    assertVisible(patch.name);
     set.name = patch.name.trim();
     set.nameKey = clientNameKey(patch.name);
+    if (await keylessLookAlike(db, organizationId, set.nameKey, clientId)) throw new ConflictError("duplicate_client", `A client named "${set.name}" already exists.`);
   }
   try {
     const res = await db.updateTable("clients").set(set).where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
@@ -94,7 +111,9 @@ export async function deleteClient(db: Kysely<Database>, organizationId: string,
 
 /**
  * Resolve client names to ids, creating the missing ones (CSV import). Names match by clientNameKey,
- * so "Acme" and " acme " are one client. Returns a map keyed by clientNameKey.
+ * so "Acme" and " acme " are one client. Returns a map keyed by clientNameKey. Safe against a concurrent
+ * create of the same name: the insert does nothing on a conflict (a failed statement would abort the
+ * import's PostgreSQL transaction) and the client that won is used.
  */
 export async function ensureClientsByName(
   db: Kysely<Database>,
@@ -105,7 +124,7 @@ export async function ensureClientsByName(
   const wanted = new Map<string, string>();
   for (const n of names) {
     const t = n.trim();
-    if (t && !wanted.has(clientNameKey(t))) wanted.set(clientNameKey(t), t);
+    if (isVisibleClientName(t) && !wanted.has(clientNameKey(t))) wanted.set(clientNameKey(t), t);
   }
   const out = new Map<string, ClientRecord>();
   for (const part of chunks([...wanted.keys()])) {
@@ -114,11 +133,29 @@ export async function ensureClientsByName(
       out.set(c.nameKey!, c);
     }
   }
+  if (out.size < wanted.size) {
+    // Look-alikes migration 0005 left without a key still name their client.
+    for (const c of await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute()) {
+      const key = clientNameKey(c.name);
+      if (wanted.has(key) && !out.has(key)) out.set(key, c);
+    }
+  }
   for (const [key, name] of wanted) {
     if (out.has(key)) continue;
     const row: ClientRecord = { id: newId(), organizationId, name, nameKey: key, createdAt: iso(now), updatedAt: iso(now) };
-    await db.insertInto("clients").values(row).execute();
-    out.set(key, row);
+    const res = await db.insertInto("clients").values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
+      out.set(key, row);
+      continue;
+    }
+    const winner = await db
+      .selectFrom("clients")
+      .selectAll()
+      .where("organizationId", "=", organizationId)
+      .where((eb) => eb.or([eb("nameKey", "=", key), eb("name", "=", name)]))
+      .executeTakeFirst();
+    if (!winner) throw new ConflictError("duplicate_client", `A client named "${name}" was being created at the same time; try again.`);
+    out.set(key, winner);
   }
   return out;
 }

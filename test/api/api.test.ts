@@ -221,6 +221,18 @@ describe("contacts", () => {
     ]);
   });
 
+  test("client names: one with nothing visible is refused on every path; length counts characters alike in JSON and CSV", async () => {
+    const h = { "content-type": "text/csv" };
+    expect(await json(await t.call("POST", "/api/clients", { body: { name: "\u200B\u200D" } }))).toMatchObject({ status: 400, body: { error: { code: "invalid_name" } } });
+    const invisible = await json(await t.call("POST", "/api/contacts/import", { rawBody: "email,client\nzw@x.example,\u200B", headers: h }));
+    expect(invisible).toMatchObject({ status: 422, body: { error: { code: "invalid_rows", details: { errors: [{ row: 2, field: "client" }] } } } });
+    // 150 emoji: 150 characters (300 UTF-16 units) — within the 200 allowed, in JSON and in CSV.
+    const emoji = "🙂".repeat(150);
+    expect((await t.call("POST", "/api/clients", { body: { name: emoji } })).status).toBe(201);
+    const csv = await json(await t.call("POST", "/api/contacts/import", { rawBody: `email,client\nemoji@x.example,${emoji}`, headers: h }));
+    expect(csv).toMatchObject({ status: 201, body: { clientsCreated: 0 } });
+  });
+
   test("CSV import: bad header, empty file, wrong content type", async () => {
     const h = { "content-type": "text/csv" };
     expect(await json(await t.call("POST", "/api/contacts/import", { rawBody: "mail,name\nx@y.com,X", headers: h }))).toMatchObject({ status: 400, body: { error: { code: "invalid_csv" } } });

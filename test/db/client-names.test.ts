@@ -9,6 +9,8 @@ import { migrateToLatest } from "../../server/db";
 import { migrations } from "../../server/db/migrations";
 import { provisionUser } from "../../server/store/users";
 import { createClient, ensureClientsByName, listClients, updateClient } from "../../server/store/clients";
+import { importContacts, listContacts, InvalidCursorError } from "../../server/store/contacts";
+import { encodeCursor } from "../../server/store/util";
 
 const T0 = "2026-11-26T12:00:00.000Z";
 
@@ -27,7 +29,7 @@ for (const target of databaseTargets()) {
     }, 30_000);
     afterAll(() => h?.close());
 
-    test("case is folded in all of Unicode, and compatibility forms too", async () => {
+    test("case is lower-cased in all of Unicode (not only ASCII), and compatibility forms fold too", async () => {
       const org = await freshOrg();
       await createClient(h.db, org, "École Polytechnique", T0);
       // SQLite's lower() leaves É alone: the old check let this through there.
@@ -37,6 +39,19 @@ for (const target of databaseTargets()) {
       const straße = await createClient(h.db, org, "Straße AG", T0);
       expect((await updateClient(h.db, org, straße.id, { name: "STRASSE AG" }, T0))?.name).toBe("STRASSE AG"); // ß does not fold to ss: two names
       await expect(createClient(h.db, org, "straße ag", T0)).resolves.toMatchObject({ name: "straße ag" });
+    });
+
+    test("invisible characters, control characters and repeated spaces do not make another client; a name of nothing is refused", async () => {
+      const org = await freshOrg();
+      await createClient(h.db, org, "Acme Corp", T0);
+      for (const lookAlike of ["Ac\u200Bme Corp", "\uFEFFAcme Corp", "\u202EAcme Corp", "Acme\u0001 Corp", "\u0085Acme Corp\u0085", "Acme  Corp", "Acme\tCorp"]) {
+        await expect(createClient(h.db, org, lookAlike, T0)).rejects.toMatchObject({ code: "duplicate_client" });
+      }
+      for (const empty of ["\u200B", " \u200D\u2060 ", "\u0001"]) {
+        await expect(createClient(h.db, org, empty, T0)).rejects.toMatchObject({ code: "invalid_name" });
+      }
+      const other = await createClient(h.db, org, "Other", T0);
+      await expect(updateClient(h.db, org, other.id, { name: "\u200B" }, T0)).rejects.toMatchObject({ code: "invalid_name" });
     });
 
     test("two concurrent creates of one name: exactly one client", async () => {
@@ -54,6 +69,21 @@ for (const target of databaseTargets()) {
       expect(byKey.get("école")?.id).toBe(ecole.id);
       expect([...byKey.keys()].sort()).toEqual(["globex", "école"]);
       expect((await listClients(h.db, org)).map((c) => c.name)).toEqual(["Globex", "École"]);
+    });
+
+    test("concurrent imports naming one new client: every import succeeds, one client", async () => {
+      const org = await freshOrg();
+      const results = await Promise.allSettled(
+        ["ImpCo", "IMPCO", "impco ", "ImpCo"].map((client, i) => importContacts(h.db, org, [{ row: 2, email: `p${i}@impco.example`, name: null, client }], T0)),
+      );
+      expect(results.map((r) => (r.status === "fulfilled" ? r.value.ok : r.reason))).toEqual([true, true, true, true]);
+      const clients = await listClients(h.db, org);
+      expect(clients.map((c) => [c.name.toLowerCase().trim(), c.contactCount])).toEqual([["impco", 4]]);
+    });
+
+    test("a cursor carrying U+0000 is refused as invalid (PostgreSQL cannot bind it)", async () => {
+      const org = await freshOrg();
+      await expect(listContacts(h.db, org, { limit: 5, cursor: encodeCursor(["a\u0000"]) })).rejects.toBeInstanceOf(InvalidCursorError);
     });
 
     test("migration 0005 keys existing rows: the oldest of names that fold alike keeps the key, nothing is lost; down and up again", async () => {
@@ -75,6 +105,13 @@ for (const target of databaseTargets()) {
         const rows = await h.db.selectFrom("clients").select(["id", "name", "nameKey"]).where("id", "in", legacy.map((r) => r.id)).orderBy("id").execute();
         expect(rows.map((r) => [r.name, r.nameKey])).toEqual([["Acme", "acme"], ["ACME", null], ["Globex", "globex"], ["acme", "acme"]]);
         await expect(createClient(h.db, a, "acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+        // Once the key's holder is renamed, the unkeyed twin still holds the name: no look-alike is created,
+        // and the import finds it (this answered 500 before: the old exact-name index refused the insert).
+        await updateClient(h.db, a, `legacy-1-${a}`, { name: "Acme Holdings" }, T0);
+        await expect(createClient(h.db, a, "acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+        const imported = await importContacts(h.db, a, [{ row: 2, email: "x@acme.example", name: null, client: "acme" }, { row: 3, email: "y@acme.example", name: null, client: "ACME" }], T0);
+        expect(imported).toMatchObject({ ok: true, clientsCreated: 0 });
+        expect((await listClients(h.db, a)).filter((c) => c.name.toLowerCase() === "acme").map((c) => [c.id, c.contactCount])).toEqual([[`legacy-2-${a}`, 2]]);
         // The unkeyed twin gets its key when renamed to a free name.
         expect(await updateClient(h.db, a, `legacy-2-${a}`, { name: "Acme Two" }, T0)).toMatchObject({ name: "Acme Two", nameKey: "acme two" });
       } finally {

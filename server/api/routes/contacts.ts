@@ -18,6 +18,7 @@ import {
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError, notFound } from "../errors";
+import { isVisibleClientName } from "../../store/client-name";
 import { jsonBody, query } from "../request";
 import { contactCreateSchema, contactListQuery, contactUpdateSchema, emptyQuery } from "../schemas";
 
@@ -120,8 +121,10 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
     const get = (name: string) => (col(name) >= 0 ? (record[col(name)] ?? "").trim() : "");
     const name = get("name");
     const client = get("client");
-    if (name.length > 200) errors.push({ row, field: "name", message: "The name is longer than 200 characters." });
-    if (client.length > 200) errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
+    // Characters as the JSON API counts them (code points), so one name is valid or not on both paths.
+    if ([...name].length > 200) errors.push({ row, field: "name", message: "The name is longer than 200 characters." });
+    if ([...client].length > 200) errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
+    else if (client && !isVisibleClientName(client)) errors.push({ row, field: "client", message: "The client name has no visible characters." });
     rows.push({ row, email: get("email"), name: name || null, client: client || null });
   }
   return { rows, errors };
