@@ -64,17 +64,29 @@ export async function listMailboxHealth(db: Kysely<Database>, organizationId: st
   return { items, nextCursor: more ? encodeCursor([last.email, last.userId]) : null };
 }
 
-/** The organization's users by connection status (those without a connection row are not_connected). */
+/**
+ * The organization's users by connection status (those without a connection row are not_connected).
+ * Two index-only counts — users on (organization_id, email), connections on (organization_id, status) —
+ * rather than grouping users ⟕ connections, which read every user row on every page (about 0.4 s on
+ * SQLite at 100,000 users, holding its one connection).
+ */
 export async function countMailboxHealth(db: Kysely<Database>, organizationId: string): Promise<Record<ConnectionStatus, number>> {
   const counts: Record<ConnectionStatus, number> = { not_connected: 0, active: 0, reauth_required: 0, disconnected: 0 };
-  const rows = await db
-    .selectFrom("users")
-    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
-    .select(["mc.status as status", sql<number | string>`count(*)`.as("n")])
-    .where("users.organizationId", "=", organizationId)
-    .groupBy("mc.status")
-    .execute();
+  const [users, connections] = await Promise.all([
+    db.selectFrom("users").select(sql<number | string>`count(*)`.as("n")).where("organizationId", "=", organizationId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom("mailboxConnections")
+      .select(["status", sql<number | string>`count(*)`.as("n")])
+      .where("organizationId", "=", organizationId)
+      .groupBy("status")
+      .execute(),
+  ]);
   // PostgreSQL's count(*) is a bigint, which pg returns as a string.
-  for (const r of rows) counts[r.status ?? "not_connected"] += Number(r.n);
+  let connected = 0;
+  for (const r of connections) {
+    counts[r.status] = Number(r.n);
+    connected += Number(r.n);
+  }
+  counts.not_connected = Math.max(0, Number(users.n) - connected);
   return counts;
 }
