@@ -19,9 +19,9 @@ export interface Caller {
   oid: string;
   preferredUsername: string;
   name: string | null;
-  scopes: string[];
+  readonly scopes: readonly string[];
   /** App role values from the token's `roles` claim; [] when absent. */
-  roles: string[];
+  readonly roles: readonly string[];
 }
 
 export class AuthError extends Error {
@@ -165,14 +165,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (typeof oid !== "string" || !oid) throw new AuthError("The access token has no object id (oid).");
       const preferred = [payload.preferred_username, payload.upn, payload.email].find((v): v is string => typeof v === "string" && v.length > 0);
       if (!preferred) throw new AuthError("The access token has no preferred_username.");
-      const caller: Caller = {
+      // Frozen: one object serves every request with this token (the cache below), so no request may change
+      // what the next one is allowed (a role pushed into `roles` would stay until the token expires).
+      const caller: Caller = Object.freeze({
         organizationId: tid,
         oid,
         preferredUsername: preferred,
         name: typeof payload.name === "string" ? payload.name : null,
-        scopes,
-        roles: Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [],
-      };
+        scopes: Object.freeze(scopes),
+        roles: Object.freeze(Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : []),
+      });
       if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
       verified.set(token, { caller, exp: payload.exp!, nbf: typeof payload.nbf === "number" ? payload.nbf : null });
       return caller;

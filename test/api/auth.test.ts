@@ -178,3 +178,13 @@ test("public routes need no token", async () => {
   expect((await t.app.request("/healthz")).status).toBe(200);
   expect((await t.app.request("/api/openapi.json")).status).toBe(200);
 });
+
+test("the verified caller is shared by every request with that token, so nothing can change it (a role pushed in would stay)", async () => {
+  const token = await t.token({ oid: "oid-frozen", roles: ["Reader"] });
+  const a = await t.deps.verifier.verify(`Bearer ${token}`);
+  const b = await t.deps.verifier.verify(`Bearer ${token}`);
+  expect(b).toBe(a); // the cache's object
+  expect(Object.isFrozen(a) && Object.isFrozen(a.roles) && Object.isFrozen(a.scopes)).toBe(true);
+  expect(() => (a.roles as string[]).push("Capture.Admin")).toThrow(TypeError);
+  expect((await t.call("GET", "/api/connections", { token })).status).toBe(403);
+});
