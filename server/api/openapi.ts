@@ -74,8 +74,8 @@ export const openApiDocument: OpenApiDocument = {
       "the blocklist, the mailbox connection and sweeps. Every /api route except this document needs an Entra v2 access token for the " +
       "API's own scope (api://<client-id>/access_as_user); every query is scoped to the token's organization (tid). " +
       `Errors always have the body {"error":{"code","message","details"?}}. JSON bodies are limited to ${MAX_JSON_BODY / 1024} KB ` +
-      `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected. A path below with a method it does not list answers ` +
-      "405 method_not_allowed with an Allow header.",
+      `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected. A signed-in call to an /api path below with a method ` +
+      "it does not list answers 405 method_not_allowed with an Allow header (HEAD is allowed wherever GET is).",
   },
   servers: [{ url: "/" }],
   security: [{ bearer: [] }],
@@ -124,7 +124,10 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "createClient",
         tags: ["clients"],
         summary: "Create a client",
-        description: "Names are one per organization ignoring surrounding spaces, case (all of Unicode) and compatibility forms: \"Acme\" and \" ACME \" are one (409 duplicate_client), as the CSV import matches them.",
+        description:
+          "Names are one per organization ignoring surrounding and repeated spaces, case (lower-cased in all of Unicode), compatibility " +
+          "forms and invisible characters: \"Acme\" and \" ACME \" are one (409 duplicate_client), as the CSV import matches them. A name " +
+          "with nothing visible is 400 invalid_name.",
         requestBody: body(ref("ClientInput")),
         responses: { "201": json(ref("Client"), "Created"), ...standard, ...jsonErrors, "409": err("Conflict") },
       },

@@ -37,15 +37,38 @@ export function describeError(err: unknown): string {
   return String(err).slice(0, 500);
 }
 
+/** Errors whose message was written for people (this product's own, and Graph's answers). */
+const FOR_USERS = new Set([
+  "MalformedGraphResponseError",
+  "SweepAbortedError",
+  "GraphRequestFailedError",
+  "ReauthRequiredError",
+  "IdentityUnavailableError",
+  "NotConnectedError",
+  "TokenDecryptionError",
+]);
+
 /**
- * The sweep's error as users read it (the sweep record, the connection's lastError, shown in the pane
- * and the API): a database's own error text (SQL, encodings, constraint names) is internal, so it is
- * replaced by a fixed sentence; the detail goes to the log (describeError).
+ * The sweep's error as users read it (the sweep record, the connection's lastError, shown in the pane,
+ * the API and administrators' mailbox health): only errors whose text was written for people are shown
+ * as they are. A database's own text (SQL, encodings, constraint names) and any other exception (a
+ * library's or a bug's TypeError) are internal: a fixed sentence replaces them, and the detail goes to
+ * the log (the engine logs describeError).
  */
 export function describeForUser(err: unknown): string {
   if (isDatabaseUnavailable(err)) return "The database was not reachable; the next sweep will try again.";
   const e = err as { name?: unknown; severity?: unknown; code?: unknown } | null;
   const fromDatabase = !!e && typeof e === "object" && (e.name === "SqliteError" || (typeof e.severity === "string" && typeof e.code === "string"));
   if (fromDatabase) return "The sweep stopped on an internal database error; the next sweep will try again.";
-  return describeError(err);
+  // By shape, not instanceof: a timeout's DOMException comes from another realm than Error.
+  const { name, message, statusCode } = (err ?? {}) as { name?: unknown; message?: unknown; statusCode?: unknown };
+  if (err instanceof Error && FOR_USERS.has(err.name)) return describeError(err);
+  // The Graph SDK's GraphError (named plain "Error"): an HTTP answer from Microsoft 365 carries its status.
+  if (typeof statusCode === "number" && statusCode > 0) return describeError(err);
+  // No answer at all: the SDK wraps a transport failure with status -1; a timeout aborts the fetch.
+  const noAnswer = name === "TimeoutError" || name === "AbortError" || (typeof message === "string" && /fetch failed|ECONN|ETIMEDOUT|socket/i.test(message));
+  if (statusCode === -1 || noAnswer) {
+    return "Microsoft 365 could not be reached (network or timeout); the next sweep will try again.";
+  }
+  return "The sweep stopped on an unexpected error; the next sweep will try again.";
 }
