@@ -216,7 +216,18 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       )}
       {c.status === "active" && confirming && (
         // Disconnecting deletes the stored grant: one more, deliberate click.
-        <div role="group" aria-labelledby="disconnect-question" className={styles.confirm}>
+        // Escape cancels, as in the Unblock for everyone confirmation (StatusCard).
+        <div
+          role="group"
+          aria-labelledby="disconnect-question"
+          className={styles.confirm}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && !busy) {
+              focusNext.current = "disconnect";
+              setConfirming(false);
+            }
+          }}
+        >
           <Text id="disconnect-question" className={styles.text}>
             Disconnect your mailbox? Capture stops and the stored Microsoft 365 grant is deleted; you can connect again later.
           </Text>

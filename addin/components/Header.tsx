@@ -10,6 +10,10 @@ const useStyles = makeStyles({
     padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}`,
     borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
   },
+  // At 320 px "Reconnect needed" wrapped inside the fixed-height pill and the pill's border ran through
+  // the text: the badge keeps its one line, the product name wraps instead.
+  title: { margin: 0, minWidth: 0 },
+  badge: { flexShrink: 0, whiteSpace: "nowrap" },
 });
 
 export const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
@@ -38,10 +42,15 @@ export function Header({ connection }: { connection: ConnectionStatus | PaneStat
   const label = known ? CONNECTION_LABEL[known] : PANE_LABEL[connection as PaneState];
   return (
     <header className={styles.root}>
-      <Text as="h1" weight="semibold" size={400} style={{ margin: 0 }}>
+      <Text as="h1" weight="semibold" size={400} className={styles.title}>
         Engagement Capture
       </Text>
-      <Badge appearance="tint" color={known ? CONNECTION_COLOR[known] : connection === "unavailable" ? "warning" : "subtle"} aria-label={`Mailbox: ${label.replace("…", "")}`}>
+      <Badge
+        appearance="tint"
+        className={styles.badge}
+        color={known ? CONNECTION_COLOR[known] : connection === "unavailable" ? "warning" : "subtle"}
+        aria-label={`Mailbox: ${label.replace("…", "")}`}
+      >
         {label}
       </Badge>
     </header>

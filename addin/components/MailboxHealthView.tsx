@@ -148,10 +148,18 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
   );
 }
 
+/**
+ * In this list "not connected" means someone who signed in but never connected a mailbox: the summary
+ * line says "never connected", and so does the badge (the banner's "Not connected" is about yourself).
+ */
+const ITEM_LABEL: Record<ConnectionStatus, string> = { ...CONNECTION_LABEL, not_connected: "Never connected" };
+
 /** One user's mailbox: who, the connection's state, when a sweep last succeeded, and what went wrong. */
 function MailboxHealthItem({ health: { user, connection: c } }: { health: MailboxHealth }) {
   const styles = useStyles();
   const name = user.displayName ?? user.email;
+  // A sweep that failed after the last success (lastError is cleared by a success): say when.
+  const failedAt = c.lastError && c.lastSweepAt && c.lastSweepAt !== c.lastSuccessAt ? c.lastSweepAt : null;
   return (
     // Focusable from script only: Load more hands focus to the first mailbox it brought.
     <li className={styles.item} tabIndex={-1}>
@@ -160,7 +168,7 @@ function MailboxHealthItem({ health: { user, connection: c } }: { health: Mailbo
           {name}
         </Text>
         <Badge appearance="tint" color={CONNECTION_COLOR[c.status]} className={styles.badge}>
-          {CONNECTION_LABEL[c.status]}
+          {ITEM_LABEL[c.status]}
         </Badge>
       </div>
       {/* Without a name the address is already the first line: show it once. */}
@@ -169,17 +177,30 @@ function MailboxHealthItem({ health: { user, connection: c } }: { health: Mailbo
           {user.email}
         </Text>
       )}
-      <Text size={200} block className={styles.muted}>
-        {c.lastSuccessAt ? `Last successful sweep ${formatWhen(c.lastSuccessAt)}` : "No successful sweep yet"}
-      </Text>
-      {c.reason && (
-        <Text size={200} block className={styles.wrap}>
-          {c.reason}
+      {c.status !== "not_connected" && (
+        <Text size={200} block className={styles.muted}>
+          {c.lastSuccessAt ? `Last successful sweep ${formatWhen(c.lastSuccessAt)}` : "No successful sweep yet"}
         </Text>
       )}
-      {c.lastError && c.lastError !== c.reason && (
+      {/* The stored reason is written to the mailbox's owner ("Your Microsoft 365 sign-in expired … Choose Reconnect"):
+          an administrator reading about someone else gets what it means for them instead. */}
+      {c.status === "reauth_required" ? (
+        <Text size={200} block className={styles.wrap}>
+          Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. {name} needs to choose Reconnect in the Engagement Capture
+          pane.
+        </Text>
+      ) : (
+        c.reason && (
+          <Text size={200} block className={styles.wrap}>
+            {c.reason}
+          </Text>
+        )
+      )}
+      {/* lastError repeats the reason behind the error's class name ("ReauthRequiredError: Your Microsoft 365 sign-in …"). */}
+      {c.lastError && !(c.reason && c.lastError.endsWith(c.reason)) && (
         <Text size={200} block className={mergeClasses(styles.muted, styles.wrap)}>
-          Last error: {c.lastError}
+          {failedAt ? `Last sweep failed ${formatWhen(failedAt)}: ` : "Last error: "}
+          {c.lastError}
         </Text>
       )}
     </li>

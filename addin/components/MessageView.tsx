@@ -32,7 +32,7 @@ export function MessageView({ message, takeFocusRequest, isAdmin = false }: Mess
   if (!message) {
     return (
       <section aria-labelledby="status-heading">
-        <h2 id="status-heading" ref={heading} tabIndex={-1} style={{ fontSize: tokens.fontSizeBase500, margin: 0 }}>
+        <h2 id="status-heading" ref={heading} tabIndex={-1} style={{ fontSize: tokens.fontSizeBase500, lineHeight: tokens.lineHeightBase500, margin: 0 }}>
           Select a message
         </h2>
         <Text>Choose an email to see whether it was captured and who on it is tracked.</Text>

@@ -18,7 +18,10 @@ import { Loading } from "./Loading";
 const useStyles = makeStyles({
   // Addresses and ids have no spaces: let sentences break anywhere rather than run past the card.
   card: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0, overflowWrap: "anywhere" },
-  heading: { margin: 0, fontSize: tokens.fontSizeBase500, display: "flex", alignItems: "center", gap: tokens.spacingHorizontalS },
+  // The line height goes with the font size: at the inherited 20 px, the 20 px bold glyphs overflow the box and
+  // the focus outline (the heading takes focus after Unblock, Track, Capture now) cuts through them.
+  heading: { margin: 0, fontSize: tokens.fontSizeBase500, lineHeight: tokens.lineHeightBase500 },
+  headingRow: { display: "flex", alignItems: "center", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   muted: { color: tokens.colorNeutralForeground3 },
   actions: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap", minWidth: 0 },
   // Fluent centres a button's content and hides its overflow, which clips a long label on both
@@ -69,7 +72,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   const entryOf = (scope: BlockEntryView["scope"]) =>
     unblockEntry ? blocklist.data?.find((b) => b.scope === scope && b.entry.toLowerCase() === unblockEntry.toLowerCase()) : undefined;
   const personalEntry = entryOf("personal");
-  const organizationEntry = isAdmin ? entryOf("organization") : undefined;
+  const organizationListed = entryOf("organization");
+  const organizationEntry = isAdmin ? organizationListed : undefined;
 
   const captureNow = async () => {
     if (!message.restItemId) return;
@@ -93,7 +97,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
     setError(null);
     try {
       await api.deleteBlockEntry(entry.id);
-      announce(`Unblocked ${entry.entry}.`);
+      // The organization's entry for the same address or domain still blocks the message: don't say "Unblocked".
+      announce(organizationListed ? `Removed ${entry.entry} from your blocklist. Your organization's blocklist still blocks it.` : `Unblocked ${entry.entry}.`);
       onRefresh();
     } catch (e) {
       setError({ e, retry: () => void unblock(entry), title: "Unblock failed" });
@@ -135,11 +140,27 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
       );
     }
     return (
-      <div className={styles.actions}>
-        <Button appearance="primary" className={styles.wideButton} disabled={busy} onClick={() => void unblock(personalEntry)} title={a.entry}>
-          <span className={styles.buttonLabel}>{a.label}</span>
-        </Button>
-      </div>
+      <>
+        {/* On both lists, removing the personal entry alone leaves the message blocked: say so before the click, not after. */}
+        {organizationListed && (
+          <Text size={200} className={styles.muted}>
+            “{a.entry}” is on your organization's blocklist too: removing it from your own list alone won't capture this message
+            {isAdmin ? "." : "; ask an administrator to remove the organization's entry."}
+          </Text>
+        )}
+        <div className={styles.actions}>
+          <Button
+            appearance="primary"
+            className={styles.wideButton}
+            disabled={busy}
+            onClick={() => void unblock(personalEntry)}
+            title={a.entry}
+            aria-label={organizationListed ? `Remove from my blocklist (${a.entry})` : undefined}
+          >
+            <span className={styles.buttonLabel}>{organizationListed ? "Remove from my blocklist" : a.label}</span>
+          </Button>
+        </div>
+      </>
     );
   };
 
@@ -148,16 +169,19 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
 
   return (
     <Card className={styles.card} role="region" aria-labelledby="status-heading">
-      <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
-        {heading}
+      {/* The badge is beside the heading, not in it: the heading (and the region it names) reads "Not captured", not "Not captured Not swept yet". */}
+      <div className={styles.headingRow}>
+        <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
+          {heading}
+        </h2>
         {/* "Will be captured" already says that the sweep is still to come. */}
         {/* The server says when a coming sweep will read this message and may decide it (its sweep window). */}
         {status.status !== "will_be_captured" && status.awaitsSweep && (
-          <Badge appearance="outline" size="small">
+          <Badge appearance="outline" color="informative" size="small">
             Not swept yet
           </Badge>
         )}
-      </h2>
+      </div>
 
       {status.status === "captured" && (
         <>
@@ -296,7 +320,7 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEnt
   return (
     <>
       <Text size={200} className={styles.muted}>
-        “{entry.entry}” is on your organization's blocklist, so its email isn't captured in any mailbox. As an administrator, you can remove it.
+        “{entry.entry}” is on your organization's blocklist, which applies to every mailbox. As an administrator, you can remove it.
       </Text>
       {confirming ? (
         <div
@@ -308,14 +332,15 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEnt
           }}
         >
           <Text id={questionId}>
-            Remove “{entry.entry}” from your organization's blocklist? Mail with it can then be captured in every mailbox of the organization,
-            not only yours.
+            Remove “{entry.entry}” from your organization's blocklist? Its mail can then be captured in everyone's mailbox, not only yours.
           </Text>
           <div className={styles.actions}>
-            <Button appearance="primary" size="small" onClick={() => void unblock()} disabled={busy}>
+            {/* disabledFocusable, not disabled: a disabled button drops focus to the document while the request runs, and a
+                failure would leave a keyboard user at the top of the pane instead of beside Retry. */}
+            <Button appearance="primary" size="small" onClick={() => void unblock()} disabledFocusable={busy}>
               {busy ? "Unblocking…" : "Yes, unblock for everyone"}
             </Button>
-            <Button ref={cancel} size="small" onClick={stopConfirming} disabled={busy}>
+            <Button ref={cancel} size="small" onClick={stopConfirming} disabledFocusable={busy}>
               Cancel
             </Button>
           </div>

@@ -19,6 +19,7 @@ import {
   Text,
 } from "@fluentui/react-components";
 import type { ClientView, ContactView } from "../../shared/api/contract";
+import { clientNameKey } from "../../shared/clients/name-key";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
 
@@ -63,10 +64,13 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
   }, [api, target, loadNonce]);
 
   const typed = query.trim();
-  const exact = useMemo(() => clients?.find((c) => c.name.toLowerCase() === typed.toLowerCase()) ?? null, [clients, typed]);
+  // The server's key (NFKC, Unicode lower case): "ＡＣＭＥ" or "ACME" picks the existing "Acme" instead of
+  // offering to create a client the database would refuse as a duplicate (409 duplicate_client).
+  const typedKey = clientNameKey(typed);
+  const exact = useMemo(() => clients?.find((c) => clientNameKey(c.name) === typedKey) ?? null, [clients, typedKey]);
   const matches = useMemo(
-    () => (clients ?? []).filter((c) => !typed || c.name.toLowerCase().includes(typed.toLowerCase())),
-    [clients, typed],
+    () => (clients ?? []).filter((c) => !typedKey || clientNameKey(c.name).includes(typedKey)),
+    [clients, typedKey],
   );
   const chosen = clients?.find((c) => c.id === selectedId) ?? exact;
   const canSave = !saving && (!!chosen || typed.length > 0);

@@ -4,7 +4,7 @@ import type { ClientView } from "../../shared/api/contract";
 import type { ClientTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
 import { chunks, iso, newId } from "./util";
-import { clientNameKey, isVisibleClientName } from "./client-name";
+import { clientNameKey, isVisibleClientName } from "../../shared/clients/name-key";
 
 export { clientNameKey };
 

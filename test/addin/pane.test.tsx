@@ -94,6 +94,14 @@ describe("connection", () => {
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Disconnect" })));
     expect(backend.callsTo("DELETE", "/api/connection")).toHaveLength(0);
 
+    // Escape cancels too, as in the Unblock for everyone confirmation.
+    fireEvent.click(screen.getByRole("button", { name: "Disconnect" }));
+    const again = await screen.findByRole("group", { name: /Disconnect your mailbox\?/ });
+    await waitFor(() => expect(document.activeElement).toBe(within(again).getByRole("button", { name: "Cancel" })));
+    fireEvent.keyDown(within(again).getByRole("button", { name: "Cancel" }), { key: "Escape" });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Disconnect" })));
+    expect(screen.queryByRole("group", { name: /Disconnect your mailbox\?/ })).toBeNull();
+
     fireEvent.click(screen.getByRole("button", { name: "Disconnect" }));
     fireEvent.click(await screen.findByRole("button", { name: "Yes, disconnect" }));
     const connect = await screen.findByRole("button", { name: "Connect Microsoft 365" });
@@ -433,6 +441,24 @@ describe("people and tracking", () => {
     expect(dialog.queryByText(/will be created/)).toBeNull();
     fireEvent.click(dialog.getByRole("button", { name: "Track contact" }));
     expect(await dialog.findByText("bob@globex.com is already a contact.")).toBeTruthy();
+    expect(backend.callsTo("POST", "/api/contacts")[0].body.clientId).toBe("cl-g");
+    expect(backend.callsTo("POST", "/api/clients")).toHaveLength(0);
+  });
+
+  test("a typed name is matched as the database matches names (NFKC, any case): full-width “ＧＬＯＢＥＸ” is the existing Globex", async () => {
+    installOutlook();
+    const backend = backendWith(statusResponse("not_captured"))
+      .on("GET", "/api/clients", { body: [{ id: "cl-g", name: "Globex", createdAt: "2026-01-01T00:00:00Z" }] })
+      .on("POST", "/api/contacts", { status: 201, body: { id: "c-1", email: "bob@globex.com", name: null, clientId: "cl-g", client: { id: "cl-g", name: "Globex" }, createdAt: "2026-01-01T00:00:00Z" } });
+    renderPane(backend);
+    const people = within(await screen.findByRole("list", { name: "People on this message" }));
+    fireEvent.click(people.getByRole("button", { name: "Track bob@globex.com" }));
+    const dialog = await focusDialog();
+    await waitFor(() => expect(backend.callsTo("GET", "/api/clients")).toHaveLength(1));
+    fireEvent.input(dialog.getByRole("combobox", { name: /Client/ }), { target: { value: " ＧＬＯＢＥＸ " } });
+    expect(dialog.queryByText(/will be created/)).toBeNull();
+    fireEvent.click(dialog.getByRole("button", { name: "Track contact" }));
+    await waitFor(() => expect(backend.callsTo("POST", "/api/contacts")).toHaveLength(1));
     expect(backend.callsTo("POST", "/api/contacts")[0].body.clientId).toBe("cl-g");
     expect(backend.callsTo("POST", "/api/clients")).toHaveLength(0);
   });

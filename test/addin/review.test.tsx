@@ -70,7 +70,8 @@ describe("unblock", () => {
       })
       .on("DELETE", "/api/blocklist/b-mine", () => ((blocked = false), { status: 204 }));
     renderPane(backend);
-    fireEvent.click(await screen.findByRole("button", { name: "Unblock @noisy.example" }));
+    expect(await screen.findByText(/ask an administrator to remove the organization's entry\./)).toBeTruthy();
+    fireEvent.click(await screen.findByRole("button", { name: "Remove from my blocklist (@noisy.example)" }));
     const heading = await screen.findByRole("heading", { name: "Will be captured" });
     expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1);
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
@@ -291,11 +292,12 @@ describe("Not swept yet", () => {
       awaitsSweep,
     });
 
-  test("the server says a coming sweep will read it: the badge", async () => {
+  test("the server says a coming sweep will read it: the badge, beside the heading (not in its name)", async () => {
     installOutlook();
     renderPane(backendWith(predicted("not_captured", true)));
-    const heading = await screen.findByRole("heading", { level: 2, name: /^Not captured/ });
-    expect(within(heading).getByText("Not swept yet")).toBeTruthy();
+    const heading = await screen.findByRole("heading", { level: 2, name: "Not captured" });
+    expect(heading.textContent).toBe("Not captured");
+    expect(within(screen.getByRole("region", { name: "Not captured" })).getByText("Not swept yet")).toBeTruthy();
   });
 
   test("the server says no sweep will: no badge", async () => {

@@ -18,7 +18,7 @@ import {
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError, notFound } from "../errors";
-import { isVisibleClientName } from "../../store/client-name";
+import { isVisibleClientName } from "../../../shared/clients/name-key";
 import { jsonBody, query } from "../request";
 import { contactCreateSchema, contactListQuery, contactUpdateSchema, emptyQuery } from "../schemas";
 

@@ -8,7 +8,7 @@
  * many NULLs on both databases — so no data is changed or lost, and renaming such a client gives it a key.
  */
 import type { Kysely } from "kysely";
-import { clientNameKey } from "../../store/client-name";
+import { clientNameKey } from "../../../shared/clients/name-key";
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("clients").addColumn("name_key", "text").execute();
