@@ -29,7 +29,7 @@ export class ControlApi {
           url: st.url,
           tenants: [...st.tenants.values()],
           apps: [...st.apps.values()].map((a) => ({ ...a, clientSecret: a.clientSecret ? "***" : undefined })),
-          users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id) ?? "active" })),
+          users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id)?.code ?? "active" })),
           latencyMs: st.latencyMs,
           syncStateLifetimeMs: st.syncStateLifetimeMs,
           now: st.now().toISOString(),

@@ -339,8 +339,8 @@ export class IdentityEndpoints {
       const scopes = requestedScopes.length ? requestedScopes : g.scopes;
       const plan = planScopes(scopes);
       if ("error" in plan) return err(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource.");
-      // A fresh interactive sign-in is a fresh grant: it clears an injected revocation.
-      st.restoreGrant(g.userId);
+      // A fresh sign-in gets fresh tokens, which a revocation before it does not cover (state.revokedRefresh);
+      // it does not revive the refresh tokens the revocation covers, whichever app holds them.
       return issue({ userId: g.userId, tenantId: g.tenantId, plan, nonce: g.nonce, offline: has(g.scopes, "offline_access") || has(scopes, "offline_access"), openid: has(g.scopes, "openid") || has(scopes, "openid"), spa: g.spa });
     }
 
@@ -351,7 +351,7 @@ export class IdentityEndpoints {
       if (g.clientId !== clientId) return err(400, "invalid_grant", 700005, "Provided Authorization Code is intended to use against other tenant, thus rejected.");
       if (!g.spa && !checkSecret()) return;
       if (g.spa && !header(ctx.req, "origin")) return err(400, "invalid_request", 9002327, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.");
-      const revoked = st.revocations.get(g.userId);
+      const revoked = st.revokedRefresh(g);
       if (revoked) {
         st.count(g.userId, "token");
         return void sendJson(ctx.res, 400, revocationError(revoked, app, new Date(g.issuedAt), now), { ...cors, "Cache-Control": "no-store, no-cache" });
@@ -379,7 +379,7 @@ export class IdentityEndpoints {
       const userId = String(claims.oid ?? "");
       const user = st.getUser(userId);
       if (!user) return err(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
-      const revoked = st.revocations.get(userId);
+      const revoked = st.revokedAssertion(userId, typeof claims.iat === "number" ? claims.iat * 1000 : 0);
       if (revoked) return void sendJson(ctx.res, 400, revocationError(revoked, app, now, now), cors);
       const plan = planScopes(requestedScopes);
       if ("error" in plan) return err(400, "invalid_scope", 28000, "Provided value for the input parameter scope is not valid because it contains more than one resource.");

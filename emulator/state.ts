@@ -219,8 +219,17 @@ export interface RefreshGrant {
   /** Scopes the user consented to through this chain of tokens. */
   scopes: string[];
   issuedAt: number;
+  /** Issue order: a revocation covers every refresh token issued before it (Entra's TokensValidFrom). */
+  serial: number;
   /** SPA refresh tokens have a fixed 24 h lifetime; others expire after 90 days unused. */
   expiresAt: number;
+}
+
+/** A revoked grant: the AADSTS code, and what it covers (refresh tokens up to `upToSerial`, assertions issued up to `at`). */
+export interface Revocation {
+  code: RevocationCode;
+  upToSerial: number;
+  at: number;
 }
 
 export interface MintOptions {
@@ -306,7 +315,8 @@ export class EmulatorState {
   readonly signingKey: SigningKey = createSigningKey();
   readonly authCodes = new Map<string, AuthCodeGrant>();
   readonly refreshTokens = new Map<string, RefreshGrant>();
-  readonly revocations = new Map<string, RevocationCode>();
+  readonly revocations = new Map<string, Revocation>();
+  private refreshSerial = 0;
   /** Base URL once listening ("https://localhost:port"); issuers and links derive from it. */
   url = "https://localhost";
   latencyMs: number;
@@ -844,18 +854,34 @@ export class EmulatorState {
    */
   revokeGrant(userId: string, aadsts: RevocationCode): void {
     this.requireUser(userId);
-    this.revocations.set(userId, aadsts);
+    this.revocations.set(userId, { code: aadsts, upToSerial: this.refreshSerial, at: this.now().getTime() });
+  }
+
+  /**
+   * The code a refresh token fails with, or null. Only tokens issued before the revocation fail: a later
+   * sign-in — any app's, the pane's too — gets new tokens that work, and the old ones stay revoked (as in
+   * Entra, where a new sign-in does not revive refresh tokens from before TokensValidFrom).
+   */
+  revokedRefresh(g: Pick<RefreshGrant, "userId" | "serial">): RevocationCode | null {
+    const r = this.revocations.get(g.userId);
+    return r && g.serial <= r.upToSerial ? r.code : null;
+  }
+
+  /** The same for an assertion (OBO) issued at `issuedAtMs`. */
+  revokedAssertion(userId: string, issuedAtMs: number): RevocationCode | null {
+    const r = this.revocations.get(userId);
+    return r && issuedAtMs <= r.at ? r.code : null;
   }
 
   restoreGrant(userId: string): void {
     this.revocations.delete(userId);
   }
 
-  issueRefreshToken(g: Omit<RefreshGrant, "issuedAt" | "expiresAt">): string {
+  issueRefreshToken(g: Omit<RefreshGrant, "issuedAt" | "expiresAt" | "serial">): string {
     const now = this.now().getTime();
     // Opaque like Entra's ("0.A…" / "1.A…"): nothing in it can be parsed by clients.
     const token = `1.AQ${crypto.randomBytes(48).toString("base64url")}`;
-    this.refreshTokens.set(token, { ...g, issuedAt: now, expiresAt: now + (g.spa ? 24 * 3600_000 : 90 * 24 * 3600_000) });
+    this.refreshTokens.set(token, { ...g, issuedAt: now, serial: ++this.refreshSerial, expiresAt: now + (g.spa ? 24 * 3600_000 : 90 * 24 * 3600_000) });
     return token;
   }
 

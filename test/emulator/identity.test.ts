@@ -135,8 +135,14 @@ describe("Entra v2 emulation", () => {
     const r = await post({ client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, grant_type: "refresh_token", refresh_token: String(tokens.refresh_token), scope: "Mail.Read" });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ error: "invalid_grant", error_codes: [65001], suberror: "consent_required" });
+    // A sign-in after the revocation (here the same app; the pane's own sign-in alike) gets tokens that work,
+    // but does not revive the refresh token from before: that still needs Reconnect, as in Entra.
+    const fresh = await authCodeTokens(t, { tenant: SAMPLE_TENANT_ID, clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET, redirectUri: WEB, loginHint: "ben@contoso.com", scope: "Mail.Read offline_access" });
+    const refresh = (rt: unknown) => post({ client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, grant_type: "refresh_token", refresh_token: String(rt), scope: "Mail.Read" });
+    expect((await refresh(fresh.refresh_token)).status).toBe(200);
+    expect((await (await refresh(tokens.refresh_token)).json()).error_codes).toEqual([65001]);
     t.emulator.state.restoreGrant(SAMPLE_USERS.ben);
-    expect((await post({ client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, grant_type: "refresh_token", refresh_token: String(tokens.refresh_token), scope: "Mail.Read" })).status).toBe(200);
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
   });
 
   it("shows a sign-in page listing the tenant's users when there is no login_hint", async () => {
