@@ -13,12 +13,15 @@ function assertVisible(name: string): void {
 }
 
 /**
- * A client whose name has the same key but no key of its own: migration 0005 left look-alikes that
- * existed before it without one (the oldest kept the key). Rare, so a scan of the key-less rows is cheap.
+ * Clients without a key of their own: look-alikes migration 0005 found (the oldest kept the key). They
+ * still name their client, so matching by key must look at them too; rare, so reading them all is cheap.
  */
+function keylessClients(db: Kysely<Database>, organizationId: string): Promise<ClientRecord[]> {
+  return db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute();
+}
+
 async function keylessLookAlike(db: Kysely<Database>, organizationId: string, key: string, exceptId: string | null): Promise<ClientRecord | null> {
-  const rows = await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute();
-  return rows.find((c) => c.id !== exceptId && clientNameKey(c.name) === key) ?? null;
+  return (await keylessClients(db, organizationId)).find((c) => c.id !== exceptId && clientNameKey(c.name) === key) ?? null;
 }
 
 export type ClientRecord = ClientTable;
@@ -134,8 +137,7 @@ export async function ensureClientsByName(
     }
   }
   if (out.size < wanted.size) {
-    // Look-alikes migration 0005 left without a key still name their client.
-    for (const c of await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute()) {
+    for (const c of await keylessClients(db, organizationId)) {
       const key = clientNameKey(c.name);
       if (wanted.has(key) && !out.has(key)) out.set(key, c);
     }

@@ -17,14 +17,8 @@ export interface MailboxHealthQuery {
   limit: number;
 }
 
-export interface MailboxHealthRow {
-  view: MailboxHealthView;
-  /** The connection's status and last sweep, for the sweep service's next-sweep answer. */
-  state: { status: ConnectionStatus; lastSweepAt: string | null };
-}
-
 /** Ordered by (email, id): email alone is not unique (two accounts may share a mailbox address over time). */
-export async function listMailboxHealth(db: Kysely<Database>, organizationId: string, query: MailboxHealthQuery): Promise<Page<MailboxHealthRow>> {
+export async function listMailboxHealth(db: Kysely<Database>, organizationId: string, query: MailboxHealthQuery): Promise<Page<MailboxHealthView>> {
   let qb = db
     .selectFrom("users")
     .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
@@ -52,14 +46,11 @@ export async function listMailboxHealth(db: Kysely<Database>, organizationId: st
   const rows = await qb.orderBy("users.email").orderBy("users.id").limit(query.limit + 1).execute();
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
-  const items = page.map((r): MailboxHealthRow => {
-    // status is NOT NULL in the table: null here means the user has no connection row.
-    const connection = r.status == null ? null : { ...r, status: r.status };
-    return {
-      view: { user: { id: r.userId, email: r.email, displayName: r.displayName }, connection: toConnectionView(connection) },
-      state: { status: connection?.status ?? "not_connected", lastSweepAt: r.lastSweepAt },
-    };
-  });
+  // status is NOT NULL in the table: null here means the user has no connection row.
+  const items = page.map((r): MailboxHealthView => ({
+    user: { id: r.userId, email: r.email, displayName: r.displayName },
+    connection: toConnectionView(r.status == null ? null : { ...r, status: r.status }),
+  }));
   const last = page[page.length - 1];
   return { items, nextCursor: more ? encodeCursor([last.email, last.userId]) : null };
 }

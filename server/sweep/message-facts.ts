@@ -74,11 +74,6 @@ function present(m: Json, key: string): unknown {
 }
 
 /**
- * Fields that may be unset are read as null whether Graph sends `null` or leaves them out (OData
- * servers may omit nulls); the fields a decision cannot do without (id, receivedDateTime, isDraft)
- * must be present.
- */
-/**
  * U+0000 cannot be stored in PostgreSQL text or jsonb (SQLite could, but both databases keep the same
  * data): anyone can send mail with it in a subject or a display name, and one such message must not
  * fail every later sweep of the mailbox. It is dropped from every string taken from Graph.
@@ -87,6 +82,11 @@ function clean(s: string): string {
   return s.includes("\u0000") ? s.replaceAll("\u0000", "") : s;
 }
 
+/**
+ * Fields that may be unset are read as null whether Graph sends `null` or leaves them out (OData
+ * servers may omit nulls); the fields a decision cannot do without (id, receivedDateTime, isDraft)
+ * must be present.
+ */
 function optional(m: Json, key: string): unknown {
   return key in m ? m[key] : null;
 }

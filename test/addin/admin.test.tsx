@@ -17,18 +17,22 @@ const MY_ENTRY = { id: "b-mine", entry: "@noisy.example", scope: "personal", cre
 
 const FORBIDDEN = { status: 403, body: { error: { code: "forbidden", message: "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization." } } };
 
-/** A message blocked by the organization's list; DELETE answers `onDelete` and unblocks when it is a 204. */
-function blockedBackend(me = ADMIN, entries: readonly object[] = [ORG_ENTRY], onDelete: { status: number; body?: unknown } = { status: 204 }) {
-  let blocked = true;
+/**
+ * A message blocked while any of `entries` is on the blocklist, as the server decides: DELETE answers
+ * `onDelete` (for the organization's entry) and removes the entry when it is a 204.
+ */
+function blockedBackend(me = ADMIN, entries: readonly { id: string }[] = [ORG_ENTRY], onDelete: { status: number; body?: unknown } = { status: 204 }) {
+  let listed = [...entries];
+  const remove = (id: string) => (listed = listed.filter((e) => e.id !== id));
   const backend = new FakeBackend()
     .on("GET", "/api/me", { body: me })
-    .on("POST", "/api/messages/status", () => ({ body: blocked ? blockedStatus() : statusResponse("will_be_captured") }))
-    .on("GET", "/api/blocklist", { body: { items: entries, nextCursor: null } })
+    .on("POST", "/api/messages/status", () => ({ body: listed.length ? blockedStatus() : statusResponse("will_be_captured") }))
+    .on("GET", "/api/blocklist", () => ({ body: { items: listed, nextCursor: null } }))
     .on("DELETE", `/api/blocklist/${ORG_ENTRY.id}`, () => {
-      if (onDelete.status === 204) blocked = false;
+      if (onDelete.status === 204) remove(ORG_ENTRY.id);
       return onDelete;
     })
-    .on("DELETE", `/api/blocklist/${MY_ENTRY.id}`, () => ((blocked = false), { status: 204 }));
+    .on("DELETE", `/api/blocklist/${MY_ENTRY.id}`, () => (remove(MY_ENTRY.id), { status: 204 }));
   return backend;
 }
 
@@ -138,11 +142,13 @@ describe("organization-wide blocklist entry", () => {
     const card = await statusCard();
     // Removing the personal entry alone leaves the message blocked by the organization's: the card says so first.
     expect(await card.findByText(/on your organization's blocklist too: removing it from your own list alone won't capture this message\./)).toBeTruthy();
-    fireEvent.click(await card.findByRole("button", { name: "Remove from my blocklist (@noisy.example)" }));
     expect(card.queryByRole("button", { name: /for everyone/ })).toBeNull();
-    await screen.findByRole("heading", { name: "Will be captured" });
-    expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1);
+    fireEvent.click(await card.findByRole("button", { name: "Remove from my blocklist (@noisy.example)" }));
+    await waitFor(() => expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1));
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
+    // Still blocked by the organization's entry: now the administrator is offered that one, for everyone.
+    expect(await screen.findByRole("button", { name: "Unblock for everyone (@noisy.example)" })).toBeTruthy();
+    expect(screen.getByRole("heading", { name: /^Not captured/ })).toBeTruthy();
   });
 });
 

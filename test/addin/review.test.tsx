@@ -58,25 +58,22 @@ describe("unblock", () => {
 
   test("a personal entry: Unblock deletes that entry (and not an organization entry for the same domain)", async () => {
     installOutlook();
-    let blocked = true;
+    const org = { id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" };
+    let mine: object | null = { id: "b-mine", entry: "@Noisy.example", scope: "personal", createdAt: "2026-01-02T00:00:00Z" };
+    // As the server answers: the organization's entry still blocks the message after the personal one is gone.
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
-      .on("POST", "/api/messages/status", () => ({ body: blocked ? blockedStatus() : statusResponse("will_be_captured") }))
-      .on("GET", "/api/blocklist", {
-        body: [
-          { id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" },
-          { id: "b-mine", entry: "@Noisy.example", scope: "personal", createdAt: "2026-01-02T00:00:00Z" },
-        ],
-      })
-      .on("DELETE", "/api/blocklist/b-mine", () => ((blocked = false), { status: 204 }));
+      .on("POST", "/api/messages/status", { body: blockedStatus() })
+      .on("GET", "/api/blocklist", () => ({ body: mine ? [org, mine] : [org] }))
+      .on("DELETE", "/api/blocklist/b-mine", () => ((mine = null), { status: 204 }));
     renderPane(backend);
     expect(await screen.findByText(/ask an administrator to remove the organization's entry\./)).toBeTruthy();
     fireEvent.click(await screen.findByRole("button", { name: "Remove from my blocklist (@noisy.example)" }));
-    const heading = await screen.findByRole("heading", { name: "Will be captured" });
-    expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1);
+    await waitFor(() => expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1));
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
-    // The card was replaced under the button: focus goes to the new status heading.
-    await waitFor(() => expect(document.activeElement).toBe(heading));
+    // Still not captured, and now the card says why: only the organization's entry is left.
+    expect(await screen.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it.")).toBeTruthy();
+    expect(screen.getByRole("heading", { name: /^Not captured/ })).toBeTruthy();
   });
 });
 

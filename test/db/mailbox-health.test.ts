@@ -41,19 +41,19 @@ for (const target of databaseTargets()) {
     test("every user of the organization, by email, with their connection (none: not_connected)", async () => {
       const page = await listMailboxHealth(h.db, ORG, { limit: 50 });
       expect(page.nextCursor).toBeNull();
-      const rows = page.items.map((r) => [r.view.user.email, r.view.connection.status, r.view.connection.reason]);
+      const rows = page.items.map((r) => [r.user.email, r.connection.status, r.connection.reason]);
       expect(rows).toHaveLength(5);
       expect(rows[0]).toEqual(["ann@a.example", "active", null]);
       expect(rows.slice(1, 3).map((r) => r[1]).sort()).toEqual(["not_connected", "reauth_required"]);
       expect(rows.find((r) => r[1] === "reauth_required")![2]).toBe("Your Microsoft 365 sign-in expired.");
       expect(rows.slice(3)).toEqual([["cy@a.example", "active", null], ["dee@a.example", "disconnected", null]]);
       expect(JSON.stringify(page)).not.toContain("zed@b.example");
-      expect(page.items.find((r) => r.view.user.id === ids["oid-bea-2"])!.view.connection).toMatchObject({ connectedAt: null, lastSweepAt: null });
+      expect(page.items.find((r) => r.user.id === ids["oid-bea-2"])!.connection).toMatchObject({ connectedAt: null, lastSweepAt: null });
     });
 
     test("status filter, including users who never connected", async () => {
       const emails = async (status: "not_connected" | "active" | "reauth_required" | "disconnected") =>
-        (await listMailboxHealth(h.db, ORG, { status, limit: 50 })).items.map((r) => r.view.user.id);
+        (await listMailboxHealth(h.db, ORG, { status, limit: 50 })).items.map((r) => r.user.id);
       expect(await emails("reauth_required")).toEqual([ids["oid-bea"]]);
       expect(await emails("not_connected")).toEqual([ids["oid-bea-2"]]);
       expect(await emails("active")).toEqual([ids["oid-ann"], ids["oid-cy"]]);
@@ -65,7 +65,7 @@ for (const target of databaseTargets()) {
       let cursor: string | undefined;
       for (let i = 0; i < 10; i++) {
         const page = await listMailboxHealth(h.db, ORG, { limit: 1, cursor });
-        seen.push(...page.items.map((r) => r.view.user.id));
+        seen.push(...page.items.map((r) => r.user.id));
         if (!page.nextCursor) break;
         cursor = page.nextCursor;
       }
