@@ -7,103 +7,137 @@ import type { EmulatorDataset } from "./dataset";
 import { type HttpContext, sendJson } from "./http";
 import type { AddMessageInput, EmulatorState, FaultRule, MintOptions, RevocationCode } from "./state";
 
+type Body = Record<string, unknown>;
+/** A control endpoint's answer: JSON body and status (200 unless given). */
+type Answer = { body: unknown; status?: number };
+
+const OK: Answer = { body: { ok: true } };
+
 export class ControlApi {
   constructor(private readonly state: EmulatorState) {}
 
   async handle(ctx: HttpContext): Promise<void> {
-    const st = this.state;
     const path = ctx.url.pathname.slice("/_emulator".length).replace(/\/+$/, "");
     const m = ctx.method;
-    let body: Record<string, unknown>;
+    let body: Body;
     try {
-      body = ctx.body.length ? (JSON.parse(ctx.body.toString("utf8")) as Record<string, unknown>) : {};
+      body = ctx.body.length ? (JSON.parse(ctx.body.toString("utf8")) as Body) : {};
     } catch {
       return void sendJson(ctx.res, 400, { error: "invalid JSON" });
     }
-    const reply = (v: unknown, status = 200) => void sendJson(ctx.res, status, v);
+    let answer: Answer;
     try {
-      let x: RegExpExecArray | null;
-      if (path === "/health" && m === "GET") return reply({ ok: true, url: st.url });
-      if (path === "/state" && m === "GET") {
-        return reply({
-          url: st.url,
-          tenants: [...st.tenants.values()],
-          apps: [...st.apps.values()].map((a) => ({ ...a, clientSecret: a.clientSecret ? "***" : undefined })),
-          users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id)?.code ?? "active" })),
-          latencyMs: st.latencyMs,
-          syncStateLifetimeMs: st.syncStateLifetimeMs,
-          now: st.now().toISOString(),
-        });
-      }
-      if (path === "/dataset" && m === "POST") {
-        st.loadDataset(body as EmulatorDataset);
-        return reply({ ok: true }, 201);
-      }
-      if (path === "/tenants" && m === "POST") return reply(st.addTenant(body as never), 201);
-      if (path === "/apps" && m === "POST") return reply(st.addApp(body as never), 201);
-      if (path === "/users" && m === "POST") return reply(st.addUser(body as never), 201);
-      if ((x = /^\/users\/([^/]+)\/folders$/.exec(path)) && m === "POST") return reply(st.addFolder(decodeURIComponent(x[1]), body as never), 201);
-      if ((x = /^\/users\/([^/]+)\/messages$/.exec(path))) {
-        const uid = decodeURIComponent(x[1]);
-        if (m === "POST") return reply(st.addMessage(uid, body as AddMessageInput), 201);
-        if (m === "GET") return reply(st.getMessages(uid));
-      }
-      if ((x = /^\/users\/([^/]+)\/counts$/.exec(path)) && m === "GET") return reply(st.requestCounts(decodeURIComponent(x[1])));
-      if ((x = /^\/users\/([^/]+)\/revoke$/.exec(path)) && m === "POST") {
-        st.revokeGrant(decodeURIComponent(x[1]), Number(body.aadsts ?? 700082) as RevocationCode);
-        return reply({ ok: true });
-      }
-      if ((x = /^\/users\/([^/]+)\/restore$/.exec(path)) && m === "POST") {
-        st.restoreGrant(decodeURIComponent(x[1]));
-        return reply({ ok: true });
-      }
-      if ((x = /^\/users\/([^/]+)\/mailbox$/.exec(path)) && m === "POST") {
-        st.setMailboxEnabled(decodeURIComponent(x[1]), body.enabled !== false);
-        return reply({ ok: true });
-      }
-      if ((x = /^\/users\/([^/]+)\/app-roles$/.exec(path)) && m === "PUT") {
-        if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
-          return reply({ error: "send { resourceAppId: string, values: string[] }" }, 400);
-        }
-        st.setAppRoles(decodeURIComponent(x[1]), body.resourceAppId, body.values as string[]);
-        return reply({ ok: true });
-      }
-      if ((x = /^\/users\/([^/]+)\/sync-states\/invalidate$/.exec(path)) && m === "POST") {
-        return reply({ invalidated: st.invalidateSyncStates(decodeURIComponent(x[1])) });
-      }
-      if (path === "/sync-states/lifetime" && m === "POST") {
-        if (typeof body.ms !== "number" || !(body.ms > 0)) return reply({ error: "ms must be a positive number" }, 400);
-        st.setSyncStateLifetime(body.ms);
-        return reply({ ok: true, syncStateLifetimeMs: st.syncStateLifetimeMs });
-      }
-      if (path === "/counts/reset" && m === "POST") {
-        st.resetCounts();
-        return reply({ ok: true });
-      }
-      if (path === "/faults" && m === "POST") {
-        const rule = body as FaultRule & { match?: { pathRegex?: string } };
-        if (rule.match?.pathRegex) rule.match = { ...rule.match, path: new RegExp(rule.match.pathRegex) };
-        return reply({ id: st.injectFault(rule) }, 201);
-      }
-      if (path === "/faults" && m === "DELETE") {
-        st.clearFaults();
-        return reply({ ok: true });
-      }
-      if (path === "/tokens" && m === "POST") return reply({ access_token: st.mintAccessToken(body as unknown as MintOptions) }, 201);
-      if (path === "/latency" && m === "POST") {
-        st.setLatency(Number(body.ms ?? 0));
-        return reply({ ok: true });
-      }
-      if (path === "/clock" && m === "POST") {
-        const clock = st.clock as { set?: (t: Date | string) => void; advance?: (ms: number) => void };
-        if (typeof body.advanceMs === "number" && clock.advance) clock.advance(body.advanceMs);
-        else if (typeof body.now === "string" && clock.set) clock.set(body.now);
-        else return reply({ error: "the emulator runs on a clock that cannot be set" }, 409);
-        return reply({ now: st.now().toISOString() });
-      }
-      return reply({ error: `unknown control endpoint ${m} ${path}` }, 404);
+      const user = /^\/users\/([^/]+)(\/.*)$/.exec(path);
+      answer = (user && this.userEndpoint(user[1], user[2], m, body)) ??
+        this.emulatorEndpoint(path, m, body) ?? { body: { error: `unknown control endpoint ${m} ${path}` }, status: 404 };
     } catch (e) {
-      return reply({ error: e instanceof Error ? e.message : String(e) }, 400);
+      answer = { body: { error: e instanceof Error ? e.message : String(e) }, status: 400 };
+    }
+    sendJson(ctx.res, answer.status ?? 200, answer.body);
+  }
+
+  /** `/users/{id}/…`: one user's mailbox, grant and app roles; null when no such endpoint. */
+  private userEndpoint(rawId: string, sub: string, m: string, body: Body): Answer | null {
+    const st = this.state;
+    const uid = () => decodeURIComponent(rawId);
+    if (sub === "/folders" && m === "POST") return { body: st.addFolder(uid(), body as never), status: 201 };
+    if (sub === "/messages") {
+      const id = uid();
+      if (m === "POST") return { body: st.addMessage(id, body as AddMessageInput), status: 201 };
+      if (m === "GET") return { body: st.getMessages(id) };
+    }
+    if (sub === "/counts" && m === "GET") return { body: st.requestCounts(uid()) };
+    if (sub === "/revoke" && m === "POST") {
+      st.revokeGrant(uid(), Number(body.aadsts ?? 700082) as RevocationCode);
+      return OK;
+    }
+    if (sub === "/restore" && m === "POST") {
+      st.restoreGrant(uid());
+      return OK;
+    }
+    if (sub === "/mailbox" && m === "POST") {
+      st.setMailboxEnabled(uid(), body.enabled !== false);
+      return OK;
+    }
+    if (sub === "/app-roles" && m === "PUT") {
+      if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+        return { body: { error: "send { resourceAppId: string, values: string[] }" }, status: 400 };
+      }
+      st.setAppRoles(uid(), body.resourceAppId, body.values as string[]);
+      return OK;
+    }
+    if (sub === "/sync-states/invalidate" && m === "POST") return { body: { invalidated: st.invalidateSyncStates(uid()) } };
+    return null;
+  }
+
+  /** Endpoints about the whole emulator: state, dataset, directory, faults, tokens, latency, clock; null when none. */
+  private emulatorEndpoint(path: string, m: string, body: Body): Answer | null {
+    const st = this.state;
+    switch (`${m} ${path}`) {
+      case "GET /health":
+        return { body: { ok: true, url: st.url } };
+      case "GET /state":
+        return { body: this.summary() };
+      case "POST /dataset":
+        st.loadDataset(body as EmulatorDataset);
+        return { body: { ok: true }, status: 201 };
+      case "POST /tenants":
+        return { body: st.addTenant(body as never), status: 201 };
+      case "POST /apps":
+        return { body: st.addApp(body as never), status: 201 };
+      case "POST /users":
+        return { body: st.addUser(body as never), status: 201 };
+      case "POST /sync-states/lifetime":
+        if (typeof body.ms !== "number" || !(body.ms > 0)) return { body: { error: "ms must be a positive number" }, status: 400 };
+        st.setSyncStateLifetime(body.ms);
+        return { body: { ok: true, syncStateLifetimeMs: st.syncStateLifetimeMs } };
+      case "POST /counts/reset":
+        st.resetCounts();
+        return OK;
+      case "POST /faults":
+        return { body: { id: st.injectFault(faultRule(body)) }, status: 201 };
+      case "DELETE /faults":
+        st.clearFaults();
+        return OK;
+      case "POST /tokens":
+        return { body: { access_token: st.mintAccessToken(body as unknown as MintOptions) }, status: 201 };
+      case "POST /latency":
+        st.setLatency(Number(body.ms ?? 0));
+        return OK;
+      case "POST /clock":
+        return this.setClock(body);
+      default:
+        return null;
     }
   }
+
+  private summary(): unknown {
+    const st = this.state;
+    return {
+      url: st.url,
+      tenants: [...st.tenants.values()],
+      apps: [...st.apps.values()].map((a) => ({ ...a, clientSecret: a.clientSecret ? "***" : undefined })),
+      users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id)?.code ?? "active" })),
+      latencyMs: st.latencyMs,
+      syncStateLifetimeMs: st.syncStateLifetimeMs,
+      now: st.now().toISOString(),
+    };
+  }
+
+  /** Move the emulator's clock, when it runs on a settable one (tests' and the demo's). */
+  private setClock(body: Body): Answer {
+    const st = this.state;
+    const clock = st.clock as { set?: (t: Date | string) => void; advance?: (ms: number) => void };
+    if (typeof body.advanceMs === "number" && clock.advance) clock.advance(body.advanceMs);
+    else if (typeof body.now === "string" && clock.set) clock.set(body.now);
+    else return { body: { error: "the emulator runs on a clock that cannot be set" }, status: 409 };
+    return { body: { now: st.now().toISOString() } };
+  }
+}
+
+/** A fault rule sent as JSON: `match.pathRegex` stands for a RegExp path. */
+function faultRule(body: Body): FaultRule {
+  const rule = body as FaultRule & { match?: { pathRegex?: string } };
+  if (rule.match?.pathRegex) rule.match = { ...rule.match, path: new RegExp(rule.match.pathRegex) };
+  return rule;
 }

@@ -1,0 +1,129 @@
+/**
+ * The directory: tenants, app registrations and users (with their app-role assignments), and the
+ * lookups Entra and Graph make by id, sign-in name or mail address.
+ */
+import type { AppRoleAssignment, DatasetApp, DatasetTenant, DatasetUser } from "../dataset";
+
+export interface TenantRecord {
+  id: string;
+  displayName: string;
+  domain: string;
+}
+
+export interface AppRecord {
+  clientId: string;
+  clientSecret?: string;
+  displayName: string;
+  tenantId?: string;
+  redirectUris: string[];
+  spaRedirectUris: string[];
+  graphAppRoles: string[];
+}
+
+export interface UserRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  mail: string;
+  userPrincipalName: string;
+  proxyAddresses: string[];
+  givenName?: string;
+  surname?: string;
+  jobTitle?: string;
+  mailboxEnabled: boolean;
+  appRoleAssignments: AppRoleAssignment[];
+}
+
+export class Directory {
+  readonly tenants = new Map<string, TenantRecord>();
+  readonly apps = new Map<string, AppRecord>();
+  readonly users = new Map<string, UserRecord>();
+
+  addTenant(t: DatasetTenant): TenantRecord {
+    const rec: TenantRecord = { id: t.id, displayName: t.displayName ?? t.domain ?? t.id, domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase() };
+    this.tenants.set(rec.id, rec);
+    return rec;
+  }
+
+  /** A tenant by GUID, verified domain, or the domain's first label ("contoso"). */
+  findTenant(segment: string): TenantRecord | undefined {
+    const s = segment.toLowerCase();
+    for (const t of this.tenants.values()) {
+      if (t.id.toLowerCase() === s || t.domain === s || t.domain.split(".")[0] === s) return t;
+    }
+    return undefined;
+  }
+
+  addApp(a: DatasetApp): AppRecord {
+    const rec: AppRecord = {
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+      displayName: a.displayName ?? "Engagement Capture",
+      tenantId: a.tenantId,
+      redirectUris: [...(a.redirectUris ?? [])],
+      spaRedirectUris: [...(a.spaRedirectUris ?? [])],
+      graphAppRoles: [...(a.graphAppRoles ?? [])],
+    };
+    this.apps.set(rec.clientId, rec);
+    return rec;
+  }
+
+  /** Add (or replace) a user; an unknown tenant is created with default names. */
+  addUser(u: DatasetUser): UserRecord {
+    if (!this.tenants.has(u.tenantId)) this.addTenant({ id: u.tenantId });
+    const rec: UserRecord = {
+      tenantId: u.tenantId,
+      id: u.id,
+      displayName: u.displayName,
+      mail: u.mail,
+      userPrincipalName: u.userPrincipalName,
+      proxyAddresses: u.proxyAddresses ?? [`SMTP:${u.mail}`],
+      givenName: u.givenName,
+      surname: u.surname,
+      jobTitle: u.jobTitle,
+      mailboxEnabled: u.mailboxEnabled ?? true,
+      appRoleAssignments: [...(u.appRoleAssignments ?? [])],
+    };
+    this.users.set(rec.id, rec);
+    return rec;
+  }
+
+  getUser(userId: string): UserRecord | undefined {
+    return this.users.get(userId);
+  }
+
+  requireUser(userId: string): UserRecord {
+    const u = this.users.get(userId);
+    if (!u) throw new Error(`Unknown user ${userId}`);
+    return u;
+  }
+
+  findUserByLogin(hint: string, tenantId?: string): UserRecord | undefined {
+    const h = hint.trim().toLowerCase();
+    for (const u of this.users.values()) {
+      if (tenantId && u.tenantId !== tenantId) continue;
+      if (u.userPrincipalName.toLowerCase() === h || u.mail.toLowerCase() === h) return u;
+    }
+    return undefined;
+  }
+
+  /** Users whose mailbox would receive mail sent to `address` (mail, UPN or an smtp proxy address). */
+  findUserByAddress(address: string): UserRecord | undefined {
+    const a = address.trim().toLowerCase();
+    for (const u of this.users.values()) {
+      if (u.mail.toLowerCase() === a || u.userPrincipalName.toLowerCase() === a) return u;
+      if (u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${a}`)) return u;
+    }
+    return undefined;
+  }
+
+  setMailboxEnabled(userId: string, enabled: boolean): void {
+    this.requireUser(userId).mailboxEnabled = enabled;
+  }
+
+  /** Replace the user's app roles on one API app; their next access token for it carries the new `roles`. */
+  setAppRoles(userId: string, resourceAppId: string, values: string[]): void {
+    const user = this.requireUser(userId);
+    user.appRoleAssignments = [...user.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId), ...values.map((value) => ({ resourceAppId, value }))];
+  }
+}
