@@ -29,6 +29,8 @@ export interface Action {
   failure: ActionFailure | null;
   /** Clears the last failure, runs the work, and keeps busy set until it settles. */
   run(work: ActionWork, options: RunOptions): Promise<void>;
+  /** Forgets the last failure (what it was about is gone). */
+  clear(): void;
 }
 
 export function useAction(): Action {
@@ -51,5 +53,6 @@ export function useAction(): Action {
     },
     [announce],
   );
-  return { busy, failure, run };
+  const clear = useCallback(() => setFailure(null), []);
+  return { busy, failure, run, clear };
 }

@@ -88,6 +88,14 @@ describe("useAction", () => {
     expect(result.current.failure).toBeNull();
     expect(result.current.busy).toBe(false);
   });
+
+  test("clear forgets the last failure", async () => {
+    const { result } = renderHook(() => useAction(), { wrapper });
+    await act(() => result.current.run(() => Promise.reject(new Error("x")), { title: "T" }));
+    expect(result.current.failure).not.toBeNull();
+    act(() => result.current.clear());
+    expect(result.current.failure).toBeNull();
+  });
 });
 
 describe("useFocusAfterSwap", () => {
