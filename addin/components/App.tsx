@@ -4,7 +4,21 @@
  * for only when a silent token isn't available (the flow is useSignIn's).
  */
 import { Suspense, useState, type ComponentType } from "react";
-import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, Text, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
+import {
+  Button,
+  FluentProvider,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Tab,
+  TabList,
+  Text,
+  makeStyles,
+  tokens,
+  webDarkTheme,
+  webLightTheme,
+} from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
 import { isSignInRequired } from "../api/client";
 import { officeThemeKind, type ThemeKind } from "../office/theme";

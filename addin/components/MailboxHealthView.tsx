@@ -74,7 +74,8 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
     if (!announceFilter.current || first.loading || !first.data) return;
     announceFilter.current = false;
     const c = first.data.counts;
-    announce(attentionOnly ? `${c.reauth_required} ${c.reauth_required === 1 ? "mailbox needs" : "mailboxes need"} reconnecting.` : `Showing all mailboxes. ${healthSummary(c)}.`);
+    const needing = `${c.reauth_required} ${c.reauth_required === 1 ? "mailbox needs" : "mailboxes need"} reconnecting.`;
+    announce(attentionOnly ? needing : `Showing all mailboxes. ${healthSummary(c)}.`);
   }, [first.loading, first.data, attentionOnly, announce]);
 
   const loadMore = async () => {

@@ -59,10 +59,8 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
   // Unlike the panel's buttons, the heading may not come back (an error shows instead): the request is then dropped.
   const heading = useRef<HTMLHeadingElement>(null);
   const opener = useRef<HTMLElement | null>(null);
-  const focusNext = useFocusAfterSwap((target: "opener" | "status") => (target === "opener" && opener.current?.isConnected ? opener.current : heading.current), {
-    ready: !track && !status.loading,
-    dropWhenMissing: true,
-  });
+  const focusTarget = (target: "opener" | "status") => (target === "opener" && opener.current?.isConnected ? opener.current : heading.current);
+  const focusNext = useFocusAfterSwap(focusTarget, { ready: !track && !status.loading, dropWhenMissing: true });
   useEffect(() => {
     if (takeFocusRequest?.()) focusNext("status");
   }, [takeFocusRequest, focusNext]);

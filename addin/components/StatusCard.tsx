@@ -246,7 +246,13 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
  * An administrator removing an organization-wide entry: capture changes in every mailbox of the
  * organization, so the button says so and one more, deliberate click confirms (as Disconnect does).
  */
-function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEntryView; onRefresh: () => void; headingRef?: RefObject<HTMLHeadingElement | null> }) {
+interface OrganizationUnblockProps {
+  entry: BlockEntryView;
+  onRefresh: () => void;
+  headingRef?: RefObject<HTMLHeadingElement | null>;
+}
+
+function OrganizationUnblock({ entry, onRefresh, headingRef }: OrganizationUnblockProps) {
   const styles = useStyles();
   const { api } = useServices();
   const { busy, failure, run } = useAction();

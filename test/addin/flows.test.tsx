@@ -8,7 +8,7 @@ import { act, fireEvent, render, renderHook, screen, waitFor } from "@testing-li
 import { FluentProvider, webLightTheme } from "@fluentui/react-components";
 import { ApiError, type ApiClient } from "../../addin/api/client";
 import { InteractionRequiredError } from "../../addin/auth/types";
-import { Confirm } from "../../addin/components/Confirm";
+import { Confirm, type ConfirmProps } from "../../addin/components/Confirm";
 import { AnnouncerProvider } from "../../addin/state/announcer";
 import { ServicesContext, type PaneServices } from "../../addin/state/services";
 import { useAction } from "../../addin/state/useAction";
@@ -155,8 +155,16 @@ describe("useFocusAfterSwap", () => {
 });
 
 describe("Confirm", () => {
-  function renderConfirm(over: Partial<Parameters<typeof Confirm>[0]> = {}) {
-    const props = { question: "Delete it?", confirmLabel: "Yes, delete", busyLabel: "Deleting…", busy: false, onConfirm: jest.fn(), onCancel: jest.fn(), ...over };
+  function renderConfirm(over: Partial<ConfirmProps> = {}) {
+    const props: ConfirmProps = {
+      question: "Delete it?",
+      confirmLabel: "Yes, delete",
+      busyLabel: "Deleting…",
+      busy: false,
+      onConfirm: jest.fn(),
+      onCancel: jest.fn(),
+      ...over,
+    };
     const utils = render(
       <FluentProvider theme={webLightTheme}>
         <Confirm {...props} />
@@ -268,7 +276,8 @@ describe("useConnection", () => {
 
   test("Connect is busy until the consent window reports, then tells the outcome and reads the connection again", async () => {
     const outlook = installOutlook();
-    const services = servicesWith({ connect: jest.fn(async () => ({ authorizeUrl: "https://login.example.test/authorize" })), recentSweeps: jest.fn(async () => []) });
+    const connect = jest.fn(async () => ({ authorizeUrl: "https://login.example.test/authorize" }));
+    const services = servicesWith({ connect, recentSweeps: jest.fn(async () => []) });
     const onChanged = jest.fn();
     const { result } = renderHook(() => useConnection({ status: "not_connected", onChanged }), { wrapper: providers(services) });
     let connecting!: Promise<void>;
