@@ -1,19 +1,33 @@
 /**
  * The task pane: banner with the connection state, then either the open message (status, people),
  * the contacts search or, for administrators, every mailbox's connection health. Sign-in is asked
- * for only when a silent token isn't available.
+ * for only when a silent token isn't available (the flow is useSignIn's).
  */
-import { Suspense, useCallback, useMemo, useRef, useState, type ComponentType } from "react";
-import { Button, FluentProvider, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Tab, TabList, Text, makeStyles, tokens, webDarkTheme, webLightTheme } from "@fluentui/react-components";
+import { Suspense, useState, type ComponentType } from "react";
+import {
+  Button,
+  FluentProvider,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Tab,
+  TabList,
+  Text,
+  makeStyles,
+  tokens,
+  webDarkTheme,
+  webLightTheme,
+} from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
-import { isSignInRequired, watchSignIn } from "../api/client";
-import { isSupersededSignIn } from "../auth/errors";
+import { isSignInRequired } from "../api/client";
 import { officeThemeKind, type ThemeKind } from "../office/theme";
-import { AnnouncerProvider, useAnnounce } from "../state/announcer";
+import { AnnouncerProvider } from "../state/announcer";
 import { describeError } from "../state/errors";
 import { useOpenMessage } from "../state/useOpenMessage";
 import { useResource } from "../state/useResource";
 import { ServicesContext, useServices, type PaneServices } from "../state/services";
+import { useSignIn } from "../state/useSignIn";
 import { ConnectionPanel } from "./ConnectionPanel";
 import { ErrorBar } from "./ErrorBar";
 import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
@@ -56,54 +70,16 @@ export function App({ services, theme }: { services: PaneServices; theme?: Theme
 
 function Pane() {
   const styles = useStyles();
-  const services = useServices();
-  const announce = useAnnounce();
-  const [signedOut, setSignedOut] = useState(false);
-  // Every component gets an API client that reports "sign in again" (no silent token, or a 401 from
-  // any call), so the pane goes back to Sign in instead of showing a Retry that cannot work.
-  const watched = useMemo<PaneServices>(() => ({ ...services, api: watchSignIn(services.api, () => setSignedOut(true)) }), [services]);
-  const { api, auth } = watched;
   const [epoch, setEpoch] = useState(0); // bumps after sign-in or a connection change
-  const me = useResource<MeResponse>(() => api.me(), `me:${epoch}`);
+  const signIn = useSignIn(useServices(), () => setEpoch((e) => e + 1));
+  const watched = signIn.services;
+  const me = useResource<MeResponse>(() => watched.api.me(), `me:${epoch}`);
   const message = useOpenMessage();
   const [tab, setTab] = useState<View>("message");
   const [Contacts, retryContacts] = useRetryableLazy(loadContacts);
   const [MailboxHealth, retryMailboxHealth] = useRetryableLazy(loadMailboxHealth);
-  const [signIn, setSignIn] = useState<{ pending: boolean; error: unknown }>({ pending: false, error: null });
-  const attempt = useRef({ n: 0, startedAt: 0 });
-  // After Sign in the button is gone: the message's status heading takes focus once it is there.
-  const focusStatusNext = useRef(false);
-  const takeFocusRequest = useCallback(() => {
-    const asked = focusStatusNext.current;
-    focusStatusNext.current = false;
-    return asked;
-  }, []);
 
-  const needsSignIn = signedOut || isSignInRequired(me.error);
-  const startSignIn = async () => {
-    // A double click would open two sign-in windows (the button stays enabled while one is open).
-    if (Date.now() - attempt.current.startedAt < 1000) return;
-    const n = ++attempt.current.n;
-    attempt.current.startedAt = Date.now();
-    setSignIn({ pending: true, error: null });
-    try {
-      await auth.signIn();
-    } catch (e) {
-      // Only the latest attempt speaks; an older one ends "cancelled" when Sign in was pressed again.
-      if (n !== attempt.current.n) return;
-      const superseded = isSupersededSignIn(e);
-      setSignIn({ pending: false, error: superseded ? null : e });
-      if (!superseded) announce(`Sign-in didn't finish. ${describeError(e).text}`);
-      return;
-    }
-    attempt.current.n++; // any older attempt still waiting is moot now
-    setSignIn({ pending: false, error: null });
-    setSignedOut(false);
-    focusStatusNext.current = true;
-    announce("Signed in.");
-    setEpoch((e) => e + 1);
-  };
-
+  const needsSignIn = signIn.signedOut || isSignInRequired(me.error);
   const signInError = signIn.error ? describeError(signIn.error) : null;
   const headerState = needsSignIn ? "signed_out" : me.data ? me.data.connection.status : me.error ? "unavailable" : "checking";
   const isAdmin = me.data?.user.isAdmin === true;
@@ -131,7 +107,7 @@ function Pane() {
             </MessageBarBody>
             <MessageBarActions>
               {/* One action, never disabled: MSAL cannot tell when its window was closed (auth/msal.ts). */}
-              <Button appearance="primary" onClick={startSignIn}>
+              <Button appearance="primary" onClick={() => void signIn.start()}>
                 Sign in
               </Button>
             </MessageBarActions>
@@ -152,7 +128,7 @@ function Pane() {
             </TabList>
             <div role="tabpanel" aria-label={VIEW_LABEL[view]}>
               {view === "message" ? (
-                <MessageView key={epoch} message={message} takeFocusRequest={takeFocusRequest} isAdmin={isAdmin} />
+                <MessageView key={epoch} message={message} takeFocusRequest={signIn.takeFocusRequest} isAdmin={isAdmin} />
               ) : view === "contacts" ? (
                 <LazyView key="contacts" component={Contacts} onRetry={retryContacts} loadingLabel="Loading contacts" />
               ) : (

@@ -8,6 +8,7 @@ import type { ConnectionStatus, MailboxHealthPage, MailboxHealthView as MailboxH
 import { useAnnounce } from "../state/announcer";
 import { isForbidden } from "../state/errors";
 import { formatWhen } from "../state/format";
+import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
@@ -65,15 +66,7 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
 
   // Load more may be gone once the last page is in: focus moves to the first mailbox it brought.
   const list = useRef<HTMLUListElement>(null);
-  const focusItem = useRef<number | null>(null);
-  useEffect(() => {
-    const i = focusItem.current;
-    const target = i === null ? null : list.current?.children[i];
-    if (target instanceof HTMLElement) {
-      focusItem.current = null;
-      target.focus();
-    }
-  });
+  const focusItem = useFocusAfterSwap((i: number) => list.current?.children[i]);
 
   // A new filter replaces the list without moving focus: say what it now shows.
   const announceFilter = useRef(false);
@@ -81,7 +74,8 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
     if (!announceFilter.current || first.loading || !first.data) return;
     announceFilter.current = false;
     const c = first.data.counts;
-    announce(attentionOnly ? `${c.reauth_required} ${c.reauth_required === 1 ? "mailbox needs" : "mailboxes need"} reconnecting.` : `Showing all mailboxes. ${healthSummary(c)}.`);
+    const needing = `${c.reauth_required} ${c.reauth_required === 1 ? "mailbox needs" : "mailboxes need"} reconnecting.`;
+    announce(attentionOnly ? needing : `Showing all mailboxes. ${healthSummary(c)}.`);
   }, [first.loading, first.data, attentionOnly, announce]);
 
   const loadMore = async () => {
@@ -93,7 +87,7 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
     try {
       const page = await api.mailboxHealth({ status, cursor: nextCursor, limit: pageSize });
       setMore((m) => (m?.after === base ? { ...m, items: [...m.items, ...page.items], nextCursor: page.nextCursor, counts: page.counts, loading: false } : m));
-      if (page.items.length > 0) focusItem.current = shown;
+      if (page.items.length > 0) focusItem(shown);
     } catch (e) {
       setMore((m) => (m?.after === base ? { ...m, loading: false, error: e } : m));
     }

@@ -4,6 +4,7 @@ import { Text, tokens } from "@fluentui/react-components";
 import type { MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { toStatusRequest, type OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
+import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
@@ -55,18 +56,14 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
   // Focus goes somewhere sensible when what had it disappears: back to the button that opened the
   // track dialog, or to the status heading when the card was replaced (after tracking, unblocking,
   // signing in). The dialog is unmounted on close, so Fluent has nothing to restore focus from.
+  // Unlike the panel's buttons, the heading may not come back (an error shows instead): the request is then dropped.
   const heading = useRef<HTMLHeadingElement>(null);
   const opener = useRef<HTMLElement | null>(null);
-  const focusNext = useRef<"opener" | "status" | null>(null);
+  const focusTarget = (target: "opener" | "status") => (target === "opener" && opener.current?.isConnected ? opener.current : heading.current);
+  const focusNext = useFocusAfterSwap(focusTarget, { ready: !track && !status.loading, dropWhenMissing: true });
   useEffect(() => {
-    if (takeFocusRequest?.()) focusNext.current = "status";
-  }, [takeFocusRequest]);
-  useEffect(() => {
-    if (track || !focusNext.current || status.loading) return;
-    const target = focusNext.current === "opener" && opener.current?.isConnected ? opener.current : heading.current;
-    focusNext.current = null;
-    target?.focus();
-  }, [track, status.loading, status.data]);
+    if (takeFocusRequest?.()) focusNext("status");
+  }, [takeFocusRequest, focusNext]);
 
   const openTrack = (address: string) => {
     opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -74,7 +71,7 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
     setTrack({ address, name: p?.name ?? null });
   };
   const refreshAndFocus = () => {
-    focusNext.current = "status";
+    focusNext("status");
     status.reload();
   };
 
@@ -107,11 +104,11 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
             <TrackDialog
               target={track}
               onClose={() => {
-                focusNext.current = "opener";
+                focusNext("opener");
                 setTrack(null);
               }}
               onTracked={(c) => {
-                focusNext.current = "status";
+                focusNext("status");
                 setTrack(null);
                 announce(`Tracking ${c.email}${c.client ? ` for ${c.client.name}` : ""}.`);
                 status.reload();

@@ -2,16 +2,18 @@
  * The open message's capture status: Captured / Will be captured / Not captured, each with what
  * the user can do next. The sentences come from the API (the shared capture rules), not from here.
  */
-import { useEffect, useId, useRef, useState, type RefObject } from "react";
+import { useRef, useState, type RefObject } from "react";
 import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
 import { REASON_TEXTS, type CaptureAction } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
-import { useAnnounce } from "../state/announcer";
 import { isForbidden } from "../state/errors";
 import { formatWhen } from "../state/format";
+import { useAction } from "../state/useAction";
+import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
+import { Confirm } from "./Confirm";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 
@@ -28,7 +30,6 @@ const useStyles = makeStyles({
   // sides: the button may be as wide as the card, and its label ends in an ellipsis instead.
   wideButton: { maxWidth: "100%", minWidth: 0 },
   buttonLabel: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", minWidth: 0 },
-  confirm: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
 });
 
 export const STATUS_HEADING: Record<MessageStatusResponse["status"], string> = {
@@ -60,9 +61,7 @@ export interface StatusCardProps {
 export function StatusCard({ status, message, onStatus, onTrack, onRefresh, headingRef, isAdmin = false }: StatusCardProps) {
   const styles = useStyles();
   const { api, config } = useServices();
-  const announce = useAnnounce();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ e: unknown; retry: () => void; title: string } | null>(null);
+  const { busy, failure, run } = useAction();
   const { decision, engagement } = status;
   // Everyone may remove their own (personal) blocklist entries; an organization entry only an
   // administrator. The status names the entry, not its scope: look it up first. With both, the
@@ -75,36 +74,26 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   const organizationListed = entryOf("organization");
   const organizationEntry = isAdmin ? organizationListed : undefined;
 
-  const captureNow = async () => {
-    if (!message.restItemId) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const next = await api.captureNow({ restItemId: message.restItemId, internetMessageId: message.internetMessageId });
-      onStatus(next);
-      // The Capture now button is about to go: keep focus on the card, at its (new) heading.
-      headingRef?.current?.focus();
-      announce(next.status === "captured" ? "Captured." : `${STATUS_HEADING[next.status]}. ${next.decision.explanation}`);
-    } catch (e) {
-      setError({ e, retry: captureNow, title: "Capture failed" });
-    } finally {
-      setBusy(false);
-    }
+  const captureNow = () => {
+    const restItemId = message.restItemId;
+    if (!restItemId) return;
+    void run(
+      async () => {
+        const next = await api.captureNow({ restItemId, internetMessageId: message.internetMessageId });
+        onStatus(next);
+        // The Capture now button is about to go: keep focus on the card, at its (new) heading.
+        headingRef?.current?.focus();
+        return next.status === "captured" ? "Captured." : `${STATUS_HEADING[next.status]}. ${next.decision.explanation}`;
+      },
+      { title: "Capture failed" },
+    );
   };
 
   const unblock = async (entry: BlockEntryView) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.deleteBlockEntry(entry.id);
-      // The organization's entry for the same address or domain still blocks the message: don't say "Unblocked".
-      announce(organizationListed ? `Removed ${entry.entry} from your blocklist. Your organization's blocklist still blocks it.` : `Unblocked ${entry.entry}.`);
-      onRefresh();
-    } catch (e) {
-      setError({ e, retry: () => void unblock(entry), title: "Unblock failed" });
-    } finally {
-      setBusy(false);
-    }
+    await api.deleteBlockEntry(entry.id);
+    onRefresh();
+    // The organization's entry for the same address or domain still blocks the message: don't say "Unblocked".
+    return organizationListed ? `Removed ${entry.entry} from your blocklist. Your organization's blocklist still blocks it.` : `Unblocked ${entry.entry}.`;
   };
 
   const trackButton = (a: Extract<CaptureAction, { kind: "track_contact" }>) => {
@@ -153,7 +142,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
             appearance="primary"
             className={styles.wideButton}
             disabled={busy}
-            onClick={() => void unblock(personalEntry)}
+            onClick={() => void run(() => unblock(personalEntry), { title: "Unblock failed" })}
             title={a.entry}
             aria-label={organizationListed ? `Remove from my blocklist (${a.entry})` : undefined}
           >
@@ -248,7 +237,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         </>
       )}
 
-      {error && <ErrorBar error={error.e} title={error.title} onRetry={error.retry} />}
+      {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
     </Card>
   );
 }
@@ -257,53 +246,47 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
  * An administrator removing an organization-wide entry: capture changes in every mailbox of the
  * organization, so the button says so and one more, deliberate click confirms (as Disconnect does).
  */
-function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEntryView; onRefresh: () => void; headingRef?: RefObject<HTMLHeadingElement | null> }) {
+interface OrganizationUnblockProps {
+  entry: BlockEntryView;
+  onRefresh: () => void;
+  headingRef?: RefObject<HTMLHeadingElement | null>;
+}
+
+function OrganizationUnblock({ entry, onRefresh, headingRef }: OrganizationUnblockProps) {
   const styles = useStyles();
   const { api } = useServices();
-  const announce = useAnnounce();
-  const questionId = useId();
+  const { busy, failure, run } = useAction();
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   // The server no longer counts the user as an administrator (the role was removed since /api/me).
   const [forbidden, setForbidden] = useState(false);
   // Buttons are swapped in and out (Unblock → Cancel → Unblock): focus follows to the replacement.
   const ask = useRef<HTMLButtonElement>(null);
-  const cancel = useRef<HTMLButtonElement>(null);
-  const focusNext = useRef<"ask" | "cancel" | "heading" | null>(null);
-  useEffect(() => {
-    const target = focusNext.current === "ask" ? ask.current : focusNext.current === "cancel" ? cancel.current : focusNext.current === "heading" ? headingRef?.current : null;
-    if (target) {
-      focusNext.current = null;
-      target.focus();
-    }
-  });
+  const focusNext = useFocusAfterSwap((target: "ask" | "heading") => (target === "ask" ? ask.current : headingRef?.current));
 
   const stopConfirming = () => {
-    focusNext.current = "ask";
+    focusNext("ask");
     setConfirming(false);
   };
 
-  const unblock = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.deleteBlockEntry(entry.id);
-      announce(`Unblocked ${entry.entry} for everyone in your organization.`);
-      onRefresh();
-    } catch (e) {
-      if (isForbidden(e)) {
-        // Retrying cannot help, and the buttons that had focus are gone.
-        setForbidden(true);
-        setConfirming(false);
-        focusNext.current = "heading";
-      } else {
-        setError(e);
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
+  const unblock = () =>
+    run(
+      async () => {
+        await api.deleteBlockEntry(entry.id);
+        onRefresh();
+        return `Unblocked ${entry.entry} for everyone in your organization.`;
+      },
+      {
+        title: "Unblock failed",
+        recover: (e) => {
+          if (!isForbidden(e)) return false;
+          // Retrying cannot help, and the buttons that had focus are gone.
+          setForbidden(true);
+          setConfirming(false);
+          focusNext("heading");
+          return true;
+        },
+      },
+    );
 
   if (forbidden) {
     return (
@@ -323,28 +306,15 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEnt
         “{entry.entry}” is on your organization's blocklist, which applies to every mailbox. As an administrator, you can remove it.
       </Text>
       {confirming ? (
-        <div
-          role="group"
-          aria-labelledby={questionId}
-          className={styles.confirm}
-          onKeyDown={(e) => {
-            if (e.key === "Escape" && !busy) stopConfirming();
-          }}
-        >
-          <Text id={questionId}>
-            Remove “{entry.entry}” from your organization's blocklist? Its mail can then be captured in everyone's mailbox, not only yours.
-          </Text>
-          <div className={styles.actions}>
-            {/* disabledFocusable, not disabled: a disabled button drops focus to the document while the request runs, and a
-                failure would leave a keyboard user at the top of the pane instead of beside Retry. */}
-            <Button appearance="primary" size="small" onClick={() => void unblock()} disabledFocusable={busy}>
-              {busy ? "Unblocking…" : "Yes, unblock for everyone"}
-            </Button>
-            <Button ref={cancel} size="small" onClick={stopConfirming} disabledFocusable={busy}>
-              Cancel
-            </Button>
-          </div>
-        </div>
+        <Confirm
+          question={`Remove “${entry.entry}” from your organization's blocklist? Its mail can then be captured in everyone's mailbox, not only yours.`}
+          confirmLabel="Yes, unblock for everyone"
+          busyLabel="Unblocking…"
+          busy={busy}
+          onConfirm={() => void unblock()}
+          onCancel={stopConfirming}
+          focusableWhileBusy
+        />
       ) : (
         <div className={styles.actions}>
           {/* The entry can be long: the label stays short, the entry is in the accessible name and the tooltip. */}
@@ -352,10 +322,7 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEnt
             ref={ask}
             appearance="primary"
             className={styles.wideButton}
-            onClick={() => {
-              focusNext.current = "cancel"; // the safe choice
-              setConfirming(true);
-            }}
+            onClick={() => setConfirming(true)}
             aria-label={`Unblock for everyone (${entry.entry})`}
             title={entry.entry}
           >
@@ -363,7 +330,7 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: { entry: BlockEnt
           </Button>
         </div>
       )}
-      {!!error && <ErrorBar error={error} title="Unblock failed" onRetry={() => void unblock()} />}
+      {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
     </>
   );
 }

@@ -21,6 +21,7 @@ import {
 import type { ClientView, ContactView } from "../../shared/api/contract";
 import { clientNameKey } from "../../shared/clients/name-key";
 import { useServices } from "../state/services";
+import { useAction } from "../state/useAction";
 import { ErrorBar } from "./ErrorBar";
 
 export interface TrackTarget {
@@ -37,8 +38,7 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
   const [query, setQuery] = useState("");
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [name, setName] = useState("");
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<unknown>(null);
+  const { busy: saving, failure: saveFailure, run, clear: clearSaveFailure } = useAction();
   const [loadNonce, setLoadNonce] = useState(0);
   const [listOpen, setListOpen] = useState(false);
 
@@ -47,8 +47,8 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
     setName(target.name ?? "");
     setQuery("");
     setSelectedId(null);
-    setSaveError(null);
-  }, [target]);
+    clearSaveFailure();
+  }, [target, clearSaveFailure]);
 
   useEffect(() => {
     if (!target) return;
@@ -77,17 +77,14 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
 
   const save = async () => {
     if (!target || !canSave) return;
-    setSaving(true);
-    setSaveError(null);
-    try {
-      const clientId = chosen ? chosen.id : (await api.createClient(typed)).id;
-      const contact = await api.createContact({ email: target.address, clientId, ...(name.trim() ? { name: name.trim() } : {}) });
-      onTracked(contact);
-    } catch (e) {
-      setSaveError(e);
-    } finally {
-      setSaving(false);
-    }
+    await run(
+      async () => {
+        const clientId = chosen ? chosen.id : (await api.createClient(typed)).id;
+        const contact = await api.createContact({ email: target.address, clientId, ...(name.trim() ? { name: name.trim() } : {}) });
+        onTracked(contact); // the message view says so, once the dialog is gone
+      },
+      { title: "Couldn't track this person" },
+    );
   };
 
   return (
@@ -158,7 +155,8 @@ export function TrackDialog({ target, onClose, onTracked }: { target: TrackTarge
                 </Combobox>
               </Field>
               {!!loadError && <ErrorBar error={loadError} title="Couldn't load clients" onRetry={() => setLoadNonce((n) => n + 1)} />}
-              {!!saveError && <ErrorBar error={saveError} title="Couldn't track this person" onRetry={() => void save()} />}
+              {/* Retry saves what the form holds now, which may have been corrected since the failure. */}
+              {saveFailure && <ErrorBar error={saveFailure.error} title={saveFailure.title} onRetry={() => void save()} />}
             </DialogContent>
             <DialogActions>
               <Button appearance="secondary" onClick={onClose} disabled={saving}>
