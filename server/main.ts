@@ -23,8 +23,8 @@ import { createMailService } from "./mail/send";
 import type { Outbound } from "./http/outbound";
 import { createSweepService, type SweepService } from "./sweep/service";
 import { closeInterruptedSweeps } from "./sweep/engine";
-import { enqueueConnectSweep } from "./distributed/enqueuer";
-import { startSweepQueue, type SweepQueue } from "./distributed/queue";
+import { enqueueConnectSweep } from "./sweep-queue/enqueuer";
+import { startSweepQueue, type SweepQueue } from "./sweep-queue/queue";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 

@@ -14,8 +14,8 @@
 import fs from "node:fs";
 import { z } from "zod";
 import { loadConfig } from "../config";
-import { createEnqueuer } from "../distributed/enqueuer";
-import { startWorker } from "../distributed/worker";
+import { createEnqueuer } from "../sweep-queue/enqueuer";
+import { startWorker } from "../sweep-queue/worker";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

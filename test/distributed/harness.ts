@@ -17,7 +17,7 @@ import { generateMailbox } from "../../emulator/generator";
 import type { DatasetMessage, DatasetUser } from "../../emulator/dataset";
 import { createApp } from "../../server/app";
 import { loadConfig, type Config } from "../../server/config";
-import { startSweepQueue, type QueueSettings, type SweepQueue } from "../../server/distributed/queue";
+import { startSweepQueue, type QueueSettings, type SweepQueue } from "../../server/sweep-queue/queue";
 import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
