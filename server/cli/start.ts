@@ -14,7 +14,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
-import { REPO_ROOT, startServer, type RunningServer } from "../main";
+import { REPO_ROOT, startServer, type RunningServer } from "./serve";
 import { bootstrapDemo } from "./demo-bootstrap";
 import { BUILD_STAMP } from "./build-stamp";
 // Type only (erased): serve.ts is the child process that prints this handshake, never imported at run time.

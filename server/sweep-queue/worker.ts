@@ -18,32 +18,24 @@
  * them. The engine's guard treats a `running` sweep row older than the job deadline as left by a dead
  * process, so the retry is not blocked by it.
  */
-import os from "node:os";
 import type PgBoss from "pg-boss";
-import { systemClock, type Clock } from "../clock";
-import type { Config } from "../config";
-import { createOutbound } from "../http/outbound";
+import type { Logger } from "../logger";
 import { NotConnectedError } from "../identity/errors";
-import { createLogger, type Logger } from "../logger";
-import { createServices, type Services } from "../main";
 import { describeError } from "../sweep/errors";
 import { sweepMailbox, SweepInProgressError, type SweepDeps } from "../sweep/engine";
-import { parseJobData, startSweepQueue, SWEEP_QUEUE, type QueueSettings, type SweepQueue } from "./queue";
+import { parseJobData, SWEEP_QUEUE, type SweepQueue } from "./queue";
 
-export interface WorkerOptions {
-  config: Config;
-  extraCaPem?: string | null;
-  /** Sweeps run at once by this worker. */
+export interface SweepWorkerDeps {
+  /** Shown in logs and job outputs. */
+  id: string;
+  queue: SweepQueue;
+  /** What every sweep runs with; the worker adds the job's deadline as the running guard. */
+  sweep: SweepDeps;
+  logger: Logger;
+  /** Sweeps run at once. */
   concurrency: number;
-  clock?: Clock;
-  logger?: Logger;
-  /** Shown in logs and job outputs (default host:pid). */
-  workerId?: string;
-  queue?: Partial<QueueSettings>;
   /** Idle polling period (default 1000 ms). */
   pollIntervalMs?: number;
-  /** Graph client options for the sweeps (retries, timeouts). */
-  graph?: Pick<SweepDeps["graph"], "maxRetries" | "timeoutMs" | "backoffSeconds">;
 }
 
 export interface WorkerStats {
@@ -53,16 +45,15 @@ export interface WorkerStats {
   inFlight: number;
 }
 
-export interface RunningWorker {
+export interface SweepWorker {
   readonly id: string;
-  readonly services: Services;
   readonly queue: SweepQueue;
   stats(): WorkerStats;
   /** Resolves when nothing is in flight (benchmarks: with an empty queue, the work is done). */
   idle(): Promise<void>;
   /**
    * Stop fetching; let in-flight sweeps finish within `timeoutMs` (default 30 s), then abort the rest
-   * and hand their jobs back (failed → retried); close the queue and the services.
+   * and hand their jobs back (failed → retried). The queue stays open: its owner stops it.
    */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
 }
@@ -75,26 +66,12 @@ export function deadlineMs(expireInSeconds: number): number {
   return ms - Math.min(60_000, Math.max(1000, ms / 10));
 }
 
-export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
-  const { config } = opts;
-  if (config.databaseKind !== "postgres") throw new Error("Sweep workers need PostgreSQL (DATABASE_URL=postgres://…); embedded mode sweeps in the server process.");
-  const id = opts.workerId ?? `${os.hostname()}:${process.pid}`;
-  const clock = opts.clock ?? systemClock;
-  const logger = (opts.logger ?? createLogger(config.logLevel)).child({ worker: id });
-  const concurrency = Math.max(1, Math.floor(opts.concurrency));
-  const pollMs = opts.pollIntervalMs ?? 1000;
-
-  const queue = await startSweepQueue({ connectionString: config.databaseUrl, logger, settings: opts.queue, intervalMinutes: config.sweep.intervalMinutes });
-  const services = await createServices({ config, extraCaPem: opts.extraCaPem, clock, logger, scheduler: false, queue });
-  const outbound = createOutbound(opts.extraCaPem);
-  const sweepDeps: SweepDeps = {
-    db: services.db,
-    clock,
-    logger,
-    graph: { baseUrl: config.graphBaseUrl, outbound, ...opts.graph },
-    tokens: services.connections,
-    config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
-  };
+/** Take sweep jobs from the queue and run them, up to `concurrency` at once, until stopped. */
+export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
+  const { id, queue, logger } = deps;
+  const concurrency = Math.max(1, Math.floor(deps.concurrency));
+  const pollMs = deps.pollIntervalMs ?? 1000;
+  const sweepDeps = deps.sweep;
 
   const counts = { started: 0, completed: 0, failed: 0 };
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -140,7 +117,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       // At-least-once delivery: a worker killed after its sweep succeeded but before it completed the
       // job leaves the job to be retried. A sweep that succeeded after this job was enqueued already did
       // what it asks for (this slot, or the first sweep after connecting), so sweep again only if none did.
-      const covered = await services.db
+      const covered = await sweepDeps.db
         .selectFrom("sweeps")
         .select("id")
         .where("organizationId", "=", data.organizationId)
@@ -218,7 +195,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   return {
     id,
-    services,
     queue,
     stats: () => ({ ...counts, inFlight: inFlight.size }),
     async idle() {
@@ -238,10 +214,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         for (const f of inFlight.values()) f.controller.abort();
         await all;
       }
-      await queue.stop({ graceful: true, timeoutMs: 5000 });
-      await services.close();
-      await outbound.close();
-      logger.info(counts, "sweep worker stopped");
     },
   };
 }

@@ -14,7 +14,7 @@ import { SWEEP_QUEUE } from "../../server/sweep-queue/queue";
 import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
 import { createLogger } from "../../server/logger";
 import { generateMailbox } from "../../emulator/generator";
-import { spawnWorker, startDistributedHarness, TENANT, until, type WorkerProcess } from "../sweep-queue/harness";
+import { spawnWorker, startDistributedHarness, TENANT, until, type WorkerProcess } from "../distributed/harness";
 import { log, productDefaults, round } from "./common";
 
 const LATENCY_MS = 50;

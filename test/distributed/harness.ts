@@ -21,7 +21,7 @@ import { startSweepQueue, type QueueSettings, type SweepQueue } from "../../serv
 import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
-import { createServices, type Services } from "../../server/main";
+import { createServices, type Services } from "../../server/cli/compose";
 import { createContact } from "../../server/store/contacts";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
 import { appDataset, CLIENT_ID, productEnv, TENANT } from "../connect/harness";

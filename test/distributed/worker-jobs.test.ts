@@ -7,7 +7,7 @@
 import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
 import { enqueueConnectSweep } from "../../server/sweep-queue/enqueuer";
 import { startSweepQueue, SWEEP_QUEUE, type SweepQueue } from "../../server/sweep-queue/queue";
-import { startWorker, type RunningWorker } from "../../server/sweep-queue/worker";
+import { startWorker, type RunningWorker } from "../../server/cli/compose";
 import { createLogger } from "../../server/logger";
 import { disconnectConnection } from "../../server/store/mailbox-connections";
 import { newId } from "../../server/store/util";

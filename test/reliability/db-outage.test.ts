@@ -17,7 +17,7 @@ import { startEmulator, type Emulator } from "../../emulator";
 import { loadConfig } from "../../server/config";
 import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
 import { startSweepQueue, SWEEP_QUEUE, type SweepQueue } from "../../server/sweep-queue/queue";
-import { startWorker, type RunningWorker } from "../../server/sweep-queue/worker";
+import { startWorker, type RunningWorker } from "../../server/cli/compose";
 import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { createLogger } from "../../server/logger";
 import { systemClock } from "../../server/clock";
