@@ -162,6 +162,19 @@ test("npm run worker with malformed settings exits 1 with one line per problem, 
   expect([...lines].sort()).toEqual(["config: SWEEP_JOB_EXPIRE_SECONDS must be at least 5", "config: WORKER_CONCURRENCY must be a whole number"]);
 });
 
+test("npm run build reads the pane's URL through config: a malformed one stops it before webpack runs", () => {
+  const root = path.resolve(__dirname, "../..");
+  const res = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "build.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ADDIN_PUBLIC_URL: "http://capture.contoso.com" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(res.status).toBe(1);
+  expect(res.stderr.trim().split("\n")).toEqual(["config: ADDIN_PUBLIC_URL must be an https:// URL"]);
+  expect(res.stdout).toBe("");
+});
+
 test("npm start with malformed settings exits 1 with one line per problem, before starting anything", () => {
   const root = path.resolve(__dirname, "../..");
   const res = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "start.ts")], {
