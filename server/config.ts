@@ -1,7 +1,7 @@
 /**
- * Configuration from the environment, validated once at start-up. Every problem is reported,
- * one line each, naming the variable — never a stack trace (issue: "Startup fails with a clear
- * message naming each missing or malformed setting").
+ * Configuration from the environment, validated once at start-up: the only place that reads an
+ * environment variable. Every problem is reported, one line each, naming the variable, never a
+ * stack trace, so an operator can fix them all in one go.
  */
 import { z } from "zod";
 import path from "node:path";
@@ -30,6 +30,33 @@ export interface Config {
   logLevel: string;
   /** Where a person opens an engagement in the CRM: a URL template containing "{id}"; null when not set. */
   crmEngagementUrl?: string | null;
+  /**
+   * Distributed mode's sweep jobs. API processes (a connection's first sweep) and workers read the same
+   * values, so every job gets the same deadline whoever enqueued it.
+   */
+  queue: {
+    /** A job running longer is taken back and retried (SWEEP_JOB_EXPIRE_SECONDS). */
+    expireInSeconds: number;
+    /** How often expired jobs are taken back (QUEUE_MAINTENANCE_SECONDS). */
+    maintenanceIntervalSeconds: number;
+  };
+  /** A sweep worker (`npm run worker`). */
+  worker: {
+    /** Sweeps at once (WORKER_CONCURRENCY, default SWEEP_CONCURRENCY). */
+    concurrency: number;
+    /** Name in logs and job outputs (WORKER_ID); null = host:pid. */
+    id: string | null;
+    /** Schedule tick period (ENQUEUER_TICK_SECONDS); 0 = this worker does not tick. */
+    enqueuerTickSeconds: number;
+    /** On SIGTERM/SIGINT, how long in-flight sweeps may finish (WORKER_STOP_TIMEOUT_SECONDS). */
+    stopTimeoutSeconds: number;
+  };
+  /** The certificate and key to serve (TLS_CERT_FILE, TLS_KEY_FILE); null = the development certificate under dataDir. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** NODE_EXTRA_CA_CERTS: a PEM file of extra CAs for outbound HTTPS; null when not set. */
+  extraCaCertsFile: string | null;
+  /** NODE_ENV as given (null when not set); "development" turns on the pane's development aids. */
+  nodeEnv: string | null;
 }
 
 const httpsUrl = (name: string) =>
@@ -40,13 +67,14 @@ const httpsUrl = (name: string) =>
     .transform((u) => u.replace(/\/+$/, ""));
 
 /** Digits only: Number() would take "0x50" or "1e3" as a port. */
-const intIn = (name: string, min: number, max: number, dflt: number) =>
+const wholeNumberIn = (name: string, min: number, max: number) =>
   z
     .string()
     .regex(/^\s*\d+\s*$/, { message: `${name} must be a whole number` })
     .transform(Number)
-    .pipe(z.number().min(min, { message: `${name} must be at least ${min}` }).max(max, { message: `${name} must be at most ${max}` }))
-    .default(dflt);
+    .pipe(z.number().min(min, { message: `${name} must be at least ${min}` }).max(max, { message: `${name} must be at most ${max}` }));
+
+const intIn = (name: string, min: number, max: number, dflt: number) => wholeNumberIn(name, min, max).default(dflt);
 
 const schema = z.object({
   ENTRA_CLIENT_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
@@ -80,66 +108,103 @@ const schema = z.object({
     .refine((u) => u.includes("{id}") || u.includes("%7Bid%7D"), { message: "CRM_ENGAGEMENT_URL must contain {id}, e.g. https://crm.contoso.com/engagements/{id}" })
     .transform((u) => u.replace("%7Bid%7D", "{id}"))
     .optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  SWEEP_JOB_EXPIRE_SECONDS: intIn("SWEEP_JOB_EXPIRE_SECONDS", 5, 24 * 3600 - 1, 15 * 60),
+  QUEUE_MAINTENANCE_SECONDS: intIn("QUEUE_MAINTENANCE_SECONDS", 1, 3600, 60),
+  WORKER_CONCURRENCY: wholeNumberIn("WORKER_CONCURRENCY", 1, 256).optional(),
+  WORKER_ID: z.string().max(100, { message: "WORKER_ID must be at most 100 characters" }).optional(),
+  ENQUEUER_TICK_SECONDS: intIn("ENQUEUER_TICK_SECONDS", 0, 3600, 60),
+  WORKER_STOP_TIMEOUT_SECONDS: intIn("WORKER_STOP_TIMEOUT_SECONDS", 1, 3600, 30),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  NODE_EXTRA_CA_CERTS: z.string().optional(),
+  NODE_ENV: z.string().optional(),
 });
+
+/** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
+export interface ConfigDefaults {
+  logLevel?: string;
+}
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
+type Env = z.infer<typeof schema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: ConfigDefaults = {}): ConfigResult {
   // Empty strings count as unset, as shells and .env files often leave them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
-  // Each problem names its variable, whatever the validator's own wording.
-  const problems: string[] = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => {
-        const name = String(i.path[0] ?? "");
-        return name && !i.message.startsWith(name) ? `${name}: ${i.message}` : i.message;
-      });
-  if (!parsed.success) return { ok: false, problems };
-  const e = parsed.data;
+  if (!parsed.success) {
+    // Each problem names its variable, whatever the validator's own wording.
+    const problems = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "");
+      return name && !i.message.startsWith(name) ? `${name}: ${i.message}` : i.message;
+    });
+    return { ok: false, problems };
+  }
+  const problems = combinationProblems(parsed.data);
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, config: toConfig(parsed.data, defaults) };
+}
 
+const databaseUrlOf = (e: Env) => e.DATABASE_URL ?? path.join(e.DATA_DIR, "engagement-capture.db");
+const databaseKindOf = (url: string) => (/^postgres(ql)?:\/\//.test(url) ? "postgres" : "sqlite");
+
+/** Settings each valid alone but not together. */
+function combinationProblems(e: Env): string[] {
+  const problems: string[] = [];
   if (e.ENTRA_CLIENT_ID && !e.ENTRA_CLIENT_SECRET) problems.push("ENTRA_CLIENT_SECRET is required when ENTRA_CLIENT_ID is set");
   if (!e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET) problems.push("ENTRA_CLIENT_ID is required when ENTRA_CLIENT_SECRET is set");
-  const mode = e.ENTRA_CLIENT_ID ? "production" : "demo";
-  const databaseUrl = e.DATABASE_URL ?? path.join(e.DATA_DIR, "engagement-capture.db");
-  const databaseKind = /^postgres(ql)?:\/\//.test(databaseUrl) ? "postgres" : "sqlite";
+  const databaseUrl = databaseUrlOf(e);
+  const databaseKind = databaseKindOf(databaseUrl);
   if (/^[a-z]+:\/\//i.test(databaseUrl) && databaseKind !== "postgres") {
     problems.push("DATABASE_URL must be a postgres:// URL or a SQLite file path");
   }
-  if (mode === "production" && databaseKind === "postgres" && !e.TOKEN_ENCRYPTION_KEY) {
+  if (e.ENTRA_CLIENT_ID && databaseKind === "postgres" && !e.TOKEN_ENCRYPTION_KEY) {
     problems.push("TOKEN_ENCRYPTION_KEY is required with PostgreSQL (every process must share the key)");
   }
-  if (problems.length) return { ok: false, problems };
+  if (e.TLS_CERT_FILE && !e.TLS_KEY_FILE) problems.push("TLS_KEY_FILE is required when TLS_CERT_FILE is set");
+  if (!e.TLS_CERT_FILE && e.TLS_KEY_FILE) problems.push("TLS_CERT_FILE is required when TLS_KEY_FILE is set");
+  return problems;
+}
 
+function toConfig(e: Env, defaults: ConfigDefaults): Config {
   const publicUrl = e.PUBLIC_URL ?? `https://localhost:${e.PORT}`;
+  const databaseUrl = databaseUrlOf(e);
   return {
-    ok: true,
-    config: {
-      mode,
-      entra: {
-        clientId: e.ENTRA_CLIENT_ID ?? "",
-        clientSecret: e.ENTRA_CLIENT_SECRET ?? "",
-        tenant: e.ENTRA_TENANT,
-        authorityHost: e.ENTRA_AUTHORITY_HOST,
-      },
-      graphBaseUrl: e.GRAPH_BASE_URL,
-      publicUrl,
-      addinPublicUrl: e.ADDIN_PUBLIC_URL ?? publicUrl,
-      databaseUrl,
-      databaseKind,
-      tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY ? Buffer.from(e.TOKEN_ENCRYPTION_KEY, "base64") : null,
-      port: e.PORT,
-      listenHost: e.LISTEN_HOST,
-      dataDir: e.DATA_DIR,
-      sweep: {
-        intervalMinutes: e.SWEEP_INTERVAL_MINUTES,
-        windowHours: e.SWEEP_WINDOW_HOURS,
-        overlapMinutes: e.SWEEP_OVERLAP_MINUTES,
-        concurrency: e.SWEEP_CONCURRENCY,
-      },
-      logLevel: e.LOG_LEVEL,
-      crmEngagementUrl: e.CRM_ENGAGEMENT_URL ?? null,
+    mode: e.ENTRA_CLIENT_ID ? "production" : "demo",
+    entra: {
+      clientId: e.ENTRA_CLIENT_ID ?? "",
+      clientSecret: e.ENTRA_CLIENT_SECRET ?? "",
+      tenant: e.ENTRA_TENANT,
+      authorityHost: e.ENTRA_AUTHORITY_HOST,
     },
+    graphBaseUrl: e.GRAPH_BASE_URL,
+    publicUrl,
+    addinPublicUrl: e.ADDIN_PUBLIC_URL ?? publicUrl,
+    databaseUrl,
+    databaseKind: databaseKindOf(databaseUrl),
+    tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY ? Buffer.from(e.TOKEN_ENCRYPTION_KEY, "base64") : null,
+    port: e.PORT,
+    listenHost: e.LISTEN_HOST,
+    dataDir: e.DATA_DIR,
+    sweep: {
+      intervalMinutes: e.SWEEP_INTERVAL_MINUTES,
+      windowHours: e.SWEEP_WINDOW_HOURS,
+      overlapMinutes: e.SWEEP_OVERLAP_MINUTES,
+      concurrency: e.SWEEP_CONCURRENCY,
+    },
+    logLevel: e.LOG_LEVEL ?? defaults.logLevel ?? "info",
+    crmEngagementUrl: e.CRM_ENGAGEMENT_URL ?? null,
+    queue: { expireInSeconds: e.SWEEP_JOB_EXPIRE_SECONDS, maintenanceIntervalSeconds: e.QUEUE_MAINTENANCE_SECONDS },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY ?? e.SWEEP_CONCURRENCY,
+      id: e.WORKER_ID ?? null,
+      enqueuerTickSeconds: e.ENQUEUER_TICK_SECONDS,
+      stopTimeoutSeconds: e.WORKER_STOP_TIMEOUT_SECONDS,
+    },
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
+    extraCaCertsFile: e.NODE_EXTRA_CA_CERTS ?? null,
+    nodeEnv: e.NODE_ENV ?? null,
   };
 }

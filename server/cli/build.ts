@@ -1,8 +1,9 @@
 /**
  * `npm run build`: the task pane's production bundle (webpack → dist/addin/) and the production
  * manifest (dist/manifest.xml) with every URL and AppDomain on ADDIN_PUBLIC_URL (default: PUBLIC_URL,
- * else https://localhost:$PORT). Prints each bundle's size, raw and gzip, against the pane's
- * 200 KB gzip budget. `buildAddin` is exported for `npm start` (build what is not built).
+ * else https://localhost:$PORT, as config.ts reads them: malformed settings stop the build, one line each).
+ * Prints each bundle's size, raw and gzip, against the pane's 200 KB gzip budget. `buildAddin` is
+ * exported for `npm start` (build what is not built).
  */
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import webpack from "webpack";
 import { rewriteManifest } from "../../addin/manifest/rewrite";
+import { loadConfig } from "../config";
 import { BUILD_STAMP } from "./build-stamp";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -32,9 +34,11 @@ export interface BuildResult {
   paneWithMsalGzip: number;
 }
 
-export function publicUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const clean = (u: string | undefined) => (u ? u.replace(/\/+$/, "") : undefined);
-  return clean(env.ADDIN_PUBLIC_URL) ?? clean(env.PUBLIC_URL) ?? `https://localhost:${env.PORT || 3000}`;
+/** The URL the pane is built for: the configured ADDIN_PUBLIC_URL (config.ts). */
+function configuredPublicUrl(): string {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  return loaded.config.addinPublicUrl;
 }
 
 function runWebpack(mode: "production" | "development"): Promise<void> {
@@ -60,7 +64,7 @@ function scriptsOf(distDir: string, page: string): string[] {
 }
 
 export async function buildAddin(opts: { publicUrl?: string; mode?: "production" | "development"; quiet?: boolean } = {}): Promise<BuildResult> {
-  const publicUrl = opts.publicUrl ?? publicUrlFromEnv();
+  const publicUrl = opts.publicUrl ?? configuredPublicUrl();
   // Fail on a bad URL before spending the build time.
   const manifest = rewriteManifest(readFileSync(path.join(ROOT, "manifest.xml"), "utf8"), publicUrl);
   await runWebpack(opts.mode ?? "production");
@@ -98,7 +102,12 @@ export async function buildAddin(opts: { publicUrl?: string; mode?: "production"
 }
 
 if (require.main === module) {
-  buildAddin().catch((e: unknown) => {
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) console.error(`config: ${p}`);
+    process.exit(1);
+  }
+  buildAddin({ publicUrl: loaded.config.addinPublicUrl }).catch((e: unknown) => {
     console.error(`Build failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

@@ -14,7 +14,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
-import { REPO_ROOT, startServer, type RunningServer } from "../main";
+import { REPO_ROOT, startServer, type RunningServer } from "./serve";
 import { bootstrapDemo } from "./demo-bootstrap";
 import { BUILD_STAMP } from "./build-stamp";
 // Type only (erased): serve.ts is the child process that prints this handshake, never imported at run time.
@@ -71,6 +71,66 @@ function startDemoEmulator(config: Config): Promise<{ child: ChildProcess; hands
   });
 }
 
+interface Demo {
+  emulator: ChildProcess;
+  handshake: DemoHandshake;
+  caPem: string;
+}
+
+/** Demo mode: start the emulator and point the backend at it, as an operator would point it at Microsoft. */
+async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }> {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // database, keys and certificates: owner-only
+  const { child, handshake } = await startDemoEmulator(config);
+  const pointed = loadConfig({
+    ...process.env,
+    ENTRA_CLIENT_ID: handshake.clientId,
+    ENTRA_CLIENT_SECRET: handshake.clientSecret,
+    ENTRA_TENANT: handshake.tenantId,
+    ENTRA_AUTHORITY_HOST: handshake.url,
+    GRAPH_BASE_URL: handshake.url,
+  });
+  if (!pointed.ok) throw new Error(pointed.problems.join("; "));
+  const caPem = fs.readFileSync(path.join(config.dataDir, "certs", "ca.crt"), "utf8");
+  return { config: { ...pointed.config, mode: "demo" }, demo: { emulator: child, handshake, caPem } };
+}
+
+/** Set up the demo organization (Contoso) through the public API, as a person would. */
+async function bootstrapThroughApi(server: RunningServer, demo: Demo): Promise<void> {
+  log();
+  log("Setting up the demo organization (Contoso) through the API…");
+  const outbound = createOutbound(demo.caPem);
+  try {
+    await bootstrapDemo({
+      backendUrl: server.url,
+      emulatorUrl: demo.handshake.url,
+      clientId: demo.handshake.clientId,
+      users: demo.handshake.users,
+      crm: demo.handshake.crm,
+      fetch: outbound.fetch,
+      log,
+    });
+  } finally {
+    await outbound.close();
+  }
+}
+
+function printWhereToGo(config: Config, server: RunningServer, demo: Demo | null): void {
+  log();
+  log("Open:");
+  if (demo) log(`  ${server.url}/preview            the task pane beside the demo mailboxes (sign in as Dana or Lee)`);
+  log(`  ${server.url}/api/openapi.json   the API description`);
+  log(`  ${server.url}/manifest.xml       the add-in manifest to sideload in Outlook`);
+  log(`  ${server.url}/healthz            health`);
+  if (demo) {
+    log();
+    log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
+    log("     \"Lunch?\" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),");
+    log("     and, signed in as Lee, \"Re: Initech order form\": Track Priya, then Capture now.");
+  }
+  log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
+  log("Press Ctrl-C to stop.");
+}
+
 async function main(): Promise<void> {
   const first = loadConfig(process.env);
   if (!first.ok) {
@@ -80,25 +140,9 @@ async function main(): Promise<void> {
   let config = first.config;
   await ensureBuilt(config);
 
-  let emulator: ChildProcess | null = null;
-  let handshake: DemoHandshake | null = null;
-  if (config.mode === "demo") {
-    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 }); // database, keys and certificates: owner-only
-    ({ child: emulator, handshake } = await startDemoEmulator(config));
-    // Point the backend at the emulator, as an operator would point it at Microsoft.
-    const pointed = loadConfig({
-      ...process.env,
-      ENTRA_CLIENT_ID: handshake.clientId,
-      ENTRA_CLIENT_SECRET: handshake.clientSecret,
-      ENTRA_TENANT: handshake.tenantId,
-      ENTRA_AUTHORITY_HOST: handshake.url,
-      GRAPH_BASE_URL: handshake.url,
-    });
-    if (!pointed.ok) throw new Error(pointed.problems.join("; "));
-    config = { ...pointed.config, mode: "demo" };
-  }
+  let demo: Demo | null = null;
+  if (config.mode === "demo") ({ config, demo } = await startDemo(config));
 
-  const caPem = handshake ? fs.readFileSync(path.join(config.dataDir, "certs", "ca.crt"), "utf8") : null;
   let server: RunningServer | null = null;
   let stopping = false;
   const stop = async (code = 0) => {
@@ -106,64 +150,36 @@ async function main(): Promise<void> {
     stopping = true;
     log("\nStopping…");
     await server?.close().catch(() => {});
-    emulator?.kill("SIGTERM");
+    demo?.emulator.kill("SIGTERM");
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
-  emulator?.once("exit", (code) => {
+  demo?.emulator.once("exit", (code) => {
     if (!stopping) {
       console.error(`The emulator stopped unexpectedly (code ${code}).`);
       void stop(1);
     }
   });
 
-  const previewMessages = handshake?.previewMessages ?? [];
+  const previewMessages = demo?.handshake.previewMessages ?? [];
   server = await startServer({
     config,
-    extraCaPem: caPem,
-    preview: handshake ? { messages: async () => previewMessages } : undefined,
+    extraCaPem: demo?.caPem ?? null,
+    preview: demo ? { messages: async () => previewMessages } : undefined,
   });
 
   log();
   log(`Engagement Capture is running in ${config.mode === "demo" ? "DEMO mode (Microsoft 365 emulator, no Microsoft tenant needed)" : "PRODUCTION mode"}.`);
   log(`  Backend:   ${server.url}   (database: ${config.databaseKind === "sqlite" ? config.databaseUrl : "PostgreSQL"})`);
-  if (handshake) {
-    log(`  Emulator:  ${handshake.url}   (Entra authority and Graph)`);
-    log();
-    log("Setting up the demo organization (Contoso) through the API…");
-    const outbound = createOutbound(caPem);
-    try {
-      await bootstrapDemo({
-        backendUrl: server.url,
-        emulatorUrl: handshake.url,
-        clientId: handshake.clientId,
-        users: handshake.users,
-        crm: handshake.crm,
-        fetch: outbound.fetch,
-        log,
-      });
-    } finally {
-      await outbound.close();
-    }
+  if (demo) {
+    log(`  Emulator:  ${demo.handshake.url}   (Entra authority and Graph)`);
+    await bootstrapThroughApi(server, demo);
   } else {
     log(`  Identity:  ${config.entra.authorityHost}/${config.entra.tenant}`);
     log(`  Graph:     ${config.graphBaseUrl}`);
   }
-  log();
-  log("Open:");
-  if (handshake) log(`  ${server.url}/preview            the task pane beside the demo mailboxes (sign in as Dana or Lee)`);
-  log(`  ${server.url}/api/openapi.json   the API description`);
-  log(`  ${server.url}/manifest.xml       the add-in manifest to sideload in Outlook`);
-  log(`  ${server.url}/healthz            health`);
-  if (handshake) {
-    log();
-    log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
-    log("     \"Lunch?\" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),");
-    log("     and, signed in as Lee, \"Re: Initech order form\": Track Priya, then Capture now.");
-  }
-  log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
-  log("Press Ctrl-C to stop.");
+  printWhereToGo(config, server, demo);
 }
 
 main().catch((e: unknown) => {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config";
 import { createLogger } from "../logger";
-import { createServices } from "../main";
+import { createServices } from "./compose";
 import { findUsersByEmailAcrossOrganizations } from "../store/users";
 import type { SweepProgress } from "../sweep/engine";
 
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     return fail(`${(e as Error).message}\nusage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]`);
   }
   if (!args.user) return fail("usage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]");
-  const loaded = loadConfig(process.env);
+  // Logs go to stderr at warn level unless LOG_LEVEL says otherwise, so the progress display stays readable.
+  const loaded = loadConfig(process.env, { logLevel: "warn" });
   if (!loaded.ok) return fail(loaded.problems.map((p) => `config: ${p}`).join("\n"));
   const config = loaded.config;
   if (config.mode === "demo") {
@@ -42,8 +43,7 @@ async function main(): Promise<void> {
     out("      or use the running server's POST /api/sweeps.");
   }
   const extraCaPem = args.ca ? fs.readFileSync(args.ca, "utf8") : null;
-  // Logs go to stderr at warn level so the progress display stays readable.
-  const logger = createLogger(process.env.LOG_LEVEL ?? "warn", process.stderr as never);
+  const logger = createLogger(config.logLevel, process.stderr as never);
   const services = await createServices({ config, extraCaPem, logger, scheduler: false });
   let code: number;
   try {

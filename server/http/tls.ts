@@ -51,30 +51,37 @@ export async function generateTls(caName: string, validDays = 365): Promise<TlsM
   return { certPem: leaf.cert, keyPem: leaf.private, caPem: ca.cert };
 }
 
+/** An operator's certificate and key (config.tls). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 /**
- * The certificate the backend serves: TLS_CERT_FILE/TLS_KEY_FILE when given, else the development
+ * The certificate the backend serves: the operator's files when both are given, else the development
  * certificate under `<dataDir>/certs` (ca.crt, localhost.crt, localhost.key), made on first start.
+ * The emulator passes no files: it always serves the development certificate.
  */
-export async function loadServerTls(dataDir: string, env: Record<string, string | undefined> = process.env): Promise<TlsMaterial & { generated: boolean; caPath: string | null }> {
-  if (env.TLS_CERT_FILE && env.TLS_KEY_FILE) {
-    const certPem = fs.readFileSync(env.TLS_CERT_FILE, "utf8");
-    return { certPem, keyPem: fs.readFileSync(env.TLS_KEY_FILE, "utf8"), caPem: certPem, generated: false, caPath: null };
+export async function loadServerTls(dataDir: string, files: Partial<TlsFiles> | null = null): Promise<TlsMaterial & { generated: boolean; caPath: string | null }> {
+  if (files?.certFile && files.keyFile) {
+    const certPem = fs.readFileSync(files.certFile, "utf8");
+    return { certPem, keyPem: fs.readFileSync(files.keyFile, "utf8"), caPem: certPem, generated: false, caPath: null };
   }
   const dir = path.join(dataDir, "certs");
-  const files = { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "localhost.crt"), key: path.join(dir, "localhost.key") };
-  if (fs.existsSync(files.ca) && fs.existsSync(files.cert) && fs.existsSync(files.key)) {
+  const dev = { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "localhost.crt"), key: path.join(dir, "localhost.key") };
+  if (fs.existsSync(dev.ca) && fs.existsSync(dev.cert) && fs.existsSync(dev.key)) {
     return {
-      caPem: fs.readFileSync(files.ca, "utf8"),
-      certPem: fs.readFileSync(files.cert, "utf8"),
-      keyPem: fs.readFileSync(files.key, "utf8"),
+      caPem: fs.readFileSync(dev.ca, "utf8"),
+      certPem: fs.readFileSync(dev.cert, "utf8"),
+      keyPem: fs.readFileSync(dev.key, "utf8"),
       generated: false,
-      caPath: files.ca,
+      caPath: dev.ca,
     };
   }
   const tls = await generateTls("Engagement Capture Development CA", 825);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(files.ca, tls.caPem);
-  fs.writeFileSync(files.cert, tls.certPem);
-  fs.writeFileSync(files.key, tls.keyPem, { mode: 0o600 });
-  return { ...tls, generated: true, caPath: files.ca };
+  fs.writeFileSync(dev.ca, tls.caPem);
+  fs.writeFileSync(dev.cert, tls.certPem);
+  fs.writeFileSync(dev.key, tls.keyPem, { mode: 0o600 });
+  return { ...tls, generated: true, caPath: dev.ca };
 }

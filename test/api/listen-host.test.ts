@@ -9,7 +9,7 @@ import path from "node:path";
 import { startEmulator, type Emulator } from "../../emulator";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
-import { startServer, type RunningServer } from "../../server/main";
+import { startServer, type RunningServer } from "../../server/cli/serve";
 import { CLIENT_ID, CLIENT_SECRET, dataset } from "../connect/harness";
 
 jest.setTimeout(30_000);

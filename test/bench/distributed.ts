@@ -10,8 +10,8 @@
  * job completed. Exactly once: per tick, every mailbox has exactly one succeeded `worker` sweep and one
  * completed job for that slot.
  */
-import { SWEEP_QUEUE } from "../../server/distributed/queue";
-import { createEnqueuer } from "../../server/distributed/enqueuer";
+import { SWEEP_QUEUE } from "../../server/sweep-queue/queue";
+import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
 import { createLogger } from "../../server/logger";
 import { generateMailbox } from "../../emulator/generator";
 import { spawnWorker, startDistributedHarness, TENANT, until, type WorkerProcess } from "../distributed/harness";

@@ -6,7 +6,7 @@
  * production).
  */
 import crypto from "node:crypto";
-import { startServer, type RunningServer } from "../../server/main";
+import { startServer, type RunningServer } from "../../server/cli/serve";
 import { createLogger } from "../../server/logger";
 import { createContact } from "../../server/store/contacts";
 import { saveConnection } from "../../server/store/mailbox-connections";

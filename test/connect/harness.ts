@@ -132,6 +132,11 @@ export async function startHarness(): Promise<Harness> {
     dataDir: dir,
     sweep: { intervalMinutes: 60, windowHours: 24, overlapMinutes: 15, concurrency: 2 },
     logLevel: "trace",
+    queue: { expireInSeconds: 900, maintenanceIntervalSeconds: 60 },
+    worker: { concurrency: 1, id: null, enqueuerTickSeconds: 60, stopTimeoutSeconds: 30 },
+    tls: null,
+    extraCaCertsFile: null,
+    nodeEnv: null,
   };
   const connected: { organizationId: string; userId: string }[] = [];
   const service = createConnectionService({

@@ -1,7 +1,7 @@
 /** The enqueuer's pure planning, per-slot job ids and the worker's deadline (no database). */
-import { planSlotJobs, type MailboxDue } from "../../server/distributed/enqueuer";
-import { parseJobData, slotJobId } from "../../server/distributed/queue";
-import { deadlineMs } from "../../server/distributed/worker";
+import { planSlotJobs, type MailboxDue } from "../../server/sweep-queue/enqueuer";
+import { parseJobData, slotJobId } from "../../server/sweep-queue/queue";
+import { deadlineMs } from "../../server/sweep-queue/worker";
 import { slotAtOrBefore, sweepOffsetMs } from "../../server/sweep/scheduler";
 
 const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);

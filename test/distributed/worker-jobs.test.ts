@@ -4,10 +4,10 @@
  * processes enqueue a slot once; a mailbox already being swept defers its job (retried, then swept);
  * a disconnected mailbox completes its job without work; stop() drains and closes.
  */
-import { createEnqueuer } from "../../server/distributed/enqueuer";
-import { enqueueConnectSweep } from "../../server/distributed/enqueuer";
-import { startSweepQueue, SWEEP_QUEUE, type SweepQueue } from "../../server/distributed/queue";
-import { startWorker, type RunningWorker } from "../../server/distributed/worker";
+import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
+import { enqueueConnectSweep } from "../../server/sweep-queue/enqueuer";
+import { startSweepQueue, SWEEP_QUEUE, type SweepQueue } from "../../server/sweep-queue/queue";
+import { startWorker, type RunningWorker } from "../../server/cli/compose";
 import { createLogger } from "../../server/logger";
 import { disconnectConnection } from "../../server/store/mailbox-connections";
 import { newId } from "../../server/store/util";

@@ -6,8 +6,8 @@
  * are finished by worker B.
  */
 import { sql } from "kysely";
-import { SWEEP_QUEUE } from "../../server/distributed/queue";
-import { createEnqueuer } from "../../server/distributed/enqueuer";
+import { SWEEP_QUEUE } from "../../server/sweep-queue/queue";
+import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
 import { createLogger } from "../../server/logger";
 import { spawnWorker, startDistributedHarness, TENANT, until, type DistributedHarness, type WorkerProcess } from "./harness";
 

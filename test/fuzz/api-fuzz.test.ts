@@ -20,7 +20,7 @@ import { startEmulator, type Emulator } from "../../emulator";
 import { openApiDocument } from "../../server/api/openapi";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
-import { startServer, type RunningServer } from "../../server/main";
+import { startServer, type RunningServer } from "../../server/cli/serve";
 import { CLIENT_ID, CLIENT_SECRET, dataset, ADA, EVE } from "../connect/harness";
 
 jest.setTimeout(120_000);

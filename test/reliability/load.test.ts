@@ -16,7 +16,7 @@ import { loadConfig } from "../../server/config";
 import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
-import { createServices } from "../../server/main";
+import { createServices } from "../../server/cli/compose";
 import { openDatabase } from "../../server/db";
 import { createContact } from "../../server/store/contacts";
 import { appDataset, CLIENT_ID, productEnv, TENANT } from "../connect/harness";

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { loadConfig } from "../../server/config";
-import { startServer } from "../../server/main";
+import { startServer } from "../../server/cli/serve";
 
 async function main(): Promise<void> {
   const loaded = loadConfig(process.env);

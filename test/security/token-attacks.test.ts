@@ -49,6 +49,11 @@ beforeAll(async () => {
     dataDir: "unused",
     sweep: { intervalMinutes: 60, windowHours: 24, overlapMinutes: 15, concurrency: 1 },
     logLevel: "silent",
+    queue: { expireInSeconds: 900, maintenanceIntervalSeconds: 60 },
+    worker: { concurrency: 1, id: null, enqueuerTickSeconds: 60, stopTimeoutSeconds: 30 },
+    tls: null,
+    extraCaCertsFile: null,
+    nodeEnv: null,
   };
   // jwksCooldownMs 0: an unknown kid makes jose refetch at once, as it would after the cooldown in production.
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch, clock: systemClock, jwksCooldownMs: 0 });

@@ -109,7 +109,7 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
   const { config } = opts;
   const distDir = path.resolve(REPO_ROOT, opts.distDir);
   const officeJsDir = path.resolve(REPO_ROOT, opts.officeJsDir);
-  const devTools = opts.devTools ?? (config.mode === "demo" || process.env.NODE_ENV === "development");
+  const devTools = opts.devTools ?? (config.mode === "demo" || config.nodeEnv === "development");
   const devManifestPath = path.resolve(REPO_ROOT, opts.devManifestPath ?? "manifest.xml");
   const assetsDir = path.resolve(REPO_ROOT, opts.assetsDir ?? "assets");
   const app = new Hono();

@@ -1,0 +1,178 @@
+/**
+ * The composition root: builds the backend's services from configuration. Only the entry points in
+ * server/cli/ (and tests standing in for them) import this; nothing it builds imports it back.
+ * Nothing here knows about the emulator: demo mode only points the configuration at it.
+ */
+import os from "node:os";
+import { systemClock, type Clock } from "../clock";
+import type { Config } from "../config";
+import { migrateToLatest, openDatabase, type Db } from "../db";
+import { createOutbound, type Outbound } from "../http/outbound";
+import { createLogger, type Logger } from "../logger";
+import { createConnectionServiceFromConfig, type ConnectionService } from "../mailbox-connection";
+import { createSweepService, type SweepService } from "../sweep/service";
+import { closeInterruptedSweeps, type SweepDeps } from "../sweep/engine";
+import { enqueueConnectSweep } from "../sweep-queue/enqueuer";
+import { startSweepQueue, type QueueSettings, type SweepQueue } from "../sweep-queue/queue";
+import { runSweepWorker, type SweepWorker } from "../sweep-queue/worker";
+
+export interface ServicesOptions {
+  config: Config;
+  /** CA to trust for outbound HTTPS besides the system's (the emulator's in demo and tests). */
+  extraCaPem?: string | null;
+  clock?: Clock;
+  logger?: Logger;
+  /** Run the embedded hourly scheduler (default true; never in distributed mode, where workers sweep). */
+  scheduler?: boolean;
+  /** Distributed mode: the sweep queue to use (a worker passes its own); created from config.queue when absent. */
+  queue?: SweepQueue;
+}
+
+export interface Services {
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  connections: ConnectionService;
+  sweeps: SweepService;
+  /** Distributed mode (PostgreSQL): the sweep queue; null in embedded mode. */
+  queue: SweepQueue | null;
+  /** The one outbound HTTPS client (Entra, JWKS, Graph). */
+  outbound: Outbound;
+  close(): Promise<void>;
+}
+
+/** Build the backend's services (database, identity, sweep) without serving HTTP. */
+export async function createServices(opts: ServicesOptions): Promise<Services> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = await openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const outbound = createOutbound(opts.extraCaPem);
+  // Distributed mode (PostgreSQL): sweeps run in workers (npm run worker) fed by the pg-boss queue;
+  // this process only enqueues the first sweep of a new connection, with the same job settings as the workers.
+  const distributed = config.databaseKind === "postgres";
+  const ownQueue =
+    distributed && !opts.queue
+      ? await startSweepQueue({ connectionString: config.databaseUrl, logger, settings: config.queue, intervalMinutes: config.sweep.intervalMinutes })
+      : null;
+  const queue = distributed ? (opts.queue ?? ownQueue) : null;
+
+  // Connect and sweep refer to each other (a new connection starts its first sweep; a sweep needs the
+  // connection's token), so the connect hook is bound late.
+  const late: { sweeps?: SweepService } = {};
+  const connections = createConnectionServiceFromConfig({
+    db,
+    config,
+    clock,
+    logger,
+    outbound,
+    onConnected: (orgId, userId) => (queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId)),
+  });
+  const sweeps = createSweepService({
+    db,
+    clock,
+    logger,
+    graph: { baseUrl: config.graphBaseUrl, outbound },
+    tokens: connections,
+    config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
+    intervalMinutes: config.sweep.intervalMinutes,
+    concurrency: config.sweep.concurrency,
+  });
+  late.sweeps = sweeps;
+  if (opts.scheduler !== false && !distributed) await startEmbeddedScheduler(db, clock, logger, sweeps);
+
+  return {
+    db,
+    logger,
+    clock,
+    connections,
+    sweeps,
+    queue,
+    outbound,
+    async close() {
+      await sweeps.stop({ abort: true });
+      await ownQueue?.stop();
+      await db.destroy();
+      await outbound.close();
+    },
+  };
+}
+
+function enqueueFirstSweep(queue: SweepQueue, logger: Logger, organizationId: string, userId: string): void {
+  enqueueConnectSweep(queue, organizationId, userId).then(
+    (jobId) => logger.info({ organizationId, userId, jobId }, jobId ? "first sweep enqueued" : "first sweep not enqueued: a sweep job is already pending"),
+    (err: unknown) => logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "could not enqueue the first sweep"),
+  );
+}
+
+async function startEmbeddedScheduler(db: Db, clock: Clock, logger: Logger, sweeps: SweepService): Promise<void> {
+  // This process is the embedded database's only scheduler: sweeps still `running` were left by a
+  // predecessor that died; close them so the first tick sweeps those mailboxes again.
+  const closed = await closeInterruptedSweeps(db, clock.now());
+  if (closed) logger.warn({ sweeps: closed }, "closed sweeps left running by a previous process; their mailboxes are swept again now");
+  sweeps.start();
+}
+
+export interface WorkerOptions {
+  config: Config;
+  extraCaPem?: string | null;
+  /** Sweeps run at once by this worker (default config.worker.concurrency). */
+  concurrency?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Shown in logs and job outputs (default config.worker.id, else host:pid). */
+  workerId?: string;
+  /** Overrides of config.queue (tests shorten the job deadline). */
+  queue?: Partial<QueueSettings>;
+  /** Idle polling period (default 1000 ms). */
+  pollIntervalMs?: number;
+  /** Graph client options for the sweeps (retries, timeouts). */
+  graph?: Pick<SweepDeps["graph"], "maxRetries" | "timeoutMs" | "backoffSeconds">;
+}
+
+export interface RunningWorker extends SweepWorker {
+  readonly services: Services;
+}
+
+/** A sweep worker (`npm run worker`): its own queue connection and services, then jobs until stopped. */
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const { config } = opts;
+  if (config.databaseKind !== "postgres") throw new Error("Sweep workers need PostgreSQL (DATABASE_URL=postgres://…); embedded mode sweeps in the server process.");
+  const id = opts.workerId ?? config.worker.id ?? `${os.hostname()}:${process.pid}`;
+  const clock = opts.clock ?? systemClock;
+  const logger = (opts.logger ?? createLogger(config.logLevel)).child({ worker: id });
+  const settings = { ...config.queue, ...opts.queue };
+  const queue = await startSweepQueue({ connectionString: config.databaseUrl, logger, settings, intervalMinutes: config.sweep.intervalMinutes });
+  const services = await createServices({ config, extraCaPem: opts.extraCaPem, clock, logger, scheduler: false, queue });
+  const outbound = createOutbound(opts.extraCaPem);
+  const worker = runSweepWorker({
+    id,
+    queue,
+    logger,
+    concurrency: opts.concurrency ?? config.worker.concurrency,
+    pollIntervalMs: opts.pollIntervalMs,
+    sweep: {
+      db: services.db,
+      clock,
+      logger,
+      graph: { baseUrl: config.graphBaseUrl, outbound, ...opts.graph },
+      tokens: services.connections,
+      config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
+    },
+  });
+  let stopping = false;
+  return {
+    ...worker,
+    services,
+    async stop(o) {
+      if (stopping) return;
+      stopping = true;
+      await worker.stop(o);
+      await queue.stop({ graceful: true, timeoutMs: 5000 });
+      await services.close();
+      await outbound.close();
+      logger.info(worker.stats(), "sweep worker stopped");
+    },
+  };
+}

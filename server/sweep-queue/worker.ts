@@ -1,0 +1,253 @@
+/**
+ * A sweep worker: pulls `mailbox-sweep` jobs and runs one sweep per job, up to `concurrency` at once.
+ *
+ * How a job ends (pg-boss state):
+ * - the sweep ran — succeeded, or failed for a mailbox reason recorded in its sweep row (revoked grant,
+ *   Graph refusing): completed; the next slot's job sweeps again from the last success.
+ * - the mailbox is no longer connected: completed, nothing to do.
+ * - a sweep of the mailbox already succeeded after the job was enqueued (a retried job whose first
+ *   attempt finished the sweep but died before completing the job, or a manual sweep): completed.
+ * - another sweep of this mailbox is running (SweepInProgressError): failed → retried later with
+ *   backoff. The running row may belong to a worker that just died and is not yet older than the job
+ *   deadline; completing would skip this hour, retrying loses nothing.
+ * - anything thrown outside a sweep row (database down, …): failed → retried with backoff.
+ * - the job's deadline (its expireInSeconds, less a margin) passed or the worker is stopping: the sweep
+ *   is aborted (it records itself failed) and the job failed → retried, by any worker. Aborting before
+ *   pg-boss expires the job keeps a slow sweep from overlapping its own retry.
+ * A worker killed outright leaves its jobs active; pg-boss expires them and another worker retries
+ * them. The engine's guard treats a `running` sweep row older than the job deadline as left by a dead
+ * process, so the retry is not blocked by it.
+ */
+import type PgBoss from "pg-boss";
+import type { Logger } from "../logger";
+import { NotConnectedError } from "../identity/errors";
+import { describeError } from "../sweep/errors";
+import { sweepMailbox, SweepInProgressError, type SweepDeps } from "../sweep/engine";
+import { parseJobData, SWEEP_QUEUE, type SweepJobData, type SweepQueue } from "./queue";
+
+export interface SweepWorkerDeps {
+  /** Shown in logs and job outputs. */
+  id: string;
+  queue: SweepQueue;
+  /** What every sweep runs with; the worker adds the job's deadline as the running guard. */
+  sweep: SweepDeps;
+  logger: Logger;
+  /** Sweeps run at once. */
+  concurrency: number;
+  /** Idle polling period (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
+export interface WorkerStats {
+  started: number;
+  completed: number;
+  failed: number;
+  inFlight: number;
+}
+
+export interface SweepWorker {
+  readonly id: string;
+  readonly queue: SweepQueue;
+  stats(): WorkerStats;
+  /** Resolves when nothing is in flight (benchmarks: with an empty queue, the work is done). */
+  idle(): Promise<void>;
+  /**
+   * Stop fetching; let in-flight sweeps finish within `timeoutMs` (default 30 s), then abort the rest
+   * and hand their jobs back (failed → retried). The queue stays open: its owner stops it.
+   */
+  stop(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+type Job = PgBoss.JobWithMetadata<unknown>;
+
+/** Abort this long before the job's expiry (10% of it, between 1 s and 60 s). */
+export function deadlineMs(expireInSeconds: number): number {
+  const ms = expireInSeconds * 1000;
+  return ms - Math.min(60_000, Math.max(1000, ms / 10));
+}
+
+interface JobContext {
+  id: string;
+  queue: SweepQueue;
+  logger: Logger;
+  sweep: SweepDeps;
+  counts: { started: number; completed: number; failed: number };
+  /** True once the worker is stopping: an aborted sweep is then handed back as "worker stopping". */
+  stopping(): boolean;
+}
+
+/** A sleep that `wake` cuts short (a job finished: there is room to fetch again). */
+function napper(): { nap(ms: number): Promise<void>; wake(): void } {
+  let wake: (() => void) | null = null;
+  return {
+    nap: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          wake = null;
+          resolve();
+        }, ms);
+        wake = () => {
+          clearTimeout(t);
+          wake = null;
+          resolve();
+        };
+      }),
+    wake: () => wake?.(),
+  };
+}
+
+async function finish(ctx: JobContext, job: Job, outcome: "complete" | "fail", output: Record<string, unknown>): Promise<void> {
+  try {
+    if (outcome === "complete") await ctx.queue.boss.complete(SWEEP_QUEUE, job.id, { ...output, worker: ctx.id });
+    else await ctx.queue.boss.fail(SWEEP_QUEUE, job.id, { ...output, worker: ctx.id });
+  } catch (err) {
+    // The job stays active; pg-boss expires and retries it.
+    ctx.logger.warn({ jobId: job.id, err: describeError(err) }, "could not record the job's outcome");
+  }
+  if (outcome === "complete") ctx.counts.completed++;
+  else ctx.counts.failed++;
+}
+
+/**
+ * At-least-once delivery: a worker killed after its sweep succeeded but before it completed the job
+ * leaves the job to be retried. A sweep that succeeded after this job was enqueued already did what it
+ * asks for (this slot, or the first sweep after connecting), so sweep again only if none did.
+ */
+function findCoveringSweep(db: SweepDeps["db"], data: SweepJobData, enqueuedAt: Date): Promise<{ id: string } | undefined> {
+  return db
+    .selectFrom("sweeps")
+    .select("id")
+    .where("organizationId", "=", data.organizationId)
+    .where("userId", "=", data.userId)
+    .where("status", "=", "succeeded")
+    .where("startedAt", ">=", enqueuedAt.toISOString())
+    .executeTakeFirst();
+}
+
+type JobLog = Record<string, unknown>;
+
+async function sweepForJob(ctx: JobContext, job: Job, data: SweepJobData, controller: AbortController, log: JobLog): Promise<void> {
+  const covered = await findCoveringSweep(ctx.sweep.db, data, new Date(job.createdOn));
+  if (covered) {
+    ctx.logger.info({ ...log, sweepId: covered.id, skipped: "already_swept" }, "sweep job completed");
+    return finish(ctx, job, "complete", { sweepId: covered.id, skipped: "already_swept" });
+  }
+  const sweep = await sweepMailbox(
+    // A running row older than the job deadline was left by a worker that died (its job expired).
+    { ...ctx.sweep, runningGuardMs: Number(job.expireInSeconds) * 1000 },
+    { organizationId: data.organizationId, userId: data.userId, trigger: data.reason === "connect" ? "connect" : "worker" },
+    { signal: controller.signal },
+  );
+  if (controller.signal.aborted && sweep.status === "failed") {
+    const stopping = ctx.stopping();
+    ctx.logger.warn({ ...log, sweepId: sweep.id, stopping }, "sweep job aborted; handed back for retry");
+    await finish(ctx, job, "fail", { sweepId: sweep.id, aborted: stopping ? "worker stopping" : "deadline" });
+  } else {
+    ctx.logger.info({ ...log, sweepId: sweep.id, status: sweep.status }, "sweep job completed");
+    await finish(ctx, job, "complete", { sweepId: sweep.id, status: sweep.status });
+  }
+}
+
+/** A job whose sweep threw: done when there is nothing to sweep, retried otherwise. */
+async function finishThrown(ctx: JobContext, job: Job, err: unknown, log: JobLog): Promise<void> {
+  if (err instanceof NotConnectedError) {
+    ctx.logger.info(log, "sweep job completed: mailbox not connected");
+    await finish(ctx, job, "complete", { skipped: "not_connected" });
+  } else if (err instanceof SweepInProgressError) {
+    ctx.logger.info({ ...log, runningSweepId: err.sweepId }, "sweep job deferred: mailbox already being swept");
+    await finish(ctx, job, "fail", { deferred: "in_progress", runningSweepId: err.sweepId });
+  } else {
+    ctx.logger.warn({ ...log, err: describeError(err) }, "sweep job failed; will be retried");
+    await finish(ctx, job, "fail", { error: describeError(err) });
+  }
+}
+
+async function runJob(ctx: JobContext, job: Job, controller: AbortController): Promise<void> {
+  const data = parseJobData(job.data);
+  if (!data) {
+    ctx.logger.error({ jobId: job.id }, "sweep job with malformed data dropped");
+    return finish(ctx, job, "complete", { skipped: "malformed" });
+  }
+  const timer = setTimeout(() => controller.abort(), deadlineMs(Number(job.expireInSeconds)));
+  ctx.counts.started++;
+  const log = { jobId: job.id, organizationId: data.organizationId, userId: data.userId, reason: data.reason, slot: data.slot, attempt: job.retryCount + 1 };
+  ctx.logger.info(log, "sweep job started");
+  try {
+    await sweepForJob(ctx, job, data, controller, log);
+  } catch (err) {
+    await finishThrown(ctx, job, err, log);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Take sweep jobs from the queue and run them, up to `concurrency` at once, until stopped. */
+export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
+  const { id, queue, logger } = deps;
+  const concurrency = Math.max(1, Math.floor(deps.concurrency));
+  const pollMs = deps.pollIntervalMs ?? 1000;
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  let stopping = false;
+  const ctx: JobContext = { id, queue, logger, sweep: deps.sweep, counts: { started: 0, completed: 0, failed: 0 }, stopping: () => stopping };
+  const { nap, wake } = napper();
+
+  function launch(job: Job): void {
+    const controller = new AbortController();
+    const done = runJob(ctx, job, controller)
+      .catch((err: unknown) => logger.error({ jobId: job.id, err: describeError(err) }, "sweep job crashed"))
+      .finally(() => {
+        inFlight.delete(job.id);
+        wake();
+      });
+    inFlight.set(job.id, { controller, done });
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      const free = concurrency - inFlight.size;
+      if (free <= 0) {
+        await nap(pollMs);
+        continue;
+      }
+      let jobs: Job[] = [];
+      try {
+        jobs = await queue.boss.fetch<unknown>(SWEEP_QUEUE, { batchSize: free, includeMetadata: true });
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, "could not fetch jobs");
+      }
+      if (stopping) {
+        // Fetched while stopping: hand them straight back.
+        for (const job of jobs) await finish(ctx, job, "fail", { aborted: "worker stopping" });
+        break;
+      }
+      jobs.forEach(launch);
+      if (!jobs.length) await nap(pollMs);
+    }
+  }
+
+  const looping = loop();
+  logger.info({ concurrency, queue: SWEEP_QUEUE, expireInSeconds: queue.settings.expireInSeconds }, "sweep worker started");
+
+  return {
+    id,
+    queue,
+    stats: () => ({ ...ctx.counts, inFlight: inFlight.size }),
+    async idle() {
+      while (inFlight.size) await Promise.all([...inFlight.values()].map((f) => f.done));
+    },
+    async stop(o = {}) {
+      if (stopping) return;
+      stopping = true;
+      wake();
+      await looping;
+      const all = Promise.all([...inFlight.values()].map((f) => f.done));
+      let timedOut = false;
+      await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), o.timeoutMs ?? 30_000).unref())]);
+      if (timedOut) {
+        logger.warn({ inFlight: inFlight.size }, "stopping: aborting sweeps still running");
+        for (const f of inFlight.values()) f.controller.abort();
+        await all;
+      }
+    },
+  };
+}
