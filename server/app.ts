@@ -13,8 +13,9 @@ import { createErrorHandler, errorResponse, notAvailable } from "./api/errors";
 import { methodAwareNotFound } from "./api/method-not-allowed";
 import { authMiddleware } from "./api/auth";
 import { refuseNulInUrl } from "./api/request";
-import { openApiDocument } from "./api/openapi";
-import { MAX_CSV_BODY, MAX_JSON_BODY } from "./api/schemas";
+import { openApiDocument, openApiOperation } from "./api/api-document";
+import { mount } from "./api/operations";
+import { MAX_CSV_BODY, MAX_JSON_BODY } from "../shared/api/schemas";
 import { blocklistRoutes } from "./api/routes/blocklist";
 import { clientRoutes } from "./api/routes/clients";
 import { authCallbackRoutes, connectionRoutes } from "./api/routes/connection";
@@ -89,7 +90,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // --- public (no token) ---
   app.route("/", healthRoutes(deps));
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument));
+  mount(app, openApiOperation, (c) => c.json(openApiDocument));
   // The connect flow's redirect target; the fallback below answers when no connection service is configured.
   app.route("/", authCallbackRoutes(deps));
   app.get("/auth/callback", notAvailable("Connecting a mailbox"));

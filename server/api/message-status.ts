@@ -28,7 +28,7 @@ import { getEngagementViews } from "../store/engagements";
 import { getUserAndConnectionState, type ConnectionState } from "../store/mailbox-connections";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
-import type { AddressInput, MessageStatusRequest } from "./schemas";
+import type { AddressInput, MessageStatusRequest } from "../../shared/api/schemas";
 
 export interface MessageStatusDeps {
   db: Db;

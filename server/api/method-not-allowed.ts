@@ -6,10 +6,9 @@
  */
 import type { NotFoundHandler } from "hono";
 import { errorResponse, notFoundHandler } from "./errors";
-import type { OpenApiDocument } from "./openapi";
 
-export function methodAwareNotFound(doc: Pick<OpenApiDocument, "paths">): NotFoundHandler {
-  const routes = Object.entries(doc.paths)
+export function methodAwareNotFound(doc: { paths?: Record<string, object> }): NotFoundHandler {
+  const routes = Object.entries(doc.paths ?? {})
     .filter(([template]) => template.startsWith("/api/"))
     .map(([template, item]) => {
       // "{id}" is one path segment; the templates have no other pattern syntax under /api.

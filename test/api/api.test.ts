@@ -2,7 +2,7 @@
 import { TENANT_B, createHarness, type Harness } from "./harness";
 import { recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
 import { Writable } from "node:stream";
-import { openApiDocument } from "../../server/api/openapi";
+import { openApiDocument } from "../../server/api/api-document";
 import { createLogger } from "../../server/logger";
 import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 

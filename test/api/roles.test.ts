@@ -5,7 +5,7 @@
  */
 import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 import { saveConnection, setConnectionStatus } from "../../server/store/mailbox-connections";
-import { MAX_PAGE } from "../../server/api/schemas";
+import { MAX_PAGE } from "../../shared/api/schemas";
 import { TENANT_A, TENANT_B, createHarness, type Harness } from "./harness";
 
 let t: Harness;

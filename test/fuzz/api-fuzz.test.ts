@@ -17,7 +17,7 @@ import tls from "node:tls";
 import { Writable } from "node:stream";
 import fc from "fast-check";
 import { startEmulator, type Emulator } from "../../emulator";
-import { openApiDocument } from "../../server/api/openapi";
+import { openApiDocument } from "../../server/api/api-document";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
 import { startServer, type RunningServer } from "../../server/main";

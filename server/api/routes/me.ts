@@ -8,6 +8,20 @@ import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError } from "../errors";
 import { isAdmin } from "../roles";
+import { meResponseSchema } from "../../../shared/api/schemas";
+import { STANDARD, createRoute, json, mountApi } from "../operations";
+
+const me = createRoute({
+  method: "get",
+  path: "/api/me",
+  operationId: "getMe",
+  tags: ["me"],
+  summary: "The caller, their organization and mailbox connection",
+  description: "The first authenticated call provisions the organization (tid) and the user (tid, oid).",
+  responses: { "200": json(meResponseSchema), ...STANDARD },
+});
+
+export const meOperations = [me];
 
 /** The next sweep time: the sweep service's answer when it runs here, else the stored one. */
 export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string, userId: string): Promise<Date | null | undefined> {
@@ -16,7 +30,7 @@ export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string,
 
 export function meRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get("/me", async (c) => {
+  mountApi(app, me, async (c) => {
     const orgId = c.get("orgId");
     const userId = c.get("userId");
     const [user, org, connection] = await Promise.all([getUser(deps.db, orgId, userId), getOrganization(deps.db, orgId), getConnection(deps.db, orgId, userId)]);
