@@ -1,22 +1,28 @@
 /**
  * Typed client for the backend's HTTP API. Bearer token from the auth module; errors parsed from the
  * `{ error: { code, message } }` body into ApiError so the pane can show the server's own words.
- * Types only from shared/api/contract.ts, so no validator code reaches the pane's bundle.
+ * Request and response types come from the contract's zod schemas through shared/api/contract.ts,
+ * imported as types only, so no validator code reaches the pane's bundle.
  */
 import type {
   ApiErrorBody,
   BlockEntryView,
+  CaptureNowRequest,
   ClientView,
-  ConnectionStatus,
+  ContactCreateRequest,
   ContactView,
   MailboxHealthPage,
+  MailboxHealthQuery,
   MeResponse,
+  MessageStatusRequest,
   MessageStatusResponse,
   Page,
+  StartConnectionResponse,
   SweepView,
 } from "../../shared/api/contract";
 import { isInteractionRequired } from "../auth/types";
-import type { MessageStatusRequest } from "../office/message";
+
+export type { MailboxHealthQuery };
 
 export class ApiError extends Error {
   constructor(
@@ -44,12 +50,12 @@ export interface ApiClientOptions {
 export interface ApiClient {
   me(): Promise<MeResponse>;
   messageStatus(req: MessageStatusRequest): Promise<MessageStatusResponse>;
-  captureNow(req: { restItemId: string; internetMessageId: string }): Promise<MessageStatusResponse>;
+  captureNow(req: CaptureNowRequest): Promise<MessageStatusResponse>;
   listClients(): Promise<ClientView[]>;
   createClient(name: string): Promise<ClientView>;
-  createContact(req: { email: string; name?: string; clientId: string }): Promise<ContactView>;
+  createContact(req: ContactCreateRequest): Promise<ContactView>;
   searchContacts(q: string, limit?: number): Promise<Page<ContactView>>;
-  connect(): Promise<{ authorizeUrl: string }>;
+  connect(): Promise<StartConnectionResponse>;
   disconnect(): Promise<void>;
   /** My latest sweeps, newest first (the pane follows the first sweep after Connect). */
   recentSweeps(limit?: number): Promise<SweepView[]>;
@@ -57,12 +63,6 @@ export interface ApiClient {
   deleteBlockEntry(id: string): Promise<void>;
   /** Administrators only (403 forbidden otherwise): every user's mailbox connection, by email, and the organization's counts. */
   mailboxHealth(query?: MailboxHealthQuery): Promise<MailboxHealthPage>;
-}
-
-export interface MailboxHealthQuery {
-  status?: ConnectionStatus;
-  cursor?: string;
-  limit?: number;
 }
 
 /**
@@ -152,7 +152,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     createContact: (req) => call<ContactView>("POST", "/api/contacts", req),
     searchContacts: (q, limit = 25) =>
       call<Page<ContactView>>("GET", `/api/contacts?q=${encodeURIComponent(q)}&limit=${limit}`),
-    connect: () => call<{ authorizeUrl: string }>("POST", "/api/connection"),
+    connect: () => call<StartConnectionResponse>("POST", "/api/connection"),
     disconnect: () => call<void>("DELETE", "/api/connection"),
     recentSweeps: async (limit = 1) => items(await call<Page<SweepView>>("GET", `/api/sweeps?limit=${limit}`)),
     listBlocklist: async () => items(await call<BlockEntryView[] | Page<BlockEntryView>>("GET", "/api/blocklist")),

@@ -44,5 +44,6 @@ export type MessageStatusRequest = z.input<typeof S.messageStatusSchema>;
 export type CaptureNowRequest = z.input<typeof S.captureNowSchema>;
 export type ContactCreateRequest = z.input<typeof S.contactCreateSchema>;
 export type ClientCreateRequest = z.input<typeof S.clientCreateSchema>;
-export type MailboxHealthQuery = z.input<typeof S.mailboxHealthQuery>;
+/** The query of GET /api/connections (`limit` is a number in the URL; its schema coerces the text). */
+export type MailboxHealthQuery = Omit<z.input<typeof S.mailboxHealthQuery>, "limit"> & { limit?: number };
 export type StartConnectionResponse = z.infer<typeof S.startConnectionResponseSchema>;
