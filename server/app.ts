@@ -1,15 +1,13 @@
 /**
  * The HTTP app, built from its dependencies so tests call `app.request()` with no network.
  * Layout: public routes (/healthz, /api/openapi.json, /auth/*) → authenticated /api/* routes.
- * Other issues mount their route modules where marked; until a service is present its routes
- * answer 503 not_available.
  */
 import path from "node:path";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./api/context";
 import type { AppDeps } from "./api/deps";
-import { createErrorHandler, errorResponse, notAvailable } from "./api/errors";
+import { createErrorHandler, errorResponse } from "./api/errors";
 import { methodAwareNotFound } from "./api/method-not-allowed";
 import { authMiddleware } from "./api/auth";
 import { refuseNulInUrl } from "./api/request";
@@ -91,10 +89,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // --- public (no token) ---
   app.route("/", healthRoutes(deps));
   mount(app, openApiOperation, (c) => c.json(openApiDocument));
-  // The connect flow's redirect target; the fallback below answers when no connection service is configured.
+  // The connect flow's redirect target.
   app.route("/", authCallbackRoutes(deps));
-  app.get("/auth/callback", notAvailable("Connecting a mailbox"));
-  // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview (issue 7).
+  // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview.
   app.route(
     "/",
     addinRoutes({
@@ -132,11 +129,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", mailboxHealthRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
-  // Fallbacks while a service is absent (a mounted route above answers first):
-  api.on(["POST", "DELETE"], "/connection", notAvailable("Connecting a mailbox"));
-  api.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));
-  api.post("/messages/capture", notAvailable("Capture now"));
-  api.post("/mail", notAvailable("Sending mail"));
   app.route("/api", api);
 
   return app;

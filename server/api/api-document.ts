@@ -100,7 +100,6 @@ const SHARED_RESPONSES = {
   Conflict: errorResponse("Conflict"),
   TooLarge: errorResponse("payload_too_large"),
   UnsupportedMediaType: errorResponse("unsupported_media_type"),
-  NotAvailable: errorResponse("not_available: the feature's service does not run on this server; or database_unavailable (Retry-After)"),
   RateLimited: errorResponse(
     `rate_limited: more than ${DEFAULT_RATE_LIMIT.perSecond} requests/s (bursts of ${DEFAULT_RATE_LIMIT.burst}) by this user; details.retryAfterSeconds`,
     { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait." } },

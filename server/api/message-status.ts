@@ -34,7 +34,7 @@ export interface MessageStatusDeps {
   db: Db;
   clock: Clock;
   config: Pick<Config, "sweep">;
-  sweeps?: SweepService;
+  sweeps: Pick<SweepService, "nextSweepAt">;
 }
 
 
@@ -107,8 +107,8 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   const active = status === "active";
   let nextSweepAt: string | null = null;
   if (active) {
-    const fromService = deps.sweeps ? await deps.sweeps.nextSweepAt(orgId, userId, connection) : undefined;
-    nextSweepAt = fromService === undefined ? (connection?.nextSweepAt ?? null) : fromService && fromService.toISOString();
+    const next = await deps.sweeps.nextSweepAt(orgId, userId, connection);
+    nextSweepAt = next && next.toISOString();
   }
 
   const userAddresses = new Set([...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a));

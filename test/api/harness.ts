@@ -9,6 +9,7 @@ import { createApp, type AppDeps } from "../../server/app";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
 import { openSqliteTestDatabase, type TestDatabase } from "../db/databases";
+import { stubServices } from "./stub-services";
 
 export const AUTHORITY = "https://login.test.example";
 export const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
@@ -57,7 +58,10 @@ export function testConfig(): Config {
   return r.config;
 }
 
-export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOptions: { jwksCooldownMs?: number } = {}): Promise<Harness> {
+/** Deps to replace; `sweeps` may replace only some of the stand-in's methods. */
+export type HarnessOverrides = Partial<Omit<AppDeps, "sweeps">> & { sweeps?: Partial<AppDeps["sweeps"]> };
+
+export async function createHarness(overrides: HarnessOverrides = {}, verifierOptions: { jwksCooldownMs?: number } = {}): Promise<Harness> {
   const h = await openSqliteTestDatabase();
   const clock = new ManualClock(NOW);
   const config = testConfig();
@@ -74,7 +78,18 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
   }) as typeof fetch;
   const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock, ...verifierOptions });
   // Suites here fire ~100 calls as one user within a second; the rate limit has its own tests (test/security).
-  const deps: AppDeps = { db: h.db, config, clock, logger: createLogger("silent"), verifier, rateLimit: { perSecond: 10_000, burst: 10_000 }, ...overrides };
+  const stubs = stubServices(h.db);
+  const deps: AppDeps = {
+    db: h.db,
+    config,
+    clock,
+    logger: createLogger("silent"),
+    verifier,
+    rateLimit: { perSecond: 10_000, burst: 10_000 },
+    ...stubs,
+    ...overrides,
+    sweeps: { ...stubs.sweeps, ...overrides.sweeps },
+  };
   const app = createApp(deps);
 
   async function token(claims: Record<string, unknown> = {}, opts: { key?: SigningKey; kid?: string } = {}): Promise<string> {

@@ -1,5 +1,5 @@
 /**
- * Connecting a mailbox (issue 5).
+ * Connecting a mailbox.
  * - POST /api/connection (authenticated): an authorize URL for the Office dialog.
  * - DELETE /api/connection (authenticated): disconnect; the tokens are deleted at once.
  * - GET /auth/callback (public — the signed state authenticates it): exchanges the code and answers
@@ -38,8 +38,7 @@ const start = createRoute({
     ...STANDARD,
     "503": {
       description:
-        "identity_unavailable (Microsoft Entra could not be reached to prepare the sign-in; Retry-After), not_available (connecting is " +
-        "not set up on this server), or database_unavailable.",
+        "identity_unavailable (Microsoft Entra could not be reached to prepare the sign-in; Retry-After) or database_unavailable.",
       headers: retryAfter,
       content: { "application/json": { schema: errorBodySchema } },
     },
@@ -51,7 +50,7 @@ const disconnect = createRoute({
   operationId: "disconnect",
   tags,
   summary: "Disconnect: delete the stored tokens at once (engagements stay)",
-  responses: { "204": { description: "Disconnected" }, ...STANDARD, "503": err("NotAvailable") },
+  responses: { "204": { description: "Disconnected" }, ...STANDARD },
 });
 const callback = createRoute({
   method: "get",
@@ -69,7 +68,7 @@ const callback = createRoute({
     "400": file("text/html", "HTML page explaining the rejection"),
     "429": err("RateLimited"),
     "502": file("text/html", "HTML page: Microsoft Entra could not be reached to redeem the code; nothing stored, try connecting again"),
-    "503": json(errorBodySchema, "not_available (connecting is not set up on this server) or database_unavailable"),
+    "503": json(errorBodySchema, "database_unavailable: the database is not reachable right now"),
   },
 });
 const callbackScript = createRoute({
@@ -87,7 +86,6 @@ export const connectionOperations = [start, disconnect, callback, callbackScript
 export function connectionRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const connections = deps.connections;
-  if (!connections) return app; // app.ts answers 503 not_available
   mountApi(app, start, async (c) => {
     const caller = c.get("caller");
     const started = await connections
@@ -196,7 +194,6 @@ ${hint}
 export function authCallbackRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const connections = deps.connections;
-  if (!connections) return app;
   const officeJsUrl = deps.config.mode === "demo" ? OFFICE_JS_LOCAL : OFFICE_JS_CDN;
   const officeOrigin = officeJsUrl.startsWith("https:") ? new URL(officeJsUrl).origin : "";
   const parentOrigin = new URL(deps.config.addinPublicUrl).origin;

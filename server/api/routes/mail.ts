@@ -89,8 +89,7 @@ const send = createRoute({
       description:
         "graph_unavailable (Microsoft 365 throttled (429) or was unavailable (503) after bounded retries: nothing was sent and nothing stored; " +
         "with details.step find_sent, looking for an earlier attempt's message in Sent Items failed: retry with the same key, it never sends again; " +
-        "details.retryable = true, details.graphStatus), token_unavailable, not_available (sending is not enabled on this server), or " +
-        "database_unavailable.",
+        "details.retryable = true, details.graphStatus), token_unavailable, or database_unavailable.",
       headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait, passed on from Microsoft Graph when it said." } },
       content: { "application/json": { schema: errorBodySchema } },
     },
@@ -102,7 +101,6 @@ export const mailOperations = [send];
 export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const mail = deps.mail;
-  if (!mail) return app; // app.ts answers 503 not_available
   // The 1 MB body limit is applied in app.ts with the others (before authentication reads anything).
   mountApi(app, send, async (c) => {
     const key = c.req.header("idempotency-key") ?? null;

@@ -35,9 +35,9 @@ export function mailboxHealthRoutes(deps: AppDeps): Hono<AppEnv> {
     const [page, counts] = await Promise.all([listMailboxHealth(deps.db, orgId, q), countMailboxHealth(deps.db, orgId)]);
     const items = await Promise.all(
       page.items.map(async (view) => {
-        // When sweeps run in this process, its scheduler knows the next slot better than the stored column.
+        // The sweep service's scheduler knows the next slot better than the stored column.
         const { status, lastSweepAt } = view.connection;
-        if (!deps.sweeps || status !== "active") return view;
+        if (status !== "active") return view;
         const next = await deps.sweeps.nextSweepAt(orgId, view.user.id, { status, lastSweepAt });
         return { ...view, connection: { ...view.connection, nextSweepAt: next && next.toISOString() } };
       }),

@@ -23,10 +23,6 @@ const me = createRoute({
 
 export const meOperations = [me];
 
-/** The next sweep time: the sweep service's answer when it runs here, else the stored one. */
-export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string, userId: string): Promise<Date | null | undefined> {
-  return deps.sweeps ? deps.sweeps.nextSweepAt(orgId, userId) : undefined;
-}
 
 export function meRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -35,7 +31,7 @@ export function meRoutes(deps: AppDeps): Hono<AppEnv> {
     const userId = c.get("userId");
     const [user, org, connection] = await Promise.all([getUser(deps.db, orgId, userId), getOrganization(deps.db, orgId), getConnection(deps.db, orgId, userId)]);
     if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
-    const next = connection?.status === "active" ? await nextSweepFor(deps, orgId, userId) : null;
+    const next = connection?.status === "active" ? await deps.sweeps.nextSweepAt(orgId, userId) : null;
     const body: MeResponse = {
       user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses, isAdmin: isAdmin(c) },
       organization: { id: org.id, name: org.name },

@@ -15,7 +15,7 @@ import type { Page, SweepView } from "../../../shared/api/contract";
 import { NotConnectedError, ReauthRequiredError } from "../../identity/errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
-import { ApiError, notAvailable } from "../errors";
+import { ApiError } from "../errors";
 import { messageStatus } from "../message-status";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi } from "../operations";
 import { jsonBody, query } from "../request";
@@ -44,7 +44,6 @@ const sweepNowOp = createRoute({
     "200": json(sweepViewSchema, "With wait=true: the finished sweep"),
     ...STANDARD,
     "409": err("Conflict"),
-    "503": err("NotAvailable"),
   },
 });
 const listOp = createRoute({
@@ -55,7 +54,7 @@ const listOp = createRoute({
   summary: "The caller's recent sweeps with counts and errors, newest first",
   description: "The most recent `limit` sweeps in one page (nextCursor is always null).",
   request: { query: sweepListQuery },
-  responses: { "200": json(pageOf(sweepViewSchema)), ...STANDARD, "503": err("NotAvailable") },
+  responses: { "200": json(pageOf(sweepViewSchema)), ...STANDARD },
 });
 const captureOp = createRoute({
   method: "post",
@@ -65,7 +64,7 @@ const captureOp = createRoute({
   summary: "Capture now: fetch this one message by its REST/immutable id, decide, store",
   description:
     "Answers the message's status after deciding, describing the message Graph returned for restItemId. 404 when the mailbox has no " +
-    "such message; 409 not_connected or reauth_required when the mailbox cannot be read; 503 not_available when sweeping is not running here.",
+    "such message; 409 not_connected or reauth_required when the mailbox cannot be read.",
   request: { body: jsonRequest(captureNowSchema) },
   responses: {
     "200": json(messageStatusResponseSchema),
@@ -73,7 +72,6 @@ const captureOp = createRoute({
     ...JSON_ERRORS,
     "404": err("NotFound"),
     "409": err("Conflict"),
-    "503": err("NotAvailable"),
   },
 });
 
@@ -88,13 +86,7 @@ function connectionError(err: unknown): never {
 
 export function sweepRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const sweeps = deps.sweeps;
-  if (!sweeps?.sweepNow || !sweeps.recentSweeps || !sweeps.captureMessage) {
-    app.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));
-    app.post("/messages/capture", notAvailable("Capture now"));
-    return app;
-  }
-  const { sweepNow, recentSweeps, captureMessage } = sweeps as Required<typeof sweeps>;
+  const { sweepNow, recentSweeps, captureMessage } = deps.sweeps;
 
   mountApi(app, sweepNowOp, async (c) => {
     const { wait } = query(c, sweepNowQuery);
