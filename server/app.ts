@@ -37,8 +37,12 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** 256 KB for JSON; 2 MB for the CSV import; 1 MB for POST /api/mail. Checked while streaming, so a lying Content-Length does not help. */
 function bodyLimits(): MiddlewareHandler<AppEnv> {
-  const onError = (c: Parameters<MiddlewareHandler>[0]) => errorResponse(c, 413, "payload_too_large", "The request body is too large.");
-  const limits = [MAX_JSON_BODY, MAX_CSV_BODY, MAX_MAIL_REQUEST_BYTES].map((maxSize) => ({ maxSize, check: bodyLimit({ maxSize, onError }) }));
+  const onError = (c: Parameters<MiddlewareHandler>[0]) =>
+    errorResponse(c, 413, "payload_too_large", "The request body is too large.");
+  const limits = [MAX_JSON_BODY, MAX_CSV_BODY, MAX_MAIL_REQUEST_BYTES].map((maxSize) => ({
+    maxSize,
+    check: bodyLimit({ maxSize, onError }),
+  }));
   return async (c, next) => {
     const { maxSize, check } = limits[c.req.path === "/api/contacts/import" ? 1 : c.req.path === "/api/mail" ? 2 : 0];
     // Hono's bodyLimit reads `c.req.raw.body`, which makes @hono/node-server build a whole web Request
@@ -68,7 +72,12 @@ function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     const status = c.res.status;
-    const entry = { method: c.req.method, path: c.req.path, status, ms: Math.round((performance.now() - started) * 10) / 10 };
+    const entry = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
     // A 503 is a dependency out of reach (database, Entra), already logged as a warning where it was
     // met and answered with Retry-After: an expected condition, not an error of this server's.
     if (status === 503) logger.warn(entry, "request refused: a dependency is unavailable");

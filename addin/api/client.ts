@@ -70,10 +70,12 @@ export interface ApiClient {
  * sentence instead of "The server answered 502."; the status stays in the error's code.
  */
 function statusSentence(status: number): string {
-  if (status === 502 || status === 503 || status === 504) return "Engagement Capture's server can't be reached right now. Try again in a moment.";
+  if (status === 502 || status === 503 || status === 504)
+    return "Engagement Capture's server can't be reached right now. Try again in a moment.";
   if (status >= 500) return "Engagement Capture's server ran into a problem. Try again in a moment.";
   if (status === 403) return "You don't have access to this in Engagement Capture.";
-  if (status === 404) return "Engagement Capture's server doesn't know this request. The pane may be newer or older than the server.";
+  if (status === 404)
+    return "Engagement Capture's server doesn't know this request. The pane may be newer or older than the server.";
   return "Engagement Capture's server didn't accept this request. Try again.";
 }
 
@@ -112,7 +114,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       const token = await opts.auth.getToken({ forceRefresh });
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      return doFetch(`${opts.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return doFetch(`${opts.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     };
     let res: Response;
     try {
@@ -122,7 +128,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     } catch (e) {
       if (e instanceof ApiError) throw e;
       if (isInteractionRequired(e)) throw e;
-      throw new ApiError(0, "network_error", "Engagement Capture's server can't be reached. Check your connection and try again.");
+      throw new ApiError(
+        0,
+        "network_error",
+        "Engagement Capture's server can't be reached. Check your connection and try again.",
+      );
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -137,7 +147,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     if (!res.ok) {
       const err = (parsed as ApiErrorBody | undefined)?.error;
       // Still 401 with a fresh token: the sign-in itself no longer holds (the pane offers Sign in again).
-      if (res.status === 401) throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
+      if (res.status === 401)
+        throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
       throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? statusSentence(res.status));
     }
     return parsed as T;

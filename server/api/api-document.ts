@@ -76,7 +76,10 @@ const TAGS = [
 ];
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
-const errorResponse = (description: string, headers?: Record<string, { schema: { type: "integer" | "string" }; description: string }>) => ({
+const errorResponse = (
+  description: string,
+  headers?: Record<string, { schema: { type: "integer" | "string" }; description: string }>,
+) => ({
   description,
   ...(headers ? { headers } : {}),
   content: { "application/json": { schema: ERROR_REF } },
@@ -88,13 +91,16 @@ const SHARED_RESPONSES = {
     "invalid_json, invalid_request (details: [{path, message}]), invalid_cursor; invalid_email (contacts), invalid_entry (blocklist), " +
       "invalid_csv (contact import)",
   ),
-  Unauthorized: errorResponse("unauthorized (no access token was sent) or invalid_token (it was refused; the message says which rule)", {
-    "WWW-Authenticate": {
-      schema: { type: "string" },
-      description:
-        'Bearer realm="engagement-capture" without a token; with a refused one Bearer realm="engagement-capture", error="invalid_token", error_description="…"',
+  Unauthorized: errorResponse(
+    "unauthorized (no access token was sent) or invalid_token (it was refused; the message says which rule)",
+    {
+      "WWW-Authenticate": {
+        schema: { type: "string" },
+        description:
+          'Bearer realm="engagement-capture" without a token; with a refused one Bearer realm="engagement-capture", error="invalid_token", error_description="…"',
+      },
     },
-  }),
+  ),
   NotFound: errorResponse("Not found (or another organization's)"),
   Forbidden: errorResponse(`forbidden: only holders of the ${ADMIN_APP_ROLE} app role may do this`),
   Conflict: errorResponse("Conflict"),
@@ -118,9 +124,16 @@ function generate() {
     bearerFormat: "JWT",
     description: "Entra v2 access token for api://<client-id>/access_as_user.",
   });
-  for (const [name, response] of Object.entries(SHARED_RESPONSES)) registry.registerComponent("responses", name, response);
+  for (const [name, response] of Object.entries(SHARED_RESPONSES))
+    registry.registerComponent("responses", name, response);
   for (const op of OPERATIONS) registry.registerPath(op);
-  return generator.getOpenAPI31Document({ openapi: "3.1.0", info: INFO, servers: [{ url: "/" }], security: [{ bearer: [] }], tags: TAGS });
+  return generator.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: INFO,
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    tags: TAGS,
+  });
 }
 
 type Generated = ReturnType<typeof generate>;
@@ -128,12 +141,16 @@ type Components = NonNullable<Generated["components"]>;
 /** The generated document, with the parts this one always has. */
 export type OpenApiDocument = Generated & {
   paths: NonNullable<Generated["paths"]>;
-  components: Components & { schemas: NonNullable<Components["schemas"]>; responses: NonNullable<Components["responses"]> };
+  components: Components & {
+    schemas: NonNullable<Components["schemas"]>;
+    responses: NonNullable<Components["responses"]>;
+  };
 };
 
 function complete(doc: Generated): OpenApiDocument {
   const { paths, components } = doc;
-  if (!paths || !components?.schemas?.Error || !components.responses) throw new Error("the generated OpenAPI description lacks paths or components");
+  if (!paths || !components?.schemas?.Error || !components.responses)
+    throw new Error("the generated OpenAPI description lacks paths or components");
   return { ...doc, paths, components: { ...components, schemas: components.schemas, responses: components.responses } };
 }
 

@@ -9,15 +9,25 @@ import type { TokenVerifier } from "../identity/token-verifier";
 import type { Logger } from "../logger";
 
 /** Connecting a mailbox: authorize URL, callback, disconnect — implemented by server/mailbox-connection/service. */
-export type ConnectionService = Pick<import("../mailbox-connection/service").ConnectionService, "start" | "handleCallback" | "disconnect">;
+export type ConnectionService = Pick<
+  import("../mailbox-connection/service").ConnectionService,
+  "start" | "handleCallback" | "disconnect"
+>;
 
 /** Sweeping: what the routes need of server/sweep/service. */
-export type SweepService = Pick<import("../sweep/service").SweepService, "sweepNow" | "recentSweeps" | "captureMessage"> & {
+export type SweepService = Pick<
+  import("../sweep/service").SweepService,
+  "sweepNow" | "recentSweeps" | "captureMessage"
+> & {
   /**
    * When the user's mailbox will next be swept; null when no sweep is scheduled (not connected).
    * `connection`: the user's connection row when the caller has just read it (saves reading it again).
    */
-  nextSweepAt(organizationId: string, userId: string, connection?: Pick<import("../store/mailbox-connections").ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null>;
+  nextSweepAt(
+    organizationId: string,
+    userId: string,
+    connection?: Pick<import("../store/mailbox-connections").ConnectionState, "status" | "lastSweepAt"> | null,
+  ): Promise<Date | null>;
 };
 
 /** Sending mail as the user — implemented by server/mail/send (createMailService). */

@@ -22,6 +22,11 @@ export function methodAwareNotFound(doc: { paths?: Record<string, object> }): No
     const route = path.startsWith("/api/") ? routes.find((r) => r.pattern.test(path)) : undefined;
     if (!route || route.methods.includes(c.req.method)) return notFoundHandler(c);
     c.header("Allow", route.methods.join(", "));
-    return errorResponse(c, 405, "method_not_allowed", `${path} does not take ${c.req.method}; it takes ${route.methods.join(", ")}.`);
+    return errorResponse(
+      c,
+      405,
+      "method_not_allowed",
+      `${path} does not take ${c.req.method}; it takes ${route.methods.join(", ")}.`,
+    );
   };
 }

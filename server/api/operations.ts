@@ -17,10 +17,16 @@ type Responses = RouteConfig["responses"];
 /** A reference to one of the shared error responses (components.responses in api-document.ts). */
 export const err = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
-export const json = (schema: z.ZodType, description = "OK") => ({ description, content: { "application/json": { schema } } });
+export const json = (schema: z.ZodType, description = "OK") => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 /** A response whose body is not JSON (an HTML page, a file). */
-export const file = (type: string, description = "OK") => ({ description, content: { [type]: { schema: { type: "string" as const } } } });
+export const file = (type: string, description = "OK") => ({
+  description,
+  content: { [type]: { schema: { type: "string" as const } } },
+});
 
 export const jsonRequest = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema } } });
 
@@ -28,7 +34,12 @@ export const jsonRequest = (schema: z.ZodType) => ({ required: true, content: { 
  * What any signed-in call can answer besides its own results: a malformed request, no or a bad token,
  * the per-user rate limit, an unreachable database.
  */
-export const STANDARD: Responses = { "400": err("BadRequest"), "401": err("Unauthorized"), "429": err("RateLimited"), "503": err("Unavailable") };
+export const STANDARD: Responses = {
+  "400": err("BadRequest"),
+  "401": err("Unauthorized"),
+  "429": err("RateLimited"),
+  "503": err("Unavailable"),
+};
 /** Operations with a JSON body also answer 413 (over the size limit) and 415 (not application/json). */
 export const JSON_ERRORS: Responses = { "413": err("TooLarge"), "415": err("UnsupportedMediaType") };
 /** Operations outside the API's token. */
@@ -45,7 +56,8 @@ export function mount<E extends Env>(app: Hono<E>, op: Operation, handler: Handl
 }
 
 /** The same for the authenticated /api routes. */
-export const mountApi = <E extends Env>(app: Hono<E>, op: Operation, handler: Handler<E>): void => mount(app, op, handler, "/api");
+export const mountApi = <E extends Env>(app: Hono<E>, op: Operation, handler: Handler<E>): void =>
+  mount(app, op, handler, "/api");
 
 /** A path parameter of a mounted operation (always present: the route matched it). */
 export function pathParam(c: Context, name: string): string {

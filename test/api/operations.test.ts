@@ -36,17 +36,34 @@ describe("answers match their declared schemas", () => {
 
   test("me, clients, contacts, blocklist, engagements, message status, errors", async () => {
     await parsed(await t.call("GET", "/api/me"), 200, S.meResponseSchema);
-    const client = await parsed(await t.call("POST", "/api/clients", { body: { name: "Fabrikam" } }), 201, S.clientViewSchema);
+    const client = await parsed(
+      await t.call("POST", "/api/clients", { body: { name: "Fabrikam" } }),
+      201,
+      S.clientViewSchema,
+    );
     await parsed(await t.call("GET", "/api/clients"), 200, S.pageOf(S.clientViewSchema));
     const body = { email: "alex@fabrikam.com", name: "Alex", clientId: client!.id };
     await parsed(await t.call("POST", "/api/contacts", { body }), 201, S.contactViewSchema);
     await parsed(await t.call("GET", "/api/contacts"), 200, S.pageOf(S.contactViewSchema));
-    await parsed(await t.call("POST", "/api/blocklist", { body: { entry: "@spam.example" } }), 201, S.blockEntryViewSchema);
+    await parsed(
+      await t.call("POST", "/api/blocklist", { body: { entry: "@spam.example" } }),
+      201,
+      S.blockEntryViewSchema,
+    );
     await parsed(await t.call("GET", "/api/blocklist"), 200, S.pageOf(S.blockEntryViewSchema));
     await parsed(await t.call("GET", "/api/engagements"), 200, S.pageOf(S.engagementViewSchema));
-    const status = { internetMessageId: "<m1@fabrikam.com>", from: "alex@fabrikam.com", to: ["dana@contoso.com"], receivedDateTime: "2026-11-26T11:00:00Z" };
+    const status = {
+      internetMessageId: "<m1@fabrikam.com>",
+      from: "alex@fabrikam.com",
+      to: ["dana@contoso.com"],
+      receivedDateTime: "2026-11-26T11:00:00Z",
+    };
     await parsed(await t.call("POST", "/api/messages/status", { body: status }), 200, S.messageStatusResponseSchema);
-    await parsed(await t.call("POST", "/api/clients", { body: { name: "Fabrikam", extra: 1 } }), 400, S.errorBodySchema);
+    await parsed(
+      await t.call("POST", "/api/clients", { body: { name: "Fabrikam", extra: 1 } }),
+      400,
+      S.errorBodySchema,
+    );
     await parsed(await t.call("GET", "/api/connections", { roles: [ADMIN_APP_ROLE] }), 200, S.mailboxHealthPageSchema);
     await parsed(await t.app.request("/addin-config.json"), 200, S.addinConfigSchema);
   });

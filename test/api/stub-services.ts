@@ -12,7 +12,11 @@ const unwired = (what: string) => async (): Promise<never> => {
 };
 
 export function stubConnections(): AppDeps["connections"] {
-  return { start: unwired("connections.start"), handleCallback: unwired("connections.handleCallback"), disconnect: unwired("connections.disconnect") };
+  return {
+    start: unwired("connections.start"),
+    handleCallback: unwired("connections.handleCallback"),
+    disconnect: unwired("connections.disconnect"),
+  };
 }
 
 export function stubSweeps(db: Db): AppDeps["sweeps"] {

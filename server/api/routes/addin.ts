@@ -99,7 +99,10 @@ export function addinConfigFor(config: Config) {
 /** Swap the pane's office.js tag for the preview's stand-in (kept out of the built HTML on purpose). */
 export function withStandIn(html: string): string {
   // Production builds are minified: attribute quotes may be gone.
-  return html.replace(/<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/, '<script id="office-js" src="/preview/office-standin.js"></script>');
+  return html.replace(
+    /<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/,
+    '<script id="office-js" src="/preview/office-standin.js"></script>',
+  );
 }
 
 const BUILT_FILE = /^[A-Za-z0-9._-]+\.(html|js|css|map|txt)$/;
@@ -144,8 +147,18 @@ const taskpane = page(
   "text/html",
   "With ?preview=1 (demo/development) office.js is replaced by the preview's stand-in.",
 );
-const paneFile = page("/{file}", "getPaneFile", "Other built task-pane files (dialog.html, auth.html, support.html, bundles)", "text/html");
-const officeJs = page("/office-js/*", "getOfficeJs", "office.js from node_modules (demo/development only)", "text/javascript");
+const paneFile = page(
+  "/{file}",
+  "getPaneFile",
+  "Other built task-pane files (dialog.html, auth.html, support.html, bundles)",
+  "text/html",
+);
+const officeJs = page(
+  "/office-js/*",
+  "getOfficeJs",
+  "office.js from node_modules (demo/development only)",
+  "text/javascript",
+);
 const preview = page("/preview", "getPreview", "Browser preview of the pane (demo/development only)", "text/html");
 const previewMessages = createRoute({
   method: "get",
@@ -156,10 +169,25 @@ const previewMessages = createRoute({
   tags: ["addin"],
   responses: { "200": json(previewMessageSchema.array()), "404": NOT_FOUND },
 });
-const standIn = page("/preview/office-standin.js", "getOfficeStandIn", "The preview's office.js stand-in (demo/development only)", "text/javascript");
+const standIn = page(
+  "/preview/office-standin.js",
+  "getOfficeStandIn",
+  "The preview's office.js stand-in (demo/development only)",
+  "text/javascript",
+);
 
 /** The pane's files in the app's OpenAPI description (the preview's only in demo and development). */
-export const addinOperations = [configOp, manifest, asset, taskpane, paneFile, officeJs, preview, previewMessages, standIn];
+export const addinOperations = [
+  configOp,
+  manifest,
+  asset,
+  taskpane,
+  paneFile,
+  officeJs,
+  preview,
+  previewMessages,
+  standIn,
+];
 
 export function addinRoutes(opts: AddinRoutesOptions): Hono {
   const { config } = opts;
@@ -186,7 +214,8 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
 
   mount(app, asset, async (c) => {
     const file = pathParam(c, "file");
-    const body = (await fileOrNull(safeJoin(assetsDir, file))) ?? (await fileOrNull(safeJoin(path.join(distDir, "assets"), file)));
+    const body =
+      (await fileOrNull(safeJoin(assetsDir, file))) ?? (await fileOrNull(safeJoin(path.join(distDir, "assets"), file)));
     return body ? send(c, body, file, CACHE) : c.json({ error: { code: "not_found", message: "No such asset." } }, 404);
   });
 
@@ -194,13 +223,17 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
     mount(app, officeJs, async (c) => {
       const rel = c.req.path.slice("/office-js/".length);
       const body = await fileOrNull(safeJoin(officeJsDir, rel));
-      return body ? send(c, body, rel, CACHE) : c.json({ error: { code: "not_found", message: "No such office.js file." } }, 404);
+      return body
+        ? send(c, body, rel, CACHE)
+        : c.json({ error: { code: "not_found", message: "No such office.js file." } }, 404);
     });
     mount(app, preview, async (c) => {
       const body = await fileOrNull(path.join(distDir, "preview.html"));
       return body ? send(c, body, "preview.html", "no-cache") : notBuilt(c);
     });
-    mount(app, previewMessages, async (c) => c.json(opts.preview ? await opts.preview.messages() : [], 200, { "Cache-Control": "no-store" }));
+    mount(app, previewMessages, async (c) =>
+      c.json(opts.preview ? await opts.preview.messages() : [], 200, { "Cache-Control": "no-store" }),
+    );
     mount(app, standIn, async (c) => {
       const body = await fileOrNull(path.join(distDir, "office-standin.js"));
       return body ? send(c, body, "office-standin.js", "no-cache") : notBuilt(c);

@@ -2,7 +2,14 @@
 import { Hono } from "hono";
 import type { BlockEntryView, Page } from "../../../shared/api/contract";
 import { ADMIN_APP_ROLE } from "../../../shared/api/roles";
-import { blockEntryCreateSchema, blockEntryViewSchema, emptyQuery, errorBodySchema, idParams, pageOf } from "../../../shared/api/schemas";
+import {
+  blockEntryCreateSchema,
+  blockEntryViewSchema,
+  emptyQuery,
+  errorBodySchema,
+  idParams,
+  pageOf,
+} from "../../../shared/api/schemas";
 import { addBlockEntry, deleteBlockEntry, getBlockEntry, listBlockEntries } from "../../store/blocklist";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
@@ -55,14 +62,22 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   mountApi(app, list, async (c) => {
     query(c, emptyQuery);
-    const body: Page<BlockEntryView> = { items: await listBlockEntries(deps.db, c.get("orgId"), c.get("userId")), nextCursor: null };
+    const body: Page<BlockEntryView> = {
+      items: await listBlockEntries(deps.db, c.get("orgId"), c.get("userId")),
+      nextCursor: null,
+    };
     return c.json(body);
   });
   mountApi(app, add, async (c) => {
     const body = await jsonBody(c, blockEntryCreateSchema);
     // The organization's list applies to every mailbox; a personal entry only to the caller's.
     if (body.scope === "organization") requireAdmin(c, "Adding to the organization's blocklist");
-    const view = await addBlockEntry(deps.db, c.get("orgId"), { entry: body.entry, scope: body.scope, userId: c.get("userId") }, deps.clock.now());
+    const view = await addBlockEntry(
+      deps.db,
+      c.get("orgId"),
+      { entry: body.entry, scope: body.scope, userId: c.get("userId") },
+      deps.clock.now(),
+    );
     return c.json(view, 201);
   });
   mountApi(app, remove, async (c) => {

@@ -1,7 +1,14 @@
 /** Clients CRUD: /api/clients, /api/clients/{id}. */
 import { Hono } from "hono";
 import type { ClientView, Page } from "../../../shared/api/contract";
-import { clientCreateSchema, clientUpdateSchema, clientViewSchema, emptyQuery, idParams, pageOf } from "../../../shared/api/schemas";
+import {
+  clientCreateSchema,
+  clientUpdateSchema,
+  clientViewSchema,
+  emptyQuery,
+  idParams,
+  pageOf,
+} from "../../../shared/api/schemas";
 import { createClient, deleteClient, getClient, listClients, toClientView, updateClient } from "../../store/clients";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
@@ -50,7 +57,13 @@ const update = createRoute({
   tags,
   summary: "Rename a client",
   request: { params, body: jsonRequest(clientUpdateSchema) },
-  responses: { "200": json(clientViewSchema), ...STANDARD, ...JSON_ERRORS, "404": err("NotFound"), "409": err("Conflict") },
+  responses: {
+    "200": json(clientViewSchema),
+    ...STANDARD,
+    ...JSON_ERRORS,
+    "404": err("NotFound"),
+    "409": err("Conflict"),
+  },
 });
 const remove = createRoute({
   method: "delete",

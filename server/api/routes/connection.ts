@@ -67,7 +67,10 @@ const callback = createRoute({
     "200": file("text/html", "HTML page that reports the result to the Office dialog"),
     "400": file("text/html", "HTML page explaining the rejection"),
     "429": err("RateLimited"),
-    "502": file("text/html", "HTML page: Microsoft Entra could not be reached to redeem the code; nothing stored, try connecting again"),
+    "502": file(
+      "text/html",
+      "HTML page: Microsoft Entra could not be reached to redeem the code; nothing stored, try connecting again",
+    ),
     "503": json(errorBodySchema, "database_unavailable: the database is not reachable right now"),
   },
 });

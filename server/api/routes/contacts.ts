@@ -136,12 +136,21 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
     query(c, emptyQuery);
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (!["text/csv", "application/csv", "text/plain"].includes(type)) {
-      throw new ApiError(415, "unsupported_media_type", "Send the contacts as text/csv with the header email,name,client.");
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        "Send the contacts as text/csv with the header email,name,client.",
+      );
     }
     const { rows, errors } = parseContactsCsv(await c.req.text());
     const result = await importContacts(deps.db, c.get("orgId"), rows, deps.clock.now(), errors);
     if (!result.ok) {
-      throw new ApiError(422, "invalid_rows", `${result.errors.length} row(s) cannot be imported; nothing was stored.`, { errors: result.errors });
+      throw new ApiError(
+        422,
+        "invalid_rows",
+        `${result.errors.length} row(s) cannot be imported; nothing was stored.`,
+        { errors: result.errors },
+      );
     }
     const body: ContactImportResponse = {
       created: result.created,
@@ -166,7 +175,8 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   mountApi(app, remove, async (c) => {
-    if (!(await deleteContact(deps.db, c.get("orgId"), pathParam(c, "id"), deps.clock.now()))) throw notFound("contact");
+    if (!(await deleteContact(deps.db, c.get("orgId"), pathParam(c, "id"), deps.clock.now())))
+      throw notFound("contact");
     return c.body(null, 204);
   });
 
@@ -178,7 +188,8 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
  * are a 400; per-row field problems (too long) are collected as 422 row errors.
  */
 export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: ImportRowError[] } {
-  if (text.includes("\u0000")) throw new ApiError(400, "invalid_csv", "The CSV contains a NUL character (U+0000); save it as plain UTF-8 text.");
+  if (text.includes("\u0000"))
+    throw new ApiError(400, "invalid_csv", "The CSV contains a NUL character (U+0000); save it as plain UTF-8 text.");
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text.replace(/^\uFEFF/, ""), {
@@ -191,24 +202,38 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
   } catch (err) {
     // csv-parse's message quotes the offending text; say where instead, never echoing the file.
     const line = (err as { lines?: unknown }).lines;
-    throw new ApiError(400, "invalid_csv", `The CSV cannot be read${typeof line === "number" ? ` (line ${line})` : ""}: check its quoting and delimiters.`);
+    throw new ApiError(
+      400,
+      "invalid_csv",
+      `The CSV cannot be read${typeof line === "number" ? ` (line ${line})` : ""}: check its quoting and delimiters.`,
+    );
   }
-  if (records.length === 0) throw new ApiError(400, "invalid_csv", "The CSV is empty; expected the header email,name,client.");
+  if (records.length === 0)
+    throw new ApiError(400, "invalid_csv", "The CSV is empty; expected the header email,name,client.");
   const header = records[0].record.map((h) => h.trim().toLowerCase());
   const unknown = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
   if (!header.includes("email") || unknown.length || new Set(header).size !== header.length) {
-    throw new ApiError(400, "invalid_csv", "The first line must be the header email,name,client (name and client optional).");
+    throw new ApiError(
+      400,
+      "invalid_csv",
+      "The first line must be the header email,name,client (name and client optional).",
+    );
   }
   const data = records.slice(1);
   if (data.length === 0) throw new ApiError(400, "invalid_csv", "The CSV has a header but no contacts.");
-  if (data.length > MAX_IMPORT_ROWS) throw new ApiError(400, "invalid_csv", `At most ${MAX_IMPORT_ROWS} contacts per import.`);
+  if (data.length > MAX_IMPORT_ROWS)
+    throw new ApiError(400, "invalid_csv", `At most ${MAX_IMPORT_ROWS} contacts per import.`);
   const col = (name: string) => header.indexOf(name);
   const errors: ImportRowError[] = [];
   const rows: ImportRow[] = [];
   for (const { record, info } of data) {
     const row = info.lines;
     if (record.length > header.length) {
-      errors.push({ row, field: "row", message: `The row has ${record.length} values; the header has ${header.length}.` });
+      errors.push({
+        row,
+        field: "row",
+        message: `The row has ${record.length} values; the header has ${header.length}.`,
+      });
       continue;
     }
     const get = (name: string) => (col(name) >= 0 ? (record[col(name)] ?? "").trim() : "");
@@ -216,8 +241,10 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
     const client = get("client");
     // Characters as the JSON API counts them (code points), so one name is valid or not on both paths.
     if ([...name].length > 200) errors.push({ row, field: "name", message: "The name is longer than 200 characters." });
-    if ([...client].length > 200) errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
-    else if (client && !isVisibleClientName(client)) errors.push({ row, field: "client", message: "The client name has no visible characters." });
+    if ([...client].length > 200)
+      errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
+    else if (client && !isVisibleClientName(client))
+      errors.push({ row, field: "client", message: "The client name has no visible characters." });
     rows.push({ row, email: get("email"), name: name || null, client: client || null });
   }
   return { rows, errors };

@@ -21,7 +21,8 @@ const sendMailRequestSchema = sendMailSchema
     to: sendMailSchema.shape.to.meta({ description: `To and cc together: at most ${MAX_RECIPIENTS}.` }),
     body: sendMailSchema.shape.body.meta({ description: "HTML is sanitised before sending (see the operation)." }),
     replyTo: sendMailSchema.shape.replyTo.meta({
-      description: "Engagement id: send as a reply to that message (it must be in the caller's mailbox), in the same conversation.",
+      description:
+        "Engagement id: send as a reply to that message (it must be in the caller's mailbox), in the same conversation.",
     }),
   })
   .meta({ id: "SendMailRequest" });
@@ -58,18 +59,23 @@ const send = createRoute({
         .max(200)
         .regex(/^[!-~]+$/)
         .optional()
-        .meta({ description: "Any unique string (e.g. a UUID) per message to send; reuse it only to retry the same request." }),
+        .meta({
+          description: "Any unique string (e.g. a UUID) per message to send; reuse it only to retry the same request.",
+        }),
     }),
     body: jsonRequest(sendMailRequestSchema),
   },
   responses: {
     "201": json(sendMailResponseSchema, "Sent (captured or not: see captured and decision)"),
     "200": {
-      description: "A repeat of an earlier request with the same Idempotency-Key and body: its answer again; nothing was sent.",
+      description:
+        "A repeat of an earlier request with the same Idempotency-Key and body: its answer again; nothing was sent.",
       headers: { "Idempotency-Replayed": { schema: { const: "true" } } },
       content: { "application/json": { schema: sendMailResponseSchema } },
     },
-    "400": error("invalid_json, invalid_request (unknown or malformed fields; details [{path, message}]), invalid_idempotency_key"),
+    "400": error(
+      "invalid_json, invalid_request (unknown or malformed fields; details [{path, message}]), invalid_idempotency_key",
+    ),
     "401": err("Unauthorized"),
     "429": err("RateLimited"),
     "404": error("not_found: replyTo names no engagement of this organization"),
@@ -90,7 +96,12 @@ const send = createRoute({
         "graph_unavailable (Microsoft 365 throttled (429) or was unavailable (503) after bounded retries: nothing was sent and nothing stored; " +
         "with details.step find_sent, looking for an earlier attempt's message in Sent Items failed: retry with the same key, it never sends again; " +
         "details.retryable = true, details.graphStatus), token_unavailable, or database_unavailable.",
-      headers: { "Retry-After": { schema: { type: "integer" }, description: "Seconds to wait, passed on from Microsoft Graph when it said." } },
+      headers: {
+        "Retry-After": {
+          schema: { type: "integer" },
+          description: "Seconds to wait, passed on from Microsoft Graph when it said.",
+        },
+      },
       content: { "application/json": { schema: errorBodySchema } },
     },
   },
@@ -109,7 +120,12 @@ export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const request = await jsonBody(c, sendMailRequestSchema);
     try {
-      const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
+      const out = await mail.send({
+        organizationId: c.get("orgId"),
+        userId: c.get("userId"),
+        request,
+        idempotencyKey: key,
+      });
       if (out.replayed) c.header("Idempotency-Replayed", "true");
       return c.json(out.body, out.status);
     } catch (err) {

@@ -32,7 +32,10 @@ export function mailboxHealthRoutes(deps: AppDeps): Hono<AppEnv> {
     requireAdmin(c, "Seeing everyone's mailbox connections");
     const q = query(c, mailboxHealthQuery);
     const orgId = c.get("orgId");
-    const [page, counts] = await Promise.all([listMailboxHealth(deps.db, orgId, q), countMailboxHealth(deps.db, orgId)]);
+    const [page, counts] = await Promise.all([
+      listMailboxHealth(deps.db, orgId, q),
+      countMailboxHealth(deps.db, orgId),
+    ]);
     const items = await Promise.all(
       page.items.map(async (view) => {
         // The sweep service's scheduler knows the next slot better than the stored column.

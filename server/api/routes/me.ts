@@ -23,17 +23,26 @@ const me = createRoute({
 
 export const meOperations = [me];
 
-
 export function meRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   mountApi(app, me, async (c) => {
     const orgId = c.get("orgId");
     const userId = c.get("userId");
-    const [user, org, connection] = await Promise.all([getUser(deps.db, orgId, userId), getOrganization(deps.db, orgId), getConnection(deps.db, orgId, userId)]);
+    const [user, org, connection] = await Promise.all([
+      getUser(deps.db, orgId, userId),
+      getOrganization(deps.db, orgId),
+      getConnection(deps.db, orgId, userId),
+    ]);
     if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
     const next = connection?.status === "active" ? await deps.sweeps.nextSweepAt(orgId, userId) : null;
     const body: MeResponse = {
-      user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses, isAdmin: isAdmin(c) },
+      user: {
+        id: user.id,
+        email: user.email,
+        displayName: user.displayName,
+        addresses: user.addresses,
+        isAdmin: isAdmin(c),
+      },
       organization: { id: org.id, name: org.name },
       connection: toConnectionView(connection, next),
     };

@@ -79,8 +79,10 @@ export const sweepOperations = [sweepNowOp, listOp, captureOp];
 
 /** The connection's state as an API error, or rethrow. */
 function connectionError(err: unknown): never {
-  if (err instanceof NotConnectedError) throw new ApiError(409, "not_connected", "Your mailbox is not connected. Connect Microsoft 365 first.");
-  if (err instanceof ReauthRequiredError) throw new ApiError(409, "reauth_required", `Reconnect your mailbox: ${err.message}`);
+  if (err instanceof NotConnectedError)
+    throw new ApiError(409, "not_connected", "Your mailbox is not connected. Connect Microsoft 365 first.");
+  if (err instanceof ReauthRequiredError)
+    throw new ApiError(409, "reauth_required", `Reconnect your mailbox: ${err.message}`);
   throw err;
 }
 
@@ -97,7 +99,10 @@ export function sweepRoutes(deps: AppDeps): Hono<AppEnv> {
 
   mountApi(app, listOp, async (c) => {
     const { limit } = query(c, sweepListQuery);
-    const body: Page<SweepView> = { items: await recentSweeps(c.get("orgId"), c.get("userId"), limit), nextCursor: null };
+    const body: Page<SweepView> = {
+      items: await recentSweeps(c.get("orgId"), c.get("userId"), limit),
+      nextCursor: null,
+    };
     return c.json(body);
   });
 

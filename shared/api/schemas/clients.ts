@@ -14,6 +14,10 @@ export const clientViewSchema = z
     id: z.string(),
     name: z.string().meta({ example: "Contoso" }),
     createdAt: dateTime,
-    contactCount: z.number().int().optional().meta({ description: "Live contacts of this client (lists and creation only)." }),
+    contactCount: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: "Live contacts of this client (lists and creation only)." }),
   })
   .meta({ id: "Client" });

@@ -51,7 +51,10 @@ export const errorBodySchema = z
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({
     items: z.array(item),
-    nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page." }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "Pass as `cursor` for the next page; null on the last page." }),
   });
 
 export const CONNECTION_STATUSES = ["not_connected", "active", "reauth_required", "disconnected"] as const;
@@ -60,7 +63,10 @@ export const connectionStatusSchema = z.enum(CONNECTION_STATUSES);
 export const connectionViewSchema = z
   .object({
     status: connectionStatusSchema,
-    reason: z.string().nullable().meta({ description: "Why reconnecting is needed, in words, when status is reauth_required." }),
+    reason: z
+      .string()
+      .nullable()
+      .meta({ description: "Why reconnecting is needed, in words, when status is reauth_required." }),
     connectedAt: nullableDateTime,
     lastSweepAt: nullableDateTime,
     lastSuccessAt: nullableDateTime,

@@ -1,8 +1,14 @@
 /** The signed-in user, the delegated mailbox grant, and (administrators) every user's connection health. */
 import { z } from "zod";
 import { ADMIN_APP_ROLE } from "../roles";
-import { CONNECTION_STATUSES, connectionStatusSchema, connectionViewSchema, cursorQuery, limitQuery, pageOf } from "./common";
-
+import {
+  CONNECTION_STATUSES,
+  connectionStatusSchema,
+  connectionViewSchema,
+  cursorQuery,
+  limitQuery,
+  pageOf,
+} from "./common";
 
 export const meResponseSchema = z
   .object({
@@ -39,7 +45,12 @@ export const mailboxHealthViewSchema = z
 /** The page, and the whole organization's counts by status (for "3 need reconnecting"). */
 export const mailboxHealthPageSchema = pageOf(mailboxHealthViewSchema).extend({
   counts: z
-    .object(Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof CONNECTION_STATUSES)[number], z.ZodNumber>)
+    .object(
+      Object.fromEntries(CONNECTION_STATUSES.map((s) => [s, z.number().int()])) as Record<
+        (typeof CONNECTION_STATUSES)[number],
+        z.ZodNumber
+      >,
+    )
     .meta({ description: "Users by connection status, for the whole organization." }),
 });
 

@@ -15,7 +15,9 @@ export const contactUpdateSchema = z
     name: text(200).trim().nullable().optional(),
     clientId: id.nullable().optional(),
   })
-  .refine((v) => v.name !== undefined || v.clientId !== undefined, { message: "Nothing to change: send name and/or clientId." })
+  .refine((v) => v.name !== undefined || v.clientId !== undefined, {
+    message: "Nothing to change: send name and/or clientId.",
+  })
   .meta({ id: "ContactUpdate" });
 
 export const contactListQuery = z.strictObject({
@@ -40,7 +42,10 @@ export const contactViewSchema = z
 export const contactImportResponseSchema = z
   .object({
     created: z.number().int(),
-    revived: z.number().int().meta({ description: "Previously deleted contacts tracked again (with a new createdAt)." }),
+    revived: z
+      .number()
+      .int()
+      .meta({ description: "Previously deleted contacts tracked again (with a new createdAt)." }),
     clientsCreated: z.number().int(),
     contacts: z.array(contactViewSchema),
   })

@@ -8,7 +8,10 @@ export const sendMailResponseSchema = z
     sent: z.literal(true),
     internetMessageId: z
       .string()
-      .meta({ description: "The sent message's RFC 2822 id; empty while decision.outcome is pending (Graph answers a send without it)." }),
+      .meta({
+        description:
+          "The sent message's RFC 2822 id; empty while decision.outcome is pending (Graph answers a send without it).",
+      }),
     captured: z.boolean().meta({ description: "True when the sent message is stored as an engagement." }),
     decision: z.object({
       outcome: z

@@ -22,10 +22,16 @@ export const messageStatusSchema = z
     from: orNull(addressInput).optional(),
     to: z.array(addressInput).max(1000).default([]),
     cc: z.array(addressInput).max(1000).default([]),
-    subject: text(4000).nullable().optional().meta({ description: "Accepted and ignored: nothing of an uncaptured message is stored." }),
+    subject: text(4000)
+      .nullable()
+      .optional()
+      .meta({ description: "Accepted and ignored: nothing of an uncaptured message is stored." }),
     sentDateTime: isoDateTime.nullable().optional(),
     receivedDateTime: isoDateTime.nullable().optional(),
-    itemClass: text(200).nullable().optional().meta({ description: "Outlook message class, e.g. IPM.Note; default IPM.Note." }),
+    itemClass: text(200)
+      .nullable()
+      .optional()
+      .meta({ description: "Outlook message class, e.g. IPM.Note; default IPM.Note." }),
     restItemId: text(2000).nullable().optional(),
   })
   .meta({ id: "MessageStatusRequest" });
@@ -58,7 +64,12 @@ export const personViewSchema = z
     isUser: z.boolean(),
     blocked: z.boolean(),
     contact: z
-      .object({ id: z.string(), name: z.string().nullable(), client: clientRef.nullable(), createdAt: z.string().meta({ format: "date-time" }) })
+      .object({
+        id: z.string(),
+        name: z.string().nullable(),
+        client: clientRef.nullable(),
+        createdAt: z.string().meta({ format: "date-time" }),
+      })
       .nullable(),
   })
   .meta({ id: "Person" });
