@@ -1,20 +1,19 @@
 /**
  * The HTTP app, built from its dependencies so tests call `app.request()` with no network.
  * Layout: public routes (/healthz, /api/openapi.json, /auth/*) → authenticated /api/* routes.
- * Other issues mount their route modules where marked; until a service is present its routes
- * answer 503 not_available.
  */
 import path from "node:path";
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./api/context";
 import type { AppDeps } from "./api/deps";
-import { createErrorHandler, errorResponse, notAvailable } from "./api/errors";
+import { createErrorHandler, errorResponse } from "./api/errors";
 import { methodAwareNotFound } from "./api/method-not-allowed";
 import { authMiddleware } from "./api/auth";
 import { refuseNulInUrl } from "./api/request";
-import { openApiDocument } from "./api/openapi";
-import { MAX_CSV_BODY, MAX_JSON_BODY } from "./api/schemas";
+import { openApiDocument, openApiOperation } from "./api/api-document";
+import { mount } from "./api/operations";
+import { MAX_CSV_BODY, MAX_JSON_BODY } from "../shared/api/schemas";
 import { blocklistRoutes } from "./api/routes/blocklist";
 import { clientRoutes } from "./api/routes/clients";
 import { authCallbackRoutes, connectionRoutes } from "./api/routes/connection";
@@ -38,8 +37,12 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** 256 KB for JSON; 2 MB for the CSV import; 1 MB for POST /api/mail. Checked while streaming, so a lying Content-Length does not help. */
 function bodyLimits(): MiddlewareHandler<AppEnv> {
-  const onError = (c: Parameters<MiddlewareHandler>[0]) => errorResponse(c, 413, "payload_too_large", "The request body is too large.");
-  const limits = [MAX_JSON_BODY, MAX_CSV_BODY, MAX_MAIL_REQUEST_BYTES].map((maxSize) => ({ maxSize, check: bodyLimit({ maxSize, onError }) }));
+  const onError = (c: Parameters<MiddlewareHandler>[0]) =>
+    errorResponse(c, 413, "payload_too_large", "The request body is too large.");
+  const limits = [MAX_JSON_BODY, MAX_CSV_BODY, MAX_MAIL_REQUEST_BYTES].map((maxSize) => ({
+    maxSize,
+    check: bodyLimit({ maxSize, onError }),
+  }));
   return async (c, next) => {
     const { maxSize, check } = limits[c.req.path === "/api/contacts/import" ? 1 : c.req.path === "/api/mail" ? 2 : 0];
     // Hono's bodyLimit reads `c.req.raw.body`, which makes @hono/node-server build a whole web Request
@@ -69,7 +72,12 @@ function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     const status = c.res.status;
-    const entry = { method: c.req.method, path: c.req.path, status, ms: Math.round((performance.now() - started) * 10) / 10 };
+    const entry = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
     // A 503 is a dependency out of reach (database, Entra), already logged as a warning where it was
     // met and answered with Retry-After: an expected condition, not an error of this server's.
     if (status === 503) logger.warn(entry, "request refused: a dependency is unavailable");
@@ -89,11 +97,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // --- public (no token) ---
   app.route("/", healthRoutes(deps));
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument));
-  // The connect flow's redirect target; the fallback below answers when no connection service is configured.
+  mount(app, openApiOperation, (c) => c.json(openApiDocument));
+  // The connect flow's redirect target.
   app.route("/", authCallbackRoutes(deps));
-  app.get("/auth/callback", notAvailable("Connecting a mailbox"));
-  // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview (issue 7).
+  // Task pane, manifest, /addin-config.json; demo/dev: office.js and /preview.
   app.route(
     "/",
     addinRoutes({
@@ -131,11 +138,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", mailboxHealthRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
-  // Fallbacks while a service is absent (a mounted route above answers first):
-  api.on(["POST", "DELETE"], "/connection", notAvailable("Connecting a mailbox"));
-  api.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));
-  api.post("/messages/capture", notAvailable("Capture now"));
-  api.post("/mail", notAvailable("Sending mail"));
   app.route("/api", api);
 
   return app;

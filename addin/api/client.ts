@@ -1,22 +1,28 @@
 /**
  * Typed client for the backend's HTTP API. Bearer token from the auth module; errors parsed from the
  * `{ error: { code, message } }` body into ApiError so the pane can show the server's own words.
- * Types only from shared/api/contract.ts, so no validator code reaches the pane's bundle.
+ * Request and response types come from the contract's zod schemas through shared/api/contract.ts,
+ * imported as types only, so no validator code reaches the pane's bundle.
  */
 import type {
   ApiErrorBody,
   BlockEntryView,
+  CaptureNowRequest,
   ClientView,
-  ConnectionStatus,
+  ContactCreateRequest,
   ContactView,
   MailboxHealthPage,
+  MailboxHealthQuery,
   MeResponse,
+  MessageStatusRequest,
   MessageStatusResponse,
   Page,
+  StartConnectionResponse,
   SweepView,
 } from "../../shared/api/contract";
 import { isInteractionRequired } from "../auth/types";
-import type { MessageStatusRequest } from "../office/message";
+
+export type { MailboxHealthQuery };
 
 export class ApiError extends Error {
   constructor(
@@ -44,12 +50,12 @@ export interface ApiClientOptions {
 export interface ApiClient {
   me(): Promise<MeResponse>;
   messageStatus(req: MessageStatusRequest): Promise<MessageStatusResponse>;
-  captureNow(req: { restItemId: string; internetMessageId: string }): Promise<MessageStatusResponse>;
+  captureNow(req: CaptureNowRequest): Promise<MessageStatusResponse>;
   listClients(): Promise<ClientView[]>;
   createClient(name: string): Promise<ClientView>;
-  createContact(req: { email: string; name?: string; clientId: string }): Promise<ContactView>;
+  createContact(req: ContactCreateRequest): Promise<ContactView>;
   searchContacts(q: string, limit?: number): Promise<Page<ContactView>>;
-  connect(): Promise<{ authorizeUrl: string }>;
+  connect(): Promise<StartConnectionResponse>;
   disconnect(): Promise<void>;
   /** My latest sweeps, newest first (the pane follows the first sweep after Connect). */
   recentSweeps(limit?: number): Promise<SweepView[]>;
@@ -59,21 +65,17 @@ export interface ApiClient {
   mailboxHealth(query?: MailboxHealthQuery): Promise<MailboxHealthPage>;
 }
 
-export interface MailboxHealthQuery {
-  status?: ConnectionStatus;
-  cursor?: string;
-  limit?: number;
-}
-
 /**
  * For an error answer without the API's JSON body (a proxy's HTML error page, a gateway timeout): a
  * sentence instead of "The server answered 502."; the status stays in the error's code.
  */
 function statusSentence(status: number): string {
-  if (status === 502 || status === 503 || status === 504) return "Engagement Capture's server can't be reached right now. Try again in a moment.";
+  if (status === 502 || status === 503 || status === 504)
+    return "Engagement Capture's server can't be reached right now. Try again in a moment.";
   if (status >= 500) return "Engagement Capture's server ran into a problem. Try again in a moment.";
   if (status === 403) return "You don't have access to this in Engagement Capture.";
-  if (status === 404) return "Engagement Capture's server doesn't know this request. The pane may be newer or older than the server.";
+  if (status === 404)
+    return "Engagement Capture's server doesn't know this request. The pane may be newer or older than the server.";
   return "Engagement Capture's server didn't accept this request. Try again.";
 }
 
@@ -112,7 +114,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       const token = await opts.auth.getToken({ forceRefresh });
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      return doFetch(`${opts.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return doFetch(`${opts.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     };
     let res: Response;
     try {
@@ -122,7 +128,11 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     } catch (e) {
       if (e instanceof ApiError) throw e;
       if (isInteractionRequired(e)) throw e;
-      throw new ApiError(0, "network_error", "Engagement Capture's server can't be reached. Check your connection and try again.");
+      throw new ApiError(
+        0,
+        "network_error",
+        "Engagement Capture's server can't be reached. Check your connection and try again.",
+      );
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -137,7 +147,8 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     if (!res.ok) {
       const err = (parsed as ApiErrorBody | undefined)?.error;
       // Still 401 with a fresh token: the sign-in itself no longer holds (the pane offers Sign in again).
-      if (res.status === 401) throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
+      if (res.status === 401)
+        throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
       throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? statusSentence(res.status));
     }
     return parsed as T;
@@ -152,7 +163,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     createContact: (req) => call<ContactView>("POST", "/api/contacts", req),
     searchContacts: (q, limit = 25) =>
       call<Page<ContactView>>("GET", `/api/contacts?q=${encodeURIComponent(q)}&limit=${limit}`),
-    connect: () => call<{ authorizeUrl: string }>("POST", "/api/connection"),
+    connect: () => call<StartConnectionResponse>("POST", "/api/connection"),
     disconnect: () => call<void>("DELETE", "/api/connection"),
     recentSweeps: async (limit = 1) => items(await call<Page<SweepView>>("GET", `/api/sweeps?limit=${limit}`)),
     listBlocklist: async () => items(await call<BlockEntryView[] | Page<BlockEntryView>>("GET", "/api/blocklist")),

@@ -2,6 +2,7 @@
  * The open message as the pane needs it: identity (internetMessageId, REST id) and participants,
  * read synchronously from Office.context.mailbox.item in read mode.
  */
+import type { MessageStatusRequest } from "../../shared/api/contract";
 import { isInOutlook, isMobileHost } from "./host";
 
 export interface Address {
@@ -23,18 +24,8 @@ export interface OpenMessage {
   itemClass: string | null;
 }
 
-/** Body of POST /api/messages/status. */
-export interface MessageStatusRequest {
-  internetMessageId: string;
-  restItemId?: string;
-  subject?: string;
-  from: Address | null;
-  to: Address[];
-  cc: Address[];
-  sentDateTime?: string;
-  receivedDateTime?: string;
-  itemClass?: string;
-}
+/** Body of POST /api/messages/status, as the contract declares it. */
+export type { MessageStatusRequest };
 
 function toAddress(d: Office.EmailAddressDetails | null | undefined): Address | null {
   if (!d || !d.emailAddress) return null;

@@ -1,7 +1,6 @@
 /**
  * What the HTTP app is built from. Everything is injected so tests call `app.request()` with no
- * network. Optional services belong to later issues; each adds the methods its routes need to
- * the interface here (keep the minimal parts below — the core routes call them).
+ * network; the services are always wired by the entry points (server/main.ts), so they are required.
  */
 import type { Clock } from "../clock";
 import type { Config } from "../config";
@@ -9,23 +8,29 @@ import type { Db } from "../db";
 import type { TokenVerifier } from "../identity/token-verifier";
 import type { Logger } from "../logger";
 
-/** Issue 5 (connect): authorize URL, callback, disconnect — implemented by server/mailbox-connection/service. */
-export type ConnectionService = Pick<import("../mailbox-connection/service").ConnectionService, "start" | "handleCallback" | "disconnect">;
+/** Connecting a mailbox: authorize URL, callback, disconnect — implemented by server/mailbox-connection/service. */
+export type ConnectionService = Pick<
+  import("../mailbox-connection/service").ConnectionService,
+  "start" | "handleCallback" | "disconnect"
+>;
 
-/** Issue 6 (sweep). The core routes need only the time of the user's next sweep. */
-export interface SweepService {
+/** Sweeping: what the routes need of server/sweep/service. */
+export type SweepService = Pick<
+  import("../sweep/service").SweepService,
+  "sweepNow" | "recentSweeps" | "captureMessage"
+> & {
   /**
    * When the user's mailbox will next be swept; null when no sweep is scheduled (not connected).
    * `connection`: the user's connection row when the caller has just read it (saves reading it again).
    */
-  nextSweepAt(organizationId: string, userId: string, connection?: Pick<import("../store/mailbox-connections").ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null>;
-  /** Issue 6 routes (api/routes/sweeps.ts), implemented by server/sweep/service; absent → they answer 503. */
-  sweepNow?: import("../sweep/service").SweepService["sweepNow"];
-  recentSweeps?: import("../sweep/service").SweepService["recentSweeps"];
-  captureMessage?: import("../sweep/service").SweepService["captureMessage"];
-}
+  nextSweepAt(
+    organizationId: string,
+    userId: string,
+    connection?: Pick<import("../store/mailbox-connections").ConnectionState, "status" | "lastSweepAt"> | null,
+  ): Promise<Date | null>;
+};
 
-/** Issue 11 (send mail as the user) — implemented by server/mail/send (createMailService). */
+/** Sending mail as the user — implemented by server/mail/send (createMailService). */
 export type MailService = import("../mail/send").MailService;
 
 export interface AppDeps {
@@ -34,9 +39,9 @@ export interface AppDeps {
   clock: Clock;
   logger: Logger;
   verifier: TokenVerifier;
-  connections?: ConnectionService;
-  sweeps?: SweepService;
-  mail?: MailService;
+  connections: ConnectionService;
+  sweeps: SweepService;
+  mail: MailService;
   /** Per-user token bucket on /api/* (default 20/s, burst 60) and per-address on /auth/callback; see api/security.ts. */
   rateLimit?: import("./security").RateLimitSettings;
   /** Sample messages for the task pane's browser preview (demo mode). */

@@ -88,8 +88,3 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
 }
 
 export const notFoundHandler: NotFoundHandler = (c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
-
-/** Answer for a route whose service this deployment does not run (yet). */
-export function notAvailable(feature: string): (c: Context) => Response {
-  return (c) => errorResponse(c, 503, "not_available", `${feature} is not available on this server.`);
-}

@@ -28,15 +28,14 @@ import { getEngagementViews } from "../store/engagements";
 import { getUserAndConnectionState, type ConnectionState } from "../store/mailbox-connections";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
-import type { AddressInput, MessageStatusRequest } from "./schemas";
+import type { AddressInput, MessageStatusRequest } from "../../shared/api/schemas";
 
 export interface MessageStatusDeps {
   db: Db;
   clock: Clock;
   config: Pick<Config, "sweep">;
-  sweeps?: SweepService;
+  sweeps: Pick<SweepService, "nextSweepAt">;
 }
-
 
 interface Participant {
   address: string;
@@ -55,7 +54,11 @@ function toParticipant(a: AddressInput | null | undefined, role: Participant["ro
 
 /** from, to, cc — normalised, first occurrence of each address wins (BCC never counts). */
 export function participantsOf(req: Pick<MessageStatusRequest, "from" | "to" | "cc">): Participant[] {
-  const all = [toParticipant(req.from, "from"), ...req.to.map((a) => toParticipant(a, "to")), ...req.cc.map((a) => toParticipant(a, "cc"))];
+  const all = [
+    toParticipant(req.from, "from"),
+    ...req.to.map((a) => toParticipant(a, "to")),
+    ...req.cc.map((a) => toParticipant(a, "cc")),
+  ];
   const seen = new Set<string>();
   const out: Participant[] = [];
   for (const p of all) {
@@ -79,7 +82,8 @@ const STORED_EXCLUSIONS: Record<ReasonCode, string> = {
   not_an_email: "This item is not an email, so it is never captured.",
   excluded_folder: "It was in a folder whose mail is not captured.",
   draft: "It was a draft when it was swept.",
-  before_connection: "It is older than the 24 hours before your mailbox was connected, so it is outside the capture window.",
+  before_connection:
+    "It is older than the 24 hours before your mailbox was connected, so it is outside the capture window.",
   user_not_participant: "You are not the sender or a To/Cc recipient of this message.",
   blocked: "A participant was on the blocklist when this message was swept.",
   no_tracked_contact: "No one on this message was a tracked contact when it was swept.",
@@ -92,14 +96,23 @@ function storedExplanation(d: DecisionView): string {
   return STORED_EXCLUSIONS[d.reason as ReasonCode] ?? "This message was not captured.";
 }
 
-export async function messageStatus(deps: MessageStatusDeps, orgId: string, userId: string, req: MessageStatusRequest): Promise<MessageStatusResponse> {
+export async function messageStatus(
+  deps: MessageStatusDeps,
+  orgId: string,
+  userId: string,
+  req: MessageStatusRequest,
+): Promise<MessageStatusResponse> {
   const now = deps.clock.now();
   const participants = participantsOf(req);
   const key = messageKey(req.internetMessageId);
   const [decision, { user, connection }, contacts, blocklist] = await Promise.all([
     getDecision(deps.db, orgId, userId, key),
     getUserAndConnectionState(deps.db, orgId, userId),
-    findLiveContactsByEmails(deps.db, orgId, participants.map((p) => p.address)),
+    findLiveContactsByEmails(
+      deps.db,
+      orgId,
+      participants.map((p) => p.address),
+    ),
     blocklistFor(deps.db, orgId, userId),
   ]);
   if (!user) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
@@ -107,11 +120,13 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
   const active = status === "active";
   let nextSweepAt: string | null = null;
   if (active) {
-    const fromService = deps.sweeps ? await deps.sweeps.nextSweepAt(orgId, userId, connection) : undefined;
-    nextSweepAt = fromService === undefined ? (connection?.nextSweepAt ?? null) : fromService && fromService.toISOString();
+    const next = await deps.sweeps.nextSweepAt(orgId, userId, connection);
+    nextSweepAt = next && next.toISOString();
   }
 
-  const userAddresses = new Set([...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a));
+  const userAddresses = new Set(
+    [...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a),
+  );
   const byEmail = new Map<string, ContactWithClient>(contacts.map((c) => [c.email, c]));
   const people: PersonView[] = participants.map((p) => {
     const c = byEmail.get(p.address);
@@ -179,10 +194,20 @@ export async function messageStatus(deps: MessageStatusDeps, orgId: string, user
 
   if (decision && !revised) {
     if (decision.outcome === "captured") {
-      const engagement = decision.engagementId ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null) : null;
+      const engagement = decision.engagementId
+        ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null)
+        : null;
       return answer(
         "captured",
-        { source: "stored", outcome: "captured", reason: null, explanation: storedExplanation(decision), action: null, decidedAt: decision.decidedAt, sweepId: decision.sweepId },
+        {
+          source: "stored",
+          outcome: "captured",
+          reason: null,
+          explanation: storedExplanation(decision),
+          action: null,
+          decidedAt: decision.decidedAt,
+          sweepId: decision.sweepId,
+        },
         engagement,
       );
     }

@@ -6,10 +6,9 @@
  */
 import type { NotFoundHandler } from "hono";
 import { errorResponse, notFoundHandler } from "./errors";
-import type { OpenApiDocument } from "./openapi";
 
-export function methodAwareNotFound(doc: Pick<OpenApiDocument, "paths">): NotFoundHandler {
-  const routes = Object.entries(doc.paths)
+export function methodAwareNotFound(doc: { paths?: Record<string, object> }): NotFoundHandler {
+  const routes = Object.entries(doc.paths ?? {})
     .filter(([template]) => template.startsWith("/api/"))
     .map(([template, item]) => {
       // "{id}" is one path segment; the templates have no other pattern syntax under /api.
@@ -23,6 +22,11 @@ export function methodAwareNotFound(doc: Pick<OpenApiDocument, "paths">): NotFou
     const route = path.startsWith("/api/") ? routes.find((r) => r.pattern.test(path)) : undefined;
     if (!route || route.methods.includes(c.req.method)) return notFoundHandler(c);
     c.header("Allow", route.methods.join(", "));
-    return errorResponse(c, 405, "method_not_allowed", `${path} does not take ${c.req.method}; it takes ${route.methods.join(", ")}.`);
+    return errorResponse(
+      c,
+      405,
+      "method_not_allowed",
+      `${path} does not take ${c.req.method}; it takes ${route.methods.join(", ")}.`,
+    );
   };
 }

@@ -19,7 +19,8 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch {
     throw new ApiError(400, "invalid_json", "The request body is not valid JSON.");
   }
-  if (value === undefined) throw new ApiError(400, "invalid_json", "The request body is empty; a JSON object is expected.");
+  if (value === undefined)
+    throw new ApiError(400, "invalid_json", "The request body is empty; a JSON object is expected.");
   // JSON can carry U+0000 only as the escape \u0000: look closer only when that text is there.
   if (raw.includes("\\u0000") && containsNul(value)) throw nulError();
   return schema.parse(value);
@@ -33,12 +34,14 @@ export function query<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
  * U+0000 is refused wherever a client sends text (body, path, query): PostgreSQL text cannot hold it,
  * so it would be a 500 there and stored as is on SQLite. One clear 400 on both.
  */
-export const nulError = (): ApiError => new ApiError(400, "invalid_request", "Text must not contain the NUL character (U+0000).");
+export const nulError = (): ApiError =>
+  new ApiError(400, "invalid_request", "Text must not contain the NUL character (U+0000).");
 
 export function containsNul(v: unknown): boolean {
   if (typeof v === "string") return v.includes("\u0000");
   if (Array.isArray(v)) return v.some(containsNul);
-  if (v !== null && typeof v === "object") return Object.entries(v).some(([k, x]) => k.includes("\u0000") || containsNul(x));
+  if (v !== null && typeof v === "object")
+    return Object.entries(v).some(([k, x]) => k.includes("\u0000") || containsNul(x));
   return false;
 }
 

@@ -1,6 +1,15 @@
 /** Authentication of /api/*: every bad token is a 401 with a WWW-Authenticate header; a good one provisions the caller. */
 import * as jose from "jose";
-import { AUTHORITY, CLIENT_ID, TENANT_A, TENANT_B, UNKNOWN_TENANT, createHarness, newSigningKey, type Harness } from "./harness";
+import {
+  AUTHORITY,
+  CLIENT_ID,
+  TENANT_A,
+  TENANT_B,
+  UNKNOWN_TENANT,
+  createHarness,
+  newSigningKey,
+  type Harness,
+} from "./harness";
 
 let t: Harness;
 beforeAll(async () => {
@@ -27,7 +36,11 @@ test("a valid token provisions the organization and user on first call, once", a
   expect(res.status).toBe(200);
   const me = await res.json();
   expect(me.organization.id).toBe(TENANT_A);
-  expect(me.user).toMatchObject({ email: "dana@contoso.com", displayName: "Dana Kim", addresses: ["dana@contoso.com"] });
+  expect(me.user).toMatchObject({
+    email: "dana@contoso.com",
+    displayName: "Dana Kim",
+    addresses: ["dana@contoso.com"],
+  });
   expect(me.connection.status).toBe("not_connected");
   const again = await (await t.call("GET", "/api/me")).json();
   expect(again.user.id).toBe(me.user.id);
@@ -37,7 +50,9 @@ test("a valid token provisions the organization and user on first call, once", a
 
 test("audience may be the bare client id or any api:// URI ending in it", async () => {
   expect((await t.call("GET", "/api/me", { token: await t.token({ aud: CLIENT_ID }) })).status).toBe(200);
-  expect((await t.call("GET", "/api/me", { token: await t.token({ aud: `api://contoso.example/${CLIENT_ID}` }) })).status).toBe(200);
+  expect(
+    (await t.call("GET", "/api/me", { token: await t.token({ aud: `api://contoso.example/${CLIENT_ID}` }) })).status,
+  ).toBe(200);
 });
 
 test("missing token → 401 with a plain Bearer challenge", async () => {
@@ -98,14 +113,30 @@ test("missing access_as_user scope (e.g. an ID token) → 401", async () => {
 
 test("unsigned token (alg none) → 401", async () => {
   const now = Math.floor(t.clock.now().getTime() / 1000);
-  const payload = { aud: CLIENT_ID, iss: `${AUTHORITY}/${TENANT_A}/v2.0`, tid: TENANT_A, oid: "x", preferred_username: "x@y.com", scp: "access_as_user", exp: now + 600 };
+  const payload = {
+    aud: CLIENT_ID,
+    iss: `${AUTHORITY}/${TENANT_A}/v2.0`,
+    tid: TENANT_A,
+    oid: "x",
+    preferred_username: "x@y.com",
+    scp: "access_as_user",
+    exp: now + 600,
+  };
   await expect401(`${b64({ alg: "none", typ: "JWT" })}.${b64(payload)}.`);
 });
 
 test("HS256 token (e.g. HMAC keyed with the public key) → 401", async () => {
   const secret = new TextEncoder().encode(JSON.stringify(t.key.publicJwk));
   const now = Math.floor(t.clock.now().getTime() / 1000);
-  const token = await new jose.SignJWT({ aud: CLIENT_ID, iss: `${AUTHORITY}/${TENANT_A}/v2.0`, tid: TENANT_A, oid: "x", preferred_username: "x@y.com", scp: "access_as_user", exp: now + 600 })
+  const token = await new jose.SignJWT({
+    aud: CLIENT_ID,
+    iss: `${AUTHORITY}/${TENANT_A}/v2.0`,
+    tid: TENANT_A,
+    oid: "x",
+    preferred_username: "x@y.com",
+    scp: "access_as_user",
+    exp: now + 600,
+  })
     .setProtectedHeader({ alg: "HS256", kid: t.key.kid })
     .sign(secret);
   await expect401(token);
@@ -144,7 +175,9 @@ test("a tenant Entra does not know is refused without asking again for five minu
   }
   expect(keysOf()).toBe(1);
   t.clock.advance(5 * 60_000 + 1000);
-  expect((await t.call("GET", "/api/me", { token: await t.token({ tid: UNKNOWN_TENANT, oid: "later" }) })).status).toBe(401);
+  expect((await t.call("GET", "/api/me", { token: await t.token({ tid: UNKNOWN_TENANT, oid: "later" }) })).status).toBe(
+    401,
+  );
   expect(keysOf()).toBe(2);
   // Other tenants are unaffected.
   expect((await t.call("GET", "/api/me")).status).toBe(200);
@@ -155,7 +188,10 @@ test("the JWKS is fetched from the token's own tenant and cached", async () => {
   try {
     for (let i = 0; i < 3; i++) expect((await fresh.call("GET", "/api/me")).status).toBe(200);
     expect((await fresh.call("GET", "/api/me", { tenant: TENANT_B })).status).toBe(200);
-    expect(fresh.jwksRequests).toEqual([`${AUTHORITY}/${TENANT_A}/discovery/v2.0/keys`, `${AUTHORITY}/${TENANT_B}/discovery/v2.0/keys`]);
+    expect(fresh.jwksRequests).toEqual([
+      `${AUTHORITY}/${TENANT_A}/discovery/v2.0/keys`,
+      `${AUTHORITY}/${TENANT_B}/discovery/v2.0/keys`,
+    ]);
   } finally {
     await fresh.close();
   }

@@ -9,6 +9,7 @@ import { createApp, type AppDeps } from "../../server/app";
 import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
 import { openSqliteTestDatabase, type TestDatabase } from "../db/databases";
+import { stubServices } from "./stub-services";
 
 export const AUTHORITY = "https://login.test.example";
 export const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
@@ -46,18 +47,37 @@ export interface Harness {
   call(
     method: string,
     path: string,
-    opts?: { body?: unknown; rawBody?: string; token?: string | null; tenant?: string; oid?: string; roles?: string[]; headers?: Record<string, string> },
+    opts?: {
+      body?: unknown;
+      rawBody?: string;
+      token?: string | null;
+      tenant?: string;
+      oid?: string;
+      roles?: string[];
+      headers?: Record<string, string>;
+    },
   ): Promise<Response>;
   close(): Promise<void>;
 }
 
 export function testConfig(): Config {
-  const r = loadConfig({ ENTRA_CLIENT_ID: CLIENT_ID, ENTRA_CLIENT_SECRET: "secret", ENTRA_AUTHORITY_HOST: AUTHORITY, LOG_LEVEL: "silent" });
+  const r = loadConfig({
+    ENTRA_CLIENT_ID: CLIENT_ID,
+    ENTRA_CLIENT_SECRET: "secret",
+    ENTRA_AUTHORITY_HOST: AUTHORITY,
+    LOG_LEVEL: "silent",
+  });
   if (!r.ok) throw new Error(r.problems.join("; "));
   return r.config;
 }
 
-export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOptions: { jwksCooldownMs?: number } = {}): Promise<Harness> {
+/** Deps to replace; `sweeps` may replace only some of the stand-in's methods. */
+export type HarnessOverrides = Partial<Omit<AppDeps, "sweeps">> & { sweeps?: Partial<AppDeps["sweeps"]> };
+
+export async function createHarness(
+  overrides: HarnessOverrides = {},
+  verifierOptions: { jwksCooldownMs?: number } = {},
+): Promise<Harness> {
   const h = await openSqliteTestDatabase();
   const clock = new ManualClock(NOW);
   const config = testConfig();
@@ -69,15 +89,42 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
     jwksRequests.push(url);
     const m = new RegExp(`^${AUTHORITY}/([^/]+)/discovery/v2.0/keys$`).exec(url);
     if (!m) return new Response("not found", { status: 404 });
-    if (m[1] === UNKNOWN_TENANT) return new Response(JSON.stringify({ error: "invalid_tenant", error_description: "AADSTS90002: Tenant not found." }), { status: 400 });
-    return new Response(JSON.stringify({ keys: jwks }), { status: 200, headers: { "content-type": "application/json" } });
+    if (m[1] === UNKNOWN_TENANT)
+      return new Response(
+        JSON.stringify({ error: "invalid_tenant", error_description: "AADSTS90002: Tenant not found." }),
+        { status: 400 },
+      );
+    return new Response(JSON.stringify({ keys: jwks }), {
+      status: 200,
+      headers: { "content-type": "application/json" },
+    });
   }) as typeof fetch;
-  const verifier = createTokenVerifier({ authorityHost: AUTHORITY, clientId: CLIENT_ID, fetch: fakeFetch, clock, ...verifierOptions });
+  const verifier = createTokenVerifier({
+    authorityHost: AUTHORITY,
+    clientId: CLIENT_ID,
+    fetch: fakeFetch,
+    clock,
+    ...verifierOptions,
+  });
   // Suites here fire ~100 calls as one user within a second; the rate limit has its own tests (test/security).
-  const deps: AppDeps = { db: h.db, config, clock, logger: createLogger("silent"), verifier, rateLimit: { perSecond: 10_000, burst: 10_000 }, ...overrides };
+  const stubs = stubServices(h.db);
+  const deps: AppDeps = {
+    db: h.db,
+    config,
+    clock,
+    logger: createLogger("silent"),
+    verifier,
+    rateLimit: { perSecond: 10_000, burst: 10_000 },
+    ...stubs,
+    ...overrides,
+    sweeps: { ...stubs.sweeps, ...overrides.sweeps },
+  };
   const app = createApp(deps);
 
-  async function token(claims: Record<string, unknown> = {}, opts: { key?: SigningKey; kid?: string } = {}): Promise<string> {
+  async function token(
+    claims: Record<string, unknown> = {},
+    opts: { key?: SigningKey; kid?: string } = {},
+  ): Promise<string> {
     const k = opts.key ?? key;
     const tid = (claims.tid as string) ?? TENANT_A;
     const nowSec = Math.floor(clock.now().getTime() / 1000);
@@ -95,18 +142,25 @@ export async function createHarness(overrides: Partial<AppDeps> = {}, verifierOp
       exp: nowSec + 3600,
       ...claims,
     };
-    return new jose.SignJWT(payload as jose.JWTPayload).setProtectedHeader({ alg: "RS256", kid: opts.kid ?? k.kid, typ: "JWT" }).sign(k.privateKey);
+    return new jose.SignJWT(payload as jose.JWTPayload)
+      .setProtectedHeader({ alg: "RS256", kid: opts.kid ?? k.kid, typ: "JWT" })
+      .sign(k.privateKey);
   }
 
   async function call(method: string, path: string, opts: Parameters<Harness["call"]>[2] = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    const claims = { tid: opts.tenant ?? TENANT_A, oid: opts.oid ?? "oid-dana", ...(opts.roles ? { roles: opts.roles } : {}) };
+    const claims = {
+      tid: opts.tenant ?? TENANT_A,
+      oid: opts.oid ?? "oid-dana",
+      ...(opts.roles ? { roles: opts.roles } : {}),
+    };
     const t = opts.token === undefined ? await token(claims) : opts.token;
     if (t !== null) headers.authorization = `Bearer ${t}`;
     let body: string | undefined;
     if (opts.rawBody !== undefined) body = opts.rawBody;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type"))
+      headers["content-type"] = "application/json";
     return app.request(path, { method, headers, body });
   }
 

@@ -26,7 +26,11 @@ describe("U+0000 is refused wherever a client sends text", () => {
   test("in JSON bodies (client name, contact email, the status call's addresses), nothing stored", async () => {
     await expectNulRefused(await t.call("POST", "/api/clients", { rawBody: '{"name":"a\\u0000b"}' }));
     await expectNulRefused(await t.call("POST", "/api/contacts", { rawBody: '{"email":"a\\u0000@b.com"}' }));
-    await expectNulRefused(await t.call("POST", "/api/messages/status", { rawBody: '{"internetMessageId":"<x@y>","from":"x\\u0000@y.com","to":[],"cc":[]}' }));
+    await expectNulRefused(
+      await t.call("POST", "/api/messages/status", {
+        rawBody: '{"internetMessageId":"<x@y>","from":"x\\u0000@y.com","to":[],"cc":[]}',
+      }),
+    );
     const clients = (await (await t.call("GET", "/api/clients")).json()) as { items: unknown[] };
     expect(clients.items).toEqual([]);
   });
@@ -44,7 +48,12 @@ describe("U+0000 is refused wherever a client sends text", () => {
   });
 
   test("in a CSV import, nothing stored", async () => {
-    await expectNulRefused(await t.call("POST", "/api/contacts/import", { rawBody: "email,name,client\nnul@acme.com,N\u0000ul,Acme\n", headers: { "content-type": "text/csv" } }));
+    await expectNulRefused(
+      await t.call("POST", "/api/contacts/import", {
+        rawBody: "email,name,client\nnul@acme.com,N\u0000ul,Acme\n",
+        headers: { "content-type": "text/csv" },
+      }),
+    );
     const contacts = (await (await t.call("GET", "/api/contacts")).json()) as { items: unknown[] };
     expect(contacts.items).toEqual([]);
   });
@@ -58,7 +67,12 @@ test("a body sent without a valid token is answered 401 without being read", asy
       controller.enqueue(new Uint8Array(64 * 1024));
     },
   });
-  const res = await t.app.request("/api/contacts/import", { method: "POST", headers: { "content-type": "text/csv" }, body: endless, duplex: "half" } as RequestInit);
+  const res = await t.app.request("/api/contacts/import", {
+    method: "POST",
+    headers: { "content-type": "text/csv" },
+    body: endless,
+    duplex: "half",
+  } as RequestInit);
   expect(res.status).toBe(401);
   await new Promise((r) => setTimeout(r, 50));
   // The stream's own high-water mark may pull once; the body limit used to read up to 2 MB first.

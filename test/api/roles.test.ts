@@ -5,7 +5,7 @@
  */
 import { ADMIN_APP_ROLE } from "../../shared/api/contract";
 import { saveConnection, setConnectionStatus } from "../../server/store/mailbox-connections";
-import { MAX_PAGE } from "../../server/api/schemas";
+import { MAX_PAGE } from "../../shared/api/schemas";
 import { TENANT_A, TENANT_B, createHarness, type Harness } from "./harness";
 
 let t: Harness;
@@ -17,10 +17,14 @@ afterAll(() => t.close());
 const ADMIN = { oid: "oid-admin", roles: [ADMIN_APP_ROLE] };
 const MEMBER = { oid: "oid-member" };
 const json = async (res: Response) => ({ status: res.status, body: await res.json() });
-const entries = async (who: object) => (await json(await t.call("GET", "/api/blocklist", who))).body.items.map((e: { entry: string; scope: string }) => `${e.scope}:${e.entry}`);
+const entries = async (who: object) =>
+  (await json(await t.call("GET", "/api/blocklist", who))).body.items.map(
+    (e: { entry: string; scope: string }) => `${e.scope}:${e.entry}`,
+  );
 
 test("GET /api/me says whether the caller is an administrator; only the exact role value counts", async () => {
-  const isAdmin = async (roles?: string[]) => (await json(await t.call("GET", "/api/me", { oid: "oid-me", roles }))).body.user.isAdmin;
+  const isAdmin = async (roles?: string[]) =>
+    (await json(await t.call("GET", "/api/me", { oid: "oid-me", roles }))).body.user.isAdmin;
   expect(await isAdmin()).toBe(false);
   expect(await isAdmin([ADMIN_APP_ROLE])).toBe(true);
   expect(await isAdmin(["Reader", ADMIN_APP_ROLE])).toBe(true);
@@ -28,24 +32,36 @@ test("GET /api/me says whether the caller is an administrator; only the exact ro
   expect(await isAdmin([ADMIN_APP_ROLE.toLowerCase(), "Admin"])).toBe(false);
   // A roles claim of the wrong type is ignored, not a crash.
   const odd = await t.token({ oid: "oid-me", roles: ADMIN_APP_ROLE });
-  expect(await json(await t.call("GET", "/api/me", { token: odd }))).toMatchObject({ status: 200, body: { user: { isAdmin: false } } });
+  expect(await json(await t.call("GET", "/api/me", { token: odd }))).toMatchObject({
+    status: 200,
+    body: { user: { isAdmin: false } },
+  });
 });
 
 describe("the organization's blocklist is the administrators'", () => {
   test("a member cannot add to it (403 forbidden, nothing stored) but keeps their personal list", async () => {
-    const refused = await json(await t.call("POST", "/api/blocklist", { body: { entry: "@member-tried.example", scope: "organization" }, ...MEMBER }));
+    const refused = await json(
+      await t.call("POST", "/api/blocklist", {
+        body: { entry: "@member-tried.example", scope: "organization" },
+        ...MEMBER,
+      }),
+    );
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe("forbidden");
     expect(refused.body.error.message).toContain(ADMIN_APP_ROLE);
     expect(await entries(ADMIN)).not.toContain("organization:@member-tried.example");
 
-    const personal = await json(await t.call("POST", "/api/blocklist", { body: { entry: "@mine.example" }, ...MEMBER }));
+    const personal = await json(
+      await t.call("POST", "/api/blocklist", { body: { entry: "@mine.example" }, ...MEMBER }),
+    );
     expect(personal).toMatchObject({ status: 201, body: { scope: "personal" } });
     expect((await t.call("DELETE", `/api/blocklist/${personal.body.id}`, MEMBER)).status).toBe(204);
   });
 
   test("an administrator adds and removes organization entries; a member's removal is refused and changes nothing", async () => {
-    const added = await json(await t.call("POST", "/api/blocklist", { body: { entry: "@everyone.example", scope: "organization" }, ...ADMIN }));
+    const added = await json(
+      await t.call("POST", "/api/blocklist", { body: { entry: "@everyone.example", scope: "organization" }, ...ADMIN }),
+    );
     expect(added).toMatchObject({ status: 201, body: { scope: "organization", entry: "@everyone.example" } });
     // Every member sees it (it applies to their mailbox too) …
     expect(await entries(MEMBER)).toContain("organization:@everyone.example");
@@ -54,7 +70,9 @@ describe("the organization's blocklist is the administrators'", () => {
     expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
     expect(await entries(MEMBER)).toContain("organization:@everyone.example");
     // Another organization's administrator does not even find it.
-    expect((await t.call("DELETE", `/api/blocklist/${added.body.id}`, { tenant: TENANT_B, ...ADMIN })).status).toBe(404);
+    expect((await t.call("DELETE", `/api/blocklist/${added.body.id}`, { tenant: TENANT_B, ...ADMIN })).status).toBe(
+      404,
+    );
     expect((await t.call("DELETE", `/api/blocklist/${added.body.id}`, ADMIN)).status).toBe(204);
     expect(await entries(MEMBER)).not.toContain("organization:@everyone.example");
     // Gone is gone, for administrators too.
@@ -62,14 +80,22 @@ describe("the organization's blocklist is the administrators'", () => {
   });
 
   test("an administrator cannot remove someone else's personal entry (404, as for anyone)", async () => {
-    const theirs = await json(await t.call("POST", "/api/blocklist", { body: { entry: "boss@private.example" }, ...MEMBER }));
+    const theirs = await json(
+      await t.call("POST", "/api/blocklist", { body: { entry: "boss@private.example" }, ...MEMBER }),
+    );
     expect((await t.call("DELETE", `/api/blocklist/${theirs.body.id}`, ADMIN)).status).toBe(404);
     expect(await entries(MEMBER)).toContain("personal:boss@private.example");
     expect((await t.call("DELETE", `/api/blocklist/${theirs.body.id}`, MEMBER)).status).toBe(204);
   });
 
   test("removing the role takes effect with the next token", async () => {
-    const added = await json(await t.call("POST", "/api/blocklist", { body: { entry: "@revoked.example", scope: "organization" }, oid: "oid-former", roles: [ADMIN_APP_ROLE] }));
+    const added = await json(
+      await t.call("POST", "/api/blocklist", {
+        body: { entry: "@revoked.example", scope: "organization" },
+        oid: "oid-former",
+        roles: [ADMIN_APP_ROLE],
+      }),
+    );
     expect(added.status).toBe(201);
     expect((await t.call("DELETE", `/api/blocklist/${added.body.id}`, { oid: "oid-former" })).status).toBe(403);
     expect((await t.call("DELETE", `/api/blocklist/${added.body.id}`, ADMIN)).status).toBe(204);
@@ -82,12 +108,24 @@ describe("GET /api/connections: every user's mailbox health, for administrators"
     // Users exist once they have called the API.
     const ids: Record<string, string> = {};
     for (const oid of ["oid-h1", "oid-h2", "oid-h3"]) {
-      const me = await json(await t.call("GET", "/api/me", { oid, token: await t.token({ oid, preferred_username: `${oid.slice(4)}@contoso.com` }) }));
+      const me = await json(
+        await t.call("GET", "/api/me", {
+          oid,
+          token: await t.token({ oid, preferred_username: `${oid.slice(4)}@contoso.com` }),
+        }),
+      );
       ids[oid] = me.body.user.id;
     }
     await saveConnection(t.h.db, org, ids["oid-h1"], { homeAccountId: null, tokenCache: "sealed" }, t.clock.now());
     await saveConnection(t.h.db, org, ids["oid-h2"], { homeAccountId: null, tokenCache: "sealed" }, t.clock.now());
-    await setConnectionStatus(t.h.db, org, ids["oid-h2"], "reauth_required", "Your Microsoft 365 sign-in was revoked.", t.clock.now());
+    await setConnectionStatus(
+      t.h.db,
+      org,
+      ids["oid-h2"],
+      "reauth_required",
+      "Your Microsoft 365 sign-in was revoked.",
+      t.clock.now(),
+    );
 
     const refused = await json(await t.call("GET", "/api/connections", MEMBER));
     expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
@@ -95,8 +133,13 @@ describe("GET /api/connections: every user's mailbox health, for administrators"
     const all = await json(await t.call("GET", `/api/connections?limit=${MAX_PAGE}`, ADMIN));
     expect(all.status).toBe(200);
     const byId = new Map(all.body.items.map((i: { user: { id: string } }) => [i.user.id, i]));
-    expect(byId.get(ids["oid-h1"])).toMatchObject({ user: { email: "h1@contoso.com" }, connection: { status: "active", reason: null } });
-    expect(byId.get(ids["oid-h2"])).toMatchObject({ connection: { status: "reauth_required", reason: "Your Microsoft 365 sign-in was revoked.", nextSweepAt: null } });
+    expect(byId.get(ids["oid-h1"])).toMatchObject({
+      user: { email: "h1@contoso.com" },
+      connection: { status: "active", reason: null },
+    });
+    expect(byId.get(ids["oid-h2"])).toMatchObject({
+      connection: { status: "reauth_required", reason: "Your Microsoft 365 sign-in was revoked.", nextSweepAt: null },
+    });
     expect(byId.get(ids["oid-h3"])).toMatchObject({ connection: { status: "not_connected" } });
     // Nothing of the grant itself is ever shown.
     expect(JSON.stringify(all.body)).not.toContain("sealed");
@@ -111,15 +154,23 @@ describe("GET /api/connections: every user's mailbox health, for administrators"
     const seen: string[] = [];
     let next: string | null = null;
     do {
-      const page = await json(await t.call("GET", `/api/connections?limit=2${next ? `&cursor=${encodeURIComponent(next)}` : ""}`, ADMIN));
+      const page = await json(
+        await t.call("GET", `/api/connections?limit=2${next ? `&cursor=${encodeURIComponent(next)}` : ""}`, ADMIN),
+      );
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((i: { user: { id: string } }) => i.user.id));
       next = page.body.nextCursor;
     } while (next);
     expect(seen.sort()).toEqual(all.body.items.map((i: { user: { id: string } }) => i.user.id).sort());
 
-    expect(await json(await t.call("GET", "/api/connections?cursor=bogus", ADMIN))).toMatchObject({ status: 400, body: { error: { code: "invalid_cursor" } } });
-    expect(await json(await t.call("GET", "/api/connections?status=happy", ADMIN))).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
+    expect(await json(await t.call("GET", "/api/connections?cursor=bogus", ADMIN))).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_cursor" } },
+    });
+    expect(await json(await t.call("GET", "/api/connections?status=happy", ADMIN))).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_request" } },
+    });
     // Another organization's administrator sees their own organization only.
     const other = await json(await t.call("GET", "/api/connections", { tenant: TENANT_B, ...ADMIN }));
     expect(other.body.items.map((i: { user: { email: string } }) => i.user.email)).not.toContain("h1@contoso.com");

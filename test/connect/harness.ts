@@ -20,6 +20,7 @@ import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger, type Logger } from "../../server/logger";
 import { createConnectionService, type ConnectionService } from "../../server/mailbox-connection/service";
 import { openTokenCache } from "../../server/identity/msal-client";
+import { stubMail, stubSweeps } from "../api/stub-services";
 
 export const TENANT = "5c1f2b3a-0d4e-4f60-9a7b-8c9d0e1f2a3b";
 export const OTHER_TENANT = "7e6d5c4b-3a29-4180-8f7e-6d5c4b3a2910";
@@ -151,7 +152,7 @@ export async function startHarness(): Promise<Harness> {
     },
   });
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch, clock });
-  const app = createApp({ db, config, clock, logger, verifier, connections: service });
+  const app = createApp({ db, config, clock, logger, verifier, connections: service, sweeps: stubSweeps(db), mail: stubMail() });
   const h: Harness = {
     emulator,
     clock,

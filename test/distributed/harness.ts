@@ -26,6 +26,7 @@ import { createContact } from "../../server/store/contacts";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
 import { appDataset, CLIENT_ID, productEnv, TENANT } from "../connect/harness";
 import { forEachLine } from "../support";
+import { stubMail } from "../api/stub-services";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export { TENANT };
@@ -93,7 +94,7 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
   const services = await createServices({ config, extraCaPem: emulator.caPem, logger, queue });
   const outbound = createOutbound(emulator.caPem);
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch });
-  const app = createApp({ db: services.db, config, clock: services.clock, logger, verifier, connections: services.connections, sweeps: services.sweeps,
+  const app = createApp({ db: services.db, config, clock: services.clock, logger, verifier, connections: services.connections, sweeps: services.sweeps, mail: stubMail(),
     // 50 users connecting from one test address within seconds: well past the per-address callback limit.
     rateLimit: { perSecond: 1000, burst: 1000, unauthenticated: { perSecond: 1000, burst: 1000 } },
   });

@@ -14,6 +14,7 @@ import { createSweepService, type SweepService } from "../../server/sweep/servic
 import { createContact } from "../../server/store/contacts";
 import { CLIENT_ID, startHarness, TENANT, type Harness } from "../connect/harness";
 import { predict, seedFleet, type Expected, type Fleet } from "./fleet";
+import { stubMail } from "../api/stub-services";
 
 export { TENANT };
 
@@ -60,6 +61,7 @@ export async function startReliabilityHarness(o: { graph?: Partial<SweepGraphOpt
     verifier,
     connections: h.service,
     sweeps,
+    mail: stubMail(),
     rateLimit: { perSecond: 1000, burst: 1000, unauthenticated: { perSecond: 1000, burst: 1000 } },
   });
   const userIds = new Map<string, string>();

@@ -25,6 +25,7 @@ import type { LoadRequest } from "./load-client";
 import { apiToken, ensureStopped, spawnBackend, tempDir, type BackendProcess } from "./processes";
 import fs from "node:fs";
 import path from "node:path";
+import { stubMail } from "../api/stub-services";
 
 const SOAK = process.env.RELIABILITY_SOAK === "1";
 
@@ -74,7 +75,7 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
   outbound = createOutbound(emulator.caPem);
   const out = outbound;
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: setup.outbound.fetch });
-  const side = createApp({ db: setup.db, config, clock: setup.clock, logger, verifier, connections: setup.connections, sweeps: setup.sweeps, rateLimit: { perSecond: 1e4, burst: 1e4, unauthenticated: { perSecond: 1e4, burst: 1e4 } } });
+  const side = createApp({ db: setup.db, config, clock: setup.clock, logger, verifier, connections: setup.connections, sweeps: setup.sweeps, mail: stubMail(), rateLimit: { perSecond: 1e4, burst: 1e4, unauthenticated: { perSecond: 1e4, burst: 1e4 } } });
   const userIds = new Map<string, string>();
   const connect = async (oid: string) => {
     const auth = { authorization: `Bearer ${apiToken(emulator, oid)}` };

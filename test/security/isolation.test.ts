@@ -9,7 +9,7 @@
  * isolation check here fails "every operation has a check".
  */
 import { ADMIN_APP_ROLE } from "../../shared/api/contract";
-import { openApiDocument } from "../../server/api/openapi";
+import { openApiDocument } from "../../server/api/api-document";
 import { createApp } from "../../server/app";
 import { createMailService } from "../../server/mail/send";
 import { createTokenVerifier } from "../../server/identity/token-verifier";

@@ -14,6 +14,7 @@ import { createTokenVerifier } from "../../server/identity/token-verifier";
 import { createLogger } from "../../server/logger";
 import { openSqliteTestDatabase, type TestDatabase } from "../db/databases";
 import { ADA, CLIENT_ID, CLIENT_SECRET, EVE, OTHER_TENANT, TENANT, dataset } from "../connect/harness";
+import { stubServices } from "../api/stub-services";
 
 jest.setTimeout(30_000);
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
   };
   // jwksCooldownMs 0: an unknown kid makes jose refetch at once, as it would after the cooldown in production.
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch, clock: systemClock, jwksCooldownMs: 0 });
-  app = createApp({ db: db.db, config, clock: systemClock, logger: createLogger("silent"), verifier, rateLimit: { perSecond: 1000, burst: 1000 } });
+  app = createApp({ db: db.db, config, clock: systemClock, logger: createLogger("silent"), verifier, ...stubServices(db.db), rateLimit: { perSecond: 1000, burst: 1000 } });
 });
 
 afterAll(async () => {

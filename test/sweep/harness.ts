@@ -12,6 +12,7 @@ import { createContact } from "../../server/store/contacts";
 import { messageKey } from "../../server/store/capture-decisions";
 import type { DatasetUser } from "../../emulator/dataset";
 import { authorize, callback, CLIENT_ID, startConnect, startHarness, TENANT, type Harness } from "../connect/harness";
+import { stubMail } from "../api/stub-services";
 
 export { TENANT };
 
@@ -49,7 +50,7 @@ export async function startSweepHarness(
     ...rest,
   });
   const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
-  const app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps });
+  const app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps, mail: stubMail() });
   const orgId = TENANT;
   const s: SweepHarness = {
     h,

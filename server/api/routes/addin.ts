@@ -12,6 +12,8 @@ import { Hono, type Context } from "hono";
 import type { Config } from "../../config";
 import { rewriteManifest } from "../../../addin/manifest/rewrite";
 import type { PreviewMessage } from "../../../shared/api/contract";
+import { addinConfigSchema, previewMessageSchema } from "../../../shared/api/schemas";
+import { PUBLIC, createRoute, file, json, mount, pathParam } from "../operations";
 
 export type { PreviewMessage };
 
@@ -97,13 +99,95 @@ export function addinConfigFor(config: Config) {
 /** Swap the pane's office.js tag for the preview's stand-in (kept out of the built HTML on purpose). */
 export function withStandIn(html: string): string {
   // Production builds are minified: attribute quotes may be gone.
-  return html.replace(/<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/, '<script id="office-js" src="/preview/office-standin.js"></script>');
+  return html.replace(
+    /<script id=["']?office-js["']?\s+src=["']?[^"'\s>]+["']?\s*><\/script>/,
+    '<script id="office-js" src="/preview/office-standin.js"></script>',
+  );
 }
 
 const BUILT_FILE = /^[A-Za-z0-9._-]+\.(html|js|css|map|txt)$/;
 
 /** Relative directories are taken from the repository root, not the process's working directory. */
 const REPO_ROOT = path.resolve(__dirname, "../../..");
+
+const NOT_FOUND = { description: "Not found (or not in this mode)." };
+const page = (path: string, operationId: string, summary: string, type: string, description?: string) =>
+  createRoute({
+    method: "get",
+    path,
+    ...PUBLIC,
+    operationId,
+    summary,
+    ...(description ? { description } : {}),
+    tags: ["addin"],
+    responses: { "200": file(type), "404": NOT_FOUND },
+  });
+
+const configOp = createRoute({
+  method: "get",
+  path: "/addin-config.json",
+  ...PUBLIC,
+  operationId: "getAddinConfig",
+  summary: "The task pane's runtime configuration",
+  tags: ["addin"],
+  responses: { "200": json(addinConfigSchema) },
+});
+const manifest = page(
+  "/manifest.xml",
+  "getManifest",
+  "The add-in manifest",
+  "application/xml",
+  "Production: dist/manifest.xml from `npm run build`; otherwise the development manifest on this server's URL.",
+);
+const asset = page("/assets/{file}", "getAsset", "Add-in icons", "image/png");
+const taskpane = page(
+  "/taskpane.html",
+  "getTaskpane",
+  "The task pane",
+  "text/html",
+  "With ?preview=1 (demo/development) office.js is replaced by the preview's stand-in.",
+);
+const paneFile = page(
+  "/{file}",
+  "getPaneFile",
+  "Other built task-pane files (dialog.html, auth.html, support.html, bundles)",
+  "text/html",
+);
+const officeJs = page(
+  "/office-js/*",
+  "getOfficeJs",
+  "office.js from node_modules (demo/development only)",
+  "text/javascript",
+);
+const preview = page("/preview", "getPreview", "Browser preview of the pane (demo/development only)", "text/html");
+const previewMessages = createRoute({
+  method: "get",
+  path: "/preview/messages.json",
+  ...PUBLIC,
+  operationId: "getPreviewMessages",
+  summary: "Sample messages for the preview (demo/development only)",
+  tags: ["addin"],
+  responses: { "200": json(previewMessageSchema.array()), "404": NOT_FOUND },
+});
+const standIn = page(
+  "/preview/office-standin.js",
+  "getOfficeStandIn",
+  "The preview's office.js stand-in (demo/development only)",
+  "text/javascript",
+);
+
+/** The pane's files in the app's OpenAPI description (the preview's only in demo and development). */
+export const addinOperations = [
+  configOp,
+  manifest,
+  asset,
+  taskpane,
+  paneFile,
+  officeJs,
+  preview,
+  previewMessages,
+  standIn,
+];
 
 export function addinRoutes(opts: AddinRoutesOptions): Hono {
   const { config } = opts;
@@ -116,9 +200,9 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
   // Built files change name only on rebuild; short caching keeps a redeploy visible quickly.
   const CACHE = "public, max-age=300";
 
-  app.get("/addin-config.json", (c) => c.json(addinConfigFor(config), 200, { "Cache-Control": "no-store" }));
+  mount(app, configOp, (c) => c.json(addinConfigFor(config), 200, { "Cache-Control": "no-store" }));
 
-  app.get("/manifest.xml", async (c) => {
+  mount(app, manifest, async (c) => {
     // Production: the manifest `npm run build` wrote for ADDIN_PUBLIC_URL. Otherwise (and when not
     // built) the development manifest, moved to this server's public URL.
     const built = config.mode === "production" ? await fileOrNull(path.join(distDir, "..", "manifest.xml")) : null;
@@ -128,30 +212,35 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
     return send(c, rewriteManifest(dev.toString("utf8"), config.addinPublicUrl), "manifest.xml", "no-cache");
   });
 
-  app.get("/assets/:file", async (c) => {
-    const file = c.req.param("file");
-    const body = (await fileOrNull(safeJoin(assetsDir, file))) ?? (await fileOrNull(safeJoin(path.join(distDir, "assets"), file)));
+  mount(app, asset, async (c) => {
+    const file = pathParam(c, "file");
+    const body =
+      (await fileOrNull(safeJoin(assetsDir, file))) ?? (await fileOrNull(safeJoin(path.join(distDir, "assets"), file)));
     return body ? send(c, body, file, CACHE) : c.json({ error: { code: "not_found", message: "No such asset." } }, 404);
   });
 
   if (devTools) {
-    app.get("/office-js/*", async (c) => {
+    mount(app, officeJs, async (c) => {
       const rel = c.req.path.slice("/office-js/".length);
       const body = await fileOrNull(safeJoin(officeJsDir, rel));
-      return body ? send(c, body, rel, CACHE) : c.json({ error: { code: "not_found", message: "No such office.js file." } }, 404);
+      return body
+        ? send(c, body, rel, CACHE)
+        : c.json({ error: { code: "not_found", message: "No such office.js file." } }, 404);
     });
-    app.get("/preview", async (c) => {
+    mount(app, preview, async (c) => {
       const body = await fileOrNull(path.join(distDir, "preview.html"));
       return body ? send(c, body, "preview.html", "no-cache") : notBuilt(c);
     });
-    app.get("/preview/messages.json", async (c) => c.json(opts.preview ? await opts.preview.messages() : [], 200, { "Cache-Control": "no-store" }));
-    app.get("/preview/office-standin.js", async (c) => {
+    mount(app, previewMessages, async (c) =>
+      c.json(opts.preview ? await opts.preview.messages() : [], 200, { "Cache-Control": "no-store" }),
+    );
+    mount(app, standIn, async (c) => {
       const body = await fileOrNull(path.join(distDir, "office-standin.js"));
       return body ? send(c, body, "office-standin.js", "no-cache") : notBuilt(c);
     });
   }
 
-  app.get("/taskpane.html", async (c) => {
+  mount(app, taskpane, async (c) => {
     const body = await fileOrNull(path.join(distDir, "taskpane.html"));
     if (!body) return notBuilt(c);
     const html = devTools && c.req.query("preview") === "1" ? withStandIn(body.toString("utf8")) : body;
@@ -160,8 +249,8 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
 
   // The rest of the build (dialog.html, auth.html, support.html, bundles). Anything else — other
   // names, /healthz and the like registered earlier — falls through to the app's own routes and 404.
-  app.get("/:file", async (c, next) => {
-    const file = c.req.param("file");
+  mount(app, paneFile, async (c, next) => {
+    const file = pathParam(c, "file");
     if (!BUILT_FILE.test(file)) return next();
     if (!devTools && file === "office-standin.js") return next();
     const body = await fileOrNull(safeJoin(distDir, file));
@@ -175,53 +264,3 @@ export function addinRoutes(opts: AddinRoutesOptions): Hono {
 function notBuilt(c: Context) {
   return c.json({ error: { code: "not_built", message: "The task pane is not built yet: run `npm run build`." } }, 503);
 }
-
-/** These routes in the app's OpenAPI description (server/api/openapi.ts spreads this into its paths). */
-const page = (operationId: string, summary: string, type: string, description?: string) => ({
-  get: {
-    operationId,
-    summary,
-    ...(description ? { description } : {}),
-    tags: ["addin"],
-    security: [] as Record<string, string[]>[],
-    responses: { "200": { description: "OK", content: { [type]: { schema: { type: "string" } } } }, "404": { description: "Not found (or not in this mode)." } },
-  },
-});
-export const ADDIN_OPENAPI_PATHS = {
-  "/addin-config.json": {
-    get: {
-      operationId: "getAddinConfig",
-      summary: "The task pane's runtime configuration",
-      tags: ["addin"],
-      security: [] as Record<string, string[]>[],
-      responses: {
-        "200": {
-          description: "OK",
-          content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                required: ["clientId", "authority", "apiScope", "apiBaseUrl", "mode"],
-                properties: {
-                  clientId: { type: "string" },
-                  authority: { type: "string", description: "ENTRA_AUTHORITY_HOST/ENTRA_TENANT" },
-                  apiScope: { type: "string", description: "api://<clientId>/access_as_user" },
-                  apiBaseUrl: { type: "string", description: "\"\" when the API is on the pane's origin" },
-                  mode: { enum: ["demo", "production"] },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-  "/manifest.xml": page("getManifest", "The add-in manifest", "application/xml", "Production: dist/manifest.xml from `npm run build`; otherwise the development manifest on this server's URL."),
-  "/assets/{file}": page("getAsset", "Add-in icons", "image/png"),
-  "/taskpane.html": page("getTaskpane", "The task pane", "text/html", "With ?preview=1 (demo/development) office.js is replaced by the preview's stand-in."),
-  "/{file}": page("getPaneFile", "Other built task-pane files (dialog.html, auth.html, support.html, bundles)", "text/html"),
-  "/office-js/*": page("getOfficeJs", "office.js from node_modules (demo/development only)", "text/javascript"),
-  "/preview": page("getPreview", "Browser preview of the pane (demo/development only)", "text/html"),
-  "/preview/messages.json": page("getPreviewMessages", "Sample messages for the preview (demo/development only)", "application/json"),
-  "/preview/office-standin.js": page("getOfficeStandIn", "The preview's office.js stand-in (demo/development only)", "text/javascript"),
-};

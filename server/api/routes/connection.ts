@@ -1,5 +1,5 @@
 /**
- * Connecting a mailbox (issue 5).
+ * Connecting a mailbox.
  * - POST /api/connection (authenticated): an authorize URL for the Office dialog.
  * - DELETE /api/connection (authenticated): disconnect; the tokens are deleted at once.
  * - GET /auth/callback (public — the signed state authenticates it): exchanges the code and answers
@@ -14,16 +14,82 @@ import { IdentityUnavailableError } from "../../identity/errors";
 import { errorResponse } from "../errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
+import { authCallbackQuery, errorBodySchema, startConnectionResponseSchema } from "../../../shared/api/schemas";
+import { PUBLIC, STANDARD, createRoute, err, file, json, mount, mountApi } from "../operations";
 
 /** office.js: Microsoft's CDN in production; the copy the server ships in demo mode (works offline). */
 export const OFFICE_JS_CDN = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js";
 export const OFFICE_JS_LOCAL = "/office-js/office.js";
 
+const tags = ["connection"];
+const retryAfter = { "Retry-After": { schema: { type: "integer" as const }, description: "Seconds to wait." } };
+
+const start = createRoute({
+  method: "post",
+  path: "/api/connection",
+  operationId: "startConnection",
+  tags,
+  summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
+  description:
+    "Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
+    "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send — the product's fixed delegated set (no Mail.ReadWrite).",
+  responses: {
+    "200": json(startConnectionResponseSchema),
+    ...STANDARD,
+    "503": {
+      description:
+        "identity_unavailable (Microsoft Entra could not be reached to prepare the sign-in; Retry-After) or database_unavailable.",
+      headers: retryAfter,
+      content: { "application/json": { schema: errorBodySchema } },
+    },
+  },
+});
+const disconnect = createRoute({
+  method: "delete",
+  path: "/api/connection",
+  operationId: "disconnect",
+  tags,
+  summary: "Disconnect: delete the stored tokens at once (engagements stay)",
+  responses: { "204": { description: "Disconnected" }, ...STANDARD },
+});
+const callback = createRoute({
+  method: "get",
+  path: "/auth/callback",
+  ...PUBLIC,
+  operationId: "authCallback",
+  tags,
+  summary: "OAuth redirect target: exchanges the code, stores the connection, answers a page for the Office dialog",
+  description:
+    "Rejects replayed, expired or foreign state and a different consenting account with a clear page; stores nothing then. " +
+    "Rate-limited per client address (429 in the error shape, Retry-After).",
+  request: { query: authCallbackQuery },
+  responses: {
+    "200": file("text/html", "HTML page that reports the result to the Office dialog"),
+    "400": file("text/html", "HTML page explaining the rejection"),
+    "429": err("RateLimited"),
+    "502": file(
+      "text/html",
+      "HTML page: Microsoft Entra could not be reached to redeem the code; nothing stored, try connecting again",
+    ),
+    "503": json(errorBodySchema, "database_unavailable: the database is not reachable right now"),
+  },
+});
+const callbackScript = createRoute({
+  method: "get",
+  path: "/auth/callback.js",
+  ...PUBLIC,
+  operationId: "authCallbackScript",
+  tags,
+  summary: "The callback page's script (a file of its own so the page's CSP allows no inline script)",
+  responses: { "200": file("application/javascript", "JavaScript") },
+});
+
+export const connectionOperations = [start, disconnect, callback, callbackScript];
+
 export function connectionRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const connections = deps.connections;
-  if (!connections) return app; // app.ts answers 503 not_available
-  app.post("/connection", async (c) => {
+  mountApi(app, start, async (c) => {
     const caller = c.get("caller");
     const started = await connections
       .start({
@@ -40,7 +106,7 @@ export function connectionRoutes(deps: AppDeps): Hono<AppEnv> {
     const { authorizeUrl } = started;
     return c.json({ authorizeUrl });
   });
-  app.delete("/connection", async (c) => {
+  mountApi(app, disconnect, async (c) => {
     await connections.disconnect(c.get("orgId"), c.get("userId"));
     return c.body(null, 204);
   });
@@ -131,7 +197,6 @@ ${hint}
 export function authCallbackRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const connections = deps.connections;
-  if (!connections) return app;
   const officeJsUrl = deps.config.mode === "demo" ? OFFICE_JS_LOCAL : OFFICE_JS_CDN;
   const officeOrigin = officeJsUrl.startsWith("https:") ? new URL(officeJsUrl).origin : "";
   const parentOrigin = new URL(deps.config.addinPublicUrl).origin;
@@ -146,14 +211,14 @@ export function authCallbackRoutes(deps: AppDeps): Hono<AppEnv> {
     "form-action 'none'",
   ].join("; ");
 
-  app.get("/auth/callback.js", (c) => {
+  mount(app, callbackScript, (c) => {
     c.header("Content-Type", "application/javascript; charset=utf-8");
     c.header("Cache-Control", "public, max-age=3600");
     c.header("X-Content-Type-Options", "nosniff");
     return c.body(CALLBACK_SCRIPT);
   });
 
-  app.get("/auth/callback", async (c) => {
+  mount(app, callback, async (c) => {
     const result = await connections.handleCallback(c.req.query());
     // The URL carried a code: never cache the page, never leak the URL as a referrer.
     c.header("Cache-Control", "no-store");

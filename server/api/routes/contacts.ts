@@ -19,36 +19,138 @@ import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError, notFound } from "../errors";
 import { isVisibleClientName } from "../../../shared/clients/name-key";
+import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi, pathParam } from "../operations";
 import { jsonBody, query } from "../request";
-import { contactCreateSchema, contactListQuery, contactUpdateSchema, emptyQuery } from "../schemas";
+import {
+  contactCreateSchema,
+  contactCsvSchema,
+  contactImportResponseSchema,
+  contactListQuery,
+  contactUpdateSchema,
+  contactViewSchema,
+  emptyQuery,
+  errorBodySchema,
+  idParams,
+  importErrorSchema,
+  pageOf,
+} from "../../../shared/api/schemas";
 
 export const MAX_IMPORT_ROWS = 10_000;
 const COLUMNS = ["email", "name", "client"] as const;
 
+const tags = ["contacts"];
+const params = idParams("contact");
+const csv = { schema: contactCsvSchema };
+
+const list = createRoute({
+  method: "get",
+  path: "/api/contacts",
+  operationId: "listContacts",
+  tags,
+  summary: "Live contacts, ordered by email, with cursor pagination",
+  request: { query: contactListQuery },
+  responses: { "200": json(pageOf(contactViewSchema)), ...STANDARD },
+});
+const create = createRoute({
+  method: "post",
+  path: "/api/contacts",
+  operationId: "createContact",
+  tags,
+  summary: "Track a contact",
+  description:
+    "The address is normalised (trimmed, lower-cased). Re-adding a deleted contact revives it with a new createdAt " +
+    "(the contact_tracked_too_late rule counts from then).",
+  request: { body: jsonRequest(contactCreateSchema) },
+  responses: {
+    "201": json(contactViewSchema, "Created"),
+    ...STANDARD,
+    ...JSON_ERRORS,
+    "404": err("NotFound"),
+    "409": json(errorBodySchema, "duplicate_contact: the address is already tracked"),
+  },
+});
+const importCsv = createRoute({
+  method: "post",
+  path: "/api/contacts/import",
+  operationId: "importContacts",
+  tags,
+  summary: "Import contacts from CSV, all or nothing",
+  description:
+    "Body: text/csv (application/csv and text/plain are accepted too) with the header `email,name,client` (name and client " +
+    "optional columns). An unreadable file, a wrong header, no rows or too many → 400 invalid_csv. Missing clients are created by name " +
+    "(case-insensitive). Any bad row (invalid address, duplicate within the file, already a live contact, over-long field) " +
+    "→ 422 invalid_rows with details.errors = [{row, field, message}] (row = line number, header = 1) and nothing is stored.",
+  request: { body: { required: true, content: { "text/csv": csv, "application/csv": csv, "text/plain": csv } } },
+  responses: {
+    "201": json(contactImportResponseSchema, "Imported"),
+    ...STANDARD,
+    ...JSON_ERRORS,
+    "422": json(importErrorSchema, "Row errors; nothing stored"),
+  },
+});
+const get = createRoute({
+  method: "get",
+  path: "/api/contacts/{id}",
+  operationId: "getContact",
+  tags,
+  summary: "One live contact",
+  request: { params },
+  responses: { "200": json(contactViewSchema), ...STANDARD, "404": err("NotFound") },
+});
+const update = createRoute({
+  method: "patch",
+  path: "/api/contacts/{id}",
+  operationId: "updateContact",
+  tags,
+  summary: "Change a contact's name or client (the address is its identity: delete and re-add to change it)",
+  request: { params, body: jsonRequest(contactUpdateSchema) },
+  responses: { "200": json(contactViewSchema), ...STANDARD, ...JSON_ERRORS, "404": err("NotFound") },
+});
+const remove = createRoute({
+  method: "delete",
+  path: "/api/contacts/{id}",
+  operationId: "deleteContact",
+  tags,
+  summary: "Stop tracking a contact (soft delete; captured engagements stay)",
+  request: { params },
+  responses: { "204": { description: "Deleted" }, ...STANDARD, "404": err("NotFound") },
+});
+
+export const contactOperations = [list, create, importCsv, get, update, remove];
+
 export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/contacts", async (c) => {
+  mountApi(app, list, async (c) => {
     const q = query(c, contactListQuery);
     return c.json(await listContacts(deps.db, c.get("orgId"), q));
   });
 
-  app.post("/contacts", async (c) => {
+  mountApi(app, create, async (c) => {
     const body = await jsonBody(c, contactCreateSchema);
     const view = await createContact(deps.db, c.get("orgId"), body, deps.clock.now());
     return c.json(view, 201);
   });
 
-  app.post("/contacts/import", async (c) => {
+  mountApi(app, importCsv, async (c) => {
     query(c, emptyQuery);
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (!["text/csv", "application/csv", "text/plain"].includes(type)) {
-      throw new ApiError(415, "unsupported_media_type", "Send the contacts as text/csv with the header email,name,client.");
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        "Send the contacts as text/csv with the header email,name,client.",
+      );
     }
     const { rows, errors } = parseContactsCsv(await c.req.text());
     const result = await importContacts(deps.db, c.get("orgId"), rows, deps.clock.now(), errors);
     if (!result.ok) {
-      throw new ApiError(422, "invalid_rows", `${result.errors.length} row(s) cannot be imported; nothing was stored.`, { errors: result.errors });
+      throw new ApiError(
+        422,
+        "invalid_rows",
+        `${result.errors.length} row(s) cannot be imported; nothing was stored.`,
+        { errors: result.errors },
+      );
     }
     const body: ContactImportResponse = {
       created: result.created,
@@ -59,21 +161,22 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(body, 201);
   });
 
-  app.get("/contacts/:id", async (c) => {
-    const view = await getContactView(deps.db, c.get("orgId"), c.req.param("id"));
+  mountApi(app, get, async (c) => {
+    const view = await getContactView(deps.db, c.get("orgId"), pathParam(c, "id"));
     if (!view) throw notFound("contact");
     return c.json(view);
   });
 
-  app.patch("/contacts/:id", async (c) => {
+  mountApi(app, update, async (c) => {
     const body = await jsonBody(c, contactUpdateSchema);
-    const view = await updateContact(deps.db, c.get("orgId"), c.req.param("id"), body, deps.clock.now());
+    const view = await updateContact(deps.db, c.get("orgId"), pathParam(c, "id"), body, deps.clock.now());
     if (!view) throw notFound("contact");
     return c.json(view);
   });
 
-  app.delete("/contacts/:id", async (c) => {
-    if (!(await deleteContact(deps.db, c.get("orgId"), c.req.param("id"), deps.clock.now()))) throw notFound("contact");
+  mountApi(app, remove, async (c) => {
+    if (!(await deleteContact(deps.db, c.get("orgId"), pathParam(c, "id"), deps.clock.now())))
+      throw notFound("contact");
     return c.body(null, 204);
   });
 
@@ -85,7 +188,8 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
  * are a 400; per-row field problems (too long) are collected as 422 row errors.
  */
 export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: ImportRowError[] } {
-  if (text.includes("\u0000")) throw new ApiError(400, "invalid_csv", "The CSV contains a NUL character (U+0000); save it as plain UTF-8 text.");
+  if (text.includes("\u0000"))
+    throw new ApiError(400, "invalid_csv", "The CSV contains a NUL character (U+0000); save it as plain UTF-8 text.");
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text.replace(/^\uFEFF/, ""), {
@@ -98,24 +202,38 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
   } catch (err) {
     // csv-parse's message quotes the offending text; say where instead, never echoing the file.
     const line = (err as { lines?: unknown }).lines;
-    throw new ApiError(400, "invalid_csv", `The CSV cannot be read${typeof line === "number" ? ` (line ${line})` : ""}: check its quoting and delimiters.`);
+    throw new ApiError(
+      400,
+      "invalid_csv",
+      `The CSV cannot be read${typeof line === "number" ? ` (line ${line})` : ""}: check its quoting and delimiters.`,
+    );
   }
-  if (records.length === 0) throw new ApiError(400, "invalid_csv", "The CSV is empty; expected the header email,name,client.");
+  if (records.length === 0)
+    throw new ApiError(400, "invalid_csv", "The CSV is empty; expected the header email,name,client.");
   const header = records[0].record.map((h) => h.trim().toLowerCase());
   const unknown = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
   if (!header.includes("email") || unknown.length || new Set(header).size !== header.length) {
-    throw new ApiError(400, "invalid_csv", "The first line must be the header email,name,client (name and client optional).");
+    throw new ApiError(
+      400,
+      "invalid_csv",
+      "The first line must be the header email,name,client (name and client optional).",
+    );
   }
   const data = records.slice(1);
   if (data.length === 0) throw new ApiError(400, "invalid_csv", "The CSV has a header but no contacts.");
-  if (data.length > MAX_IMPORT_ROWS) throw new ApiError(400, "invalid_csv", `At most ${MAX_IMPORT_ROWS} contacts per import.`);
+  if (data.length > MAX_IMPORT_ROWS)
+    throw new ApiError(400, "invalid_csv", `At most ${MAX_IMPORT_ROWS} contacts per import.`);
   const col = (name: string) => header.indexOf(name);
   const errors: ImportRowError[] = [];
   const rows: ImportRow[] = [];
   for (const { record, info } of data) {
     const row = info.lines;
     if (record.length > header.length) {
-      errors.push({ row, field: "row", message: `The row has ${record.length} values; the header has ${header.length}.` });
+      errors.push({
+        row,
+        field: "row",
+        message: `The row has ${record.length} values; the header has ${header.length}.`,
+      });
       continue;
     }
     const get = (name: string) => (col(name) >= 0 ? (record[col(name)] ?? "").trim() : "");
@@ -123,8 +241,10 @@ export function parseContactsCsv(text: string): { rows: ImportRow[]; errors: Imp
     const client = get("client");
     // Characters as the JSON API counts them (code points), so one name is valid or not on both paths.
     if ([...name].length > 200) errors.push({ row, field: "name", message: "The name is longer than 200 characters." });
-    if ([...client].length > 200) errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
-    else if (client && !isVisibleClientName(client)) errors.push({ row, field: "client", message: "The client name has no visible characters." });
+    if ([...client].length > 200)
+      errors.push({ row, field: "client", message: "The client name is longer than 200 characters." });
+    else if (client && !isVisibleClientName(client))
+      errors.push({ row, field: "client", message: "The client name has no visible characters." });
     rows.push({ row, email: get("email"), name: name || null, client: client || null });
   }
   return { rows, errors };

@@ -8,22 +8,41 @@ import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError } from "../errors";
 import { isAdmin } from "../roles";
+import { meResponseSchema } from "../../../shared/api/schemas";
+import { STANDARD, createRoute, json, mountApi } from "../operations";
 
-/** The next sweep time: the sweep service's answer when it runs here, else the stored one. */
-export async function nextSweepFor(deps: Pick<AppDeps, "sweeps">, orgId: string, userId: string): Promise<Date | null | undefined> {
-  return deps.sweeps ? deps.sweeps.nextSweepAt(orgId, userId) : undefined;
-}
+const me = createRoute({
+  method: "get",
+  path: "/api/me",
+  operationId: "getMe",
+  tags: ["me"],
+  summary: "The caller, their organization and mailbox connection",
+  description: "The first authenticated call provisions the organization (tid) and the user (tid, oid).",
+  responses: { "200": json(meResponseSchema), ...STANDARD },
+});
+
+export const meOperations = [me];
 
 export function meRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get("/me", async (c) => {
+  mountApi(app, me, async (c) => {
     const orgId = c.get("orgId");
     const userId = c.get("userId");
-    const [user, org, connection] = await Promise.all([getUser(deps.db, orgId, userId), getOrganization(deps.db, orgId), getConnection(deps.db, orgId, userId)]);
+    const [user, org, connection] = await Promise.all([
+      getUser(deps.db, orgId, userId),
+      getOrganization(deps.db, orgId),
+      getConnection(deps.db, orgId, userId),
+    ]);
     if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
-    const next = connection?.status === "active" ? await nextSweepFor(deps, orgId, userId) : null;
+    const next = connection?.status === "active" ? await deps.sweeps.nextSweepAt(orgId, userId) : null;
     const body: MeResponse = {
-      user: { id: user.id, email: user.email, displayName: user.displayName, addresses: user.addresses, isAdmin: isAdmin(c) },
+      user: {
+        id: user.id,
+        email: user.email,
+        displayName: user.displayName,
+        addresses: user.addresses,
+        isAdmin: isAdmin(c),
+      },
       organization: { id: org.id, name: org.name },
       connection: toConnectionView(connection, next),
     };

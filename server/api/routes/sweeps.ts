@@ -1,5 +1,5 @@
 /**
- * Sweeps (issue 6):
+ * Sweeps:
  * - POST /api/sweeps — sweep my mailbox now. Answers 202 with the sweep as it starts (status
  *   "running"; the pane follows it through GET /api/sweeps or /api/me) — or the sweep already running
  *   for this mailbox, which is never started twice. `?wait=true` waits for the end and answers 200 with
@@ -11,55 +11,103 @@
  *   POST /api/messages/status.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import type { Page, SweepView } from "../../../shared/api/contract";
 import { NotConnectedError, ReauthRequiredError } from "../../identity/errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
-import { ApiError, notAvailable } from "../errors";
+import { ApiError } from "../errors";
 import { messageStatus } from "../message-status";
+import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi } from "../operations";
 import { jsonBody, query } from "../request";
+import {
+  captureNowSchema,
+  messageStatusResponseSchema,
+  pageOf,
+  sweepListQuery,
+  sweepNowQuery,
+  sweepViewSchema,
+} from "../../../shared/api/schemas";
 
-const sweepNowQuery = z.strictObject({ wait: z.enum(["true", "false", "1", "0"]).optional() });
-const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
-const captureSchema = z.strictObject({
-  restItemId: z.string().trim().min(1).max(2000),
-  /** What Office.js says; the answer describes the message Graph returned for restItemId. */
-  internetMessageId: z.string().trim().min(1).max(2000).optional(),
+const sweepNowOp = createRoute({
+  method: "post",
+  path: "/api/sweeps",
+  operationId: "sweepNow",
+  tags: ["sweeps"],
+  summary: "Sweep the caller's mailbox now",
+  description:
+    "Answers at once with the sweep as it starts (status running), or with the sweep already running for this mailbox, which is " +
+    "never started twice. With `wait=true` the answer waits for the sweep to end. 409 not_connected or reauth_required when the " +
+    "mailbox cannot be read.",
+  request: { query: sweepNowQuery },
+  responses: {
+    "202": json(sweepViewSchema, "Accepted: the sweep as it starts, or the one already running"),
+    "200": json(sweepViewSchema, "With wait=true: the finished sweep"),
+    ...STANDARD,
+    "409": err("Conflict"),
+  },
 });
+const listOp = createRoute({
+  method: "get",
+  path: "/api/sweeps",
+  operationId: "listSweeps",
+  tags: ["sweeps"],
+  summary: "The caller's recent sweeps with counts and errors, newest first",
+  description: "The most recent `limit` sweeps in one page (nextCursor is always null).",
+  request: { query: sweepListQuery },
+  responses: { "200": json(pageOf(sweepViewSchema)), ...STANDARD },
+});
+const captureOp = createRoute({
+  method: "post",
+  path: "/api/messages/capture",
+  operationId: "captureNow",
+  tags: ["messages"],
+  summary: "Capture now: fetch this one message by its REST/immutable id, decide, store",
+  description:
+    "Answers the message's status after deciding, describing the message Graph returned for restItemId. 404 when the mailbox has no " +
+    "such message; 409 not_connected or reauth_required when the mailbox cannot be read.",
+  request: { body: jsonRequest(captureNowSchema) },
+  responses: {
+    "200": json(messageStatusResponseSchema),
+    ...STANDARD,
+    ...JSON_ERRORS,
+    "404": err("NotFound"),
+    "409": err("Conflict"),
+  },
+});
+
+export const sweepOperations = [sweepNowOp, listOp, captureOp];
 
 /** The connection's state as an API error, or rethrow. */
 function connectionError(err: unknown): never {
-  if (err instanceof NotConnectedError) throw new ApiError(409, "not_connected", "Your mailbox is not connected. Connect Microsoft 365 first.");
-  if (err instanceof ReauthRequiredError) throw new ApiError(409, "reauth_required", `Reconnect your mailbox: ${err.message}`);
+  if (err instanceof NotConnectedError)
+    throw new ApiError(409, "not_connected", "Your mailbox is not connected. Connect Microsoft 365 first.");
+  if (err instanceof ReauthRequiredError)
+    throw new ApiError(409, "reauth_required", `Reconnect your mailbox: ${err.message}`);
   throw err;
 }
 
 export function sweepRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const sweeps = deps.sweeps;
-  if (!sweeps?.sweepNow || !sweeps.recentSweeps || !sweeps.captureMessage) {
-    app.on(["GET", "POST"], "/sweeps", notAvailable("Sweeping"));
-    app.post("/messages/capture", notAvailable("Capture now"));
-    return app;
-  }
-  const { sweepNow, recentSweeps, captureMessage } = sweeps as Required<typeof sweeps>;
+  const { sweepNow, recentSweeps, captureMessage } = deps.sweeps;
 
-  app.post("/sweeps", async (c) => {
+  mountApi(app, sweepNowOp, async (c) => {
     const { wait } = query(c, sweepNowQuery);
     const started = await sweepNow(c.get("orgId"), c.get("userId"), "manual").catch(connectionError);
     if (wait === "true" || wait === "1") return c.json<SweepView>(await started.done, 200);
     return c.json<SweepView>(started.sweep, 202);
   });
 
-  app.get("/sweeps", async (c) => {
-    const { limit } = query(c, listQuery);
-    const body: Page<SweepView> = { items: await recentSweeps(c.get("orgId"), c.get("userId"), limit), nextCursor: null };
+  mountApi(app, listOp, async (c) => {
+    const { limit } = query(c, sweepListQuery);
+    const body: Page<SweepView> = {
+      items: await recentSweeps(c.get("orgId"), c.get("userId"), limit),
+      nextCursor: null,
+    };
     return c.json(body);
   });
 
-  app.post("/messages/capture", async (c) => {
-    const body = await jsonBody(c, captureSchema);
+  mountApi(app, captureOp, async (c) => {
+    const body = await jsonBody(c, captureNowSchema);
     const orgId = c.get("orgId");
     const userId = c.get("userId");
     const outcome = await captureMessage(orgId, userId, body.restItemId).catch(connectionError);

@@ -1,0 +1,7 @@
+/**
+ * The Entra app role (a value in the access token's `roles` claim, assigned to people in Enterprise
+ * applications) that lets its holders change what applies to everyone in the organization: the
+ * organization-wide blocklist, and reading every user's mailbox connection health.
+ * A module of its own, free of zod, so the pane can import the value.
+ */
+export const ADMIN_APP_ROLE = "Capture.Admin";
