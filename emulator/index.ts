@@ -33,6 +33,12 @@ export interface EmulatorOptions {
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** Lifetime of issued access tokens (default 3599 s). */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Host (or https origin) that v2 tokens and OpenID metadata name as issuer, when it differs from the
+   * sign-in host — as in Azure China (sign in at one host, `iss` https://<issuerHost>/{tid}/v2.0).
+   * Default: the emulator's own URL.
+   */
+  issuerHost?: string;
   /** How long delta/skip tokens stay usable, emulator-clock ms (default 7 days); older → 410 SyncStateNotFound. */
   syncStateLifetimeMs?: number;
 }
@@ -47,6 +53,12 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
+/** "login.example.cn" or "https://login.example.cn[:port]" → "https://login.example.cn[:port]". */
+export function issuerOrigin(host: string): string {
+  const h = host.trim().replace(/\/+$/, "");
+  return new URL(/^https?:\/\//i.test(h) ? h : `https://${h}`).origin;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options.clock ?? systemClock, {
     latencyMs: options.latencyMs,
@@ -55,6 +67,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     syncStateLifetimeMs: options.syncStateLifetimeMs,
   });
   if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
+  if (options.issuerHost) state.issuerOrigin = issuerOrigin(options.issuerHost);
   const tls = options.tls ?? (await generateTls());
   const identity = new IdentityEndpoints(state);
   const graph = new GraphEndpoints(state);

@@ -69,6 +69,14 @@ export class EmulatorState {
     this.tokens.url = v;
   }
 
+  /** Origin v2 issuers name instead of the sign-in URL (national clouds: `https://login.partner.microsoftonline.cn`); null = the emulator's URL. */
+  get issuerOrigin(): string | null {
+    return this.tokens.issuerOrigin;
+  }
+  set issuerOrigin(v: string | null) {
+    this.tokens.issuerOrigin = v;
+  }
+
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
   get accessTokenLifetimeSeconds(): number {
     return this.tokens.accessTokenLifetimeSeconds;

@@ -124,6 +124,11 @@ export class TokenMinter {
   url = "https://localhost";
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
   accessTokenLifetimeSeconds = 3599;
+  /**
+   * Origin that v2 issuers name when it differs from the sign-in host (Azure China signs in at one host
+   * and issues from another); null = the emulator's own URL.
+   */
+  issuerOrigin: string | null = null;
 
   constructor(
     private readonly directory: Directory,
@@ -131,7 +136,7 @@ export class TokenMinter {
   ) {}
 
   issuerV2(tenantId: string): string {
-    return `${this.url}/${tenantId}/v2.0`;
+    return `${this.issuerOrigin ?? this.url}/${tenantId}/v2.0`;
   }
 
   /** A signed access token exactly as the token endpoint issues it. */
