@@ -33,6 +33,8 @@ export interface EmulatorOptions {
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** Lifetime of issued access tokens (default 3599 s). */
   accessTokenLifetimeSeconds?: number;
+  /** Lifetime of Graph access tokens issued to CAE-capable (cp1) clients (default 86399 s: Entra's are 20–28 h). */
+  caeAccessTokenLifetimeSeconds?: number;
   /**
    * Host (or https origin) that v2 tokens and OpenID metadata name as issuer, when it differs from the
    * sign-in host — as in Azure China (sign in at one host, `iss` https://<issuerHost>/{tid}/v2.0).
@@ -67,6 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     syncStateLifetimeMs: options.syncStateLifetimeMs,
   });
   if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
+  if (options.caeAccessTokenLifetimeSeconds) state.caeAccessTokenLifetimeSeconds = options.caeAccessTokenLifetimeSeconds;
   if (options.issuerHost) state.issuerOrigin = issuerOrigin(options.issuerHost);
   const tls = options.tls ?? (await generateTls());
   const identity = new IdentityEndpoints(state);

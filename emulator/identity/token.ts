@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import { type HttpContext, corsHeaders, header, sendJson } from "../http";
 import { verifyJwt } from "../jwt";
-import { type AppRecord, type EmulatorState, GRAPH_RESOURCE, type TenantRecord, isGraphAudience } from "../state";
+import { type AppRecord, type EmulatorState, GRAPH_RESOURCE, type TenantRecord, declaresCp1, isGraphAudience } from "../state";
 import { clientInfo } from "./authorize";
 import { aadErrorBody, revocationError } from "./errors";
 import { type ScopePlan, dedupe, planScopes } from "./scopes";
@@ -76,12 +76,17 @@ function issue(t: TokenRequest, o: Issue): void {
   const user = st.getUser(o.userId)!;
   st.count(user.id, "token");
   const scp = o.plan.resource === "graph" ? dedupe([...o.plan.scp, ...(o.priorScp ?? []), ...o.plan.oidc.filter((s) => s !== "offline_access")]) : o.plan.scp;
-  const accessToken = st.mintAccessToken({ userId: user.id, clientId, audience: o.plan.audience, scopes: scp });
+  // msal sends `claims` on every token request; a client that declared the cp1 capability gets CAE tokens.
+  const cae = declaresCp1(t.form.get("claims"));
+  const accessToken = st.mintAccessToken({ userId: user.id, clientId, audience: o.plan.audience, scopes: scp, cae });
+  const lifetime = st.tokens.lifetimeOf(o.plan.audience, cae);
   const body: Record<string, unknown> = {
     token_type: "Bearer",
     scope: [...o.plan.requested, ...o.plan.oidc.filter((s) => s !== "offline_access")].join(" "),
-    expires_in: st.accessTokenLifetimeSeconds,
-    ext_expires_in: st.accessTokenLifetimeSeconds,
+    expires_in: lifetime,
+    ext_expires_in: lifetime,
+    // Entra tells clients to renew long-lived tokens at half their life.
+    ...(cae && lifetime >= 7200 ? { refresh_in: Math.floor(lifetime / 2) } : {}),
     access_token: accessToken,
   };
   if (o.offline) {

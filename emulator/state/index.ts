@@ -23,6 +23,7 @@ export {
   type AuthCodeGrant, type MintOptions, type RefreshGrant, type Revocation, type RevocationCode, GRAPH_APP_ID, GRAPH_RESOURCE, isGraphAudience,
 } from "./tokens";
 export type { RequestCounts, RequestKind } from "./traffic";
+export { challengeClaims, declaresCp1 } from "./cae";
 
 export interface EmulatorStateOptions {
   latencyMs?: number;
@@ -83,6 +84,14 @@ export class EmulatorState {
   }
   set accessTokenLifetimeSeconds(v: number) {
     this.tokens.accessTokenLifetimeSeconds = v;
+  }
+
+  /** Lifetime of Graph access tokens issued to CAE-capable (cp1) clients; Entra: 20–28 h. */
+  get caeAccessTokenLifetimeSeconds(): number {
+    return this.tokens.cae.lifetimeSeconds;
+  }
+  set caeAccessTokenLifetimeSeconds(v: number) {
+    this.tokens.cae.lifetimeSeconds = v;
   }
 
   /** How long a delta/skip token stays usable, in emulator-clock ms; past this: 410 SyncStateNotFound. */
@@ -283,9 +292,13 @@ export class EmulatorState {
     return this.grants.revocations;
   }
 
-  /** Refresh tokens issued so far (and new OBO exchanges) fail with this AADSTS code; issued access tokens keep working. */
+  /**
+   * Refresh tokens issued so far (and new OBO exchanges) fail with this AADSTS code. Issued access tokens
+   * keep working — except those of CAE-capable clients, which Graph answers with a claims challenge.
+   */
   revokeGrant(userId: string, aadsts: RevocationCode): void {
     this.grants.revoke(userId, aadsts);
+    this.tokens.cae.revoke(userId, this.clock.now().getTime());
   }
   revokedRefresh(g: Pick<RefreshGrant, "userId" | "serial">): RevocationCode | null {
     return this.grants.revokedRefresh(g);
@@ -295,6 +308,7 @@ export class EmulatorState {
   }
   restoreGrant(userId: string): void {
     this.grants.restore(userId);
+    this.tokens.cae.restore(userId);
   }
   issueRefreshToken(g: Omit<RefreshGrant, "issuedAt" | "expiresAt" | "serial">): string {
     return this.grants.issueRefreshToken(g);

@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Clock } from "../../server/clock";
+import { ContinuousAccess } from "./cae";
 import { type JwtPayload, type SigningKey, b64url, createSigningKey, signJwt } from "../jwt";
 import type { Directory, UserRecord } from "./directory";
 
@@ -57,6 +58,8 @@ export interface MintOptions {
   expiresInSeconds?: number;
   /** Claims to add or replace (tests of the API's checks: wrong tid, iss, exp …). */
   overrides?: JwtPayload;
+  /** The client declared the `cp1` capability: the token is CAE-enabled (`xms_cc`), and long-lived for Graph. */
+  cae?: boolean;
 }
 
 export function isGraphAudience(aud: string): boolean {
@@ -120,6 +123,7 @@ export class Grants {
 
 export class TokenMinter {
   readonly signingKey: SigningKey = createSigningKey();
+  readonly cae = new ContinuousAccess();
   /** Base URL once listening ("https://localhost:port"); v2 issuers derive from it. */
   url = "https://localhost";
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
@@ -139,20 +143,30 @@ export class TokenMinter {
     return `${this.issuerOrigin ?? this.url}/${tenantId}/v2.0`;
   }
 
+  /** Lifetime in seconds of an access token for this audience, CAE-capable client or not. */
+  lifetimeOf(audience: string, cae: boolean): number {
+    return cae && isGraphAudience(audience) ? this.cae.lifetimeSeconds : this.accessTokenLifetimeSeconds;
+  }
+
   /** A signed access token exactly as the token endpoint issues it. */
   mintAccessToken(o: MintOptions): string {
     const user = this.directory.requireUser(o.userId);
     const nowS = this.nowSeconds();
-    const common = {
+    const uti = b64url(crypto.randomBytes(16));
+    const common: JwtPayload = {
       iat: nowS,
       nbf: nowS,
-      exp: nowS + (o.expiresInSeconds ?? this.accessTokenLifetimeSeconds),
+      exp: nowS + (o.expiresInSeconds ?? this.lifetimeOf(o.audience, !!o.cae)),
       name: user.displayName,
       oid: user.id,
       tid: user.tenantId,
-      uti: b64url(crypto.randomBytes(16)),
+      uti,
       rh: "0.AAAA",
     };
+    if (o.cae) {
+      common.xms_cc = ["CP1"];
+      this.cae.issue(uti);
+    }
     const payload = isGraphAudience(o.audience) ? this.graphClaims(user, o, common) : this.apiClaims(user, o, common);
     return signJwt(this.signingKey, { ...payload, ...(o.overrides ?? {}) });
   }
