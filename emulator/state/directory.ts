@@ -2,12 +2,23 @@
  * The directory: tenants, app registrations and users (with their app-role assignments), and the
  * lookups Entra and Graph make by id, sign-in name or mail address.
  */
-import type { AppRoleAssignment, DatasetApp, DatasetTenant, DatasetUser } from "../dataset";
+import type { AppRoleAssignment, DatasetApp, DatasetDomain, DatasetTenant, DatasetUser } from "../dataset";
 
 export interface TenantRecord {
   id: string;
   displayName: string;
   domain: string;
+  /** Given by the dataset; null = derived from the users (verifiedDomainsOf). */
+  verifiedDomains: DatasetDomain[] | null;
+}
+
+/** A verified domain as Graph's `verifiedDomain` resource shows it. */
+export interface VerifiedDomain {
+  capabilities: string;
+  isDefault: boolean;
+  isInitial: boolean;
+  name: string;
+  type: string;
 }
 
 export interface AppRecord {
@@ -40,9 +51,49 @@ export class Directory {
   readonly users = new Map<string, UserRecord>();
 
   addTenant(t: DatasetTenant): TenantRecord {
-    const rec: TenantRecord = { id: t.id, displayName: t.displayName ?? t.domain ?? t.id, domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase() };
+    const rec: TenantRecord = {
+      id: t.id,
+      displayName: t.displayName ?? t.domain ?? t.id,
+      domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase(),
+      verifiedDomains: t.verifiedDomains ? t.verifiedDomains.map((d) => (typeof d === "string" ? { name: d } : d)) : null,
+    };
     this.tenants.set(rec.id, rec);
     return rec;
+  }
+
+  /**
+   * The tenant's verified domains: the dataset's, or its domain, its users' address domains and the initial
+   * `<name>.onmicrosoft.com` every Entra tenant has. Default = the domain most users have their mail at.
+   */
+  verifiedDomainsOf(tenantId: string): VerifiedDomain[] {
+    const t = this.tenants.get(tenantId);
+    if (!t) return [];
+    const domainOf = (a: string) => a.slice(a.lastIndexOf("@") + 1).trim().toLowerCase();
+    const users = [...this.users.values()].filter((u) => u.tenantId === tenantId);
+    let given = t.verifiedDomains;
+    if (!given) {
+      const names = new Set<string>([t.domain]);
+      for (const u of users) {
+        for (const a of [u.mail, u.userPrincipalName, ...u.proxyAddresses.filter((p) => /^smtp:/i.test(p)).map((p) => p.slice(5))]) {
+          if (a.includes("@")) names.add(domainOf(a));
+        }
+      }
+      if (![...names].some((n) => n.endsWith(".onmicrosoft.com"))) names.add(`${t.domain.split(".")[0]}.onmicrosoft.com`);
+      given = [...names].map((name) => ({ name }));
+    }
+    const mailCounts = new Map<string, number>();
+    for (const u of users) if (u.mail.includes("@")) mailCounts.set(domainOf(u.mail), (mailCounts.get(domainOf(u.mail)) ?? 0) + 1);
+    const names = given.map((d) => d.name.toLowerCase());
+    const initial = given.find((d) => d.isInitial)?.name.toLowerCase() ?? names.find((n) => n.endsWith(".onmicrosoft.com")) ?? names[0];
+    const byMail = names.filter((n) => mailCounts.has(n)).sort((a, b) => mailCounts.get(b)! - mailCounts.get(a)!)[0];
+    const dflt = given.find((d) => d.isDefault)?.name.toLowerCase() ?? byMail ?? (names.includes(t.domain) ? t.domain : initial);
+    return given.map((d) => ({
+      capabilities: d.capabilities ?? "Email, OfficeCommunicationsOnline",
+      isDefault: d.name.toLowerCase() === dflt,
+      isInitial: d.name.toLowerCase() === initial,
+      name: d.name.toLowerCase(),
+      type: d.type ?? "Managed",
+    }));
   }
 
   /** A tenant by GUID, verified domain, or the domain's first label ("contoso"). */
