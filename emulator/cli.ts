@@ -3,7 +3,8 @@
  * sample dataset. Writes the CA to a file for NODE_EXTRA_CA_CERTS and prints what a developer needs.
  * EMULATOR_CA_FILE overrides where the CA goes; EMULATOR_REDIRECT_URIS (comma-separated) replaces the
  * app's web redirect URIs. EMULATOR_ISSUER_HOST (or `--issuer-host <host>`) makes tokens and the OpenID
- * metadata name another issuer host than the sign-in host, as national clouds do.
+ * metadata name another issuer host than the sign-in host, as national clouds do. EMULATOR_NOTIFICATION_CA_FILE
+ * (or `--notification-ca <file[,file]>`) adds CAs trusted for change-notification URLs.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -23,7 +24,10 @@ async function main(): Promise<void> {
   const port = Number(process.env.EMULATOR_PORT ?? 8443);
   const redirectUris = process.env.EMULATOR_REDIRECT_URIS?.split(",").map((s) => s.trim()).filter(Boolean);
   const issuerHost = flag("--issuer-host") ?? process.env.EMULATOR_ISSUER_HOST;
-  const emulator = await startEmulator({ port, dataset: sampleDataset({ redirectUris }), issuerHost });
+  // The server under test's CA, so change notifications reach its HTTPS notification URL.
+  const caFiles = (flag("--notification-ca") ?? process.env.EMULATOR_NOTIFICATION_CA_FILE ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const notificationCaPem = caFiles.map((f) => fs.readFileSync(f, "utf8"));
+  const emulator = await startEmulator({ port, dataset: sampleDataset({ redirectUris }), issuerHost, notificationCaPem });
   const caFile = process.env.EMULATOR_CA_FILE ?? path.join(os.tmpdir(), "m365-emulator-ca.pem");
   fs.writeFileSync(caFile, emulator.caPem);
   const st = emulator.state;

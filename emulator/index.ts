@@ -11,6 +11,7 @@ import type { EmulatorDataset } from "./dataset";
 import { applyFault, GraphEndpoints } from "./graph";
 import { type HttpContext, preflight, readBody, sendJson } from "./http";
 import { IdentityEndpoints, aadErrorBody } from "./identity";
+import type { NotificationFaults, NotifierTimings } from "./notifications/notifier";
 import { EmulatorState } from "./state";
 import { generateTls } from "./tls";
 
@@ -41,6 +42,14 @@ export interface EmulatorOptions {
    * Default: the emulator's own URL.
    */
   issuerHost?: string;
+  /** CA certificate(s) (PEM) to trust for notification URLs, besides the system's: the server under test's. */
+  notificationCaPem?: string | string[];
+  /** Change-notification faults from the start (delay, loss, duplication, reordering, seed). */
+  notificationFaults?: Partial<NotificationFaults>;
+  /** Change-notification timings (response/validation timeouts, retry backoff and window). */
+  notificationTimings?: Partial<NotifierTimings>;
+  /** Maximum lifetime of a message subscription in minutes (default 10,080). */
+  maxSubscriptionLifetimeMinutes?: number;
   /** How long delta/skip tokens stay usable, emulator-clock ms (default 7 days); older → 410 SyncStateNotFound. */
   syncStateLifetimeMs?: number;
 }
@@ -72,6 +81,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (options.caeAccessTokenLifetimeSeconds) state.caeAccessTokenLifetimeSeconds = options.caeAccessTokenLifetimeSeconds;
   if (options.issuerHost) state.issuerOrigin = issuerOrigin(options.issuerHost);
   const tls = options.tls ?? (await generateTls());
+  for (const pem of [options.notificationCaPem ?? []].flat()) state.notifier.trustedCas.push(pem);
+  if (options.notificationFaults) state.notifier.setFaults(options.notificationFaults);
+  if (options.notificationTimings) state.notifier.timings = { ...state.notifier.timings, ...options.notificationTimings };
+  if (options.maxSubscriptionLifetimeMinutes) state.subscriptions.maxLifetimeMinutes = options.maxSubscriptionLifetimeMinutes;
   const identity = new IdentityEndpoints(state);
   const graph = new GraphEndpoints(state);
   const control = new ControlApi(state);
@@ -115,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = (server.address() as { port: number }).port;
   state.url = `https://localhost:${port}`;
   if (options.dataset) state.loadDataset(options.dataset);
+  state.notifier.start();
   return {
     url: state.url,
     port,
@@ -123,6 +137,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: () =>
       new Promise<void>((resolve) => {
         graph.closing = true;
+        void state.notifier.stop();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),

@@ -16,6 +16,7 @@ import {
   type Caller, GRAPH_CONTENT_TYPE, type GraphRequest, type GraphResponse, applyFault, classify, errorBody, faultResponse, throttled,
 } from "./protocol";
 import { execute } from "./routes";
+import { subscriptions } from "./subscriptions";
 
 export { GRAPH_CONTENT_TYPE, type GraphResponse, applyFault };
 
@@ -65,6 +66,7 @@ export class GraphEndpoints {
       if ((await applyFault(ctx, fault, mailboxUser)) === "handled") return;
     }
 
+    if (/^\/subscriptions(\/|$)/i.test(path)) return write(await subscriptions(st, caller, req), mailboxUser);
     if (path === "/$batch") {
       if (st.latencyMs) await sleep(st.latencyMs);
       return write(await batch(st, this, caller, req), mailboxUser);

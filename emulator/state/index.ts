@@ -14,6 +14,8 @@ import { type FaultRule, Faults } from "./faults";
 import { type AddMessageInput, type FolderRecord, Mailboxes, type MessageRecord } from "./mailboxes";
 import { Grants, type MintOptions, type RefreshGrant, type RevocationCode, TokenMinter, pairwiseSub } from "./tokens";
 import { RequestCounter, type RequestCounts, type RequestKind, Throttle } from "./traffic";
+import { Notifier } from "../notifications/notifier";
+import { type LifecycleEvent, type SubscriptionRecord, Subscriptions } from "./subscriptions";
 
 export type { DeltaItem, DeltaOptions, SyncedMessage, SyncState } from "./change-tracking";
 export type { AppRecord, TenantRecord, UserRecord } from "./directory";
@@ -41,6 +43,9 @@ export class EmulatorState {
   readonly faults = new Faults();
   readonly counter = new RequestCounter();
   readonly throttle: Throttle;
+  /** Change-notification subscriptions, and the notifier that delivers what they hear. */
+  readonly subscriptions: Subscriptions;
+  readonly notifier: Notifier;
   /** Base latency added to every Graph call. */
   latencyMs: number;
 
@@ -54,6 +59,38 @@ export class EmulatorState {
     this.changes = new ChangeTracking(clock, opts.syncStateLifetimeMs ?? 7 * 24 * 3600_000);
     this.throttle = new Throttle(clock, opts);
     this.latencyMs = opts.latencyMs ?? 0;
+    this.subscriptions = new Subscriptions(clock);
+    this.notifier = new Notifier(clock);
+    this.mailboxes.listeners.push((c) => {
+      if (!this.subscriptions.records.size) return;
+      const byUrl = new Map<string, ReturnType<Subscriptions["notificationsFor"]>>();
+      for (const n of this.subscriptions.notificationsFor(c, (id) => this.mailboxes.folders.get(id))) {
+        const url = this.subscriptions.records.get(n.subscriptionId)!.notificationUrl;
+        byUrl.set(url, [...(byUrl.get(url) ?? []), n]);
+      }
+      for (const [url, items] of byUrl) this.notifier.enqueueChanges(url, items);
+    });
+  }
+
+  // ------------------------------------------------------------ change notifications
+
+  /**
+   * Send a lifecycle notification for a subscription to its lifecycleNotificationUrl (Graph sends none
+   * without one). `subscriptionRemoved` also deletes the subscription, as Graph has then dropped it.
+   */
+  triggerLifecycle(subscriptionId: string, event: LifecycleEvent): SubscriptionRecord {
+    const s = this.subscriptions.get(subscriptionId);
+    if (!s) throw new Error(`Unknown subscription ${subscriptionId}`);
+    if (!["reauthorizationRequired", "subscriptionRemoved", "missed"].includes(event)) throw new Error(`Unknown lifecycle event ${event}`);
+    if (!s.lifecycleNotificationUrl) throw new Error(`Subscription ${subscriptionId} has no lifecycleNotificationUrl`);
+    this.notifier.enqueueLifecycle(s.lifecycleNotificationUrl, this.subscriptions.lifecycle(s, event));
+    if (event === "subscriptionRemoved") this.subscriptions.remove(s.id);
+    return s;
+  }
+
+  /** Deliver every notification due now (emulator clock); resolves when the attempts are over. */
+  flushNotifications(): Promise<void> {
+    return this.notifier.flush();
   }
 
   now(): Date {
