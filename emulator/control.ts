@@ -114,6 +114,10 @@ export class ControlApi {
         return OK;
       case "POST /clock":
         return this.setClock(body);
+      case "POST /search/index-lag":
+        if (typeof body.ms !== "number" || !(body.ms >= 0)) return { body: { error: "ms must be a non-negative number" }, status: 400 };
+        st.setSearchIndexLag(body.ms);
+        return { body: { ok: true, searchIndexLagMs: st.searchIndexLagMs } };
       case "GET /subscriptions":
         return { body: { value: st.subscriptions.list() } };
       case "GET /notifications":

@@ -48,6 +48,8 @@ export interface EmulatorOptions {
   notificationFaults?: Partial<NotificationFaults>;
   /** Change-notification timings (response/validation timeouts, retry backoff and window). */
   notificationTimings?: Partial<NotifierTimings>;
+  /** `$search` misses messages that arrived less than this many ms ago (emulator clock), as a lagging index does. */
+  searchIndexLagMs?: number;
   /** Maximum lifetime of a message subscription in minutes (default 10,080). */
   maxSubscriptionLifetimeMinutes?: number;
   /** How long delta/skip tokens stay usable, emulator-clock ms (default 7 days); older → 410 SyncStateNotFound. */
@@ -84,6 +86,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const pem of [options.notificationCaPem ?? []].flat()) state.notifier.trustedCas.push(pem);
   if (options.notificationFaults) state.notifier.setFaults(options.notificationFaults);
   if (options.notificationTimings) state.notifier.timings = { ...state.notifier.timings, ...options.notificationTimings };
+  if (options.searchIndexLagMs) state.setSearchIndexLag(options.searchIndexLagMs);
   if (options.maxSubscriptionLifetimeMinutes) state.subscriptions.maxLifetimeMinutes = options.maxSubscriptionLifetimeMinutes;
   const identity = new IdentityEndpoints(state);
   const graph = new GraphEndpoints(state);

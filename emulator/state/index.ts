@@ -48,6 +48,8 @@ export class EmulatorState {
   readonly notifier: Notifier;
   /** Base latency added to every Graph call. */
   latencyMs: number;
+  /** `$search` does not find messages that arrived in the mailbox less than this long ago (index lag). */
+  searchIndexLagMs = 0;
 
   constructor(
     readonly clock: Clock,
@@ -151,6 +153,10 @@ export class EmulatorState {
   }
   set requestBudget(v: { requests: number; windowMs: number }) {
     this.throttle.requestBudget = v;
+  }
+
+  setSearchIndexLag(ms: number): void {
+    this.searchIndexLagMs = ms;
   }
 
   setLatency(ms: number): void {
