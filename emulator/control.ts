@@ -35,8 +35,10 @@ export class ControlApi {
     try {
       const user = /^\/users\/([^/]+)(\/.*)$/.exec(path);
       const sub = /^\/subscriptions\/([^/]+)\/lifecycle$/.exec(path);
+      const app = /^\/apps\/([^/]+)\/app-roles$/.exec(path);
       answer = (user && this.userEndpoint(user[1], user[2], m, body)) ??
         (sub && m === "POST" ? this.lifecycle(decodeURIComponent(sub[1]), body) : null) ??
+        (app && m === "PUT" ? this.clientAppRoles(decodeURIComponent(app[1]), body) : null) ??
         this.emulatorEndpoint(path, m, body) ?? { body: { error: `unknown control endpoint ${m} ${path}` }, status: 404 };
     } catch (e) {
       answer = { body: { error: e instanceof Error ? e.message : String(e) }, status: 400 };
@@ -137,6 +139,15 @@ export class ControlApi {
       default:
         return null;
     }
+  }
+
+  /** `PUT /apps/{clientId}/app-roles {resourceAppId, values}`: the app roles a client app holds on an API app. */
+  private clientAppRoles(clientId: string, body: Body): Answer {
+    if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+      return { body: { error: "send { resourceAppId: string, values: string[] }" }, status: 400 };
+    }
+    this.state.setClientAppRoles(clientId, body.resourceAppId, body.values as string[]);
+    return OK;
   }
 
   /** `POST /subscriptions/{id}/lifecycle {event}`: send that lifecycle notification now. */

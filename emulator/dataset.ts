@@ -46,6 +46,13 @@ export interface DatasetApp {
   spaRedirectUris?: string[];
   /** Application permissions for client credentials against Graph (roles claim). */
   graphAppRoles?: string[];
+  /**
+   * App roles of other API apps granted to this app (admin consent to application permissions): the
+   * `roles` of its client-credentials tokens for that API.
+   */
+  appRoleAssignments?: AppRoleAssignment[];
+  /** Object id of the app's service principal (the `oid`/`sub` of its app-only tokens); default derived from the client id. */
+  servicePrincipalId?: string;
 }
 
 export interface DatasetUser {

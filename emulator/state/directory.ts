@@ -29,6 +29,9 @@ export interface AppRecord {
   redirectUris: string[];
   spaRedirectUris: string[];
   graphAppRoles: string[];
+  /** App roles on API apps granted to this app: its client-credentials tokens' `roles` for that API. */
+  appRoleAssignments: AppRoleAssignment[];
+  servicePrincipalId?: string;
 }
 
 export interface UserRecord {
@@ -114,6 +117,8 @@ export class Directory {
       redirectUris: [...(a.redirectUris ?? [])],
       spaRedirectUris: [...(a.spaRedirectUris ?? [])],
       graphAppRoles: [...(a.graphAppRoles ?? [])],
+      appRoleAssignments: [...(a.appRoleAssignments ?? [])],
+      servicePrincipalId: a.servicePrincipalId,
     };
     this.apps.set(rec.clientId, rec);
     return rec;
@@ -170,6 +175,13 @@ export class Directory {
 
   setMailboxEnabled(userId: string, enabled: boolean): void {
     this.requireUser(userId).mailboxEnabled = enabled;
+  }
+
+  /** Replace the app roles one client app holds on one API app; its next client-credentials token for that API carries them. */
+  setClientAppRoles(clientId: string, resourceAppId: string, values: string[]): void {
+    const app = this.apps.get(clientId);
+    if (!app) throw new Error(`Unknown app ${clientId}`);
+    app.appRoleAssignments = [...app.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId), ...values.map((value) => ({ resourceAppId, value }))];
   }
 
   /** Replace the user's app roles on one API app; their next access token for it carries the new `roles`. */

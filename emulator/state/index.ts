@@ -209,6 +209,10 @@ export class EmulatorState {
   setAppRoles(userId: string, resourceAppId: string, values: string[]): void {
     this.directory.setAppRoles(userId, resourceAppId, values);
   }
+  /** App roles a client app holds on an API app (application permissions, admin-consented). */
+  setClientAppRoles(clientId: string, resourceAppId: string, values: string[]): void {
+    this.directory.setClientAppRoles(clientId, resourceAppId, values);
+  }
 
   // ------------------------------------------------------------ mailboxes
 
@@ -366,7 +370,7 @@ export class EmulatorState {
   mintAccessToken(o: MintOptions): string {
     return this.tokens.mintAccessToken(o);
   }
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[] }): string {
+  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
     return this.tokens.mintAppToken(o);
   }
   mintIdToken(o: { userId: string; clientId: string; nonce?: string }): string {

@@ -211,18 +211,22 @@ export class TokenMinter {
     };
   }
 
-  /** App-only token (client credentials). */
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[] }): string {
+  /**
+   * App-only token (client credentials): Graph's v1 shape, or a v2 token for an API app — aud = the API's
+   * client id, azp = the caller, oid = sub = the caller's service principal, `roles` = its app roles, no `scp`.
+   */
+  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
     const nowS = this.nowSeconds();
     const graph = isGraphAudience(o.audience);
     const spOid = crypto.createHash("md5").update(`sp|${o.clientId}|${o.tenantId}`).digest("hex");
-    const oid = `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
+    const oid = o.servicePrincipalId ?? `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
     const exp = nowS + this.accessTokenLifetimeSeconds;
+    const uti = b64url(crypto.randomBytes(16));
     const payload: JwtPayload = graph
       ? { aud: GRAPH_RESOURCE, iss: `https://sts.windows.net/${o.tenantId}/`, iat: nowS, nbf: nowS, exp,
           appid: o.clientId, appidacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "1.0" }
       : { aud: o.audience.replace(/^api:\/\//, ""), iss: this.issuerV2(o.tenantId), iat: nowS, nbf: nowS, exp,
-          azp: o.clientId, azpacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "2.0" };
+          azp: o.clientId, azpacr: "1", idtyp: "app", oid, rh: "0.AAAA", sub: oid, tid: o.tenantId, roles: o.roles, uti, ver: "2.0" };
     if (!o.roles.length) delete payload.roles;
     return signJwt(this.signingKey, payload);
   }
