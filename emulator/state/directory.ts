@@ -8,8 +8,8 @@ export interface TenantRecord {
   id: string;
   displayName: string;
   domain: string;
-  /** Given by the dataset; null = derived from the users (verifiedDomainsOf). */
-  verifiedDomains: DatasetDomain[] | null;
+  /** Given by the dataset; absent = derived from the users (verifiedDomainsOf). */
+  verifiedDomains?: DatasetDomain[];
 }
 
 /** A verified domain as Graph's `verifiedDomain` resource shows it. */
@@ -58,8 +58,8 @@ export class Directory {
       id: t.id,
       displayName: t.displayName ?? t.domain ?? t.id,
       domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase(),
-      verifiedDomains: t.verifiedDomains ? t.verifiedDomains.map((d) => (typeof d === "string" ? { name: d } : d)) : null,
     };
+    if (t.verifiedDomains) rec.verifiedDomains = t.verifiedDomains.map((d) => (typeof d === "string" ? { name: d } : d));
     this.tenants.set(rec.id, rec);
     return rec;
   }
