@@ -3,17 +3,49 @@
  * User.Read Graph fills `id`, `displayName` and `verifiedDomains` and returns every other property null.
  */
 import type { EmulatorState } from "../state";
-import { type Caller, GraphFailure, type GraphRequest, type GraphResponse, methodNotAllowed, ok, requireScope } from "./protocol";
+import {
+  type Caller,
+  GraphFailure,
+  type GraphRequest,
+  type GraphResponse,
+  methodNotAllowed,
+  ok,
+  requireScope,
+} from "./protocol";
 
-const ORG_ROLES = ["organization.read.all", "organization.readwrite.all", "directory.read.all", "directory.readwrite.all"];
+const ORG_ROLES = [
+  "organization.read.all",
+  "organization.readwrite.all",
+  "directory.read.all",
+  "directory.readwrite.all",
+];
 const ORG_READ = ["user.read", ...ORG_ROLES];
 
 /** Properties of `organization` that User.Read does not reveal (returned null). */
 const NULL_PROPERTIES = [
-  "deletedDateTime", "businessPhones", "city", "country", "countryLetterCode", "createdDateTime", "defaultUsageLocation",
-  "marketingNotificationEmails", "onPremisesLastSyncDateTime", "onPremisesSyncEnabled", "partnerTenantType", "postalCode",
-  "preferredLanguage", "securityComplianceNotificationMails", "securityComplianceNotificationPhones", "state", "street",
-  "technicalNotificationMails", "tenantType", "directorySizeQuota", "privacyProfile", "assignedPlans", "onPremisesProvisioningErrors",
+  "deletedDateTime",
+  "businessPhones",
+  "city",
+  "country",
+  "countryLetterCode",
+  "createdDateTime",
+  "defaultUsageLocation",
+  "marketingNotificationEmails",
+  "onPremisesLastSyncDateTime",
+  "onPremisesSyncEnabled",
+  "partnerTenantType",
+  "postalCode",
+  "preferredLanguage",
+  "securityComplianceNotificationMails",
+  "securityComplianceNotificationPhones",
+  "state",
+  "street",
+  "technicalNotificationMails",
+  "tenantType",
+  "directorySizeQuota",
+  "privacyProfile",
+  "assignedPlans",
+  "onPremisesProvisioningErrors",
   "provisionedPlans",
 ];
 
@@ -26,14 +58,19 @@ export function organization(st: EmulatorState, caller: Caller, segs: string[], 
     }
   } else requireScope(caller, ORG_READ, true);
   const tenant = st.tenants.get(caller.tenantId);
-  if (!tenant || segs.length > 2) throw new GraphFailure(400, "BadRequest", `Resource not found for the segment '${segs[segs.length - 1]}'.`);
+  if (!tenant || segs.length > 2)
+    throw new GraphFailure(400, "BadRequest", `Resource not found for the segment '${segs[segs.length - 1]}'.`);
   const entity: Record<string, unknown> = { id: tenant.id };
   for (const p of NULL_PROPERTIES) entity[p] = null;
   entity.displayName = tenant.displayName;
   entity.verifiedDomains = st.directory.verifiedDomainsOf(tenant.id);
   if (segs.length === 2) {
     if (segs[1].toLowerCase() !== tenant.id.toLowerCase()) {
-      throw new GraphFailure(404, "Request_ResourceNotFound", `Resource '${segs[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      throw new GraphFailure(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${segs[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     return ok({ "@odata.context": `${st.url}/v1.0/$metadata#organization/$entity`, ...entity });
   }

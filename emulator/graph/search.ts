@@ -17,7 +17,11 @@ const PEOPLE = new Set(["from", "to", "cc", "bcc", "participants", "recipients"]
 const DATES = new Set(["received", "sent"]);
 
 function invalid(query: string): GraphFailure {
-  return new GraphFailure(400, "BadRequest", `Syntax error: character '${query.slice(0, 1)}' is not valid at position 0 in '${query}'.`);
+  return new GraphFailure(
+    400,
+    "BadRequest",
+    `Syntax error: character '${query.slice(0, 1)}' is not valid at position 0 in '${query}'.`,
+  );
 }
 
 function tokenize(q: string): string[] {
@@ -70,7 +74,8 @@ export function parseSearch(raw: string): (m: MessageRecord) => boolean {
   };
   const root = parseOr();
   if (i !== tokens.length) throw invalid(raw);
-  const run = (n: Node, m: MessageRecord): boolean => (n.op === "term" ? n.test(m) : n.op === "and" ? n.items.every((x) => run(x, m)) : n.items.some((x) => run(x, m)));
+  const run = (n: Node, m: MessageRecord): boolean =>
+    n.op === "term" ? n.test(m) : n.op === "and" ? n.items.every((x) => run(x, m)) : n.items.some((x) => run(x, m));
   return (m) => run(root, m);
 }
 
@@ -79,7 +84,10 @@ function unquote(v: string): string {
 }
 
 function words(s: string): string[] {
-  return s.toLowerCase().split(/[^\p{L}\p{N}@._'-]+/u).filter(Boolean);
+  return s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}@._'-]+/u)
+    .filter(Boolean);
 }
 
 /** Word or phrase containment, as the index matches whole words (and word prefixes with a trailing *). */
@@ -126,7 +134,7 @@ function bodyText(m: MessageRecord): string {
   return m.body.contentType === "html" ? htmlToText(m.body.content) : m.body.content;
 }
 
-function people(m: MessageRecord, prop: string): (MessageRecord["from"])[] {
+function people(m: MessageRecord, prop: string): MessageRecord["from"][] {
   switch (prop) {
     case "from":
       return [m.from];
@@ -143,7 +151,7 @@ function people(m: MessageRecord, prop: string): (MessageRecord["from"])[] {
   }
 }
 
-function personMatches(list: (MessageRecord["from"])[], value: string): boolean {
+function personMatches(list: MessageRecord["from"][], value: string): boolean {
   const v = value.toLowerCase().trim();
   return list.some((p) => {
     if (!p) return false;
@@ -171,7 +179,8 @@ function parseDate(v: string, raw: string): [number, number] {
 }
 
 function dateTerm(prop: string, op: string, value: string, raw: string): (m: MessageRecord) => boolean {
-  const at = (m: MessageRecord) => (prop === "sent" ? m.sentDateTime?.getTime() ?? NaN : m.receivedDateTime.getTime());
+  const at = (m: MessageRecord) =>
+    prop === "sent" ? (m.sentDateTime?.getTime() ?? NaN) : m.receivedDateTime.getTime();
   const range = /^(.+)\.\.(.+)$/.exec(value);
   if (range && op === ":") {
     const [from] = parseDate(range[1], raw);

@@ -16,7 +16,11 @@ export interface PostResult {
   elapsedMs: number;
 }
 
-export function post(url: string, body: string, o: { contentType: string; timeoutMs: number; ca: string[] }): Promise<PostResult> {
+export function post(
+  url: string,
+  body: string,
+  o: { contentType: string; timeoutMs: number; ca: string[] },
+): Promise<PostResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let done = false;
@@ -27,17 +31,31 @@ export function post(url: string, body: string, o: { contentType: string; timeou
       resolve({ ...r, elapsedMs: Date.now() - started });
     };
     const buf = Buffer.from(body, "utf8");
-    const req = https.request(url, {
-      method: "POST",
-      agent: false,
-      ca: [...tls.rootCertificates, ...o.ca],
-      headers: { "Content-Type": o.contentType, "Content-Length": String(buf.length), "User-Agent": "Microsoft-Graph-ChangeNotifications-Emulator" },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => finish({ status: res.statusCode ?? null, contentType: String(res.headers["content-type"] ?? "") || null, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", (e) => finish({ status: null, contentType: null, body: "", error: e.message }));
-    });
+    const req = https.request(
+      url,
+      {
+        method: "POST",
+        agent: false,
+        ca: [...tls.rootCertificates, ...o.ca],
+        headers: {
+          "Content-Type": o.contentType,
+          "Content-Length": String(buf.length),
+          "User-Agent": "Microsoft-Graph-ChangeNotifications-Emulator",
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          finish({
+            status: res.statusCode ?? null,
+            contentType: String(res.headers["content-type"] ?? "") || null,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", (e) => finish({ status: null, contentType: null, body: "", error: e.message }));
+      },
+    );
     const timer = setTimeout(() => {
       finish({ status: null, contentType: null, body: "", error: "timeout" });
       req.destroy();

@@ -59,8 +59,21 @@ interface Pending {
   firstAttemptAt: number | null;
 }
 
-export const DEFAULT_FAULTS: NotificationFaults = { delayMs: 0, dropRate: 0, duplicateRate: 0, reorder: false, reorderWindowMs: 2000, seed: 1 };
-export const DEFAULT_TIMINGS: NotifierTimings = { responseTimeoutMs: 3000, validationTimeoutMs: 10_000, retryBaseMs: 10_000, retryMaxDelayMs: 3600_000, retryWindowMs: 4 * 3600_000 };
+export const DEFAULT_FAULTS: NotificationFaults = {
+  delayMs: 0,
+  dropRate: 0,
+  duplicateRate: 0,
+  reorder: false,
+  reorderWindowMs: 2000,
+  seed: 1,
+};
+export const DEFAULT_TIMINGS: NotifierTimings = {
+  responseTimeoutMs: 3000,
+  validationTimeoutMs: 10_000,
+  retryBaseMs: 10_000,
+  retryMaxDelayMs: 3600_000,
+  retryWindowMs: 4 * 3600_000,
+};
 
 /** mulberry32: small, seedable, good enough for fault decisions. */
 function generator(seed: number): () => number {
@@ -107,11 +120,16 @@ export class Notifier {
   async validate(url: string): Promise<string | null> {
     const token = `Validation: Testing client application reachability for subscription Request-Id: ${crypto.randomUUID()}`;
     const target = `${url}${url.includes("?") ? "&" : "?"}validationToken=${encodeURIComponent(token)}`;
-    const r = await post(target, "", { contentType: "text/plain; charset=utf-8", timeoutMs: this.timings.validationTimeoutMs, ca: this.trustedCas });
+    const r = await post(target, "", {
+      contentType: "text/plain; charset=utf-8",
+      timeoutMs: this.timings.validationTimeoutMs,
+      ca: this.trustedCas,
+    });
     if (r.status !== 200 || !/^text\/plain\b/i.test(r.contentType ?? "")) {
       return "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.";
     }
-    if (r.body !== token) return "Subscription validation request failed. Response must exactly match validationToken query parameter.";
+    if (r.body !== token)
+      return "Subscription validation request failed. Response must exactly match validationToken query parameter.";
     return null;
   }
 
@@ -128,13 +146,27 @@ export class Notifier {
       this.queue.push({ url, kind: "change", item, dueAt, attempts: 0, firstAttemptAt: null });
       if (this.faults.duplicateRate > 0 && this.random() < this.faults.duplicateRate) {
         this.stats.duplicated += 1;
-        this.queue.push({ url, kind: "change", item, dueAt: dueAt + Math.max(1000, this.faults.delayMs), attempts: 0, firstAttemptAt: null });
+        this.queue.push({
+          url,
+          kind: "change",
+          item,
+          dueAt: dueAt + Math.max(1000, this.faults.delayMs),
+          attempts: 0,
+          firstAttemptAt: null,
+        });
       }
     }
   }
 
   enqueueLifecycle(url: string, item: LifecycleNotification): void {
-    this.queue.push({ url, kind: "lifecycle", item, dueAt: this.clock.now().getTime(), attempts: 0, firstAttemptAt: null });
+    this.queue.push({
+      url,
+      kind: "lifecycle",
+      item,
+      dueAt: this.clock.now().getTime(),
+      attempts: 0,
+      firstAttemptAt: null,
+    });
   }
 
   /** Send everything due now (one POST per URL and kind); resolves when those attempts are over. */
@@ -186,11 +218,22 @@ export class Notifier {
     const { url, kind } = batch[0];
     const items = this.faults.reorder && kind === "change" ? this.shuffle([...batch]) : batch;
     const r = await post(url, JSON.stringify({ value: items.map((p) => p.item) }), {
-      contentType: "application/json; charset=utf-8", timeoutMs: this.timings.responseTimeoutMs, ca: this.trustedCas,
+      contentType: "application/json; charset=utf-8",
+      timeoutMs: this.timings.responseTimeoutMs,
+      ca: this.trustedCas,
     });
     const delivered = r.status !== null && r.status >= 200 && r.status < 300;
     const now = this.clock.now().getTime();
-    this.log.push({ at: new Date(now).toISOString(), url, kind, count: items.length, status: r.status, error: r.error, elapsedMs: r.elapsedMs, delivered });
+    this.log.push({
+      at: new Date(now).toISOString(),
+      url,
+      kind,
+      count: items.length,
+      status: r.status,
+      error: r.error,
+      elapsedMs: r.elapsedMs,
+      delivered,
+    });
     if (this.log.length > 1000) this.log.splice(0, this.log.length - 1000);
     if (delivered) {
       this.stats.delivered += items.length;

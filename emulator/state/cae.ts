@@ -19,7 +19,9 @@ export function declaresCp1(claimsParam: string | null): boolean {
 
 /** The claims Graph asks for in its challenge: an access token not before the revocation. */
 export function challengeClaims(revokedAtMs: number): string {
-  const json = JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(revokedAtMs / 1000)) } } });
+  const json = JSON.stringify({
+    access_token: { nbf: { essential: true, value: String(Math.floor(revokedAtMs / 1000)) } },
+  });
   return Buffer.from(json, "utf8").toString("base64");
 }
 

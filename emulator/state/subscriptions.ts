@@ -51,7 +51,11 @@ export interface LifecycleNotification {
 
 /** Rejection of a create/renew request: Graph's status, code and message. */
 export class SubscriptionError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -75,31 +79,51 @@ export class Subscriptions {
   /** Expiration as Graph accepts it: required, not past, not beyond the maximum; under 45 min is raised to 45 min. */
   checkExpiration(value: unknown): Date {
     if (typeof value !== "string" || !value.trim()) {
-      throw new SubscriptionError(400, "InvalidRequest", "expirationDateTime is a required property for subscription creation.");
+      throw new SubscriptionError(
+        400,
+        "InvalidRequest",
+        "expirationDateTime is a required property for subscription creation.",
+      );
     }
     const d = new Date(value);
-    if (Number.isNaN(d.getTime())) throw new SubscriptionError(400, "InvalidRequest", `Invalid expirationDateTime '${value}'.`);
+    if (Number.isNaN(d.getTime()))
+      throw new SubscriptionError(400, "InvalidRequest", `Invalid expirationDateTime '${value}'.`);
     const now = this.clock.now().getTime();
-    if (d.getTime() <= now) throw new SubscriptionError(400, "ExtensionError", "Subscription expiration must be in the future.");
+    if (d.getTime() <= now)
+      throw new SubscriptionError(400, "ExtensionError", "Subscription expiration must be in the future.");
     if (d.getTime() > now + this.maxLifetimeMinutes * 60_000) {
-      throw new SubscriptionError(400, "ExtensionError", `Subscription expiration can only be ${this.maxLifetimeMinutes} minutes in the future.`);
+      throw new SubscriptionError(
+        400,
+        "ExtensionError",
+        `Subscription expiration can only be ${this.maxLifetimeMinutes} minutes in the future.`,
+      );
     }
     return new Date(Math.max(d.getTime(), now + MIN_LIFETIME_MS));
   }
 
   /** `created,updated` → the change types; anything else (or `deleted` misspelt) fails. */
   static parseChangeTypes(value: unknown): ChangeType[] {
-    if (typeof value !== "string" || !value.trim()) throw new SubscriptionError(400, "InvalidRequest", "changeType is a required property for subscription creation.");
+    if (typeof value !== "string" || !value.trim())
+      throw new SubscriptionError(
+        400,
+        "InvalidRequest",
+        "changeType is a required property for subscription creation.",
+      );
     const parts = value.split(",").map((s) => s.trim());
     if (parts.some((p) => p !== "created" && p !== "updated" && p !== "deleted")) {
-      throw new SubscriptionError(400, "InvalidRequest", `'${value}' is not a valid change type. Valid values are created, updated and deleted.`);
+      throw new SubscriptionError(
+        400,
+        "InvalidRequest",
+        `'${value}' is not a valid change type. Valid values are created, updated and deleted.`,
+      );
     }
     return [...new Set(parts as ChangeType[])];
   }
 
   static checkUrl(name: string, value: unknown, required: boolean): string | null {
     if (value === undefined || value === null || value === "") {
-      if (required) throw new SubscriptionError(400, "InvalidRequest", `${name} is a required property for subscription creation.`);
+      if (required)
+        throw new SubscriptionError(400, "InvalidRequest", `${name} is a required property for subscription creation.`);
       return null;
     }
     let u: URL;
@@ -108,13 +132,15 @@ export class Subscriptions {
     } catch {
       throw new SubscriptionError(400, "InvalidRequest", `Invalid ${name} '${String(value)}'.`);
     }
-    if (u.protocol !== "https:") throw new SubscriptionError(400, "InvalidRequest", `The ${name} must use the HTTPS protocol.`);
+    if (u.protocol !== "https:")
+      throw new SubscriptionError(400, "InvalidRequest", `The ${name} must use the HTTPS protocol.`);
     return u.toString();
   }
 
   static checkClientState(value: unknown): string | null {
     if (value === undefined || value === null) return null;
-    if (typeof value !== "string" || value.length > 128) throw new SubscriptionError(400, "InvalidRequest", "clientState must be a string of at most 128 characters.");
+    if (typeof value !== "string" || value.length > 128)
+      throw new SubscriptionError(400, "InvalidRequest", "clientState must be a string of at most 128 characters.");
     return value;
   }
 
@@ -122,10 +148,25 @@ export class Subscriptions {
     this.expire();
     const mine = [...this.records.values()].filter((s) => s.userId === r.userId);
     if (mine.length >= this.maxPerMailbox) {
-      throw new SubscriptionError(403, "ExtensionError", `Operation: Create; Exception: [Status Code: Forbidden; Reason: The maximum number of ${this.maxPerMailbox} subscriptions for this mailbox has been reached.]`);
+      throw new SubscriptionError(
+        403,
+        "ExtensionError",
+        `Operation: Create; Exception: [Status Code: Forbidden; Reason: The maximum number of ${this.maxPerMailbox} subscriptions for this mailbox has been reached.]`,
+      );
     }
-    const dup = mine.find((s) => s.applicationId === r.applicationId && s.folderId === r.folderId && s.changeTypes.join() === r.changeTypes.join() && s.notificationUrl === r.notificationUrl);
-    if (dup) throw new SubscriptionError(409, "ExtensionError", `Subscription Id ${dup.id} already exists for the requested combination`);
+    const dup = mine.find(
+      (s) =>
+        s.applicationId === r.applicationId &&
+        s.folderId === r.folderId &&
+        s.changeTypes.join() === r.changeTypes.join() &&
+        s.notificationUrl === r.notificationUrl,
+    );
+    if (dup)
+      throw new SubscriptionError(
+        409,
+        "ExtensionError",
+        `Subscription Id ${dup.id} already exists for the requested combination`,
+      );
     const rec: SubscriptionRecord = { ...r, id: crypto.randomUUID() };
     this.records.set(rec.id, rec);
     return rec;
@@ -167,7 +208,11 @@ export class Subscriptions {
   }
 
   /** What a subscription sees of a change: a folder-scoped one sees moves as deleted there / created here. */
-  private eventsFor(s: SubscriptionRecord, c: MailboxChange, folderOf: (id: string) => FolderRecord | undefined): { type: ChangeType; id: string }[] {
+  private eventsFor(
+    s: SubscriptionRecord,
+    c: MailboxChange,
+    folderOf: (id: string) => FolderRecord | undefined,
+  ): { type: ChangeType; id: string }[] {
     const m = c.message;
     const idOf = (regular: string) => (s.immutableIds ? m.immutableId : regular);
     const visible = (folderId: string | undefined) => {
@@ -183,13 +228,28 @@ export class Subscriptions {
       case "moved": {
         const was = visible(c.fromFolderId);
         const is = visible(m.folderId);
-        if (!s.folderId) return was && is ? [{ type: "updated", id: idOf(m.id) }] : was ? [{ type: "deleted", id: idOf(c.previousId!) }] : is ? [{ type: "created", id: idOf(m.id) }] : [];
-        return [...(was ? [{ type: "deleted" as const, id: idOf(c.previousId!) }] : []), ...(is ? [{ type: "created" as const, id: idOf(m.id) }] : [])];
+        if (!s.folderId)
+          return was && is
+            ? [{ type: "updated", id: idOf(m.id) }]
+            : was
+              ? [{ type: "deleted", id: idOf(c.previousId!) }]
+              : is
+                ? [{ type: "created", id: idOf(m.id) }]
+                : [];
+        return [
+          ...(was ? [{ type: "deleted" as const, id: idOf(c.previousId!) }] : []),
+          ...(is ? [{ type: "created" as const, id: idOf(m.id) }] : []),
+        ];
       }
     }
   }
 
-  private notification(s: SubscriptionRecord, changeType: ChangeType, m: MessageRecord, id: string): ChangeNotification {
+  private notification(
+    s: SubscriptionRecord,
+    changeType: ChangeType,
+    m: MessageRecord,
+    id: string,
+  ): ChangeNotification {
     const path = `Users/${s.userId}/Messages/${id}`;
     return {
       subscriptionId: s.id,
@@ -198,11 +258,22 @@ export class Subscriptions {
       changeType,
       resource: path,
       tenantId: s.tenantId,
-      resourceData: { "@odata.type": "#Microsoft.Graph.Message", "@odata.id": path, "@odata.etag": `W/"${m.changeKey}"`, id },
+      resourceData: {
+        "@odata.type": "#Microsoft.Graph.Message",
+        "@odata.id": path,
+        "@odata.etag": `W/"${m.changeKey}"`,
+        id,
+      },
     };
   }
 
   lifecycle(s: SubscriptionRecord, event: LifecycleEvent): LifecycleNotification {
-    return { subscriptionId: s.id, subscriptionExpirationDateTime: isoTicks(s.expirationDateTime), tenantId: s.tenantId, clientState: s.clientState, lifecycleEvent: event };
+    return {
+      subscriptionId: s.id,
+      subscriptionExpirationDateTime: isoTicks(s.expirationDateTime),
+      tenantId: s.tenantId,
+      clientState: s.clientState,
+      lifecycleEvent: event,
+    };
   }
 }

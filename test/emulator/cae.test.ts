@@ -4,7 +4,11 @@
  * refresh with those claims is refused (interaction required). A client without cp1 keeps today's
  * behaviour: its access token works until it expires.
  */
-import { ConfidentialClientApplication, InteractionRequiredAuthError, type AuthenticationResult } from "@azure/msal-node";
+import {
+  ConfidentialClientApplication,
+  InteractionRequiredAuthError,
+  type AuthenticationResult,
+} from "@azure/msal-node";
 import { msalNetworkClient, pkcePair, startTestEmulator, type TestEmulator } from "./helpers";
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET, SAMPLE_TENANT_ID, SAMPLE_USERS } from "../../emulator/sample-data";
 import { decodeJwt } from "../../emulator/jwt";
@@ -28,8 +32,11 @@ describe("CAE (cp1 clients) against the emulator", () => {
     const net = msalNetworkClient(t.outbound);
     return new ConfidentialClientApplication({
       auth: {
-        clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET, authority: `${t.emulator.url}/${SAMPLE_TENANT_ID}`,
-        knownAuthorities: [`localhost:${t.emulator.port}`], clientCapabilities: capabilities,
+        clientId: SAMPLE_CLIENT_ID,
+        clientSecret: SAMPLE_CLIENT_SECRET,
+        authority: `${t.emulator.url}/${SAMPLE_TENANT_ID}`,
+        knownAuthorities: [`localhost:${t.emulator.port}`],
+        clientCapabilities: capabilities,
       },
       system: {
         networkClient: {
@@ -45,12 +52,24 @@ describe("CAE (cp1 clients) against the emulator", () => {
 
   async function signIn(cca: ConfidentialClientApplication, loginHint: string): Promise<AuthenticationResult> {
     const { verifier, challenge } = pkcePair();
-    const url = await cca.getAuthCodeUrl({ scopes: SCOPES, redirectUri: REDIRECT, codeChallenge: challenge, codeChallengeMethod: "S256", loginHint });
+    const url = await cca.getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT,
+      codeChallenge: challenge,
+      codeChallengeMethod: "S256",
+      loginHint,
+    });
     const loc = new URL((await t.outbound.fetch(url, { redirect: "manual" })).headers.get("location")!);
-    return cca.acquireTokenByCode({ code: loc.searchParams.get("code")!, scopes: SCOPES, redirectUri: REDIRECT, codeVerifier: verifier });
+    return cca.acquireTokenByCode({
+      code: loc.searchParams.get("code")!,
+      scopes: SCOPES,
+      redirectUri: REDIRECT,
+      codeVerifier: verifier,
+    });
   }
 
-  const me = (token: string) => t.outbound.fetch(`${t.emulator.url}/v1.0/me`, { headers: { Authorization: `Bearer ${token}` } });
+  const me = (token: string) =>
+    t.outbound.fetch(`${t.emulator.url}/v1.0/me`, { headers: { Authorization: `Bearer ${token}` } });
 
   function parseChallenge(h: string): Record<string, string> {
     const out: Record<string, string> = {};
@@ -80,7 +99,12 @@ describe("CAE (cp1 clients) against the emulator", () => {
     const www = r.headers.get("www-authenticate")!;
     expect(www.startsWith("Bearer ")).toBe(true);
     const c = parseChallenge(www);
-    expect(c).toMatchObject({ realm: "", authorization_uri: `${t.emulator.url}/common/oauth2/authorize`, error: "insufficient_claims", client_id: "00000003-0000-0000-c000-000000000000" });
+    expect(c).toMatchObject({
+      realm: "",
+      authorization_uri: `${t.emulator.url}/common/oauth2/authorize`,
+      error: "insufficient_claims",
+      client_id: "00000003-0000-0000-c000-000000000000",
+    });
     const claims = Buffer.from(c.claims, "base64").toString("utf8");
     const parsed = JSON.parse(claims) as { access_token: { nbf: { essential: boolean; value: string } } };
     expect(parsed.access_token.nbf.essential).toBe(true);
@@ -88,7 +112,9 @@ describe("CAE (cp1 clients) against the emulator", () => {
     expect((await r.json()).error.code).toBe("InvalidAuthenticationToken");
 
     tokenBodies.length = 0;
-    const err = await cca.acquireTokenSilent({ account: first.account!, scopes: SCOPES, claims }).catch((e: unknown) => e);
+    const err = await cca
+      .acquireTokenSilent({ account: first.account!, scopes: SCOPES, claims })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InteractionRequiredAuthError);
     expect((err as InteractionRequiredAuthError).errorCode).toBe("invalid_grant");
     expect((err as InteractionRequiredAuthError).errorMessage).toContain("AADSTS50173:");
@@ -118,9 +144,21 @@ describe("CAE (cp1 clients) against the emulator", () => {
     expect((await me(first.accessToken)).status).toBe(401);
     t.emulator.state.restoreGrant(SAMPLE_USERS.cleo);
     expect((await me(first.accessToken)).status).toBe(200);
-    const rt = Object.values(JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>)[0].secret;
-    const form = new URLSearchParams({ client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, grant_type: "refresh_token", refresh_token: rt, scope: "User.Read", claims: "not json" });
-    const r = await t.outbound.fetch(`${t.emulator.url}/${SAMPLE_TENANT_ID}/oauth2/v2.0/token`, { method: "POST", body: form });
+    const rt = Object.values(
+      JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>,
+    )[0].secret;
+    const form = new URLSearchParams({
+      client_id: SAMPLE_CLIENT_ID,
+      client_secret: SAMPLE_CLIENT_SECRET,
+      grant_type: "refresh_token",
+      refresh_token: rt,
+      scope: "User.Read",
+      claims: "not json",
+    });
+    const r = await t.outbound.fetch(`${t.emulator.url}/${SAMPLE_TENANT_ID}/oauth2/v2.0/token`, {
+      method: "POST",
+      body: form,
+    });
     expect(r.status).toBe(200);
     expect(decodeJwt(String((await r.json()).access_token))!.xms_cc).toBeUndefined();
   });

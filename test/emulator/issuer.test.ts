@@ -73,7 +73,14 @@ describe("a different issuer host (national cloud)", () => {
   });
 
   it("issues API tokens whose iss is the issuer host, verifiable with the metadata's issuer after {tenantid} substitution", async () => {
-    const tokens = await authCodeTokens(t, { tenant: SAMPLE_TENANT_ID, clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET, redirectUri: WEB, loginHint: "ada@contoso.com", scope: `${API_SCOPE} openid` });
+    const tokens = await authCodeTokens(t, {
+      tenant: SAMPLE_TENANT_ID,
+      clientId: SAMPLE_CLIENT_ID,
+      clientSecret: SAMPLE_CLIENT_SECRET,
+      redirectUri: WEB,
+      loginHint: "ada@contoso.com",
+      scope: `${API_SCOPE} openid`,
+    });
     const claims = decodeJwt(String(tokens.access_token))!;
     expect(claims.iss).toBe(`https://${ISSUER_HOST}/${SAMPLE_TENANT_ID}/v2.0`);
     expect(decodeJwt(String(tokens.id_token))!.iss).toBe(`https://${ISSUER_HOST}/${SAMPLE_TENANT_ID}/v2.0`);
@@ -86,14 +93,30 @@ describe("a different issuer host (national cloud)", () => {
 
   it("lets msal-node sign in against the sign-in host", async () => {
     const cca = new ConfidentialClientApplication({
-      auth: { clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET, authority: `${t.emulator.url}/${SAMPLE_TENANT_ID}`, knownAuthorities: [`localhost:${t.emulator.port}`] },
+      auth: {
+        clientId: SAMPLE_CLIENT_ID,
+        clientSecret: SAMPLE_CLIENT_SECRET,
+        authority: `${t.emulator.url}/${SAMPLE_TENANT_ID}`,
+        knownAuthorities: [`localhost:${t.emulator.port}`],
+      },
       system: { networkClient: msalNetworkClient(t.outbound) },
     });
     const { verifier, challenge } = pkcePair();
     const scopes = ["https://graph.microsoft.com/User.Read"];
-    const url = await cca.getAuthCodeUrl({ scopes, redirectUri: WEB, codeChallenge: challenge, codeChallengeMethod: "S256", loginHint: "ada@contoso.com" });
+    const url = await cca.getAuthCodeUrl({
+      scopes,
+      redirectUri: WEB,
+      codeChallenge: challenge,
+      codeChallengeMethod: "S256",
+      loginHint: "ada@contoso.com",
+    });
     const loc = new URL((await t.outbound.fetch(url, { redirect: "manual" })).headers.get("location")!);
-    const res = await cca.acquireTokenByCode({ code: loc.searchParams.get("code")!, scopes, redirectUri: WEB, codeVerifier: verifier });
+    const res = await cca.acquireTokenByCode({
+      code: loc.searchParams.get("code")!,
+      scopes,
+      redirectUri: WEB,
+      codeVerifier: verifier,
+    });
     expect((res.idTokenClaims as Record<string, unknown>).iss).toBe(`https://${ISSUER_HOST}/${SAMPLE_TENANT_ID}/v2.0`);
     expect(res.tenantId).toBe(SAMPLE_TENANT_ID);
   });

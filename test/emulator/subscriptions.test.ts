@@ -24,14 +24,21 @@ async function receiver() {
   const got: Received[] = [];
   type Answer = (r: Received) => Promise<{ status: number; body?: string; type?: string }>;
   const echo: Answer = async (r) =>
-    r.query.has("validationToken") ? { status: 200, body: r.query.get("validationToken")!, type: "text/plain; charset=utf-8" } : { status: 202 };
+    r.query.has("validationToken")
+      ? { status: 200, body: r.query.get("validationToken")!, type: "text/plain; charset=utf-8" }
+      : { status: 202 };
   let answer = echo;
   const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const u = new URL(req.url ?? "/", "https://localhost");
-      const r = { path: u.pathname, query: u.searchParams, contentType: String(req.headers["content-type"] ?? ""), body: Buffer.concat(chunks).toString("utf8") };
+      const r = {
+        path: u.pathname,
+        query: u.searchParams,
+        contentType: String(req.headers["content-type"] ?? ""),
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       got.push(r);
       void answer(r).then((a) => {
         res.writeHead(a.status, a.type ? { "Content-Type": a.type } : {});
@@ -42,8 +49,13 @@ async function receiver() {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const base = `https://localhost:${(server.address() as AddressInfo).port}`;
   return {
-    caPem: tls.caPem, base, got,
-    notifications: () => got.filter((r) => !r.query.has("validationToken")).map((r) => ({ path: r.path, ...(JSON.parse(r.body) as { value: Record<string, unknown>[] }) })),
+    caPem: tls.caPem,
+    base,
+    got,
+    notifications: () =>
+      got
+        .filter((r) => !r.query.has("validationToken"))
+        .map((r) => ({ path: r.path, ...(JSON.parse(r.body) as { value: Record<string, unknown>[] }) })),
     setAnswer: (f: Answer) => (answer = f),
     reset: () => (got.length = 0),
     echo: () => (answer = echo),
@@ -72,14 +84,29 @@ describe("Graph change notifications", () => {
     rx.reset();
   });
 
-  const token = (scopes = ["Mail.Read"]) => t.emulator.state.mintAccessToken({ userId: ada, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes });
+  const token = (scopes = ["Mail.Read"]) =>
+    t.emulator.state.mintAccessToken({
+      userId: ada,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes,
+    });
   const graph = (method: string, path: string, body?: unknown) =>
-    t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, { method, headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const inMinutes = (m: number) => new Date(clock.now().getTime() + m * 60_000).toISOString();
   const subscribe = async (extra: Record<string, unknown> = {}) => {
     const r = await graph("POST", "/subscriptions", {
-      changeType: "created,updated", notificationUrl: `${rx.base}/notify?tenant=1`, lifecycleNotificationUrl: `${rx.base}/lifecycle`,
-      resource: "me/mailFolders('inbox')/messages", expirationDateTime: inMinutes(3 * 24 * 60), clientState: "secret-1", ...extra,
+      changeType: "created,updated",
+      notificationUrl: `${rx.base}/notify?tenant=1`,
+      lifecycleNotificationUrl: `${rx.base}/lifecycle`,
+      resource: "me/mailFolders('inbox')/messages",
+      expirationDateTime: inMinutes(3 * 24 * 60),
+      clientState: "secret-1",
+      ...extra,
     });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
@@ -88,9 +115,15 @@ describe("Graph change notifications", () => {
     const { status, body } = await subscribe();
     expect(status).toBe(201);
     expect(body).toMatchObject({
-      "@odata.context": `${t.emulator.url}/v1.0/$metadata#subscriptions/$entity`, resource: "me/mailFolders('inbox')/messages", applicationId: SAMPLE_CLIENT_ID,
-      changeType: "created,updated", clientState: "secret-1", notificationUrl: `${rx.base}/notify?tenant=1`, lifecycleNotificationUrl: `${rx.base}/lifecycle`,
-      creatorId: ada, latestSupportedTlsVersion: "v1_2",
+      "@odata.context": `${t.emulator.url}/v1.0/$metadata#subscriptions/$entity`,
+      resource: "me/mailFolders('inbox')/messages",
+      applicationId: SAMPLE_CLIENT_ID,
+      changeType: "created,updated",
+      clientState: "secret-1",
+      notificationUrl: `${rx.base}/notify?tenant=1`,
+      lifecycleNotificationUrl: `${rx.base}/lifecycle`,
+      creatorId: ada,
+      latestSupportedTlsVersion: "v1_2",
     });
     expect(String(body.expirationDateTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
     const validations = rx.got.filter((r) => r.query.has("validationToken"));
@@ -103,20 +136,28 @@ describe("Graph change notifications", () => {
   });
 
   it("refuses a subscription whose endpoint fails the handshake, and Graph's other create errors", async () => {
-    rx.setAnswer(async (r) => (r.query.has("validationToken") ? { status: 200, body: "wrong", type: "text/plain" } : { status: 202 }));
+    rx.setAnswer(async (r) =>
+      r.query.has("validationToken") ? { status: 200, body: "wrong", type: "text/plain" } : { status: 202 },
+    );
     let r = await subscribe();
     expect(r.status).toBe(400);
-    expect((r.body.error as { message: string }).message).toMatch(/^Subscription validation request failed\. Response must exactly match validationToken/);
+    expect((r.body.error as { message: string }).message).toMatch(
+      /^Subscription validation request failed\. Response must exactly match validationToken/,
+    );
     rx.setAnswer(async (q) => (q.query.has("validationToken") ? { status: 404 } : { status: 202 }));
     r = await subscribe();
     expect(r.status).toBe(400);
-    expect((r.body.error as { message: string }).message).toBe("Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.");
+    expect((r.body.error as { message: string }).message).toBe(
+      "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.",
+    );
     rx.echo();
     expect((await subscribe({ notificationUrl: "http://localhost/notify" })).status).toBe(400);
     r = await subscribe({ expirationDateTime: inMinutes(-1) });
     expect([r.status, (r.body.error as { code: string }).code]).toEqual([400, "ExtensionError"]);
     r = await subscribe({ expirationDateTime: inMinutes(10_081) });
-    expect((r.body.error as { message: string }).message).toBe("Subscription expiration can only be 10080 minutes in the future.");
+    expect((r.body.error as { message: string }).message).toBe(
+      "Subscription expiration can only be 10080 minutes in the future.",
+    );
     expect((await subscribe({ resource: "me/events" })).status).toBe(400);
     expect((await subscribe({ changeType: "created,moved" })).status).toBe(400);
     expect(t.emulator.state.subscriptions.list()).toHaveLength(0);
@@ -143,9 +184,18 @@ describe("Graph change notifications", () => {
     expect(posts.map((p) => p.path)).toEqual(["/notify", "/notify"]);
     const [created, updated] = posts.map((p) => p.value[0]);
     expect(created).toEqual({
-      subscriptionId: sub.id, subscriptionExpirationDateTime: sub.expirationDateTime, clientState: "secret-1", changeType: "created",
-      resource: `Users/${ada}/Messages/${m.id}`, tenantId: SAMPLE_TENANT_ID,
-      resourceData: { "@odata.type": "#Microsoft.Graph.Message", "@odata.id": `Users/${ada}/Messages/${m.id}`, "@odata.etag": expect.stringMatching(/^W\/"/), id: m.id },
+      subscriptionId: sub.id,
+      subscriptionExpirationDateTime: sub.expirationDateTime,
+      clientState: "secret-1",
+      changeType: "created",
+      resource: `Users/${ada}/Messages/${m.id}`,
+      tenantId: SAMPLE_TENANT_ID,
+      resourceData: {
+        "@odata.type": "#Microsoft.Graph.Message",
+        "@odata.id": `Users/${ada}/Messages/${m.id}`,
+        "@odata.etag": expect.stringMatching(/^W\/"/),
+        id: m.id,
+      },
     });
     expect(updated.changeType).toBe("updated");
     expect(posts.every((p) => p.value.length === 1)).toBe(true);
@@ -158,8 +208,19 @@ describe("Graph change notifications", () => {
 
   it("mailbox-wide subscriptions hear deliveries (sendMail) and name immutable ids when created with IdType=ImmutableId", async () => {
     const r = await t.outbound.fetch(`${t.emulator.url}/v1.0/subscriptions`, {
-      method: "POST", headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json", Prefer: 'IdType="ImmutableId"' },
-      body: JSON.stringify({ changeType: "created", notificationUrl: `${rx.base}/all`, resource: `/users/${ada}/messages`, expirationDateTime: inMinutes(60), clientState: "c" }),
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token()}`,
+        "Content-Type": "application/json",
+        Prefer: 'IdType="ImmutableId"',
+      },
+      body: JSON.stringify({
+        changeType: "created",
+        notificationUrl: `${rx.base}/all`,
+        resource: `/users/${ada}/messages`,
+        expirationDateTime: inMinutes(60),
+        clientState: "c",
+      }),
     });
     expect(r.status).toBe(201);
     rx.reset();
@@ -204,10 +265,26 @@ describe("Graph change notifications", () => {
   it("sends lifecycle notifications on demand (control API); subscriptionRemoved drops the subscription", async () => {
     const { body: sub } = await subscribe();
     rx.reset();
-    const r = await t.outbound.fetch(`${t.emulator.url}/_emulator/subscriptions/${String(sub.id)}/lifecycle`, { method: "POST", body: JSON.stringify({ event: "reauthorizationRequired" }) });
+    const r = await t.outbound.fetch(`${t.emulator.url}/_emulator/subscriptions/${String(sub.id)}/lifecycle`, {
+      method: "POST",
+      body: JSON.stringify({ event: "reauthorizationRequired" }),
+    });
     expect(r.status).toBe(202);
     await t.emulator.state.flushNotifications();
-    expect(rx.notifications()).toEqual([{ path: "/lifecycle", value: [{ subscriptionId: sub.id, subscriptionExpirationDateTime: sub.expirationDateTime, tenantId: SAMPLE_TENANT_ID, clientState: "secret-1", lifecycleEvent: "reauthorizationRequired" }] }]);
+    expect(rx.notifications()).toEqual([
+      {
+        path: "/lifecycle",
+        value: [
+          {
+            subscriptionId: sub.id,
+            subscriptionExpirationDateTime: sub.expirationDateTime,
+            tenantId: SAMPLE_TENANT_ID,
+            clientState: "secret-1",
+            lifecycleEvent: "reauthorizationRequired",
+          },
+        ],
+      },
+    ]);
     expect((await graph("POST", `/subscriptions/${String(sub.id)}/reauthorize`)).status).toBe(204);
     t.emulator.state.triggerLifecycle(String(sub.id), "subscriptionRemoved");
     await t.emulator.state.flushNotifications();
@@ -246,7 +323,10 @@ describe("Graph change notifications", () => {
     expect(rx.notifications()).toHaveLength(1);
 
     rx.reset();
-    const control = await t.outbound.fetch(`${t.emulator.url}/_emulator/notifications/faults`, { method: "POST", body: JSON.stringify({ delayMs: 0, dropRate: 1 }) });
+    const control = await t.outbound.fetch(`${t.emulator.url}/_emulator/notifications/faults`, {
+      method: "POST",
+      body: JSON.stringify({ delayMs: 0, dropRate: 1 }),
+    });
     expect(control.status).toBe(200);
     st.addMessage(ada, { subject: "lost" });
     await st.flushNotifications();
