@@ -5,7 +5,9 @@
  */
 import type { EmulatorDataset } from "./dataset";
 import { type HttpContext, sendJson } from "./http";
+import type { NotificationFaults, NotifierTimings } from "./notifications/notifier";
 import type { AddMessageInput, EmulatorState, FaultRule, MintOptions, RevocationCode } from "./state";
+import type { LifecycleEvent } from "./state/subscriptions";
 
 type Body = Record<string, unknown>;
 /** A control endpoint's answer: JSON body and status (200 unless given). */
@@ -26,9 +28,17 @@ export class ControlApi {
       return void sendJson(ctx.res, 400, { error: "invalid JSON" });
     }
     let answer: Answer;
+    if (m === "POST" && path === "/notifications/flush") {
+      await this.state.flushNotifications();
+      return void sendJson(ctx.res, 200, this.notifications());
+    }
     try {
       const user = /^\/users\/([^/]+)(\/.*)$/.exec(path);
+      const sub = /^\/subscriptions\/([^/]+)\/lifecycle$/.exec(path);
+      const app = /^\/apps\/([^/]+)\/app-roles$/.exec(path);
       answer = (user && this.userEndpoint(user[1], user[2], m, body)) ??
+        (sub && m === "POST" ? this.lifecycle(decodeURIComponent(sub[1]), body) : null) ??
+        (app && m === "PUT" ? this.clientAppRoles(decodeURIComponent(app[1]), body) : null) ??
         this.emulatorEndpoint(path, m, body) ?? { body: { error: `unknown control endpoint ${m} ${path}` }, status: 404 };
     } catch (e) {
       answer = { body: { error: e instanceof Error ? e.message : String(e) }, status: 400 };
@@ -106,9 +116,49 @@ export class ControlApi {
         return OK;
       case "POST /clock":
         return this.setClock(body);
+      case "POST /search/index-lag":
+        if (typeof body.ms !== "number" || !(body.ms >= 0)) return { body: { error: "ms must be a non-negative number" }, status: 400 };
+        st.setSearchIndexLag(body.ms);
+        return { body: { ok: true, searchIndexLagMs: st.searchIndexLagMs } };
+      case "GET /subscriptions":
+        return { body: { value: st.subscriptions.list() } };
+      case "GET /notifications":
+        return { body: this.notifications() };
+      case "POST /notifications/faults":
+        return { body: st.notifier.setFaults(body as Partial<NotificationFaults>) };
+      case "DELETE /notifications/faults":
+        st.notifier.resetFaults();
+        return { body: st.notifier.faults };
+      case "POST /notifications/timings":
+        st.notifier.timings = { ...st.notifier.timings, ...(body as Partial<NotifierTimings>) };
+        return { body: st.notifier.timings };
+      case "POST /notifications/ca":
+        if (typeof body.pem !== "string" || !body.pem.includes("BEGIN CERTIFICATE")) return { body: { error: "send { pem: <CA certificate PEM> }" }, status: 400 };
+        st.notifier.trustedCas.push(body.pem);
+        return OK;
       default:
         return null;
     }
+  }
+
+  /** `PUT /apps/{clientId}/app-roles {resourceAppId, values}`: the app roles a client app holds on an API app. */
+  private clientAppRoles(clientId: string, body: Body): Answer {
+    if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+      return { body: { error: "send { resourceAppId: string, values: string[] }" }, status: 400 };
+    }
+    this.state.setClientAppRoles(clientId, body.resourceAppId, body.values as string[]);
+    return OK;
+  }
+
+  /** `POST /subscriptions/{id}/lifecycle {event}`: send that lifecycle notification now. */
+  private lifecycle(id: string, body: Body): Answer {
+    const s = this.state.triggerLifecycle(id, String(body.event) as LifecycleEvent);
+    return { body: { ok: true, subscriptionId: s.id, event: body.event }, status: 202 };
+  }
+
+  private notifications(): unknown {
+    const n = this.state.notifier;
+    return { pending: n.pending, stats: n.stats, faults: n.faults, timings: n.timings, log: n.log.slice(-100) };
   }
 
   private summary(): unknown {

@@ -14,6 +14,23 @@ export interface DatasetTenant {
   displayName?: string;
   /** Verified domain, e.g. "contoso.onmicrosoft.com"; the authority also accepts it instead of the GUID. */
   domain?: string;
+  /**
+   * The tenant's verified domains (Graph `GET /organization`). Absent: the domain above, the domains of its
+   * users' addresses (mail, UPN, smtp proxies) and an initial `<name>.onmicrosoft.com`.
+   */
+  verifiedDomains?: (string | DatasetDomain)[];
+}
+
+export interface DatasetDomain {
+  name: string;
+  /** Default: the domain most of the tenant's users have their mail at. */
+  isDefault?: boolean;
+  /** Default: the `*.onmicrosoft.com` domain. */
+  isInitial?: boolean;
+  /** "Managed" (default) or "Federated". */
+  type?: string;
+  /** One comma-separated string, as Graph returns it. Default "Email, OfficeCommunicationsOnline". */
+  capabilities?: string;
 }
 
 export interface DatasetApp {
@@ -29,6 +46,13 @@ export interface DatasetApp {
   spaRedirectUris?: string[];
   /** Application permissions for client credentials against Graph (roles claim). */
   graphAppRoles?: string[];
+  /**
+   * App roles of other API apps granted to this app (admin consent to application permissions): the
+   * `roles` of its client-credentials tokens for that API.
+   */
+  appRoleAssignments?: AppRoleAssignment[];
+  /** Object id of the app's service principal (the `oid`/`sub` of its app-only tokens); default derived from the client id. */
+  servicePrincipalId?: string;
 }
 
 export interface DatasetUser {

@@ -11,6 +11,7 @@ import type { EmulatorDataset } from "./dataset";
 import { applyFault, GraphEndpoints } from "./graph";
 import { type HttpContext, preflight, readBody, sendJson } from "./http";
 import { IdentityEndpoints, aadErrorBody } from "./identity";
+import type { NotificationFaults, NotifierTimings } from "./notifications/notifier";
 import { EmulatorState } from "./state";
 import { generateTls } from "./tls";
 
@@ -33,6 +34,24 @@ export interface EmulatorOptions {
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** Lifetime of issued access tokens (default 3599 s). */
   accessTokenLifetimeSeconds?: number;
+  /** Lifetime of Graph access tokens issued to CAE-capable (cp1) clients (default 86399 s: Entra's are 20–28 h). */
+  caeAccessTokenLifetimeSeconds?: number;
+  /**
+   * Host (or https origin) that v2 tokens and OpenID metadata name as issuer, when it differs from the
+   * sign-in host — as in Azure China (sign in at one host, `iss` https://<issuerHost>/{tid}/v2.0).
+   * Default: the emulator's own URL.
+   */
+  issuerHost?: string;
+  /** CA certificate(s) (PEM) to trust for notification URLs, besides the system's: the server under test's. */
+  notificationCaPem?: string | string[];
+  /** Change-notification faults from the start (delay, loss, duplication, reordering, seed). */
+  notificationFaults?: Partial<NotificationFaults>;
+  /** Change-notification timings (response/validation timeouts, retry backoff and window). */
+  notificationTimings?: Partial<NotifierTimings>;
+  /** `$search` misses messages that arrived less than this many ms ago (emulator clock), as a lagging index does. */
+  searchIndexLagMs?: number;
+  /** Maximum lifetime of a message subscription in minutes (default 10,080). */
+  maxSubscriptionLifetimeMinutes?: number;
   /** How long delta/skip tokens stay usable, emulator-clock ms (default 7 days); older → 410 SyncStateNotFound. */
   syncStateLifetimeMs?: number;
 }
@@ -47,6 +66,12 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
+/** "login.example.cn" or "https://login.example.cn[:port]" → "https://login.example.cn[:port]". */
+export function issuerOrigin(host: string): string {
+  const h = host.trim().replace(/\/+$/, "");
+  return new URL(/^https?:\/\//i.test(h) ? h : `https://${h}`).origin;
+}
+
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const state = new EmulatorState(options.clock ?? systemClock, {
     latencyMs: options.latencyMs,
@@ -55,7 +80,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     syncStateLifetimeMs: options.syncStateLifetimeMs,
   });
   if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
+  if (options.caeAccessTokenLifetimeSeconds) state.caeAccessTokenLifetimeSeconds = options.caeAccessTokenLifetimeSeconds;
+  if (options.issuerHost) state.issuerOrigin = issuerOrigin(options.issuerHost);
   const tls = options.tls ?? (await generateTls());
+  for (const pem of [options.notificationCaPem ?? []].flat()) state.notifier.trustedCas.push(pem);
+  if (options.notificationFaults) state.notifier.setFaults(options.notificationFaults);
+  if (options.notificationTimings) state.notifier.timings = { ...state.notifier.timings, ...options.notificationTimings };
+  if (options.searchIndexLagMs) state.setSearchIndexLag(options.searchIndexLagMs);
+  if (options.maxSubscriptionLifetimeMinutes) state.subscriptions.maxLifetimeMinutes = options.maxSubscriptionLifetimeMinutes;
   const identity = new IdentityEndpoints(state);
   const graph = new GraphEndpoints(state);
   const control = new ControlApi(state);
@@ -99,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = (server.address() as { port: number }).port;
   state.url = `https://localhost:${port}`;
   if (options.dataset) state.loadDataset(options.dataset);
+  state.notifier.start();
   return {
     url: state.url,
     port,
@@ -107,6 +140,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     close: () =>
       new Promise<void>((resolve) => {
         graph.closing = true;
+        void state.notifier.stop();
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),

@@ -10,12 +10,13 @@
 import { type HttpContext, corsHeaders, header, send, sleep } from "../http";
 import { requestId as newRequestId } from "../ids";
 import { verifyJwt } from "../jwt";
-import { type EmulatorState, isGraphAudience } from "../state";
+import { type EmulatorState, challengeClaims, isGraphAudience } from "../state";
 import { batch } from "./batch";
 import {
   type Caller, GRAPH_CONTENT_TYPE, type GraphRequest, type GraphResponse, applyFault, classify, errorBody, faultResponse, throttled,
 } from "./protocol";
 import { execute } from "./routes";
+import { subscriptions } from "./subscriptions";
 
 export { GRAPH_CONTENT_TYPE, type GraphResponse, applyFault };
 
@@ -65,6 +66,7 @@ export class GraphEndpoints {
       if ((await applyFault(ctx, fault, mailboxUser)) === "handled") return;
     }
 
+    if (/^\/subscriptions(\/|$)/i.test(path)) return write(await subscriptions(st, caller, req), mailboxUser);
     if (path === "/$batch") {
       if (st.latencyMs) await sleep(st.latencyMs);
       return write(await batch(st, this, caller, req), mailboxUser);
@@ -111,7 +113,30 @@ export class GraphEndpoints {
     const delegated = claims.idtyp !== "app";
     const userId = delegated ? String(claims.oid ?? "") : null;
     if (delegated && !st.getUser(userId!)) return fail("Access token validation failure. User not found.");
+    const challenge = delegated ? this.caeChallenge(claims, userId!, req) : null;
+    if (challenge) return { error: challenge };
     return { caller: { clientId: String(claims.appid ?? claims.azp ?? ""), userId, tenantId: String(claims.tid ?? ""), scopes, roles } };
+  }
+
+  /**
+   * Graph's claims challenge for a CAE-capable token (`xms_cc` has CP1) issued before a revocation of its
+   * user; null when the token stands. Tokens of other clients are honoured until they expire.
+   */
+  private caeChallenge(claims: Record<string, unknown>, userId: string, req: GraphRequest): GraphResponse | null {
+    const st = this.state;
+    const cc = Array.isArray(claims.xms_cc) ? claims.xms_cc.map((v) => String(v).toLowerCase()) : [];
+    if (!cc.includes("cp1")) return null;
+    const revoked = st.tokens.cae.revocationOf(userId, String(claims.uti ?? ""), typeof claims.iat === "number" ? claims.iat : 0);
+    if (!revoked) return null;
+    const reason = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp";
+    return {
+      status: 401,
+      headers: {
+        "Content-Type": GRAPH_CONTENT_TYPE,
+        "WWW-Authenticate": `Bearer realm="", authorization_uri="${st.url}/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="${challengeClaims(revoked.at)}", error_description="${reason}"`,
+      },
+      body: errorBody("InvalidAuthenticationToken", reason, req, st.now()),
+    };
   }
 
   /** The mailbox a request addresses (for counting and throttling), if any. */

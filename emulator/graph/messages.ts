@@ -12,11 +12,16 @@ import {
 } from "./protocol";
 import { expandedPropIds, nextLink, parsePrefer, parseSelect, parseSkip, parseTop, preferenceApplied } from "./query";
 import { messageJson } from "./representations";
+import { parseSearch } from "./search";
+
+/** Graph returns at most this many results for a message `$search`. */
+export const SEARCH_RESULT_CAP = 1000;
 
 const NO_RECIPIENTS = "At least one recipient isn't valid., A message can't be sent because it contains no recipients.";
 
 export function listMessages(st: EmulatorState, user: UserRecord, folder: FolderRecord | null, req: GraphRequest, context: string): GraphResponse {
   const q = req.query;
+  if (q.has("$search")) return searchMessages(st, user, folder, req, context);
   const top = parseTop(q.get("$top"), 10);
   const skip = parseSkip(q.get("$skip"));
   const select = parseSelect(q.get("$select"));
@@ -48,6 +53,48 @@ export function listMessages(st: EmulatorState, user: UserRecord, folder: Folder
     "@odata.context": `${st.url}/v1.0/$metadata#${context}${select ? `(${select.join(",")})` : ""}`,
   };
   if (skip + top < sorted.length) body["@odata.nextLink"] = nextLink(st.url, req, skip + top);
+  body.value = page.map((m) => messageJson(st, m, { select, expand, prefer }));
+  return ok(body, preferenceApplied(prefer.applied));
+}
+
+/**
+ * `$search`: KQL over the mailbox's index (search.ts), newest sent first, at most 1,000 results, paged by
+ * an opaque `$skiptoken`. Graph refuses `$filter` and `$orderby` beside it; `$skip` is refused too, so
+ * clients follow nextLink. Messages that arrived within `searchIndexLagMs` are not indexed yet.
+ */
+function searchMessages(st: EmulatorState, user: UserRecord, folder: FolderRecord | null, req: GraphRequest, context: string): GraphResponse {
+  const q = req.query;
+  for (const [name, shown] of [["$filter", "$filter"], ["$orderby", "$orderBy"], ["$skip", "$skip"]]) {
+    if (q.has(name)) throw new GraphFailure(400, "BadRequest", `The query parameter '${shown}' is not supported with '$search'.`);
+  }
+  const top = parseTop(q.get("$top"), 10);
+  const select = parseSelect(q.get("$select"));
+  const expand = expandedPropIds(q.get("$expand"));
+  const prefer = parsePrefer(req);
+  const match = parseSearch(q.get("$search") ?? "");
+  const token = q.get("$skiptoken");
+  let offset = 0;
+  if (token !== null) {
+    const m = /^S(\d+)$/.exec(Buffer.from(token, "base64url").toString("utf8"));
+    if (!m) throw new GraphFailure(400, "BadRequest", "The skip token is invalid.");
+    offset = Number(m[1]);
+  }
+  const indexedBefore = st.now().getTime() - st.searchIndexLagMs;
+  const hiddenFolders = new Set(st.foldersOf(user.id).filter((f) => f.outsideTree).map((f) => f.id));
+  const hits = st
+    .getMessages(user.id)
+    .filter((m) => (folder ? m.folderId === folder.id : !hiddenFolders.has(m.folderId)))
+    .filter((m) => m.createdDateTime.getTime() <= indexedBefore && match(m))
+    .sort((a, b) => (b.sentDateTime?.getTime() ?? 0) - (a.sentDateTime?.getTime() ?? 0))
+    .slice(0, SEARCH_RESULT_CAP);
+  const page = hits.slice(offset, offset + top);
+  const body: Record<string, unknown> = { "@odata.context": `${st.url}/v1.0/$metadata#${context}${select ? `(${select.join(",")})` : ""}` };
+  if (offset + top < hits.length) {
+    const parts: string[] = [];
+    for (const [k, v] of q) if (k !== "$skiptoken") parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+    parts.push(`%24skiptoken=${Buffer.from(`S${offset + top}`).toString("base64url")}`);
+    body["@odata.nextLink"] = `${st.url}/v1.0${req.path}?${parts.join("&")}`;
+  }
   body.value = page.map((m) => messageJson(st, m, { select, expand, prefer }));
   return ok(body, preferenceApplied(prefer.applied));
 }

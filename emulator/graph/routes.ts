@@ -8,6 +8,7 @@ import type { EmulatorState, UserRecord } from "../state";
 import { delta } from "./delta";
 import { getFolder, listFolders, resolveFolder } from "./folders";
 import { createDraft, listMessages, messageItem, sendMail } from "./messages";
+import { organization } from "./organization";
 import {
   type Caller, GRAPH_CONTENT_TYPE, GraphFailure, type GraphRequest, type GraphResponse, MAIL_READ, MAIL_SEND, MAIL_WRITE, USER_READ, errorBody,
   methodNotAllowed, ok, requireScope,
@@ -33,6 +34,7 @@ export function execute(st: EmulatorState, caller: Caller, req: GraphRequest): G
     const path = req.path.replace(/\(\s*'([^']*)'\s*\)/g, "/$1").replace(/\/+$/, "");
     const segs = path.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
     if (!segs.length) throw new GraphFailure(400, "BadRequest", "Invalid request.");
+    if (segs[0].toLowerCase() === "organization") return organization(st, caller, segs, req);
     return routeUser(st, resolveTarget(st, caller, segs, req));
   } catch (e) {
     if (e instanceof GraphFailure) {

@@ -61,7 +61,7 @@ export class IdentityEndpoints {
       id_token_signing_alg_values_supported: ["RS256"],
       response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
       scopes_supported: ["openid", "profile", "email", "offline_access"],
-      issuer: `${u}/${tenant ? tenant.id : "{tenantid}"}/v2.0`,
+      issuer: this.state.issuerV2(tenant ? tenant.id : "{tenantid}"),
       request_uri_parameter_supported: false,
       userinfo_endpoint: `${u}/oidc/userinfo`,
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -80,7 +80,7 @@ export class IdentityEndpoints {
   }
 
   private keys(ctx: HttpContext, tenant: TenantRecord | null): void {
-    const issuer = `${this.state.url}/${tenant ? tenant.id : "{tenantid}"}/v2.0`;
+    const issuer = this.state.issuerV2(tenant ? tenant.id : "{tenantid}");
     sendJson(ctx.res, 200, { keys: [{ ...this.state.signingKey.jwk, issuer }] }, { ...corsHeaders(ctx.req), "Cache-Control": "max-age=86400, private" });
   }
 

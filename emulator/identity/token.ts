@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import { type HttpContext, corsHeaders, header, sendJson } from "../http";
 import { verifyJwt } from "../jwt";
-import { type AppRecord, type EmulatorState, GRAPH_RESOURCE, type TenantRecord, isGraphAudience } from "../state";
+import { type AppRecord, type EmulatorState, GRAPH_RESOURCE, type TenantRecord, declaresCp1, isGraphAudience } from "../state";
 import { clientInfo } from "./authorize";
 import { aadErrorBody, revocationError } from "./errors";
 import { type ScopePlan, dedupe, planScopes } from "./scopes";
@@ -76,12 +76,17 @@ function issue(t: TokenRequest, o: Issue): void {
   const user = st.getUser(o.userId)!;
   st.count(user.id, "token");
   const scp = o.plan.resource === "graph" ? dedupe([...o.plan.scp, ...(o.priorScp ?? []), ...o.plan.oidc.filter((s) => s !== "offline_access")]) : o.plan.scp;
-  const accessToken = st.mintAccessToken({ userId: user.id, clientId, audience: o.plan.audience, scopes: scp });
+  // msal sends `claims` on every token request; a client that declared the cp1 capability gets CAE tokens.
+  const cae = declaresCp1(t.form.get("claims"));
+  const accessToken = st.mintAccessToken({ userId: user.id, clientId, audience: o.plan.audience, scopes: scp, cae });
+  const lifetime = st.tokens.lifetimeOf(o.plan.audience, cae);
   const body: Record<string, unknown> = {
     token_type: "Bearer",
     scope: [...o.plan.requested, ...o.plan.oidc.filter((s) => s !== "offline_access")].join(" "),
-    expires_in: st.accessTokenLifetimeSeconds,
-    ext_expires_in: st.accessTokenLifetimeSeconds,
+    expires_in: lifetime,
+    ext_expires_in: lifetime,
+    // Entra tells clients to renew long-lived tokens at half their life.
+    ...(cae && lifetime >= 7200 ? { refresh_in: Math.floor(lifetime / 2) } : {}),
     access_token: accessToken,
   };
   if (o.offline) {
@@ -172,7 +177,17 @@ function clientCredentials(t: TokenRequest): void {
   if (!tid) return err(t, 400, "invalid_request", 90009, "Application is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier.");
   const resource = requestedScopes[0].slice(0, -"/.default".length);
   const graph = isGraphAudience(resource);
-  const token = st.mintAppToken({ clientId: t.clientId, tenantId: tid, audience: graph ? GRAPH_RESOURCE : resource, roles: graph ? app.graphAppRoles : [] });
+  let roles = app.graphAppRoles;
+  if (!graph) {
+    // Our own API: its app registration must exist; the token carries the roles granted to the caller on it.
+    const apiId = resource.replace(/^api:\/\//i, "");
+    if (!st.apps.has(apiId)) {
+      return err(t, 400, "invalid_resource", 500011, `The resource principal named ${resource} was not found in the tenant named ${t.tenant?.displayName ?? tid}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+    }
+    roles = app.appRoleAssignments.filter((a) => a.resourceAppId === apiId).map((a) => a.value);
+  }
+  const spId = app.tenantId === undefined || app.tenantId === tid ? app.servicePrincipalId : undefined;
+  const token = st.mintAppToken({ clientId: t.clientId, tenantId: tid, audience: graph ? GRAPH_RESOURCE : resource, roles, servicePrincipalId: spId });
   const body = { token_type: "Bearer", expires_in: st.accessTokenLifetimeSeconds, ext_expires_in: st.accessTokenLifetimeSeconds, access_token: token };
   sendJson(t.ctx.res, 200, body, { ...t.cors, "Cache-Control": "no-store, no-cache" });
 }

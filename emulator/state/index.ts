@@ -14,6 +14,8 @@ import { type FaultRule, Faults } from "./faults";
 import { type AddMessageInput, type FolderRecord, Mailboxes, type MessageRecord } from "./mailboxes";
 import { Grants, type MintOptions, type RefreshGrant, type RevocationCode, TokenMinter, pairwiseSub } from "./tokens";
 import { RequestCounter, type RequestCounts, type RequestKind, Throttle } from "./traffic";
+import { Notifier } from "../notifications/notifier";
+import { type LifecycleEvent, type SubscriptionRecord, Subscriptions } from "./subscriptions";
 
 export type { DeltaItem, DeltaOptions, SyncedMessage, SyncState } from "./change-tracking";
 export type { AppRecord, TenantRecord, UserRecord } from "./directory";
@@ -23,6 +25,7 @@ export {
   type AuthCodeGrant, type MintOptions, type RefreshGrant, type Revocation, type RevocationCode, GRAPH_APP_ID, GRAPH_RESOURCE, isGraphAudience,
 } from "./tokens";
 export type { RequestCounts, RequestKind } from "./traffic";
+export { challengeClaims, declaresCp1 } from "./cae";
 
 export interface EmulatorStateOptions {
   latencyMs?: number;
@@ -40,8 +43,13 @@ export class EmulatorState {
   readonly faults = new Faults();
   readonly counter = new RequestCounter();
   readonly throttle: Throttle;
+  /** Change-notification subscriptions, and the notifier that delivers what they hear. */
+  readonly subscriptions: Subscriptions;
+  readonly notifier: Notifier;
   /** Base latency added to every Graph call. */
   latencyMs: number;
+  /** `$search` does not find messages that arrived in the mailbox less than this long ago (index lag). */
+  searchIndexLagMs = 0;
 
   constructor(
     readonly clock: Clock,
@@ -53,6 +61,38 @@ export class EmulatorState {
     this.changes = new ChangeTracking(clock, opts.syncStateLifetimeMs ?? 7 * 24 * 3600_000);
     this.throttle = new Throttle(clock, opts);
     this.latencyMs = opts.latencyMs ?? 0;
+    this.subscriptions = new Subscriptions(clock);
+    this.notifier = new Notifier(clock);
+    this.mailboxes.listeners.push((c) => {
+      if (!this.subscriptions.records.size) return;
+      const byUrl = new Map<string, ReturnType<Subscriptions["notificationsFor"]>>();
+      for (const n of this.subscriptions.notificationsFor(c, (id) => this.mailboxes.folders.get(id))) {
+        const url = this.subscriptions.records.get(n.subscriptionId)!.notificationUrl;
+        byUrl.set(url, [...(byUrl.get(url) ?? []), n]);
+      }
+      for (const [url, items] of byUrl) this.notifier.enqueueChanges(url, items);
+    });
+  }
+
+  // ------------------------------------------------------------ change notifications
+
+  /**
+   * Send a lifecycle notification for a subscription to its lifecycleNotificationUrl (Graph sends none
+   * without one). `subscriptionRemoved` also deletes the subscription, as Graph has then dropped it.
+   */
+  triggerLifecycle(subscriptionId: string, event: LifecycleEvent): SubscriptionRecord {
+    const s = this.subscriptions.get(subscriptionId);
+    if (!s) throw new Error(`Unknown subscription ${subscriptionId}`);
+    if (!["reauthorizationRequired", "subscriptionRemoved", "missed"].includes(event)) throw new Error(`Unknown lifecycle event ${event}`);
+    if (!s.lifecycleNotificationUrl) throw new Error(`Subscription ${subscriptionId} has no lifecycleNotificationUrl`);
+    this.notifier.enqueueLifecycle(s.lifecycleNotificationUrl, this.subscriptions.lifecycle(s, event));
+    if (event === "subscriptionRemoved") this.subscriptions.remove(s.id);
+    return s;
+  }
+
+  /** Deliver every notification due now (emulator clock); resolves when the attempts are over. */
+  flushNotifications(): Promise<void> {
+    return this.notifier.flush();
   }
 
   now(): Date {
@@ -69,12 +109,28 @@ export class EmulatorState {
     this.tokens.url = v;
   }
 
+  /** Origin v2 issuers name instead of the sign-in URL (national clouds: `https://login.partner.microsoftonline.cn`); null = the emulator's URL. */
+  get issuerOrigin(): string | null {
+    return this.tokens.issuerOrigin;
+  }
+  set issuerOrigin(v: string | null) {
+    this.tokens.issuerOrigin = v;
+  }
+
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
   get accessTokenLifetimeSeconds(): number {
     return this.tokens.accessTokenLifetimeSeconds;
   }
   set accessTokenLifetimeSeconds(v: number) {
     this.tokens.accessTokenLifetimeSeconds = v;
+  }
+
+  /** Lifetime of Graph access tokens issued to CAE-capable (cp1) clients; Entra: 20–28 h. */
+  get caeAccessTokenLifetimeSeconds(): number {
+    return this.tokens.cae.lifetimeSeconds;
+  }
+  set caeAccessTokenLifetimeSeconds(v: number) {
+    this.tokens.cae.lifetimeSeconds = v;
   }
 
   /** How long a delta/skip token stays usable, in emulator-clock ms; past this: 410 SyncStateNotFound. */
@@ -97,6 +153,10 @@ export class EmulatorState {
   }
   set requestBudget(v: { requests: number; windowMs: number }) {
     this.throttle.requestBudget = v;
+  }
+
+  setSearchIndexLag(ms: number): void {
+    this.searchIndexLagMs = ms;
   }
 
   setLatency(ms: number): void {
@@ -148,6 +208,10 @@ export class EmulatorState {
   }
   setAppRoles(userId: string, resourceAppId: string, values: string[]): void {
     this.directory.setAppRoles(userId, resourceAppId, values);
+  }
+  /** App roles a client app holds on an API app (application permissions, admin-consented). */
+  setClientAppRoles(clientId: string, resourceAppId: string, values: string[]): void {
+    this.directory.setClientAppRoles(clientId, resourceAppId, values);
   }
 
   // ------------------------------------------------------------ mailboxes
@@ -275,9 +339,13 @@ export class EmulatorState {
     return this.grants.revocations;
   }
 
-  /** Refresh tokens issued so far (and new OBO exchanges) fail with this AADSTS code; issued access tokens keep working. */
+  /**
+   * Refresh tokens issued so far (and new OBO exchanges) fail with this AADSTS code. Issued access tokens
+   * keep working — except those of CAE-capable clients, which Graph answers with a claims challenge.
+   */
   revokeGrant(userId: string, aadsts: RevocationCode): void {
     this.grants.revoke(userId, aadsts);
+    this.tokens.cae.revoke(userId, this.clock.now().getTime());
   }
   revokedRefresh(g: Pick<RefreshGrant, "userId" | "serial">): RevocationCode | null {
     return this.grants.revokedRefresh(g);
@@ -287,6 +355,7 @@ export class EmulatorState {
   }
   restoreGrant(userId: string): void {
     this.grants.restore(userId);
+    this.tokens.cae.restore(userId);
   }
   issueRefreshToken(g: Omit<RefreshGrant, "issuedAt" | "expiresAt" | "serial">): string {
     return this.grants.issueRefreshToken(g);
@@ -301,7 +370,7 @@ export class EmulatorState {
   mintAccessToken(o: MintOptions): string {
     return this.tokens.mintAccessToken(o);
   }
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[] }): string {
+  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
     return this.tokens.mintAppToken(o);
   }
   mintIdToken(o: { userId: string; clientId: string; nonce?: string }): string {

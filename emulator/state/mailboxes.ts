@@ -57,6 +57,17 @@ export interface MessageRecord {
   singleValueExtendedProperties: { id: string; value: string }[];
 }
 
+/**
+ * A change to one message, for change notifications: created, updated (properties or read state),
+ * moved (its regular id changed from `previousId`, out of `fromFolderId`), or deleted (gone from the store).
+ */
+export interface MailboxChange {
+  kind: "created" | "updated" | "moved" | "deleted";
+  message: MessageRecord;
+  fromFolderId?: string;
+  previousId?: string;
+}
+
 export interface AddMessageInput extends Omit<DatasetMessage, "userId"> {
   folder?: string;
 }
@@ -119,6 +130,8 @@ export class Mailboxes {
   // Per-mailbox indexes, so a request costs O(that mailbox), not O(every mailbox): benchmarks hold thousands.
   private messagesByUser = new Map<string, Map<string, MessageRecord>>();
   private foldersByUser = new Map<string, FolderRecord[]>();
+  /** Observers of message changes (change notifications subscribe here). */
+  readonly listeners: ((c: MailboxChange) => void)[] = [];
 
   constructor(
     private readonly directory: Directory,
@@ -246,7 +259,12 @@ export class Mailboxes {
     else this.messagesByUser.set(userId, new Map([[key, rec]]));
     this.byRegularId.set(rec.id, key);
     this.byImmutableId.set(rec.immutableId, key);
+    this.emit({ kind: "created", message: rec });
     return rec;
+  }
+
+  private emit(c: MailboxChange): void {
+    for (const l of this.listeners) l(c);
   }
 
   /** A message of this user by regular or immutable id. */
@@ -267,11 +285,14 @@ export class Mailboxes {
     const folder = this.findFolder(userId, folderRef);
     if (!folder) throw new Error(`Unknown folder ${folderRef}`);
     this.byRegularId.delete(m.id);
+    const fromFolderId = m.folderId;
+    const previousId = m.id;
     m.folderId = folder.id;
     m.moveCount += 1;
     m.id = ids.messageRegularId(userId, m.key, folder.id, m.moveCount);
     this.byRegularId.set(m.id, m.key);
-    this.touch(m);
+    this.stamp(m);
+    this.emit({ kind: "moved", message: m, fromFolderId, previousId });
     return m;
   }
 
@@ -282,9 +303,16 @@ export class Mailboxes {
     this.messagesByUser.get(m.userId)?.delete(m.key);
     this.byRegularId.delete(m.id);
     this.byImmutableId.delete(m.immutableId);
+    this.emit({ kind: "deleted", message: m });
   }
 
+  /** A change to the message's properties: new changeKey and lastModifiedDateTime. */
   touch(m: MessageRecord): void {
+    this.stamp(m);
+    this.emit({ kind: "updated", message: m });
+  }
+
+  private stamp(m: MessageRecord): void {
     m.changeKey = ids.changeKey();
     m.lastModifiedDateTime = this.clock.now();
   }

@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { Clock } from "../../server/clock";
+import { ContinuousAccess } from "./cae";
 import { type JwtPayload, type SigningKey, b64url, createSigningKey, signJwt } from "../jwt";
 import type { Directory, UserRecord } from "./directory";
 
@@ -57,6 +58,8 @@ export interface MintOptions {
   expiresInSeconds?: number;
   /** Claims to add or replace (tests of the API's checks: wrong tid, iss, exp …). */
   overrides?: JwtPayload;
+  /** The client declared the `cp1` capability: the token is CAE-enabled (`xms_cc`), and long-lived for Graph. */
+  cae?: boolean;
 }
 
 export function isGraphAudience(aud: string): boolean {
@@ -120,10 +123,16 @@ export class Grants {
 
 export class TokenMinter {
   readonly signingKey: SigningKey = createSigningKey();
+  readonly cae = new ContinuousAccess();
   /** Base URL once listening ("https://localhost:port"); v2 issuers derive from it. */
   url = "https://localhost";
   /** Lifetime of issued access tokens in seconds (Entra: 60–90 min). */
   accessTokenLifetimeSeconds = 3599;
+  /**
+   * Origin that v2 issuers name when it differs from the sign-in host (Azure China signs in at one host
+   * and issues from another); null = the emulator's own URL.
+   */
+  issuerOrigin: string | null = null;
 
   constructor(
     private readonly directory: Directory,
@@ -131,23 +140,33 @@ export class TokenMinter {
   ) {}
 
   issuerV2(tenantId: string): string {
-    return `${this.url}/${tenantId}/v2.0`;
+    return `${this.issuerOrigin ?? this.url}/${tenantId}/v2.0`;
+  }
+
+  /** Lifetime in seconds of an access token for this audience, CAE-capable client or not. */
+  lifetimeOf(audience: string, cae: boolean): number {
+    return cae && isGraphAudience(audience) ? this.cae.lifetimeSeconds : this.accessTokenLifetimeSeconds;
   }
 
   /** A signed access token exactly as the token endpoint issues it. */
   mintAccessToken(o: MintOptions): string {
     const user = this.directory.requireUser(o.userId);
     const nowS = this.nowSeconds();
-    const common = {
+    const uti = b64url(crypto.randomBytes(16));
+    const common: JwtPayload = {
       iat: nowS,
       nbf: nowS,
-      exp: nowS + (o.expiresInSeconds ?? this.accessTokenLifetimeSeconds),
+      exp: nowS + (o.expiresInSeconds ?? this.lifetimeOf(o.audience, !!o.cae)),
       name: user.displayName,
       oid: user.id,
       tid: user.tenantId,
-      uti: b64url(crypto.randomBytes(16)),
+      uti,
       rh: "0.AAAA",
     };
+    if (o.cae) {
+      common.xms_cc = ["CP1"];
+      this.cae.issue(uti);
+    }
     const payload = isGraphAudience(o.audience) ? this.graphClaims(user, o, common) : this.apiClaims(user, o, common);
     return signJwt(this.signingKey, { ...payload, ...(o.overrides ?? {}) });
   }
@@ -192,18 +211,22 @@ export class TokenMinter {
     };
   }
 
-  /** App-only token (client credentials). */
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[] }): string {
+  /**
+   * App-only token (client credentials): Graph's v1 shape, or a v2 token for an API app — aud = the API's
+   * client id, azp = the caller, oid = sub = the caller's service principal, `roles` = its app roles, no `scp`.
+   */
+  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
     const nowS = this.nowSeconds();
     const graph = isGraphAudience(o.audience);
     const spOid = crypto.createHash("md5").update(`sp|${o.clientId}|${o.tenantId}`).digest("hex");
-    const oid = `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
+    const oid = o.servicePrincipalId ?? `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
     const exp = nowS + this.accessTokenLifetimeSeconds;
+    const uti = b64url(crypto.randomBytes(16));
     const payload: JwtPayload = graph
       ? { aud: GRAPH_RESOURCE, iss: `https://sts.windows.net/${o.tenantId}/`, iat: nowS, nbf: nowS, exp,
           appid: o.clientId, appidacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "1.0" }
       : { aud: o.audience.replace(/^api:\/\//, ""), iss: this.issuerV2(o.tenantId), iat: nowS, nbf: nowS, exp,
-          azp: o.clientId, azpacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "2.0" };
+          azp: o.clientId, azpacr: "1", idtyp: "app", oid, rh: "0.AAAA", sub: oid, tid: o.tenantId, roles: o.roles, uti, ver: "2.0" };
     if (!o.roles.length) delete payload.roles;
     return signJwt(this.signingKey, payload);
   }
