@@ -32,7 +32,7 @@ import {
 } from "../identity/msal-client";
 import { createMsalNetworkClient } from "../identity/msal-network";
 import { TokenDecryptionError, type TokenCipher } from "../identity/token-crypto";
-import { disconnectConnection, getConnection, saveConnection } from "../store/mailbox-connections";
+import { disconnectConnection, getConnection, markReconnectNeeded, saveConnection } from "../store/mailbox-connections";
 import { getUser, setUserAddresses } from "../store/users";
 import { CALLBACK_FAILURES, CONNECTED_MESSAGE, reauthReason, type CallbackFailureCode } from "./outcomes";
 
@@ -150,13 +150,7 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
 
   /** Flip active → reauth_required (never a disconnected connection back to anything). */
   async function markReauthRequired(organizationId: string, userId: string, reason: string): Promise<void> {
-    await db
-      .updateTable("mailboxConnections")
-      .set({ status: "reauth_required", statusReason: reason, updatedAt: clock.now().toISOString() })
-      .where("organizationId", "=", organizationId)
-      .where("userId", "=", userId)
-      .where("status", "=", "active")
-      .execute();
+    await markReconnectNeeded(db, organizationId, userId, reason, clock.now());
   }
 
   async function getGraphAccessToken(organizationId: string, userId: string, opts: { forceRefresh?: boolean } = {}): Promise<string> {

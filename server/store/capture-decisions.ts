@@ -14,7 +14,7 @@ import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database } from "../db/schema";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
-import { iso, newId, parseJson } from "./util";
+import { chunks, iso, newId, parseJson } from "./util";
 
 export type CaptureDecisionRecord = CaptureDecisionTable;
 
@@ -212,4 +212,38 @@ export async function getDecision(db: Kysely<Database>, organizationId: string, 
 /** Decisions recorded by one sweep (tests and the audit view). */
 export async function listDecisionsForSweep(db: Kysely<Database>, organizationId: string, sweepId: string): Promise<CaptureDecisionRecord[]> {
   return db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("sweepId", "=", sweepId).orderBy("decidedAt").execute();
+}
+
+/** What a mailbox has already stored about these messages: its decisions (by message key), and the organization's engagements. */
+export async function storedDecisionsFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  messageKeys: readonly string[],
+  capturedIds: readonly string[],
+): Promise<{ decisions: Map<string, { outcome: string; reason: string | null; detail: string | null }>; engaged: Set<string> }> {
+  const decisions = new Map<string, { outcome: string; reason: string | null; detail: string | null }>();
+  const engaged = new Set<string>();
+  for (const part of chunks(messageKeys)) {
+    for (const r of await db
+      .selectFrom("captureDecisions")
+      .select(["messageKey", "outcome", "reason", "detail"])
+      .where("organizationId", "=", organizationId)
+      .where("userId", "=", userId)
+      .where("messageKey", "in", part)
+      .execute()) {
+      decisions.set(r.messageKey, r);
+    }
+  }
+  for (const part of chunks(capturedIds)) {
+    for (const r of await db
+      .selectFrom("engagements")
+      .select("internetMessageId")
+      .where("organizationId", "=", organizationId)
+      .where("internetMessageId", "in", part)
+      .execute()) {
+      engaged.add(r.internetMessageId);
+    }
+  }
+  return { decisions, engaged };
 }
