@@ -46,16 +46,22 @@ import type { Database } from "../db/schema";
 import { createGraphClient } from "../graph/client";
 import type { Outbound } from "../http/outbound";
 import { NotConnectedError, ReauthRequiredError, type GraphTokenSource } from "../identity/errors";
-import { recordCaptureBatch } from "../store/capture-decisions";
 import { getEngagementViews } from "../store/engagements";
 import { getConnection } from "../store/mailbox-connections";
-import { captureItem, decide, loadRuleContext } from "../sweep/engine";
-import { IMMUTABLE_ID_PREFER, loadFolderMap } from "../sweep/folders";
-import { graphDateTime } from "../sweep/listing";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "../sweep/message-facts";
+import {
+  captureOneMessage,
+  graphDateTime,
+  IMMUTABLE_ID_PREFER,
+  MESSAGE_CLASS_EXPAND,
+  MESSAGE_PREFER,
+  MESSAGE_SELECT,
+  readFetchedMessage,
+  type FetchedMessage,
+  type ListedMessage,
+} from "../sweep/capture-message";
 import { composeMail, markerFilter, odataString, replyBody, requestHash, sendMailBody, type ComposedMail, type SendMailRequest } from "./compose";
 import { MailError } from "./errors";
-import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "./idempotency";
+import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "../store/idempotency-keys";
 
 export interface SendMailResponse {
   sent: true;
@@ -192,10 +198,7 @@ type SentMatcher =
   | { kind: "marker"; marker: string }
   | { kind: "reply"; conversationId: string; since: string; to: string[]; cc: string[] };
 
-interface FoundMessage {
-  listed: ListedMessage;
-  raw: unknown;
-}
+type FoundMessage = FetchedMessage;
 
 const sameAddresses = (listed: ListedMessage["to"], wanted: string[]) => {
   const got = new Set(listed.map((r) => normalizeAddress(r.address ?? "")).filter((a): a is string => !!a));
@@ -205,8 +208,7 @@ const sameAddresses = (listed: ListedMessage["to"], wanted: string[]) => {
 /** The Graph request that looks for our sent message in Sent Items (the sweep's fields, content included). */
 export function sentItemsQuery(m: SentMatcher): string {
   const filter = m.kind === "marker" ? markerFilter(m.marker) : `conversationId eq ${odataString(m.conversationId)} and sentDateTime ge ${m.since}`;
-  const select = [...LIST_SELECT, ...CONTENT_SELECT].join(",");
-  return `${SENT_ITEMS}?$filter=${encodeURIComponent(filter)}&$select=${select}&$expand=${encodeURIComponent(MESSAGE_CLASS_EXPAND)}&$top=${m.kind === "marker" ? 5 : 50}`;
+  return `${SENT_ITEMS}?$filter=${encodeURIComponent(filter)}&$select=${MESSAGE_SELECT}&$expand=${encodeURIComponent(MESSAGE_CLASS_EXPAND)}&$top=${m.kind === "marker" ? 5 : 50}`;
 }
 
 export function createMailService(deps: MailServiceDeps): MailService {
@@ -244,10 +246,10 @@ export function createMailService(deps: MailServiceDeps): MailService {
 
   /** Our sent message in Sent Items, once; null when it is not (yet) there. Throws Graph failures. */
   async function findSentOnce(client: Client, m: SentMatcher): Promise<FoundMessage | null> {
-    const page = (await client.api(sentItemsQuery(m)).header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`).get()) as { value?: unknown };
+    const page = (await client.api(sentItemsQuery(m)).header("Prefer", MESSAGE_PREFER).get()) as { value?: unknown };
     const items = Array.isArray(page?.value) ? page.value : [];
     const found = items
-      .map((raw) => ({ listed: parseListedMessage(raw), raw }))
+      .map(readFetchedMessage)
       .filter((x) => !x.listed.isDraft)
       .filter((x) => m.kind === "marker" || (sameAddresses(x.listed.to, m.to) && sameAddresses(x.listed.cc, m.cc)))
       // The earliest: for a reply, the first match after the send began is the likeliest to be ours.
@@ -413,13 +415,9 @@ export function createMailService(deps: MailServiceDeps): MailService {
   }
 
   async function captureSent(client: Client, organizationId: string, userId: string, connectedAt: string | null, sent: FoundMessage, mail: ComposedMail): Promise<SendMailResponse> {
-    const now = clock.now();
-    const { map: folders } = await loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId);
-    const ctx = await loadRuleContext(db, organizationId, userId, connectedAt);
-    const decision = decide(sent.listed, folders, ctx, now);
-    const item = captureItem(sent.listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(sent.raw) : null);
-    const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
-    const engagement = recorded?.engagementId ? ((await getEngagementViews(db, organizationId, [recorded.engagementId]))[0] ?? null) : null;
+    const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+    const { decision, engagementId } = await captureOneMessage(captureDeps, client, { organizationId, userId, connectedAt }, sent);
+    const engagement = engagementId ? ((await getEngagementViews(db, organizationId, [engagementId]))[0] ?? null) : null;
     return {
       sent: true,
       internetMessageId: sent.listed.internetMessageId,

@@ -26,6 +26,14 @@ export class GraphRequestFailedError extends Error {
   }
 }
 
+/** Another sweep of this mailbox is running (here or in another process). */
+export class SweepInProgressError extends Error {
+  override readonly name = "SweepInProgressError";
+  constructor(readonly sweepId: string) {
+    super("A sweep of this mailbox is already running.");
+  }
+}
+
 /** A short, content-free description of any error for the sweep record and the connection's lastError. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {

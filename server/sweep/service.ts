@@ -3,18 +3,15 @@
  * message now (the pane's "Capture now"), recent sweeps, and when the next sweep will run.
  * Owns the embedded scheduler.
  */
-import type { Client } from "@microsoft/microsoft-graph-client";
 import type { SweepView } from "../../shared/api/contract";
 import type { CaptureDecision } from "../../shared/capture";
 import { createGraphClient } from "../graph/client";
 import { NotConnectedError, ReauthRequiredError } from "../identity/errors";
-import { recordCaptureBatch } from "../store/capture-decisions";
-import { NotFoundError } from "../store/errors";
 import { getConnection, type ConnectionState } from "../store/mailbox-connections";
-import { listSweeps, toSweepView } from "../store/sweeps";
-import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
-import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type GraphRecipient, type ListedMessage } from "./message-facts";
+import { latestRunningSweep, listSweeps } from "../store/sweeps";
+import { captureOneMessage, fetchOneMessage, type GraphRecipient, type ListedMessage } from "./capture-message";
+import { sweepMailbox, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
+import { SweepInProgressError } from "./errors";
 import { isDue, slotAfter, sweepOffsetMs, SweepScheduler, type Timers } from "./scheduler";
 
 export interface SweepServiceDeps extends SweepDeps {
@@ -43,6 +40,18 @@ export interface CaptureOutcome {
 /** A Graph recipient as the status call takes it; null without an address (nothing to show or match). */
 function named(r: GraphRecipient | null): { address: string; name: string | null } | null {
   return r?.address ? { address: r.address, name: r.name } : null;
+}
+
+function statusFacts(listed: ListedMessage): CaptureOutcome["message"] {
+  return {
+    internetMessageId: listed.internetMessageId,
+    from: named(listed.from),
+    to: listed.to.map(named).filter((r) => r !== null),
+    cc: listed.cc.map(named).filter((r) => r !== null),
+    sentDateTime: listed.sentDateTime,
+    receivedDateTime: listed.receivedDateTime,
+    itemClass: listed.messageClass,
+  };
 }
 
 export interface SweepService {
@@ -89,22 +98,10 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     return c;
   }
 
-  async function runningSweep(organizationId: string, userId: string): Promise<SweepView | null> {
-    const row = await db
-      .selectFrom("sweeps")
-      .selectAll()
-      .where("organizationId", "=", organizationId)
-      .where("userId", "=", userId)
-      .where("status", "=", "running")
-      .orderBy("startedAt", "desc")
-      .executeTakeFirst();
-    return row ? toSweepView(row) : null;
-  }
-
   async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual", opts: Pick<SweepRunOptions, "onProgress" | "full"> = {}) {
     await usableConnection(organizationId, userId);
     const already = async () => {
-      const current = await runningSweep(organizationId, userId);
+      const current = await latestRunningSweep(db, organizationId, userId);
       if (!current) throw new SweepInProgressError("unknown");
       const done = (async () => {
         while (scheduler.isSweeping(organizationId, userId)) await new Promise((r) => setTimeout(r, 100));
@@ -128,20 +125,6 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     }
   }
 
-  async function fetchOne(client: Client, restItemId: string): Promise<{ listed: ListedMessage; raw: unknown }> {
-    try {
-      const raw: unknown = await client
-        .api(`/me/messages/${encodeURIComponent(restItemId)}?$select=${[...LIST_SELECT, ...CONTENT_SELECT].join(",")}&$expand=${MESSAGE_CLASS_EXPAND}`)
-        .header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`)
-        .get();
-      return { listed: parseListedMessage(raw), raw };
-    } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 || status === 400) throw new NotFoundError("message_not_found", "This message was not found in your mailbox.");
-      throw err;
-    }
-  }
-
   async function captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome> {
     const connection = await usableConnection(organizationId, userId);
     const now = clock.now();
@@ -153,28 +136,11 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
       timeoutMs: deps.graph.timeoutMs,
       backoffSeconds: deps.graph.backoffSeconds,
     });
-    const { listed, raw } = await fetchOne(client, restItemId);
-    const [ctx, { map: folders }] = await Promise.all([
-      loadRuleContext(db, organizationId, userId, connection.connectedAt),
-      loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId),
-    ]);
-    const decision = decide(listed, folders, ctx, now);
-    const item = captureItem(listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(raw) : null);
-    const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
+    const message = await fetchOneMessage(client, restItemId);
+    const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+    const { decision, engagementId } = await captureOneMessage(captureDeps, client, { organizationId, userId, connectedAt: connection.connectedAt }, message, now);
     logger.info({ organizationId, userId, outcome: decision.outcome, reason: decision.reason }, "message captured on request");
-    return {
-      decision,
-      engagementId: recorded?.engagementId ?? null,
-      message: {
-        internetMessageId: listed.internetMessageId,
-        from: named(listed.from),
-        to: listed.to.map(named).filter((r) => r !== null),
-        cc: listed.cc.map(named).filter((r) => r !== null),
-        sentDateTime: listed.sentDateTime,
-        receivedDateTime: listed.receivedDateTime,
-        itemClass: listed.messageClass,
-      },
-    };
+    return { decision, engagementId, message: statusFacts(message.listed) };
   }
 
   // A user's slot offset is a hash of the user id: fixed for the process, so remembered (bounded).
