@@ -325,3 +325,8 @@ export async function importContacts(
     return { ok: true as const, created, revived, clientsCreated, contacts: await withClients(trx, organizationId, stored) };
   });
 }
+
+/** The client's contacts stay tracked, without a client (called in the transaction that deletes the client). */
+export async function detachContactsFromClient(db: Kysely<Database>, organizationId: string, clientId: string): Promise<void> {
+  await db.updateTable("contacts").set({ clientId: null }).where("organizationId", "=", organizationId).where("clientId", "=", clientId).execute();
+}
