@@ -166,7 +166,6 @@ function graphError(err: unknown, now: Date, step: string): MailError {
   if (status === null || status === 429 || status >= 500) {
     const retryAfter = retryAfterSeconds((err as GraphFailure | null)?.headers?.get?.("retry-after"), now);
     return new MailError(
-      503,
       "graph_unavailable",
       status === 429 ? "Microsoft 365 is throttling this mailbox; try again shortly." : "Microsoft 365 did not answer; try again shortly.",
       { retryable: true, step, graphStatus: status, graphCode: code, retryAfterSeconds: retryAfter },
@@ -175,18 +174,17 @@ function graphError(err: unknown, now: Date, step: string): MailError {
   }
   if (status === 401 || status === 403) {
     // The grant lacks a permission sending needs (Mail.Send; Mail.Read to find the sent copy): reconnecting asks for it.
-    return new MailError(409, "reauth_required", "Your mailbox connection does not allow sending mail; reconnect your mailbox.", {
+    return new MailError("reauth_required", "Your mailbox connection does not allow sending mail; reconnect your mailbox.", {
       step,
       graphStatus: status,
       graphCode: code,
     });
   }
-  return new MailError(502, "graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, { step, graphStatus: status, graphCode: code });
+  return new MailError("graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, { step, graphStatus: status, graphCode: code });
 }
 
 function sendStateUnknown(): MailError {
   return new MailError(
-    409,
     "send_state_unknown",
     "Whether the message of the first attempt with this Idempotency-Key was sent cannot be told: it is not in your Sent Items. " +
       "Check Sent Items; to send it (again), use a new Idempotency-Key.",
@@ -217,7 +215,7 @@ export function createMailService(deps: MailServiceDeps): MailService {
 
   async function replyTarget(organizationId: string, userId: string, engagementId: string): Promise<string> {
     const engagement = await db.selectFrom("engagements").select("id").where("organizationId", "=", organizationId).where("id", "=", engagementId).executeTakeFirst();
-    if (!engagement) throw new MailError(404, "not_found", "No such engagement.");
+    if (!engagement) throw new MailError("not_found", "No such engagement.");
     const link = await db
       .selectFrom("engagementMailboxes")
       .select("graphMessageId")
@@ -225,7 +223,7 @@ export function createMailService(deps: MailServiceDeps): MailService {
       .where("engagementId", "=", engagementId)
       .where("userId", "=", userId)
       .executeTakeFirst();
-    if (!link) throw new MailError(422, "reply_not_in_mailbox", "This engagement was not found in your mailbox, so you cannot reply to it from here.");
+    if (!link) throw new MailError("reply_not_in_mailbox", "This engagement was not found in your mailbox, so you cannot reply to it from here.");
     return link.graphMessageId;
   }
 
@@ -235,11 +233,11 @@ export function createMailService(deps: MailServiceDeps): MailService {
     try {
       raw = (await client.api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`).header("Prefer", IMMUTABLE_ID_PREFER).get()) as typeof raw;
     } catch (err) {
-      if (statusOf(err) === 404) throw new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
+      if (statusOf(err) === 404) throw new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
       throw graphError(err, clock.now(), "read_original");
     }
     if (typeof raw?.conversationId !== "string" || !raw.conversationId) {
-      throw new MailError(502, "graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
+      throw new MailError("graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
     }
     return raw.conversationId;
   }
@@ -276,9 +274,9 @@ export function createMailService(deps: MailServiceDeps): MailService {
     if (ref) {
       const claim = await claimKey(db, ref, requestHash(request), clock.now());
       if (claim.kind === "mismatch") {
-        throw new MailError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different request; use a new key for a new message.");
+        throw new MailError("idempotency_key_reused", "This Idempotency-Key was already used for a different request; use a new key for a new message.");
       }
-      if (claim.kind === "in_progress") throw new MailError(409, "request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
+      if (claim.kind === "in_progress") throw new MailError("request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
       if (claim.kind === "replay") return { status: 200, replayed: true, body: claim.answer.body as SendMailResponse };
       attempt = claim.attempt;
     }
@@ -291,9 +289,9 @@ export function createMailService(deps: MailServiceDeps): MailService {
 
     // A replay above answers even if the connection has changed since; a new send needs a usable one.
     const connection = await getConnection(db, organizationId, userId);
-    if (!connection || connection.status === "disconnected") return fail(new MailError(409, "not_connected", "Connect your mailbox to send mail from it."));
+    if (!connection || connection.status === "disconnected") return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
     if (connection.status === "reauth_required") {
-      return fail(new MailError(409, "reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."));
+      return fail(new MailError("reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."));
     }
     let replyToGraphId: string | null = null;
     if (mail.replyTo) {
@@ -309,10 +307,10 @@ export function createMailService(deps: MailServiceDeps): MailService {
     try {
       token = await deps.tokens.getGraphAccessToken(organizationId, userId);
     } catch (err) {
-      if (err instanceof ReauthRequiredError) return fail(new MailError(409, "reauth_required", err.message));
-      if (err instanceof NotConnectedError) return fail(new MailError(409, "not_connected", "Connect your mailbox to send mail from it."));
+      if (err instanceof ReauthRequiredError) return fail(new MailError("reauth_required", err.message));
+      if (err instanceof NotConnectedError) return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
       logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: no Graph token");
-      return fail(new MailError(503, "token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
+      return fail(new MailError("token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
     }
     const maxRetries = deps.graph.maxRetries ?? 2;
     const { client } = createGraphClient({
@@ -363,7 +361,7 @@ export function createMailService(deps: MailServiceDeps): MailService {
       } catch (sendErr) {
         if (refusedUnsent(sendErr)) {
           // Not sent: forget the key, so a retry with it sends.
-          if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
+          if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
           return fail(graphError(sendErr, clock.now(), "send"), false);
         }
         // The answer was lost or ambiguous: did it go out?

@@ -7,6 +7,7 @@ import { sql, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
+import { DomainError } from "../domain-error";
 import { clientNameKey, ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
 import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
 import { prepared } from "./prepared";
@@ -14,10 +15,10 @@ import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./
 
 export type ContactRecord = ContactTable;
 
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends DomainError {
+  override name = "InvalidCursorError";
   constructor() {
-    super("The cursor is not valid.");
-    this.name = "InvalidCursorError";
+    super("invalid_cursor", "The cursor is not valid.");
   }
 }
 

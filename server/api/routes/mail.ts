@@ -6,10 +6,9 @@
  */
 import { Hono } from "hono";
 import { IDEMPOTENCY_KEY, sendMailSchema } from "../../mail/compose";
-import { MailError } from "../../mail/errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
-import { ApiError, errorResponse } from "../errors";
+import { ApiError } from "../errors";
 import { jsonBody } from "../request";
 
 export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -23,15 +22,10 @@ export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters.");
     }
     const request = await jsonBody(c, sendMailSchema);
-    try {
-      const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
-      if (out.replayed) c.header("Idempotency-Replayed", "true");
-      return c.json(out.body, out.status);
-    } catch (err) {
-      if (!(err instanceof MailError)) throw err;
-      if (err.retryAfterSeconds !== null) c.header("Retry-After", String(err.retryAfterSeconds));
-      return errorResponse(c, err.status, err.code, err.message, err.details);
-    }
+    // A refusal (MailError and the other domain errors) is answered by the central error handler.
+    const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
+    if (out.replayed) c.header("Idempotency-Replayed", "true");
+    return c.json(out.body, out.status);
   });
   return app;
 }
