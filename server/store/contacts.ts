@@ -7,20 +7,14 @@ import { sql, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
-import { DomainError } from "../domain-error";
 import { clientNameKey, ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
-import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
+import { ConflictError, InvalidCursorError, NotFoundError, isUniqueViolation } from "./errors";
 import { prepared } from "./prepared";
 import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./util";
 
 export type ContactRecord = ContactTable;
 
-export class InvalidCursorError extends DomainError {
-  override name = "InvalidCursorError";
-  constructor() {
-    super("invalid_cursor", "The cursor is not valid.");
-  }
-}
+export { InvalidCursorError } from "./errors";
 
 export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null): ContactView {
   return {

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import type { Database, EngagementTable } from "../db/schema";
-import { InvalidCursorError } from "./contacts";
+import { InvalidCursorError } from "./errors";
 import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
 
 export type EngagementRecord = EngagementTable;

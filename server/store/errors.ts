@@ -17,6 +17,14 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** A page cursor that this server did not hand out (or no longer reads). */
+export class InvalidCursorError extends DomainError {
+  override name = "InvalidCursorError";
+  constructor() {
+    super("invalid_cursor", "The cursor is not valid.");
+  }
+}
+
 /** True when a database error is a unique-constraint violation (SQLite or PostgreSQL). */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
