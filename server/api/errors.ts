@@ -10,8 +10,8 @@ import type { ApiErrorBody } from "../../shared/api/contract";
 import { isDatabaseUnavailable } from "../db/availability";
 import { AuthError } from "../identity/token-verifier";
 import type { Logger } from "../logger";
-import { InvalidCursorError } from "../store/contacts";
-import { ConflictError, NotFoundError } from "../store/errors";
+import { DomainError } from "../domain-error";
+import { errorRule } from "./error-table";
 
 export class ApiError extends Error {
   constructor(
@@ -53,6 +53,15 @@ function isClientAbort(err: unknown): boolean {
   return !!e && e.code === "ECONNRESET" && e.message === "aborted";
 }
 
+/** A domain error answered as the error table says; null for a code the table gives no status (an unexpected error here). */
+function domainErrorResponse(c: Context, err: DomainError): Response | null {
+  const rule = errorRule(err.code);
+  if (!rule?.status) return null;
+  const retryAfter = err.retryAfterSeconds ?? rule.retryAfterSeconds ?? null;
+  if (retryAfter !== null) c.header("Retry-After", String(retryAfter));
+  return errorResponse(c, rule.status, err.code, err.message, err.details);
+}
+
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
@@ -61,12 +70,10 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       return errorResponse(c, 401, err.code === "missing_token" ? "unauthorized" : "invalid_token", err.message);
     }
     if (err instanceof ZodError) return errorResponse(c, 400, "invalid_request", "The request is not valid.", zodDetails(err));
-    if (err instanceof InvalidCursorError) return errorResponse(c, 400, "invalid_cursor", err.message);
-    if (err instanceof ConflictError) {
-      const status = err.code.startsWith("invalid_") ? 400 : 409;
-      return errorResponse(c, status, err.code, err.message, err.details);
+    if (err instanceof DomainError) {
+      const answer = domainErrorResponse(c, err);
+      if (answer) return answer;
     }
-    if (err instanceof NotFoundError) return errorResponse(c, 404, err.code, err.message);
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       if (status === 413) return errorResponse(c, 413, "payload_too_large", "The request body is too large.");

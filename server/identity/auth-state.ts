@@ -14,6 +14,7 @@ import crypto from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Clock } from "../clock";
 import type { Database } from "../db/schema";
+import { forgetExpiredAuthStates, redeemAuthState, savePendingAuthState } from "../store/auth-states";
 import type { TokenCipher } from "./token-crypto";
 
 export const AUTH_STATE_TTL_MS = 10 * 60 * 1000;
@@ -97,19 +98,16 @@ export function createAuthStateStore(deps: { db: Kysely<Database>; cipher: Token
       const pkce = newPkcePair();
       const expiresAt = now.getTime() + ttl;
       // Housekeeping: pending requests nobody finished are of no use a day later.
-      await db.deleteFrom("authStates").where("expiresAt", "<", new Date(now.getTime() - 24 * 3600_000).toISOString()).execute();
-      await db
-        .insertInto("authStates")
-        .values({
-          id: nonce,
-          organizationId: user.organizationId,
-          userId: user.userId,
-          codeVerifier: cipher.encrypt(pkce.verifier, verifierContext(nonce)),
-          expiresAt: new Date(expiresAt).toISOString(),
-          usedAt: null,
-          createdAt: now.toISOString(),
-        })
-        .execute();
+      await forgetExpiredAuthStates(db, new Date(now.getTime() - 24 * 3600_000));
+      await savePendingAuthState(db, {
+        id: nonce,
+        organizationId: user.organizationId,
+        userId: user.userId,
+        codeVerifier: cipher.encrypt(pkce.verifier, verifierContext(nonce)),
+        expiresAt: new Date(expiresAt).toISOString(),
+        usedAt: null,
+        createdAt: now.toISOString(),
+      });
       const state = signer.sign({ nonce, organizationId: user.organizationId, userId: user.userId, expiresAt });
       return { state, nonce, codeChallenge: pkce.challenge };
     },
@@ -120,25 +118,9 @@ export function createAuthStateStore(deps: { db: Kysely<Database>; cipher: Token
       const verified = signer.verify(token, now);
       if (!verified.ok) return verified;
       const p = verified.payload;
-      // The atomic claim: of concurrent callbacks with one state, exactly one updates the row.
-      const claimed = await db
-        .updateTable("authStates")
-        .set({ usedAt: now.toISOString() })
-        .where("id", "=", p.nonce)
-        .where("organizationId", "=", p.organizationId)
-        .where("userId", "=", p.userId)
-        .where("usedAt", "is", null)
-        .where("expiresAt", ">", now.toISOString())
-        .executeTakeFirst();
-      const row = await db
-        .selectFrom("authStates")
-        .selectAll()
-        .where("id", "=", p.nonce)
-        .where("organizationId", "=", p.organizationId)
-        .where("userId", "=", p.userId)
-        .executeTakeFirst();
+      const { redeemed, row } = await redeemAuthState(db, p, now);
       if (!row) return { ok: false, reason: "unknown" };
-      if (Number(claimed.numUpdatedRows) !== 1) return { ok: false, reason: row.usedAt ? "used" : "expired" };
+      if (!redeemed) return { ok: false, reason: row.usedAt ? "used" : "expired" };
       return { ok: true, ...p, codeVerifier: cipher.decrypt(row.codeVerifier, verifierContext(p.nonce)) };
     },
   };

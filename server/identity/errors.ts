@@ -5,28 +5,36 @@
  * or MSAL's InteractionRequiredAuthError). The connection has already been flipped to reauth_required
  * by whoever throws it.
  */
-export class ReauthRequiredError extends Error {
+import { DomainError } from "../domain-error";
+
+export class ReauthRequiredError extends DomainError {
   override readonly name = "ReauthRequiredError";
   constructor(
     message: string,
     /** AADSTS code when Entra gave one, e.g. 700082. */
     readonly aadsts: number | null = null,
   ) {
-    super(message);
+    super("reauth_required", message);
   }
 }
 
 /**
  * The identity provider (the Entra authority) could not be reached or failed (discovery, network,
- * 5xx): nothing is wrong with the user's request or grant; try again shortly. Answered as 503.
+ * 5xx): nothing is wrong with the user's request or grant; try again shortly.
  */
-export class IdentityUnavailableError extends Error {
+export class IdentityUnavailableError extends DomainError {
   override readonly name = "IdentityUnavailableError";
+  constructor(message: string) {
+    super("identity_unavailable", message);
+  }
 }
 
 /** The user has no mailbox connection at all (never connected, or disconnected). */
-export class NotConnectedError extends Error {
+export class NotConnectedError extends DomainError {
   override readonly name = "NotConnectedError";
+  constructor(message: string) {
+    super("not_connected", message);
+  }
 }
 
 /** Source of delegated Graph access tokens for a user's mailbox (implemented by the connect flow). */

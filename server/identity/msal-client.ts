@@ -16,6 +16,7 @@ import {
 import type { Kysely } from "kysely";
 import type { Config } from "../config";
 import type { Database } from "../db/schema";
+import { loadTokenCache, saveTokenCache } from "../store/mailbox-connections";
 import type { TokenCipher } from "./token-crypto";
 
 /**
@@ -86,23 +87,11 @@ export function createConnectionCacheStore(deps: {
   const { db, cipher, organizationId, userId } = deps;
   return {
     async load() {
-      const row = await db
-        .selectFrom("mailboxConnections")
-        .select(["tokenCache"])
-        .where("organizationId", "=", organizationId)
-        .where("userId", "=", userId)
-        .executeTakeFirst();
-      return row?.tokenCache ? openTokenCache(cipher, organizationId, userId, row.tokenCache) : null;
+      const sealed = await loadTokenCache(db, organizationId, userId);
+      return sealed ? openTokenCache(cipher, organizationId, userId, sealed) : null;
     },
     async save(serialized) {
-      await db
-        .updateTable("mailboxConnections")
-        .set({ tokenCache: sealTokenCache(cipher, organizationId, userId, serialized), updatedAt: deps.now().toISOString() })
-        .where("organizationId", "=", organizationId)
-        .where("userId", "=", userId)
-        .where("status", "!=", "disconnected")
-        .where("tokenCache", "is not", null)
-        .execute();
+      await saveTokenCache(db, organizationId, userId, sealTokenCache(cipher, organizationId, userId, serialized), deps.now());
     },
   };
 }

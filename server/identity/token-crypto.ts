@@ -13,14 +13,18 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
+import { DomainError } from "../domain-error";
 
 const VERSION = "v1";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 
-export class TokenDecryptionError extends Error {
+export class TokenDecryptionError extends DomainError {
   override readonly name = "TokenDecryptionError";
+  constructor(message: string) {
+    super("token_unreadable", message);
+  }
 }
 
 export interface TokenCipher {

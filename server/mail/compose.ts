@@ -74,7 +74,7 @@ export function sanitizeMailHtml(html: string): string {
 export function composeMail(req: SendMailRequest): ComposedMail {
   const count = req.to.length + req.cc.length;
   if (count > MAX_RECIPIENTS) {
-    throw new MailError(422, "too_many_recipients", `At most ${MAX_RECIPIENTS} recipients (to and cc together); this request has ${count}.`, {
+    throw new MailError("too_many_recipients", `At most ${MAX_RECIPIENTS} recipients (to and cc together); this request has ${count}.`, {
       max: MAX_RECIPIENTS,
       count,
     });
@@ -96,7 +96,7 @@ export function composeMail(req: SendMailRequest): ComposedMail {
   const to = pick(req.to);
   const cc = pick(req.cc);
   if (invalid.length) {
-    throw new MailError(422, "invalid_address", `${invalid.length === 1 ? "This address is" : "These addresses are"} not valid: ${invalid.join(", ")}.`, { invalid });
+    throw new MailError("invalid_address", `${invalid.length === 1 ? "This address is" : "These addresses are"} not valid: ${invalid.join(", ")}.`, { invalid });
   }
   let content = req.body.content;
   let sanitized = false;

@@ -1,18 +1,9 @@
 /**
- * Why sending failed, in the API's terms (status, code, details). The mail module throws these;
- * the route turns them into the `{error:{code,message,details}}` body and, for retryable ones,
- * a Retry-After header.
+ * Why sending failed: a code, a message and details the client can act on; for retryable ones, how
+ * long to wait (Graph's Retry-After when it gave one). The API's error table answers them.
  */
-export class MailError extends Error {
+import { DomainError } from "../domain-error";
+
+export class MailError extends DomainError {
   override readonly name = "MailError";
-  constructor(
-    readonly status: 400 | 404 | 409 | 413 | 422 | 429 | 502 | 503,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-    /** Seconds to wait before retrying (passed back from Graph's Retry-After when it gave one). */
-    readonly retryAfterSeconds: number | null = null,
-  ) {
-    super(message);
-  }
 }

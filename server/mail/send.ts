@@ -1,5 +1,5 @@
 /**
- * Sending mail as the user (issue 11), captured at once by the same rules as the sweep — with only the
+ * Sending mail as the user, captured at once by the same rules as the sweep — with only the
  * product's delegated Graph scopes: Mail.Send to send, Mail.Read to find what was sent (no
  * Mail.ReadWrite, so no drafts).
  *
@@ -13,9 +13,8 @@
  *      to find a message sent with sendMail); a reply — Graph does not document extended properties on
  *      /reply — by conversation, sent no earlier than the send began (less a clock-skew margin), and
  *      the same To and Cc;
- *   3. decide and store it exactly as the sweep would (sweep/message-facts + engine's decide/captureItem,
- *      the folder map, recordCaptureBatch), so the hourly sweep later finds the same internetMessageId,
- *      the same immutable id and web link, and changes nothing.
+ *   3. decide and store it exactly as the sweep would (sweep/capture-message.ts), so the hourly sweep
+ *      later finds the same internetMessageId, the same immutable id and web link, and changes nothing.
  *
  * Never sent twice for one request — what is guaranteed:
  * - Within one call: a send is never replayed once it may have reached Exchange. Our Graph client never
@@ -40,22 +39,24 @@ import { randomUUID } from "node:crypto";
 import { RetryHandlerOptions, type Client } from "@microsoft/microsoft-graph-client";
 import type { Kysely } from "kysely";
 import type { EngagementView } from "../../shared/api/contract";
-import { normalizeAddress, type CaptureAction, type ReasonCode } from "../../shared/capture";
+import type { CaptureAction, ReasonCode } from "../../shared/capture";
 import type { Clock } from "../clock";
 import type { Database } from "../db/schema";
+import type { DomainError } from "../domain-error";
 import { createGraphClient } from "../graph/client";
 import type { Outbound } from "../http/outbound";
 import { NotConnectedError, ReauthRequiredError, type GraphTokenSource } from "../identity/errors";
-import { recordCaptureBatch } from "../store/capture-decisions";
-import { getEngagementViews } from "../store/engagements";
-import { getConnection } from "../store/mailbox-connections";
-import { captureItem, decide, loadRuleContext } from "../sweep/engine";
-import { IMMUTABLE_ID_PREFER, loadFolderMap } from "../sweep/folders";
-import { graphDateTime } from "../sweep/listing";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "../sweep/message-facts";
-import { composeMail, markerFilter, odataString, replyBody, requestHash, sendMailBody, type ComposedMail, type SendMailRequest } from "./compose";
+import { getEngagementViews, mailboxCopyOf } from "../store/engagements";
+import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "../store/idempotency-keys";
+import { getConnection, type MailboxConnectionRecord } from "../store/mailbox-connections";
+import { captureOneMessage, graphDateTime, IMMUTABLE_ID_PREFER, type FetchedMessage } from "../sweep/capture-message";
+import { composeMail, replyBody, requestHash, sendMailBody, type ComposedMail, type SendMailRequest } from "./compose";
 import { MailError } from "./errors";
-import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "./idempotency";
+import { graphError, refusedUnsent, sendStateUnknown, statusOf } from "./graph-failures";
+import { findSent, type SentMatcher } from "./sent-items";
+
+export { retryAfterSeconds } from "./graph-failures";
+export { sentItemsQuery } from "./sent-items";
 
 export interface SendMailResponse {
   sent: true;
@@ -90,7 +91,7 @@ export interface SendMailOutcome {
 }
 
 export interface MailService {
-  /** Throws MailError for every answer that is not a send. */
+  /** Throws a DomainError (MailError, mostly) for every answer that is not a send. */
   send(cmd: SendMailCommand): Promise<SendMailOutcome>;
 }
 
@@ -120,316 +121,250 @@ export interface MailServiceDeps {
 const DEFAULT_READ_BACK_DELAYS = [0, 200, 500, 1000, 2000, 3000] as const;
 /** A reply is looked for from this long before our clock says the send began (our clock vs Exchange's). */
 export const REPLY_CLOCK_SKEW_MS = 5 * 60_000;
-const SENT_ITEMS = "/me/mailFolders/sentitems/messages";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface GraphFailure {
-  statusCode?: number;
-  code?: string | null;
-  headers?: Headers;
+/** The Idempotency-Key held by one request (ref null without a key) and the send attempt stored with it. */
+interface KeyLease {
+  ref: KeyRef | null;
+  attempt: SendAttempt | null;
 }
 
-/** Seconds from a Retry-After header (seconds or an HTTP date); null when absent or unreadable. */
-export function retryAfterSeconds(value: string | null | undefined, now: Date): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+/** What sending needs once the request may go ahead: the connection, a Graph client, and for a reply what it answers. */
+interface SendPlan {
+  connection: MailboxConnectionRecord;
+  client: Client;
+  maxRetries: number;
+  replyToGraphId: string | null;
+  conversationId: string | null;
 }
 
-function statusOf(err: unknown): number | null {
-  const s = (err as GraphFailure | null)?.statusCode;
-  return typeof s === "number" && s > 0 ? s : null;
+/** Give up: throws `err`. Also ends the key's lease (keep) or forgets the key (nothing was sent). */
+type Fail = (err: DomainError, keep?: boolean) => Promise<never>;
+
+export function createMailService(deps: MailServiceDeps): MailService {
+  return { send: (cmd) => sendMail(deps, cmd) };
+}
+
+async function sendMail(deps: MailServiceDeps, cmd: SendMailCommand): Promise<SendMailOutcome> {
+  const mail = composeMail(cmd.request);
+  const claimed = await claimRequest(deps, cmd);
+  if ("replay" in claimed) return claimed.replay;
+  const lease = claimed.lease;
+  // On failure: a key with no send attempt is forgotten (a retry starts afresh); a key whose message
+  // may have gone out keeps its attempt (what the retry must look for) and only ends its lease.
+  const fail: Fail = async (err, keep = lease.attempt !== null) => {
+    if (lease.ref) await (keep ? unlockKey(deps.db, lease.ref) : releaseKey(deps.db, lease.ref));
+    throw err;
+  };
+  const plan = await prepareSend(deps, cmd, mail, fail);
+  const found = lease.attempt ? await findEarlierAttempt(deps, cmd, mail, plan, lease.attempt, fail) : await sendNow(deps, cmd, mail, plan, lease, fail);
+
+  // Sent: from here on the answer is 201 whatever happens to the capture.
+  const body = await answerForSent(deps, cmd, mail, plan, found ? { found } : { attempt: lease.attempt! });
+  if (lease.ref) await completeKey(deps.db, lease.ref, { status: 201, body });
+  deps.logger.info(
+    { organizationId: cmd.organizationId, userId: cmd.userId, captured: body.captured, outcome: body.decision.outcome, reason: body.decision.reason, reply: !!mail.replyTo, recipients: mail.to.length + mail.cc.length },
+    "mail sent",
+  );
+  return { status: 201, replayed: false, body };
+}
+
+/** Claim the Idempotency-Key before anything else; a repeat of a finished request is answered from the key. */
+async function claimRequest(deps: MailServiceDeps, cmd: SendMailCommand): Promise<{ replay: SendMailOutcome } | { lease: KeyLease }> {
+  const { organizationId, userId, request, idempotencyKey } = cmd;
+  if (!idempotencyKey) return { lease: { ref: null, attempt: null } };
+  const ref: KeyRef = { organizationId, userId, key: idempotencyKey };
+  const claim = await claimKey(deps.db, ref, requestHash(request), deps.clock.now());
+  if (claim.kind === "mismatch") {
+    throw new MailError("idempotency_key_reused", "This Idempotency-Key was already used for a different request; use a new key for a new message.");
+  }
+  if (claim.kind === "in_progress") throw new MailError("request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
+  if (claim.kind === "replay") return { replay: { status: 200, replayed: true, body: claim.answer.body as SendMailResponse } };
+  return { lease: { ref, attempt: claim.attempt } };
+}
+
+/** A new send needs a usable connection (a replay answers even if it has changed since), a token, and for a reply its target. */
+async function prepareSend(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, fail: Fail): Promise<SendPlan> {
+  const { organizationId, userId } = cmd;
+  const connection = await getConnection(deps.db, organizationId, userId);
+  if (!connection || connection.status === "disconnected") return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
+  if (connection.status === "reauth_required") {
+    return fail(new MailError("reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."));
+  }
+  let replyToGraphId: string | null = null;
+  if (mail.replyTo) {
+    try {
+      replyToGraphId = await replyTarget(deps.db, organizationId, userId, mail.replyTo);
+    } catch (err) {
+      if (err instanceof MailError) return fail(err);
+      throw err;
+    }
+  }
+  const token = await graphToken(deps, cmd, fail);
+  const maxRetries = deps.graph.maxRetries ?? 2;
+  const { client } = createGraphClient({
+    baseUrl: deps.graph.baseUrl,
+    outbound: deps.graph.outbound,
+    getAccessToken: async () => token,
+    maxRetries,
+    timeoutMs: deps.graph.timeoutMs,
+    backoffSeconds: deps.graph.backoffSeconds,
+  });
+  let conversationId: string | null = null;
+  if (replyToGraphId) {
+    try {
+      conversationId = await conversationOf(deps.clock, client, replyToGraphId);
+    } catch (err) {
+      return fail(err instanceof MailError ? err : graphError(err, deps.clock.now(), "read_original"));
+    }
+  }
+  return { connection, client, maxRetries, replyToGraphId, conversationId };
+}
+
+async function graphToken(deps: MailServiceDeps, cmd: SendMailCommand, fail: Fail): Promise<string> {
+  const { organizationId, userId } = cmd;
+  try {
+    return await deps.tokens.getGraphAccessToken(organizationId, userId);
+  } catch (err) {
+    if (err instanceof ReauthRequiredError) return fail(new MailError("reauth_required", err.message));
+    if (err instanceof NotConnectedError) return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
+    deps.logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: no Graph token");
+    return fail(new MailError("token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
+  }
+}
+
+/** The user's own copy of the engagement to reply to. */
+async function replyTarget(db: Kysely<Database>, organizationId: string, userId: string, engagementId: string): Promise<string> {
+  const copy = await mailboxCopyOf(db, organizationId, engagementId, userId);
+  if (copy.missing) throw new MailError("not_found", "No such engagement.");
+  if (!copy.graphMessageId) throw new MailError("reply_not_in_mailbox", "This engagement was not found in your mailbox, so you cannot reply to it from here.");
+  return copy.graphMessageId;
+}
+
+/** The conversation of the user's copy of the message to reply to (Mail.Read); reply_not_in_mailbox when it is gone. */
+async function conversationOf(clock: Clock, client: Client, graphId: string): Promise<string> {
+  let raw: { conversationId?: unknown };
+  try {
+    raw = (await client.api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`).header("Prefer", IMMUTABLE_ID_PREFER).get()) as typeof raw;
+  } catch (err) {
+    if (statusOf(err) === 404) throw new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
+    throw graphError(err, clock.now(), "read_original");
+  }
+  if (typeof raw?.conversationId !== "string" || !raw.conversationId) {
+    throw new MailError("graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
+  }
+  return raw.conversationId;
+}
+
+function sentMatcher(plan: SendPlan, mail: ComposedMail, a: SendAttempt): SentMatcher {
+  return plan.conversationId
+    ? { kind: "reply", conversationId: plan.conversationId, since: graphDateTime(new Date(Date.parse(a.startedAt) - REPLY_CLOCK_SKEW_MS)), to: mail.to, cc: mail.cc }
+    : { kind: "marker", marker: a.marker };
+}
+
+const readBackDelays = (deps: MailServiceDeps) => deps.readBackDelaysMs ?? DEFAULT_READ_BACK_DELAYS;
+
+/** An earlier request with this key may have sent the message: never send again, look for it. */
+async function findEarlierAttempt(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, plan: SendPlan, attempt: SendAttempt, fail: Fail): Promise<FetchedMessage> {
+  let found: FetchedMessage | null;
+  try {
+    found = await findSent(plan.client, sentMatcher(plan, mail, attempt), readBackDelays(deps));
+  } catch (err) {
+    return fail(graphError(err, deps.clock.now(), "find_sent"));
+  }
+  if (!found) return fail(sendStateUnknown());
+  deps.logger.info({ organizationId: cmd.organizationId, userId: cmd.userId }, "mail: a retry found the message of an earlier attempt in Sent Items; not sending again");
+  return found;
 }
 
 /**
- * Did Graph refuse the send without acting on it? 429 (throttled) and 503 are answered before the
- * request is processed, and a 4xx is a refusal; anything else (504, another 5xx, a timeout or a dropped
- * connection: no status) may have come after Exchange accepted the message.
+ * Send the message. Resolves when it was sent: with the sent copy when the send's answer was lost and
+ * the copy was found instead, else null (the copy is looked for afterwards).
  */
-function refusedUnsent(err: unknown): boolean {
-  const status = statusOf(err);
-  return status !== null && status < 500 ? true : status === 503;
-}
-
-/** Graph refused or failed: a MailError the client can act on. */
-function graphError(err: unknown, now: Date, step: string): MailError {
-  const status = statusOf(err);
-  const code = (err as GraphFailure | null)?.code ?? null;
-  if (status === null || status === 429 || status >= 500) {
-    const retryAfter = retryAfterSeconds((err as GraphFailure | null)?.headers?.get?.("retry-after"), now);
-    return new MailError(
-      503,
-      "graph_unavailable",
-      status === 429 ? "Microsoft 365 is throttling this mailbox; try again shortly." : "Microsoft 365 did not answer; try again shortly.",
-      { retryable: true, step, graphStatus: status, graphCode: code, retryAfterSeconds: retryAfter },
-      retryAfter ?? (status === 429 ? 30 : 5),
-    );
-  }
-  if (status === 401 || status === 403) {
-    // The grant lacks a permission sending needs (Mail.Send; Mail.Read to find the sent copy): reconnecting asks for it.
-    return new MailError(409, "reauth_required", "Your mailbox connection does not allow sending mail; reconnect your mailbox.", {
-      step,
-      graphStatus: status,
-      graphCode: code,
-    });
-  }
-  return new MailError(502, "graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, { step, graphStatus: status, graphCode: code });
-}
-
-function sendStateUnknown(): MailError {
-  return new MailError(
-    409,
-    "send_state_unknown",
-    "Whether the message of the first attempt with this Idempotency-Key was sent cannot be told: it is not in your Sent Items. " +
-      "Check Sent Items; to send it (again), use a new Idempotency-Key.",
-  );
-}
-
-/** How our sent message is recognised in Sent Items. */
-type SentMatcher =
-  | { kind: "marker"; marker: string }
-  | { kind: "reply"; conversationId: string; since: string; to: string[]; cc: string[] };
-
-interface FoundMessage {
-  listed: ListedMessage;
-  raw: unknown;
-}
-
-const sameAddresses = (listed: ListedMessage["to"], wanted: string[]) => {
-  const got = new Set(listed.map((r) => normalizeAddress(r.address ?? "")).filter((a): a is string => !!a));
-  return got.size === wanted.length && wanted.every((a) => got.has(a));
-};
-
-/** The Graph request that looks for our sent message in Sent Items (the sweep's fields, content included). */
-export function sentItemsQuery(m: SentMatcher): string {
-  const filter = m.kind === "marker" ? markerFilter(m.marker) : `conversationId eq ${odataString(m.conversationId)} and sentDateTime ge ${m.since}`;
-  const select = [...LIST_SELECT, ...CONTENT_SELECT].join(",");
-  return `${SENT_ITEMS}?$filter=${encodeURIComponent(filter)}&$select=${select}&$expand=${encodeURIComponent(MESSAGE_CLASS_EXPAND)}&$top=${m.kind === "marker" ? 5 : 50}`;
-}
-
-export function createMailService(deps: MailServiceDeps): MailService {
-  const { db, clock, logger } = deps;
-  const delays = deps.readBackDelaysMs ?? DEFAULT_READ_BACK_DELAYS;
-
-  async function replyTarget(organizationId: string, userId: string, engagementId: string): Promise<string> {
-    const engagement = await db.selectFrom("engagements").select("id").where("organizationId", "=", organizationId).where("id", "=", engagementId).executeTakeFirst();
-    if (!engagement) throw new MailError(404, "not_found", "No such engagement.");
-    const link = await db
-      .selectFrom("engagementMailboxes")
-      .select("graphMessageId")
-      .where("organizationId", "=", organizationId)
-      .where("engagementId", "=", engagementId)
-      .where("userId", "=", userId)
-      .executeTakeFirst();
-    if (!link) throw new MailError(422, "reply_not_in_mailbox", "This engagement was not found in your mailbox, so you cannot reply to it from here.");
-    return link.graphMessageId;
-  }
-
-  /** The conversation of the user's copy of the message to reply to (Mail.Read); 422 when it is gone. */
-  async function conversationOf(client: Client, graphId: string): Promise<string> {
-    let raw: { conversationId?: unknown };
-    try {
-      raw = (await client.api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`).header("Prefer", IMMUTABLE_ID_PREFER).get()) as typeof raw;
-    } catch (err) {
-      if (statusOf(err) === 404) throw new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
-      throw graphError(err, clock.now(), "read_original");
-    }
-    if (typeof raw?.conversationId !== "string" || !raw.conversationId) {
-      throw new MailError(502, "graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
-    }
-    return raw.conversationId;
-  }
-
-  /** Our sent message in Sent Items, once; null when it is not (yet) there. Throws Graph failures. */
-  async function findSentOnce(client: Client, m: SentMatcher): Promise<FoundMessage | null> {
-    const page = (await client.api(sentItemsQuery(m)).header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`).get()) as { value?: unknown };
-    const items = Array.isArray(page?.value) ? page.value : [];
-    const found = items
-      .map((raw) => ({ listed: parseListedMessage(raw), raw }))
-      .filter((x) => !x.listed.isDraft)
-      .filter((x) => m.kind === "marker" || (sameAddresses(x.listed.to, m.to) && sameAddresses(x.listed.cc, m.cc)))
-      // The earliest: for a reply, the first match after the send began is the likeliest to be ours.
-      .sort((a, b) => (a.listed.sentDateTime ?? a.listed.receivedDateTime).localeCompare(b.listed.sentDateTime ?? b.listed.receivedDateTime));
-    return found[0] ?? null;
-  }
-
-  /** Look for the sent message while Exchange files it (the read-back delays); null when it did not appear. */
-  async function findSent(client: Client, m: SentMatcher): Promise<FoundMessage | null> {
-    for (const d of delays) {
-      if (d > 0) await sleep(d);
-      const found = await findSentOnce(client, m);
-      if (found) return found;
-    }
+async function sendNow(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, plan: SendPlan, lease: KeyLease, fail: Fail): Promise<FetchedMessage | null> {
+  const { organizationId, userId } = cmd;
+  const { client, replyToGraphId } = plan;
+  // Recorded BEFORE the message goes to Graph: from here on a retry looks for it instead of sending.
+  const attempt: SendAttempt = { marker: randomUUID(), startedAt: deps.clock.now().toISOString() };
+  lease.attempt = attempt;
+  if (lease.ref) await recordSendAttempt(deps.db, lease.ref, attempt);
+  // The SDK may retry 429 and 503 (Graph did not act on the request) but never a 504: that one
+  // may have been sent, and is looked for below instead.
+  const noReplayAfterAcceptance = new RetryHandlerOptions(deps.graph.backoffSeconds ?? 1, plan.maxRetries, (_d, _a, _req, _opts, res) => res.status !== 504);
+  try {
+    const req = replyToGraphId
+      ? client.api(`/me/messages/${encodeURIComponent(replyToGraphId)}/reply`).middlewareOptions([noReplayAfterAcceptance]).post(replyBody(mail))
+      : client.api("/me/sendMail").middlewareOptions([noReplayAfterAcceptance]).post(sendMailBody(mail, attempt.marker));
+    await req;
     return null;
-  }
-
-  async function send(cmd: SendMailCommand): Promise<SendMailOutcome> {
-    const { organizationId, userId, request, idempotencyKey } = cmd;
-    const mail = composeMail(request);
-
-    const ref: KeyRef | null = idempotencyKey ? { organizationId, userId, key: idempotencyKey } : null;
-    let attempt: SendAttempt | null = null;
-    if (ref) {
-      const claim = await claimKey(db, ref, requestHash(request), clock.now());
-      if (claim.kind === "mismatch") {
-        throw new MailError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different request; use a new key for a new message.");
-      }
-      if (claim.kind === "in_progress") throw new MailError(409, "request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
-      if (claim.kind === "replay") return { status: 200, replayed: true, body: claim.answer.body as SendMailResponse };
-      attempt = claim.attempt;
+  } catch (sendErr) {
+    if (refusedUnsent(sendErr)) {
+      // Not sent: forget the key, so a retry with it sends.
+      if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
+      return fail(graphError(sendErr, deps.clock.now(), "send"), false);
     }
-    // On failure: a key with no send attempt is forgotten (a retry starts afresh); a key whose message
-    // may have gone out keeps its attempt (what the retry must look for) and only ends its lease.
-    const fail = async (err: MailError, keep = attempt !== null): Promise<never> => {
-      if (ref) await (keep ? unlockKey(db, ref) : releaseKey(db, ref));
-      throw err;
-    };
-
-    // A replay above answers even if the connection has changed since; a new send needs a usable one.
-    const connection = await getConnection(db, organizationId, userId);
-    if (!connection || connection.status === "disconnected") return fail(new MailError(409, "not_connected", "Connect your mailbox to send mail from it."));
-    if (connection.status === "reauth_required") {
-      return fail(new MailError(409, "reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."));
-    }
-    let replyToGraphId: string | null = null;
-    if (mail.replyTo) {
-      try {
-        replyToGraphId = await replyTarget(organizationId, userId, mail.replyTo);
-      } catch (err) {
-        if (err instanceof MailError) return fail(err);
-        throw err;
-      }
-    }
-
-    let token: string;
+    // The answer was lost or ambiguous: did it go out?
+    deps.logger.warn({ organizationId, userId, graphStatus: statusOf(sendErr) }, "mail: the send's answer was lost; looking for the message in Sent Items");
+    let found: FetchedMessage | null;
     try {
-      token = await deps.tokens.getGraphAccessToken(organizationId, userId);
-    } catch (err) {
-      if (err instanceof ReauthRequiredError) return fail(new MailError(409, "reauth_required", err.message));
-      if (err instanceof NotConnectedError) return fail(new MailError(409, "not_connected", "Connect your mailbox to send mail from it."));
-      logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: no Graph token");
-      return fail(new MailError(503, "token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
+      found = await findSent(client, sentMatcher(plan, mail, attempt), readBackDelays(deps));
+    } catch (findErr) {
+      // Still unknown; the key keeps the attempt, so a retry with it looks again (and never sends).
+      return fail(graphError(findErr, deps.clock.now(), "find_sent"), true);
     }
-    const maxRetries = deps.graph.maxRetries ?? 2;
-    const { client } = createGraphClient({
-      baseUrl: deps.graph.baseUrl,
-      outbound: deps.graph.outbound,
-      getAccessToken: async () => token,
-      maxRetries,
-      timeoutMs: deps.graph.timeoutMs,
-      backoffSeconds: deps.graph.backoffSeconds,
-    });
-
-    let conversationId: string | null = null;
-    if (replyToGraphId) {
-      try {
-        conversationId = await conversationOf(client, replyToGraphId);
-      } catch (err) {
-        return fail(err instanceof MailError ? err : graphError(err, clock.now(), "read_original"));
-      }
-    }
-    const matcherFor = (a: SendAttempt): SentMatcher =>
-      conversationId
-        ? { kind: "reply", conversationId, since: graphDateTime(new Date(Date.parse(a.startedAt) - REPLY_CLOCK_SKEW_MS)), to: mail.to, cc: mail.cc }
-        : { kind: "marker", marker: a.marker };
-
-    let found: FoundMessage | null;
-    if (attempt) {
-      // An earlier request with this key may have sent the message: never send again, look for it.
-      try {
-        found = await findSent(client, matcherFor(attempt));
-      } catch (err) {
-        return fail(graphError(err, clock.now(), "find_sent"));
-      }
-      if (!found) return fail(sendStateUnknown());
-      logger.info({ organizationId, userId }, "mail: a retry found the message of an earlier attempt in Sent Items; not sending again");
-    } else {
-      // Recorded BEFORE the message goes to Graph: from here on a retry looks for it instead of sending.
-      attempt = { marker: randomUUID(), startedAt: clock.now().toISOString() };
-      if (ref) await recordSendAttempt(db, ref, attempt);
-      // The SDK may retry 429 and 503 (Graph did not act on the request) but never a 504: that one
-      // may have been sent, and is looked for below instead.
-      const noReplayAfterAcceptance = new RetryHandlerOptions(deps.graph.backoffSeconds ?? 1, maxRetries, (_d, _a, _req, _opts, res) => res.status !== 504);
-      try {
-        const req = replyToGraphId
-          ? client.api(`/me/messages/${encodeURIComponent(replyToGraphId)}/reply`).middlewareOptions([noReplayAfterAcceptance]).post(replyBody(mail))
-          : client.api("/me/sendMail").middlewareOptions([noReplayAfterAcceptance]).post(sendMailBody(mail, attempt.marker));
-        await req;
-        found = null;
-      } catch (sendErr) {
-        if (refusedUnsent(sendErr)) {
-          // Not sent: forget the key, so a retry with it sends.
-          if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError(422, "reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
-          return fail(graphError(sendErr, clock.now(), "send"), false);
-        }
-        // The answer was lost or ambiguous: did it go out?
-        logger.warn({ organizationId, userId, graphStatus: statusOf(sendErr) }, "mail: the send's answer was lost; looking for the message in Sent Items");
-        try {
-          found = await findSent(client, matcherFor(attempt));
-        } catch (findErr) {
-          // Still unknown; the key keeps the attempt, so a retry with it looks again (and never sends).
-          return fail(graphError(findErr, clock.now(), "find_sent"), true);
-        }
-        if (!found) return fail(sendStateUnknown(), true);
-        logger.info({ organizationId, userId }, "mail: the send answered with an error but the message was sent");
-      }
-    }
-
-    // Sent: from here on the answer is 201 whatever happens to the capture.
-    let body: SendMailResponse;
-    try {
-      found ??= await findSent(client, matcherFor(attempt));
-      body = found ? await captureSent(client, organizationId, userId, connection.connectedAt, found, mail) : pendingAnswer(mail);
-    } catch (err) {
-      logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: sent, but capture did not finish");
-      body = pendingAnswer(mail);
-    }
-    if (ref) await completeKey(db, ref, { status: 201, body });
-    logger.info(
-      { organizationId, userId, captured: body.captured, outcome: body.decision.outcome, reason: body.decision.reason, reply: !!mail.replyTo, recipients: mail.to.length + mail.cc.length },
-      "mail sent",
-    );
-    return { status: 201, replayed: false, body };
+    if (!found) return fail(sendStateUnknown(), true);
+    deps.logger.info({ organizationId, userId }, "mail: the send answered with an error but the message was sent");
+    return found;
   }
+}
 
-  function pendingAnswer(mail: ComposedMail): SendMailResponse {
-    return {
-      sent: true,
-      // Unknown until the sent copy is found: sendMail and reply answer without it.
-      internetMessageId: "",
-      captured: false,
-      decision: {
-        outcome: "pending",
-        reason: null,
-        explanation: "Sent. Microsoft 365 has not filed it in Sent Items yet; the next sweep will decide whether it is captured.",
-        action: null,
-      },
-      engagement: null,
-      bodySanitized: mail.sanitized,
-      replyTo: mail.replyTo,
-    };
+/** The 201 answer: the sent copy captured, or pending when it could not be found or stored yet. */
+async function answerForSent(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+  mail: ComposedMail,
+  plan: SendPlan,
+  sent: { found: FetchedMessage } | { attempt: SendAttempt },
+): Promise<SendMailResponse> {
+  try {
+    const found = "found" in sent ? sent.found : await findSent(plan.client, sentMatcher(plan, mail, sent.attempt), readBackDelays(deps));
+    return found ? await captureSent(deps, cmd, plan, found, mail) : pendingAnswer(mail);
+  } catch (err) {
+    deps.logger.warn({ organizationId: cmd.organizationId, userId: cmd.userId, err: err instanceof Error ? err.message : String(err) }, "mail: sent, but capture did not finish");
+    return pendingAnswer(mail);
   }
+}
 
-  async function captureSent(client: Client, organizationId: string, userId: string, connectedAt: string | null, sent: FoundMessage, mail: ComposedMail): Promise<SendMailResponse> {
-    const now = clock.now();
-    const { map: folders } = await loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId);
-    const ctx = await loadRuleContext(db, organizationId, userId, connectedAt);
-    const decision = decide(sent.listed, folders, ctx, now);
-    const item = captureItem(sent.listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(sent.raw) : null);
-    const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
-    const engagement = recorded?.engagementId ? ((await getEngagementViews(db, organizationId, [recorded.engagementId]))[0] ?? null) : null;
-    return {
-      sent: true,
-      internetMessageId: sent.listed.internetMessageId,
-      captured: decision.outcome === "captured",
-      decision: { outcome: decision.outcome, reason: decision.reason, explanation: decision.explanation, action: decision.action },
-      engagement,
-      bodySanitized: mail.sanitized,
-      replyTo: mail.replyTo,
-    };
-  }
+function pendingAnswer(mail: ComposedMail): SendMailResponse {
+  return {
+    sent: true,
+    // Unknown until the sent copy is found: sendMail and reply answer without it.
+    internetMessageId: "",
+    captured: false,
+    decision: {
+      outcome: "pending",
+      reason: null,
+      explanation: "Sent. Microsoft 365 has not filed it in Sent Items yet; the next sweep will decide whether it is captured.",
+      action: null,
+    },
+    engagement: null,
+    bodySanitized: mail.sanitized,
+    replyTo: mail.replyTo,
+  };
+}
 
-  return { send };
+async function captureSent(deps: MailServiceDeps, cmd: SendMailCommand, plan: SendPlan, sent: FetchedMessage, mail: ComposedMail): Promise<SendMailResponse> {
+  const { db, clock } = deps;
+  const { organizationId, userId } = cmd;
+  const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+  const { decision, engagementId } = await captureOneMessage(captureDeps, plan.client, { organizationId, userId, connectedAt: plan.connection.connectedAt }, sent);
+  const engagement = engagementId ? ((await getEngagementViews(db, organizationId, [engagementId]))[0] ?? null) : null;
+  return {
+    sent: true,
+    internetMessageId: sent.listed.internetMessageId,
+    captured: decision.outcome === "captured",
+    decision: { outcome: decision.outcome, reason: decision.reason, explanation: decision.explanation, action: decision.action },
+    engagement,
+    bodySanitized: mail.sanitized,
+    replyTo: mail.replyTo,
+  };
 }

@@ -14,7 +14,7 @@ import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database } from "../db/schema";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
-import { iso, newId, parseJson } from "./util";
+import { chunks, iso, newId, parseJson } from "./util";
 
 export type CaptureDecisionRecord = CaptureDecisionTable;
 
@@ -94,91 +94,108 @@ export async function recordCaptureBatch(
     let engagementId: string | null = null;
     let engagementCreated = false;
     if (item.outcome === "captured") {
-      const e = item.engagement;
-      const imid = e.internetMessageId.trim();
+      const imid = item.engagement.internetMessageId.trim();
       key = messageKey(imid);
-      const inserted = await trx
-        .insertInto("engagements")
-        .values({
-          id: newId(),
-          organizationId,
-          internetMessageId: imid,
-          conversationId: e.conversationId,
-          subject: e.subject,
-          bodyText: e.bodyText,
-          bodyPreview: e.bodyPreview,
-          direction: e.direction,
-          messageTime: iso(e.messageTime),
-          sentAt: e.sentAt ? iso(e.sentAt) : null,
-          receivedAt: e.receivedAt ? iso(e.receivedAt) : null,
-          fromAddress: e.fromAddress,
-          participants: JSON.stringify(e.participants),
-          createdAt: t,
-        })
-        .onConflict((oc) => oc.columns(["organizationId", "internetMessageId"]).doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      if (inserted) {
-        engagementId = inserted.id;
-        engagementCreated = true;
-      } else {
-        const existing = await trx
-          .selectFrom("engagements")
-          .select("id")
-          .where("organizationId", "=", organizationId)
-          .where("internetMessageId", "=", imid)
-          .executeTakeFirstOrThrow();
-        engagementId = existing.id;
-      }
-      for (const contactId of new Set(item.contactIds)) {
-        await trx
-          .insertInto("engagementContacts")
-          .values({ organizationId, engagementId, contactId })
-          .onConflict((oc) => oc.columns(["engagementId", "contactId"]).doNothing())
-          .execute();
-      }
-      await trx
-        .insertInto("engagementMailboxes")
-        .values({ organizationId, engagementId, userId, graphMessageId: item.graphMessageId, webLink: item.webLink, createdAt: t })
-        .onConflict((oc) =>
-          oc
-            .columns(["engagementId", "userId"])
-            .doUpdateSet({ graphMessageId: sql.ref("excluded.graph_message_id"), webLink: sql.ref("excluded.web_link") })
-            // Immutable ids survive moves, so this only fires when Graph really reports a new id or link.
-            .where(sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`),
-        )
-        .execute();
+      ({ id: engagementId, created: engagementCreated } = await upsertEngagement(trx, organizationId, imid, item.engagement, t));
+      await linkEngagement(trx, organizationId, engagementId, userId, item, t);
     } else {
       key = item.messageKey;
     }
     const reason = item.outcome === "excluded" ? item.reason : null;
     const detail = item.outcome === "excluded" ? safeDetail(item.detail) : null;
-    await trx
-      .insertInto("captureDecisions")
-      .values({ id: newId(), organizationId, userId, messageKey: key, outcome: item.outcome, reason, detail, engagementId, sweepId, decidedAt: t })
-      .onConflict((oc) =>
-        oc
-          .columns(["userId", "messageKey"])
-          .doUpdateSet({
-            outcome: sql.ref("excluded.outcome"),
-            reason: sql.ref("excluded.reason"),
-            detail: sql.ref("excluded.detail"),
-            engagementId: sql.ref("excluded.engagement_id"),
-            sweepId: sql.ref("excluded.sweep_id"),
-            decidedAt: sql.ref("excluded.decided_at"),
-          })
-          .where(
-            sql<boolean>`(capture_decisions.outcome <> 'captured' or excluded.outcome = 'captured')
-              and (capture_decisions.outcome <> excluded.outcome
-                or capture_decisions.reason is distinct from excluded.reason
-                or capture_decisions.detail is distinct from excluded.detail
-                or capture_decisions.engagement_id is distinct from excluded.engagement_id)`,
-          ),
-      )
-      .execute();
+    await upsertDecision(trx, { id: newId(), organizationId, userId, messageKey: key, outcome: item.outcome, reason, detail, engagementId, sweepId, decidedAt: t });
     out.push({ messageKey: key, outcome: item.outcome, engagementId, engagementCreated });
   }
   return out;
+}
+
+/** The organization's engagement for this message: created, or the one that exists (never changed). */
+async function upsertEngagement(trx: Kysely<Database>, organizationId: string, imid: string, e: EngagementInput, t: string): Promise<{ id: string; created: boolean }> {
+  const inserted = await trx
+    .insertInto("engagements")
+    .values({
+      id: newId(),
+      organizationId,
+      internetMessageId: imid,
+      conversationId: e.conversationId,
+      subject: e.subject,
+      bodyText: e.bodyText,
+      bodyPreview: e.bodyPreview,
+      direction: e.direction,
+      messageTime: iso(e.messageTime),
+      sentAt: e.sentAt ? iso(e.sentAt) : null,
+      receivedAt: e.receivedAt ? iso(e.receivedAt) : null,
+      fromAddress: e.fromAddress,
+      participants: JSON.stringify(e.participants),
+      createdAt: t,
+    })
+    .onConflict((oc) => oc.columns(["organizationId", "internetMessageId"]).doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  if (inserted) return { id: inserted.id, created: true };
+  const existing = await trx
+    .selectFrom("engagements")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where("internetMessageId", "=", imid)
+    .executeTakeFirstOrThrow();
+  return { id: existing.id, created: false };
+}
+
+/** Link the engagement to its qualifying contacts and to this mailbox's copy (id and web link). */
+async function linkEngagement(
+  trx: Kysely<Database>,
+  organizationId: string,
+  engagementId: string,
+  userId: string,
+  item: Extract<CaptureItem, { outcome: "captured" }>,
+  t: string,
+): Promise<void> {
+  for (const contactId of new Set(item.contactIds)) {
+    await trx
+      .insertInto("engagementContacts")
+      .values({ organizationId, engagementId, contactId })
+      .onConflict((oc) => oc.columns(["engagementId", "contactId"]).doNothing())
+      .execute();
+  }
+  await trx
+    .insertInto("engagementMailboxes")
+    .values({ organizationId, engagementId, userId, graphMessageId: item.graphMessageId, webLink: item.webLink, createdAt: t })
+    .onConflict((oc) =>
+      oc
+        .columns(["engagementId", "userId"])
+        .doUpdateSet({ graphMessageId: sql.ref("excluded.graph_message_id"), webLink: sql.ref("excluded.web_link") })
+        // Immutable ids survive moves, so this only fires when Graph really reports a new id or link.
+        .where(sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`),
+    )
+    .execute();
+}
+
+/** The mailbox's decision for the message; a stored "captured" is never downgraded, an unchanged one not rewritten. */
+async function upsertDecision(trx: Kysely<Database>, row: CaptureDecisionRecord): Promise<void> {
+  await trx
+    .insertInto("captureDecisions")
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(["userId", "messageKey"])
+        .doUpdateSet({
+          outcome: sql.ref("excluded.outcome"),
+          reason: sql.ref("excluded.reason"),
+          detail: sql.ref("excluded.detail"),
+          engagementId: sql.ref("excluded.engagement_id"),
+          sweepId: sql.ref("excluded.sweep_id"),
+          decidedAt: sql.ref("excluded.decided_at"),
+        })
+        .where(
+          sql<boolean>`(capture_decisions.outcome <> 'captured' or excluded.outcome = 'captured')
+            and (capture_decisions.outcome <> excluded.outcome
+              or capture_decisions.reason is distinct from excluded.reason
+              or capture_decisions.detail is distinct from excluded.detail
+              or capture_decisions.engagement_id is distinct from excluded.engagement_id)`,
+        ),
+    )
+    .execute();
 }
 
 export interface DecisionView {
@@ -212,4 +229,38 @@ export async function getDecision(db: Kysely<Database>, organizationId: string, 
 /** Decisions recorded by one sweep (tests and the audit view). */
 export async function listDecisionsForSweep(db: Kysely<Database>, organizationId: string, sweepId: string): Promise<CaptureDecisionRecord[]> {
   return db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("sweepId", "=", sweepId).orderBy("decidedAt").execute();
+}
+
+/** What a mailbox has already stored about these messages: its decisions (by message key), and the organization's engagements. */
+export async function storedDecisionsFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  messageKeys: readonly string[],
+  capturedIds: readonly string[],
+): Promise<{ decisions: Map<string, { outcome: string; reason: string | null; detail: string | null }>; engaged: Set<string> }> {
+  const decisions = new Map<string, { outcome: string; reason: string | null; detail: string | null }>();
+  const engaged = new Set<string>();
+  for (const part of chunks(messageKeys)) {
+    for (const r of await db
+      .selectFrom("captureDecisions")
+      .select(["messageKey", "outcome", "reason", "detail"])
+      .where("organizationId", "=", organizationId)
+      .where("userId", "=", userId)
+      .where("messageKey", "in", part)
+      .execute()) {
+      decisions.set(r.messageKey, r);
+    }
+  }
+  for (const part of chunks(capturedIds)) {
+    for (const r of await db
+      .selectFrom("engagements")
+      .select("internetMessageId")
+      .where("organizationId", "=", organizationId)
+      .where("internetMessageId", "in", part)
+      .execute()) {
+      engaged.add(r.internetMessageId);
+    }
+  }
+  return { decisions, engaged };
 }

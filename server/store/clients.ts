@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { ClientView } from "../../shared/api/contract";
 import type { ClientTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
+import { detachContactsFromClient } from "./contacts";
 import { chunks, iso, newId } from "./util";
 import { clientNameKey, isVisibleClientName } from "../../shared/clients/name-key";
 
@@ -106,7 +107,7 @@ export async function updateClient(
  */
 export async function deleteClient(db: Kysely<Database>, organizationId: string, clientId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    await trx.updateTable("contacts").set({ clientId: null }).where("organizationId", "=", organizationId).where("clientId", "=", clientId).execute();
+    await detachContactsFromClient(trx, organizationId, clientId);
     const res = await trx.deleteFrom("clients").where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   });

@@ -8,18 +8,13 @@ import { normalizeAddress } from "../../shared/capture";
 import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
 import { clientNameKey, ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
-import { ConflictError, NotFoundError, isUniqueViolation } from "./errors";
+import { ConflictError, InvalidCursorError, NotFoundError, isUniqueViolation } from "./errors";
 import { prepared } from "./prepared";
 import { chunks, decodeCursor, encodeCursor, iso, likeContains, newId } from "./util";
 
 export type ContactRecord = ContactTable;
 
-export class InvalidCursorError extends Error {
-  constructor() {
-    super("The cursor is not valid.");
-    this.name = "InvalidCursorError";
-  }
-}
+export { InvalidCursorError } from "./errors";
 
 export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null): ContactView {
   return {
@@ -324,4 +319,9 @@ export async function importContacts(
     stored.sort((a, b) => (a.email < b.email ? -1 : 1));
     return { ok: true as const, created, revived, clientsCreated, contacts: await withClients(trx, organizationId, stored) };
   });
+}
+
+/** The client's contacts stay tracked, without a client (called in the transaction that deletes the client). */
+export async function detachContactsFromClient(db: Kysely<Database>, organizationId: string, clientId: string): Promise<void> {
+  await db.updateTable("contacts").set({ clientId: null }).where("organizationId", "=", organizationId).where("clientId", "=", clientId).execute();
 }

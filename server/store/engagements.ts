@@ -6,7 +6,7 @@
 import { sql, type Kysely } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import type { Database, EngagementTable } from "../db/schema";
-import { InvalidCursorError } from "./contacts";
+import { InvalidCursorError } from "./errors";
 import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
 
 export type EngagementRecord = EngagementTable;
@@ -138,4 +138,26 @@ export async function getEngagementIdByMessageId(db: Kysely<Database>, organizat
     .where("internetMessageId", "=", internetMessageId.trim())
     .executeTakeFirst();
   return row?.id ?? null;
+}
+
+/**
+ * The user's own copy of an engagement's message: `missing` when the organization has no such
+ * engagement, else its Graph id in this user's mailbox (null when the engagement is not in it).
+ */
+export async function mailboxCopyOf(
+  db: Kysely<Database>,
+  organizationId: string,
+  engagementId: string,
+  userId: string,
+): Promise<{ missing: true } | { missing: false; graphMessageId: string | null }> {
+  const engagement = await db.selectFrom("engagements").select("id").where("organizationId", "=", organizationId).where("id", "=", engagementId).executeTakeFirst();
+  if (!engagement) return { missing: true };
+  const link = await db
+    .selectFrom("engagementMailboxes")
+    .select("graphMessageId")
+    .where("organizationId", "=", organizationId)
+    .where("engagementId", "=", engagementId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
+  return { missing: false, graphMessageId: link?.graphMessageId ?? null };
 }

@@ -1,25 +1,27 @@
 /**
  * Errors the data-access modules raise for conditions the caller must tell apart.
- * They carry a stable code; the HTTP layer maps them to 409 / 404 without the store knowing HTTP.
+ * They carry a stable code; the API's error table says how each is answered.
  */
-export class ConflictError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = "ConflictError";
+import { DomainError } from "../domain-error";
+
+/** The write would break a rule of the data (a duplicate, an invalid value). */
+export class ConflictError extends DomainError {
+  override name = "ConflictError";
+}
+
+/** What the request names does not exist (in the caller's organization). */
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+  constructor(code: string, message: string) {
+    super(code, message);
   }
 }
 
-export class NotFoundError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "NotFoundError";
+/** A page cursor that this server did not hand out (or no longer reads). */
+export class InvalidCursorError extends DomainError {
+  override name = "InvalidCursorError";
+  constructor() {
+    super("invalid_cursor", "The cursor is not valid.");
   }
 }
 

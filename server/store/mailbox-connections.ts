@@ -1,7 +1,7 @@
 /**
  * Mailbox connections: the delegated Graph grant held for one user (one row per user).
- * Basic reads and status changes live here; the connect flow (issue 5) owns the token cache
- * contents and the sweep (issue 6) owns the sweep bookkeeping columns.
+ * Every write to mailbox_connections goes through this module: (re)connect, status changes, the
+ * sealed token cache, the cached folder map and the sweep bookkeeping columns.
  */
 import type { Kysely } from "kysely";
 import type { ConnectionView } from "../../shared/api/contract";
@@ -163,4 +163,86 @@ export async function disconnectConnection(db: Kysely<Database>, organizationId:
 /** Every active connection (the scheduler's population). Not organization-scoped on purpose: it is the system's own loop. */
 export async function listActiveConnections(db: Kysely<Database>): Promise<MailboxConnectionRecord[]> {
   return db.selectFrom("mailboxConnections").selectAll().where("status", "=", "active").orderBy("id").execute();
+}
+
+/**
+ * Flip an active connection to reauth_required, with the words the pane shows. A disconnected
+ * connection is never brought back to anything.
+ */
+export async function markReconnectNeeded(db: Kysely<Database>, organizationId: string, userId: string, reason: string, now: Date | string): Promise<void> {
+  await db
+    .updateTable("mailboxConnections")
+    .set({ status: "reauth_required", statusReason: reason, updatedAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("status", "=", "active")
+    .execute();
+}
+
+/** The sealed token cache of the connection, or null. */
+export async function loadTokenCache(db: Kysely<Database>, organizationId: string, userId: string): Promise<string | null> {
+  const row = await db.selectFrom("mailboxConnections").select(["tokenCache"]).where("organizationId", "=", organizationId).where("userId", "=", userId).executeTakeFirst();
+  return row?.tokenCache ?? null;
+}
+
+/**
+ * Replace the sealed token cache after MSAL refreshed it. Only a live connection that holds a cache
+ * takes it: a disconnect that happened meanwhile deleted the tokens, and they must stay deleted.
+ */
+export async function saveTokenCache(db: Kysely<Database>, organizationId: string, userId: string, sealed: string, now: Date | string): Promise<void> {
+  await db
+    .updateTable("mailboxConnections")
+    .set({ tokenCache: sealed, updatedAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("status", "!=", "disconnected")
+    .where("tokenCache", "is not", null)
+    .execute();
+}
+
+/** The cached folder map (serialized) and when it was cached. */
+export async function loadFolderCache(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<Pick<MailboxConnectionRecord, "folderCache" | "folderCacheAt"> | null> {
+  const row = await db
+    .selectFrom("mailboxConnections")
+    .select(["folderCache", "folderCacheAt"])
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function cacheFolders(db: Kysely<Database>, organizationId: string, userId: string, serialized: string, now: Date | string): Promise<void> {
+  await db
+    .updateTable("mailboxConnections")
+    .set({ folderCache: serialized, folderCacheAt: iso(now) })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .execute();
+}
+
+/**
+ * The connection's sweep bookkeeping after a sweep. A success moves lastSuccessWindowEnd to the end of
+ * the window it covered; a failure leaves it, so the next window reaches back over the gap.
+ */
+export async function recordConnectionSweep(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  outcome: { finishedAt: Date; windowEnd: Date; error: string | null },
+): Promise<void> {
+  const finished = outcome.finishedAt.toISOString();
+  await db
+    .updateTable("mailboxConnections")
+    .set(
+      outcome.error !== null
+        ? { lastSweepAt: finished, lastError: outcome.error, updatedAt: finished }
+        : { lastSweepAt: finished, lastSuccessAt: finished, lastSuccessWindowEnd: outcome.windowEnd.toISOString(), lastError: null, updatedAt: finished },
+    )
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .execute();
 }

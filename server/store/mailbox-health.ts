@@ -7,7 +7,7 @@
 import { sql, type Kysely } from "kysely";
 import type { ConnectionStatus, MailboxHealthView, Page } from "../../shared/api/contract";
 import type { Database } from "../db/schema";
-import { InvalidCursorError } from "./contacts";
+import { InvalidCursorError } from "./errors";
 import { toConnectionView } from "./mailbox-connections";
 import { decodeCursor, encodeCursor } from "./util";
 

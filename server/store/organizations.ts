@@ -22,3 +22,8 @@ export async function getOrganization(db: Kysely<Database>, organizationId: stri
 export async function setOrganizationName(db: Kysely<Database>, organizationId: string, name: string | null): Promise<void> {
   await db.updateTable("organizations").set({ name }).where("id", "=", organizationId).execute();
 }
+
+/** When the capture rules' inputs changed organization-wide (rule-inputs.ts says which changes count). */
+export async function recordRulesChanged(db: Kysely<Database>, organizationId: string, now: Date | string): Promise<void> {
+  await db.updateTable("organizations").set({ rulesChangedAt: iso(now) }).where("id", "=", organizationId).execute();
+}

@@ -9,11 +9,11 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema";
-import { iso } from "./util";
+import { recordRulesChanged } from "./organizations";
 
 /** Record a change with no timestamp of its own (organization-wide: cheap to check, and rare). */
 export async function markRulesChanged(db: Kysely<Database>, organizationId: string, now: Date | string): Promise<void> {
-  await db.updateTable("organizations").set({ rulesChangedAt: iso(now) }).where("id", "=", organizationId).execute();
+  await recordRulesChanged(db, organizationId, now);
 }
 
 /** The latest such change for this organization, or null when there was none. */

@@ -1,9 +1,9 @@
-/** Sweeps (read side): a user's recent sweeps with their counts. The sweep engine (issue 6) writes them. */
+/** Sweeps: one row per sweep of one mailbox, from start (running) to its outcome; every write to the table is here. */
 import type { Kysely } from "kysely";
 import type { SweepView } from "../../shared/api/contract";
 import type { ReasonCode } from "../../shared/capture";
 import type { Database, SweepTable } from "../db/schema";
-import { parseJson } from "./util";
+import { iso, parseJson } from "./util";
 
 export type SweepRecord = SweepTable;
 
@@ -57,4 +57,131 @@ export async function lastSuccessfulSweep(db: Kysely<Database>, organizationId: 
     .limit(1)
     .executeTakeFirst();
   return row ? toSweepView(row) : null;
+}
+
+export const INTERRUPTED_ERROR = "Interrupted: the process running this sweep stopped.";
+
+/** The sweeps of this mailbox still marked running, oldest or newest in any order. */
+export async function runningSweepsOf(db: Kysely<Database>, organizationId: string, userId: string): Promise<{ id: string; startedAt: string }[]> {
+  return db
+    .selectFrom("sweeps")
+    .select(["id", "startedAt"])
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("status", "=", "running")
+    .execute();
+}
+
+/** The newest sweep of this mailbox still running, or null. */
+export async function latestRunningSweep(db: Kysely<Database>, organizationId: string, userId: string): Promise<SweepView | null> {
+  const row = await db
+    .selectFrom("sweeps")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("status", "=", "running")
+    .orderBy("startedAt", "desc")
+    .executeTakeFirst();
+  return row ? toSweepView(row) : null;
+}
+
+/** Close these running sweeps as interrupted: the process that ran them is gone. */
+export async function failInterruptedSweeps(db: Kysely<Database>, organizationId: string, sweepIds: string[], now: Date | string): Promise<void> {
+  if (!sweepIds.length) return;
+  await db
+    .updateTable("sweeps")
+    .set({ status: "failed", finishedAt: iso(now), error: INTERRUPTED_ERROR })
+    .where("organizationId", "=", organizationId)
+    .where("id", "in", sweepIds)
+    .execute();
+}
+
+/**
+ * Embedded mode, when the server starts: close the sweeps a previous server process left `running`
+ * (it was killed, or the machine lost power). Only one server runs against an embedded database, so a
+ * running row it started (any trigger but the CLI's, which is a process of its own) has no owner any
+ * more. Returns how many were closed.
+ */
+export async function closeInterruptedSweeps(db: Kysely<Database>, now: Date): Promise<number> {
+  const rows = await db
+    .updateTable("sweeps")
+    .set({ status: "failed", finishedAt: now.toISOString(), error: INTERRUPTED_ERROR })
+    .where("status", "=", "running")
+    .where("trigger", "!=", "cli")
+    .where("startedAt", "<=", now.toISOString())
+    .executeTakeFirst();
+  return Number(rows.numUpdatedRows);
+}
+
+export interface SweepStart {
+  id: string;
+  organizationId: string;
+  userId: string;
+  trigger: SweepRecord["trigger"];
+  windowStart: Date;
+  windowEnd: Date;
+  startedAt: Date;
+  listing: SweepRecord["listing"];
+}
+
+/** The row of a sweep that starts now (status running, no counts yet). */
+export async function recordSweepStarted(db: Kysely<Database>, s: SweepStart): Promise<SweepView> {
+  await db
+    .insertInto("sweeps")
+    .values({
+      id: s.id,
+      organizationId: s.organizationId,
+      userId: s.userId,
+      trigger: s.trigger,
+      status: "running",
+      windowStart: s.windowStart.toISOString(),
+      windowEnd: s.windowEnd.toISOString(),
+      startedAt: s.startedAt.toISOString(),
+      finishedAt: null,
+      listed: 0,
+      captured: 0,
+      excluded: 0,
+      excludedByReason: "{}",
+      graphRequests: 0,
+      retries: 0,
+      error: null,
+      listing: s.listing,
+    })
+    .execute();
+  return sweepById(db, s.id);
+}
+
+export interface SweepOutcome {
+  finishedAt: Date;
+  listed: number;
+  captured: number;
+  excluded: number;
+  excludedByReason: Partial<Record<ReasonCode, number>>;
+  graphRequests: number;
+  retries: number;
+  /** What users read about the failure; null when the sweep succeeded. */
+  error: string | null;
+}
+
+/** A sweep's end: succeeded (no error) or failed, with its counts. */
+export async function recordSweepOutcome(db: Kysely<Database>, sweepId: string, o: SweepOutcome): Promise<void> {
+  await db
+    .updateTable("sweeps")
+    .set({
+      status: o.error !== null ? "failed" : "succeeded",
+      finishedAt: o.finishedAt.toISOString(),
+      listed: o.listed,
+      captured: o.captured,
+      excluded: o.excluded,
+      excludedByReason: JSON.stringify(o.excludedByReason),
+      graphRequests: o.graphRequests,
+      retries: o.retries,
+      error: o.error,
+    })
+    .where("id", "=", sweepId)
+    .execute();
+}
+
+export async function sweepById(db: Kysely<Database>, sweepId: string): Promise<SweepView> {
+  return toSweepView(await db.selectFrom("sweeps").selectAll().where("id", "=", sweepId).executeTakeFirstOrThrow());
 }

@@ -1,28 +1,42 @@
 /** Errors the sweep raises. Each one fails the sweep with a message; none crashes the process. */
 import { isDatabaseUnavailable } from "../db/availability";
+import { DomainError } from "../domain-error";
+import { sweepShowsMessage } from "../api/error-table";
 
 /** Graph answered something we cannot trust (missing fields, wrong types, a foreign nextLink). */
-export class MalformedGraphResponseError extends Error {
+export class MalformedGraphResponseError extends DomainError {
   override readonly name = "MalformedGraphResponseError";
+  constructor(message: string) {
+    super("graph_malformed", message);
+  }
 }
 
 /** The sweep was stopped (the scheduler is shutting down). */
-export class SweepAbortedError extends Error {
+export class SweepAbortedError extends DomainError {
   override readonly name = "SweepAbortedError";
   constructor(message = "The sweep was stopped before it finished (server shutting down).") {
-    super(message);
+    super("sweep_aborted", message);
   }
 }
 
 /** Graph kept refusing a request after the retry bound. */
-export class GraphRequestFailedError extends Error {
+export class GraphRequestFailedError extends DomainError {
   override readonly name = "GraphRequestFailedError";
   constructor(
     message: string,
     readonly status: number | null,
-    readonly code: string | null,
+    /** Graph's own error code, when it gave one. */
+    readonly graphCode: string | null,
   ) {
-    super(message);
+    super("graph_request_failed", message);
+  }
+}
+
+/** Another sweep of this mailbox is running (here or in another process). */
+export class SweepInProgressError extends DomainError {
+  override readonly name = "SweepInProgressError";
+  constructor(readonly sweepId: string) {
+    super("sweep_in_progress", "A sweep of this mailbox is already running.");
   }
 }
 
@@ -36,17 +50,6 @@ export function describeError(err: unknown): string {
   }
   return String(err).slice(0, 500);
 }
-
-/** Errors whose message was written for people (this product's own, and Graph's answers). */
-const FOR_USERS = new Set([
-  "MalformedGraphResponseError",
-  "SweepAbortedError",
-  "GraphRequestFailedError",
-  "ReauthRequiredError",
-  "IdentityUnavailableError",
-  "NotConnectedError",
-  "TokenDecryptionError",
-]);
 
 /**
  * The sweep's error as users read it (the sweep record, the connection's lastError, shown in the pane,
@@ -62,7 +65,8 @@ export function describeForUser(err: unknown): string {
   if (fromDatabase) return "The sweep stopped on an internal database error; the next sweep will try again.";
   // By shape, not instanceof: a timeout's DOMException comes from another realm than Error.
   const { name, message, statusCode } = (err ?? {}) as { name?: unknown; message?: unknown; statusCode?: unknown };
-  if (err instanceof Error && FOR_USERS.has(err.name)) return describeError(err);
+  // This product's own errors whose words were written for people (the error table says which).
+  if (err instanceof DomainError && sweepShowsMessage(err.code)) return describeError(err);
   // The Graph SDK's GraphError (named plain "Error"): an HTTP answer from Microsoft 365 carries its status.
   if (typeof statusCode === "number" && statusCode > 0) return describeError(err);
   // No answer at all: the SDK wraps a transport failure with status -1; a timeout aborts the fetch.

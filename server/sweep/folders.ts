@@ -15,6 +15,7 @@ import {
   type FolderFacts,
 } from "../../shared/capture";
 import type { Database } from "../db/schema";
+import { cacheFolders, loadFolderCache } from "../store/mailbox-connections";
 import { batchGet, type BatchOptions } from "./batch";
 import { GraphRequestFailedError, MalformedGraphResponseError } from "./errors";
 import { forEachPage } from "./paging";
@@ -154,22 +155,12 @@ export interface FolderMapDeps {
 
 /** The mailbox's folder map: from the connection's cache when younger than a day, else from Graph (and cached). */
 export async function loadFolderMap(deps: FolderMapDeps, organizationId: string, userId: string): Promise<{ map: FolderMap; fromCache: boolean }> {
-  const row = await deps.db
-    .selectFrom("mailboxConnections")
-    .select(["folderCache", "folderCacheAt"])
-    .where("organizationId", "=", organizationId)
-    .where("userId", "=", userId)
-    .executeTakeFirst();
+  const row = await loadFolderCache(deps.db, organizationId, userId);
   const age = row?.folderCacheAt ? deps.now.getTime() - Date.parse(row.folderCacheAt) : Infinity;
   const cached = age >= 0 && age < (deps.maxAgeMs ?? FOLDER_CACHE_MAX_AGE_MS) ? parseFolderCache(row?.folderCache ?? null) : null;
   if (cached) return { map: cached, fromCache: true };
   const map = await resolveExcludedFolders(deps.client, { baseUrl: deps.baseUrl, signal: deps.signal, onRetry: deps.onRetry, maxRounds: deps.maxRounds });
-  await deps.db
-    .updateTable("mailboxConnections")
-    .set({ folderCache: serializeFolderMap(map), folderCacheAt: deps.now.toISOString() })
-    .where("organizationId", "=", organizationId)
-    .where("userId", "=", userId)
-    .execute();
+  await cacheFolders(deps.db, organizationId, userId, serializeFolderMap(map), deps.now);
   return { map, fromCache: false };
 }
 

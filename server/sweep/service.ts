@@ -3,18 +3,15 @@
  * message now (the pane's "Capture now"), recent sweeps, and when the next sweep will run.
  * Owns the embedded scheduler.
  */
-import type { Client } from "@microsoft/microsoft-graph-client";
 import type { SweepView } from "../../shared/api/contract";
 import type { CaptureDecision } from "../../shared/capture";
 import { createGraphClient } from "../graph/client";
 import { NotConnectedError, ReauthRequiredError } from "../identity/errors";
-import { recordCaptureBatch } from "../store/capture-decisions";
-import { NotFoundError } from "../store/errors";
 import { getConnection, type ConnectionState } from "../store/mailbox-connections";
-import { listSweeps, toSweepView } from "../store/sweeps";
-import { captureItem, decide, loadRuleContext, sweepMailbox, SweepInProgressError, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
-import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type GraphRecipient, type ListedMessage } from "./message-facts";
+import { latestRunningSweep, listSweeps } from "../store/sweeps";
+import { captureOneMessage, fetchOneMessage, type GraphRecipient, type ListedMessage } from "./capture-message";
+import { sweepMailbox, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
+import { SweepInProgressError } from "./errors";
 import { isDue, slotAfter, sweepOffsetMs, SweepScheduler, type Timers } from "./scheduler";
 
 export interface SweepServiceDeps extends SweepDeps {
@@ -45,6 +42,18 @@ function named(r: GraphRecipient | null): { address: string; name: string | null
   return r?.address ? { address: r.address, name: r.name } : null;
 }
 
+function statusFacts(listed: ListedMessage): CaptureOutcome["message"] {
+  return {
+    internetMessageId: listed.internetMessageId,
+    from: named(listed.from),
+    to: listed.to.map(named).filter((r) => r !== null),
+    cc: listed.cc.map(named).filter((r) => r !== null),
+    sentDateTime: listed.sentDateTime,
+    receivedDateTime: listed.receivedDateTime,
+    itemClass: listed.messageClass,
+  };
+}
+
 export interface SweepService {
   /**
    * Start a sweep of this mailbox now. Resolves with the sweep row (status running) — or, when a sweep
@@ -69,6 +78,107 @@ export interface SweepService {
   readonly scheduler: SweepScheduler;
 }
 
+type StartedSweep = Awaited<ReturnType<SweepService["sweepNow"]>>;
+
+/** What the service's operations share. */
+interface ServiceContext {
+  deps: SweepServiceDeps;
+  scheduler: SweepScheduler;
+  /** A user's slot offset is a hash of the user id: fixed for the process, so remembered (bounded). */
+  offsets: Map<string, number>;
+}
+
+/** The connection, when sweeping and capturing may use it; else NotConnectedError / ReauthRequiredError. */
+async function usableConnection(ctx: ServiceContext, organizationId: string, userId: string) {
+  const c = await getConnection(ctx.deps.db, organizationId, userId);
+  if (!c || c.status === "disconnected") throw new NotConnectedError("Your mailbox is not connected.");
+  if (c.status === "reauth_required") throw new ReauthRequiredError(c.statusReason ?? "Reconnect your mailbox to resume capture.");
+  return c;
+}
+
+/** The sweep of this mailbox that is already running, and a promise of its end. */
+async function alreadyRunning(ctx: ServiceContext, organizationId: string, userId: string): Promise<StartedSweep> {
+  const { db } = ctx.deps;
+  const current = await latestRunningSweep(db, organizationId, userId);
+  if (!current) throw new SweepInProgressError("unknown");
+  const done = (async () => {
+    while (ctx.scheduler.isSweeping(organizationId, userId)) await new Promise((r) => setTimeout(r, 100));
+    const rows = await listSweeps(db, organizationId, userId, 20);
+    return rows.find((r) => r.id === current.id) ?? current;
+  })();
+  // Callers that answer at once (POST /api/sweeps → 202) never await `done`: a database error while
+  // it polls must not become an unhandled rejection, which ends the process.
+  done.catch(() => undefined);
+  return { sweep: current, done, alreadyRunning: true };
+}
+
+async function sweepNow(
+  ctx: ServiceContext,
+  organizationId: string,
+  userId: string,
+  trigger: SweepTrigger = "manual",
+  opts: Pick<SweepRunOptions, "onProgress" | "full"> = {},
+): Promise<StartedSweep> {
+  await usableConnection(ctx, organizationId, userId);
+  if (ctx.scheduler.isSweeping(organizationId, userId)) return alreadyRunning(ctx, organizationId, userId);
+  const s = ctx.scheduler.sweepNow({ organizationId, userId, trigger }, opts);
+  try {
+    const sweep = await s.started;
+    return { sweep, done: s.done, alreadyRunning: false };
+  } catch (err) {
+    s.done.catch(() => undefined);
+    if (err instanceof SweepInProgressError) return alreadyRunning(ctx, organizationId, userId);
+    throw err;
+  }
+}
+
+async function captureMessage(ctx: ServiceContext, organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome> {
+  const { deps } = ctx;
+  const { db, clock, logger } = deps;
+  const connection = await usableConnection(ctx, organizationId, userId);
+  const now = clock.now();
+  const { client } = createGraphClient({
+    baseUrl: deps.graph.baseUrl,
+    outbound: deps.graph.outbound,
+    getAccessToken: () => deps.tokens.getGraphAccessToken(organizationId, userId),
+    maxRetries: deps.graph.maxRetries ?? 3,
+    timeoutMs: deps.graph.timeoutMs,
+    backoffSeconds: deps.graph.backoffSeconds,
+  });
+  const message = await fetchOneMessage(client, restItemId);
+  const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+  const { decision, engagementId } = await captureOneMessage(captureDeps, client, { organizationId, userId, connectedAt: connection.connectedAt }, message, now);
+  logger.info({ organizationId, userId, outcome: decision.outcome, reason: decision.reason }, "message captured on request");
+  return { decision, engagementId, message: statusFacts(message.listed) };
+}
+
+function offsetOf(ctx: ServiceContext, userId: string): number {
+  let offset = ctx.offsets.get(userId);
+  if (offset === undefined) {
+    offset = sweepOffsetMs(userId, ctx.deps.intervalMinutes);
+    if (ctx.offsets.size >= 10_000) ctx.offsets.clear();
+    ctx.offsets.set(userId, offset);
+  }
+  return offset;
+}
+
+async function nextSweepAt(
+  ctx: ServiceContext,
+  organizationId: string,
+  userId: string,
+  connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null,
+): Promise<Date | null> {
+  const { db, clock, intervalMinutes } = ctx.deps;
+  const c = connection !== undefined ? connection : await getConnection(db, organizationId, userId);
+  if (!c || c.status !== "active") return null;
+  const now = clock.now();
+  if (ctx.scheduler.isSweeping(organizationId, userId)) return now;
+  const offset = offsetOf(ctx, userId);
+  // Overdue (its slot passed while it waited for a free worker or the process was down): it runs at the next tick.
+  if (isDue(c.lastSweepAt, now, offset, intervalMinutes)) return now;
+  return slotAfter(now, offset, intervalMinutes);
+}
+
 export function createSweepService(deps: SweepServiceDeps): SweepService {
   const { db, clock, logger } = deps;
   const scheduler = new SweepScheduler({
@@ -81,133 +191,15 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
     timers: deps.timers,
     run: (target, opts) => sweepMailbox(deps, target, opts),
   });
-
-  async function usableConnection(organizationId: string, userId: string) {
-    const c = await getConnection(db, organizationId, userId);
-    if (!c || c.status === "disconnected") throw new NotConnectedError("Your mailbox is not connected.");
-    if (c.status === "reauth_required") throw new ReauthRequiredError(c.statusReason ?? "Reconnect your mailbox to resume capture.");
-    return c;
-  }
-
-  async function runningSweep(organizationId: string, userId: string): Promise<SweepView | null> {
-    const row = await db
-      .selectFrom("sweeps")
-      .selectAll()
-      .where("organizationId", "=", organizationId)
-      .where("userId", "=", userId)
-      .where("status", "=", "running")
-      .orderBy("startedAt", "desc")
-      .executeTakeFirst();
-    return row ? toSweepView(row) : null;
-  }
-
-  async function sweepNow(organizationId: string, userId: string, trigger: SweepTrigger = "manual", opts: Pick<SweepRunOptions, "onProgress" | "full"> = {}) {
-    await usableConnection(organizationId, userId);
-    const already = async () => {
-      const current = await runningSweep(organizationId, userId);
-      if (!current) throw new SweepInProgressError("unknown");
-      const done = (async () => {
-        while (scheduler.isSweeping(organizationId, userId)) await new Promise((r) => setTimeout(r, 100));
-        const rows = await listSweeps(db, organizationId, userId, 20);
-        return rows.find((r) => r.id === current.id) ?? current;
-      })();
-      // Callers that answer at once (POST /api/sweeps → 202) never await `done`: a database error while
-      // it polls must not become an unhandled rejection, which ends the process.
-      done.catch(() => undefined);
-      return { sweep: current, done, alreadyRunning: true };
-    };
-    if (scheduler.isSweeping(organizationId, userId)) return already();
-    const s = scheduler.sweepNow({ organizationId, userId, trigger }, opts);
-    try {
-      const sweep = await s.started;
-      return { sweep, done: s.done, alreadyRunning: false };
-    } catch (err) {
-      s.done.catch(() => undefined);
-      if (err instanceof SweepInProgressError) return already();
-      throw err;
-    }
-  }
-
-  async function fetchOne(client: Client, restItemId: string): Promise<{ listed: ListedMessage; raw: unknown }> {
-    try {
-      const raw: unknown = await client
-        .api(`/me/messages/${encodeURIComponent(restItemId)}?$select=${[...LIST_SELECT, ...CONTENT_SELECT].join(",")}&$expand=${MESSAGE_CLASS_EXPAND}`)
-        .header("Prefer", `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}`)
-        .get();
-      return { listed: parseListedMessage(raw), raw };
-    } catch (err) {
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 || status === 400) throw new NotFoundError("message_not_found", "This message was not found in your mailbox.");
-      throw err;
-    }
-  }
-
-  async function captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome> {
-    const connection = await usableConnection(organizationId, userId);
-    const now = clock.now();
-    const { client } = createGraphClient({
-      baseUrl: deps.graph.baseUrl,
-      outbound: deps.graph.outbound,
-      getAccessToken: () => deps.tokens.getGraphAccessToken(organizationId, userId),
-      maxRetries: deps.graph.maxRetries ?? 3,
-      timeoutMs: deps.graph.timeoutMs,
-      backoffSeconds: deps.graph.backoffSeconds,
-    });
-    const { listed, raw } = await fetchOne(client, restItemId);
-    const [ctx, { map: folders }] = await Promise.all([
-      loadRuleContext(db, organizationId, userId, connection.connectedAt),
-      loadFolderMap({ db, client, now, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId),
-    ]);
-    const decision = decide(listed, folders, ctx, now);
-    const item = captureItem(listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(raw) : null);
-    const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
-    logger.info({ organizationId, userId, outcome: decision.outcome, reason: decision.reason }, "message captured on request");
-    return {
-      decision,
-      engagementId: recorded?.engagementId ?? null,
-      message: {
-        internetMessageId: listed.internetMessageId,
-        from: named(listed.from),
-        to: listed.to.map(named).filter((r) => r !== null),
-        cc: listed.cc.map(named).filter((r) => r !== null),
-        sentDateTime: listed.sentDateTime,
-        receivedDateTime: listed.receivedDateTime,
-        itemClass: listed.messageClass,
-      },
-    };
-  }
-
-  // A user's slot offset is a hash of the user id: fixed for the process, so remembered (bounded).
-  const offsets = new Map<string, number>();
-  function offsetOf(userId: string): number {
-    let offset = offsets.get(userId);
-    if (offset === undefined) {
-      offset = sweepOffsetMs(userId, deps.intervalMinutes);
-      if (offsets.size >= 10_000) offsets.clear();
-      offsets.set(userId, offset);
-    }
-    return offset;
-  }
-
-  async function nextSweepAt(organizationId: string, userId: string, connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null> {
-    const c = connection !== undefined ? connection : await getConnection(db, organizationId, userId);
-    if (!c || c.status !== "active") return null;
-    const now = clock.now();
-    if (scheduler.isSweeping(organizationId, userId)) return now;
-    const offset = offsetOf(userId);
-    // Overdue (its slot passed while it waited for a free worker or the process was down): it runs at the next tick.
-    if (isDue(c.lastSweepAt, now, offset, deps.intervalMinutes)) return now;
-    return slotAfter(now, offset, deps.intervalMinutes);
-  }
-
+  const ctx: ServiceContext = { deps, scheduler, offsets: new Map() };
   return {
     scheduler,
-    sweepNow,
-    captureMessage,
-    nextSweepAt,
+    sweepNow: (organizationId, userId, trigger, opts) => sweepNow(ctx, organizationId, userId, trigger, opts),
+    captureMessage: (organizationId, userId, restItemId) => captureMessage(ctx, organizationId, userId, restItemId),
+    nextSweepAt: (organizationId, userId, connection) => nextSweepAt(ctx, organizationId, userId, connection),
     recentSweeps: (organizationId, userId, limit = 20) => listSweeps(db, organizationId, userId, limit),
     onConnected(organizationId, userId) {
-      sweepNow(organizationId, userId, "connect")
+      sweepNow(ctx, organizationId, userId, "connect")
         .then((s) => s.done)
         .catch((err: unknown) => logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "first sweep after connect did not run"));
     },

@@ -1,16 +1,18 @@
 /** The pure part of POST /api/mail: recipients, limits, sanitising, the request hash, Retry-After, Graph bodies and queries. */
 import { composeMail, MARKER_PROPERTY_ID, markerFilter, MAX_RECIPIENTS, replyBody, requestHash, sanitizeMailHtml, sendMailBody, sendMailSchema } from "../../server/mail/compose";
+import { httpStatusOf } from "../../server/api/error-table";
 import { MailError } from "../../server/mail/errors";
 import { retryAfterSeconds, sentItemsQuery } from "../../server/mail/send";
 import { parseFilter } from "../../emulator/odata";
 
 const req = (over: Record<string, unknown> = {}) => sendMailSchema.parse({ to: ["a@x.example"], subject: "s", body: { contentType: "text", content: "c" }, ...over });
 
-function mailError(fn: () => unknown): MailError {
+/** The MailError thrown, with the HTTP status the error table answers it with. */
+function mailError(fn: () => unknown): MailError & { status: number | undefined } {
   try {
     fn();
   } catch (e) {
-    if (e instanceof MailError) return e;
+    if (e instanceof MailError) return Object.assign(e, { status: httpStatusOf(e.code) });
     throw e;
   }
   throw new Error("no MailError thrown");

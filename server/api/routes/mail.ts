@@ -7,10 +7,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { IDEMPOTENCY_KEY, MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, sendMailSchema } from "../../mail/compose";
-import { MailError } from "../../mail/errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
-import { ApiError, errorResponse } from "../errors";
+import { ApiError } from "../errors";
 import { jsonBody } from "../request";
 import { errorBodySchema, sendMailResponseSchema } from "../../../shared/api/schemas";
 import { JSON_ERRORS, createRoute, err, json, jsonRequest, mountApi } from "../operations";
@@ -119,20 +118,10 @@ export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters.");
     }
     const request = await jsonBody(c, sendMailRequestSchema);
-    try {
-      const out = await mail.send({
-        organizationId: c.get("orgId"),
-        userId: c.get("userId"),
-        request,
-        idempotencyKey: key,
-      });
-      if (out.replayed) c.header("Idempotency-Replayed", "true");
-      return c.json(out.body, out.status);
-    } catch (err) {
-      if (!(err instanceof MailError)) throw err;
-      if (err.retryAfterSeconds !== null) c.header("Retry-After", String(err.retryAfterSeconds));
-      return errorResponse(c, err.status, err.code, err.message, err.details);
-    }
+    // A refusal (MailError and the other domain errors) is answered by the central error handler.
+    const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
+    if (out.replayed) c.header("Idempotency-Replayed", "true");
+    return c.json(out.body, out.status);
   });
   return app;
 }

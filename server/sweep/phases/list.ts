@@ -1,0 +1,87 @@
+/**
+ * List phase: with a Graph client for the mailbox, the rule context and the folder map, list the
+ * window page by page; each page is decided (decide.ts) and stored (store.ts) before the next one.
+ */
+import { createGraphClient, type GraphStats } from "../../graph/client";
+import type { SweepDeps, SweepProgress, SweepRunOptions } from "../engine";
+import { loadRuleContext } from "../decision";
+import { SweepAbortedError } from "../errors";
+import { loadFolderMap } from "../folders";
+import { listWindow } from "../listing";
+import { decidePage, type SweepCounters } from "./decide";
+import type { SweepRun } from "./start";
+import { createCaptureWriter } from "./store";
+
+const TOKEN_REUSE_MS = 5 * 60_000;
+
+/**
+ * A Graph client for the sweep's mailbox. The token is asked for before any Graph call, so a revoked
+ * grant stops the sweep here (the connect service has already flipped the connection to
+ * reauth_required); it is reused for a few minutes, then asked for again.
+ */
+async function sweepGraphClient(deps: SweepDeps, run: SweepRun, stats: GraphStats) {
+  const { organizationId, userId } = run.target;
+  let token = await deps.tokens.getGraphAccessToken(organizationId, userId);
+  let tokenAt = Date.now();
+  const getAccessToken = async () => {
+    if (Date.now() - tokenAt > TOKEN_REUSE_MS) {
+      token = await deps.tokens.getGraphAccessToken(organizationId, userId);
+      tokenAt = Date.now();
+    }
+    return token;
+  };
+  const { client } = createGraphClient({
+    baseUrl: deps.graph.baseUrl,
+    outbound: deps.graph.outbound,
+    getAccessToken,
+    maxRetries: deps.graph.maxRetries,
+    timeoutMs: deps.graph.timeoutMs,
+    backoffSeconds: deps.graph.backoffSeconds,
+    stats,
+  });
+  return client;
+}
+
+export async function listDecideAndStore(
+  deps: SweepDeps,
+  run: SweepRun,
+  opts: SweepRunOptions,
+  c: SweepCounters,
+  stats: GraphStats,
+  progress: (phase: SweepProgress["phase"]) => void,
+): Promise<void> {
+  const { db, clock } = deps;
+  const { organizationId, userId } = run.target;
+  const client = await sweepGraphClient(deps, run, stats);
+  const onRetry = (n: number) => (c.itemRetries += n);
+  const maxRounds = deps.batchRounds ?? 8;
+  const ctx = await loadRuleContext(db, organizationId, userId, run.connection.connectedAt);
+
+  progress("folders");
+  const { map: folders } = await loadFolderMap(
+    { db, client, now: run.started, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs, signal: opts.signal, onRetry, maxRounds },
+    organizationId,
+    userId,
+  );
+  const writer = createCaptureWriter({
+    db,
+    clock,
+    organizationId,
+    userId,
+    sweepId: run.sweepId,
+    ctx,
+    client,
+    counters: c,
+    bodies: { signal: opts.signal, onRetry, maxRounds },
+    onStored: () => progress("listing"),
+  });
+
+  progress("listing");
+  const changedSince = run.plan.kind === "changes" ? run.plan.since : null;
+  const listOptions = { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize, changedSince };
+  await listWindow(client, run.window, listOptions, async (page) => {
+    await writer.storePage(decidePage(page, folders, ctx, run.started, c));
+    if (opts.signal?.aborted) throw new SweepAbortedError();
+  });
+  await writer.finish();
+}
