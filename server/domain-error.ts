@@ -1,6 +1,6 @@
 /**
  * An error the product raises on purpose: a stable code (what clients and the error table key on) and
- * a message. It never says how it is answered over HTTP: server/api/error-table.ts maps codes to
+ * a message. It never says how it is answered over HTTP: server/error-table.ts maps codes to
  * statuses and says whose messages users may read.
  */
 export class DomainError extends Error {

@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from "../db/availability";
 import { AuthError } from "../identity/token-verifier";
 import type { Logger } from "../logger";
 import { DomainError } from "../domain-error";
-import { errorRule } from "./error-table";
+import { errorRule } from "../error-table";
 
 export class ApiError extends Error {
   constructor(

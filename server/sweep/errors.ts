@@ -1,7 +1,7 @@
 /** Errors the sweep raises. Each one fails the sweep with a message; none crashes the process. */
 import { isDatabaseUnavailable } from "../db/availability";
 import { DomainError } from "../domain-error";
-import { sweepShowsMessage } from "../api/error-table";
+import { sweepShowsMessage } from "../error-table";
 
 /** Graph answered something we cannot trust (missing fields, wrong types, a foreign nextLink). */
 export class MalformedGraphResponseError extends DomainError {

@@ -1,6 +1,6 @@
 /** The pure part of POST /api/mail: recipients, limits, sanitising, the request hash, Retry-After, Graph bodies and queries. */
 import { composeMail, MARKER_PROPERTY_ID, markerFilter, MAX_RECIPIENTS, replyBody, requestHash, sanitizeMailHtml, sendMailBody, sendMailSchema } from "../../server/mail/compose";
-import { httpStatusOf } from "../../server/api/error-table";
+import { httpStatusOf } from "../../server/error-table";
 import { MailError } from "../../server/mail/errors";
 import { retryAfterSeconds, sentItemsQuery } from "../../server/mail/send";
 import { parseFilter } from "../../emulator/odata";

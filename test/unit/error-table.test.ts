@@ -1,11 +1,11 @@
 /**
- * One error table: domain errors carry a code and a message; server/api/error-table.ts alone says how
+ * One error table: domain errors carry a code and a message; server/error-table.ts alone says how
  * each code is answered over HTTP and whose words a failed sweep may store for users.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Hono } from "hono";
-import { ERROR_TABLE, errorRule, httpStatusOf, sweepShowsMessage } from "../../server/api/error-table";
+import { ERROR_TABLE, errorRule, httpStatusOf, sweepShowsMessage } from "../../server/error-table";
 import { createErrorHandler } from "../../server/api/errors";
 import { DomainError } from "../../server/domain-error";
 import { IdentityUnavailableError, NotConnectedError, ReauthRequiredError } from "../../server/identity/errors";

@@ -1,5 +1,6 @@
 /**
- * The one table of domain error codes: the HTTP status each is answered with, and whether its message
+ * The one table of domain error codes (beside domain-error.ts, below every layer: the API answers with it and the
+ * sweep reads what people may see from it, so neither imports the other): the HTTP status each is answered with, and whether its message
  * was written for people — then a failed sweep stores it as it is (sweep record, the connection's
  * lastError, the pane and administrators' mailbox health); any other failure is stored as a fixed
  * sentence (sweep/errors.ts describeForUser).
