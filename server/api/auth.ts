@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import type { Db } from "../db";
-import { AuthError, type Caller, type TokenVerifier } from "../identity/token-verifier";
+import { AuthError, AuthorityUnavailableError, type Caller, type TokenVerifier } from "../identity/token-verifier";
 import { provisionUser } from "../store/users";
 import type { AppEnv } from "./context";
 import { FailedAuthLimit, type RateLimitSettings } from "./security";
@@ -27,7 +27,9 @@ export function authMiddleware(deps: {
     try {
       return await deps.verifier.verify(header);
     } catch (err) {
-      if (err instanceof AuthError && err.code === "invalid_token") failures.failed(c);
+      const callersFault =
+        err instanceof AuthError && err.code === "invalid_token" && !(err instanceof AuthorityUnavailableError);
+      if (callersFault) failures.failed(c);
       // AuthError propagates to the central handler: 401 with WWW-Authenticate.
       throw err;
     }

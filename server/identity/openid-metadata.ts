@@ -4,7 +4,7 @@
  * (Azure China signs in at login.chinacloudapi.cn and issues from login.partner.microsoftonline.cn).
  *
  * Every outbound request here is bounded whatever the callers send: one request in flight per document,
- * and no new attempt before a cooldown has passed since the last one (success or failure).
+ * and no new attempt before a cooldown has passed since the last one (5 s after a failed one).
  */
 
 /** The two fields of `{authority}/{tenant}/v2.0/.well-known/openid-configuration` the verifier uses. */
@@ -28,20 +28,28 @@ export function issuerFor(template: string, tid: string): string {
   return template.split(TENANT_PLACEHOLDER).join(tid);
 }
 
-export class AuthorityUnavailable extends Error {
+export class AuthorityFetchError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "AuthorityUnavailable";
+    this.name = "AuthorityFetchError";
   }
 }
 
 /**
- * One load at a time, and at most one attempt per cooldown. Callers arriving while a load is in flight
- * share it; callers arriving during the cooldown get null and must make do with what they have.
+ * After a failed attempt the next may come sooner than the cooldown: while the authority is failing, tokens
+ * that are not cached yet cannot be verified at all, so a blip should not last the whole cooldown.
+ */
+const FAILURE_RETRY_MS = 5_000;
+
+/**
+ * One load at a time, and at most one attempt per cooldown (per FAILURE_RETRY_MS after a failure). Callers
+ * arriving while a load is in flight share it; callers arriving before the next attempt is due get null
+ * and must make do with what they have.
  */
 export class ThrottledLoad<T> {
   private pending: Promise<T> | null = null;
   private lastAttempt = -Infinity;
+  private lastFailed = false;
 
   constructor(
     private readonly load: () => Promise<T>,
@@ -51,14 +59,16 @@ export class ThrottledLoad<T> {
 
   attempt(): Promise<T> | null {
     if (this.pending) return this.pending;
-    if (this.nowMs() - this.lastAttempt < this.cooldownMs) return null;
+    const wait = this.lastFailed ? Math.min(this.cooldownMs, FAILURE_RETRY_MS) : this.cooldownMs;
+    if (this.nowMs() - this.lastAttempt < wait) return null;
     this.lastAttempt = this.nowMs();
     const p = this.load();
     this.pending = p;
-    const clear = () => {
+    const settled = (failed: boolean) => () => {
+      this.lastFailed = failed;
       if (this.pending === p) this.pending = null;
     };
-    p.then(clear, clear);
+    p.then(settled(false), settled(true));
     return p;
   }
 }
@@ -80,13 +90,13 @@ async function fetchJson(options: AuthorityDocumentOptions, url: string): Promis
       signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
     });
   } catch {
-    throw new AuthorityUnavailable(`The authority could not be reached (${url}).`);
+    throw new AuthorityFetchError(`The authority could not be reached (${url}).`);
   }
-  if (!res.ok) throw new AuthorityUnavailable(`The authority answered ${res.status} (${url}).`);
+  if (!res.ok) throw new AuthorityFetchError(`The authority answered ${res.status} (${url}).`);
   try {
     return await res.json();
   } catch {
-    throw new AuthorityUnavailable(`The authority's answer is not JSON (${url}).`);
+    throw new AuthorityFetchError(`The authority's answer is not JSON (${url}).`);
   }
 }
 
@@ -104,7 +114,7 @@ function parseMetadata(doc: unknown, url: string): OpenIdMetadata {
   const issuer = httpsUrl(d.issuer);
   const jwksUri = httpsUrl(d.jwks_uri);
   if (!issuer || !jwksUri)
-    throw new AuthorityUnavailable(`The authority's metadata has no https issuer and jwks_uri (${url}).`);
+    throw new AuthorityFetchError(`The authority's metadata has no https issuer and jwks_uri (${url}).`);
   return { issuer, jwksUri };
 }
 
@@ -123,7 +133,7 @@ export function createOpenIdMetadata(
     async get() {
       if (cached) return cached;
       const load = loader.attempt();
-      if (!load) throw new AuthorityUnavailable("The authority's metadata is unavailable; not asking again yet.");
+      if (!load) throw new AuthorityFetchError("The authority's metadata is unavailable; not asking again yet.");
       cached = await load;
       return cached;
     },
@@ -144,7 +154,7 @@ async function parseKeys(
   importKey: (jwk: object) => Promise<CryptoKey | Uint8Array>,
 ): Promise<Map<string, SigningKey>> {
   const list = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(list)) throw new AuthorityUnavailable(`The authority's key set has no keys (${url}).`);
+  if (!Array.isArray(list)) throw new AuthorityFetchError(`The authority's key set has no keys (${url}).`);
   const keys = new Map<string, SigningKey>();
   for (const jwk of list as RawJwk[]) {
     if (!jwk || jwk.kty !== "RSA" || typeof jwk.kid !== "string") continue;
@@ -202,7 +212,7 @@ export class SigningKeys {
     const load = this.loader.attempt();
     if (!load) {
       if (!this.keys)
-        throw new AuthorityUnavailable("The authority's signing keys are unavailable; not asking again yet.");
+        throw new AuthorityFetchError("The authority's signing keys are unavailable; not asking again yet.");
       return false;
     }
     try {

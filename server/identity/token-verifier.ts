@@ -21,7 +21,7 @@ import * as jose from "jose";
 import type { Clock } from "../clock";
 import { systemClock } from "../clock";
 import {
-  AuthorityUnavailable,
+  AuthorityFetchError,
   SigningKeys,
   createOpenIdMetadata,
   issuerFor,
@@ -47,6 +47,16 @@ export class AuthError extends Error {
   ) {
     super(message);
     this.name = "AuthError";
+  }
+}
+
+/**
+ * The token could not be checked because the authority's metadata or keys could not be fetched: still a
+ * 401 for the caller (nothing was verified), but not the caller's failure (server/api/auth.ts).
+ */
+export class AuthorityUnavailableError extends AuthError {
+  constructor() {
+    super("The authority's signing keys could not be fetched.");
   }
 }
 
@@ -167,8 +177,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      if (err instanceof AuthorityUnavailable)
-        throw new AuthError("The authority's signing keys could not be fetched.");
+      if (err instanceof AuthorityFetchError) throw new AuthorityUnavailableError();
       throw new AuthError(describeJoseError(err));
     }
     if (payload.tid !== tid) throw new AuthError("The access token's tenant changed during verification.");

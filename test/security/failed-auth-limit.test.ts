@@ -4,8 +4,8 @@
  * tokens already verified and still valid, so colleagues behind the same NAT keep working.
  */
 import { createApp } from "../../server/app";
-import type { Caller, TokenVerifier } from "../../server/identity/token-verifier";
-import { createHarness, newSigningKey, type Harness } from "../api/harness";
+import { createTokenVerifier, type Caller, type TokenVerifier } from "../../server/identity/token-verifier";
+import { CLIENT_ID, createHarness, newSigningKey, type Harness } from "../api/harness";
 
 let t: Harness;
 let app: ReturnType<typeof createApp>;
@@ -69,4 +69,32 @@ test("after 3 failed authentications an address gets 429 with Retry-After, unver
 test("missing tokens are not counted as failures", async () => {
   for (let i = 0; i < 10; i++) expect((await from("192.0.2.44", null)).status).toBe(401);
   expect((await from("192.0.2.44", await t.token({ oid: "oid-late" }))).status).toBe(200);
+});
+
+test("an authority that cannot be reached is not the caller's failure: 401, not counted", async () => {
+  const down = await createHarness();
+  try {
+    const unreachable = createTokenVerifier({
+      authorityHost: "https://login.unreachable.example",
+      clientId: CLIENT_ID,
+      fetch: (async () => {
+        throw new TypeError("fetch failed");
+      }) as typeof fetch,
+    });
+    const rateLimit = { perSecond: 10_000, burst: 10_000, failedAuth: { perSecond: 0.001, burst: 1 } };
+    const offline = createApp({ ...down.deps, verifier: unreachable, rateLimit });
+    for (let i = 0; i < 3; i++) {
+      const res = await offline.request(
+        "/api/me",
+        { headers: { authorization: `Bearer ${await down.token()}` } },
+        {
+          incoming: { socket: { remoteAddress: "192.0.2.80" } },
+        },
+      );
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.message).toMatch(/signing keys could not be fetched/);
+    }
+  } finally {
+    await down.close();
+  }
 });

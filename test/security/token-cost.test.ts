@@ -97,7 +97,7 @@ describe("bounded cost before authentication", () => {
     expect(keyFetches()).toBe(3);
   });
 
-  test("an authority that is down is asked again only after the cooldown, however many tokens arrive", async () => {
+  test("an authority that is down is asked again only every 5 s, however many tokens arrive; then verification resumes", async () => {
     const a = await fakeAuthority();
     const { verify, reason, clock } = verifierFor(a);
     a.down = 503;
@@ -106,10 +106,16 @@ describe("bounded cost before authentication", () => {
     expect(outcomes.every((o) => o.status === "rejected")).toBe(true);
     expect(await reason(tokens[0])).toMatch(/signing keys could not be fetched/);
     expect(a.requests).toHaveLength(1);
+    clock.ms += 4_000;
+    await Promise.allSettled(tokens.map((t) => verify(t)));
+    expect(a.requests).toHaveLength(1);
+    clock.ms += 1_001;
+    await Promise.allSettled(tokens.map((t) => verify(t)));
+    expect(a.requests).toHaveLength(2);
     a.down = null;
-    clock.ms += COOLDOWN_MS + 1;
+    clock.ms += 5_001;
     await expect(verify(tokens[0])).resolves.toMatchObject({ organizationId: TENANT_A });
-    expect(a.requests).toHaveLength(3); // the retried metadata, then the key set
+    expect(a.requests).toHaveLength(4); // the retried metadata, then the key set
   });
 });
 
