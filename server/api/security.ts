@@ -263,6 +263,12 @@ export function clientAddress(c: Context): string {
   return env?.incoming?.socket?.remoteAddress ?? "unknown";
 }
 
+/** The TCP peer's address, or null for a request that did not come over a socket. */
+function peerAddress(c: Context): string | null {
+  const address = clientAddress(c);
+  return address === "unknown" ? null : address;
+}
+
 export function addressRateLimit(limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMIT, nowMs?: () => number): MiddlewareHandler {
   const buckets = new TokenBuckets(limit, nowMs);
   return async (c, next) => {
@@ -278,7 +284,8 @@ export function addressRateLimit(limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMI
  * sending tokens that do not verify is answered 429 with Retry-After, before any verification, until its
  * bucket refills. Tokens already verified and still valid keep working from a refused address (users
  * behind the same NAT or proxy as the sender are not locked out); a missing token costs nothing and is
- * not counted.
+ * not counted. Requests without a peer address never came over a socket (in-process calls such as
+ * app.request): there is no caller to hold responsible, so they are not limited.
  */
 export class FailedAuthLimit {
   private readonly buckets: TokenBuckets;
@@ -289,17 +296,19 @@ export class FailedAuthLimit {
 
   /** True when the caller's address has used up its failures. Counts nothing. */
   blocked(c: Context): boolean {
-    return !this.buckets.peek(clientAddress(c)).ok;
+    const address = peerAddress(c);
+    return address !== null && !this.buckets.peek(address).ok;
   }
 
   /** The 429 (with Retry-After) for a blocked address. */
   refuse(c: Context): Response {
-    const take = this.buckets.peek(clientAddress(c));
+    const take = this.buckets.peek(peerAddress(c) ?? "");
     return tooMany(c, take.ok ? { ok: false, retryAfterSeconds: 1 } : take);
   }
 
   failed(c: Context): void {
-    this.buckets.take(clientAddress(c));
+    const address = peerAddress(c);
+    if (address !== null) this.buckets.take(address);
   }
 }
 

@@ -98,3 +98,17 @@ test("an authority that cannot be reached is not the caller's failure: 401, not 
     await down.close();
   }
 });
+
+test("requests that did not come over a socket (in-process) have no address to limit", async () => {
+  const stranger = await newSigningKey("stranger-2");
+  for (let i = 0; i < 5; i++) {
+    const res = await app.request("/api/me", {
+      headers: { authorization: `Bearer ${await t.token({ oid: `z${i}` }, { key: stranger })}` },
+    });
+    expect(res.status).toBe(401);
+  }
+  expect(
+    (await app.request("/api/me", { headers: { authorization: `Bearer ${await t.token({ oid: "oid-inproc" })}` } }))
+      .status,
+  ).toBe(200);
+});
