@@ -105,6 +105,35 @@ interface Verified {
 }
 
 /**
+ * The RS256 check dominates the cost of an API call (status is on the pane's hot path), so a token whose
+ * signature and claims passed is remembered until it expires. Only time-dependent checks (exp/nbf) are
+ * re-run on a hit; the exact same token string cannot carry other claims.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, Verified>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly toleranceSec: number,
+  ) {}
+
+  get(token: string): Caller | null {
+    const hit = this.entries.get(token);
+    if (!hit) return null;
+    const now = this.clock.now().getTime() / 1000;
+    if (now <= hit.exp + this.toleranceSec && (hit.nbf === null || now >= hit.nbf - this.toleranceSec))
+      return hit.caller;
+    this.entries.delete(token);
+    return null;
+  }
+
+  set(token: string, entry: Verified): void {
+    if (this.entries.size >= MAX_VERIFIED) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, entry);
+  }
+}
+
+/**
  * The metadata of the configured tenant when it is a tenant id; otherwise the tenant-independent
  * "organizations" metadata, whose issuer carries `{tenantid}` and whose keys sign every tenant's tokens.
  */
@@ -125,23 +154,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
   const metadata = createOpenIdMetadata(metadataUrlFor(options.authorityHost, options.tenant), authority);
   let keys: SigningKeys | null = null;
-  // The RS256 check dominates the cost of an API call (status is on the pane's hot path), so a
-  // token whose signature and claims passed is remembered until it expires. Only time-dependent
-  // checks (exp/nbf) are re-run on a hit; the exact same token string cannot carry other claims.
-  const verified = new Map<string, Verified>();
-
-  function timeValid(entry: Verified): boolean {
-    const now = clock.now().getTime() / 1000;
-    return now <= entry.exp + tolerance && (entry.nbf === null || now >= entry.nbf - tolerance);
-  }
-
-  function known(token: string): Caller | null {
-    const hit = verified.get(token);
-    if (!hit) return null;
-    if (timeValid(hit)) return hit.caller;
-    verified.delete(token);
-    return null;
-  }
+  const verified = new VerifiedTokens(clock, tolerance);
 
   async function signingKey(kid: string | undefined, meta: OpenIdMetadata): Promise<SigningKey> {
     if (!keys || keys.url !== meta.jwksUri) {
@@ -194,17 +207,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   return {
     known(header) {
       const m = header ? BEARER.exec(header) : null;
-      return m ? known(m[1]) : null;
+      return m ? verified.get(m[1]) : null;
     },
     async verify(header) {
       if (!header) throw new AuthError("No access token was sent.", "missing_token");
       const m = BEARER.exec(header);
       if (!m) throw new AuthError("The Authorization header is not a Bearer token.");
       const token = m[1];
-      const hit = known(token);
+      const hit = verified.get(token);
       if (hit) return hit;
       const entry = await verifyToken(token);
-      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
       verified.set(token, entry);
       return entry.caller;
     },
