@@ -50,9 +50,7 @@ export function createCachePlugin(store: SerializedCacheStore): ICachePlugin {
 }
 
 /** A cache that lives in memory only: the code exchange, whose result is kept only if the account checks pass. */
-export function createMemoryCacheStore(
-  initial: string | null = null,
-): SerializedCacheStore & { current(): string | null } {
+export function createMemoryCacheStore(initial: string | null = null): SerializedCacheStore & { current(): string | null } {
   let value = initial;
   return {
     load: async () => value,
@@ -64,15 +62,9 @@ export function createMemoryCacheStore(
 }
 
 /** Associated data for a sealed cache: a cache copied into another user's row will not open. */
-export const tokenCacheContext = (organizationId: string, userId: string) =>
-  `mailbox_connections.token_cache:${organizationId}:${userId}`;
+export const tokenCacheContext = (organizationId: string, userId: string) => `mailbox_connections.token_cache:${organizationId}:${userId}`;
 
-export function sealTokenCache(
-  cipher: TokenCipher,
-  organizationId: string,
-  userId: string,
-  serialized: string,
-): string {
+export function sealTokenCache(cipher: TokenCipher, organizationId: string, userId: string, serialized: string): string {
   return cipher.encrypt(serialized, tokenCacheContext(organizationId, userId));
 }
 
@@ -105,10 +97,7 @@ export function createConnectionCacheStore(deps: {
     async save(serialized) {
       await db
         .updateTable("mailboxConnections")
-        .set({
-          tokenCache: sealTokenCache(cipher, organizationId, userId, serialized),
-          updatedAt: deps.now().toISOString(),
-        })
+        .set({ tokenCache: sealTokenCache(cipher, organizationId, userId, serialized), updatedAt: deps.now().toISOString() })
         .where("organizationId", "=", organizationId)
         .where("userId", "=", userId)
         .where("status", "!=", "disconnected")

@@ -33,12 +33,7 @@ interface Answer {
 type Who = "A" | "A2" | "B" | "anonymous";
 const OID: Record<Exclude<Who, "anonymous">, string> = { A: DANA.id, A2: LEE.id, B: EVE.id };
 
-async function call(
-  who: Who,
-  method: string,
-  path: string,
-  opts: { body?: unknown; csv?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
+async function call(who: Who, method: string, path: string, opts: { body?: unknown; csv?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (who !== "anonymous") headers.authorization = `Bearer ${s.apiToken(OID[who])}`;
   let body: string | undefined;
@@ -84,69 +79,32 @@ let bUserId = "";
 /** A's rows in every organization-scoped table (to prove nothing of A's changed). */
 async function snapshotA() {
   const db = s.h.db;
-  const org = (
-    t:
-      | "clients"
-      | "contacts"
-      | "engagements"
-      | "engagementContacts"
-      | "engagementMailboxes"
-      | "captureDecisions"
-      | "sweeps"
-      | "blocklistEntries"
-      | "mailboxConnections"
-      | "users",
-  ) => db.selectFrom(t).selectAll().where("organizationId", "=", TENANT_A).execute();
-  const [clients, contacts, engagements, links, mailboxes, decisions, sweeps, blocks, connections, users] =
-    await Promise.all([
-      org("clients"),
-      org("contacts"),
-      org("engagements"),
-      org("engagementContacts"),
-      org("engagementMailboxes"),
-      org("captureDecisions"),
-      org("sweeps"),
-      org("blocklistEntries"),
-      org("mailboxConnections"),
-      org("users"),
-    ]);
-  const sort = <T>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
-  return {
-    clients: sort(clients),
-    contacts: sort(contacts),
-    engagements: sort(engagements),
-    links: sort(links),
-    mailboxes: sort(mailboxes),
-    decisions: sort(decisions),
-    sweeps: sort(sweeps),
-    blocks: sort(blocks),
-    connections: sort(connections),
-    users: sort(users),
-  };
+  const org = (t: "clients" | "contacts" | "engagements" | "engagementContacts" | "engagementMailboxes" | "captureDecisions" | "sweeps" | "blocklistEntries" | "mailboxConnections" | "users") =>
+    db.selectFrom(t).selectAll().where("organizationId", "=", TENANT_A).execute();
+  const [clients, contacts, engagements, links, mailboxes, decisions, sweeps, blocks, connections, users] = await Promise.all([
+    org("clients"),
+    org("contacts"),
+    org("engagements"),
+    org("engagementContacts"),
+    org("engagementMailboxes"),
+    org("captureDecisions"),
+    org("sweeps"),
+    org("blocklistEntries"),
+    org("mailboxConnections"),
+    org("users"),
+  ]);
+  const sort = <T,>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
+  return { clients: sort(clients), contacts: sort(contacts), engagements: sort(engagements), links: sort(links), mailboxes: sort(mailboxes), decisions: sort(decisions), sweeps: sort(sweeps), blocks: sort(blocks), connections: sort(connections), users: sort(users) };
 }
 let before: Awaited<ReturnType<typeof snapshotA>>;
 
 /** Every secret of A that must never appear in an answer to B. */
 const leaks = (a: Answer) =>
-  [
-    A.clientId,
-    A.clientName,
-    A.contactId,
-    A.contactEmail,
-    A.orgBlockId,
-    A.personalBlockId,
-    A.engagementId,
-    A.sweepId,
-    A.subject,
-    A.restItemId,
-  ].filter((secret) => secret && a.text.includes(secret));
+  [A.clientId, A.clientName, A.contactId, A.contactEmail, A.orgBlockId, A.personalBlockId, A.engagementId, A.sweepId, A.subject, A.restItemId]
+    .filter((secret) => secret && a.text.includes(secret));
 
 function expectNotFound(a: Answer) {
-  expect({ status: a.status, code: code(a), leaks: leaks(a) }).toEqual({
-    status: 404,
-    code: expect.stringMatching(/not_found/),
-    leaks: [],
-  });
+  expect({ status: a.status, code: code(a), leaks: leaks(a) }).toEqual({ status: 404, code: expect.stringMatching(/not_found/), leaks: [] });
 }
 function expectNoLeak(a: Answer) {
   expect(leaks(a)).toEqual([]);
@@ -163,23 +121,8 @@ beforeAll(async () => {
     graph: { baseUrl: h.emulator.url, outbound: h.outbound, maxRetries: 0, timeoutMs: 5000 },
     readBackDelaysMs: [0, 50, 100, 200],
   });
-  const verifier = createTokenVerifier({
-    authorityHost: h.emulator.url,
-    clientId: CLIENT_ID,
-    fetch: h.outbound.fetch,
-    clock: h.clock,
-  });
-  app = createApp({
-    db: h.db,
-    config: h.config,
-    clock: h.clock,
-    logger: h.logger,
-    verifier,
-    connections: h.service,
-    sweeps: s.sweeps,
-    mail,
-    rateLimit: { perSecond: 1000, burst: 1000 },
-  });
+  const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
+  app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps: s.sweeps, mail, rateLimit: { perSecond: 1000, burst: 1000 } });
 
   await s.connect(DANA);
   bUserId = await s.connect(dataset.users!.find((u) => u.id === EVE.id)!);
@@ -191,23 +134,10 @@ beforeAll(async () => {
 
   // Organization A: one of everything, through the API.
   A.clientId = ((await call("A", "POST", "/api/clients", { body: { name: A.clientName } })).body as { id: string }).id;
-  A.contactId = (
-    (await call("A", "POST", "/api/contacts", { body: { email: A.contactEmail, clientId: A.clientId } })).body as {
-      id: string;
-    }
-  ).id;
-  expect(
-    (await call("A", "POST", "/api/contacts", { body: { email: A.silentContactEmail, clientId: A.clientId } })).status,
-  ).toBe(201);
-  A.orgBlockId = (
-    (await call("A", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } }))
-      .body as { id: string }
-  ).id;
-  A.personalBlockId = (
-    (await call("A", "POST", "/api/blocklist", { body: { entry: "someone@personal-a.example" } })).body as {
-      id: string;
-    }
-  ).id;
+  A.contactId = ((await call("A", "POST", "/api/contacts", { body: { email: A.contactEmail, clientId: A.clientId } })).body as { id: string }).id;
+  expect((await call("A", "POST", "/api/contacts", { body: { email: A.silentContactEmail, clientId: A.clientId } })).status).toBe(201);
+  A.orgBlockId = ((await call("A", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } })).body as { id: string }).id;
+  A.personalBlockId = ((await call("A", "POST", "/api/blocklist", { body: { entry: "someone@personal-a.example" } })).body as { id: string }).id;
   const rec = h.emulator.state.addMessage(DANA.id, {
     subject: A.subject,
     body: "Numbers inside",
@@ -226,22 +156,12 @@ beforeAll(async () => {
   A.engagementId = items(engagements)[0];
   const sent = await call("A", "POST", "/api/mail", {
     headers: { "idempotency-key": A.idempotencyKey },
-    body: {
-      to: [A.contactEmail],
-      subject: "Re: numbers",
-      body: { contentType: "text", content: "Thanks" },
-      replyTo: A.engagementId,
-    },
+    body: { to: [A.contactEmail], subject: "Re: numbers", body: { contentType: "text", content: "Thanks" }, replyTo: A.engagementId },
   });
   expect(sent.status).toBe(201);
   // A's captured status, as A sees it — the thing B's status calls must not reveal.
   const statusA = await call("A", "POST", "/api/messages/status", {
-    body: {
-      internetMessageId: A.internetMessageId,
-      from: A.contactEmail,
-      to: [DANA.mail!],
-      cc: [A.silentContactEmail],
-    },
+    body: { internetMessageId: A.internetMessageId, from: A.contactEmail, to: [DANA.mail!], cc: [A.silentContactEmail] },
   });
   expect(statusA.status).toBe(200);
   expect((statusA.body as { status: string }).status).toBe("captured");
@@ -277,8 +197,7 @@ const checks: Record<string, Check> = {
     await call("B", "DELETE", `/api/clients/${(created.body as { id: string }).id}`);
   },
   "GET /api/clients/{id}": async () => expectNotFound(await call("B", "GET", `/api/clients/${A.clientId}`)),
-  "PATCH /api/clients/{id}": async () =>
-    expectNotFound(await call("B", "PATCH", `/api/clients/${A.clientId}`, { body: { name: "Taken over" } })),
+  "PATCH /api/clients/{id}": async () => expectNotFound(await call("B", "PATCH", `/api/clients/${A.clientId}`, { body: { name: "Taken over" } })),
   "DELETE /api/clients/{id}": async () => expectNotFound(await call("B", "DELETE", `/api/clients/${A.clientId}`)),
   "GET /api/contacts": async () => {
     for (const q of ["", `?clientId=${A.clientId}`, `?q=${encodeURIComponent("acme-secret")}`]) {
@@ -290,9 +209,7 @@ const checks: Record<string, Check> = {
   },
   "POST /api/contacts": async () => {
     // Into A's client: refused as unknown.
-    const intoA = await call("B", "POST", "/api/contacts", {
-      body: { email: "mallory@b.example", clientId: A.clientId },
-    });
+    const intoA = await call("B", "POST", "/api/contacts", { body: { email: "mallory@b.example", clientId: A.clientId } });
     expect(intoA.status).toBeGreaterThanOrEqual(400);
     expect(intoA.status).toBeLessThan(500);
     expectNoLeak(intoA);
@@ -303,9 +220,7 @@ const checks: Record<string, Check> = {
   },
   "POST /api/contacts/import": async () => {
     // A client of the same name is created in B; A's client gets nothing.
-    const res = await call("B", "POST", "/api/contacts/import", {
-      csv: `email,name,client\nimported@b.example,Imp,${A.clientName}\n`,
-    });
+    const res = await call("B", "POST", "/api/contacts/import", { csv: `email,name,client\nimported@b.example,Imp,${A.clientName}\n` });
     expect(res.status).toBe(201);
     const contact = (res.body as { contacts: { id: string; clientId: string | null }[] }).contacts[0];
     expect(contact.clientId).not.toBe(A.clientId);
@@ -345,14 +260,11 @@ const checks: Record<string, Check> = {
     expect(body.status).not.toBe("captured");
     expect(body.engagement).toBeNull();
     expect(body.people.length).toBeGreaterThan(0);
-    for (const p of body.people)
-      expect({ address: p.address, contact: p.contact }).toEqual({ address: p.address, contact: null });
+    for (const p of body.people) expect({ address: p.address, contact: p.contact }).toEqual({ address: p.address, contact: null });
   },
   "POST /api/messages/capture": async () => {
     // A's message id names nothing in B's mailbox (only /me is ever read).
-    const res = await call("B", "POST", "/api/messages/capture", {
-      body: { restItemId: A.restItemId, internetMessageId: A.internetMessageId },
-    });
+    const res = await call("B", "POST", "/api/messages/capture", { body: { restItemId: A.restItemId, internetMessageId: A.internetMessageId } });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expectNoLeak(res);
@@ -368,9 +280,7 @@ const checks: Record<string, Check> = {
     expect(items(colleague)).not.toContain(A.personalBlockId);
   },
   "POST /api/blocklist": async () => {
-    const same = await call("B", "POST", "/api/blocklist", {
-      body: { entry: "@blocked-by-a.example", scope: "organization" },
-    });
+    const same = await call("B", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } });
     expect(same.status).toBe(201);
     await call("B", "DELETE", `/api/blocklist/${(same.body as { id: string }).id}`);
   },
@@ -414,12 +324,7 @@ const checks: Record<string, Check> = {
     // Replying to A's engagement: unknown in B.
     const reply = await call("B", "POST", "/api/mail", {
       headers: { "idempotency-key": "b-reply-1" },
-      body: {
-        to: ["someone@b.example"],
-        subject: "Re",
-        body: { contentType: "text", content: "x" },
-        replyTo: A.engagementId,
-      },
+      body: { to: ["someone@b.example"], subject: "Re", body: { contentType: "text", content: "x" }, replyTo: A.engagementId },
     });
     expectNotFound(reply);
     // A's Idempotency-Key with A's body: B's own send, never A's stored answer replayed.
@@ -465,9 +370,7 @@ test("every authenticated operation of the OpenAPI description has an isolation 
 
 describe("organization B cannot see or touch organization A", () => {
   // DELETE /api/connection runs last: the other checks need B connected.
-  const ordered = Object.keys(checks).sort(
-    (a, b) => Number(a === "DELETE /api/connection") - Number(b === "DELETE /api/connection"),
-  );
+  const ordered = Object.keys(checks).sort((a, b) => Number(a === "DELETE /api/connection") - Number(b === "DELETE /api/connection"));
   test.each(ordered)("%s", async (op) => {
     await checks[op]();
   });
@@ -475,15 +378,10 @@ describe("organization B cannot see or touch organization A", () => {
   test("public operations answer the same to A, B and no one", async () => {
     for (const { method, path } of publicOps()) {
       const concrete = path.replace("{file}", "support.html").replace("{id}", "x").replace("*", "office.js");
-      const [a, b, none] = [
-        await call("A", method, concrete),
-        await call("B", method, concrete),
-        await call("anonymous", method, concrete),
-      ];
+      const [a, b, none] = [await call("A", method, concrete), await call("B", method, concrete), await call("anonymous", method, concrete)];
       expect({ path, b: b.status, none: none.status }).toEqual({ path, b: a.status, none: a.status });
       // Bodies may differ only by per-request values (none here but nonces in future pages): compare sizes loosely.
-      if (!path.startsWith("/auth/"))
-        expect({ path, same: b.text === a.text && none.text === a.text }).toEqual({ path, same: true });
+      if (!path.startsWith("/auth/")) expect({ path, same: b.text === a.text && none.text === a.text }).toEqual({ path, same: true });
       expectNoLeak(b);
     }
   });
