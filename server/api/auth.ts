@@ -2,27 +2,54 @@
  * Authentication for /api/*: verify the Bearer token, then find or create the caller's
  * organization and user (first call auto-provisions). The result goes into the Hono context.
  * Provisioned ids are memoised per (tid, oid) so the hot path costs no extra query.
+ * Failed authentications are limited per client address (FailedAuthLimit): past the limit, a request
+ * whose token is not already verified answers 429 without being verified.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import type { Db } from "../db";
-import type { TokenVerifier } from "../identity/token-verifier";
+import { AuthError, AuthorityUnavailableError, type Caller, type TokenVerifier } from "../identity/token-verifier";
 import { provisionUser } from "../store/users";
 import type { AppEnv } from "./context";
+import { FailedAuthLimit, type RateLimitSettings } from "./security";
 
 const MAX_MEMO = 10_000;
 
-export function authMiddleware(deps: { db: Db; verifier: TokenVerifier; clock: Clock }): MiddlewareHandler<AppEnv> {
+export function authMiddleware(deps: {
+  db: Db;
+  verifier: TokenVerifier;
+  clock: Clock;
+  rateLimit?: RateLimitSettings;
+}): MiddlewareHandler<AppEnv> {
   const provisioned = new Map<string, string>();
+  const failures = new FailedAuthLimit(deps.rateLimit?.failedAuth);
+  async function verifyCounted(c: Context, header: string | undefined): Promise<Caller> {
+    try {
+      return await deps.verifier.verify(header);
+    } catch (err) {
+      const callersFault =
+        err instanceof AuthError && err.code === "invalid_token" && !(err instanceof AuthorityUnavailableError);
+      if (callersFault) failures.failed(c);
+      // AuthError propagates to the central handler: 401 with WWW-Authenticate.
+      throw err;
+    }
+  }
   return async (c, next) => {
-    // AuthError propagates to the central handler: 401 with WWW-Authenticate.
-    const caller = await deps.verifier.verify(c.req.header("authorization"));
+    const header = c.req.header("authorization");
+    // A missing token costs nothing to refuse: it still gets its 401, which tells the pane to sign in.
+    const caller = header && failures.blocked(c) ? deps.verifier.known?.(header) : await verifyCounted(c, header);
+    if (!caller) return failures.refuse(c);
     const memoKey = `${caller.organizationId}\u0000${caller.oid}`;
     let userId = provisioned.get(memoKey);
     if (!userId) {
       const user = await provisionUser(
         deps.db,
-        { organizationId: caller.organizationId, oid: caller.oid, email: caller.preferredUsername, displayName: caller.name },
+        {
+          organizationId: caller.organizationId,
+          oid: caller.oid,
+          email: caller.preferredUsername,
+          displayName: caller.name,
+        },
         deps.clock.now(),
       );
       userId = user.id;

@@ -1,7 +1,8 @@
 /**
  * HTTP hardening shared by every response: security headers (CSP per kind of answer, HSTS, nosniff,
  * referrer policy), CORS for /api/* limited to the task pane's origin, and token-bucket rate limits
- * (per user on the authenticated API, per client address on the public endpoints that do work).
+ * (per user on the authenticated API, per client address on the public endpoints that do work and on
+ * failed authentications).
  * Also the answer to requests Node's HTTP parser rejects before the app sees them, so those are in
  * the API's error shape too.
  *
@@ -152,6 +153,8 @@ export interface RateLimit {
 export interface RateLimitSettings extends RateLimit {
   /** Per client address on the public endpoints that do work (/auth/callback). */
   unauthenticated?: RateLimit;
+  /** Per client address: API requests whose token did not verify (see FailedAuthLimit). */
+  failedAuth?: RateLimit;
 }
 
 /**
@@ -162,6 +165,13 @@ export interface RateLimitSettings extends RateLimit {
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 20, burst: 60 };
 /** Per address on /auth/callback: a connect is one call per user; a whole office behind one NAT connecting at once still fits. */
 export const DEFAULT_UNAUTHENTICATED_LIMIT: RateLimit = { perSecond: 2, burst: 30 };
+
+/**
+ * Per address, failed authentications (a token sent and refused): a pane whose token expired fails once or
+ * twice before MSAL renews it, so a whole office behind one NAT stays far below this; a script trying
+ * forged tokens is held to one verification attempt per second.
+ */
+export const DEFAULT_FAILED_AUTH_LIMIT: RateLimit = { perSecond: 1, burst: 60 };
 
 /** Bound on remembered buckets; full buckets are forgotten first (a full bucket equals no bucket). */
 const MAX_BUCKETS = 100_000;
@@ -186,17 +196,32 @@ export class TokenBuckets {
     return this.buckets.size;
   }
 
+  /** What take() would answer, without taking anything. */
+  peek(key: string): Take {
+    const tokens = this.available(key, this.nowMs());
+    return tokens < 1 ? { ok: false, retryAfterSeconds: this.retryAfter(tokens) } : { ok: true };
+  }
+
   take(key: string): Take {
     const now = this.nowMs();
     const b = this.buckets.get(key);
-    const tokens = b ? Math.min(this.limit.burst, b.tokens + ((now - b.at) / 1000) * this.limit.perSecond) : this.limit.burst;
+    const tokens = this.available(key, now);
     if (tokens < 1) {
       this.buckets.set(key, { tokens, at: now });
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.limit.perSecond)) };
+      return { ok: false, retryAfterSeconds: this.retryAfter(tokens) };
     }
     if (!b && this.buckets.size >= MAX_BUCKETS) this.prune(now);
     this.buckets.set(key, { tokens: tokens - 1, at: now });
     return { ok: true };
+  }
+
+  private available(key: string, now: number): number {
+    const b = this.buckets.get(key);
+    return b ? Math.min(this.limit.burst, b.tokens + ((now - b.at) / 1000) * this.limit.perSecond) : this.limit.burst;
+  }
+
+  private retryAfter(tokens: number): number {
+    return Math.max(1, Math.ceil((1 - tokens) / this.limit.perSecond));
   }
 
   private prune(now: number): void {
@@ -238,6 +263,12 @@ export function clientAddress(c: Context): string {
   return env?.incoming?.socket?.remoteAddress ?? "unknown";
 }
 
+/** The TCP peer's address, or null for a request that did not come over a socket. */
+function peerAddress(c: Context): string | null {
+  const address = clientAddress(c);
+  return address === "unknown" ? null : address;
+}
+
 export function addressRateLimit(limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMIT, nowMs?: () => number): MiddlewareHandler {
   const buckets = new TokenBuckets(limit, nowMs);
   return async (c, next) => {
@@ -245,6 +276,40 @@ export function addressRateLimit(limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMI
     if (!take.ok) return tooMany(c, take);
     await next();
   };
+}
+
+/**
+ * Failed authentications per client address. Refusing a token costs a signature check (and, for an
+ * unknown signing key, possibly the one key refetch the cooldown allows), so an address that keeps
+ * sending tokens that do not verify is answered 429 with Retry-After, before any verification, until its
+ * bucket refills. Tokens already verified and still valid keep working from a refused address (users
+ * behind the same NAT or proxy as the sender are not locked out); a missing token costs nothing and is
+ * not counted. Requests without a peer address never came over a socket (in-process calls such as
+ * app.request): there is no caller to hold responsible, so they are not limited.
+ */
+export class FailedAuthLimit {
+  private readonly buckets: TokenBuckets;
+
+  constructor(limit: RateLimit = DEFAULT_FAILED_AUTH_LIMIT, nowMs?: () => number) {
+    this.buckets = new TokenBuckets(limit, nowMs);
+  }
+
+  /** True when the caller's address has used up its failures. Counts nothing. */
+  blocked(c: Context): boolean {
+    const address = peerAddress(c);
+    return address !== null && !this.buckets.peek(address).ok;
+  }
+
+  /** The 429 (with Retry-After) for a blocked address. */
+  refuse(c: Context): Response {
+    const take = this.buckets.peek(peerAddress(c) ?? "");
+    return tooMany(c, take.ok ? { ok: false, retryAfterSeconds: 1 } : take);
+  }
+
+  failed(c: Context): void {
+    const address = peerAddress(c);
+    if (address !== null) this.buckets.take(address);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * API test harness: a real app over a temporary SQLite database, real RS256 JWTs signed here,
- * and the JWKS served through the verifier's injected fetch (no network).
+ * and the authority's metadata and JWKS served through the verifier's injected fetch (no network).
  */
 import * as jose from "jose";
 import { ManualClock } from "../../server/clock";
@@ -86,6 +86,10 @@ export async function createHarness(
   const jwks: jose.JWK[] = [key.publicJwk];
   const fakeFetch = (async (input: RequestInfo | URL) => {
     const url = String(input);
+    if (url === `${AUTHORITY}/organizations/v2.0/.well-known/openid-configuration`) {
+      const metadata = { issuer: `${AUTHORITY}/{tenantid}/v2.0`, jwks_uri: `${AUTHORITY}/organizations/discovery/v2.0/keys` };
+      return new Response(JSON.stringify(metadata), { status: 200, headers: { "content-type": "application/json" } });
+    }
     jwksRequests.push(url);
     const m = new RegExp(`^${AUTHORITY}/([^/]+)/discovery/v2.0/keys$`).exec(url);
     if (!m) return new Response("not found", { status: 404 });
@@ -129,7 +133,7 @@ export async function createHarness(
     const tid = (claims.tid as string) ?? TENANT_A;
     const nowSec = Math.floor(clock.now().getTime() / 1000);
     const payload = {
-      aud: `api://localhost/${CLIENT_ID}`,
+      aud: `api://${CLIENT_ID}`,
       iss: `${AUTHORITY}/${tid}/v2.0`,
       tid,
       oid: "oid-dana",

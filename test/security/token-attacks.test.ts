@@ -136,8 +136,11 @@ const attacks: Attack[] = [
     reason: /issued by another authority or tenant/,
   },
   {
+    // Signed with another key: the authority's keys sign every tenant's tokens, and only the authority signs
+    // for a tenant (it never does for one it does not know), so the verifier asks nothing about the tenant.
     name: "a tenant the authority does not know",
-    token: () => apiToken({ tid: "99999999-9999-4999-8999-999999999999", iss: emulator.state.issuerV2("99999999-9999-4999-8999-999999999999") }),
+    token: () =>
+      signJwt(createSigningKey(), payloadOf(apiToken({ tid: "99999999-9999-4999-8999-999999999999", iss: emulator.state.issuerV2("99999999-9999-4999-8999-999999999999") }))),
     reason: /signing keys|unknown key|could not be verified/,
   },
   {
