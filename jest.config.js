@@ -1,7 +1,7 @@
 // Two projects: node (server, shared, emulator, end-to-end) and jsdom (the task pane's components).
 // ts-jest runs transpile-only (isolatedModules); `npm run lint` does the type checking.
 // ESM-only packages (jose, uuid via office-addin-mock) are transformed to CommonJS for Jest on Node 20
-// (toolchain.md §4); strip-bom is mapped to its CommonJS v4.
+// (Jest on Node 20 cannot load ES modules); strip-bom is mapped to its CommonJS v4.
 const common = {
   transform: { "^.+\\.[tj]sx?$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.jest.json" }] },
   transformIgnorePatterns: ["/node_modules/(?!(uuid|jose)/)"],

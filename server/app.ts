@@ -27,7 +27,7 @@ import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
 import { mailRoutes } from "./api/routes/mail";
-import { MAX_MAIL_REQUEST_BYTES } from "./mail/compose";
+import { MAX_MAIL_REQUEST_BYTES } from "../shared/api/schemas/mail";
 import type { Logger } from "./logger";
 
 export type { AppDeps } from "./api/deps";

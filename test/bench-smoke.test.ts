@@ -1,5 +1,5 @@
 /**
- * Benchmarks are not tests (issue 9): this only checks that `npm run bench -- --quick` runs to the end
+ * Benchmarks are not tests: this only checks that `npm run bench -- --quick` runs to the end
  * and writes a report with every section — into a temporary directory, never over docs/.
  * Item 3 runs when TEST_DATABASE_URL (or BENCH_DATABASE_URL) is set and must then say "skipped" only
  * when it is not; item 5's timing is skipped without Chromium.

@@ -1,5 +1,5 @@
 /**
- * Which sign-in path the pane takes (outlook-addin.md §4):
+ * Which sign-in path the pane takes:
  * - "naa": nested app authentication when the host supports NestedAppAuth 1.1 (declared at
  *   runtime, not in the manifest — Outlook does not support declaring it);
  * - "dialog": an Office dialog running standard MSAL, handing the token back with messageParent

@@ -1,6 +1,6 @@
 /**
  * Email address normalisation and blocklist matching.
- * Addresses compare case-insensitively after trimming (design.md). Exchange and most
+ * Addresses compare case-insensitively after trimming (docs/capture-rules.md). Exchange and most
  * providers treat the local part case-insensitively in practice, so we lower-case all of it.
  */
 

@@ -21,7 +21,7 @@ export const EXCLUDED_WELL_KNOWN_FOLDERS = [
 ] as const;
 export type ExcludedWellKnownFolder = (typeof EXCLUDED_WELL_KNOWN_FOLDERS)[number];
 
-/** Every Graph v1.0 well-known mail folder name (graph-and-identity.md §3). */
+/** Every Graph v1.0 well-known mail folder name (Graph v1.0 mailFolder: "Use well-known folder names"). */
 export const WELL_KNOWN_FOLDERS = [
   "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts", "inbox",
   "junkemail", "localfailures", "msgfolderroot", "outbox", "recoverableitemsdeletions", "scheduled",

@@ -1,5 +1,5 @@
 /**
- * The capture rules (design.md, "The capture rules") as one pure, synchronous function.
+ * The capture rules (docs/capture-rules.md) as one pure, synchronous function.
  * Same code decides for the sweep and predicts for the task pane. No I/O, no clock: the
  * caller passes everything, including `now`.
  */
@@ -143,7 +143,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   // 3. Not a draft, wherever it is filed.
   if (message.isDraft) return excluded(base, "draft", "This is a draft; it will be captured once it is sent.");
 
-  // 8 (checked here, per the order in design.md). The 24-hour backfill on connect.
+  // 8 (checked here, per the order in docs/capture-rules.md). The 24-hour backfill on connect.
   if (ctx.connectedAt != null && timeMs < toMs(ctx.connectedAt) - DAY_MS) {
     return excluded(
       base,

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-// The real msal-browser provider in jsdom (toolchain.md §4: jsdom lacks WebCrypto → use Node's).
+// The real msal-browser provider in jsdom (jsdom lacks WebCrypto: use Node's).
 import { webcrypto } from "node:crypto";
 import { TextDecoder, TextEncoder } from "node:util";
 import { createTokenProvider } from "../../addin/auth/msal";

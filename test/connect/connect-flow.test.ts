@@ -1,5 +1,5 @@
 /**
- * Issue 5, end to end against the emulator: connect → silent refresh after expiry (rotation persisted)
+ * Connect, end to end against the emulator: connect → silent refresh after expiry (rotation persisted)
  * → revoked grant flips to reauth_required → reconnect fills the gap → disconnect deletes the tokens.
  */
 import fs from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * Issue 9, must show: two REAL worker processes (`tsx server/cli/worker.ts`, what `npm run worker`
+ * Two REAL worker processes (`tsx server/cli/worker.ts`, what `npm run worker`
  * runs) on the CI PostgreSQL against the emulator. 50 mailboxes connected through the real connect
  * flow (each connect enqueues the first sweep), two schedule ticks driven by the test, every mailbox
  * swept exactly once per tick, no duplicate engagements; worker A is SIGKILLed mid-run and its jobs

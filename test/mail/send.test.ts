@@ -1,5 +1,5 @@
 /**
- * Issue 11 against the emulator through the real Graph SDK, with the product's Graph scopes only
+ * Mail send against the emulator through the real Graph SDK, with the product's Graph scopes only
  * (User.Read Mail.Read Mail.Send): send as the user → in Sent Items and captured at once as one
  * engagement; the next sweep changes nothing; idempotency keys never send twice (also across a crash
  * between send and store, and when the send's answer is lost); every error answer.

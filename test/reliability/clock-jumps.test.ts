@@ -1,5 +1,5 @@
 /**
- * Issue 10, fault suite: the clock jumps. Sweeps missed for three hours (the process was down, or the
+ * Fault suite: the clock jumps. Sweeps missed for three hours (the process was down, or the
  * host slept): the next sweep's window reaches back to the last success and the mail of the gap is
  * captured, once. A sweep overrunning the hour: no second sweep of that mailbox starts while it runs,
  * and its next slot runs after it ends. The scheduler is driven by `tick` at the manual clock's time.

@@ -1,5 +1,5 @@
 /**
- * Issue 10, fault suite: the backend process is killed (SIGKILL) in the middle of a sweep and started
+ * Fault suite: the backend process is killed (SIGKILL) in the middle of a sweep and started
  * again. A real process (server-entry.ts → startServer, embedded mode: SQLite file, in-process
  * scheduler) against the emulator in this process; the emulator is slowed so the kill lands while
  * sweeps are writing. After the restart the sweeps the dead process left `running` are closed as

@@ -1,5 +1,5 @@
 /**
- * Issue 10, fault suite: the database is unavailable for a while (the CI PostgreSQL server stopped with
+ * Fault suite: the database is unavailable for a while (the CI PostgreSQL server stopped with
  * `pg_ctl -m fast` and started again ~15 s later; a full minute would add nothing but CI time) while
  * sweeps and API calls run. Distributed mode: the API as a real process (server-entry.ts → startServer,
  * over HTTPS) and a sweep worker (startWorker, what `npm run worker` runs) in this process, the emulator

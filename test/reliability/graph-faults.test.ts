@@ -1,5 +1,5 @@
 /**
- * Issue 10, fault suite (in process, against the emulator): Graph failing at random across a
+ * Fault suite (in process, against the emulator): Graph failing at random across a
  * 100-mailbox sweep, a revoked grant among several users, the clock jumping (sweeps missed for three
  * hours; a sweep overrunning the hour) and malformed Graph answers in several mailboxes. Every scenario
  * ends with the database holding exactly what the capture rules predict for the seeded mail.

@@ -1,5 +1,5 @@
 /**
- * Issue 10, load: a fixed overall rate of `POST /api/messages/status` (autocannon, in a process of its own:
+ * Load: a fixed overall rate of `POST /api/messages/status` (autocannon, in a process of its own:
  * load-client.ts) against
  * the real HTTPS backend in its own process (server-entry.ts → startServer, embedded mode, production
  * rate limits) with many users' real emulator-issued tokens and real JWT checks, while its scheduler

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { IDEMPOTENCY_KEY, MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, sendMailSchema } from "../../mail/compose";
+import { IDEMPOTENCY_KEY, MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, sendMailSchema } from "../../../shared/api/schemas/mail";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError } from "../errors";

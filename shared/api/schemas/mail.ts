@@ -1,7 +1,30 @@
-/** Sending mail as the user: the answer. (The request's schema is the mail module's, which also composes the message.) */
+/** Sending mail as the user: the request and the answer. */
 import { z } from "zod";
 import { captureActionSchema, orNull, reasonCodeSchema } from "./common";
 import { engagementViewSchema } from "./engagements";
+
+/** To + Cc together. Bcc is not offered: it would never count for capture and hides who was told. */
+export const MAX_RECIPIENTS = 50;
+export const MAX_SUBJECT = 255;
+/** The whole JSON request; Graph itself accepts up to 4 MB per request. */
+export const MAX_MAIL_REQUEST_BYTES = 1024 * 1024;
+/** Idempotency-Key header: 1..200 visible ASCII characters. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+const address = z.string().max(500);
+
+export const sendMailSchema = z.strictObject({
+  // Deliberately loose counts here: too many recipients is a 422 with its own code, not a schema 400.
+  to: z.array(address).min(1, { message: "At least one recipient is needed in to." }).max(1000),
+  cc: z.array(address).max(1000).default([]),
+  subject: z.string().max(MAX_SUBJECT),
+  body: z.strictObject({
+    contentType: z.enum(["text", "html"]),
+    content: z.string(),
+  }),
+  /** Engagement id: send as a reply to that message, in the same conversation. */
+  replyTo: z.string().min(1).max(100).optional(),
+});
 
 export const sendMailResponseSchema = z
   .object({
