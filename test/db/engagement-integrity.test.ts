@@ -3,8 +3,11 @@
  * agree on sender, sent time and participants. A forged copy, stored before or after the real one,
  * never changes the real engagement's content nor links contacts to it. On every available database.
  */
+import { Migrator, type Kysely } from "kysely";
 import { databaseTargets, type TestDatabase } from "./databases";
-import type { Db } from "../../server/db";
+import { migrateToLatest, type Db } from "../../server/db";
+import { migrations } from "../../server/db/migrations";
+import { copyFingerprint } from "../../server/store/engagement-copies";
 import { provisionUser } from "../../server/store/users";
 import { createContact } from "../../server/store/contacts";
 import {
@@ -201,6 +204,129 @@ for (const target of databaseTargets()) {
           ),
         );
         expect((await listEngagements(db, o.orgId, { limit: 10 })).items).toHaveLength(1);
+      });
+
+      test("migration 0006 keeps every engagement and its links, fingerprints them, and lets copies of one Message-ID coexist", async () => {
+        // Its own database: undoing 0006 needs one engagement per Message-ID, which the other tests do not leave.
+        const outer = { h, db };
+        h = await target.open();
+        db = h.db;
+        const o = await org();
+        const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+        expect((await migrator.migrateTo("0005_client_name_key")).error).toBeUndefined();
+        try {
+          // Before 0006 the table has no fingerprint or truncated flag: insert through an untyped handle.
+          const untyped = db as unknown as Kysely<Record<string, Record<string, string | null>>>;
+          const ids = ["legacy-a", "legacy-b"].map((x) => `${x}-${o.orgId}`);
+          const participants = JSON.stringify([
+            { address: "alice@acme.com", name: null, role: "from" },
+            { address: "dana@contoso.com", name: null, role: "to" },
+          ]);
+          await untyped
+            .insertInto("engagements")
+            .values(
+              ids.map((id, i) => ({
+                id,
+                organizationId: o.orgId,
+                internetMessageId: `<legacy-${i}@acme.com>`,
+                conversationId: null,
+                subject: `Legacy ${i}`,
+                bodyText: "old body",
+                bodyPreview: null,
+                direction: "inbound",
+                messageTime: at(i),
+                sentAt: at(i),
+                receivedAt: at(i),
+                fromAddress: "alice@acme.com",
+                participants,
+                createdAt: at(i),
+              })),
+            )
+            .execute();
+          await untyped
+            .insertInto("engagementContacts")
+            .values({ organizationId: o.orgId, engagementId: ids[0], contactId: o.alice })
+            .execute();
+          await untyped
+            .insertInto("engagementMailboxes")
+            .values({
+              organizationId: o.orgId,
+              engagementId: ids[0],
+              userId: o.dana,
+              graphMessageId: "g-legacy",
+              webLink: null,
+              createdAt: T0,
+            })
+            .execute();
+          await untyped
+            .insertInto("captureDecisions")
+            .values({
+              id: `d-${o.orgId}`,
+              organizationId: o.orgId,
+              userId: o.dana,
+              messageKey: messageKey("<legacy-0@acme.com>"),
+              outcome: "captured",
+              reason: null,
+              detail: null,
+              engagementId: ids[0],
+              sweepId: null,
+              decidedAt: T0,
+            })
+            .execute();
+          await migrateToLatest(db);
+
+          const rows = await db
+            .selectFrom("engagements")
+            .selectAll()
+            .where("organizationId", "=", o.orgId)
+            .orderBy("id")
+            .execute();
+          expect(rows.map((r) => [r.id, r.subject, r.bodyText, r.bodyTruncated])).toEqual([
+            [ids[0], "Legacy 0", "old body", 0],
+            [ids[1], "Legacy 1", "old body", 0],
+          ]);
+          expect(rows[0].copyFingerprint).toBe(
+            copyFingerprint({
+              fromAddress: "alice@acme.com",
+              participants: JSON.parse(participants),
+              sentAt: at(0),
+              messageTime: at(0),
+            }),
+          );
+          const view = (await getEngagementView(db, o.orgId, ids[0]))!;
+          expect(view.contacts.map((c) => c.id)).toEqual([o.alice]);
+          expect(view.mailboxes).toEqual([{ userId: o.dana, webLink: null }]);
+          expect((await getDecision(db, o.orgId, o.dana, messageKey("<legacy-0@acme.com>")))?.engagementId).toBe(
+            ids[0],
+          );
+          // An agreeing copy merges into the migrated row; a disagreeing one is a second engagement of the same Message-ID.
+          const legacyCopy = (c: Copy, g: string) => {
+            const item = copy({ to: ["dana@contoso.com"], sentAt: at(0), ...c }, g, [o.alice]) as Extract<
+              CaptureItem,
+              { outcome: "captured" }
+            >;
+            return { ...item, engagement: { ...item.engagement, internetMessageId: "<legacy-0@acme.com>" } };
+          };
+          expect((await o.store(o.lee, legacyCopy({}, "g-lee"), 5))[0]).toMatchObject({
+            engagementId: ids[0],
+            engagementCreated: false,
+          });
+          expect((await o.store(o.lee, legacyCopy({ from: "alice@acme.example" }, "g-lee-2"), 6))[0]).toMatchObject({
+            engagementCreated: true,
+          });
+          // Now 0006 cannot be undone, and refusing leaves the schema as it was.
+          expect((await migrator.migrateTo("0005_client_name_key")).error).toBeDefined();
+          expect(
+            await db
+              .selectFrom("engagements")
+              .select("copyFingerprint")
+              .where("organizationId", "=", o.orgId)
+              .execute(),
+          ).toHaveLength(3);
+        } finally {
+          await h.close();
+          ({ h, db } = outer);
+        }
       });
 
       test("a 10 MB body is stored capped at 256 KiB with truncated set; short bodies are whole", async () => {

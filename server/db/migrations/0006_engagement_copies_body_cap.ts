@@ -110,14 +110,32 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  // Only possible while no Message-ID has two engagements; otherwise the unique constraint fails and nothing changes.
+  // Only possible while no Message-ID has two engagements: checked first, since SQLite runs this outside a transaction.
+  const split = await db
+    .selectFrom("engagements")
+    .select(["organizationId", "internetMessageId"])
+    .groupBy(["organizationId", "internetMessageId"])
+    .having((eb) => eb.fn.countAll(), ">", 1)
+    .limit(1)
+    .execute();
+  if (split.length)
+    throw new Error(
+      "migration 0006 cannot be undone: some Message-IDs have separate engagements for disagreeing copies",
+    );
   await db.schema.dropIndex("engagements_org_imid_copy_uq").execute();
   await db.schema.alterTable("engagements").dropColumn("body_truncated").execute();
   await db.schema.alterTable("engagements").dropColumn("copy_fingerprint").execute();
-  await db.schema
-    .createIndex("engagements_org_imid_uq")
-    .unique()
-    .on("engagements")
-    .columns(["organization_id", "internet_message_id"])
-    .execute();
+  // The old key as it was on PostgreSQL (a constraint, which up drops by name); on SQLite an index (up's rebuild drops it).
+  if (isSqlite(db))
+    await db.schema
+      .createIndex("engagements_org_imid_uq")
+      .unique()
+      .on("engagements")
+      .columns(["organization_id", "internet_message_id"])
+      .execute();
+  else
+    await db.schema
+      .alterTable("engagements")
+      .addUniqueConstraint("engagements_org_imid_uq", ["organization_id", "internet_message_id"])
+      .execute();
 }
