@@ -71,6 +71,11 @@ function copy(c: Copy, graphMessageId: string, contactIds: string[]): CaptureIte
   };
 }
 
+function withMessageId(item: CaptureItem, internetMessageId: string): CaptureItem {
+  if (item.outcome !== "captured") return item;
+  return { ...item, engagement: { ...item.engagement, internetMessageId } };
+}
+
 const FORGED: Copy = {
   from: "alice@acme.com",
   to: ["dana@contoso.com", "mallory@evil.example"],
@@ -338,17 +343,7 @@ for (const target of databaseTargets()) {
         expect(Buffer.byteLength(view.bodyText!, "utf8")).toBeLessThanOrEqual(STORED_BODY_MAX_BYTES);
         expect(Buffer.byteLength(view.bodyText!, "utf8")).toBeGreaterThan(STORED_BODY_MAX_BYTES - 4);
         expect(huge.startsWith(view.bodyText!)).toBe(true); // cut at a character, not inside one
-        const [small] = await o.store(
-          o.dana,
-          {
-            ...copy({}, "g-small", [o.alice]),
-            engagement: {
-              ...(copy({}, "x", []) as Extract<CaptureItem, { outcome: "captured" }>).engagement,
-              internetMessageId: "<small@acme.com>",
-            },
-          },
-          2,
-        );
+        const [small] = await o.store(o.dana, withMessageId(copy({}, "g-small", [o.alice]), "<small@acme.com>"), 2);
         expect(await getEngagementView(db, o.orgId, small.engagementId!)).toMatchObject({
           truncated: false,
           bodyText: REAL.body,
