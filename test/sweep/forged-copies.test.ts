@@ -109,6 +109,20 @@ for (const order of ["forged first", "forged after"] as const) {
     expect(await engagementIdOfDecision(dana)).toBe(real.id);
     expect(await engagementIdOfDecision(lee)).toBe(forged.id);
 
+    // Each recipient's pane answers from their own copy.
+    for (const [who, expected] of [
+      [DANA, real.id],
+      [LEE, forged.id],
+    ] as const) {
+      const status = await s.app.request("/api/messages/status", {
+        method: "POST",
+        headers: { authorization: `Bearer ${s.apiToken(who.id)}`, "content-type": "application/json" },
+        body: JSON.stringify({ internetMessageId: IMID, from: "alice@acme.com", to: [who.mail] }),
+      });
+      expect(status.status).toBe(200);
+      expect(await status.json()).toMatchObject({ status: "captured", engagement: { id: expected } });
+    }
+
     // The API shows both, each naming the other.
     const res = await s.app.request(`/api/engagements/${real.id}`, {
       headers: { authorization: `Bearer ${s.apiToken(DANA.id)}` },
