@@ -137,7 +137,7 @@ export const STORED_BODY_MAX_BYTES = 256 * 1024;
 
 /** The body as stored: at most STORED_BODY_MAX_BYTES of UTF-8, cut at a character boundary. */
 export function capBody(text: string | null): { text: string | null; truncated: boolean } {
-  // A UTF-8 character is at most 4 bytes: shorter strings cannot be over the cap.
+  // One UTF-16 code unit is at most 3 bytes of UTF-8: shorter strings cannot be over the cap.
   if (text === null || text.length * 3 <= STORED_BODY_MAX_BYTES) return { text, truncated: false };
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= STORED_BODY_MAX_BYTES) return { text, truncated: false };
@@ -264,7 +264,11 @@ async function linkEngagement(
     .execute();
 }
 
-/** The mailbox's decision for the message; a stored "captured" is never downgraded, an unchanged one not rewritten. */
+/**
+ * The mailbox's decision for the message; a stored "captured" is never downgraded, an unchanged one not
+ * rewritten, and its engagement is kept: a mailbox holding two disagreeing copies of one Message-ID
+ * (a forgery beside the real mail) answers from the copy it stored first, on every later run alike.
+ */
 async function upsertDecision(trx: Kysely<Database>, row: CaptureDecisionRecord): Promise<void> {
   await trx
     .insertInto("captureDecisions")
@@ -285,7 +289,7 @@ async function upsertDecision(trx: Kysely<Database>, row: CaptureDecisionRecord)
             and (capture_decisions.outcome <> excluded.outcome
               or capture_decisions.reason is distinct from excluded.reason
               or capture_decisions.detail is distinct from excluded.detail
-              or capture_decisions.engagement_id is distinct from excluded.engagement_id)`,
+              or (capture_decisions.engagement_id is null and excluded.engagement_id is not null))`,
         ),
     )
     .execute();

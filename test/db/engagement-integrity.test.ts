@@ -175,6 +175,24 @@ for (const target of databaseTargets()) {
         expect(new Set(rows.map((r) => r.internetMessageId))).toEqual(new Set([IMID]));
       });
 
+      test("one mailbox holding the real message and a forgery: its decision keeps the copy stored first, re-runs change nothing", async () => {
+        const o = await org();
+        const items = [copy({}, "g-dana-real", [o.alice]), copy(FORGED, "g-dana-forged", [o.alice, o.mallory])];
+        const first = await db
+          .transaction()
+          .execute((trx) => recordCaptureBatch(trx, o.orgId, o.dana, null, items, at(1)));
+        expect(first[0].engagementId).not.toBe(first[1].engagementId);
+        const decision = await getDecision(db, o.orgId, o.dana, messageKey(IMID));
+        expect(decision?.engagementId).toBe(first[0].engagementId);
+        await db
+          .transaction()
+          .execute((trx) => recordCaptureBatch(trx, o.orgId, o.dana, null, [...items].reverse(), at(60)));
+        expect(await getDecision(db, o.orgId, o.dana, messageKey(IMID))).toEqual(decision);
+        const real = (await getEngagementView(db, o.orgId, first[0].engagementId!))!;
+        expect(real.contacts.map((c) => c.email)).toEqual(["alice@acme.com"]);
+        expect(real.mailboxes.map((m) => m.userId)).toEqual([o.dana]);
+      });
+
       test("agreeing copies (teammates' mailboxes, sent-time jitter within tolerance, other case and order) still merge", async () => {
         const o = await org();
         const [first] = await o.store(o.dana, copy({}, "g-dana", [o.alice]), 1);
