@@ -21,8 +21,8 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   }
   if (value === undefined)
     throw new ApiError(400, "invalid_json", "The request body is empty; a JSON object is expected.");
-  // JSON can carry U+0000 only as the escape \u0000: look closer only when that text is there.
-  if (raw.includes("\\u0000") && containsNul(value)) throw nulError();
+  // One walk for both: nesting deeper than MAX_JSON_DEPTH (400, whatever the body says) and U+0000.
+  if (containsNul(value)) throw nulError();
   return schema.parse(value);
 }
 
@@ -37,11 +37,36 @@ export function query<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
 export const nulError = (): ApiError =>
   new ApiError(400, "invalid_request", "Text must not contain the NUL character (U+0000).");
 
-export function containsNul(v: unknown): boolean {
-  if (typeof v === "string") return v.includes("\u0000");
-  if (Array.isArray(v)) return v.some(containsNul);
-  if (v !== null && typeof v === "object")
-    return Object.entries(v).some(([k, x]) => k.includes("\u0000") || containsNul(x));
+/**
+ * How deep a request's JSON may nest. No request of this API nests beyond a few levels; JSON.parse
+ * itself takes any depth, so the scans below must not recurse per level (100,000 levels of `[` would
+ * overflow the stack and answer 500).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+export const tooDeepError = (): ApiError =>
+  new ApiError(400, "invalid_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+
+/** True when any string or key holds U+0000. Iterative; throws tooDeepError beyond MAX_JSON_DEPTH. */
+export function containsNul(root: unknown): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: root, depth: 0 }];
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return true;
+      continue;
+    }
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= MAX_JSON_DEPTH) throw tooDeepError();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push({ v: x, depth: depth + 1 });
+      continue;
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if (k.includes("\u0000")) return true;
+      stack.push({ v: x, depth: depth + 1 });
+    }
+  }
   return false;
 }
 

@@ -80,10 +80,15 @@ export interface ContactTable {
 export interface EngagementTable {
   id: string;
   organizationId: string;
-  internetMessageId: string; // unique per organization
+  /** Not unique alone: copies that disagree on sender, sent time or participants are separate engagements. */
+  internetMessageId: string;
+  /** Hash of the agreeing facts of the copy that created it (store/engagement-copies.ts); unique with the organization and internetMessageId. */
+  copyFingerprint: Generated<string>;
   conversationId: string | null;
   subject: string | null;
   bodyText: string | null;
+  /** 1 when bodyText was cut to the stored body cap (store/capture-decisions.ts STORED_BODY_MAX_BYTES), else 0. */
+  bodyTruncated: Generated<number>;
   bodyPreview: string | null;
   direction: "inbound" | "outbound";
   messageTime: Timestamp;

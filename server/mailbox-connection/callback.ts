@@ -5,12 +5,18 @@
  */
 import { InteractionRequiredAuthError, ServerError, type AuthenticationResult } from "@azure/msal-node";
 import type { StateRejection } from "../identity/auth-state";
-import { CONNECT_SCOPES, createCachePlugin, createConfidentialClient, createMemoryCacheStore, sealTokenCache } from "../identity/msal-client";
+import {
+  CONNECT_SCOPES,
+  createCachePlugin,
+  createConfidentialClient,
+  createMemoryCacheStore,
+  sealTokenCache,
+} from "../identity/msal-client";
 import { saveConnection } from "../store/mailbox-connections";
 import { getUser, setUserAddresses, type UserRecord } from "../store/users";
 import { addressesFromMe, readMe, type MeAddresses } from "./addresses";
 import type { ConnectContext } from "./context";
-import { CALLBACK_FAILURES, CONNECTED_MESSAGE, type CallbackFailureCode } from "./outcomes";
+import { authorizeErrorDetail, CALLBACK_FAILURES, CONNECTED_MESSAGE, type CallbackFailureCode } from "./outcomes";
 import { classifyTokenError } from "./tokens";
 
 export type CallbackQuery = Record<string, string | undefined>;
@@ -29,7 +35,15 @@ const STATE_FAILURE: Record<StateRejection, CallbackFailureCode> = {
 
 function fail(code: CallbackFailureCode, detail?: string, httpStatus: 400 | 502 = 400): CallbackResult {
   const f = CALLBACK_FAILURES[code];
-  return { ok: false, status: "failed", code, title: f.title, message: detail ? `${f.message} (${detail})` : f.message, httpStatus };
+  // detail is only ever fixed words or facts Entra itself vouched for (the signed-in account), never query text.
+  return {
+    ok: false,
+    status: "failed",
+    code,
+    title: f.title,
+    message: detail ? `${f.message} (${detail})` : f.message,
+    httpStatus,
+  };
 }
 
 interface Redeemed {
@@ -48,13 +62,27 @@ interface Exchanged {
 
 async function exchangeCode(ctx: ConnectContext, r: Redeemed, code: string): Promise<Exchanged | CallbackResult> {
   const memory = createMemoryCacheStore();
-  const cca = createConfidentialClient({ entra: ctx.deps.config.entra, networkClient: ctx.networkClient, cachePlugin: createCachePlugin(memory), logger: ctx.deps.logger });
+  const cca = createConfidentialClient({
+    entra: ctx.deps.config.entra,
+    networkClient: ctx.networkClient,
+    cachePlugin: createCachePlugin(memory),
+    logger: ctx.deps.logger,
+  });
   try {
-    const result = await cca.acquireTokenByCode({ code, redirectUri: ctx.redirectUri, scopes: [...CONNECT_SCOPES], codeVerifier: r.codeVerifier, nonce: r.nonce });
+    const result = await cca.acquireTokenByCode({
+      code,
+      redirectUri: ctx.redirectUri,
+      scopes: [...CONNECT_SCOPES],
+      codeVerifier: r.codeVerifier,
+      nonce: r.nonce,
+    });
     return { result, serializedCache: memory.current() };
   } catch (err) {
     if (err instanceof ServerError || err instanceof InteractionRequiredAuthError) {
-      r.log("connect callback rejected: code exchange", { error: err.errorCode, aadsts: classifyTokenError(err)?.aadsts ?? null });
+      r.log("connect callback rejected: code exchange", {
+        error: err.errorCode,
+        aadsts: classifyTokenError(err)?.aadsts ?? null,
+      });
       return fail("code_rejected");
     }
     r.log("connect callback: identity provider unreachable", { error: (err as Error)?.name });
@@ -73,15 +101,36 @@ function wrongAccount(r: Redeemed, user: UserRecord, result: AuthenticationResul
   return fail("wrong_account", who ? `you signed in as ${who}` : undefined);
 }
 
-async function storeGrant(ctx: ConnectContext, r: Redeemed, homeAccountId: string, serializedCache: string, me: MeAddresses | null): Promise<void> {
+async function storeGrant(
+  ctx: ConnectContext,
+  r: Redeemed,
+  homeAccountId: string,
+  serializedCache: string,
+  me: MeAddresses | null,
+): Promise<void> {
   const { db, cipher, clock } = ctx.deps;
   const { organizationId, userId } = r;
   const now = clock.now();
   await db.transaction().execute(async (trx) => {
-    await saveConnection(trx, organizationId, userId, { homeAccountId, tokenCache: sealTokenCache(cipher, organizationId, userId, serializedCache) }, now);
+    await saveConnection(
+      trx,
+      organizationId,
+      userId,
+      { homeAccountId, tokenCache: sealTokenCache(cipher, organizationId, userId, serializedCache) },
+      now,
+    );
     if (me) {
       const addresses = addressesFromMe(me);
-      if (addresses.length) await setUserAddresses(trx, organizationId, userId, addresses, now, me.mail ?? me.userPrincipalName, me.displayName ?? undefined);
+      if (addresses.length)
+        await setUserAddresses(
+          trx,
+          organizationId,
+          userId,
+          addresses,
+          now,
+          me.mail ?? me.userPrincipalName,
+          me.displayName ?? undefined,
+        );
     }
   });
 }
@@ -92,11 +141,19 @@ function announceConnected(ctx: ConnectContext, organizationId: string, userId: 
   if (!onConnected) return;
   void Promise.resolve()
     .then(() => onConnected(organizationId, userId))
-    .catch((err: unknown) => logger.error({ organizationId, userId, error: (err as Error)?.message }, "first sweep after connect could not be started"));
+    .catch((err: unknown) =>
+      logger.error(
+        { organizationId, userId, error: (err as Error)?.message },
+        "first sweep after connect could not be started",
+      ),
+    );
 }
 
 /** Redeem the state and look at what Entra sent back: the redeemed request, or the failure to answer. */
-async function redeem(ctx: ConnectContext, query: CallbackQuery): Promise<{ r: Redeemed; code: string } | CallbackResult> {
+async function redeem(
+  ctx: ConnectContext,
+  query: CallbackQuery,
+): Promise<{ r: Redeemed; code: string } | CallbackResult> {
   const { logger } = ctx.deps;
   const consumed = await ctx.states.consume(query.state);
   if (!consumed.ok) {
@@ -107,10 +164,14 @@ async function redeem(ctx: ConnectContext, query: CallbackQuery): Promise<{ r: R
   const log = (msg: string, extra: object = {}) => logger.warn({ organizationId, userId, ...extra }, msg);
   const r: Redeemed = { organizationId, userId, nonce, codeVerifier, log };
   if (query.error) {
-    // First line of Entra's description only (the rest is trace ids), bounded.
-    const detail = (query.error_description ?? "").split(/\r?\n/)[0].slice(0, 300) || query.error;
-    log("connect callback: authorization error", { error: query.error });
-    return fail(query.error === "access_denied" ? "consent_declined" : "authorize_error", detail);
+    // Anyone can write these into a link to our origin: the page shows only fixed words (outcomes.ts);
+    // the description goes to the log, bounded, for whoever looks into a failed connect.
+    log("connect callback: authorization error", {
+      error: query.error.slice(0, 100),
+      description: query.error_description?.slice(0, 500) ?? null,
+    });
+    const detail = authorizeErrorDetail(query.error, query.error_description);
+    return fail(query.error === "access_denied" ? "consent_declined" : "authorize_error", detail ?? undefined);
   }
   if (!query.code) {
     log("connect callback rejected: no code");
@@ -135,13 +196,25 @@ export async function handleCallback(ctx: ConnectContext, query: CallbackQuery):
 
   let me: MeAddresses | null = null;
   try {
-    me = await readMe({ graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound }, async () => result.accessToken);
+    me = await readMe(
+      { graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound },
+      async () => result.accessToken,
+    );
   } catch (err) {
     // Still connected: the user's sign-in name stays their known address and the daily refresh retries.
-    r.log("could not read the user's addresses from Graph at connect", { error: (err as Error)?.message?.slice(0, 200) });
+    r.log("could not read the user's addresses from Graph at connect", {
+      error: (err as Error)?.message?.slice(0, 200),
+    });
   }
   await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me);
   ctx.deps.logger.info({ organizationId: r.organizationId, userId: r.userId }, "mailbox connected");
   announceConnected(ctx, r.organizationId, r.userId);
-  return { ok: true, status: "connected", organizationId: r.organizationId, userId: r.userId, title: "Mailbox connected", message: CONNECTED_MESSAGE };
+  return {
+    ok: true,
+    status: "connected",
+    organizationId: r.organizationId,
+    userId: r.userId,
+    title: "Mailbox connected",
+    message: CONNECTED_MESSAGE,
+  };
 }

@@ -4,14 +4,16 @@
  * inside ONE transaction per batch.
  *
  * Idempotence is the contract: re-running with the same items changes nothing. Engagements are
- * keyed by (organization, internetMessageId), links by their natural keys, decisions by
- * (user, messageKey); every write is an ON CONFLICT that does nothing, or updates only when a
- * value actually differs.
+ * keyed by (organization, internetMessageId, copy fingerprint) — copies of a Message-ID that disagree
+ * on sender, sent time or participants are separate engagements (engagement-copies.ts) — links by
+ * their natural keys, decisions by (user, messageKey); every write is an ON CONFLICT that does
+ * nothing, or updates only when a value actually differs.
  */
 import { hash } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { SqliteAdapter, sql, type Kysely } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database } from "../db/schema";
+import { copiesAgree, copyFingerprint, type CopyFacts } from "./engagement-copies";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
 import { chunks, iso, newId, parseJson } from "./util";
@@ -89,6 +91,7 @@ export async function recordCaptureBatch(
 ): Promise<RecordedItem[]> {
   const t = iso(now);
   const out: RecordedItem[] = [];
+  await lockMessageIds(trx, organizationId, items);
   for (const item of items) {
     let key: string;
     let engagementId: string | null = null;
@@ -96,30 +99,109 @@ export async function recordCaptureBatch(
     if (item.outcome === "captured") {
       const imid = item.engagement.internetMessageId.trim();
       key = messageKey(imid);
-      ({ id: engagementId, created: engagementCreated } = await upsertEngagement(trx, organizationId, imid, item.engagement, t));
+      ({ id: engagementId, created: engagementCreated } = await upsertEngagement(
+        trx,
+        organizationId,
+        imid,
+        item.engagement,
+        t,
+      ));
       await linkEngagement(trx, organizationId, engagementId, userId, item, t);
     } else {
       key = item.messageKey;
     }
     const reason = item.outcome === "excluded" ? item.reason : null;
     const detail = item.outcome === "excluded" ? safeDetail(item.detail) : null;
-    await upsertDecision(trx, { id: newId(), organizationId, userId, messageKey: key, outcome: item.outcome, reason, detail, engagementId, sweepId, decidedAt: t });
+    await upsertDecision(trx, {
+      id: newId(),
+      organizationId,
+      userId,
+      messageKey: key,
+      outcome: item.outcome,
+      reason,
+      detail,
+      engagementId,
+      sweepId,
+      decidedAt: t,
+    });
     out.push({ messageKey: key, outcome: item.outcome, engagementId, engagementCreated });
   }
   return out;
 }
 
-/** The organization's engagement for this message: created, or the one that exists (never changed). */
-async function upsertEngagement(trx: Kysely<Database>, organizationId: string, imid: string, e: EngagementInput, t: string): Promise<{ id: string; created: boolean }> {
+/**
+ * Stored bodies are capped (UTF-8 bytes): a message is a CRM record, not an archive, and one hostile
+ * 10 MB mail must not cost 10 MB on every read of it. The engagement says when its body was cut.
+ */
+export const STORED_BODY_MAX_BYTES = 256 * 1024;
+
+/** The body as stored: at most STORED_BODY_MAX_BYTES of UTF-8, cut at a character boundary. */
+export function capBody(text: string | null): { text: string | null; truncated: boolean } {
+  // One UTF-16 code unit is at most 3 bytes of UTF-8: shorter strings cannot be over the cap.
+  if (text === null || text.length * 3 <= STORED_BODY_MAX_BYTES) return { text, truncated: false };
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= STORED_BODY_MAX_BYTES) return { text, truncated: false };
+  let end = STORED_BODY_MAX_BYTES;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // back to the first byte of the character cut in two
+  return { text: bytes.subarray(0, end).toString("utf8"), truncated: true };
+}
+
+/**
+ * On PostgreSQL, concurrent batches (two mailboxes of one organization) are serialised per Message-ID
+ * for the rest of the transaction, so a copy always sees the engagement an agreeing copy just created
+ * (copies whose sent times differ by a few seconds have different fingerprints, so the unique key
+ * alone would not merge them). Locks are taken in one order, so two batches cannot deadlock on them.
+ * SQLite has one writer: nothing to do.
+ */
+async function lockMessageIds(
+  trx: Kysely<Database>,
+  organizationId: string,
+  items: readonly CaptureItem[],
+): Promise<void> {
+  if (trx.getExecutor().adapter instanceof SqliteAdapter) return;
+  const imids = [
+    ...new Set(items.flatMap((i) => (i.outcome === "captured" ? [i.engagement.internetMessageId.trim()] : []))),
+  ].sort();
+  for (const imid of imids)
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`${organizationId}\n${imid}`}, 0))`.execute(trx);
+}
+
+/**
+ * The engagement this copy belongs to: the first stored one it agrees with (engagement-copies.ts), or a
+ * new one with this copy's content. An existing engagement is never changed by a copy.
+ */
+async function upsertEngagement(
+  trx: Kysely<Database>,
+  organizationId: string,
+  imid: string,
+  e: EngagementInput,
+  t: string,
+): Promise<{ id: string; created: boolean }> {
+  const candidates = await trx
+    .selectFrom("engagements")
+    .select(["id", "fromAddress", "participants", "sentAt", "messageTime"])
+    .where("organizationId", "=", organizationId)
+    .where("internetMessageId", "=", imid)
+    .orderBy("createdAt")
+    .orderBy("id")
+    .execute();
+  const match = candidates.find((c) =>
+    copiesAgree(e, { ...c, participants: parseJson<Participant[]>(c.participants, []) }),
+  );
+  if (match) return { id: match.id, created: false };
+  const fingerprint = copyFingerprint(e);
+  const body = capBody(e.bodyText);
   const inserted = await trx
     .insertInto("engagements")
     .values({
       id: newId(),
       organizationId,
       internetMessageId: imid,
+      copyFingerprint: fingerprint,
       conversationId: e.conversationId,
       subject: e.subject,
-      bodyText: e.bodyText,
+      bodyText: body.text,
+      bodyTruncated: body.truncated ? 1 : 0,
       bodyPreview: e.bodyPreview,
       direction: e.direction,
       messageTime: iso(e.messageTime),
@@ -129,15 +211,17 @@ async function upsertEngagement(trx: Kysely<Database>, organizationId: string, i
       participants: JSON.stringify(e.participants),
       createdAt: t,
     })
-    .onConflict((oc) => oc.columns(["organizationId", "internetMessageId"]).doNothing())
+    .onConflict((oc) => oc.columns(["organizationId", "internetMessageId", "copyFingerprint"]).doNothing())
     .returning("id")
     .executeTakeFirst();
   if (inserted) return { id: inserted.id, created: true };
+  // An equal fingerprint means equal facts: the row another writer stored just now is this message.
   const existing = await trx
     .selectFrom("engagements")
     .select("id")
     .where("organizationId", "=", organizationId)
     .where("internetMessageId", "=", imid)
+    .where("copyFingerprint", "=", fingerprint)
     .executeTakeFirstOrThrow();
   return { id: existing.id, created: false };
 }
@@ -160,18 +244,31 @@ async function linkEngagement(
   }
   await trx
     .insertInto("engagementMailboxes")
-    .values({ organizationId, engagementId, userId, graphMessageId: item.graphMessageId, webLink: item.webLink, createdAt: t })
+    .values({
+      organizationId,
+      engagementId,
+      userId,
+      graphMessageId: item.graphMessageId,
+      webLink: item.webLink,
+      createdAt: t,
+    })
     .onConflict((oc) =>
       oc
         .columns(["engagementId", "userId"])
         .doUpdateSet({ graphMessageId: sql.ref("excluded.graph_message_id"), webLink: sql.ref("excluded.web_link") })
         // Immutable ids survive moves, so this only fires when Graph really reports a new id or link.
-        .where(sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`),
+        .where(
+          sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`,
+        ),
     )
     .execute();
 }
 
-/** The mailbox's decision for the message; a stored "captured" is never downgraded, an unchanged one not rewritten. */
+/**
+ * The mailbox's decision for the message; a stored "captured" is never downgraded, an unchanged one not
+ * rewritten, and its engagement is kept: a mailbox holding two disagreeing copies of one Message-ID
+ * (a forgery beside the real mail) answers from the copy it stored first, on every later run alike.
+ */
 async function upsertDecision(trx: Kysely<Database>, row: CaptureDecisionRecord): Promise<void> {
   await trx
     .insertInto("captureDecisions")
@@ -192,7 +289,7 @@ async function upsertDecision(trx: Kysely<Database>, row: CaptureDecisionRecord)
             and (capture_decisions.outcome <> excluded.outcome
               or capture_decisions.reason is distinct from excluded.reason
               or capture_decisions.detail is distinct from excluded.detail
-              or capture_decisions.engagement_id is distinct from excluded.engagement_id)`,
+              or (capture_decisions.engagement_id is null and excluded.engagement_id is not null))`,
         ),
     )
     .execute();
@@ -210,10 +307,20 @@ export interface DecisionView {
 /** The stored decision for this user's mailbox and message, or null when not yet swept. */
 /** The status call's lookup (hot path: compiled once, see prepared.ts). */
 const selectDecision = prepared((db, organizationId: string, userId: string, key: string) =>
-  db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("userId", "=", userId).where("messageKey", "=", key),
+  db
+    .selectFrom("captureDecisions")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("messageKey", "=", key),
 );
 
-export async function getDecision(db: Kysely<Database>, organizationId: string, userId: string, key: string): Promise<DecisionView | null> {
+export async function getDecision(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  key: string,
+): Promise<DecisionView | null> {
   const [row] = await selectDecision(db, organizationId, userId, key);
   if (!row) return null;
   return {
@@ -227,20 +334,33 @@ export async function getDecision(db: Kysely<Database>, organizationId: string, 
 }
 
 /** Decisions recorded by one sweep (tests and the audit view). */
-export async function listDecisionsForSweep(db: Kysely<Database>, organizationId: string, sweepId: string): Promise<CaptureDecisionRecord[]> {
-  return db.selectFrom("captureDecisions").selectAll().where("organizationId", "=", organizationId).where("sweepId", "=", sweepId).orderBy("decidedAt").execute();
+export async function listDecisionsForSweep(
+  db: Kysely<Database>,
+  organizationId: string,
+  sweepId: string,
+): Promise<CaptureDecisionRecord[]> {
+  return db
+    .selectFrom("captureDecisions")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("sweepId", "=", sweepId)
+    .orderBy("decidedAt")
+    .execute();
 }
 
-/** What a mailbox has already stored about these messages: its decisions (by message key), and the organization's engagements. */
+/** What a mailbox has already stored about these messages: its decisions (by message key), and the organization's engagements' copy facts (by internetMessageId). */
 export async function storedDecisionsFor(
   db: Kysely<Database>,
   organizationId: string,
   userId: string,
   messageKeys: readonly string[],
   capturedIds: readonly string[],
-): Promise<{ decisions: Map<string, { outcome: string; reason: string | null; detail: string | null }>; engaged: Set<string> }> {
+): Promise<{
+  decisions: Map<string, { outcome: string; reason: string | null; detail: string | null }>;
+  engaged: Map<string, CopyFacts[]>;
+}> {
   const decisions = new Map<string, { outcome: string; reason: string | null; detail: string | null }>();
-  const engaged = new Set<string>();
+  const engaged = new Map<string, CopyFacts[]>();
   for (const part of chunks(messageKeys)) {
     for (const r of await db
       .selectFrom("captureDecisions")
@@ -255,11 +375,17 @@ export async function storedDecisionsFor(
   for (const part of chunks(capturedIds)) {
     for (const r of await db
       .selectFrom("engagements")
-      .select("internetMessageId")
+      .select(["internetMessageId", "fromAddress", "participants", "sentAt", "messageTime"])
       .where("organizationId", "=", organizationId)
       .where("internetMessageId", "in", part)
       .execute()) {
-      engaged.add(r.internetMessageId);
+      const facts: CopyFacts = {
+        fromAddress: r.fromAddress,
+        participants: parseJson<Participant[]>(r.participants, []),
+        sentAt: r.sentAt,
+        messageTime: r.messageTime,
+      };
+      engaged.set(r.internetMessageId, [...(engaged.get(r.internetMessageId) ?? []), facts]);
     }
   }
   return { decisions, engaged };

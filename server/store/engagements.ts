@@ -1,15 +1,17 @@
 /**
- * Engagements: captured emails, one per organization and internetMessageId, linked to contacts
- * (and through them to clients) and to every mailbox the message was found in.
+ * Engagements: captured emails, linked to contacts (and through them to clients) and to every mailbox
+ * the message was found in. One per organization and message: copies of a Message-ID that disagree
+ * on sender, sent time or participants are separate engagements (engagement-copies.ts), and each
+ * view names the others in `conflictsWith`.
  * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads.
  */
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import type { Database, EngagementTable } from "../db/schema";
 import { InvalidCursorError } from "./errors";
 import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
 
-export type EngagementRecord = EngagementTable;
+export type EngagementRecord = Selectable<EngagementTable>;
 export type Participant = EngagementView["participants"][number];
 
 export interface EngagementQuery {
@@ -32,10 +34,23 @@ export async function getEngagementViews(
 ): Promise<EngagementView[]> {
   if (ids.length === 0) return [];
   const rows: EngagementRecord[] = [];
-  const contacts: { engagementId: string; id: string; email: string; name: string | null; clientId: string | null; clientName: string | null }[] = [];
+  const contacts: {
+    engagementId: string;
+    id: string;
+    email: string;
+    name: string | null;
+    clientId: string | null;
+    clientName: string | null;
+  }[] = [];
   const mailboxes: { engagementId: string; userId: string; webLink: string | null }[] = [];
   for (const part of chunks([...new Set(ids)])) {
-    rows.push(...(await db.selectFrom("engagements").selectAll().where("organizationId", "=", organizationId).where("id", "in", part).execute()));
+    const found = await db
+      .selectFrom("engagements")
+      .selectAll()
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .execute();
+    rows.push(...found);
     contacts.push(
       ...(await db
         .selectFrom("engagementContacts as ec")
@@ -57,6 +72,11 @@ export async function getEngagementViews(
         .execute()),
     );
   }
+  const copies = await copiesByMessageId(
+    db,
+    organizationId,
+    rows.map((r) => r.internetMessageId),
+  );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids
     .map((id) => byId.get(id))
@@ -64,13 +84,15 @@ export async function getEngagementViews(
     .map((r) => {
       const cs = contacts.filter((c) => c.engagementId === r.id);
       const clients = new Map<string, { id: string; name: string }>();
-      for (const c of cs) if (c.clientId && c.clientName != null) clients.set(c.clientId, { id: c.clientId, name: c.clientName });
+      for (const c of cs)
+        if (c.clientId && c.clientName != null) clients.set(c.clientId, { id: c.clientId, name: c.clientName });
       const view: EngagementView = {
         id: r.id,
         internetMessageId: r.internetMessageId,
         conversationId: r.conversationId,
         subject: r.subject,
         bodyPreview: r.bodyPreview,
+        truncated: r.bodyTruncated === 1,
         direction: r.direction,
         messageTime: r.messageTime,
         sentAt: r.sentAt,
@@ -79,7 +101,10 @@ export async function getEngagementViews(
         participants: parseJson<Participant[]>(r.participants, []),
         contacts: cs.map((c) => ({ id: c.id, email: c.email, name: c.name })),
         clients: [...clients.values()],
-        mailboxes: mailboxes.filter((m) => m.engagementId === r.id).map((m) => ({ userId: m.userId, webLink: m.webLink })),
+        mailboxes: mailboxes
+          .filter((m) => m.engagementId === r.id)
+          .map((m) => ({ userId: m.userId, webLink: m.webLink })),
+        conflictsWith: (copies.get(r.internetMessageId) ?? []).filter((id) => id !== r.id),
         capturedAt: r.createdAt,
       };
       if (options.withBody) view.bodyText = r.bodyText;
@@ -87,17 +112,54 @@ export async function getEngagementViews(
     });
 }
 
-export async function getEngagementView(db: Kysely<Database>, organizationId: string, id: string): Promise<EngagementView | null> {
+/** Ids of the organization's engagements for these Message-IDs, oldest first. */
+async function copiesByMessageId(
+  db: Kysely<Database>,
+  organizationId: string,
+  imids: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const part of chunks([...new Set(imids)])) {
+    const rows = await db
+      .selectFrom("engagements")
+      .select(["id", "internetMessageId"])
+      .where("organizationId", "=", organizationId)
+      .where("internetMessageId", "in", part)
+      .orderBy("createdAt")
+      .orderBy("id")
+      .execute();
+    for (const r of rows) out.set(r.internetMessageId, [...(out.get(r.internetMessageId) ?? []), r.id]);
+  }
+  return out;
+}
+
+export async function getEngagementView(
+  db: Kysely<Database>,
+  organizationId: string,
+  id: string,
+): Promise<EngagementView | null> {
   return (await getEngagementViews(db, organizationId, [id], { withBody: true }))[0] ?? null;
 }
 
 /** Newest first, by (messageTime, id) so the cursor is stable among equal times. */
-export async function listEngagements(db: Kysely<Database>, organizationId: string, query: EngagementQuery): Promise<Page<EngagementView>> {
-  let qb = db.selectFrom("engagements as e").select(["e.id", "e.messageTime"]).where("e.organizationId", "=", organizationId);
+export async function listEngagements(
+  db: Kysely<Database>,
+  organizationId: string,
+  query: EngagementQuery,
+): Promise<Page<EngagementView>> {
+  let qb = db
+    .selectFrom("engagements as e")
+    .select(["e.id", "e.messageTime"])
+    .where("e.organizationId", "=", organizationId);
   if (query.contactId) {
     const contactId = query.contactId;
     qb = qb.where(({ exists, selectFrom }) =>
-      exists(selectFrom("engagementContacts as ec").select(sql.lit(1).as("one")).whereRef("ec.engagementId", "=", "e.id").where("ec.contactId", "=", contactId)),
+      exists(
+        selectFrom("engagementContacts as ec")
+          .select(sql.lit(1).as("one"))
+          .whereRef("ec.engagementId", "=", "e.id")
+          .where("ec.contactId", "=", contactId),
+      ),
     );
   }
   if (query.clientId) {
@@ -118,26 +180,26 @@ export async function listEngagements(db: Kysely<Database>, organizationId: stri
     const key = decodeCursor(query.cursor, 2);
     if (!key) throw new InvalidCursorError();
     const [t, id] = key;
-    qb = qb.where((eb) => eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]));
+    qb = qb.where((eb) =>
+      eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]),
+    );
   }
-  const rows = await qb.orderBy("e.messageTime", "desc").orderBy("e.id", "desc").limit(query.limit + 1).execute();
+  const rows = await qb
+    .orderBy("e.messageTime", "desc")
+    .orderBy("e.id", "desc")
+    .limit(query.limit + 1)
+    .execute();
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
   return {
-    items: await getEngagementViews(db, organizationId, page.map((r) => r.id)),
+    items: await getEngagementViews(
+      db,
+      organizationId,
+      page.map((r) => r.id),
+    ),
     nextCursor: more && last ? encodeCursor([last.messageTime, last.id]) : null,
   };
-}
-
-export async function getEngagementIdByMessageId(db: Kysely<Database>, organizationId: string, internetMessageId: string): Promise<string | null> {
-  const row = await db
-    .selectFrom("engagements")
-    .select("id")
-    .where("organizationId", "=", organizationId)
-    .where("internetMessageId", "=", internetMessageId.trim())
-    .executeTakeFirst();
-  return row?.id ?? null;
 }
 
 /**
@@ -150,7 +212,12 @@ export async function mailboxCopyOf(
   engagementId: string,
   userId: string,
 ): Promise<{ missing: true } | { missing: false; graphMessageId: string | null }> {
-  const engagement = await db.selectFrom("engagements").select("id").where("organizationId", "=", organizationId).where("id", "=", engagementId).executeTakeFirst();
+  const engagement = await db
+    .selectFrom("engagements")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", engagementId)
+    .executeTakeFirst();
   if (!engagement) return { missing: true };
   const link = await db
     .selectFrom("engagementMailboxes")

@@ -215,6 +215,7 @@ export function statusResponse(kind: MessageStatusResponse["status"], over: Part
             conversationId: null,
             subject: "Renewal question 1",
             bodyPreview: "Hi Alice",
+            truncated: false,
             direction: "inbound",
             messageTime: "2026-03-02T08:15:00Z",
             sentAt: null,
@@ -223,6 +224,7 @@ export function statusResponse(kind: MessageStatusResponse["status"], over: Part
             participants: [],
             contacts: [{ id: "c-carol", email: "carol@initech.com", name: "Carol Vance" }],
             clients: [{ id: "cl-initech", name: "Initech" }],
+            conflictsWith: [],
             mailboxes: [{ userId: "u1", webLink: null }],
             capturedAt: "2026-03-02T09:00:05Z",
           }

@@ -140,19 +140,42 @@ describe("callback attacks: nothing stored", () => {
     expect(redirect.searchParams.get("error")).toBe("access_denied");
     const page = await callback(h, redirect);
     expectRejected(page, "consent_declined", /access was declined/);
-    expect(page.html).toContain("AADSTS65004"); // Microsoft's first line, escaped
+    expect(page.html).toContain("AADSTS65004"); // the number only, parsed from Microsoft's description
     expect(page.html).not.toContain("Trace ID");
   });
 
-  it("user input in the query is escaped on the page", async () => {
+  it("the query's error text is never shown: a fixed sentence per error code, the AADSTS number, the description logged", async () => {
     const redirect = await authorize(h, await startConnect(h, ADA.id));
     redirect.searchParams.delete("code");
     redirect.searchParams.set("error", "server_error");
-    redirect.searchParams.set("error_description", '<img src=x onerror="alert(1)">');
+    redirect.searchParams.set(
+      "error_description",
+      "AADSTS50011: Your account is locked. Call +1 555 0100 or visit https://evil.example/unlock <img src=x>",
+    );
+    const logged = h.logLines.length;
     const page = await callback(h, redirect);
     expectRejected(page, "authorize_error", /reported an error/);
-    expect(page.html).not.toContain("<img");
-    expect(page.html).toContain("&lt;img");
+    expect(page.html).toContain("Microsoft had an internal error. Microsoft error AADSTS50011.");
+    for (const text of ["locked", "555", "evil.example", "img"]) expect(page.html).not.toContain(text);
+    const log = h.logLines.slice(logged).join("");
+    expect(log).toContain("connect callback: authorization error");
+    expect(log).toContain("evil.example/unlock"); // whoever investigates sees what Microsoft (or the link) said
+  });
+
+  it("an unknown error code, or a description that only mentions an AADSTS number, adds nothing to the page", async () => {
+    for (const [error, description] of [
+      ["<b>pwned</b>", "AADSTS9 is fine: call us"],
+      ["server_error", "Please call support, AADSTS50011: locked"],
+      ["server_error", "AADSTS50011x: locked"],
+    ]) {
+      const redirect = await authorize(h, await startConnect(h, ADA.id));
+      redirect.searchParams.delete("code");
+      redirect.searchParams.set("error", error);
+      redirect.searchParams.set("error_description", description);
+      const page = await callback(h, redirect);
+      expectRejected(page, "authorize_error", /reported an error/);
+      for (const text of ["pwned", "call us", "support", "AADSTS", "locked"]) expect(page.html).not.toContain(text);
+    }
   });
 });
 

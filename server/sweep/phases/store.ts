@@ -13,7 +13,8 @@ import { batchGet, MAX_BATCH_ITEMS } from "../batch";
 import { captureItem, type RuleContext } from "../decision";
 import { GraphRequestFailedError } from "../errors";
 import { IMMUTABLE_ID_PREFER } from "../folders";
-import { CONTENT_SELECT, parseMessageContent, type ListedMessage, type MessageContent } from "../message-facts";
+import { copiesAgree, type CopyFacts } from "../../store/engagement-copies";
+import { CONTENT_SELECT, parseMessageContent, toEngagementInput, type ListedMessage, type MessageContent } from "../message-facts";
 import type { DecidedMessage, SweepCounters } from "./decide";
 
 /** Captured items per write transaction when no body is fetched (links and decisions only). */
@@ -80,7 +81,8 @@ function sameExclusionStored(stored: { outcome: string; reason: string | null; d
 export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
   const { db, clock, organizationId, userId, sweepId, ctx, client, counters } = deps;
   const pendingBodies: { m: ListedMessage; d: CaptureDecision }[] = [];
-  const pendingImids = new Set<string>();
+  /** Copies whose engagement is created once their body arrives, by internetMessageId. */
+  const pendingCopies = new Map<string, CopyFacts[]>();
   const afterBodies: CaptureItem[] = [];
 
   const write = async (items: CaptureItem[]) => {
@@ -98,7 +100,7 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
     );
     // One transaction per body batch. A message deleted since the listing gets no decision; the next sweep will not see it either.
     await write(part.filter((x) => contents.has(x.m.id)).map((x) => captureItem(x.m, x.d, ctx, contents.get(x.m.id)!)));
-    for (const x of part) pendingImids.delete(x.m.internetMessageId);
+    for (const x of part) pendingCopies.delete(x.m.internetMessageId);
   };
 
   async function storePage(decided: readonly DecidedMessage[]): Promise<void> {
@@ -114,14 +116,19 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
     for (const { m, d, key } of decided) {
       if (d.outcome === "excluded") {
         if (!sameExclusionStored(stored.decisions.get(key), d)) plain.push(captureItem(m, d, ctx, null));
-      } else if (pendingImids.has(m.internetMessageId)) {
+        continue;
+      }
+      // Only a copy that agrees with an engagement's copy is that message; any other needs its own body.
+      const facts: CopyFacts = toEngagementInput(m, d, null);
+      const agrees = (list: CopyFacts[] | undefined) => !!list?.some((f) => copiesAgree(facts, f));
+      if (agrees(pendingCopies.get(m.internetMessageId))) {
         // A copy of a message whose body is still to be fetched: store it after that engagement exists.
         afterBodies.push(captureItem(m, d, ctx, null));
-      } else if (stored.engaged.has(m.internetMessageId)) {
+      } else if (agrees(stored.engaged.get(m.internetMessageId))) {
         // The engagement exists (another mailbox, an earlier sweep): link this mailbox and any new contact, no body.
         plain.push(captureItem(m, d, ctx, null));
       } else {
-        pendingImids.add(m.internetMessageId);
+        pendingCopies.set(m.internetMessageId, [...(pendingCopies.get(m.internetMessageId) ?? []), facts]);
         pendingBodies.push({ m, d });
       }
     }

@@ -26,7 +26,15 @@ export const engagementViewSchema = z
     conversationId: z.string().nullable(),
     subject: z.string().nullable(),
     bodyPreview: z.string().nullable(),
-    bodyText: z.string().nullable().optional().meta({ description: "Only on GET /api/engagements/{id}." }),
+    bodyText: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: "Only on GET /api/engagements/{id}. At most 256 KiB of UTF-8 is stored: see `truncated`." }),
+    truncated: z.boolean().meta({
+      description:
+        "True when the message's body was longer than the stored cap (256 KiB of UTF-8 text) and bodyText holds only its beginning.",
+    }),
     direction: z.enum(["inbound", "outbound"]),
     messageTime: dateTime,
     sentAt: nullableDateTime,
@@ -36,6 +44,13 @@ export const engagementViewSchema = z
     contacts: z.array(z.object({ id: z.string(), email: z.string(), name: z.string().nullable() })),
     clients: z.array(z.object({ id: z.string(), name: z.string() })),
     mailboxes: z.array(z.object({ userId: z.string(), webLink: z.string().nullable() })),
+    conflictsWith: z.array(z.string()).meta({
+      description:
+        "Ids of this organization's other engagements with the same internetMessageId. Copies of a Message-ID are one engagement only " +
+        "when they agree on sender, sent time (within 2 minutes) and from/to/cc addresses; a copy that disagrees — one of them may be " +
+        "forged, since the sender chooses the Message-ID — is an engagement of its own and never changes or links this one. Empty for " +
+        "almost every engagement. The status call answers from the caller's own copy (its decision points to that engagement).",
+    }),
     capturedAt: dateTime,
   })
   .meta({ id: "Engagement" });
