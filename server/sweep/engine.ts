@@ -6,8 +6,8 @@
  * batch in one transaction (engagement upsert, contact and mailbox links, a decision for every
  * message) → finish: the sweep record and the connection's bookkeeping.
  *
- * Exactly once: engagements are keyed by (organization, internetMessageId) and decisions by
- * (user, message key), so re-running any window changes nothing; a failed sweep leaves the
+ * Exactly once: engagements are keyed by (organization, internetMessageId, copy fingerprint) — copies
+ * merge only when they agree — and decisions by (user, message key), so re-running any window changes nothing; a failed sweep leaves the
  * connection's lastSuccessWindowEnd alone, so the next window reaches back over the gap.
  * Never throws for a mailbox problem: the sweep row records the failure and the caller carries on.
  */
