@@ -29,7 +29,8 @@ export interface ManageClient {
 
 /** An error answer without the API's JSON body (a proxy's page): a sentence, never the raw text. */
 function statusSentence(status: number): string {
-  if (status >= 500) return "Engagement Capture's server ran into a problem or can't be reached right now. Try again in a moment.";
+  if (status >= 500)
+    return "Engagement Capture's server ran into a problem or can't be reached right now. Try again in a moment.";
   if (status === 403) return "You don't have access to this in Engagement Capture.";
   if (status === 404) return "This is no longer there. It may have been changed or removed by someone else.";
   return "Engagement Capture's server didn't accept this request. Try again.";
@@ -53,7 +54,11 @@ export function createManageClient(opts: ApiClientOptions): ManageClient {
       const token = await opts.auth.getToken({ forceRefresh });
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      return doFetch(`${opts.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return doFetch(`${opts.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     };
     let res: Response;
     try {
@@ -61,7 +66,11 @@ export function createManageClient(opts: ApiClientOptions): ManageClient {
       if (res.status === 401) res = await send(true);
     } catch (e) {
       if (e instanceof ApiError || isInteractionRequired(e)) throw e;
-      throw new ApiError(0, "network_error", "Engagement Capture's server can't be reached. Check your connection and try again.");
+      throw new ApiError(
+        0,
+        "network_error",
+        "Engagement Capture's server can't be reached. Check your connection and try again.",
+      );
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -73,8 +82,13 @@ export function createManageClient(opts: ApiClientOptions): ManageClient {
     }
     if (!res.ok) {
       const err = (parsed as ApiErrorBody | undefined)?.error;
-      if (res.status === 401) throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
-      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err ? withDetails(err) : statusSentence(res.status));
+      if (res.status === 401)
+        throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
+      throw new ApiError(
+        res.status,
+        err?.code ?? `http_${res.status}`,
+        err ? withDetails(err) : statusSentence(res.status),
+      );
     }
     return parsed as T;
   }

@@ -18,13 +18,32 @@ import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0, overflowWrap: "anywhere" },
+  root: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+    minWidth: 0,
+    overflowWrap: "anywhere",
+  },
   heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
   subheading: { margin: 0, fontSize: tokens.fontSizeBase300 },
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
-  list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  list: {
+    listStyle: "none",
+    margin: 0,
+    padding: 0,
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+  },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
-  row: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS, minWidth: 0 },
+  row: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    minWidth: 0,
+  },
   who: { display: "flex", flexDirection: "column", minWidth: 0 },
   muted: { color: tokens.colorNeutralForeground3 },
   form: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
@@ -41,7 +60,10 @@ export function BlocklistView({ isAdmin = false }: { isAdmin?: boolean }) {
   const of = (scope: Scope) => entries.filter((e) => e.scope === scope).sort((a, b) => a.entry.localeCompare(b.entry));
   // After a removal the entry's buttons are gone: focus goes to the section's heading.
   const headings = { personal: useRef<HTMLHeadingElement>(null), organization: useRef<HTMLHeadingElement>(null) };
-  const focusNext = useFocusAfterSwap((scope: Scope) => headings[scope].current, { ready: !list.loading, dropWhenMissing: true });
+  const focusNext = useFocusAfterSwap((scope: Scope) => headings[scope].current, {
+    ready: !list.loading,
+    dropWhenMissing: true,
+  });
 
   return (
     <section aria-labelledby="blocklist-heading" className={styles.root}>
@@ -72,7 +94,11 @@ export function BlocklistView({ isAdmin = false }: { isAdmin?: boolean }) {
             scope="organization"
             title="Your organization's blocklist"
             empty="Your organization hasn't blocked anyone."
-            note={isAdmin ? "These apply to every mailbox in your organization." : "These apply to every mailbox in your organization. Only an administrator can change them."}
+            note={
+              isAdmin
+                ? "These apply to every mailbox in your organization."
+                : "These apply to every mailbox in your organization. Only an administrator can change them."
+            }
             entries={of("organization")}
             canRemove={isAdmin}
             headingRef={headings.organization}
@@ -110,7 +136,9 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
         setValue("");
         onAdded();
         input.current?.focus();
-        return added.scope === "organization" ? `Blocked ${added.entry} for everyone in your organization.` : `Blocked ${added.entry} in your mailbox.`;
+        return added.scope === "organization"
+          ? `Blocked ${added.entry} for everyone in your organization.`
+          : `Blocked ${added.entry} in your mailbox.`;
       },
       { title: "Couldn't add to the blocklist" },
     );
@@ -196,7 +224,15 @@ function EntrySection({ scope, title, empty, note, entries, canRemove, headingRe
   );
 }
 
-function EntryItem({ entry, canRemove, onRemoved }: { entry: BlockEntryView; canRemove: boolean; onRemoved: () => void }) {
+function EntryItem({
+  entry,
+  canRemove,
+  onRemoved,
+}: {
+  entry: BlockEntryView;
+  canRemove: boolean;
+  onRemoved: () => void;
+}) {
   const styles = useStyles();
   const { api } = useServices();
   const announce = useAnnounce();
@@ -212,7 +248,9 @@ function EntryItem({ entry, canRemove, onRemoved }: { entry: BlockEntryView; can
       async () => {
         await api.deleteBlockEntry(entry.id);
         onRemoved();
-        return everyone ? `Removed ${entry.entry} from your organization's blocklist.` : `Removed ${entry.entry} from your blocklist.`;
+        return everyone
+          ? `Removed ${entry.entry} from your organization's blocklist.`
+          : `Removed ${entry.entry} from your blocklist.`;
       },
       {
         title: "Couldn't remove it",
@@ -236,7 +274,12 @@ function EntryItem({ entry, canRemove, onRemoved }: { entry: BlockEntryView; can
           </Text>
         </div>
         {canRemove && !confirming && !forbidden && (
-          <Button ref={removeButton} size="small" onClick={() => setConfirming(true)} aria-label={`Remove ${entry.entry}`}>
+          <Button
+            ref={removeButton}
+            size="small"
+            onClick={() => setConfirming(true)}
+            aria-label={`Remove ${entry.entry}`}
+          >
             Remove
           </Button>
         )}

@@ -37,7 +37,9 @@ export function useClientChoice(active: boolean, initial: { id: string; name: st
   const [loadError, setLoadError] = useState<unknown>(null);
   const [nonce, setNonce] = useState(0);
   const [query, setQuery] = useState(initial?.name ?? "");
-  const [selectedId, setSelectedId] = useState<string | null>(initial?.id ?? null);
+  // The initial client is matched by its name (as typed), not preselected: Fluent clears a freeform value when
+  // its selected option goes away, which would empty the field on the first keystroke.
+  const [selectedId, setSelectedId] = useState<string | null>(null);
 
   useEffect(() => {
     if (!active) return;
@@ -72,14 +74,28 @@ export function useClientChoice(active: boolean, initial: { id: string; name: st
   };
 }
 
-export function ClientPicker({ choice, onSubmit, label = "Client" }: { choice: ClientChoice; onSubmit: () => void; label?: string }) {
+export function ClientPicker({
+  choice,
+  onSubmit,
+  label = "Client",
+}: {
+  choice: ClientChoice;
+  onSubmit: () => void;
+  label?: string;
+}) {
   const [listOpen, setListOpen] = useState(false);
   const { clients, typed, chosen } = choice;
   const typedKey = clientNameKey(typed);
-  const matches = (clients ?? []).filter((c) => !typedKey || clientNameKey(c.name).includes(typedKey) || c.id === choice.selectedId);
+  const matches = (clients ?? []).filter(
+    (c) => !typedKey || clientNameKey(c.name).includes(typedKey) || c.id === choice.selectedId,
+  );
   return (
     <>
-      <Field label={label} required hint={!chosen && typed ? `A new client “${typed}” will be created.` : "Pick a client or type a new name."}>
+      <Field
+        label={label}
+        required
+        hint={!chosen && typed ? `A new client “${typed}” will be created.` : "Pick a client or type a new name."}
+      >
         <Combobox
           freeform
           placeholder={clients ? "Choose or type a client" : "Loading clients…"}
@@ -125,7 +141,9 @@ export function ClientPicker({ choice, onSubmit, label = "Client" }: { choice: C
           ) : null}
         </Combobox>
       </Field>
-      {!!choice.loadError && <ErrorBar error={choice.loadError} title="Couldn't load clients" onRetry={choice.reload} />}
+      {!!choice.loadError && (
+        <ErrorBar error={choice.loadError} title="Couldn't load clients" onRetry={choice.reload} />
+      )}
     </>
   );
 }

@@ -33,7 +33,14 @@ import { Loading } from "./Loading";
 const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
   heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
-  list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  list: {
+    listStyle: "none",
+    margin: 0,
+    padding: 0,
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+  },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   muted: { color: tokens.colorNeutralForeground3 },
   line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
@@ -64,12 +71,19 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
   const [query, setQuery] = useState("");
   const [clientId, setClientId] = useState(ALL);
   const [notice, setNotice] = useState<string | null>(null);
-  const [more, setMore] = useState<{ after: Page<ContactView>; items: ContactView[]; nextCursor: string | null } | null>(null);
+  const [more, setMore] = useState<{
+    after: Page<ContactView>;
+    items: ContactView[];
+    nextCursor: string | null;
+  } | null>(null);
   useEffect(() => {
     const t = setTimeout(() => setQuery(input.trim()), debounceMs);
     return () => clearTimeout(t);
   }, [input, debounceMs]);
-  const clients = useResource<ClientView[]>(() => api.listClients().then((c) => [...c].sort((a, b) => a.name.localeCompare(b.name))), "clients");
+  const clients = useResource<ClientView[]>(
+    () => api.listClients().then((c) => [...c].sort((a, b) => a.name.localeCompare(b.name))),
+    "clients",
+  );
   const result = useResource<Page<ContactView>>(
     () => manage.listContacts({ q: query || undefined, clientId: clientId || undefined, limit: PAGE_SIZE }),
     `contacts:${clientId}:${query}`,
@@ -102,7 +116,12 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
   const loadMore = async () => {
     if (!page || !nextCursor) return;
     try {
-      const next = await manage.listContacts({ q: query || undefined, clientId: clientId || undefined, cursor: nextCursor, limit: PAGE_SIZE });
+      const next = await manage.listContacts({
+        q: query || undefined,
+        clientId: clientId || undefined,
+        cursor: nextCursor,
+        limit: PAGE_SIZE,
+      });
       setMore({ after: page, items: [...(extra?.items ?? []), ...next.items], nextCursor: next.nextCursor });
     } catch (e) {
       announce("Couldn't load more contacts.");
@@ -138,11 +157,30 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
           </Dropdown>
         </Field>
         {!!clients.error && <ErrorBar error={clients.error} title="Couldn't load clients" onRetry={clients.reload} />}
-        {client && <RenameClient key={client.id} client={client} onRenamed={() => clients.reload()} onGone={() => { setClientId(ALL); gone(`The client ${client.name} no longer exists.`); }} />}
+        {client && (
+          <RenameClient
+            key={client.id}
+            client={client}
+            onRenamed={() => {
+              // Its contacts show the client's name: both lists are read again (focus stays on Rename).
+              clients.reload();
+              result.reload();
+            }}
+            onGone={() => {
+              setClientId(ALL);
+              gone(`The client ${client.name} no longer exists.`);
+            }}
+          />
+        )}
       </div>
       <Field label="Search contacts">
         {/* Fluent names the clear button "clear"; say what it clears. */}
-        <SearchBox value={input} onChange={(_, d) => setInput(d.value)} placeholder="Name, email or client" dismiss={{ "aria-label": "Clear search" }} />
+        <SearchBox
+          value={input}
+          onChange={(_, d) => setInput(d.value)}
+          placeholder="Name, email or client"
+          dismiss={{ "aria-label": "Clear search" }}
+        />
       </Field>
       {notice && (
         <MessageBar intent="info" layout="multiline">
@@ -153,7 +191,11 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
       {!!result.error && <ErrorBar error={result.error} title="Couldn't load contacts" onRetry={result.reload} />}
       {page && items.length === 0 && (
         <Text>
-          {query ? `No tracked contact matches “${query}”${client ? ` at ${client.name}` : ""}.` : client ? `No tracked contacts at ${client.name}.` : "No tracked contacts yet."}
+          {query
+            ? `No tracked contact matches “${query}”${client ? ` at ${client.name}` : ""}.`
+            : client
+              ? `No tracked contacts at ${client.name}.`
+              : "No tracked contacts yet."}
         </Text>
       )}
       {page && items.length > 0 && (
@@ -175,7 +217,6 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
                 refresh();
               }}
               onGone={() => gone(`${c.email} is no longer a tracked contact.`)}
-              focusEdit={() => focusNext(c.id)}
             />
           ))}
         </ul>
@@ -195,17 +236,19 @@ interface ContactItemProps {
   onSaved: (c: ContactView) => void;
   onUntracked: () => void;
   onGone: () => void;
-  focusEdit: () => void;
 }
 
-function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone, focusEdit }: ContactItemProps) {
+function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone }: ContactItemProps) {
   const styles = useStyles();
   const { manage } = useServices();
   const [mode, setMode] = useState<"view" | "edit" | "untrack">("view");
   const { busy, failure, run, clear } = useAction();
+  // The mode swaps the buttons out: focus returns to Edit once it is back.
+  const edit = useRef<HTMLButtonElement | null>(null);
+  const focusNext = useFocusAfterSwap(() => edit.current);
   const back = () => {
     clear();
-    focusEdit();
+    focusNext(undefined);
     setMode("view");
   };
 
@@ -237,7 +280,15 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone, focusE
       </Text>
       {mode === "view" && (
         <div className={styles.actions}>
-          <Button size="small" ref={editRef} onClick={() => setMode("edit")} aria-label={`Edit ${c.email}`}>
+          <Button
+            size="small"
+            ref={(el) => {
+              edit.current = el instanceof HTMLButtonElement ? el : null;
+              editRef(el);
+            }}
+            onClick={() => setMode("edit")}
+            aria-label={`Edit ${c.email}`}
+          >
             Edit
           </Button>
           <Button size="small" appearance="subtle" onClick={() => setMode("untrack")} aria-label={`Untrack ${c.email}`}>
@@ -245,7 +296,18 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone, focusE
           </Button>
         </div>
       )}
-      {mode === "edit" && <EditContact contact={c} onSaved={onSaved} onCancel={back} onGone={onGone} />}
+      {mode === "edit" && (
+        <EditContact
+          contact={c}
+          onSaved={(saved) => {
+            back();
+            // The list is read again; a contact moved out of the client shown leaves it, and focus goes to the heading.
+            onSaved(saved);
+          }}
+          onCancel={back}
+          onGone={onGone}
+        />
+      )}
       {mode === "untrack" && (
         <>
           <Confirm
@@ -264,7 +326,17 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone, focusE
   );
 }
 
-function EditContact({ contact: c, onSaved, onCancel, onGone }: { contact: ContactView; onSaved: (c: ContactView) => void; onCancel: () => void; onGone: () => void }) {
+function EditContact({
+  contact: c,
+  onSaved,
+  onCancel,
+  onGone,
+}: {
+  contact: ContactView;
+  onSaved: (c: ContactView) => void;
+  onCancel: () => void;
+  onGone: () => void;
+}) {
   const styles = useStyles();
   const { manage } = useServices();
   const [name, setName] = useState(c.name ?? "");
@@ -279,7 +351,10 @@ function EditContact({ contact: c, onSaved, onCancel, onGone }: { contact: Conta
       async () => {
         // An empty client field keeps the contact without a client; a new name creates the client.
         const client = choice.ready ? await choice.resolve() : null;
-        const saved = await manage.updateContact(c.id, { name: name.trim() || null, clientId: client ? client.id : null });
+        const saved = await manage.updateContact(c.id, {
+          name: name.trim() || null,
+          clientId: client ? client.id : null,
+        });
         onSaved(saved);
         return `Saved ${saved.email}${saved.client ? `, client ${saved.client.name}` : ""}.`;
       },
@@ -297,7 +372,11 @@ function EditContact({ contact: c, onSaved, onCancel, onGone }: { contact: Conta
       }}
       onKeyDown={(e) => {
         // The client list closes on its own Escape first; a second Escape leaves the form.
-        if (e.key === "Escape" && !busy && !(e.target instanceof HTMLInputElement && e.target.getAttribute("aria-expanded") === "true")) {
+        if (
+          e.key === "Escape" &&
+          !busy &&
+          !(e.target instanceof HTMLInputElement && e.target.getAttribute("aria-expanded") === "true")
+        ) {
           e.preventDefault();
           onCancel();
         }
@@ -320,7 +399,15 @@ function EditContact({ contact: c, onSaved, onCancel, onGone }: { contact: Conta
   );
 }
 
-function RenameClient({ client, onRenamed, onGone }: { client: ClientView; onRenamed: () => void; onGone: () => void }) {
+function RenameClient({
+  client,
+  onRenamed,
+  onGone,
+}: {
+  client: ClientView;
+  onRenamed: () => void;
+  onGone: () => void;
+}) {
   const styles = useStyles();
   const { manage } = useServices();
   const [editing, setEditing] = useState(false);
@@ -344,7 +431,12 @@ function RenameClient({ client, onRenamed, onGone }: { client: ClientView; onRen
   if (!editing) {
     return (
       <div className={styles.actions}>
-        <Button ref={renameButton} size="small" onClick={() => setEditing(true)} aria-label={`Rename client ${client.name}`}>
+        <Button
+          ref={renameButton}
+          size="small"
+          onClick={() => setEditing(true)}
+          aria-label={`Rename client ${client.name}`}
+        >
           Rename client
         </Button>
       </div>

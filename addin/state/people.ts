@@ -5,7 +5,9 @@ import { domainOf, normalizeAddress } from "../../shared/capture/address";
 /** The domains of the user's own addresses (as the capture rules see colleagues). */
 export function ownDomainsOf(me: MeResponse | null | undefined): string[] {
   if (!me) return [];
-  const addresses = [me.user.email, ...me.user.addresses].map((a) => normalizeAddress(a)).filter((a): a is string => !!a);
+  const addresses = [me.user.email, ...me.user.addresses]
+    .map((a) => normalizeAddress(a))
+    .filter((a): a is string => !!a);
   return [...new Set(addresses.map(domainOf))];
 }
 

@@ -4,10 +4,27 @@
 // reaches and is never offered for colleagues, the blocklist (personal for everyone, organization-wide
 // for administrators) and Block on a person. The fake backend answers as the server's routes do.
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import type { BlockEntryView, ClientView, ContactView, MessageStatusResponse, PersonView } from "../../shared/api/contract";
+import type {
+  BlockEntryView,
+  ClientView,
+  ContactView,
+  MessageStatusResponse,
+  PersonView,
+} from "../../shared/api/contract";
 import { isRoleAddress } from "../../shared/capture/role-address";
 import { ownDomainsOf, isColleague } from "../../addin/state/people";
-import { FakeBackend, PEOPLE, focusDialog, installOutlook, meResponse, renderPane, sampleItem, setUpPaneTests, statusResponse, type Call } from "./helpers";
+import {
+  FakeBackend,
+  PEOPLE,
+  focusDialog,
+  installOutlook,
+  meResponse,
+  renderPane,
+  sampleItem,
+  setUpPaneTests,
+  statusResponse,
+  type Call,
+} from "./helpers";
 
 setUpPaneTests();
 
@@ -20,8 +37,16 @@ const err = (status: number, code: string, message: string, details?: unknown) =
   body: { error: details === undefined ? { code, message } : { code, message, details } },
 });
 const NOT_FOUND_CONTACT = err(404, "not_found", "No such contact.");
-const FORBIDDEN_ORG_ADD = err(403, "forbidden", "Adding to the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization.");
-const FORBIDDEN_ORG_DELETE = err(403, "forbidden", "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization.");
+const FORBIDDEN_ORG_ADD = err(
+  403,
+  "forbidden",
+  "Adding to the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization.",
+);
+const FORBIDDEN_ORG_DELETE = err(
+  403,
+  "forbidden",
+  "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization.",
+);
 
 /** An in-memory organization: clients, contacts, blocklist, with the routes' answers and error cases. */
 function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse("captured")) {
@@ -30,8 +55,22 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
     { id: "cl-initech", name: "Initech", createdAt: at },
   ];
   const contacts: ContactView[] = [
-    { id: "c-bob", email: "bob@globex.com", name: "Bob Stone", clientId: "cl-globex", client: { id: "cl-globex", name: "Globex" }, createdAt: at },
-    { id: "c-carol", email: "carol@initech.com", name: "Carol Vance", clientId: "cl-initech", client: { id: "cl-initech", name: "Initech" }, createdAt: at },
+    {
+      id: "c-bob",
+      email: "bob@globex.com",
+      name: "Bob Stone",
+      clientId: "cl-globex",
+      client: { id: "cl-globex", name: "Globex" },
+      createdAt: at,
+    },
+    {
+      id: "c-carol",
+      email: "carol@initech.com",
+      name: "Carol Vance",
+      clientId: "cl-initech",
+      client: { id: "cl-initech", name: "Initech" },
+      createdAt: at,
+    },
   ];
   const blocklist: BlockEntryView[] = [{ id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: at }];
   const withCount = (c: ClientView) => ({ ...c, contactCount: contacts.filter((x) => x.clientId === c.id).length });
@@ -41,7 +80,8 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
     .on("POST", "/api/messages/status", { body: status })
     .on("GET", "/api/clients", () => ({ body: { items: clients.map(withCount), nextCursor: null } }))
     .on("POST", "/api/clients", (c: Call) => {
-      if (clients.some((x) => x.name.toLowerCase() === c.body.name.trim().toLowerCase())) return err(409, "duplicate_client", `A client named "${c.body.name}" already exists.`);
+      if (clients.some((x) => x.name.toLowerCase() === c.body.name.trim().toLowerCase()))
+        return err(409, "duplicate_client", `A client named "${c.body.name}" already exists.`);
       const created = { id: `cl-${++n}`, name: c.body.name.trim(), createdAt: at };
       clients.push(created);
       return { status: 201, body: withCount(created) };
@@ -50,14 +90,20 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       const p = new URL(c.path, "https://x").searchParams;
       const q = (p.get("q") ?? "").toLowerCase();
       const clientId = p.get("clientId");
-      const items = contacts.filter((x) => (!clientId || x.clientId === clientId) && (!q || `${x.email} ${x.name} ${x.client?.name}`.toLowerCase().includes(q)));
+      const items = contacts.filter(
+        (x) =>
+          (!clientId || x.clientId === clientId) &&
+          (!q || `${x.email} ${x.name} ${x.client?.name}`.toLowerCase().includes(q)),
+      );
       return { body: { items, nextCursor: null } };
     })
     .on("GET", "/api/blocklist", () => ({ body: { items: blocklist, nextCursor: null } }))
     .on("POST", "/api/blocklist", (c: Call) => {
       if (c.body.scope === "organization" && !me.user.isAdmin) return FORBIDDEN_ORG_ADD;
-      if (!/^(@[a-z0-9.-]+\.[a-z]+|[^@\s]+@[^@\s]+\.[a-z]+)$/.test(c.body.entry)) return err(400, "invalid_entry", "A blocklist entry must be an email address or @domain.");
-      if (blocklist.some((b) => b.entry === c.body.entry && b.scope === c.body.scope)) return err(409, "duplicate_block_entry", `${c.body.entry} is already on the ${c.body.scope} blocklist.`);
+      if (!/^(@[a-z0-9.-]+\.[a-z]+|[^@\s]+@[^@\s]+\.[a-z]+)$/.test(c.body.entry))
+        return err(400, "invalid_entry", "A blocklist entry must be an email address or @domain.");
+      if (blocklist.some((b) => b.entry === c.body.entry && b.scope === c.body.scope))
+        return err(409, "duplicate_block_entry", `${c.body.entry} is already on the ${c.body.scope} blocklist.`);
       const entry: BlockEntryView = { id: `b-${++n}`, entry: c.body.entry, scope: c.body.scope, createdAt: at };
       blocklist.push(entry);
       return { status: 201, body: entry };
@@ -67,7 +113,9 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       const contact = contacts.find((x) => x.id === id);
       if (!contact) return NOT_FOUND_CONTACT;
       if (typeof c.body.name === "string" && c.body.name.length > 200) {
-        return err(400, "invalid_request", "The request is not valid.", [{ path: "name", message: "The name is longer than 200 characters." }]);
+        return err(400, "invalid_request", "The request is not valid.", [
+          { path: "name", message: "The name is longer than 200 characters." },
+        ]);
       }
       const client = c.body.clientId ? clients.find((x) => x.id === c.body.clientId) : null;
       if (c.body.clientId && !client) return err(404, "client_not_found", "No such client.");
@@ -89,7 +137,8 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
     backend.on("PATCH", `/api/clients/${id}`, (c: Call) => {
       const client = clients.find((x) => x.id === id);
       if (!client) return err(404, "not_found", "No such client.");
-      if (clients.some((x) => x.id !== id && x.name.toLowerCase() === c.body.name.toLowerCase())) return err(409, "duplicate_client", `A client named "${c.body.name}" already exists.`);
+      if (clients.some((x) => x.id !== id && x.name.toLowerCase() === c.body.name.toLowerCase()))
+        return err(409, "duplicate_client", `A client named "${c.body.name}" already exists.`);
       client.name = c.body.name;
       for (const x of contacts) if (x.clientId === id) x.client = { id, name: c.body.name };
       return { body: withCount(client) };
@@ -97,7 +146,10 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
   }
   backend.on("DELETE", "/api/blocklist/b-org", () => {
     if (!me.user.isAdmin) return FORBIDDEN_ORG_DELETE;
-    blocklist.splice(blocklist.findIndex((b) => b.id === "b-org"), 1);
+    blocklist.splice(
+      blocklist.findIndex((b) => b.id === "b-org"),
+      1,
+    );
     return { status: 204 };
   });
   const deleteAny = (id: string) =>
@@ -123,15 +175,26 @@ async function contactItem(email: string) {
 }
 
 describe("shared: role addresses and colleagues", () => {
-  test.each(["all@globex.com", "All-Staff@contoso.com", "team.emea@globex.com", "noreply@globex.com", "no-reply@globex.com", "info+web@x.io", "sales@x.io", "support@x.io"])(
-    "%s is a role address",
-    (a) => expect(isRoleAddress(a)).toBe(true),
-  );
-  test.each(["bob@globex.com", "allison@globex.com", "teamlead.jo@x.io", "salesforce-admin-jo@x.io", "not-an-address"])("%s is a person's", (a) =>
-    expect(isRoleAddress(a)).toBe(false),
+  test.each([
+    "all@globex.com",
+    "All-Staff@contoso.com",
+    "team.emea@globex.com",
+    "noreply@globex.com",
+    "no-reply@globex.com",
+    "info+web@x.io",
+    "sales@x.io",
+    "support@x.io",
+  ])("%s is a role address", (a) => expect(isRoleAddress(a)).toBe(true));
+  test.each(["bob@globex.com", "allison@globex.com", "teamlead.jo@x.io", "salesforce-admin-jo@x.io", "not-an-address"])(
+    "%s is a person's",
+    (a) => expect(isRoleAddress(a)).toBe(false),
   );
   test("own domains come from the user's addresses; colleagues are at one of them", () => {
-    const me = meResponse("active", {}, { email: "Alice@Contoso.com", addresses: ["alice@contoso.com", "alice@fabrikam.com"] });
+    const me = meResponse(
+      "active",
+      {},
+      { email: "Alice@Contoso.com", addresses: ["alice@contoso.com", "alice@fabrikam.com"] },
+    );
     expect(ownDomainsOf(me)).toEqual(["contoso.com", "fabrikam.com"]);
     expect(isColleague("Lee@contoso.com", ownDomainsOf(me))).toBe(true);
     expect(isColleague("bob@globex.com", ownDomainsOf(me))).toBe(false);
@@ -150,8 +213,14 @@ describe("contacts view", () => {
 
     fireEvent.click(screen.getByRole("combobox", { name: "Client" }));
     fireEvent.click(await screen.findByRole("option", { name: "Initech (1)" }));
-    await waitFor(() => expect(backend.callsTo("GET", "/api/contacts").map((c) => c.path)).toContain("/api/contacts?clientId=cl-initech&limit=25"));
-    await waitFor(() => expect(within(screen.getByRole("list", { name: "Contacts" })).getAllByRole("listitem")).toHaveLength(1));
+    await waitFor(() =>
+      expect(backend.callsTo("GET", "/api/contacts").map((c) => c.path)).toContain(
+        "/api/contacts?clientId=cl-initech&limit=25",
+      ),
+    );
+    await waitFor(() =>
+      expect(within(screen.getByRole("list", { name: "Contacts" })).getAllByRole("listitem")).toHaveLength(1),
+    );
     expect(screen.getByRole("listitem", { name: /carol@initech\.com/ })).toBeTruthy();
   });
 
@@ -168,9 +237,14 @@ describe("contacts view", () => {
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients").length).toBeGreaterThan(1));
     fireEvent.click(form.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(backend.callsTo("PATCH", "/api/contacts/c-bob")).toHaveLength(1));
-    expect(backend.callsTo("PATCH", "/api/contacts/c-bob")[0].body).toEqual({ name: "Robert Stone", clientId: "cl-globex" });
+    expect(backend.callsTo("PATCH", "/api/contacts/c-bob")[0].body).toEqual({
+      name: "Robert Stone",
+      clientId: "cl-globex",
+    });
     expect(await screen.findByText("Robert Stone")).toBeTruthy();
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })),
+    );
     await waitFor(() => expect(announced()).toBe("Saved bob@globex.com, client Globex."));
   });
 
@@ -197,7 +271,9 @@ describe("contacts view", () => {
     fireEvent.click(form.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(backend.callsTo("PATCH", "/api/contacts/c-bob")).toHaveLength(2));
     expect(backend.callsTo("POST", "/api/clients")[0].body).toEqual({ name: "Globex Europe" });
-    await waitFor(async () => expect((await contactItem("bob@globex.com")).getByText("Client: Globex Europe")).toBeTruthy());
+    await waitFor(async () =>
+      expect((await contactItem("bob@globex.com")).getByText("Client: Globex Europe")).toBeTruthy(),
+    );
   });
 
   test("Escape and Cancel leave the edit form without saving; focus returns to Edit", async () => {
@@ -207,10 +283,14 @@ describe("contacts view", () => {
     await openTab("Contacts");
     const bob = await contactItem("bob@globex.com");
     fireEvent.click(bob.getByRole("button", { name: "Edit bob@globex.com" }));
-    const name = within(screen.getByRole("form", { name: "Edit bob@globex.com" })).getByRole("textbox", { name: "Name" });
+    const name = within(screen.getByRole("form", { name: "Edit bob@globex.com" })).getByRole("textbox", {
+      name: "Name",
+    });
     fireEvent.keyDown(name, { key: "Escape" });
     await waitFor(() => expect(screen.queryByRole("form", { name: "Edit bob@globex.com" })).toBeNull());
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })),
+    );
     expect(backend.callsTo("PATCH", "/api/contacts/c-bob")).toHaveLength(0);
   });
 
@@ -224,7 +304,9 @@ describe("contacts view", () => {
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients").length).toBeGreaterThan(1));
     fireEvent.change(form.getByRole("textbox", { name: "Name" }), { target: { value: "x".repeat(201) } });
     fireEvent.click(form.getByRole("button", { name: "Save" }));
-    expect(await form.findByText(/The request is not valid\. name: The name is longer than 200 characters\./)).toBeTruthy();
+    expect(
+      await form.findByText(/The request is not valid\. name: The name is longer than 200 characters\./),
+    ).toBeTruthy();
     expect(form.getByText("Couldn't save")).toBeTruthy();
   });
 
@@ -236,14 +318,18 @@ describe("contacts view", () => {
     const bob = await contactItem("bob@globex.com");
     fireEvent.click(bob.getByRole("button", { name: "Untrack bob@globex.com" }));
     const question = bob.getByRole("group", { name: /^Stop tracking bob@globex\.com\?/ });
-    expect(question.textContent).toMatch(/for anyone in your organization\. Engagements already captured with them stay\./);
+    expect(question.textContent).toMatch(
+      /for anyone in your organization\. Engagements already captured with them stay\./,
+    );
     await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
     expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(0);
     fireEvent.click(within(question).getByRole("button", { name: "Yes, untrack" }));
     await waitFor(() => expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(1));
     await waitFor(() => expect(screen.queryByRole("listitem", { name: /bob@globex\.com/ })).toBeNull());
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Tracked contacts" })));
-    await waitFor(() => expect(announced()).toBe("Stopped tracking bob@globex.com. Engagements already captured stay."));
+    await waitFor(() =>
+      expect(announced()).toBe("Stopped tracking bob@globex.com. Engagements already captured stay."),
+    );
   });
 
   test("Escape cancels untrack", async () => {
@@ -255,7 +341,9 @@ describe("contacts view", () => {
     fireEvent.click(bob.getByRole("button", { name: "Untrack bob@globex.com" }));
     const cancel = within(bob.getByRole("group")).getByRole("button", { name: "Cancel" });
     fireEvent.keyDown(cancel, { key: "Escape" });
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit bob@globex.com" })),
+    );
     expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(0);
   });
 
@@ -268,7 +356,9 @@ describe("contacts view", () => {
     contacts.splice(0, 1); // gone on the server since the list was read
     fireEvent.click(bob.getByRole("button", { name: "Untrack bob@globex.com" }));
     fireEvent.click(bob.getByRole("button", { name: "Yes, untrack" }));
-    expect(await screen.findByText(/bob@globex\.com is no longer a tracked contact\. Someone else may have changed it/)).toBeTruthy();
+    expect(
+      await screen.findByText(/bob@globex\.com is no longer a tracked contact\. Someone else may have changed it/),
+    ).toBeTruthy();
     await waitFor(() => expect(screen.queryByRole("listitem", { name: /bob@globex\.com/ })).toBeNull());
   });
 
@@ -298,8 +388,12 @@ describe("contacts view", () => {
     fireEvent.click(form.getByRole("button", { name: "Save name" }));
     await waitFor(() => expect(screen.queryByRole("form", { name: /Rename client/ })).toBeNull());
     expect(backend.callsTo("PATCH", "/api/clients/cl-globex").at(-1)!.body).toEqual({ name: "Globex Corporation" });
-    await waitFor(async () => expect((await contactItem("bob@globex.com")).getByText("Client: Globex Corporation")).toBeTruthy());
-    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Rename client Globex Corporation" })));
+    await waitFor(async () =>
+      expect((await contactItem("bob@globex.com")).getByText("Client: Globex Corporation")).toBeTruthy(),
+    );
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole("button", { name: "Rename client Globex Corporation" })),
+    );
     await waitFor(() => expect(announced()).toBe("Renamed Globex to Globex Corporation."));
   });
 });
@@ -313,14 +407,23 @@ describe("Track, honestly", () => {
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Track bob@globex.com" }));
     const dialog = await focusDialog();
-    expect(dialog.getByText(/will be tracked for everyone in your organization/).textContent).toMatch(/from now on and from the past 24 hours/);
+    expect(dialog.getByText(/will be tracked for everyone in your organization/).textContent).toMatch(
+      /from now on and from the past 24 hours/,
+    );
     expect(dialog.queryByText("This looks like a shared address")).toBeNull();
     expect(dialog.getByRole("button", { name: "Track contact" })).toBeTruthy();
   });
 
   test("a colleague (the user's own domain) is never offered Track", async () => {
     installOutlook();
-    const lee: PersonView = { address: "lee@contoso.com", name: "Lee Park", role: "cc", isUser: false, blocked: false, contact: null };
+    const lee: PersonView = {
+      address: "lee@contoso.com",
+      name: "Lee Park",
+      role: "cc",
+      isUser: false,
+      blocked: false,
+      contact: null,
+    };
     const { backend } = orgBackend(MEMBER, withPeople([...PEOPLE, lee]));
     renderPane(backend);
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
@@ -331,9 +434,26 @@ describe("Track, honestly", () => {
 
   test("a role address is warned about before it is tracked", async () => {
     installOutlook();
-    const all: PersonView = { address: "all@globex.com", name: null, role: "to", isUser: false, blocked: false, contact: null };
+    const all: PersonView = {
+      address: "all@globex.com",
+      name: null,
+      role: "to",
+      isUser: false,
+      blocked: false,
+      contact: null,
+    };
     const { backend } = orgBackend(MEMBER, withPeople([all]));
-    backend.on("POST", "/api/contacts", { status: 201, body: { id: "c-all", email: "all@globex.com", name: null, clientId: "cl-globex", client: { id: "cl-globex", name: "Globex" }, createdAt: at } });
+    backend.on("POST", "/api/contacts", {
+      status: 201,
+      body: {
+        id: "c-all",
+        email: "all@globex.com",
+        name: null,
+        clientId: "cl-globex",
+        client: { id: "cl-globex", name: "Globex" },
+        createdAt: at,
+      },
+    });
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Track all@globex.com" }));
     const dialog = await focusDialog();
@@ -348,14 +468,20 @@ describe("Track, honestly", () => {
   test("the server's refusal (an internal address, once the API checks) is shown in its words", async () => {
     installOutlook();
     const { backend } = orgBackend(MEMBER, statusResponse("not_captured"));
-    backend.on("POST", "/api/contacts", err(422, "internal_address", "bob@globex.com is in your organization's own domains and can't be tracked."));
+    backend.on(
+      "POST",
+      "/api/contacts",
+      err(422, "internal_address", "bob@globex.com is in your organization's own domains and can't be tracked."),
+    );
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Track bob@globex.com" }));
     const dialog = await focusDialog();
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients")).toHaveLength(1));
     fireEvent.input(dialog.getByRole("combobox", { name: /Client/ }), { target: { value: "Globex" } });
     fireEvent.click(dialog.getByRole("button", { name: "Track contact" }));
-    expect(await dialog.findByText("bob@globex.com is in your organization's own domains and can't be tracked.")).toBeTruthy();
+    expect(
+      await dialog.findByText("bob@globex.com is in your organization's own domains and can't be tracked."),
+    ).toBeTruthy();
   });
 });
 
@@ -408,7 +534,11 @@ describe("blocklist view", () => {
     expect(await screen.findByText("deals@noisy.example is already on the personal blocklist.")).toBeTruthy();
     expect(screen.getByText("Couldn't add to the blocklist")).toBeTruthy();
 
-    backend.on("POST", "/api/blocklist", err(400, "invalid_entry", "A blocklist entry must be an email address or @domain."));
+    backend.on(
+      "POST",
+      "/api/blocklist",
+      err(400, "invalid_entry", "A blocklist entry must be an email address or @domain."),
+    );
     fireEvent.change(input, { target: { value: "x@y.example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block" }));
     expect(await screen.findByText("A blocklist entry must be an email address or @domain.")).toBeTruthy();
@@ -424,7 +554,10 @@ describe("blocklist view", () => {
     fireEvent.change(input, { target: { value: "@spam.example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block for everyone" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
-    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({ entry: "@spam.example", scope: "organization" });
+    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
+      entry: "@spam.example",
+      scope: "organization",
+    });
     const org = within(screen.getByRole("region", { name: "Your organization's blocklist" }));
     expect(await org.findByText("@spam.example")).toBeTruthy();
     await waitFor(() => expect(announced()).toBe("Blocked @spam.example for everyone in your organization."));
@@ -450,15 +583,23 @@ describe("blocklist view", () => {
     expect(org.queryByRole("button", { name: "Retry" })).toBeNull();
 
     fireEvent.click(screen.getByRole("radio", { name: "Everyone in the organization" }));
-    fireEvent.change(screen.getByRole("textbox", { name: /Block an address or domain/ }), { target: { value: "@spam.example" } });
+    fireEvent.change(screen.getByRole("textbox", { name: /Block an address or domain/ }), {
+      target: { value: "@spam.example" },
+    });
     fireEvent.click(screen.getByRole("button", { name: "Block for everyone" }));
-    expect(await screen.findByText(/Adding to the organization's blocklist needs the Capture\.Admin role/)).toBeTruthy();
+    expect(
+      await screen.findByText(/Adding to the organization's blocklist needs the Capture\.Admin role/),
+    ).toBeTruthy();
   });
 
   test("the list can't load: an error with Retry", async () => {
     installOutlook();
     const { backend } = orgBackend(MEMBER);
-    backend.on("GET", "/api/blocklist", err(503, "database_unavailable", "The database is not reachable right now. Try again in a moment."));
+    backend.on(
+      "GET",
+      "/api/blocklist",
+      err(503, "database_unavailable", "The database is not reachable right now. Try again in a moment."),
+    );
     renderPane(backend);
     await openTab("Blocklist");
     expect(await screen.findByText("Couldn't load the blocklist")).toBeTruthy();
@@ -474,7 +615,9 @@ describe("Block on a person", () => {
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     fireEvent.click(people.getByRole("button", { name: "Block bob@globex.com" }));
     expect(screen.queryByRole("radio")).toBeNull();
-    const question = await screen.findByRole("group", { name: /^Block bob@globex\.com\? .*Others in your organization are not affected\./ });
+    const question = await screen.findByRole("group", {
+      name: /^Block bob@globex\.com\? .*Others in your organization are not affected\./,
+    });
     await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
     fireEvent.click(within(question).getByRole("button", { name: "Yes, block" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
@@ -490,20 +633,29 @@ describe("Block on a person", () => {
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     fireEvent.click(people.getByRole("button", { name: "Block bob@globex.com" }));
     fireEvent.click(await screen.findByRole("button", { name: "Cancel" }));
-    await waitFor(() => expect(document.activeElement).toBe(people.getByRole("button", { name: "Block bob@globex.com" })));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(people.getByRole("button", { name: "Block bob@globex.com" })),
+    );
 
     fireEvent.click(people.getByRole("button", { name: "Block bob@globex.com" }));
     fireEvent.click(await screen.findByRole("radio", { name: "Everyone in the organization" }));
     expect(screen.getByRole("group", { name: /^Block bob@globex\.com for everyone\?/ })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Yes, block for everyone" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
-    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({ entry: "bob@globex.com", scope: "organization" });
+    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
+      entry: "bob@globex.com",
+      scope: "organization",
+    });
   });
 
   test("a failure stays beside the question with Retry", async () => {
     installOutlook();
     const { backend } = orgBackend(MEMBER, statusResponse("not_captured"));
-    backend.on("POST", "/api/blocklist", err(409, "duplicate_block_entry", "bob@globex.com is already on the personal blocklist."));
+    backend.on(
+      "POST",
+      "/api/blocklist",
+      err(409, "duplicate_block_entry", "bob@globex.com is already on the personal blocklist."),
+    );
     renderPane(backend);
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     fireEvent.click(people.getByRole("button", { name: "Block bob@globex.com" }));
@@ -521,7 +673,9 @@ describe("captured, then blocked", () => {
     renderPane(backend);
     const card = within(await screen.findByRole("region", { name: "Captured" }));
     expect(card.getByText("Captured before the block")).toBeTruthy();
-    expect(card.getByText(/captured before bob@globex\.com was added to a blocklist/).textContent).toMatch(/doesn't remove what was already captured/);
+    expect(card.getByText(/captured before bob@globex\.com was added to a blocklist/).textContent).toMatch(
+      /doesn't remove what was already captured/,
+    );
   });
 
   test("nothing blocked: no such note", async () => {
