@@ -50,6 +50,8 @@ const useStyles = makeStyles({
   shell: { minHeight: "100vh" },
   main: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM },
   muted: { display: "block", color: tokens.colorNeutralForeground3, marginTop: tokens.spacingVerticalXXS },
+  // An administrator's four tabs don't fit one row of a 320-pixel pane: the last one wraps instead of being cut off.
+  tabs: { flexWrap: "wrap" },
 });
 
 export function App({ services, theme }: { services: PaneServices; theme?: ThemeKind }) {
@@ -124,7 +126,13 @@ function Pane() {
           <>
             <ConnectionPanel me={me.data} onChanged={() => setEpoch((e) => e + 1)} />
             {/* Three or four tabs fit a 320-pixel pane (Outlook's narrowest) only at the small size. */}
-            <TabList selectedValue={view} onTabSelect={(_, d) => setTab(d.value as View)} aria-label="Views" size="small">
+            <TabList
+              className={styles.tabs}
+              selectedValue={view}
+              onTabSelect={(_, d) => setTab(d.value as View)}
+              aria-label="Views"
+              size="small"
+            >
               <Tab value="message">{VIEW_LABEL.message}</Tab>
               <Tab value="contacts">{VIEW_LABEL.contacts}</Tab>
               <Tab value="blocklist">{VIEW_LABEL.blocklist}</Tab>

@@ -62,7 +62,8 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
             const name = p.name ?? p.contact?.name ?? null;
             const key = `${p.role}:${p.address}`;
             const canTrack = !p.isUser && !p.contact && !p.blocked && !colleague;
-            const canBlock = !!onBlock && !p.isUser && !p.blocked;
+            // Mail among colleagues is never captured: blocking one would change nothing.
+            const canBlock = !!onBlock && !p.isUser && !p.blocked && !colleague;
             return (
               <li key={key} className={styles.entry} aria-label={`${p.name ?? p.address}, ${ROLE[p.role]}, ${state}`}>
                 <div className={styles.item}>

@@ -429,6 +429,7 @@ describe("Track, honestly", () => {
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     const item = people.getByRole("listitem", { name: "Lee Park, Cc, Colleague" });
     expect(within(item).queryByRole("button", { name: /^Track/ })).toBeNull();
+    expect(within(item).queryByRole("button", { name: /^Block/ })).toBeNull();
     expect(people.getByRole("button", { name: "Track bob@globex.com" })).toBeTruthy();
   });
 
