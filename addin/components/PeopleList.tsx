@@ -1,11 +1,13 @@
-import { useRef, useState } from "react";
-import { Badge, Button, Radio, RadioGroup, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
+import { Suspense, useRef, useState } from "react";
+import { Badge, Button, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, PersonView } from "../../shared/api/contract";
 import { isColleague } from "../state/people";
-import { useAction } from "../state/useAction";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
-import { Confirm } from "./Confirm";
-import { ErrorBar } from "./ErrorBar";
+import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
+import { Loading } from "./Loading";
+
+// The block question (radio group, confirmation) loads on first use, not with the pane.
+const loadBlockPrompt = () => import(/* webpackChunkName: "block" */ "./BlockPrompt").then((m) => ({ default: m.BlockPrompt }));
 
 const useStyles = makeStyles({
   list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
@@ -18,7 +20,6 @@ const useStyles = makeStyles({
   address: { color: tokens.colorNeutralForeground3 },
   buttons: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, flexShrink: 0 },
   tags: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap", marginTop: tokens.spacingVerticalXXS },
-  block: { overflowWrap: "anywhere", paddingLeft: tokens.spacingHorizontalS, borderLeft: `2px solid ${tokens.colorNeutralStroke1}` },
 });
 
 const ROLE: Record<PersonView["role"], string> = { from: "From", to: "To", cc: "Cc" };
@@ -47,6 +48,7 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
   const [blocking, setBlocking] = useState<string | null>(null);
   const blockButtons = useRef(new Map<string, HTMLButtonElement>());
   const focusNext = useFocusAfterSwap((address: string) => blockButtons.current.get(address) ?? null);
+  const [BlockPrompt, retryBlockPrompt] = useRetryableLazy(loadBlockPrompt);
   return (
     <section aria-labelledby="people-heading">
       <h2 id="people-heading" style={{ fontSize: tokens.fontSizeBase400, margin: `${tokens.spacingVerticalM} 0 ${tokens.spacingVerticalS}` }}>
@@ -116,15 +118,19 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
                   )}
                 </div>
                 {blocking === key && onBlock && (
-                  <BlockPrompt
-                    person={p}
-                    isAdmin={isAdmin}
-                    onBlock={onBlock}
-                    onCancel={() => {
-                      focusNext(key);
-                      setBlocking(null);
-                    }}
-                  />
+                  <ErrorBoundary onRetry={retryBlockPrompt}>
+                    <Suspense fallback={<Loading label="Opening the block question" rows={1} />}>
+                      <BlockPrompt
+                        person={p}
+                        isAdmin={isAdmin}
+                        onBlock={onBlock}
+                        onCancel={() => {
+                          focusNext(key);
+                          setBlocking(null);
+                        }}
+                      />
+                    </Suspense>
+                  </ErrorBoundary>
                 )}
               </li>
             );
@@ -132,46 +138,5 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
         </ul>
       )}
     </section>
-  );
-}
-
-/** Block one person: personal by default; an administrator may choose the whole organization. */
-function BlockPrompt({
-  person,
-  isAdmin,
-  onBlock,
-  onCancel,
-}: {
-  person: PersonView;
-  isAdmin: boolean;
-  onBlock: (p: PersonView, scope: BlockEntryView["scope"]) => Promise<string>;
-  onCancel: () => void;
-}) {
-  const styles = useStyles();
-  const { busy, failure, run } = useAction();
-  const [scope, setScope] = useState<BlockEntryView["scope"]>("personal");
-  const question =
-    scope === "organization"
-      ? `Block ${person.address} for everyone? Mail with them is no longer captured in any mailbox of your organization.`
-      : `Block ${person.address}? Mail with them is no longer captured from your mailbox. Others in your organization are not affected.`;
-  return (
-    <div className={styles.block}>
-      {isAdmin && (
-        <RadioGroup value={scope} onChange={(_, d) => setScope(d.value as BlockEntryView["scope"])} aria-label={`Block ${person.address} for`}>
-          <Radio value="personal" label="Only my mailbox" />
-          <Radio value="organization" label="Everyone in the organization" />
-        </RadioGroup>
-      )}
-      <Confirm
-        question={question}
-        confirmLabel={scope === "organization" ? "Yes, block for everyone" : "Yes, block"}
-        busyLabel="Blocking…"
-        busy={busy}
-        onConfirm={() => void run(() => onBlock(person, scope), { title: "Couldn't block" })}
-        onCancel={onCancel}
-        focusableWhileBusy
-      />
-      {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
-    </div>
   );
 }
