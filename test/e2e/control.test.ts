@@ -210,6 +210,10 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await expect(org.getByText("@adverts.example")).toBeVisibleSoon();
     await expect(org.getByRole("button", { name: "Remove @adverts.example" })).toBeVisibleSoon();
     await shot("12-organization-block");
+    await tab("Mailboxes");
+    await expect(pane().getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
+    await scan("mailboxes-light");
+    await tab("Blocklist");
     // Four tabs for an administrator: none is cut off at 320 px.
     const mailboxes = await pane().getByRole("tab", { name: "Mailboxes" }).boundingBox();
     const frame = await page.locator("#pane").boundingBox();
@@ -249,6 +253,16 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await expect(pane().getByRole("region", { name: "Your organization's blocklist" })).toBeVisibleSoon();
     await shot("16-blocklist-dark");
     await scan("blocklist-dark");
+
+    // Back to Dana, the administrator, for the Mailboxes view.
+    await page.getByLabel("Signed-in user").selectOption("dana@contoso.com");
+    await narrow();
+    await Promise.race([signInButton.waitFor({ timeout: 20_000 }), tabs.waitFor({ timeout: 20_000 })]);
+    if (await signInButton.isVisible()) await signIn();
+    await tab("Mailboxes");
+    await expect(pane().getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
+    await shot("17-mailboxes-dark");
+    await scan("mailboxes-dark");
   });
 });
 
