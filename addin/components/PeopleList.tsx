@@ -37,6 +37,8 @@ export interface PeopleListProps {
 
 function stateOf(p: PersonView, colleague: boolean): string {
   if (p.isUser) return "You";
+  // Blocking wins over tracking: say both, or the badge would promise a capture that won't happen.
+  if (p.contact && p.blocked) return "Tracked, blocked";
   if (p.contact) return "Tracked";
   if (p.blocked) return "Blocked";
   return colleague ? "Colleague" : "Not tracked";
@@ -83,7 +85,7 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
                       <Badge appearance="outline" size="small">
                         {ROLE[p.role]}
                       </Badge>
-                      <Badge appearance="tint" size="small" color={p.contact ? "success" : p.blocked ? "danger" : "subtle"}>
+                      <Badge appearance="tint" size="small" color={p.blocked ? "danger" : p.contact ? "success" : "subtle"}>
                         {state}
                       </Badge>
                       {p.contact?.client && (

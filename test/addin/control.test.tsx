@@ -677,6 +677,15 @@ describe("captured, then blocked", () => {
     expect(card.getByText(/captured before bob@globex\.com was added to a blocklist/).textContent).toMatch(
       /doesn't remove what was already captured/,
     );
+    expect(screen.getByRole("listitem", { name: "Bob Stone, From, Blocked" })).toBeTruthy();
+  });
+
+  test("a tracked contact who is blocked too: the People list says both", async () => {
+    installOutlook();
+    const people = PEOPLE.map((p) => (p.address === "carol@initech.com" ? { ...p, blocked: true } : p));
+    const { backend } = orgBackend(MEMBER, statusResponse("captured", { people }));
+    renderPane(backend);
+    expect(await screen.findByRole("listitem", { name: "Carol Vance, Cc, Tracked, blocked" })).toBeTruthy();
   });
 
   test("nothing blocked: no such note", async () => {

@@ -187,8 +187,25 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await expect(dialog).toBeHiddenSoon();
   });
 
+  test("Block on a person, and a message captured before the block says so", async () => {
+    await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
+    await expect(pane().getByRole("heading", { name: "Captured", level: 2 })).toBeVisibleSoon();
+    await pane().getByRole("button", { name: "Block bob@globex.com" }).press("Enter");
+    // An administrator chooses the list; personal is the default.
+    await expect(pane().getByRole("radio", { name: "Only my mailbox" })).toBeVisibleSoon();
+    await pane().getByRole("button", { name: "Yes, block", exact: true }).press("Enter");
+    await expect(pane().getByText("Captured before the block")).toBeVisibleSoon();
+    await expect(pane().getByRole("listitem", { name: "Bob Novak, From, Tracked, blocked" })).toBeVisibleSoon();
+    await shot("10a-captured-before-block");
+  });
+
   test("a personal block added and removed; an administrator's organization-wide block", async () => {
     await tab("Blocklist");
+    // Bob, blocked from the People list above, is on the personal list; removing him leaves it empty.
+    const personal = pane().getByRole("region", { name: "Your blocklist" });
+    await personal.getByRole("button", { name: "Remove bob@globex.com" }).press("Enter");
+    await personal.getByRole("button", { name: "Yes, remove" }).press("Enter");
+    await expect(personal.getByText("You haven't blocked anyone.", { exact: false })).toBeVisibleSoon();
     const input = pane().getByRole("textbox", { name: /Block an address or domain/ });
     await expect(input).toBeVisibleSoon();
     await scan("blocklist-admin-light");
