@@ -20,6 +20,7 @@ import {
 import type { ClientView, ContactView, Page } from "../../shared/api/contract";
 import { ApiError } from "../api/client";
 import { useAnnounce } from "../state/announcer";
+import { describeError } from "../state/errors";
 import { formatWhen } from "../state/format";
 import { useAction } from "../state/useAction";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
@@ -125,7 +126,8 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
       setMore({ after: page, items: [...(extra?.items ?? []), ...next.items], nextCursor: next.nextCursor });
     } catch (e) {
       announce("Couldn't load more contacts.");
-      setNotice(e instanceof Error ? e.message : "Couldn't load more contacts.");
+      // Never a raw fetch or exception text on screen: the pane's own wording of the failure.
+      setNotice(`Couldn't load more contacts. ${describeError(e).text}`);
     }
   };
 

@@ -224,6 +224,31 @@ describe("contacts view", () => {
     expect(screen.getByRole("listitem", { name: /carol@initech\.com/ })).toBeTruthy();
   });
 
+  test("Load more reads the next page with the cursor; a failure is said in plain words", async () => {
+    installOutlook();
+    const { backend } = orgBackend();
+    const dan = { id: "c-dan", email: "dan@globex.com", name: null, clientId: null, client: null, createdAt: at };
+    let failMore = false;
+    backend.on("GET", "/api/contacts", (c: Call) => {
+      const cursor = new URL(c.path, "https://x").searchParams.get("cursor");
+      if (!cursor) return { body: { items: [], nextCursor: "p2" } };
+      if (failMore) return err(400, "invalid_cursor", "The cursor is not valid; start again from the first page.");
+      return { body: { items: [dan], nextCursor: null } };
+    });
+    renderPane(backend);
+    await openTab("Contacts");
+    fireEvent.click(await screen.findByRole("button", { name: "Load more" }));
+    expect(await screen.findByRole("listitem", { name: "dan@globex.com" })).toBeTruthy();
+    expect(screen.getByText("No client")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+    expect(backend.callsTo("GET", "/api/contacts").map((c) => c.path)).toContain("/api/contacts?cursor=p2&limit=25");
+
+    failMore = true;
+    fireEvent.change(screen.getByRole("searchbox", { name: "Search contacts" }), { target: { value: "x" } });
+    fireEvent.click(await screen.findByRole("button", { name: "Load more" }));
+    expect(await screen.findByText("Couldn't load more contacts. The cursor is not valid; start again from the first page.")).toBeTruthy();
+  });
+
   test("edit a contact's name: PATCH name, the list shows it, focus back on Edit, announced", async () => {
     installOutlook();
     const { backend } = orgBackend();
