@@ -3,7 +3,7 @@
  * the contacts search or, for administrators, every mailbox's connection health. Sign-in is asked
  * for only when a silent token isn't available (the flow is useSignIn's).
  */
-import { Suspense, useState, type ComponentType } from "react";
+import { Suspense, useMemo, useState, type ReactNode } from "react";
 import {
   Button,
   FluentProvider,
@@ -24,6 +24,7 @@ import { isSignInRequired } from "../api/client";
 import { officeThemeKind, type ThemeKind } from "../office/theme";
 import { AnnouncerProvider } from "../state/announcer";
 import { describeError } from "../state/errors";
+import { ownDomainsOf } from "../state/people";
 import { useOpenMessage } from "../state/useOpenMessage";
 import { useResource } from "../state/useResource";
 import { ServicesContext, useServices, type PaneServices } from "../state/services";
@@ -36,10 +37,11 @@ import { Loading } from "./Loading";
 import { MessageView } from "./MessageView";
 
 const loadContacts = () => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
+const loadBlocklist = () => import(/* webpackChunkName: "blocklist" */ "./BlocklistView").then((m) => ({ default: m.BlocklistView }));
 const loadMailboxHealth = () => import(/* webpackChunkName: "mailbox-health" */ "./MailboxHealthView").then((m) => ({ default: m.MailboxHealthView }));
 
-type View = "message" | "contacts" | "mailboxes";
-const VIEW_LABEL: Record<View, string> = { message: "This message", contacts: "Contacts", mailboxes: "Mailboxes" };
+type View = "message" | "contacts" | "blocklist" | "mailboxes";
+const VIEW_LABEL: Record<View, string> = { message: "This message", contacts: "Contacts", blocklist: "Blocklist", mailboxes: "Mailboxes" };
 
 const useStyles = makeStyles({
   // The full-height sheet is this wrapper, never FluentProvider itself: Fluent copies the provider's
@@ -48,6 +50,8 @@ const useStyles = makeStyles({
   shell: { minHeight: "100vh" },
   main: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM },
   muted: { display: "block", color: tokens.colorNeutralForeground3, marginTop: tokens.spacingVerticalXXS },
+  // An administrator's four tabs don't fit one row of a 320-pixel pane: the last one wraps instead of being cut off.
+  tabs: { flexWrap: "wrap" },
 });
 
 export function App({ services, theme }: { services: PaneServices; theme?: ThemeKind }) {
@@ -77,12 +81,14 @@ function Pane() {
   const message = useOpenMessage();
   const [tab, setTab] = useState<View>("message");
   const [Contacts, retryContacts] = useRetryableLazy(loadContacts);
+  const [Blocklist, retryBlocklist] = useRetryableLazy(loadBlocklist);
   const [MailboxHealth, retryMailboxHealth] = useRetryableLazy(loadMailboxHealth);
 
   const needsSignIn = signIn.signedOut || isSignInRequired(me.error);
   const signInError = signIn.error ? describeError(signIn.error) : null;
   const headerState = needsSignIn ? "signed_out" : me.data ? me.data.connection.status : me.error ? "unavailable" : "checking";
   const isAdmin = me.data?.user.isAdmin === true;
+  const ownDomains = useMemo(() => ownDomainsOf(me.data), [me.data]);
   // The role can be gone when /api/me is read again (after a connection change): the view goes with it.
   const view: View = tab === "mailboxes" && !isAdmin ? "message" : tab;
 
@@ -119,20 +125,35 @@ function Pane() {
         ) : me.data ? (
           <>
             <ConnectionPanel me={me.data} onChanged={() => setEpoch((e) => e + 1)} />
-            {/* A third tab fits a 320-pixel pane (Outlook's narrowest) only at the small size. */}
-            <TabList selectedValue={view} onTabSelect={(_, d) => setTab(d.value as View)} aria-label="Views" size={isAdmin ? "small" : "medium"}>
+            {/* Three or four tabs fit a 320-pixel pane (Outlook's narrowest) only at the small size. */}
+            <TabList
+              className={styles.tabs}
+              selectedValue={view}
+              onTabSelect={(_, d) => setTab(d.value as View)}
+              aria-label="Views"
+              size="small"
+            >
               <Tab value="message">{VIEW_LABEL.message}</Tab>
               <Tab value="contacts">{VIEW_LABEL.contacts}</Tab>
+              <Tab value="blocklist">{VIEW_LABEL.blocklist}</Tab>
               {/* Only administrators may read other people's connections (the server answers 403 to anyone else). */}
               {isAdmin && <Tab value="mailboxes">{VIEW_LABEL.mailboxes}</Tab>}
             </TabList>
             <div role="tabpanel" aria-label={VIEW_LABEL[view]}>
               {view === "message" ? (
-                <MessageView key={epoch} message={message} takeFocusRequest={signIn.takeFocusRequest} isAdmin={isAdmin} />
+                <MessageView key={epoch} message={message} takeFocusRequest={signIn.takeFocusRequest} isAdmin={isAdmin} ownDomains={ownDomains} />
               ) : view === "contacts" ? (
-                <LazyView key="contacts" component={Contacts} onRetry={retryContacts} loadingLabel="Loading contacts" />
+                <LazyView key="contacts" onRetry={retryContacts} loadingLabel="Loading contacts">
+                  <Contacts />
+                </LazyView>
+              ) : view === "blocklist" ? (
+                <LazyView key="blocklist" onRetry={retryBlocklist} loadingLabel="Loading the blocklist">
+                  <Blocklist isAdmin={isAdmin} />
+                </LazyView>
               ) : (
-                <LazyView key="mailboxes" component={MailboxHealth} onRetry={retryMailboxHealth} loadingLabel="Loading mailbox health" />
+                <LazyView key="mailboxes" onRetry={retryMailboxHealth} loadingLabel="Loading mailbox health">
+                  <MailboxHealth />
+                </LazyView>
               )}
             </div>
           </>
@@ -143,12 +164,10 @@ function Pane() {
 }
 
 /** A view in its own chunk: loading skeleton while it downloads, Retry when the download failed. */
-function LazyView({ component: View, onRetry, loadingLabel }: { component: ComponentType; onRetry: () => void; loadingLabel: string }) {
+function LazyView({ children, onRetry, loadingLabel }: { children: ReactNode; onRetry: () => void; loadingLabel: string }) {
   return (
     <ErrorBoundary onRetry={onRetry}>
-      <Suspense fallback={<Loading label={loadingLabel} />}>
-        <View />
-      </Suspense>
+      <Suspense fallback={<Loading label={loadingLabel} />}>{children}</Suspense>
     </ErrorBoundary>
   );
 }

@@ -1,7 +1,7 @@
 /** Everything about the open message: its capture status and its people, with the track flow. */
 import { Suspense, useEffect, useRef, useState } from "react";
 import { Text, tokens } from "@fluentui/react-components";
-import type { MessageStatusResponse, PersonView } from "../../shared/api/contract";
+import type { BlockEntryView, MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { toStatusRequest, type OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
@@ -23,9 +23,13 @@ export interface MessageViewProps {
   takeFocusRequest?: () => boolean;
   /** The user holds the administrator role (GET /api/me). */
   isAdmin?: boolean;
+  /** The user's own domains (GET /api/me): colleagues are never offered Track. */
+  ownDomains?: readonly string[];
 }
 
-export function MessageView({ message, takeFocusRequest, isAdmin = false }: MessageViewProps) {
+const NO_DOMAINS: readonly string[] = [];
+
+export function MessageView({ message, takeFocusRequest, isAdmin = false, ownDomains = NO_DOMAINS }: MessageViewProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (!message && takeFocusRequest?.()) heading.current?.focus();
@@ -42,12 +46,25 @@ export function MessageView({ message, takeFocusRequest, isAdmin = false }: Mess
   }
   // Keyed by message so a switch (ItemChanged) starts from a clean state: no stale dialog or error.
   return (
-    <OpenMessageView key={`${message.internetMessageId}|${message.restItemId ?? ""}`} message={message} takeFocusRequest={takeFocusRequest} isAdmin={isAdmin} />
+    <OpenMessageView
+      key={`${message.internetMessageId}|${message.restItemId ?? ""}`}
+      message={message}
+      takeFocusRequest={takeFocusRequest}
+      isAdmin={isAdmin}
+      ownDomains={ownDomains}
+    />
   );
 }
 
-function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: OpenMessage; takeFocusRequest?: () => boolean; isAdmin: boolean }) {
-  const { api } = useServices();
+interface OpenMessageViewProps {
+  message: OpenMessage;
+  takeFocusRequest?: () => boolean;
+  isAdmin: boolean;
+  ownDomains: readonly string[];
+}
+
+function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: OpenMessageViewProps) {
+  const { api, manage } = useServices();
   const announce = useAnnounce();
   const status = useResource<MessageStatusResponse>(() => api.messageStatus(toStatusRequest(message)), message.internetMessageId);
   const [track, setTrack] = useState<TrackTarget | null>(null);
@@ -74,6 +91,11 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
     focusNext("status");
     status.reload();
   };
+  const block = async (p: PersonView, scope: BlockEntryView["scope"]) => {
+    const entry = await manage.addBlockEntry({ entry: p.address, scope });
+    refreshAndFocus();
+    return scope === "organization" ? `Blocked ${entry.entry} for everyone in your organization.` : `Blocked ${entry.entry} in your mailbox.`;
+  };
 
   return (
     <>
@@ -95,7 +117,13 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
             onRefresh={refreshAndFocus}
             isAdmin={isAdmin}
           />
-          <PeopleList people={status.data.people} onTrack={(p) => openTrack(p.address)} />
+          <PeopleList
+            people={status.data.people}
+            onTrack={(p) => openTrack(p.address)}
+            onBlock={block}
+            ownDomains={ownDomains}
+            isAdmin={isAdmin}
+          />
         </>
       )}
       {track && (
@@ -103,6 +131,7 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin }: { message: Open
           <Suspense fallback={<Loading label="Opening the track form" rows={1} />}>
             <TrackDialog
               target={track}
+              ownDomains={ownDomains}
               onClose={() => {
                 focusNext("opener");
                 setTrack(null);

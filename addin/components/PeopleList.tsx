@@ -1,23 +1,56 @@
+import { Suspense, useRef, useState } from "react";
 import { Badge, Button, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
-import type { PersonView } from "../../shared/api/contract";
+import type { BlockEntryView, PersonView } from "../../shared/api/contract";
+import { isColleague } from "../state/people";
+import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
+import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
+import { Loading } from "./Loading";
+
+// The block question (radio group, confirmation) loads on first use, not with the pane.
+const loadBlockPrompt = () => import(/* webpackChunkName: "block" */ "./BlockPrompt").then((m) => ({ default: m.BlockPrompt }));
 
 const useStyles = makeStyles({
   list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  entry: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   item: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS },
   who: { display: "flex", flexDirection: "column", minWidth: 0, flexGrow: 1 },
   // One line each, cut with an ellipsis (the full text is in the title and the item's label): a long
-  // address must neither wrap at its dots nor push the Track button out of the pane.
+  // address must neither wrap at its dots nor push the buttons out of the pane.
   line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
   address: { color: tokens.colorNeutralForeground3 },
-  track: { flexShrink: 0 },
+  buttons: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, flexShrink: 0 },
   tags: { display: "flex", gap: tokens.spacingHorizontalXS, flexWrap: "wrap", marginTop: tokens.spacingVerticalXXS },
 });
 
 const ROLE: Record<PersonView["role"], string> = { from: "From", to: "To", cc: "Cc" };
 
-/** From/To/Cc of the open message: tracked or not, the contact's client, Track for the others. */
-export function PeopleList({ people, onTrack }: { people: PersonView[]; onTrack: (p: PersonView) => void }) {
+export interface PeopleListProps {
+  people: PersonView[];
+  onTrack: (p: PersonView) => void;
+  /** Add the person's address to a blocklist; resolves to the sentence announced. */
+  onBlock?: (p: PersonView, scope: BlockEntryView["scope"]) => Promise<string>;
+  /** The user's own domains: colleagues are never offered Track. */
+  ownDomains?: readonly string[];
+  /** Administrators may block for the whole organization. */
+  isAdmin?: boolean;
+}
+
+function stateOf(p: PersonView, colleague: boolean): string {
+  if (p.isUser) return "You";
+  // Blocking wins over tracking: say both, or the badge would promise a capture that won't happen.
+  if (p.contact && p.blocked) return "Tracked, blocked";
+  if (p.contact) return "Tracked";
+  if (p.blocked) return "Blocked";
+  return colleague ? "Colleague" : "Not tracked";
+}
+
+/** From/To/Cc of the open message: tracked or not, the contact's client, Track and Block for the others. */
+export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin = false }: PeopleListProps) {
   const styles = useStyles();
+  const [blocking, setBlocking] = useState<string | null>(null);
+  const blockButtons = useRef(new Map<string, HTMLButtonElement>());
+  const focusNext = useFocusAfterSwap((address: string) => blockButtons.current.get(address) ?? null);
+  const [BlockPrompt, retryBlockPrompt] = useRetryableLazy(loadBlockPrompt);
   return (
     <section aria-labelledby="people-heading">
       <h2 id="people-heading" style={{ fontSize: tokens.fontSizeBase400, margin: `${tokens.spacingVerticalM} 0 ${tokens.spacingVerticalS}` }}>
@@ -28,38 +61,78 @@ export function PeopleList({ people, onTrack }: { people: PersonView[]; onTrack:
       ) : (
         <ul className={styles.list} aria-label="People on this message">
           {people.map((p) => {
-            const state = p.isUser ? "You" : p.contact ? "Tracked" : p.blocked ? "Blocked" : "Not tracked";
+            const colleague = !p.isUser && isColleague(p.address, ownDomains);
+            const state = stateOf(p, colleague);
             const name = p.name ?? p.contact?.name ?? null;
+            const key = `${p.role}:${p.address}`;
+            const canTrack = !p.isUser && !p.contact && !p.blocked && !colleague;
+            // Mail among colleagues is never captured: blocking one would change nothing.
+            const canBlock = !!onBlock && !p.isUser && !p.blocked && !colleague;
             return (
-              <li key={`${p.role}:${p.address}`} className={styles.item} aria-label={`${p.name ?? p.address}, ${ROLE[p.role]}, ${state}`}>
-                <div className={styles.who}>
-                  <Text weight="semibold" className={styles.line} title={name ?? p.address}>
-                    {name ?? p.address}
-                  </Text>
-                  {/* Without a display name the address is already the first line. */}
-                  {name && (
-                    <Text size={200} className={mergeClasses(styles.line, styles.address)} title={p.address}>
-                      {p.address}
+              <li key={key} className={styles.entry} aria-label={`${p.name ?? p.address}, ${ROLE[p.role]}, ${state}`}>
+                <div className={styles.item}>
+                  <div className={styles.who}>
+                    <Text weight="semibold" className={styles.line} title={name ?? p.address}>
+                      {name ?? p.address}
                     </Text>
-                  )}
-                  <div className={styles.tags}>
-                    <Badge appearance="outline" size="small">
-                      {ROLE[p.role]}
-                    </Badge>
-                    <Badge appearance="tint" size="small" color={p.contact ? "success" : p.blocked ? "danger" : "subtle"}>
-                      {state}
-                    </Badge>
-                    {p.contact?.client && (
-                      <Badge appearance="tint" size="small" color="brand">
-                        {p.contact.client.name}
-                      </Badge>
+                    {/* Without a display name the address is already the first line. */}
+                    {name && (
+                      <Text size={200} className={mergeClasses(styles.line, styles.address)} title={p.address}>
+                        {p.address}
+                      </Text>
                     )}
+                    <div className={styles.tags}>
+                      <Badge appearance="outline" size="small">
+                        {ROLE[p.role]}
+                      </Badge>
+                      <Badge appearance="tint" size="small" color={p.blocked ? "danger" : p.contact ? "success" : "subtle"}>
+                        {state}
+                      </Badge>
+                      {p.contact?.client && (
+                        <Badge appearance="tint" size="small" color="brand">
+                          {p.contact.client.name}
+                        </Badge>
+                      )}
+                    </div>
                   </div>
+                  {(canTrack || canBlock) && blocking !== key && (
+                    <div className={styles.buttons}>
+                      {canTrack && (
+                        <Button size="small" onClick={() => onTrack(p)} aria-label={`Track ${p.address}`}>
+                          Track
+                        </Button>
+                      )}
+                      {canBlock && (
+                        <Button
+                          size="small"
+                          appearance="subtle"
+                          ref={(el) => {
+                            if (el instanceof HTMLButtonElement) blockButtons.current.set(key, el);
+                            else blockButtons.current.delete(key);
+                          }}
+                          onClick={() => setBlocking(key)}
+                          aria-label={`Block ${p.address}`}
+                        >
+                          Block
+                        </Button>
+                      )}
+                    </div>
+                  )}
                 </div>
-                {!p.isUser && !p.contact && !p.blocked && (
-                  <Button size="small" className={styles.track} onClick={() => onTrack(p)} aria-label={`Track ${p.address}`}>
-                    Track
-                  </Button>
+                {blocking === key && onBlock && (
+                  <ErrorBoundary onRetry={retryBlockPrompt}>
+                    <Suspense fallback={<Loading label="Opening the block question" rows={1} />}>
+                      <BlockPrompt
+                        person={p}
+                        isAdmin={isAdmin}
+                        onBlock={onBlock}
+                        onCancel={() => {
+                          focusNext(key);
+                          setBlocking(null);
+                        }}
+                      />
+                    </Suspense>
+                  </ErrorBoundary>
                 )}
               </li>
             );

@@ -154,6 +154,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   };
 
   const tracked = status.people.filter((p) => p.contact && !p.isUser).map((p) => p.address);
+  // Blocked now, yet captured: the capture came first (blocking is not retroactive).
+  const blockedNow = status.people.filter((p) => p.blocked && !p.isUser).map((p) => p.address);
   const heading = STATUS_HEADING[status.status];
 
   return (
@@ -179,6 +181,15 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
             {/* A short id is enough to find the sweep in GET /api/sweeps; the full UUID is noise to a person. */}
             {decision.sweepId ? ` by sweep ${decision.sweepId.slice(0, 8)}` : ""}.
           </Text>
+          {blockedNow.length > 0 && (
+            <MessageBar intent="info" layout="multiline">
+              <MessageBarBody>
+                <MessageBarTitle>Captured before the block</MessageBarTitle>
+                This email was captured before {list(blockedNow)} {blockedNow.length === 1 ? "was" : "were"} added to a blocklist. Blocking
+                stops capturing new email; it doesn't remove what was already captured, so this email stays in the client's record.
+              </MessageBarBody>
+            </MessageBar>
+          )}
           {engagement && engagement.clients.length > 0 && <Text>Clients: {list(engagement.clients.map((c) => c.name))}</Text>}
           {engagement && engagement.contacts.length > 0 && (
             <Text>Contacts: {list(engagement.contacts.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)))}</Text>

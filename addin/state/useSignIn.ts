@@ -5,7 +5,8 @@
  * (auth/msal.ts), so pressing it again supersedes the attempt still waiting.
  */
 import { useCallback, useMemo, useRef, useState } from "react";
-import { watchSignIn } from "../api/client";
+import { watchSignIn, type ApiClient } from "../api/client";
+import type { ManageClient } from "../api/manage";
 import { isSupersededSignIn } from "../auth/errors";
 import { useAnnounce } from "./announcer";
 import { describeError } from "./errors";
@@ -32,7 +33,12 @@ export interface SignInFlow {
 export function useSignIn(services: PaneServices, onSignedIn: () => void): SignInFlow {
   const announce = useAnnounce();
   const [signedOut, setSignedOut] = useState(false);
-  const watched = useMemo<PaneServices>(() => ({ ...services, api: watchSignIn(services.api, () => setSignedOut(true)) }), [services]);
+  const watched = useMemo<PaneServices>(() => {
+    const signedOutNow = () => setSignedOut(true);
+    // watchSignIn wraps every method of any client; it is typed for ApiClient only.
+    const manage = watchSignIn(services.manage as unknown as ApiClient, signedOutNow) as unknown as ManageClient;
+    return { ...services, api: watchSignIn(services.api, signedOutNow), manage };
+  }, [services]);
   const [state, setState] = useState<{ pending: boolean; error: unknown }>({ pending: false, error: null });
   const attempt = useRef({ n: 0, startedAt: 0 });
   // After Sign in the button is gone: the message's status heading takes focus once it is there.

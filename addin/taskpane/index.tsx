@@ -5,6 +5,7 @@
 import { createRoot } from "react-dom/client";
 import { FluentProvider, webDarkTheme, webLightTheme } from "@fluentui/react-components";
 import { createApiClient } from "../api/client";
+import { createManageClient } from "../api/manage";
 import { createTokenProvider } from "../auth/msal";
 import { App } from "../components/App";
 import { ErrorBar } from "../components/ErrorBar";
@@ -33,7 +34,8 @@ async function start() {
     const config = await loadAddinConfig(baseDir);
     const auth = await createTokenProvider(config);
     const api = createApiClient({ baseUrl: config.apiBaseUrl, auth });
-    root.render(<App services={{ api, auth, config }} theme={kind} />);
+    const manage = createManageClient({ baseUrl: config.apiBaseUrl, auth });
+    root.render(<App services={{ api, manage, auth, config }} theme={kind} />);
   } catch (e) {
     root.render(
       <FluentProvider theme={theme}>

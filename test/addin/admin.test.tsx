@@ -216,7 +216,7 @@ describe("mailbox health", () => {
     const backend = healthBackend(MEMBER);
     renderPane(backend);
     await screen.findByRole("heading", { name: "Captured" });
-    expect(screen.getAllByRole("tab").map((t) => t.getAttribute("value"))).toEqual(["message", "contacts"]);
+    expect(screen.getAllByRole("tab").map((t) => t.getAttribute("value"))).toEqual(["message", "contacts", "blocklist"]);
     expect(screen.queryByRole("tab", { name: "Mailboxes" })).toBeNull();
     expect(backend.callsTo("GET", "/api/connections")).toHaveLength(0);
   });

@@ -15,12 +15,13 @@ import { useAction } from "../../addin/state/useAction";
 import { FIRST_SWEEP_RUNNING, firstSweepOutcome, parseConnectResult, useConnection } from "../../addin/state/useConnection";
 import { useFocusAfterSwap } from "../../addin/state/useFocusAfterSwap";
 import { useSignIn } from "../../addin/state/useSignIn";
+import type { ManageClient } from "../../addin/api/manage";
 import { CONFIG, installOutlook, setUpPaneTests, stubAuth } from "./helpers";
 
 setUpPaneTests();
 
 function servicesWith(api: Partial<ApiClient>, auth = stubAuth()): PaneServices {
-  return { api: api as ApiClient, auth, config: CONFIG };
+  return { api: api as ApiClient, manage: {} as ManageClient, auth, config: CONFIG };
 }
 
 function providers(services: PaneServices) {

@@ -6,6 +6,7 @@ import { configure, render } from "@testing-library/react";
 import { OfficeMockObject } from "office-addin-mock";
 import type { ContactView, MeResponse, MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { createApiClient } from "../../addin/api/client";
+import { createManageClient } from "../../addin/api/manage";
 import { InteractionRequiredError, type TokenProvider } from "../../addin/auth/types";
 import type { AddinConfig } from "../../addin/config";
 import { App } from "../../addin/components/App";
@@ -275,8 +276,9 @@ export function stubAuth(opts: { signedIn?: boolean } = {}): TokenProvider & { s
 
 export function renderPane(backend: FakeBackend, config: AddinConfig = CONFIG, auth = stubAuth()) {
   const api = createApiClient({ baseUrl: "", auth, fetch: backend.fetch });
-  const utils = render(<App services={{ api, auth, config }} theme="light" />);
-  return { ...utils, auth, api };
+  const manage = createManageClient({ baseUrl: "", auth, fetch: backend.fetch });
+  const utils = render(<App services={{ api, manage, auth, config }} theme="light" />);
+  return { ...utils, auth, api, manage };
 }
 
 /**

@@ -358,7 +358,11 @@ describe("people and tracking", () => {
       "Carol Vance, Cc, Tracked",
     ]);
     expect(within(items[2]).getByText("Initech")).toBeTruthy();
-    expect(list.getAllByRole("button").map((b) => b.getAttribute("aria-label"))).toEqual(["Track bob@globex.com"]);
+    expect(list.getAllByRole("button").map((b) => b.getAttribute("aria-label"))).toEqual([
+      "Track bob@globex.com",
+      "Block bob@globex.com",
+      "Block carol@initech.com",
+    ]);
   });
 
   test("track flow with an existing client: pick it, POST the contact, status is read again", async () => {
@@ -481,7 +485,7 @@ describe("contacts view", () => {
     // Dan has no name: his address once, then his client.
     const dan = within(screen.getByRole("list", { name: "Contacts" })).getByRole("listitem");
     expect(within(dan).getAllByText(/dan@globex\.com/)).toHaveLength(1);
-    expect(within(dan).getByText("Globex")).toBeTruthy();
+    expect(within(dan).getByText("Client: Globex")).toBeTruthy();
     expect(backend.callsTo("GET", "/api/contacts").map((c) => c.path)).toContain("/api/contacts?q=globex&limit=25");
   });
 });

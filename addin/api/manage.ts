@@ -1,0 +1,111 @@
+/**
+ * The calls that change what is captured: edit and untrack contacts, rename clients, list a client's
+ * contacts, add to the blocklist. Same transport as api/client.ts (bearer token, one retry with a fresh
+ * token after a 401, the server's `{ error: { code, message } }` as ApiError), typed from the contract.
+ */
+import type { ApiErrorBody, BlockEntryView, ClientView, ContactView, Page } from "../../shared/api/contract";
+import { isInteractionRequired } from "../auth/types";
+import { ApiError, type ApiClientOptions } from "./client";
+
+export interface ContactQuery {
+  q?: string;
+  clientId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface ManageClient {
+  /** GET /api/contacts: search and/or one client's contacts, in pages. */
+  listContacts(query?: ContactQuery): Promise<Page<ContactView>>;
+  /** PATCH /api/contacts/:id: a new name (null clears it) and/or another client. */
+  updateContact(id: string, change: { name?: string | null; clientId?: string | null }): Promise<ContactView>;
+  /** DELETE /api/contacts/:id: untrack. Engagements already captured stay. */
+  deleteContact(id: string): Promise<void>;
+  /** PATCH /api/clients/:id. 409 duplicate_client when another client has that name. */
+  renameClient(id: string, name: string): Promise<ClientView>;
+  /** POST /api/blocklist: an address or @domain; organization entries need the administrator role (403). */
+  addBlockEntry(req: { entry: string; scope: BlockEntryView["scope"] }): Promise<BlockEntryView>;
+}
+
+/** An error answer without the API's JSON body (a proxy's page): a sentence, never the raw text. */
+function statusSentence(status: number): string {
+  if (status >= 500)
+    return "Engagement Capture's server ran into a problem or can't be reached right now. Try again in a moment.";
+  if (status === 403) return "You don't have access to this in Engagement Capture.";
+  if (status === 404) return "This is no longer there. It may have been changed or removed by someone else.";
+  return "Engagement Capture's server didn't accept this request. Try again.";
+}
+
+/** A validation error's own sentence is generic ("The request is not valid."): say which field and why. */
+function withDetails(err: ApiErrorBody["error"]): string {
+  const details = Array.isArray(err.details) ? (err.details as { path?: unknown; message?: unknown }[]) : [];
+  const said = details
+    .filter((d) => typeof d?.message === "string")
+    .map((d) => (typeof d.path === "string" && d.path ? `${d.path}: ${String(d.message)}` : String(d.message)));
+  return said.length ? `${err.message} ${said.join(" ")}` : err.message;
+}
+
+export function createManageClient(opts: ApiClientOptions): ManageClient {
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  // client.ts keeps its request function private; this is the same exchange, kept small.
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const send = async (forceRefresh: boolean) => {
+      const token = await opts.auth.getToken({ forceRefresh });
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      return doFetch(`${opts.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    };
+    let res: Response;
+    try {
+      res = await send(false);
+      if (res.status === 401) res = await send(true);
+    } catch (e) {
+      if (e instanceof ApiError || isInteractionRequired(e)) throw e;
+      throw new ApiError(
+        0,
+        "network_error",
+        "Engagement Capture's server can't be reached. Check your connection and try again.",
+      );
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const err = (parsed as ApiErrorBody | undefined)?.error;
+      if (res.status === 401)
+        throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
+      throw new ApiError(
+        res.status,
+        err?.code ?? `http_${res.status}`,
+        err ? withDetails(err) : statusSentence(res.status),
+      );
+    }
+    return parsed as T;
+  }
+
+  const id = (v: string) => encodeURIComponent(v);
+  return {
+    listContacts: ({ q, clientId, cursor, limit = 25 } = {}) => {
+      const p = new URLSearchParams();
+      if (q) p.set("q", q);
+      if (clientId) p.set("clientId", clientId);
+      if (cursor) p.set("cursor", cursor);
+      p.set("limit", String(limit));
+      return call<Page<ContactView>>("GET", `/api/contacts?${p}`);
+    },
+    updateContact: (contactId, change) => call<ContactView>("PATCH", `/api/contacts/${id(contactId)}`, change),
+    deleteContact: (contactId) => call<void>("DELETE", `/api/contacts/${id(contactId)}`),
+    renameClient: (clientId, name) => call<ClientView>("PATCH", `/api/clients/${id(clientId)}`, { name }),
+    addBlockEntry: (req) => call<BlockEntryView>("POST", "/api/blocklist", req),
+  };
+}

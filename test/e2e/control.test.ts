@@ -1,0 +1,336 @@
+/**
+ * End to end (issue 21, the pane): people control what is captured from Outlook. The real `npm start`
+ * in demo mode and the browser preview in Chromium, the pane at Outlook's narrowest (320 px): edit and
+ * untrack a contact, move a contact to another client, no Track for a colleague and a warning for a role
+ * address, a personal block added and removed, an administrator's organization-wide block, and a member
+ * who sees it read-only. Each pane view is scanned with axe-core (no serious or critical violation) in the
+ * light and the dark theme. Screenshots go to test-results/e2e/control-*.png.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import AxeBuilder from "@axe-core/playwright";
+import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
+import { freePort } from "../support";
+
+const ROOT = path.resolve(__dirname, "../..");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveChromium = fs.existsSync(CHROMIUM);
+const SHOTS = path.join(ROOT, "test-results", "e2e");
+const describeIf = haveChromium ? describe : describe.skip;
+const PANE_WIDTH = 320;
+
+jest.setTimeout(240_000);
+
+describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMIUM})`, () => {
+  let child: ChildProcess;
+  let output = "";
+  let base = "";
+  let browser: Browser;
+  let page: Page;
+  let dataDir = "";
+  const browserErrors: string[] = [];
+  const pane = (): FrameLocator => page.frameLocator('iframe[title="Engagement Capture task pane"]');
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `control-${name}.png`) });
+
+  /** Outlook's narrowest pane: the preview's iframe at 320 px (kept across the pane's reloads). */
+  const narrow = () =>
+    page.evaluate((w) => {
+      const frame = document.getElementById("pane") as HTMLIFrameElement;
+      frame.style.width = `${w}px`;
+    }, PANE_WIDTH);
+
+  /** axe-core on the pane's document only; serious and critical violations fail the test. */
+  async function scan(view: string) {
+    // Tabster's focus-trap sentinels (Fluent's <i data-tabster-dummy tabindex=0 aria-hidden>) hand focus on
+    // to the next real control as soon as they get it; axe cannot see that, and flags each one.
+    const results = await new AxeBuilder({ page })
+      .include({ fromFrames: ["#pane", "body"] })
+      .exclude({ fromFrames: ["#pane", "[data-tabster-dummy]"] })
+      .analyze();
+    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    fs.writeFileSync(path.join(SHOTS, `control-axe-${view}.json`), JSON.stringify(results.violations, null, 2));
+    expect(bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+  }
+
+  async function tab(name: string) {
+    // The keyboard, as in demo.test.ts: headless Chromium stops painting the pane's iframe after the
+    // sign-in popup, and a mouse click waits for paint.
+    await pane().getByRole("tab", { name }).press("Enter");
+  }
+
+  async function signIn() {
+    await pane().getByRole("button", { name: "Sign in" }).click();
+    await expect(pane().getByRole("tab", { name: "Contacts" })).toBeVisibleSoon();
+  }
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-e2e-control-"));
+    const port = await freePort();
+    base = `https://localhost:${port}`;
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+    for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL"]) delete env[k];
+    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child.stdout!.on("data", (d) => (output += d));
+    child.stderr!.on("data", (d) => (output += d));
+    const deadline = Date.now() + 200_000;
+    while (!output.includes("Press Ctrl-C to stop.")) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${output}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+    page = await ctx.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") browserErrors.push(m.text());
+    });
+  });
+
+  afterEach(async () => {
+    if (page && !page.isClosed()) await page.screenshot({ path: path.join(SHOTS, "control-last.png") }).catch(() => {});
+    if (browserErrors.length) fs.writeFileSync(path.join(SHOTS, "control-browser-errors.txt"), browserErrors.join("\n"));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("Dana signs in; the message view passes axe at 320 px", async () => {
+    await page.goto(`${base}/preview?user=dana@contoso.com`);
+    await narrow();
+    await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
+    await signIn();
+    await expect(pane().getByRole("heading", { name: "Captured", level: 2 })).toBeVisibleSoon();
+    await shot("1-message-light");
+    await scan("message-light");
+  });
+
+  test("edit a contact's name, move a contact to another client, untrack a contact", async () => {
+    await tab("Contacts");
+    const list = pane().getByRole("list", { name: "Contacts" });
+    await expect(list.getByRole("listitem", { name: /bob@globex\.com/ })).toBeVisibleSoon();
+    await shot("2-contacts");
+    await scan("contacts-light");
+
+    // Edit Bob's name.
+    await pane().getByRole("button", { name: "Edit bob@globex.com" }).press("Enter");
+    const edit = pane().getByRole("form", { name: "Edit bob@globex.com" });
+    await edit.getByRole("textbox", { name: "Name" }).fill("Bob R. Novak");
+    await shot("3-contact-edit");
+    await edit.getByRole("button", { name: "Save" }).press("Enter");
+    await expect(list.getByText("Bob R. Novak")).toBeVisibleSoon();
+
+    // Move Ravi from Acme Corp to Initech.
+    await pane().getByRole("button", { name: "Edit ravi@acme.com" }).press("Enter");
+    const move = pane().getByRole("form", { name: "Edit ravi@acme.com" });
+    const client = move.getByRole("combobox", { name: /Client/ });
+    await client.fill("");
+    await client.pressSequentially("Initech", { delay: 20 });
+    await move.getByRole("button", { name: "Save" }).press("Enter");
+    await expect(list.getByRole("listitem", { name: /ravi@acme\.com/ }).getByText("Client: Initech")).toBeVisibleSoon();
+    await shot("4-contact-moved");
+
+    // Initech's contacts: Carol and, now, Ravi.
+    const filter = pane().getByRole("combobox", { name: "Client", exact: true });
+    // Fluent's Dropdown: Enter opens the list, typing moves to the matching option, Enter chooses it.
+    await filter.press("Enter");
+    await filter.pressSequentially("Init", { delay: 20 });
+    await filter.press("Enter");
+    await expect(filter).toHaveTextSoon("Initech");
+    await expect(list.getByRole("listitem")).toHaveCountSoon(2);
+    await shot("5-client-contacts");
+
+    // Untrack Ravi: the question says engagements stay.
+    await pane().getByRole("button", { name: "Untrack ravi@acme.com" }).press("Enter");
+    const question = pane().getByRole("group", { name: /^Stop tracking ravi@acme\.com\?/ });
+    await expect(question.getByText(/Engagements already captured with them stay\./)).toBeVisibleSoon();
+    await shot("6-untrack-confirm");
+    await question.getByRole("button", { name: "Yes, untrack" }).press("Enter");
+    await expect(list.getByRole("listitem")).toHaveCountSoon(1);
+    expect(await list.getByRole("listitem", { name: /ravi@acme\.com/ }).count()).toBe(0);
+    await shot("7-untracked");
+  });
+
+  test("no Track for a colleague; a warning before tracking a role address", async () => {
+    await tab("This message");
+    await page.getByRole("button", { name: /^Lunch\?/ }).click();
+    const people = pane().getByRole("list", { name: "People on this message" });
+    await expect(people.getByRole("listitem", { name: "Lee Park, From, Colleague" })).toBeVisibleSoon();
+    expect(await people.getByRole("button", { name: /^(Track|Block)/ }).count()).toBe(0);
+    await shot("8-colleague-no-track");
+
+    await page.getByRole("button", { name: /Your weekly digest/ }).click();
+    await pane().getByRole("button", { name: "Track news@vendor.example" }).first().press("Enter");
+    const dialog = pane().getByRole("dialog");
+    await expect(dialog.getByText("This looks like a shared address")).toBeVisibleSoon();
+    await expect(dialog.getByText(/tracked for everyone in your organization/)).toBeVisibleSoon();
+    await expect(dialog.getByRole("button", { name: "Track anyway" })).toBeVisibleSoon();
+    await page.waitForTimeout(500); // the dialog's fade-in
+    await shot("9-role-address-warning");
+    await scan("track-dialog-light");
+    await dialog.getByRole("button", { name: "Cancel" }).press("Enter");
+    await expect(dialog).toBeHiddenSoon();
+  });
+
+  test("Block on a person, and a message captured before the block says so", async () => {
+    await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
+    await expect(pane().getByRole("heading", { name: "Captured", level: 2 })).toBeVisibleSoon();
+    await pane().getByRole("button", { name: "Block bob@globex.com" }).press("Enter");
+    // An administrator chooses the list; personal is the default.
+    await expect(pane().getByRole("radio", { name: "Only my mailbox" })).toBeVisibleSoon();
+    await pane().getByRole("button", { name: "Yes, block", exact: true }).press("Enter");
+    await expect(pane().getByText("Captured before the block")).toBeVisibleSoon();
+    await expect(pane().getByRole("listitem", { name: "Bob Novak, From, Tracked, blocked" })).toBeVisibleSoon();
+    await shot("10a-captured-before-block");
+  });
+
+  test("a personal block added and removed; an administrator's organization-wide block", async () => {
+    await tab("Blocklist");
+    // Bob, blocked from the People list above, is on the personal list; removing him leaves it empty.
+    const personal = pane().getByRole("region", { name: "Your blocklist" });
+    await personal.getByRole("button", { name: "Remove bob@globex.com" }).press("Enter");
+    await personal.getByRole("button", { name: "Yes, remove" }).press("Enter");
+    await expect(personal.getByText("You haven't blocked anyone.", { exact: false })).toBeVisibleSoon();
+    const input = pane().getByRole("textbox", { name: /Block an address or domain/ });
+    await expect(input).toBeVisibleSoon();
+    await scan("blocklist-admin-light");
+    await input.fill("@spam.example");
+    await pane().getByRole("button", { name: "Block", exact: true }).press("Enter");
+    const mine = pane().getByRole("region", { name: "Your blocklist" });
+    await expect(mine.getByText("@spam.example")).toBeVisibleSoon();
+    await shot("10-personal-block");
+
+    await mine.getByRole("button", { name: "Remove @spam.example" }).press("Enter");
+    await mine.getByRole("button", { name: "Yes, remove" }).press("Enter");
+    await expect(mine.getByText("You haven't blocked anyone.", { exact: false })).toBeVisibleSoon();
+    await shot("11-personal-block-removed");
+
+    await pane().getByRole("radio", { name: "Everyone in the organization" }).check();
+    await input.fill("@adverts.example");
+    await pane().getByRole("button", { name: "Block for everyone" }).press("Enter");
+    const org = pane().getByRole("region", { name: "Your organization's blocklist" });
+    await expect(org.getByText("@adverts.example")).toBeVisibleSoon();
+    await expect(org.getByRole("button", { name: "Remove @adverts.example" })).toBeVisibleSoon();
+    await shot("12-organization-block");
+    await tab("Mailboxes");
+    await expect(pane().getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
+    await scan("mailboxes-light");
+    await tab("Blocklist");
+    // Four tabs for an administrator: none is cut off at 320 px.
+    const mailboxes = await pane().getByRole("tab", { name: "Mailboxes" }).boundingBox();
+    const frame = await page.locator("#pane").boundingBox();
+    expect(mailboxes!.x + mailboxes!.width).toBeLessThanOrEqual(frame!.x + frame!.width);
+  });
+
+  test("Lee, a member, sees the organization's entries read-only", async () => {
+    await page.getByLabel("Signed-in user").selectOption("lee@contoso.com");
+    await narrow();
+    await signIn();
+    await tab("Blocklist");
+    const org = pane().getByRole("region", { name: "Your organization's blocklist" });
+    await expect(org.getByText("@adverts.example")).toBeVisibleSoon();
+    await expect(org.getByText(/Only an administrator can change them/)).toBeVisibleSoon();
+    expect(await org.getByRole("button").count()).toBe(0);
+    expect(await pane().getByRole("radio").count()).toBe(0);
+    await shot("13-member-read-only");
+    await scan("blocklist-member-light");
+  });
+
+  test("every view passes axe in the dark theme at 320 px", async () => {
+    await page.getByLabel("Dark theme").check();
+    await narrow();
+    const signInButton = pane().getByRole("button", { name: "Sign in" });
+    const tabs = pane().getByRole("tab", { name: "Contacts" });
+    await Promise.race([signInButton.waitFor({ timeout: 20_000 }), tabs.waitFor({ timeout: 20_000 })]);
+    if (await signInButton.isVisible()) await signIn();
+    await page.getByRole("button", { name: /Initech order form/ }).first().click();
+    await expect(pane().getByRole("heading", { level: 2, name: /Captured|Will be captured|Not captured/ })).toBeVisibleSoon();
+    await shot("14-message-dark");
+    await scan("message-dark");
+    await tab("Contacts");
+    await expect(pane().getByRole("list", { name: "Contacts" })).toBeVisibleSoon();
+    await shot("15-contacts-dark");
+    await scan("contacts-dark");
+    await tab("Blocklist");
+    await expect(pane().getByRole("region", { name: "Your organization's blocklist" })).toBeVisibleSoon();
+    await shot("16-blocklist-dark");
+    await scan("blocklist-dark");
+
+    // Back to Dana, the administrator, for the Mailboxes view.
+    await page.getByLabel("Signed-in user").selectOption("dana@contoso.com");
+    await narrow();
+    await Promise.race([signInButton.waitFor({ timeout: 20_000 }), tabs.waitFor({ timeout: 20_000 })]);
+    if (await signInButton.isVisible()) await signIn();
+    await tab("Mailboxes");
+    await expect(pane().getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
+    await shot("17-mailboxes-dark");
+    await scan("mailboxes-dark");
+  });
+});
+
+if (!haveChromium) {
+  test.skip(`browser end-to-end tests need Chromium at ${CHROMIUM} (apt-get install chromium)`, () => {});
+}
+
+// Polling matchers: playwright-core has no expect of its own.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      toBeVisibleSoon(): Promise<R>;
+      toBeHiddenSoon(): Promise<R>;
+      toHaveCountSoon(n: number): Promise<R>;
+      toHaveTextSoon(text: string): Promise<R>;
+    }
+  }
+}
+interface Waitable {
+  waitFor(o: { state: "visible" | "hidden"; timeout: number }): Promise<void>;
+}
+async function waitState(locator: Waitable, state: "visible" | "hidden") {
+  try {
+    await locator.waitFor({ state, timeout: 20_000 });
+    return { pass: true, message: () => state };
+  } catch (e) {
+    return { pass: false, message: () => `not ${state} within 20 s: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+expect.extend({
+  toBeVisibleSoon: (locator: Waitable) => waitState(locator, "visible"),
+  toBeHiddenSoon: (locator: Waitable) => waitState(locator, "hidden"),
+  async toHaveTextSoon(locator: { textContent(): Promise<string | null> }, text: string) {
+    const deadline = Date.now() + 20_000;
+    let last: string | null = null;
+    while (Date.now() < deadline) {
+      last = await locator.textContent();
+      if (last?.includes(text)) return { pass: true, message: () => `has “${text}”` };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { pass: false, message: () => `expected “${text}” within 20 s, saw “${last}”` };
+  },
+  async toHaveCountSoon(locator: { count(): Promise<number> }, n: number) {
+    const deadline = Date.now() + 20_000;
+    let last = -1;
+    while (Date.now() < deadline) {
+      last = await locator.count();
+      if (last === n) return { pass: true, message: () => `${n} items` };
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { pass: false, message: () => `expected ${n} items within 20 s, saw ${last}` };
+  },
+});
