@@ -17,6 +17,9 @@ export interface OrganizationTable {
   createdAt: Timestamp;
   /** Last change to the rules' inputs that has no timestamp of its own (blocklist removal, user addresses); see 0004. */
   rulesChangedAt: Timestamp | null;
+  /** JSON string[]: verified domains from Graph GET /organization (0006); null until a mailbox connects. */
+  internalDomains?: string | null;
+  internalDomainsAt?: Timestamp | null;
 }
 
 export interface UserTable {
@@ -124,6 +127,10 @@ export interface CaptureDecisionTable {
   engagementId: string | null;
   sweepId: string | null;
   decidedAt: Timestamp;
+  /** When the engagement this mailbox captured was deleted on request (0006); the sweep never writes it. */
+  removedAt?: Timestamp | null;
+  /** Why: the blocklist entry added with removal, or the contact untracked with removal. */
+  removal?: "blocklist_entry" | "untracked_contact" | null;
 }
 
 export interface SweepTable {

@@ -8,7 +8,9 @@ import type { StateRejection } from "../identity/auth-state";
 import { CONNECT_SCOPES, createCachePlugin, createConfidentialClient, createMemoryCacheStore, sealTokenCache } from "../identity/msal-client";
 import { saveConnection } from "../store/mailbox-connections";
 import { getUser, setUserAddresses, type UserRecord } from "../store/users";
+import { setInternalDomains } from "../store/organizations";
 import { addressesFromMe, readMe, type MeAddresses } from "./addresses";
+import { readVerifiedDomains } from "./internal-domains";
 import type { ConnectContext } from "./context";
 import { CALLBACK_FAILURES, CONNECTED_MESSAGE, type CallbackFailureCode } from "./outcomes";
 import { classifyTokenError } from "./tokens";
@@ -73,7 +75,14 @@ function wrongAccount(r: Redeemed, user: UserRecord, result: AuthenticationResul
   return fail("wrong_account", who ? `you signed in as ${who}` : undefined);
 }
 
-async function storeGrant(ctx: ConnectContext, r: Redeemed, homeAccountId: string, serializedCache: string, me: MeAddresses | null): Promise<void> {
+async function storeGrant(
+  ctx: ConnectContext,
+  r: Redeemed,
+  homeAccountId: string,
+  serializedCache: string,
+  me: MeAddresses | null,
+  domains: string[] | null,
+): Promise<void> {
   const { db, cipher, clock } = ctx.deps;
   const { organizationId, userId } = r;
   const now = clock.now();
@@ -83,6 +92,7 @@ async function storeGrant(ctx: ConnectContext, r: Redeemed, homeAccountId: strin
       const addresses = addressesFromMe(me);
       if (addresses.length) await setUserAddresses(trx, organizationId, userId, addresses, now, me.mail ?? me.userPrincipalName, me.displayName ?? undefined);
     }
+    if (domains?.length) await setInternalDomains(trx, organizationId, domains, now);
   });
 }
 
@@ -119,6 +129,21 @@ async function redeem(ctx: ConnectContext, query: CallbackQuery): Promise<{ r: R
   return { r, code: query.code };
 }
 
+/** The organization's verified domains, read with the fresh token; null when Graph would not say (sweeps retry). */
+async function readDomainsAtConnect(ctx: ConnectContext, r: Redeemed, accessToken: string): Promise<string[] | null> {
+  try {
+    return await readVerifiedDomains(
+      { graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound },
+      async () => accessToken,
+    );
+  } catch (err) {
+    r.log("could not read the organization's verified domains at connect", {
+      error: (err as Error)?.message?.slice(0, 200),
+    });
+    return null;
+  }
+}
+
 export async function handleCallback(ctx: ConnectContext, query: CallbackQuery): Promise<CallbackResult> {
   const redeemed = await redeem(ctx, query);
   if ("status" in redeemed) return redeemed;
@@ -140,7 +165,8 @@ export async function handleCallback(ctx: ConnectContext, query: CallbackQuery):
     // Still connected: the user's sign-in name stays their known address and the daily refresh retries.
     r.log("could not read the user's addresses from Graph at connect", { error: (err as Error)?.message?.slice(0, 200) });
   }
-  await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me);
+  const domains = await readDomainsAtConnect(ctx, r, result.accessToken);
+  await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me, domains);
   ctx.deps.logger.info({ organizationId: r.organizationId, userId: r.userId }, "mailbox connected");
   announceConnected(ctx, r.organizationId, r.userId);
   return { ok: true, status: "connected", organizationId: r.organizationId, userId: r.userId, title: "Mailbox connected", message: CONNECTED_MESSAGE };

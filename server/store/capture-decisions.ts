@@ -264,3 +264,37 @@ export async function storedDecisionsFor(
   }
   return { decisions, engaged };
 }
+
+/**
+ * The decisions that captured these engagements, when the engagements are deleted on request: each becomes an
+ * exclusion with `reason` (what the rules now say of the message), keeps only its message hash, and records
+ * when and why the content was removed (removed_at, removal: columns the sweep's upsert never writes).
+ */
+export async function markDecisionsRemoved(
+  trx: Kysely<Database>,
+  organizationId: string,
+  engagementIds: readonly string[],
+  reason: ReasonCode,
+  removal: "blocklist_entry" | "untracked_contact",
+  now: Date | string,
+): Promise<number> {
+  let n = 0;
+  for (const part of chunks(engagementIds)) {
+    const res = await trx
+      .updateTable("captureDecisions")
+      .set({
+        outcome: "excluded",
+        reason,
+        detail: null,
+        engagementId: null,
+        decidedAt: iso(now),
+        removedAt: iso(now),
+        removal,
+      })
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numUpdatedRows);
+  }
+  return n;
+}

@@ -1,13 +1,16 @@
 /**
  * Engagements: captured emails, one per organization and internetMessageId, linked to contacts
  * (and through them to clients) and to every mailbox the message was found in.
- * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads.
+ * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads, and deletes engagements
+ * on request (a blocklist entry or an untracked contact, with removal of what was captured).
  */
 import { sql, type Kysely } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
+import { blockingEntry, normalizeAddress, type ReasonCode } from "../../shared/capture";
 import type { Database, EngagementTable } from "../db/schema";
+import { markDecisionsRemoved } from "./capture-decisions";
 import { InvalidCursorError } from "./errors";
-import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
+import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = EngagementTable;
 export type Participant = EngagementView["participants"][number];
@@ -160,4 +163,141 @@ export async function mailboxCopyOf(
     .where("userId", "=", userId)
     .executeTakeFirst();
   return { missing: false, graphMessageId: link?.graphMessageId ?? null };
+}
+
+/** Whose engagements a removal may delete: the whole organization's (administrators), or one mailbox's own. */
+export type RemovalReach = { kind: "organization" } | { kind: "mailbox"; userId: string };
+
+export interface RemovalPlan {
+  /** Engagement ids that would be deleted. */
+  remove: string[];
+  /** Matching engagements that stay: also found in another mailbox than the caller's (mailbox reach only). */
+  keptShared: number;
+  /** Matching engagements that stay: linked to another live contact too (untracking only). */
+  keptOtherContact: number;
+}
+
+/** Engagements with a participant (from, to, cc) that this normalised blocklist entry blocks. */
+export async function engagementsInvolving(
+  db: Kysely<Database>,
+  organizationId: string,
+  entry: string,
+): Promise<string[]> {
+  // A coarse LIKE on the participants' JSON narrows the rows; the capture rules' own matcher decides.
+  const needle = entry.startsWith("@") ? entry.slice(1) : entry;
+  const rows = await db
+    .selectFrom("engagements")
+    .select(["id", "participants"])
+    .where("organizationId", "=", organizationId)
+    .where(sql<boolean>`lower(${sql.ref("participants")}) like ${likeContains(needle)} escape '\\'`)
+    .execute();
+  return rows
+    .filter((r) =>
+      parseJson<Participant[]>(r.participants, []).some((p) => {
+        const address = normalizeAddress(p?.address);
+        return address !== null && blockingEntry(address, [entry]) !== null;
+      }),
+    )
+    .map((r) => r.id);
+}
+
+/** Engagements linked to this contact, split by whether another live contact is linked too. */
+export async function engagementsOfContact(
+  db: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+): Promise<{ only: string[]; shared: number }> {
+  const rows = await db
+    .selectFrom("engagementContacts as ec")
+    .select(["ec.engagementId"])
+    .where("ec.organizationId", "=", organizationId)
+    .where("ec.contactId", "=", contactId)
+    .where(({ exists, selectFrom, not }) =>
+      not(
+        exists(
+          selectFrom("engagementContacts as other")
+            .innerJoin("contacts as c", "c.id", "other.contactId")
+            .select(sql.lit(1).as("one"))
+            .whereRef("other.engagementId", "=", "ec.engagementId")
+            .where("other.contactId", "<>", contactId)
+            .where("c.deletedAt", "is", null),
+        ),
+      ),
+    )
+    .execute();
+  const all = await db
+    .selectFrom("engagementContacts")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("organizationId", "=", organizationId)
+    .where("contactId", "=", contactId)
+    .executeTakeFirst();
+  const only = rows.map((r) => r.engagementId);
+  return { only, shared: Number(all?.n ?? 0) - only.length };
+}
+
+/**
+ * Narrow candidates to what the caller may remove. Organization reach: all of them. Mailbox reach: only
+ * engagements found in that mailbox and in no other (a colleague's copy is their record, not the caller's).
+ */
+export async function planRemoval(
+  db: Kysely<Database>,
+  organizationId: string,
+  candidates: readonly string[],
+  reach: RemovalReach,
+  keptOtherContact = 0,
+): Promise<RemovalPlan> {
+  if (reach.kind === "organization") return { remove: [...candidates], keptShared: 0, keptOtherContact };
+  const owners = new Map<string, Set<string>>();
+  for (const part of chunks([...new Set(candidates)])) {
+    const rows = await db
+      .selectFrom("engagementMailboxes")
+      .select(["engagementId", "userId"])
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    for (const r of rows) owners.set(r.engagementId, (owners.get(r.engagementId) ?? new Set()).add(r.userId));
+  }
+  const remove: string[] = [];
+  let keptShared = 0;
+  for (const [id, users] of owners) {
+    if (!users.has(reach.userId)) continue;
+    if (users.size === 1) remove.push(id);
+    else keptShared++;
+  }
+  return { remove, keptShared, keptOtherContact };
+}
+
+/**
+ * Delete these engagements' content for good: the engagement rows and their contact and mailbox links. The
+ * decisions that captured them keep only the message hash and say why (capture-decisions markDecisionsRemoved).
+ * Call inside a transaction. Returns how many engagements were deleted.
+ */
+export async function removeEngagements(
+  trx: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  why: { reason: ReasonCode; removal: "blocklist_entry" | "untracked_contact" },
+  now: Date | string,
+): Promise<number> {
+  await markDecisionsRemoved(trx, organizationId, ids, why.reason, why.removal, now);
+  let n = 0;
+  for (const part of chunks([...new Set(ids)])) {
+    await trx
+      .deleteFrom("engagementContacts")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    await trx
+      .deleteFrom("engagementMailboxes")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    const res = await trx
+      .deleteFrom("engagements")
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows);
+  }
+  return n;
 }

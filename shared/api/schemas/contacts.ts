@@ -1,6 +1,6 @@
 /** Contacts: tracked people; mail with them is captured. */
 import { z } from "zod";
-import { cursorQuery, dateTime, id, limitQuery, text } from "./common";
+import { cursorQuery, dateTime, flagQuery, id, limitQuery, text } from "./common";
 
 export const contactCreateSchema = z
   .strictObject({
@@ -72,3 +72,14 @@ export const importErrorSchema = z
 
 /** The CSV file of the import, as text. */
 export const contactCsvSchema = z.string().meta({ example: "email,name,client\nalex@fabrikam.com,Alex Wu,Fabrikam\n" });
+
+export const contactDeleteQuery = z.strictObject({
+  removeCaptured: flagQuery.meta({
+    description:
+      "true: also delete the engagements captured with this contact that no other tracked contact is on " +
+      "(administrators: the organization's; members: only those found in their own mailbox alone).",
+  }),
+});
+
+/** DELETE /api/contacts/{id}?removeCaptured=true (200). */
+export const contactDeletedSchema = z.object({ removedEngagements: z.number().int() }).meta({ id: "ContactDeleted" });
