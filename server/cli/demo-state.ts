@@ -14,8 +14,9 @@ import type { Config } from "../config";
 export const FRESH_DEMO_FLAG = "--fresh-demo";
 const MARKER = "demo-seeded.json";
 
-export function freshDemoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  return argv.includes(FRESH_DEMO_FLAG) || /^(1|true|yes)$/i.test(env.DEMO_RESET ?? "");
+/** `--fresh-demo` on the command line, or DEMO_RESET=1 (config.ts). */
+export function freshDemoRequested(argv: readonly string[], config: Pick<Config, "demoReset">): boolean {
+  return argv.includes(FRESH_DEMO_FLAG) || config.demoReset === true;
 }
 
 /** The SQLite database's files (the database, its WAL and shared-memory files, a rollback journal). */

@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   if (config.mode === "demo") {
     ({ config, demo } = await startDemo(config));
     // Before the server opens the database: a fresh demo deletes it.
-    demoData = prepareDemoData(config, freshDemoRequested(process.argv.slice(2), process.env));
+    demoData = prepareDemoData(config, freshDemoRequested(process.argv.slice(2), config));
     if (demoData.reset) log(`Fresh demo: ${demoData.reset}.`);
   }
 

@@ -129,12 +129,21 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-test("--fresh-demo and DEMO_RESET=1 ask for a fresh demo; nothing else does", () => {
-  expect(freshDemoRequested(["--fresh-demo"], {})).toBe(true);
-  expect(freshDemoRequested([], { DEMO_RESET: "1" })).toBe(true);
-  expect(freshDemoRequested([], { DEMO_RESET: "true" })).toBe(true);
-  expect(freshDemoRequested([], { DEMO_RESET: "0" })).toBe(false);
-  expect(freshDemoRequested(["--fresh"], {})).toBe(false);
+test("--fresh-demo and DEMO_RESET=1 ask for a fresh demo; nothing else does; a bad DEMO_RESET is a config problem", () => {
+  const config = (env: Record<string, string>) => {
+    const r = loadConfig(env);
+    if (!r.ok) throw new Error(r.problems.join("; "));
+    return r.config;
+  };
+  expect(freshDemoRequested(["--fresh-demo"], config({}))).toBe(true);
+  expect(freshDemoRequested([], config({ DEMO_RESET: "1" }))).toBe(true);
+  expect(freshDemoRequested([], config({ DEMO_RESET: "true" }))).toBe(true);
+  expect(freshDemoRequested([], config({ DEMO_RESET: "0" }))).toBe(false);
+  expect(freshDemoRequested(["--fresh"], config({}))).toBe(false);
+  expect(loadConfig({ DEMO_RESET: "please" })).toEqual({
+    ok: false,
+    problems: [expect.stringContaining("DEMO_RESET")],
+  });
 });
 
 test("a restart keeps a removed organization block, a disconnected mailbox and an untracked contact; a fresh demo restores them", async () => {
