@@ -78,6 +78,8 @@ export interface ContactTable {
   createdAt: Timestamp; // when it became tracked (reset when a deleted contact is re-added)
   updatedAt: Timestamp;
   deletedAt: Timestamp | null;
+  /** The user who tracked it (0006); null for imports and contacts tracked before it was recorded. */
+  trackedByUserId?: string | null;
 }
 
 export interface EngagementTable {

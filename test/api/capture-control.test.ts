@@ -163,6 +163,23 @@ for (const target of databaseTargets()) {
       });
     });
 
+    test("a contact says who tracked it and when; a colleague's edit keeps who tracked it", async () => {
+      const created = await call(DANA, "POST", "/api/contacts", { email: "who@tracked.example" });
+      expect(created.body).toMatchObject({
+        trackedBy: { id: ids.DANA, email: "dana@contoso.com" },
+        createdAt: t.clock.now().toISOString(),
+      });
+      const moved = await call(LEE, "PATCH", `/api/contacts/${created.body.id}`, { name: "Who" });
+      expect(moved.body.trackedBy).toMatchObject({ id: ids.DANA });
+      const listed = await call(LEE, "GET", "/api/contacts?q=who%40tracked");
+      expect(listed.body.items[0].trackedBy).toMatchObject({ id: ids.DANA, email: "dana@contoso.com" });
+      // Untracked and tracked again by Lee: Lee tracked it, now.
+      expect((await call(LEE, "DELETE", `/api/contacts/${created.body.id}`)).status).toBe(204);
+      expect((await call(LEE, "POST", "/api/contacts", { email: "who@tracked.example" })).body.trackedBy).toMatchObject(
+        { id: ids.LEE },
+      );
+    });
+
     describe("blocking, with removal of what was captured", () => {
       let alex = "";
       let alexB = "";

@@ -5,6 +5,7 @@
  * - capture_decisions.removed_at and removal: a captured message whose engagement was deleted on request
  *   (removal = 'blocklist_entry' or 'untracked_contact'). The sweep's upsert never writes these columns, so
  *   the audit of the removal survives later sweeps of the same message.
+ * - contacts.tracked_by_user_id: who tracked the contact (the Contacts view says who and when).
  */
 import type { Kysely } from "kysely";
 
@@ -13,9 +14,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("organizations").addColumn("internal_domains_at", "text").execute();
   await db.schema.alterTable("capture_decisions").addColumn("removed_at", "text").execute();
   await db.schema.alterTable("capture_decisions").addColumn("removal", "text").execute();
+  await db.schema.alterTable("contacts").addColumn("tracked_by_user_id", "text").execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable("contacts").dropColumn("tracked_by_user_id").execute();
   await db.schema.alterTable("capture_decisions").dropColumn("removal").execute();
   await db.schema.alterTable("capture_decisions").dropColumn("removed_at").execute();
   await db.schema.alterTable("organizations").dropColumn("internal_domains_at").execute();

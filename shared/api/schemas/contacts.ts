@@ -34,7 +34,16 @@ export const contactViewSchema = z
     name: z.string().nullable(),
     clientId: z.string().nullable(),
     client: z.object({ id: z.string(), name: z.string() }).nullable(),
-    createdAt: dateTime,
+    createdAt: dateTime.meta({ description: "When it became tracked (reset when an untracked contact is tracked again)." }),
+    trackedBy: z
+      .object({ id: z.string(), email: z.string(), displayName: z.string().nullable() })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "Who tracked it: null for imported contacts and those tracked before this was recorded. Always sent by this server " +
+          "(optional for panes talking to older ones).",
+      }),
   })
   .meta({ id: "Contact" });
 
