@@ -169,7 +169,12 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   mountApi(app, create, async (c) => {
     const body = await jsonBody(c, contactCreateSchema);
     assertNotInternal(body.email, await callerInternalDomains(deps.db, c.get("orgId"), c.get("userId")));
-    const view = await createContact(deps.db, c.get("orgId"), { ...body, trackedBy: c.get("userId") }, deps.clock.now());
+    const view = await createContact(
+      deps.db,
+      c.get("orgId"),
+      { ...body, trackedBy: c.get("userId") },
+      deps.clock.now(),
+    );
     return c.json(view, 201);
   });
 

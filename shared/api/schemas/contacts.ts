@@ -34,7 +34,9 @@ export const contactViewSchema = z
     name: z.string().nullable(),
     clientId: z.string().nullable(),
     client: z.object({ id: z.string(), name: z.string() }).nullable(),
-    createdAt: dateTime.meta({ description: "When it became tracked (reset when an untracked contact is tracked again)." }),
+    createdAt: dateTime.meta({
+      description: "When it became tracked (reset when an untracked contact is tracked again).",
+    }),
     trackedBy: z
       .object({ id: z.string(), email: z.string(), displayName: z.string().nullable() })
       .nullable()
