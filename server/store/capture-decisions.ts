@@ -1,7 +1,7 @@
 /**
  * Capture decisions — the audit trail and what the pane's status reads — and the one write path
  * for engagements: recordCaptureBatch, which the sweep (and "capture now", and sent mail) call
- * inside ONE transaction per batch.
+ * inside ONE transaction per batch; and removeEngagements, their deletion on request.
  *
  * Idempotence is the contract: re-running with the same items changes nothing. Engagements are
  * keyed by (organization, internetMessageId), links by their natural keys, decisions by
@@ -295,6 +295,41 @@ export async function markDecisionsRemoved(
       .where("engagementId", "in", part)
       .executeTakeFirst();
     n += Number(res.numUpdatedRows);
+  }
+  return n;
+}
+
+/**
+ * Delete these engagements' content for good: the engagement rows and their contact and mailbox links. The
+ * decisions that captured them keep only the message hash and say why (capture-decisions markDecisionsRemoved).
+ * Call inside a transaction. Returns how many engagements were deleted.
+ */
+export async function removeEngagements(
+  trx: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  why: { reason: ReasonCode; removal: "blocklist_entry" | "untracked_contact" },
+  now: Date | string,
+): Promise<number> {
+  await markDecisionsRemoved(trx, organizationId, ids, why.reason, why.removal, now);
+  let n = 0;
+  for (const part of chunks([...new Set(ids)])) {
+    await trx
+      .deleteFrom("engagementContacts")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    await trx
+      .deleteFrom("engagementMailboxes")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    const res = await trx
+      .deleteFrom("engagements")
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows);
   }
   return n;
 }

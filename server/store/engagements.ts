@@ -1,14 +1,13 @@
 /**
  * Engagements: captured emails, one per organization and internetMessageId, linked to contacts
  * (and through them to clients) and to every mailbox the message was found in.
- * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads, and deletes engagements
- * on request (a blocklist entry or an untracked contact, with removal of what was captured).
+ * Writing happens in capture-decisions.ts (recordCaptureBatch, removeEngagements); this module reads, and
+ * plans which engagements a removal on request (a blocklist entry, an untracked contact) may delete.
  */
 import { sql, type Kysely } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
-import { blockingEntry, normalizeAddress, type ReasonCode } from "../../shared/capture";
+import { blockingEntry, normalizeAddress } from "../../shared/capture";
 import type { Database, EngagementTable } from "../db/schema";
-import { markDecisionsRemoved } from "./capture-decisions";
 import { InvalidCursorError } from "./errors";
 import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
 
@@ -265,39 +264,4 @@ export async function planRemoval(
     else keptShared++;
   }
   return { remove, keptShared, keptOtherContact };
-}
-
-/**
- * Delete these engagements' content for good: the engagement rows and their contact and mailbox links. The
- * decisions that captured them keep only the message hash and say why (capture-decisions markDecisionsRemoved).
- * Call inside a transaction. Returns how many engagements were deleted.
- */
-export async function removeEngagements(
-  trx: Kysely<Database>,
-  organizationId: string,
-  ids: readonly string[],
-  why: { reason: ReasonCode; removal: "blocklist_entry" | "untracked_contact" },
-  now: Date | string,
-): Promise<number> {
-  await markDecisionsRemoved(trx, organizationId, ids, why.reason, why.removal, now);
-  let n = 0;
-  for (const part of chunks([...new Set(ids)])) {
-    await trx
-      .deleteFrom("engagementContacts")
-      .where("organizationId", "=", organizationId)
-      .where("engagementId", "in", part)
-      .execute();
-    await trx
-      .deleteFrom("engagementMailboxes")
-      .where("organizationId", "=", organizationId)
-      .where("engagementId", "in", part)
-      .execute();
-    const res = await trx
-      .deleteFrom("engagements")
-      .where("organizationId", "=", organizationId)
-      .where("id", "in", part)
-      .executeTakeFirst();
-    n += Number(res.numDeletedRows);
-  }
-  return n;
 }

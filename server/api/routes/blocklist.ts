@@ -15,7 +15,8 @@ import {
   pageOf,
 } from "../../../shared/api/schemas";
 import { addBlockEntry, deleteBlockEntry, getBlockEntry, listBlockEntries } from "../../store/blocklist";
-import { engagementsInvolving, planRemoval, removeEngagements, type RemovalReach } from "../../store/engagements";
+import { engagementsInvolving, planRemoval, type RemovalReach } from "../../store/engagements";
+import { removeEngagements } from "../../store/capture-decisions";
 import { ConflictError } from "../../store/errors";
 import type { Db } from "../../db";
 import type { AppEnv } from "../context";

@@ -15,7 +15,8 @@ import {
   type ImportRow,
   type ImportRowError,
 } from "../../store/contacts";
-import { engagementsOfContact, planRemoval, removeEngagements, type RemovalReach } from "../../store/engagements";
+import { engagementsOfContact, planRemoval, type RemovalReach } from "../../store/engagements";
+import { removeEngagements } from "../../store/capture-decisions";
 import type { AppContext } from "../context";
 import {
   assertNotInternal,
