@@ -90,8 +90,14 @@ const STORED_EXCLUSIONS: Record<ReasonCode, string> = {
   contact_tracked_too_late: "Its contact was tracked more than 24 hours after the message, so it is not captured.",
 };
 
+const REMOVED: Record<NonNullable<DecisionView["removed"]>["why"], string> = {
+  blocklist_entry: "It was captured, then its engagement was removed when a participant was added to the blocklist.",
+  untracked_contact: "It was captured, then its engagement was removed when its contact was untracked.",
+};
+
 function storedExplanation(d: DecisionView): string {
   if (d.outcome === "captured") return "This message was captured.";
+  if (d.removed) return REMOVED[d.removed.why];
   if (d.reason === "excluded_folder" && d.detail?.folder) return excludedFolderExplanation(d.detail.folder);
   return STORED_EXCLUSIONS[d.reason as ReasonCode] ?? "This message was not captured.";
 }
@@ -243,10 +249,11 @@ export async function messageStatus(
       source: "stored",
       outcome: "excluded",
       reason: decision.reason,
-      explanation: same ? predicted.explanation : storedExplanation(decision),
+      explanation: same && !decision.removed ? predicted.explanation : storedExplanation(decision),
       action: same ? predicted.action : null,
       decidedAt: decision.decidedAt,
       sweepId: decision.sweepId,
+      removed: decision.removed ?? null,
     });
   }
 

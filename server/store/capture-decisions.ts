@@ -205,6 +205,8 @@ export interface DecisionView {
   engagementId: string | null;
   sweepId: string | null;
   decidedAt: string;
+  /** When and why the engagement this mailbox captured was deleted on request; null otherwise. */
+  removed?: { at: string; why: "blocklist_entry" | "untracked_contact" } | null;
 }
 
 /** The stored decision for this user's mailbox and message, or null when not yet swept. */
@@ -223,6 +225,7 @@ export async function getDecision(db: Kysely<Database>, organizationId: string, 
     engagementId: row.engagementId,
     sweepId: row.sweepId,
     decidedAt: row.decidedAt,
+    removed: row.removedAt && row.removal ? { at: row.removedAt, why: row.removal } : null,
   };
 }
 

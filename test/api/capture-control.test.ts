@@ -228,6 +228,25 @@ for (const target of databaseTargets()) {
         });
         expect(d.removedAt).toBe(t.clock.now().toISOString());
         expect(JSON.stringify(d)).not.toContain("fabrikam");
+
+        // The status card says what happened to it.
+        const status = await call(DANA, "POST", "/api/messages/status", {
+          internetMessageId: onlyDana.imid,
+          from: "alex@fabrikam.example",
+          to: ["dana@contoso.com"],
+        });
+        expect(status.body).toMatchObject({
+          status: "not_captured",
+          engagement: null,
+          decision: {
+            source: "stored",
+            reason: "blocked",
+            removed: { at: t.clock.now().toISOString(), why: "blocklist_entry" },
+          },
+        });
+        expect(status.body.decision.explanation).toMatch(
+          /engagement was removed when a participant was added to the blocklist/,
+        );
       });
 
       test("a captured message with a participant blocked since says so on the status card", async () => {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   captureActionSchema,
   connectionStatusSchema,
+  dateTime,
   isoDateTime,
   nullableDateTime,
   orNull,
@@ -98,6 +99,15 @@ export const messageStatusResponseSchema = z
       action: orNull(captureActionSchema),
       decidedAt: nullableDateTime,
       sweepId: z.string().nullable(),
+      removed: z
+        .object({ at: dateTime, why: z.enum(["blocklist_entry", "untracked_contact"]) })
+        .nullable()
+        .optional()
+        .meta({
+          description:
+            "A stored exclusion only: the message had been captured, and its engagement was deleted on request — when, and " +
+            "because a blocklist entry was added or its contact untracked with removal. Null otherwise (optional for older servers).",
+        }),
     }),
     engagement: orNull(engagementViewSchema),
     capturedButBlocked: z
