@@ -16,10 +16,8 @@ import { CONNECT_SCOPES, createConfidentialClient } from "../identity/msal-clien
 import { createMsalNetworkClient } from "../identity/msal-network";
 import type { GraphStats } from "../graph/client";
 import { disconnectConnection } from "../store/mailbox-connections";
-import { internalDomainsReadAt, setInternalDomains } from "../store/organizations";
 import { getUser, setUserAddresses } from "../store/users";
 import { addressesFromMe, readMe } from "./addresses";
-import { INTERNAL_DOMAINS_MAX_AGE_MS, readVerifiedDomains } from "./internal-domains";
 import { handleCallback, type CallbackQuery, type CallbackResult } from "./callback";
 import type { ConnectContext, ConnectionServiceDeps } from "./context";
 import { getGraphAccessToken } from "./tokens";
@@ -92,37 +90,10 @@ async function disconnect(ctx: ConnectContext, organizationId: string, userId: s
   return done;
 }
 
-/** The organization's verified domains, re-read once they are older than a day (any member's sweep may do it). */
-async function refreshInternalDomainsIfStale(
-  ctx: ConnectContext,
-  organizationId: string,
-  userId: string,
-  stats?: GraphStats,
-): Promise<void> {
-  const { db, clock, config, outbound, logger } = ctx.deps;
-  const at = await internalDomainsReadAt(db, organizationId);
-  if (at && clock.now().getTime() - Date.parse(at) < INTERNAL_DOMAINS_MAX_AGE_MS) return;
-  try {
-    const domains = await readVerifiedDomains(
-      { graphBaseUrl: config.graphBaseUrl, outbound },
-      () => getGraphAccessToken(ctx, organizationId, userId),
-      stats,
-    );
-    if (domains.length) await setInternalDomains(db, organizationId, domains, clock.now());
-  } catch (err) {
-    // Not worth failing a sweep over: the domains known so far (or the user's own) still apply.
-    logger.warn(
-      { organizationId, userId, error: (err as Error)?.message?.slice(0, 200) },
-      "could not refresh the organization's verified domains",
-    );
-  }
-}
-
 async function refreshAddressesIfStale(ctx: ConnectContext, organizationId: string, userId: string, opts: { maxAgeMs?: number; stats?: GraphStats }): Promise<boolean> {
   const { db, clock, config, outbound } = ctx.deps;
   const user = await getUser(db, organizationId, userId);
   if (!user) throw new NotConnectedError("No such user.");
-  await refreshInternalDomainsIfStale(ctx, organizationId, userId, opts.stats);
   const maxAge = opts.maxAgeMs ?? DAY_MS;
   const at = user.addressesRefreshedAt ? new Date(user.addressesRefreshedAt).getTime() : 0;
   if (clock.now().getTime() - at < maxAge) return false;
