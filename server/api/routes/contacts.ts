@@ -243,6 +243,12 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
       );
       return { removedEngagements: removed };
     });
+    if (body.removedEngagements > 0) {
+      deps.logger.info(
+        { organizationId: orgId, userId: c.get("userId"), removed: body.removedEngagements, reach: reach.kind },
+        "captured engagements removed with an untracked contact",
+      );
+    }
     return c.json(body, 200);
   });
 
