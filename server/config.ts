@@ -57,6 +57,8 @@ export interface Config {
   extraCaCertsFile: string | null;
   /** NODE_ENV as given (null when not set); "development" turns on the pane's development aids. */
   nodeEnv: string | null;
+  /** DEMO_RESET: demo mode starts from a fresh database (server/cli/demo-state.ts). */
+  demoReset?: boolean;
 }
 
 const httpsUrl = (name: string) =>
@@ -119,6 +121,10 @@ const schema = z.object({
   TLS_KEY_FILE: z.string().optional(),
   NODE_EXTRA_CA_CERTS: z.string().optional(),
   NODE_ENV: z.string().optional(),
+  DEMO_RESET: z
+    .string()
+    .regex(/^(0|1|true|false|yes|no)$/i, { message: "DEMO_RESET must be 1 or 0 (true/false, yes/no)" })
+    .optional(),
 });
 
 /** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
@@ -206,5 +212,6 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     extraCaCertsFile: e.NODE_EXTRA_CA_CERTS ?? null,
     nodeEnv: e.NODE_ENV ?? null,
+    demoReset: /^(1|true|yes)$/i.test(e.DEMO_RESET ?? ""),
   };
 }

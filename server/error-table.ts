@@ -41,6 +41,7 @@ export const ERROR_TABLE = {
   duplicate_block_entry: { status: 409 },
   duplicate_client: { status: 409 },
   duplicate_contact: { status: 409 },
+  internal_address: { status: 422 },
   // Sending mail
   too_many_recipients: { status: 422 },
   invalid_address: { status: 422 },

@@ -21,7 +21,7 @@ import type { ConnectionStatus, MessageStatusResponse, PersonView } from "../../
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Db } from "../db";
-import { blocklistFor } from "../store/blocklist";
+import { blockEntriesFor } from "../store/blocklist";
 import { getDecision, messageKey, type DecisionView } from "../store/capture-decisions";
 import { findLiveContactsByEmails, type ContactWithClient } from "../store/contacts";
 import { getEngagementViews } from "../store/engagements";
@@ -90,10 +90,39 @@ const STORED_EXCLUSIONS: Record<ReasonCode, string> = {
   contact_tracked_too_late: "Its contact was tracked more than 24 hours after the message, so it is not captured.",
 };
 
+const REMOVED: Record<NonNullable<DecisionView["removed"]>["why"], string> = {
+  blocklist_entry: "It was captured, then its engagement was removed when a participant was added to the blocklist.",
+  untracked_contact: "It was captured, then its engagement was removed when its contact was untracked.",
+};
+
 function storedExplanation(d: DecisionView): string {
   if (d.outcome === "captured") return "This message was captured.";
+  if (d.removed) return REMOVED[d.removed.why];
   if (d.reason === "excluded_folder" && d.detail?.folder) return excludedFolderExplanation(d.detail.folder);
   return STORED_EXCLUSIONS[d.reason as ReasonCode] ?? "This message was not captured.";
+}
+
+type BlockedBy = NonNullable<PersonView["blockedBy"]>;
+
+/** The entry blocking this address, and whose list it is on (the organization's wins: it applies to everyone). */
+function blockedByOf(address: string, entries: readonly BlockedBy[]): BlockedBy | null {
+  const hits = entries.filter((e) => blockingEntry(address, [e.entry]) !== null);
+  return hits.find((e) => e.scope === "organization") ?? hits[0] ?? null;
+}
+
+/** A captured message with a participant blocked since: it stays captured until someone removes it. */
+function capturedButBlocked(people: readonly PersonView[]): MessageStatusResponse["capturedButBlocked"] {
+  const p = people.find((x) => x.blockedBy);
+  if (!p?.blockedBy) return null;
+  const list = p.blockedBy.scope === "organization" ? "your organization's blocklist" : "your personal blocklist";
+  return {
+    address: p.address,
+    entry: p.blockedBy.entry,
+    scope: p.blockedBy.scope,
+    explanation:
+      `This message was captured before ${p.address} was put on ${list} (${p.blockedBy.entry}). New mail with them is not captured; ` +
+      "this engagement stays until it is removed (removing past engagements is offered when an entry is added).",
+  };
 }
 
 export async function messageStatus(
@@ -105,7 +134,7 @@ export async function messageStatus(
   const now = deps.clock.now();
   const participants = participantsOf(req);
   const key = messageKey(req.internetMessageId);
-  const [decision, { user, connection }, contacts, blocklist] = await Promise.all([
+  const [decision, { user, connection }, contacts, blockEntries] = await Promise.all([
     getDecision(deps.db, orgId, userId, key),
     getUserAndConnectionState(deps.db, orgId, userId),
     findLiveContactsByEmails(
@@ -113,8 +142,9 @@ export async function messageStatus(
       orgId,
       participants.map((p) => p.address),
     ),
-    blocklistFor(deps.db, orgId, userId),
+    blockEntriesFor(deps.db, orgId, userId),
   ]);
+  const blocklist = blockEntries.map((e) => e.entry);
   if (!user) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
   const status = connectionStatus(connection);
   const active = status === "active";
@@ -130,12 +160,14 @@ export async function messageStatus(
   const byEmail = new Map<string, ContactWithClient>(contacts.map((c) => [c.email, c]));
   const people: PersonView[] = participants.map((p) => {
     const c = byEmail.get(p.address);
+    const blockedBy = blockedByOf(p.address, blockEntries);
     return {
       address: p.address,
       name: p.name,
       role: p.role,
       isUser: userAddresses.has(p.address),
-      blocked: blockingEntry(p.address, blocklist) !== null,
+      blocked: blockedBy !== null,
+      blockedBy,
       contact: c ? { id: c.id, name: c.name, client: c.client, createdAt: c.createdAt } : null,
     };
   });
@@ -175,6 +207,7 @@ export async function messageStatus(
     status: outcome,
     decision: decided,
     engagement,
+    capturedButBlocked: outcome === "captured" ? capturedButBlocked(people) : null,
     awaitsSweep:
       decided.source === "predicted" &&
       (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
@@ -216,10 +249,11 @@ export async function messageStatus(
       source: "stored",
       outcome: "excluded",
       reason: decision.reason,
-      explanation: same ? predicted.explanation : storedExplanation(decision),
+      explanation: same && !decision.removed ? predicted.explanation : storedExplanation(decision),
       action: same ? predicted.action : null,
       decidedAt: decision.decidedAt,
       sweepId: decision.sweepId,
+      removed: decision.removed ?? null,
     });
   }
 

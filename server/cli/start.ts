@@ -4,7 +4,7 @@
  * - The task pane is built when dist/ is missing or older than its sources.
  * - Demo mode (no Entra app configured): the Microsoft 365 emulator runs as a child process, the backend's
  *   configuration is pointed at it exactly as an operator points it at Microsoft, and the demo organization
- *   is set up and swept through the public API.
+ *   is set up (once: demo-state.ts) and swept through the public API. `--fresh-demo` or DEMO_RESET=1 starts over.
  * - Production mode: the backend against ENTRA_AUTHORITY_HOST / GRAPH_BASE_URL.
  * Ctrl-C (or SIGTERM) stops the scheduler, the server and the emulator.
  */
@@ -16,6 +16,7 @@ import { loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
 import { REPO_ROOT, startServer, type RunningServer } from "./serve";
 import { bootstrapDemo } from "./demo-bootstrap";
+import { freshDemoRequested, prepareDemoData, type DemoData } from "./demo-state";
 import { BUILD_STAMP } from "./build-stamp";
 // Type only (erased): serve.ts is the child process that prints this handshake, never imported at run time.
 import type { DemoHandshake } from "../../emulator/demo/serve";
@@ -95,9 +96,9 @@ async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }
 }
 
 /** Set up the demo organization (Contoso) through the public API, as a person would. */
-async function bootstrapThroughApi(server: RunningServer, demo: Demo): Promise<void> {
+async function bootstrapThroughApi(server: RunningServer, demo: Demo, data: DemoData): Promise<void> {
   log();
-  log("Setting up the demo organization (Contoso) through the API…");
+  log(data.seeded ? "Reconnecting the demo organization (Contoso), as its users left it…" : "Setting up the demo organization (Contoso) through the API…");
   const outbound = createOutbound(demo.caPem);
   try {
     await bootstrapDemo({
@@ -108,6 +109,8 @@ async function bootstrapThroughApi(server: RunningServer, demo: Demo): Promise<v
       crm: demo.handshake.crm,
       fetch: outbound.fetch,
       log,
+      seeded: data.seeded,
+      onSeeded: data.markSeeded,
     });
   } finally {
     await outbound.close();
@@ -126,6 +129,7 @@ function printWhereToGo(config: Config, server: RunningServer, demo: Demo | null
     log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
     log("     \"Lunch?\" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),");
     log("     and, signed in as Lee, \"Re: Initech order form\": Track Priya, then Capture now.");
+    log(`The demo keeps what you do (contacts, blocklist, removals, disconnects) across restarts; \`npm start -- --fresh-demo\` starts over.`);
   }
   log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
   log("Press Ctrl-C to stop.");
@@ -141,7 +145,13 @@ async function main(): Promise<void> {
   await ensureBuilt(config);
 
   let demo: Demo | null = null;
-  if (config.mode === "demo") ({ config, demo } = await startDemo(config));
+  let demoData: DemoData | null = null;
+  if (config.mode === "demo") {
+    ({ config, demo } = await startDemo(config));
+    // Before the server opens the database: a fresh demo deletes it.
+    demoData = prepareDemoData(config, freshDemoRequested(process.argv.slice(2), config));
+    if (demoData.reset) log(`Fresh demo: ${demoData.reset}.`);
+  }
 
   let server: RunningServer | null = null;
   let stopping = false;
@@ -174,7 +184,7 @@ async function main(): Promise<void> {
   log(`  Backend:   ${server.url}   (database: ${config.databaseKind === "sqlite" ? config.databaseUrl : "PostgreSQL"})`);
   if (demo) {
     log(`  Emulator:  ${demo.handshake.url}   (Entra authority and Graph)`);
-    await bootstrapThroughApi(server, demo);
+    await bootstrapThroughApi(server, demo, demoData!);
   } else {
     log(`  Identity:  ${config.entra.authorityHost}/${config.entra.tenant}`);
     log(`  Graph:     ${config.graphBaseUrl}`);

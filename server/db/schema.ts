@@ -17,6 +17,9 @@ export interface OrganizationTable {
   createdAt: Timestamp;
   /** Last change to the rules' inputs that has no timestamp of its own (blocklist removal, user addresses); see 0004. */
   rulesChangedAt: Timestamp | null;
+  /** JSON string[]: verified domains from Graph GET /organization (0006); null until a mailbox connects. */
+  internalDomains?: string | null;
+  internalDomainsAt?: Timestamp | null;
 }
 
 export interface UserTable {
@@ -75,6 +78,8 @@ export interface ContactTable {
   createdAt: Timestamp; // when it became tracked (reset when a deleted contact is re-added)
   updatedAt: Timestamp;
   deletedAt: Timestamp | null;
+  /** The user who tracked it (0006); null for imports and contacts tracked before it was recorded. */
+  trackedByUserId?: string | null;
 }
 
 export interface EngagementTable {
@@ -129,6 +134,10 @@ export interface CaptureDecisionTable {
   engagementId: string | null;
   sweepId: string | null;
   decidedAt: Timestamp;
+  /** When the engagement this mailbox captured was deleted on request (0006); the sweep never writes it. */
+  removedAt?: Timestamp | null;
+  /** Why: the blocklist entry added with removal, or the contact untracked with removal. */
+  removal?: "blocklist_entry" | "untracked_contact" | null;
 }
 
 export interface SweepTable {

@@ -14,7 +14,9 @@ import {
 } from "../identity/msal-client";
 import { saveConnection } from "../store/mailbox-connections";
 import { getUser, setUserAddresses, type UserRecord } from "../store/users";
+import { setInternalDomains } from "../store/organizations";
 import { addressesFromMe, readMe, type MeAddresses } from "./addresses";
+import { readVerifiedDomains } from "./internal-domains";
 import type { ConnectContext } from "./context";
 import { authorizeErrorDetail, CALLBACK_FAILURES, CONNECTED_MESSAGE, type CallbackFailureCode } from "./outcomes";
 import { classifyTokenError } from "./tokens";
@@ -107,6 +109,7 @@ async function storeGrant(
   homeAccountId: string,
   serializedCache: string,
   me: MeAddresses | null,
+  domains: string[] | null,
 ): Promise<void> {
   const { db, cipher, clock } = ctx.deps;
   const { organizationId, userId } = r;
@@ -132,6 +135,7 @@ async function storeGrant(
           me.displayName ?? undefined,
         );
     }
+    if (domains?.length) await setInternalDomains(trx, organizationId, domains, now);
   });
 }
 
@@ -180,6 +184,21 @@ async function redeem(
   return { r, code: query.code };
 }
 
+/** The organization's verified domains, read with the fresh token; null when Graph would not say (sweeps retry). */
+async function readDomainsAtConnect(ctx: ConnectContext, r: Redeemed, accessToken: string): Promise<string[] | null> {
+  try {
+    return await readVerifiedDomains(
+      { graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound },
+      async () => accessToken,
+    );
+  } catch (err) {
+    r.log("could not read the organization's verified domains at connect", {
+      error: (err as Error)?.message?.slice(0, 200),
+    });
+    return null;
+  }
+}
+
 export async function handleCallback(ctx: ConnectContext, query: CallbackQuery): Promise<CallbackResult> {
   const redeemed = await redeem(ctx, query);
   if ("status" in redeemed) return redeemed;
@@ -206,7 +225,8 @@ export async function handleCallback(ctx: ConnectContext, query: CallbackQuery):
       error: (err as Error)?.message?.slice(0, 200),
     });
   }
-  await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me);
+  const domains = await readDomainsAtConnect(ctx, r, result.accessToken);
+  await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me, domains);
   ctx.deps.logger.info({ organizationId: r.organizationId, userId: r.userId }, "mailbox connected");
   announceConnected(ctx, r.organizationId, r.userId);
   return {

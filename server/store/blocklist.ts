@@ -37,7 +37,7 @@ export async function listBlockEntries(db: Kysely<Database>, organizationId: str
 const selectBlocklist = prepared((db, organizationId: string, userId: string) =>
   db
     .selectFrom("blocklistEntries")
-    .select("entry")
+    .select(["entry", "userId"])
     .where("organizationId", "=", organizationId)
     .where(visibleTo(userId)),
 );
@@ -46,6 +46,16 @@ const selectBlocklist = prepared((db, organizationId: string, userId: string) =>
 export async function blocklistFor(db: Kysely<Database>, organizationId: string, userId: string): Promise<string[]> {
   const rows = await selectBlocklist(db, organizationId, userId);
   return rows.map((r) => r.entry);
+}
+
+/** The same entries with whose list each is on (the status call says which list blocks a participant). */
+export async function blockEntriesFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<{ entry: string; scope: "organization" | "personal" }[]> {
+  const rows = await selectBlocklist(db, organizationId, userId);
+  return rows.map((r) => ({ entry: r.entry, scope: r.userId === null ? "organization" : "personal" }));
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Capture decisions — the audit trail and what the pane's status reads — and the one write path
  * for engagements: recordCaptureBatch, which the sweep (and "capture now", and sent mail) call
- * inside ONE transaction per batch.
+ * inside ONE transaction per batch; and removeEngagements, their deletion on request.
  *
  * Idempotence is the contract: re-running with the same items changes nothing. Engagements are
  * keyed by (organization, internetMessageId, copy fingerprint) — copies of a Message-ID that disagree
@@ -302,6 +302,8 @@ export interface DecisionView {
   engagementId: string | null;
   sweepId: string | null;
   decidedAt: string;
+  /** When and why the engagement this mailbox captured was deleted on request; null otherwise. */
+  removed?: { at: string; why: "blocklist_entry" | "untracked_contact" } | null;
 }
 
 /** The stored decision for this user's mailbox and message, or null when not yet swept. */
@@ -330,6 +332,7 @@ export async function getDecision(
     engagementId: row.engagementId,
     sweepId: row.sweepId,
     decidedAt: row.decidedAt,
+    removed: row.removedAt && row.removal ? { at: row.removedAt, why: row.removal } : null,
   };
 }
 
@@ -389,4 +392,73 @@ export async function storedDecisionsFor(
     }
   }
   return { decisions, engaged };
+}
+
+/**
+ * The decisions that captured these engagements, when the engagements are deleted on request: each becomes an
+ * exclusion with `reason` (what the rules now say of the message), keeps only its message hash, and records
+ * when and why the content was removed (removed_at, removal: columns the sweep's upsert never writes).
+ */
+export async function markDecisionsRemoved(
+  trx: Kysely<Database>,
+  organizationId: string,
+  engagementIds: readonly string[],
+  reason: ReasonCode,
+  removal: "blocklist_entry" | "untracked_contact",
+  now: Date | string,
+): Promise<number> {
+  let n = 0;
+  for (const part of chunks(engagementIds)) {
+    const res = await trx
+      .updateTable("captureDecisions")
+      .set({
+        outcome: "excluded",
+        reason,
+        detail: null,
+        engagementId: null,
+        decidedAt: iso(now),
+        removedAt: iso(now),
+        removal,
+      })
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numUpdatedRows);
+  }
+  return n;
+}
+
+/**
+ * Delete these engagements' content for good: the engagement rows and their contact and mailbox links. The
+ * decisions that captured them keep only the message hash and say why (capture-decisions markDecisionsRemoved).
+ * Call inside a transaction. Returns how many engagements were deleted.
+ */
+export async function removeEngagements(
+  trx: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  why: { reason: ReasonCode; removal: "blocklist_entry" | "untracked_contact" },
+  now: Date | string,
+): Promise<number> {
+  await markDecisionsRemoved(trx, organizationId, ids, why.reason, why.removal, now);
+  let n = 0;
+  for (const part of chunks([...new Set(ids)])) {
+    await trx
+      .deleteFrom("engagementContacts")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    await trx
+      .deleteFrom("engagementMailboxes")
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    const res = await trx
+      .deleteFrom("engagements")
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows);
+  }
+  return n;
 }

@@ -16,7 +16,7 @@ export type ContactRecord = ContactTable;
 
 export { InvalidCursorError } from "./errors";
 
-export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null): ContactView {
+export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null, trackedBy: ContactView["trackedBy"] = null): ContactView {
   return {
     id: row.id,
     email: row.email,
@@ -24,13 +24,28 @@ export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id
     clientId: row.clientId,
     client: client ? { id: client.id, name: client.name } : null,
     createdAt: row.createdAt,
+    trackedBy,
   };
 }
 
 async function withClients(db: Kysely<Database>, organizationId: string, rows: ContactRecord[]): Promise<ContactView[]> {
   const ids = rows.map((r) => r.clientId).filter((x): x is string => !!x);
   const clients = new Map((await getClientsByIds(db, organizationId, ids)).map((c) => [c.id, c]));
-  return rows.map((r) => toContactView(r, r.clientId ? (clients.get(r.clientId) ?? null) : null));
+  const trackers = await trackersOf(db, organizationId, rows);
+  return rows.map((r) =>
+    toContactView(r, r.clientId ? (clients.get(r.clientId) ?? null) : null, r.trackedByUserId ? (trackers.get(r.trackedByUserId) ?? null) : null),
+  );
+}
+
+/** The users who tracked these contacts (the Contacts view says who and when). */
+async function trackersOf(db: Kysely<Database>, organizationId: string, rows: ContactRecord[]): Promise<Map<string, NonNullable<ContactView["trackedBy"]>>> {
+  const ids = [...new Set(rows.map((r) => r.trackedByUserId).filter((x): x is string => !!x))];
+  const out = new Map<string, NonNullable<ContactView["trackedBy"]>>();
+  for (const part of chunks(ids)) {
+    const users = await db.selectFrom("users").select(["id", "email", "displayName"]).where("organizationId", "=", organizationId).where("id", "in", part).execute();
+    for (const u of users) out.set(u.id, { id: u.id, email: u.email, displayName: u.displayName });
+  }
+  return out;
 }
 
 export interface ContactQuery {
@@ -86,6 +101,8 @@ export interface NewContact {
   email: string;
   name?: string | null;
   clientId?: string | null;
+  /** The user tracking it. */
+  trackedBy?: string | null;
 }
 
 /**
@@ -109,7 +126,7 @@ export async function createContact(db: Kysely<Database>, organizationId: string
   if (existing) {
     await db
       .updateTable("contacts")
-      .set({ deletedAt: null, createdAt: t, updatedAt: t, name: input.name ?? null, clientId: input.clientId ?? null })
+      .set({ deletedAt: null, createdAt: t, updatedAt: t, name: input.name ?? null, clientId: input.clientId ?? null, trackedByUserId: input.trackedBy ?? null })
       .where("organizationId", "=", organizationId)
       .where("id", "=", existing.id)
       .where("deletedAt", "is not", null)
@@ -125,6 +142,7 @@ export async function createContact(db: Kysely<Database>, organizationId: string
     createdAt: t,
     updatedAt: t,
     deletedAt: null,
+    trackedByUserId: input.trackedBy ?? null,
   };
   try {
     await db.insertInto("contacts").values(row).execute();

@@ -3,13 +3,15 @@
  * the message was found in. One per organization and message: copies of a Message-ID that disagree
  * on sender, sent time or participants are separate engagements (engagement-copies.ts), and each
  * view names the others in `conflictsWith`.
- * Writing happens in capture-decisions.ts (recordCaptureBatch); this module reads.
+ * Writing happens in capture-decisions.ts (recordCaptureBatch, removeEngagements); this module reads, and
+ * plans which engagements a removal on request (a blocklist entry, an untracked contact) may delete.
  */
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
+import { blockingEntry, normalizeAddress } from "../../shared/capture";
 import type { Database, EngagementTable } from "../db/schema";
 import { InvalidCursorError } from "./errors";
-import { chunks, decodeCursor, encodeCursor, parseJson } from "./util";
+import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = Selectable<EngagementTable>;
 export type Participant = EngagementView["participants"][number];
@@ -227,4 +229,106 @@ export async function mailboxCopyOf(
     .where("userId", "=", userId)
     .executeTakeFirst();
   return { missing: false, graphMessageId: link?.graphMessageId ?? null };
+}
+
+/** Whose engagements a removal may delete: the whole organization's (administrators), or one mailbox's own. */
+export type RemovalReach = { kind: "organization" } | { kind: "mailbox"; userId: string };
+
+export interface RemovalPlan {
+  /** Engagement ids that would be deleted. */
+  remove: string[];
+  /** Matching engagements that stay: also found in another mailbox than the caller's (mailbox reach only). */
+  keptShared: number;
+  /** Matching engagements that stay: linked to another live contact too (untracking only). */
+  keptOtherContact: number;
+}
+
+/** Engagements with a participant (from, to, cc) that this normalised blocklist entry blocks. */
+export async function engagementsInvolving(
+  db: Kysely<Database>,
+  organizationId: string,
+  entry: string,
+): Promise<string[]> {
+  // A coarse LIKE on the participants' JSON narrows the rows; the capture rules' own matcher decides.
+  const needle = entry.startsWith("@") ? entry.slice(1) : entry;
+  const rows = await db
+    .selectFrom("engagements")
+    .select(["id", "participants"])
+    .where("organizationId", "=", organizationId)
+    .where(sql<boolean>`lower(${sql.ref("participants")}) like ${likeContains(needle)} escape '\\'`)
+    .execute();
+  return rows
+    .filter((r) =>
+      parseJson<Participant[]>(r.participants, []).some((p) => {
+        const address = normalizeAddress(p?.address);
+        return address !== null && blockingEntry(address, [entry]) !== null;
+      }),
+    )
+    .map((r) => r.id);
+}
+
+/** Engagements linked to this contact, split by whether another live contact is linked too. */
+export async function engagementsOfContact(
+  db: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+): Promise<{ only: string[]; shared: number }> {
+  const rows = await db
+    .selectFrom("engagementContacts as ec")
+    .select(["ec.engagementId"])
+    .where("ec.organizationId", "=", organizationId)
+    .where("ec.contactId", "=", contactId)
+    .where(({ exists, selectFrom, not }) =>
+      not(
+        exists(
+          selectFrom("engagementContacts as other")
+            .innerJoin("contacts as c", "c.id", "other.contactId")
+            .select(sql.lit(1).as("one"))
+            .whereRef("other.engagementId", "=", "ec.engagementId")
+            .where("other.contactId", "<>", contactId)
+            .where("c.deletedAt", "is", null),
+        ),
+      ),
+    )
+    .execute();
+  const all = await db
+    .selectFrom("engagementContacts")
+    .select((eb) => eb.fn.countAll<string | number>().as("n"))
+    .where("organizationId", "=", organizationId)
+    .where("contactId", "=", contactId)
+    .executeTakeFirst();
+  const only = rows.map((r) => r.engagementId);
+  return { only, shared: Number(all?.n ?? 0) - only.length };
+}
+
+/**
+ * Narrow candidates to what the caller may remove. Organization reach: all of them. Mailbox reach: only
+ * engagements found in that mailbox and in no other (a colleague's copy is their record, not the caller's).
+ */
+export async function planRemoval(
+  db: Kysely<Database>,
+  organizationId: string,
+  candidates: readonly string[],
+  reach: RemovalReach,
+  keptOtherContact = 0,
+): Promise<RemovalPlan> {
+  if (reach.kind === "organization") return { remove: [...candidates], keptShared: 0, keptOtherContact };
+  const owners = new Map<string, Set<string>>();
+  for (const part of chunks([...new Set(candidates)])) {
+    const rows = await db
+      .selectFrom("engagementMailboxes")
+      .select(["engagementId", "userId"])
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .execute();
+    for (const r of rows) owners.set(r.engagementId, (owners.get(r.engagementId) ?? new Set()).add(r.userId));
+  }
+  const remove: string[] = [];
+  let keptShared = 0;
+  for (const [id, users] of owners) {
+    if (!users.has(reach.userId)) continue;
+    if (users.size === 1) remove.push(id);
+    else keptShared++;
+  }
+  return { remove, keptShared, keptOtherContact };
 }

@@ -1,7 +1,7 @@
 /** Organizations: one per Entra tenant, id = tid. Created on the first authenticated call. */
 import type { Kysely } from "kysely";
 import type { Database, OrganizationTable } from "../db/schema";
-import { iso } from "./util";
+import { iso, parseJson } from "./util";
 
 export type OrganizationRecord = OrganizationTable;
 
@@ -26,4 +26,60 @@ export async function setOrganizationName(db: Kysely<Database>, organizationId: 
 /** When the capture rules' inputs changed organization-wide (rule-inputs.ts says which changes count). */
 export async function recordRulesChanged(db: Kysely<Database>, organizationId: string, now: Date | string): Promise<void> {
   await db.updateTable("organizations").set({ rulesChangedAt: iso(now) }).where("id", "=", organizationId).execute();
+}
+
+/** Store the organization's verified domains (Graph GET /organization), normalised and de-duplicated. */
+export async function setInternalDomains(
+  db: Kysely<Database>,
+  organizationId: string,
+  domains: readonly string[],
+  now: Date | string,
+): Promise<void> {
+  const list = normalizeDomains(domains);
+  await db
+    .updateTable("organizations")
+    .set({ internalDomains: JSON.stringify(list), internalDomainsAt: iso(now) })
+    .where("id", "=", organizationId)
+    .execute();
+}
+
+/** Lower-cased domain names, without a leading "@", duplicates or anything that is not a domain. */
+export function normalizeDomains(domains: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const raw of domains) {
+    const d = raw.trim().toLowerCase().replace(/^@/, "");
+    if (/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d)) out.add(d);
+  }
+  return [...out].sort();
+}
+
+/**
+ * The organization's internal domains: its verified domains when a mailbox connection has read them, else
+ * the domain of the given fallback address (the signed-in user's own), so a colleague is refused even
+ * before anyone connects.
+ */
+export async function internalDomainsOf(
+  db: Kysely<Database>,
+  organizationId: string,
+  fallbackAddress: string | null,
+): Promise<string[]> {
+  const row = await db
+    .selectFrom("organizations")
+    .select("internalDomains")
+    .where("id", "=", organizationId)
+    .executeTakeFirst();
+  const known = parseJson<string[]>(row?.internalDomains ?? null, []);
+  if (known.length) return known;
+  const at = fallbackAddress?.lastIndexOf("@") ?? -1;
+  return at > 0 ? normalizeDomains([fallbackAddress!.slice(at + 1)]) : [];
+}
+
+/** When the verified domains were last read (null: never). */
+export async function internalDomainsReadAt(db: Kysely<Database>, organizationId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("organizations")
+    .select("internalDomainsAt")
+    .where("id", "=", organizationId)
+    .executeTakeFirst();
+  return row?.internalDomainsAt ?? null;
 }

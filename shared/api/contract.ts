@@ -32,6 +32,13 @@ export type PersonView = z.infer<typeof S.personViewSchema>;
 export type MessageStatusResponse = z.infer<typeof S.messageStatusResponseSchema>;
 export type SweepView = z.infer<typeof S.sweepViewSchema>;
 export type BlockEntryView = z.infer<typeof S.blockEntryViewSchema>;
+/** POST /api/blocklist (201): the entry and how many captured engagements were deleted with it. */
+export type BlockEntryCreated = z.infer<typeof S.blockEntryCreatedSchema>;
+export type BlockEntryCreateRequest = z.input<typeof S.blockEntryCreateSchema>;
+/** GET /api/blocklist/preview and GET /api/contacts/{id}/removal-preview. */
+export type RemovalPreview = z.infer<typeof S.removalPreviewSchema>;
+/** DELETE /api/contacts/{id}?removeCaptured=true (200). */
+export type ContactDeleted = z.infer<typeof S.contactDeletedSchema>;
 /** POST /api/contacts/import (201). On any bad row: 422 invalid_rows, details.errors = ImportRowErrorView[], nothing stored. */
 export type ContactImportResponse = z.infer<typeof S.contactImportResponseSchema>;
 export type ImportRowErrorView = z.infer<typeof S.importRowErrorSchema>;

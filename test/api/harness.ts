@@ -77,8 +77,10 @@ export type HarnessOverrides = Partial<Omit<AppDeps, "sweeps">> & { sweeps?: Par
 export async function createHarness(
   overrides: HarnessOverrides = {},
   verifierOptions: { jwksCooldownMs?: number } = {},
+  /** The database to run on (test/db/databases.ts); a temporary SQLite file by default. */
+  openDb: () => Promise<TestDatabase> = openSqliteTestDatabase,
 ): Promise<Harness> {
-  const h = await openSqliteTestDatabase();
+  const h = await openDb();
   const clock = new ManualClock(NOW);
   const config = testConfig();
   const key = await newSigningKey("key-1");

@@ -237,7 +237,12 @@ const checks: Record<string, Check> = {
     expectNoLeak(moved);
     await call("B", "DELETE", `/api/contacts/${own.id}`);
   },
-  "DELETE /api/contacts/{id}": async () => expectNotFound(await call("B", "DELETE", `/api/contacts/${A.contactId}`)),
+  "DELETE /api/contacts/{id}": async () => {
+    expectNotFound(await call("B", "DELETE", `/api/contacts/${A.contactId}`));
+    // B's administrator asking to remove what was captured with A's contact: still not found, nothing removed.
+    expectNotFound(await call("B", "DELETE", `/api/contacts/${A.contactId}?removeCaptured=true`));
+  },
+  "GET /api/contacts/{id}/removal-preview": async () => expectNotFound(await call("B", "GET", `/api/contacts/${A.contactId}/removal-preview`)),
   "GET /api/engagements": async () => {
     for (const q of ["", `?contactId=${A.contactId}`, `?clientId=${A.clientId}`]) {
       const list = await call("B", "GET", `/api/engagements${q}`);
@@ -283,6 +288,23 @@ const checks: Record<string, Check> = {
     const same = await call("B", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } });
     expect(same.status).toBe(201);
     await call("B", "DELETE", `/api/blocklist/${(same.body as { id: string }).id}`);
+    // B's administrator blocks A's contact's domain with removal: B's engagements only (none); A's stays.
+    const removing = await call("B", "POST", "/api/blocklist", { body: { entry: "@acme-secret.example", scope: "organization", removeCaptured: true } });
+    expect(removing.status).toBe(201);
+    expect((removing.body as { removedEngagements: number }).removedEngagements).toBe(0);
+    await call("B", "DELETE", `/api/blocklist/${(removing.body as { id: string }).id}`);
+  },
+  "GET /api/blocklist/preview": async () => {
+    // A's engagement with pat@acme-secret.example is not counted for B, whoever's list.
+    for (const scope of ["organization", "personal"]) {
+      const preview = await call("B", "GET", `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=${scope}`);
+      expect(preview.status).toBe(200);
+      expect(preview.body).toMatchObject({ engagements: 0, keptShared: 0 });
+      expectNoLeak(preview);
+    }
+    // Within A, a member may not preview an organization-wide removal.
+    const colleague = await call("A2", "GET", `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=organization`);
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
   },
   "DELETE /api/blocklist/{id}": async () => {
     // B is an administrator, but of B: A's entry does not exist there.

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { parse } from "csv-parse/sync";
-import type { ContactImportResponse } from "../../../shared/api/contract";
+import type { ContactDeleted, ContactImportResponse, RemovalPreview } from "../../../shared/api/contract";
 import {
   createContact,
   deleteContact,
@@ -15,6 +15,16 @@ import {
   type ImportRow,
   type ImportRowError,
 } from "../../store/contacts";
+import { engagementsOfContact, planRemoval, type RemovalReach } from "../../store/engagements";
+import { removeEngagements } from "../../store/capture-decisions";
+import type { AppContext } from "../context";
+import {
+  assertNotInternal,
+  callerInternalDomains,
+  internalAddressMessage,
+  internalDomainOf,
+} from "../internal-address";
+import { isAdmin } from "../roles";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError, notFound } from "../errors";
@@ -24,6 +34,8 @@ import { jsonBody, query } from "../request";
 import {
   contactCreateSchema,
   contactCsvSchema,
+  contactDeleteQuery,
+  contactDeletedSchema,
   contactImportResponseSchema,
   contactListQuery,
   contactUpdateSchema,
@@ -33,6 +45,7 @@ import {
   idParams,
   importErrorSchema,
   pageOf,
+  removalPreviewSchema,
 } from "../../../shared/api/schemas";
 
 export const MAX_IMPORT_ROWS = 10_000;
@@ -59,13 +72,16 @@ const create = createRoute({
   summary: "Track a contact",
   description:
     "The address is normalised (trimmed, lower-cased). Re-adding a deleted contact revives it with a new createdAt " +
-    "(the contact_tracked_too_late rule counts from then).",
+    "(the contact_tracked_too_late rule counts from then). A tracked contact is tracked for everyone in the organization, and " +
+    "mail with it from the 24 hours before is captured too. An address at one of the organization's own domains (or a subdomain; " +
+    "GET /api/me organization.internalDomains) is a colleague → 422 internal_address.",
   request: { body: jsonRequest(contactCreateSchema) },
   responses: {
     "201": json(contactViewSchema, "Created"),
     ...STANDARD,
     ...JSON_ERRORS,
     "404": err("NotFound"),
+    "422": json(errorBodySchema, "internal_address: the address is at one of the organization's own domains"),
     "409": json(errorBodySchema, "duplicate_contact: the address is already tracked"),
   },
 });
@@ -78,7 +94,8 @@ const importCsv = createRoute({
   description:
     "Body: text/csv (application/csv and text/plain are accepted too) with the header `email,name,client` (name and client " +
     "optional columns). An unreadable file, a wrong header, no rows or too many → 400 invalid_csv. Missing clients are created by name " +
-    "(case-insensitive). Any bad row (invalid address, duplicate within the file, already a live contact, over-long field) " +
+    "(case-insensitive). Any bad row (invalid address, an address at one of the organization's own domains, duplicate within the file, " +
+    "already a live contact, over-long field) " +
     "→ 422 invalid_rows with details.errors = [{row, field, message}] (row = line number, header = 1) and nothing is stored.",
   request: { body: { required: true, content: { "text/csv": csv, "application/csv": csv, "text/plain": csv } } },
   responses: {
@@ -111,12 +128,36 @@ const remove = createRoute({
   path: "/api/contacts/{id}",
   operationId: "deleteContact",
   tags,
-  summary: "Stop tracking a contact (soft delete; captured engagements stay)",
-  request: { params },
-  responses: { "204": { description: "Deleted" }, ...STANDARD, "404": err("NotFound") },
+  summary: "Stop tracking a contact (soft delete; captured engagements stay unless removeCaptured=true)",
+  description:
+    "Mail with the address is no longer captured, for everyone in the organization. removeCaptured=true also deletes, in the same " +
+    "transaction, the engagements captured with this contact that no other tracked contact is on: an administrator's call every such " +
+    "engagement of the organization, a member's only those found in their own mailbox and in no other. Deletion is real (engagement, " +
+    "links, content); each capture decision keeps only the message hash and becomes an exclusion (no_tracked_contact) recording when " +
+    "and why. GET /api/contacts/{id}/removal-preview counts first.",
+  request: { params, query: contactDeleteQuery },
+  responses: {
+    "200": json(contactDeletedSchema, "Deleted, with removeCaptured=true"),
+    "204": { description: "Deleted" },
+    ...STANDARD,
+    "404": err("NotFound"),
+  },
+});
+const removalPreview = createRoute({
+  method: "get",
+  path: "/api/contacts/{id}/removal-preview",
+  operationId: "previewContactRemoval",
+  tags,
+  summary: "How many captured engagements untracking this contact with removeCaptured=true would delete",
+  request: { params, query: emptyQuery },
+  responses: { "200": json(removalPreviewSchema), ...STANDARD, "404": err("NotFound") },
 });
 
-export const contactOperations = [list, create, importCsv, get, update, remove];
+export const contactOperations = [list, create, importCsv, get, update, remove, removalPreview];
+
+/** Untracking reaches the organization's engagements for administrators, the caller's own mailbox for members. */
+const reachOf = (c: AppContext): RemovalReach =>
+  isAdmin(c) ? { kind: "organization" } : { kind: "mailbox", userId: c.get("userId") };
 
 export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -128,7 +169,13 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
 
   mountApi(app, create, async (c) => {
     const body = await jsonBody(c, contactCreateSchema);
-    const view = await createContact(deps.db, c.get("orgId"), body, deps.clock.now());
+    assertNotInternal(body.email, await callerInternalDomains(deps.db, c.get("orgId"), c.get("userId")));
+    const view = await createContact(
+      deps.db,
+      c.get("orgId"),
+      { ...body, trackedBy: c.get("userId") },
+      deps.clock.now(),
+    );
     return c.json(view, 201);
   });
 
@@ -143,6 +190,7 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
       );
     }
     const { rows, errors } = parseContactsCsv(await c.req.text());
+    errors.push(...internalRowErrors(rows, await callerInternalDomains(deps.db, c.get("orgId"), c.get("userId"))));
     const result = await importContacts(deps.db, c.get("orgId"), rows, deps.clock.now(), errors);
     if (!result.ok) {
       throw new ApiError(
@@ -175,12 +223,62 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   mountApi(app, remove, async (c) => {
-    if (!(await deleteContact(deps.db, c.get("orgId"), pathParam(c, "id"), deps.clock.now())))
-      throw notFound("contact");
-    return c.body(null, 204);
+    const { removeCaptured } = query(c, contactDeleteQuery);
+    const [orgId, id, now] = [c.get("orgId"), pathParam(c, "id"), deps.clock.now()];
+    if (!removeCaptured) {
+      if (!(await deleteContact(deps.db, orgId, id, now))) throw notFound("contact");
+      return c.body(null, 204);
+    }
+    const reach = reachOf(c);
+    const body: ContactDeleted = await deps.db.transaction().execute(async (trx) => {
+      const { only } = await engagementsOfContact(trx, orgId, id);
+      if (!(await deleteContact(trx, orgId, id, now))) throw notFound("contact");
+      const plan = await planRemoval(trx, orgId, only, reach);
+      const removed = await removeEngagements(
+        trx,
+        orgId,
+        plan.remove,
+        { reason: "no_tracked_contact", removal: "untracked_contact" },
+        now,
+      );
+      return { removedEngagements: removed };
+    });
+    if (body.removedEngagements > 0) {
+      deps.logger.info(
+        { organizationId: orgId, userId: c.get("userId"), removed: body.removedEngagements, reach: reach.kind },
+        "captured engagements removed with an untracked contact",
+      );
+    }
+    return c.json(body, 200);
+  });
+
+  mountApi(app, removalPreview, async (c) => {
+    query(c, emptyQuery);
+    const [orgId, id] = [c.get("orgId"), pathParam(c, "id")];
+    if (!(await getContactView(deps.db, orgId, id))) throw notFound("contact");
+    const { only, shared } = await engagementsOfContact(deps.db, orgId, id);
+    const reach = reachOf(c);
+    const plan = await planRemoval(deps.db, orgId, only, reach, shared);
+    const body: RemovalPreview = {
+      engagements: plan.remove.length,
+      keptShared: plan.keptShared,
+      keptOtherContact: shared,
+      reach: reach.kind,
+    };
+    return c.json(body);
   });
 
   return app;
+}
+
+/** Rows whose address is at one of the organization's own domains: colleagues are never imported as contacts. */
+function internalRowErrors(rows: readonly ImportRow[], domains: readonly string[]): ImportRowError[] {
+  const out: ImportRowError[] = [];
+  for (const r of rows) {
+    const domain = internalDomainOf(r.email, domains);
+    if (domain) out.push({ row: r.row, field: "email", message: internalAddressMessage(r.email, domain) });
+  }
+  return out;
 }
 
 /**

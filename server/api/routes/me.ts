@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { MeResponse } from "../../../shared/api/contract";
 import { getConnection, toConnectionView } from "../../store/mailbox-connections";
-import { getOrganization } from "../../store/organizations";
+import { getOrganization, internalDomainsOf } from "../../store/organizations";
 import { getUser } from "../../store/users";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
@@ -17,7 +17,9 @@ const me = createRoute({
   operationId: "getMe",
   tags: ["me"],
   summary: "The caller, their organization and mailbox connection",
-  description: "The first authenticated call provisions the organization (tid) and the user (tid, oid).",
+  description:
+    "The first authenticated call provisions the organization (tid) and the user (tid, oid). organization.internalDomains: " +
+    "the organization's verified domains (read from Microsoft Graph at connect and daily), or the caller's own domain before any connection.",
   responses: { "200": json(meResponseSchema), ...STANDARD },
 });
 
@@ -35,6 +37,7 @@ export function meRoutes(deps: AppDeps): Hono<AppEnv> {
     ]);
     if (!user || !org) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
     const next = connection?.status === "active" ? await deps.sweeps.nextSweepAt(orgId, userId) : null;
+    const internalDomains = await internalDomainsOf(deps.db, orgId, user.email);
     const body: MeResponse = {
       user: {
         id: user.id,
@@ -43,7 +46,7 @@ export function meRoutes(deps: AppDeps): Hono<AppEnv> {
         addresses: user.addresses,
         isAdmin: isAdmin(c),
       },
-      organization: { id: org.id, name: org.name },
+      organization: { id: org.id, name: org.name, internalDomains },
       connection: toConnectionView(connection, next),
     };
     return c.json(body);

@@ -6,6 +6,7 @@ import * as m0003 from "./0003_idempotency_send_marker";
 import * as m0004 from "./0004_incremental_listing";
 import * as m0005 from "./0005_client_name_key";
 import * as m0006 from "./0006_engagement_copies_body_cap";
+import * as m0007 from "./0007_internal_domains_removal";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004_incremental_listing": m0004,
   "0005_client_name_key": m0005,
   "0006_engagement_copies_body_cap": m0006,
+  "0007_internal_domains_removal": m0007,
 };

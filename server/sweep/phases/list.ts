@@ -3,6 +3,7 @@
  * window page by page; each page is decided (decide.ts) and stored (store.ts) before the next one.
  */
 import { createGraphClient, type GraphStats } from "../../graph/client";
+import { refreshInternalDomainsIfStale } from "../../mailbox-connection/internal-domains";
 import type { SweepDeps, SweepProgress, SweepRunOptions } from "../engine";
 import { loadRuleContext } from "../decision";
 import { SweepAbortedError } from "../errors";
@@ -63,6 +64,8 @@ export async function listDecideAndStore(
     organizationId,
     userId,
   );
+  // Colleagues are never contacts: keep the organization's verified domains fresh (one request a day).
+  await refreshInternalDomainsIfStale({ db, now: run.started, client, logger: deps.logger }, organizationId);
   const writer = createCaptureWriter({
     db,
     clock,

@@ -33,6 +33,12 @@ export const cursorQuery = text(1000).meta({ description: "Opaque cursor from th
 
 export const emptyQuery = z.strictObject({});
 
+/** A query flag: "true" or "false" (absent = false). */
+export const flagQuery = z
+  .enum(["true", "false"])
+  .optional()
+  .transform((v) => v === "true");
+
 /** The path parameter `{id}` of a resource. */
 export const idParams = (what: string) =>
   z.object({ id: z.string().meta({ param: { name: "id", in: "path" }, description: `The ${what}'s id.` }) });

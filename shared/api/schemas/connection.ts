@@ -19,7 +19,19 @@ export const meResponseSchema = z
       addresses: z.array(z.string()),
       isAdmin: z.boolean().meta({ description: `The token carries the ${ADMIN_APP_ROLE} app role.` }),
     }),
-    organization: z.object({ id: z.string(), name: z.string().nullable() }),
+    organization: z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      internalDomains: z
+        .array(z.string())
+        .optional()
+        .meta({
+          description:
+            "The organization's own domains (its verified domains from Microsoft Graph; before any mailbox is connected, the " +
+            "caller's own domain). Always sent by this server (optional for panes talking to older ones). Addresses there or at a subdomain are colleagues: never offered Track, refused as contacts.",
+          example: ["contoso.com", "contoso.onmicrosoft.com"],
+        }),
+    }),
     connection: connectionViewSchema,
   })
   .meta({ id: "MeResponse" });

@@ -1,6 +1,6 @@
 /** Contacts: tracked people; mail with them is captured. */
 import { z } from "zod";
-import { cursorQuery, dateTime, id, limitQuery, text } from "./common";
+import { cursorQuery, dateTime, flagQuery, id, limitQuery, text } from "./common";
 
 export const contactCreateSchema = z
   .strictObject({
@@ -34,7 +34,18 @@ export const contactViewSchema = z
     name: z.string().nullable(),
     clientId: z.string().nullable(),
     client: z.object({ id: z.string(), name: z.string() }).nullable(),
-    createdAt: dateTime,
+    createdAt: dateTime.meta({
+      description: "When it became tracked (reset when an untracked contact is tracked again).",
+    }),
+    trackedBy: z
+      .object({ id: z.string(), email: z.string(), displayName: z.string().nullable() })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "Who tracked it: null for imported contacts and those tracked before this was recorded. Always sent by this server " +
+          "(optional for panes talking to older ones).",
+      }),
   })
   .meta({ id: "Contact" });
 
@@ -72,3 +83,14 @@ export const importErrorSchema = z
 
 /** The CSV file of the import, as text. */
 export const contactCsvSchema = z.string().meta({ example: "email,name,client\nalex@fabrikam.com,Alex Wu,Fabrikam\n" });
+
+export const contactDeleteQuery = z.strictObject({
+  removeCaptured: flagQuery.meta({
+    description:
+      "true: also delete the engagements captured with this contact that no other tracked contact is on " +
+      "(administrators: the organization's; members: only those found in their own mailbox alone).",
+  }),
+});
+
+/** DELETE /api/contacts/{id}?removeCaptured=true (200). */
+export const contactDeletedSchema = z.object({ removedEngagements: z.number().int() }).meta({ id: "ContactDeleted" });

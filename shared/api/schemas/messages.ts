@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   captureActionSchema,
   connectionStatusSchema,
+  dateTime,
   isoDateTime,
   nullableDateTime,
   orNull,
@@ -63,6 +64,15 @@ export const personViewSchema = z
     role: participantRoleSchema,
     isUser: z.boolean(),
     blocked: z.boolean(),
+    blockedBy: z
+      .object({ entry: z.string(), scope: z.enum(["organization", "personal"]) })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "The blocklist entry that blocks this address (and whose list it is on), or null. Always sent by this server; " +
+          "optional so a pane talking to an older server still reads the answer.",
+      }),
     contact: z
       .object({
         id: z.string(),
@@ -89,8 +99,31 @@ export const messageStatusResponseSchema = z
       action: orNull(captureActionSchema),
       decidedAt: nullableDateTime,
       sweepId: z.string().nullable(),
+      removed: z
+        .object({ at: dateTime, why: z.enum(["blocklist_entry", "untracked_contact"]) })
+        .nullable()
+        .optional()
+        .meta({
+          description:
+            "A stored exclusion only: the message had been captured, and its engagement was deleted on request — when, and " +
+            "because a blocklist entry was added or its contact untracked with removal. Null otherwise (optional for older servers).",
+        }),
     }),
     engagement: orNull(engagementViewSchema),
+    capturedButBlocked: z
+      .object({
+        address: z.string(),
+        entry: z.string(),
+        scope: z.enum(["organization", "personal"]),
+        explanation: z.string(),
+      })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "Always sent by this server (optional for panes talking to older ones). status captured only: a participant has been blocked since the message was captured (the first such one). The " +
+          "engagement stays until removed; explanation says so in plain words.",
+      }),
     people: z.array(personViewSchema),
     nextSweepAt: nullableDateTime,
     connection: connectionStatusSchema,
