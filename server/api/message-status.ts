@@ -125,17 +125,11 @@ function capturedButBlocked(people: readonly PersonView[]): MessageStatusRespons
   };
 }
 
-export async function messageStatus(
-  deps: MessageStatusDeps,
-  orgId: string,
-  userId: string,
-  req: MessageStatusRequest,
-): Promise<MessageStatusResponse> {
-  const now = deps.clock.now();
+/** What the status call reads: the stored decision, the caller and their connection, the participants' contacts, the blocklist. */
+async function loadStatusInputs(deps: MessageStatusDeps, orgId: string, userId: string, req: MessageStatusRequest) {
   const participants = participantsOf(req);
-  const key = messageKey(req.internetMessageId);
   const [decision, { user, connection }, contacts, blockEntries] = await Promise.all([
-    getDecision(deps.db, orgId, userId, key),
+    getDecision(deps.db, orgId, userId, messageKey(req.internetMessageId)),
     getUserAndConnectionState(deps.db, orgId, userId),
     findLiveContactsByEmails(
       deps.db,
@@ -144,35 +138,37 @@ export async function messageStatus(
     ),
     blockEntriesFor(deps.db, orgId, userId),
   ]);
-  const blocklist = blockEntries.map((e) => e.entry);
   if (!user) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
-  const status = connectionStatus(connection);
-  const active = status === "active";
-  let nextSweepAt: string | null = null;
-  if (active) {
-    const next = await deps.sweeps.nextSweepAt(orgId, userId, connection);
-    nextSweepAt = next && next.toISOString();
-  }
-
   const userAddresses = new Set(
     [...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a),
   );
-  const byEmail = new Map<string, ContactWithClient>(contacts.map((c) => [c.email, c]));
-  const people: PersonView[] = participants.map((p) => {
+  return { participants, decision, connection, contacts, blockEntries, userAddresses };
+}
+
+type StatusInputs = Awaited<ReturnType<typeof loadStatusInputs>>;
+
+/** Each participant as the pane lists them: the user?, tracked (and of which client)?, blocked (by which list)? */
+function peopleOf(inputs: StatusInputs): PersonView[] {
+  const byEmail = new Map<string, ContactWithClient>(inputs.contacts.map((c) => [c.email, c]));
+  return inputs.participants.map((p) => {
     const c = byEmail.get(p.address);
-    const blockedBy = blockedByOf(p.address, blockEntries);
+    const blockedBy = blockedByOf(p.address, inputs.blockEntries);
     return {
       address: p.address,
       name: p.name,
       role: p.role,
-      isUser: userAddresses.has(p.address),
+      isUser: inputs.userAddresses.has(p.address),
       blocked: blockedBy !== null,
       blockedBy,
       contact: c ? { id: c.id, name: c.name, client: c.client, createdAt: c.createdAt } : null,
     };
   });
+}
 
-  const predicted: CaptureDecision = decideCapture(
+/** The rules' answer for this message as the pane describes it (the same pure function the sweep runs). */
+function predict(inputs: StatusInputs, req: MessageStatusRequest, now: Date): CaptureDecision {
+  const { participants } = inputs;
+  return decideCapture(
     {
       messageClass: req.itemClass ?? "IPM.Note",
       folderPath: null, // Office.js does not say which folder; the sweep knows
@@ -184,79 +180,63 @@ export async function messageStatus(
       receivedDateTime: req.receivedDateTime ?? null,
     },
     {
-      userAddresses: [...userAddresses],
-      connectedAt: connection?.connectedAt ?? null,
-      contacts: indexContacts(contacts),
-      blocklist,
+      userAddresses: [...inputs.userAddresses],
+      connectedAt: inputs.connection?.connectedAt ?? null,
+      contacts: indexContacts(inputs.contacts),
+      blocklist: inputs.blockEntries.map((e) => e.entry),
       now,
     },
   );
+}
 
-  // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
-  // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
-  const windowMs = deps.config.sweep.windowHours * 3600_000;
-  const messageTime = Date.parse(predicted.messageTime);
-  const answer = (
-    outcome: MessageStatusResponse["status"],
-    decided: MessageStatusResponse["decision"],
-    engagement: MessageStatusResponse["engagement"] = null,
-  ): MessageStatusResponse => ({
-    people,
-    nextSweepAt,
-    connection: status,
-    status: outcome,
-    decision: decided,
-    engagement,
-    capturedButBlocked: outcome === "captured" ? capturedButBlocked(people) : null,
-    awaitsSweep:
-      decided.source === "predicted" &&
-      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
-      messageTime >= (nextSweepAt ? Date.parse(nextSweepAt) : now.getTime()) - windowMs,
-  });
+type Answer = (
+  outcome: MessageStatusResponse["status"],
+  decided: MessageStatusResponse["decision"],
+  engagement?: MessageStatusResponse["engagement"],
+) => MessageStatusResponse;
 
-  // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
-  // removed the block) while the message is still inside the sweep window: the next sweep will
-  // re-decide it, so the pane says so instead of repeating a stale "not captured". That holds whatever
-  // the connection's state: disconnected, the answer is "matches the rules; connect to capture it".
-  const windowStart = now.getTime() - windowMs;
-  const revised =
-    decision?.outcome === "excluded" &&
-    REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
-    predicted.outcome === "captured" &&
-    messageTime >= windowStart;
-
-  if (decision && !revised) {
-    if (decision.outcome === "captured") {
-      const engagement = decision.engagementId
-        ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null)
-        : null;
-      return answer(
-        "captured",
-        {
-          source: "stored",
-          outcome: "captured",
-          reason: null,
-          explanation: storedExplanation(decision),
-          action: null,
-          decidedAt: decision.decidedAt,
-          sweepId: decision.sweepId,
-        },
-        engagement,
-      );
-    }
-    const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
-    return answer("not_captured", {
-      source: "stored",
-      outcome: "excluded",
-      reason: decision.reason,
-      explanation: same && !decision.removed ? predicted.explanation : storedExplanation(decision),
-      action: same ? predicted.action : null,
-      decidedAt: decision.decidedAt,
-      sweepId: decision.sweepId,
-      removed: decision.removed ?? null,
-    });
+/** The answer from the stored decision. */
+async function storedAnswer(
+  deps: MessageStatusDeps,
+  orgId: string,
+  decision: NonNullable<StatusInputs["decision"]>,
+  predicted: CaptureDecision,
+  answer: Answer,
+): Promise<MessageStatusResponse> {
+  if (decision.outcome === "captured") {
+    const engagement = decision.engagementId
+      ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null)
+      : null;
+    return answer(
+      "captured",
+      {
+        source: "stored",
+        outcome: "captured",
+        reason: null,
+        explanation: storedExplanation(decision),
+        action: null,
+        decidedAt: decision.decidedAt,
+        sweepId: decision.sweepId,
+      },
+      engagement,
+    );
   }
+  const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
+  return answer("not_captured", {
+    source: "stored",
+    outcome: "excluded",
+    reason: decision.reason,
+    explanation: same && !decision.removed ? predicted.explanation : storedExplanation(decision),
+    action: same ? predicted.action : null,
+    decidedAt: decision.decidedAt,
+    sweepId: decision.sweepId,
+    removed: decision.removed ?? null,
+  });
+}
 
+/** The answer from the rules' prediction: what the next sweep will do, or what would change the outcome. */
+function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, answer: Answer): MessageStatusResponse {
+  const active = status === "active";
   if (predicted.outcome === "captured") {
     const explanation = active
       ? `${predicted.explanation.replace(/^Captured because/, "It will be captured because")}`
@@ -282,4 +262,53 @@ export async function messageStatus(
     decidedAt: null,
     sweepId: null,
   });
+}
+
+export async function messageStatus(
+  deps: MessageStatusDeps,
+  orgId: string,
+  userId: string,
+  req: MessageStatusRequest,
+): Promise<MessageStatusResponse> {
+  const now = deps.clock.now();
+  const inputs = await loadStatusInputs(deps, orgId, userId, req);
+  const { decision, connection } = inputs;
+  const status = connectionStatus(connection);
+  let nextSweepAt: string | null = null;
+  if (status === "active") {
+    const next = await deps.sweeps.nextSweepAt(orgId, userId, connection);
+    nextSweepAt = next && next.toISOString();
+  }
+  const people = peopleOf(inputs);
+  const predicted = predict(inputs, req, now);
+
+  // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
+  // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
+  const windowMs = deps.config.sweep.windowHours * 3600_000;
+  const messageTime = Date.parse(predicted.messageTime);
+  const answer: Answer = (outcome, decided, engagement = null) => ({
+    people,
+    nextSweepAt,
+    connection: status,
+    status: outcome,
+    decision: decided,
+    engagement,
+    capturedButBlocked: outcome === "captured" ? capturedButBlocked(people) : null,
+    awaitsSweep:
+      decided.source === "predicted" &&
+      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
+      messageTime >= (nextSweepAt ? Date.parse(nextSweepAt) : now.getTime()) - windowMs,
+  });
+
+  // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
+  // removed the block) while the message is still inside the sweep window: the next sweep will
+  // re-decide it, so the pane says so instead of repeating a stale "not captured". That holds whatever
+  // the connection's state: disconnected, the answer is "matches the rules; connect to capture it".
+  const revised =
+    decision?.outcome === "excluded" &&
+    REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
+    predicted.outcome === "captured" &&
+    messageTime >= now.getTime() - windowMs;
+  if (decision && !revised) return storedAnswer(deps, orgId, decision, predicted, answer);
+  return predictedAnswer(predicted, status, answer);
 }
