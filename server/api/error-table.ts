@@ -40,6 +40,10 @@ export const ERROR_TABLE = {
   duplicate_block_entry: { status: 409 },
   duplicate_client: { status: 409 },
   duplicate_contact: { status: 409 },
+  // Fair share between organizations
+  import_in_progress: { status: 409, retryAfterSeconds: 5 },
+  contact_quota_exceeded: { status: 409 },
+  blocklist_quota_exceeded: { status: 409 },
   // Sending mail
   too_many_recipients: { status: 422 },
   invalid_address: { status: 422 },

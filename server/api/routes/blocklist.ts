@@ -13,6 +13,7 @@ import {
 import { addBlockEntry, deleteBlockEntry, getBlockEntry, listBlockEntries } from "../../store/blocklist";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
+import { DEFAULT_QUOTAS } from "../../config";
 import { notFound } from "../errors";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi, pathParam } from "../operations";
 import { jsonBody, query } from "../request";
@@ -42,7 +43,10 @@ const add = createRoute({
     ...STANDARD,
     ...JSON_ERRORS,
     "403": err("Forbidden"),
-    "409": json(errorBodySchema, "duplicate_block_entry"),
+    "409": json(
+      errorBodySchema,
+      "duplicate_block_entry; blocklist_quota_exceeded (BLOCKLIST_ENTRIES_PER_ORGANIZATION, both scopes together)",
+    ),
   },
 });
 const remove = createRoute({
@@ -77,6 +81,7 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
       c.get("orgId"),
       { entry: body.entry, scope: body.scope, userId: c.get("userId") },
       deps.clock.now(),
+      (deps.config.quotas ?? DEFAULT_QUOTAS).blocklistEntriesPerOrganization,
     );
     return c.json(view, 201);
   });

@@ -5,6 +5,7 @@ import * as m0002 from "./0002_idempotency_send_state";
 import * as m0003 from "./0003_idempotency_send_marker";
 import * as m0004 from "./0004_incremental_listing";
 import * as m0005 from "./0005_client_name_key";
+import * as m0006 from "./0006_contact_import_leases";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "0003_idempotency_send_marker": m0003,
   "0004_incremental_listing": m0004,
   "0005_client_name_key": m0005,
+  "0006_contact_import_leases": m0006,
 };
