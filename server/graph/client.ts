@@ -176,6 +176,8 @@ class UnauthorizedHandler implements Middleware {
     await this.next!.execute(context);
     if (context.response?.status !== 401) return;
     const claims = challengeClaims(context.response.headers.get("www-authenticate"));
+    // Drain the refused answer so its connection goes back to the pool before the retry.
+    await context.response.arrayBuffer().catch(() => undefined);
     let token: string;
     try {
       token = await this.refresh({ claims });
