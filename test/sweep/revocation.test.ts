@@ -127,3 +127,24 @@ test("a 401 that persists after a granted refresh fails the sweep as a Graph err
   expect(failed.error).not.toMatch(/ReauthRequired/);
   expect((await connection(dana)).status).toBe("active");
 });
+
+test("capture now with a grant revoked since the last sweep → 409 reauth_required (not a 500), the connection flipped", async () => {
+  const dana = await connectedDana();
+  const message = s.h.emulator.state.addMessage(DANA.id, {
+    from: "alice@acme.com",
+    to: ["dana@contoso.com"],
+    subject: "Now",
+    body: "Now",
+    internetMessageId: "<now@acme.com>",
+  });
+  s.h.emulator.state.revokeGrant(DANA.id, 50173);
+  s.advance(2 * 60 * MIN); // the harness's access tokens live an hour: the refresh is refused
+  const res = await s.app.request("/api/messages/capture", {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.apiToken(DANA.id)}`, "content-type": "application/json" },
+    body: JSON.stringify({ restItemId: message.immutableId }),
+  });
+  expect(res.status).toBe(409);
+  expect(((await res.json()) as { error: { code: string } }).error.code).toBe("reauth_required");
+  expect((await connection(dana)).status).toBe("reauth_required");
+});
