@@ -55,13 +55,17 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** NODE_EXTRA_CA_CERTS: a PEM file of extra CAs for outbound HTTPS; null when not set. */
   extraCaCertsFile: string | null;
-  /** Per-organization bounds (CONTACTS_PER_ORGANIZATION, BLOCKLIST_ENTRIES_PER_ORGANIZATION); absent = DEFAULT_QUOTAS. */
-  quotas?: { contactsPerOrganization: number; blocklistEntriesPerOrganization: number };
+  /** Per-organization bounds (CONTACTS_, BLOCKLIST_ENTRIES_, CLIENTS_PER_ORGANIZATION); absent = DEFAULT_QUOTAS. */
+  quotas?: { contactsPerOrganization: number; blocklistEntriesPerOrganization: number; clientsPerOrganization: number };
   /** NODE_ENV as given (null when not set); "development" turns on the pane's development aids. */
   nodeEnv: string | null;
 }
 
-export const DEFAULT_QUOTAS: NonNullable<Config["quotas"]> = { contactsPerOrganization: 100_000, blocklistEntriesPerOrganization: 10_000 };
+export const DEFAULT_QUOTAS: NonNullable<Config["quotas"]> = {
+  contactsPerOrganization: 100_000,
+  blocklistEntriesPerOrganization: 10_000,
+  clientsPerOrganization: 10_000,
+};
 
 const httpsUrl = (name: string) =>
   z
@@ -125,6 +129,7 @@ const schema = z.object({
   NODE_ENV: z.string().optional(),
   CONTACTS_PER_ORGANIZATION: intIn("CONTACTS_PER_ORGANIZATION", 1, 10_000_000, DEFAULT_QUOTAS.contactsPerOrganization),
   BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn("BLOCKLIST_ENTRIES_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.blocklistEntriesPerOrganization),
+  CLIENTS_PER_ORGANIZATION: intIn("CLIENTS_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.clientsPerOrganization),
 });
 
 /** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
@@ -212,6 +217,10 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     extraCaCertsFile: e.NODE_EXTRA_CA_CERTS ?? null,
     nodeEnv: e.NODE_ENV ?? null,
-    quotas: { contactsPerOrganization: e.CONTACTS_PER_ORGANIZATION, blocklistEntriesPerOrganization: e.BLOCKLIST_ENTRIES_PER_ORGANIZATION },
+    quotas: {
+      contactsPerOrganization: e.CONTACTS_PER_ORGANIZATION,
+      blocklistEntriesPerOrganization: e.BLOCKLIST_ENTRIES_PER_ORGANIZATION,
+      clientsPerOrganization: e.CLIENTS_PER_ORGANIZATION,
+    },
   };
 }

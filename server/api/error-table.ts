@@ -44,6 +44,7 @@ export const ERROR_TABLE = {
   import_in_progress: { status: 409, retryAfterSeconds: 5 },
   contact_quota_exceeded: { status: 409 },
   blocklist_quota_exceeded: { status: 409 },
+  client_quota_exceeded: { status: 409 },
   // Sending mail
   too_many_recipients: { status: 422 },
   invalid_address: { status: 422 },

@@ -7,7 +7,15 @@ import { sql, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { ContactView, Page } from "../../shared/api/contract";
 import type { ContactTable, Database } from "../db/schema";
-import { clientNameKey, ensureClientsByName, getClient, getClientsByIds, type ClientRecord } from "./clients";
+import {
+  assertRoomForClients,
+  clientNameKey,
+  ensureClientsByName,
+  getClient,
+  getClientsByIds,
+  type ClientRecord,
+} from "./clients";
+import { isVisibleClientName } from "../../shared/clients/name-key";
 import { acquireImportLease, releaseImportLease } from "./contact-import-leases";
 import { ConflictError, InvalidCursorError, NotFoundError, isUniqueViolation } from "./errors";
 import { prepared } from "./prepared";
@@ -297,9 +305,10 @@ export type ImportResult =
   | { ok: true; created: number; revived: number; clientsCreated: number; contacts: ContactView[] }
   | { ok: false; errors: ImportRowError[] };
 
-/** How many contacts an organization may track (config CONTACTS_PER_ORGANIZATION). */
+/** How many contacts (config CONTACTS_PER_ORGANIZATION) and clients (CLIENTS_PER_ORGANIZATION) an organization may have. */
 export interface ContactLimits {
   maxContacts: number;
+  maxClients?: number;
 }
 
 const NO_LIMITS: ContactLimits = { maxContacts: Number.POSITIVE_INFINITY };
@@ -394,6 +403,32 @@ async function planImport(
   if (errors.length)
     return { ok: false, errors: errors.sort((a, b) => a.row - b.row || a.field.localeCompare(b.field)) };
   return { ok: true, valid, existing };
+}
+
+/** Clients the file names that the organization does not have yet. */
+async function newClientCount(
+  db: Kysely<Database>,
+  organizationId: string,
+  valid: readonly ValidRow[],
+): Promise<number> {
+  const keys = [
+    ...new Set(
+      valid.filter((v) => v.client && isVisibleClientName(v.client.trim())).map((v) => clientNameKey(v.client!)),
+    ),
+  ];
+  let known = 0;
+  for (const part of chunks(keys)) {
+    if (part.length === 0) continue;
+    known += (
+      await db
+        .selectFrom("clients")
+        .select("id")
+        .where("organizationId", "=", organizationId)
+        .where("nameKey", "in", part)
+        .execute()
+    ).length;
+  }
+  return keys.length - known;
 }
 
 interface Written {
@@ -513,6 +548,13 @@ export async function importContacts(
     const plan = await planImport(db, organizationId, rows, knownErrors);
     if (!plan.ok) return plan;
     await assertRoomFor(db, organizationId, plan.valid.length, limits);
+    if (limits.maxClients !== undefined)
+      await assertRoomForClients(
+        db,
+        organizationId,
+        await newClientCount(db, organizationId, plan.valid),
+        limits.maxClients,
+      );
     const written: Written = { created: 0, revived: 0, clientIds: new Set(), ids: [] };
     try {
       for (const part of chunks(plan.valid, IMPORT_CHUNK_ROWS)) {

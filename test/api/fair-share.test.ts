@@ -10,7 +10,10 @@ import { TENANT_A, TENANT_B, createHarness, testConfig, type Harness } from "./h
 let t: Harness;
 beforeAll(async () => {
   t = await createHarness({
-    config: { ...testConfig(), quotas: { contactsPerOrganization: 5, blocklistEntriesPerOrganization: 2 } },
+    config: {
+      ...testConfig(),
+      quotas: { contactsPerOrganization: 5, blocklistEntriesPerOrganization: 2, clientsPerOrganization: 3 },
+    },
   });
 });
 afterAll(() => t.close());
@@ -21,15 +24,25 @@ const importCsv = (emails: string[], tenant = TENANT_A) =>
 const errorOf = async (res: Response) =>
   ((await res.json()) as { error: { code: string; message: string; details?: unknown } }).error;
 
-test("settings: CONTACTS_PER_ORGANIZATION and BLOCKLIST_ENTRIES_PER_ORGANIZATION, with defaults, checked", () => {
+test("settings: CONTACTS_, BLOCKLIST_ENTRIES_ and CLIENTS_PER_ORGANIZATION, with defaults, checked", () => {
   const base = { LOG_LEVEL: "silent" };
   const dflt = loadConfig(base);
   expect(dflt.ok && dflt.config.quotas).toEqual({
     contactsPerOrganization: 100_000,
     blocklistEntriesPerOrganization: 10_000,
+    clientsPerOrganization: 10_000,
   });
-  const set = loadConfig({ ...base, CONTACTS_PER_ORGANIZATION: "2500", BLOCKLIST_ENTRIES_PER_ORGANIZATION: "50" });
-  expect(set.ok && set.config.quotas).toEqual({ contactsPerOrganization: 2500, blocklistEntriesPerOrganization: 50 });
+  const set = loadConfig({
+    ...base,
+    CONTACTS_PER_ORGANIZATION: "2500",
+    BLOCKLIST_ENTRIES_PER_ORGANIZATION: "50",
+    CLIENTS_PER_ORGANIZATION: "70",
+  });
+  expect(set.ok && set.config.quotas).toEqual({
+    contactsPerOrganization: 2500,
+    blocklistEntriesPerOrganization: 50,
+    clientsPerOrganization: 70,
+  });
   const bad = loadConfig({ ...base, CONTACTS_PER_ORGANIZATION: "lots", BLOCKLIST_ENTRIES_PER_ORGANIZATION: "0" });
   expect(bad.ok).toBe(false);
   expect(!bad.ok && bad.problems).toEqual([
@@ -77,4 +90,29 @@ test("the blocklist quota → 409 blocklist_quota_exceeded", async () => {
   const res = await t.call("POST", "/api/blocklist", { body: { entry: "@more.example" } });
   expect(res.status).toBe(409);
   expect((await errorOf(res)).code).toBe("blocklist_quota_exceeded");
+});
+
+test("the client quota: a create past it, or an import naming more new clients than fit → 409 client_quota_exceeded, nothing stored", async () => {
+  const tenant = TENANT_B;
+  const oid = "oid-carol";
+  const post = (name: string) => t.call("POST", "/api/clients", { body: { name }, tenant, oid });
+  const listed = (await (await t.call("GET", "/api/clients", { tenant, oid })).json()) as { items: unknown[] };
+  expect(listed.items).toHaveLength(0); // organization B has only the contact made above
+  expect((await post("Client 0")).status).toBe(201);
+  expect((await post("Client 1")).status).toBe(201);
+  const importing = await t.call("POST", "/api/contacts/import", {
+    rawBody: "email,client\nn1@x.example,New One\nn2@x.example,New Two\nn3@x.example,Client 0",
+    headers: { "content-type": "text/csv" },
+    tenant,
+    oid,
+  });
+  expect(importing.status).toBe(409);
+  expect(await errorOf(importing)).toMatchObject({
+    code: "client_quota_exceeded",
+    details: { limit: 3, existing: 2, adding: 2 },
+  });
+  expect((await post("Third")).status).toBe(201);
+  const over = await post("Fourth");
+  expect(over.status).toBe(409);
+  expect((await errorOf(over)).code).toBe("client_quota_exceeded");
 });

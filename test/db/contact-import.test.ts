@@ -3,7 +3,6 @@
  * checked whole, then written in chunks that let other work through; one import per organization at a
  * time (across processes: a lease row); a contact quota and a blocklist quota per organization.
  */
-import { sql } from "kysely";
 import { databaseTargets, type TestDatabase } from "./databases";
 import { provisionUser } from "../../server/store/users";
 import { acquireImportLease, IMPORT_LEASE_MS, releaseImportLease } from "../../server/store/contact-import-leases";
@@ -16,6 +15,7 @@ import {
   type ImportRow,
 } from "../../server/store/contacts";
 import { addBlockEntry } from "../../server/store/blocklist";
+import { createClient } from "../../server/store/clients";
 
 const T0 = "2026-11-26T12:00:00.000Z";
 
@@ -107,23 +107,30 @@ for (const target of databaseTargets()) {
       test("a chunk failing while writing withdraws what the import already wrote: nothing stays tracked", async () => {
         const org = await freshOrg();
         const rows = rowsOf(IMPORT_CHUNK_ROWS * 2 + 10, "boom");
-        const poison = rows[IMPORT_CHUNK_ROWS + 5].email; // in the second chunk
         await createContact(h.db, org, { email: "old@keep.example" }, T0);
-        if (target.name === "sqlite") {
-          await sql`create trigger boom before insert on contacts when new.email = ${sql.lit(poison)} begin select raise(abort, 'boom'); end`.execute(
-            h.db,
-          );
-        } else {
-          await sql`create or replace function boom() returns trigger as $$ begin if new.email = ${sql.lit(poison)} then raise exception 'boom'; end if; return new; end $$ language plpgsql`.execute(
-            h.db,
-          );
-          await sql`create trigger boom before insert on contacts for each row execute function boom()`.execute(h.db);
-        }
-        try {
-          await expect(importContacts(h.db, org, rows, T0)).rejects.toThrow(/boom/);
-        } finally {
-          await sql`drop trigger boom${sql.raw(target.name === "sqlite" ? "" : " on contacts")}`.execute(h.db);
-        }
+        // The second chunk's transaction does its writes, then fails (as a lost connection or a full disk would): rolled back.
+        let transactions = 0;
+        const failing = new Proxy(h.db, {
+          get(db, prop) {
+            if (prop === "transaction") {
+              return () => {
+                const builder = db.transaction();
+                if (++transactions !== 2) return builder;
+                return {
+                  execute: (fn: (trx: unknown) => Promise<unknown>) =>
+                    builder.execute(async (trx) => {
+                      await fn(trx);
+                      throw new Error("boom");
+                    }),
+                };
+              };
+            }
+            const value: unknown = Reflect.get(db, prop, db);
+            return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(db) : value;
+          },
+        });
+        await expect(importContacts(failing, org, rows, T0)).rejects.toThrow(/boom/);
+        expect(transactions).toBe(2);
         expect(await countLiveContacts(h.db, org)).toBe(1);
         // The file can be imported again as it is.
         await expect(importContacts(h.db, org, rows, T0)).resolves.toMatchObject({
@@ -168,6 +175,32 @@ for (const target of databaseTargets()) {
         await deleteContact(h.db, org, victim, T0);
         await expect(createContact(h.db, org, { email: "one.more@x.example" }, T0, limits)).resolves.toMatchObject({
           email: "one.more@x.example",
+        });
+      });
+
+      test("client quota: an import naming more new clients than fit stores nothing; known names do not count; creates too", async () => {
+        const org = await freshOrg();
+        const limits = { maxContacts: 1000, maxClients: 3 };
+        await createClient(h.db, org, "Acme", T0, 3);
+        const rows = (clients: string[]) =>
+          clients.map((client, i) => ({
+            row: i + 2,
+            email: `${client.replace(/\W/g, "")}${i}@x.example`,
+            name: null,
+            client,
+          }));
+        await expect(
+          importContacts(h.db, org, rows(["ACME", "Globex", "Initech", "Umbrella"]), T0, [], limits),
+        ).rejects.toMatchObject({
+          code: "client_quota_exceeded",
+          details: { limit: 3, existing: 1, adding: 3 },
+        });
+        expect(await countLiveContacts(h.db, org)).toBe(0);
+        await expect(
+          importContacts(h.db, org, rows(["ACME", "Globex", "globex ", "Initech"]), T0, [], limits),
+        ).resolves.toMatchObject({ ok: true, clientsCreated: 2 });
+        await expect(createClient(h.db, org, "Umbrella", T0, 3)).rejects.toMatchObject({
+          code: "client_quota_exceeded",
         });
       });
 

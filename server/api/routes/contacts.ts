@@ -85,7 +85,7 @@ const importCsv = createRoute({
     "(case-insensitive). Any bad row (invalid address, duplicate within the file, already a live contact, over-long field) " +
     "→ 422 invalid_rows with details.errors = [{row, field, message}] (row = line number, header = 1) and nothing is stored. " +
     "Past the organization's contact quota (CONTACTS_PER_ORGANIZATION, counting live contacts plus the file's) → 409 contact_quota_exceeded, " +
-    "nothing stored. One import per organization at a time: another one running → 409 import_in_progress. The rows are written in " +
+    "nothing stored; so is one naming more new clients than CLIENTS_PER_ORGANIZATION leaves room for (409 client_quota_exceeded). One import per organization at a time: another one running → 409 import_in_progress. The rows are written in " +
     "chunks after every row was checked; a failure while writing withdraws the contacts already written.",
   request: { body: { required: true, content: { "text/csv": csv, "application/csv": csv, "text/plain": csv } } },
   responses: {
@@ -128,7 +128,8 @@ export const contactOperations = [list, create, importCsv, get, update, remove];
 
 export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limits = { maxContacts: (deps.config.quotas ?? DEFAULT_QUOTAS).contactsPerOrganization };
+  const quotas = deps.config.quotas ?? DEFAULT_QUOTAS;
+  const limits = { maxContacts: quotas.contactsPerOrganization, maxClients: quotas.clientsPerOrganization };
 
   mountApi(app, list, async (c) => {
     const q = query(c, contactListQuery);
