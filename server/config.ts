@@ -55,11 +55,19 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | null;
   /** NODE_EXTRA_CA_CERTS: a PEM file of extra CAs for outbound HTTPS; null when not set. */
   extraCaCertsFile: string | null;
+  /** Per-organization bounds (CONTACTS_, BLOCKLIST_ENTRIES_, CLIENTS_PER_ORGANIZATION); absent = DEFAULT_QUOTAS. */
+  quotas?: { contactsPerOrganization: number; blocklistEntriesPerOrganization: number; clientsPerOrganization: number };
   /** NODE_ENV as given (null when not set); "development" turns on the pane's development aids. */
   nodeEnv: string | null;
   /** DEMO_RESET: demo mode starts from a fresh database (server/cli/demo-state.ts). */
   demoReset?: boolean;
 }
+
+export const DEFAULT_QUOTAS: NonNullable<Config["quotas"]> = {
+  contactsPerOrganization: 100_000,
+  blocklistEntriesPerOrganization: 10_000,
+  clientsPerOrganization: 10_000,
+};
 
 const httpsUrl = (name: string) =>
   z
@@ -125,6 +133,9 @@ const schema = z.object({
     .string()
     .regex(/^(0|1|true|false|yes|no)$/i, { message: "DEMO_RESET must be 1 or 0 (true/false, yes/no)" })
     .optional(),
+  CONTACTS_PER_ORGANIZATION: intIn("CONTACTS_PER_ORGANIZATION", 1, 10_000_000, DEFAULT_QUOTAS.contactsPerOrganization),
+  BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn("BLOCKLIST_ENTRIES_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.blocklistEntriesPerOrganization),
+  CLIENTS_PER_ORGANIZATION: intIn("CLIENTS_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.clientsPerOrganization),
 });
 
 /** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
@@ -213,5 +224,10 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
     extraCaCertsFile: e.NODE_EXTRA_CA_CERTS ?? null,
     nodeEnv: e.NODE_ENV ?? null,
     demoReset: /^(1|true|yes)$/i.test(e.DEMO_RESET ?? ""),
+    quotas: {
+      contactsPerOrganization: e.CONTACTS_PER_ORGANIZATION,
+      blocklistEntriesPerOrganization: e.BLOCKLIST_ENTRIES_PER_ORGANIZATION,
+      clientsPerOrganization: e.CLIENTS_PER_ORGANIZATION,
+    },
   };
 }

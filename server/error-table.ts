@@ -42,6 +42,11 @@ export const ERROR_TABLE = {
   duplicate_client: { status: 409 },
   duplicate_contact: { status: 409 },
   internal_address: { status: 422 },
+  // Fair share between organizations
+  import_in_progress: { status: 409, retryAfterSeconds: 5 },
+  contact_quota_exceeded: { status: 409 },
+  blocklist_quota_exceeded: { status: 409 },
+  client_quota_exceeded: { status: 409 },
   // Sending mail
   too_many_recipients: { status: 422 },
   invalid_address: { status: 422 },

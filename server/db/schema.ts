@@ -171,6 +171,15 @@ export interface BlocklistEntryTable {
   createdAt: Timestamp;
 }
 
+/** A contact import in progress: at most one per organization (server/store/contact-import-leases.ts). */
+export interface ContactImportLeaseTable {
+  organizationId: string;
+  leaseId: string;
+  startedAt: Timestamp;
+  /** After this, the lease is taken to belong to an import whose process died. */
+  expiresAt: Timestamp;
+}
+
 /** Single-use OAuth state for the connect flow (server/identity). */
 export interface AuthStateTable {
   id: string; // the nonce inside the signed state
@@ -216,6 +225,7 @@ export interface Database {
   captureDecisions: CaptureDecisionTable;
   sweeps: SweepTable;
   blocklistEntries: BlocklistEntryTable;
+  contactImportLeases: ContactImportLeaseTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;
 }

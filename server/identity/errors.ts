@@ -37,8 +37,17 @@ export class NotConnectedError extends DomainError {
   }
 }
 
+export interface GraphTokenOptions {
+  forceRefresh?: boolean;
+  claims?: string;
+}
+
 /** Source of delegated Graph access tokens for a user's mailbox (implemented by the connect flow). */
 export interface GraphTokenSource {
-  /** A valid Graph access token for this user's mailbox, refreshed silently when needed. */
-  getGraphAccessToken(organizationId: string, userId: string): Promise<string>;
+  /**
+   * A valid Graph access token for this user's mailbox, refreshed silently when needed. After Graph refused
+   * a token: `forceRefresh` redeems the refresh token now, `claims` (JSON text from a claims challenge) asks
+   * for a token carrying them.
+   */
+  getGraphAccessToken(organizationId: string, userId: string, opts?: GraphTokenOptions): Promise<string>;
 }

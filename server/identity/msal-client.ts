@@ -119,6 +119,9 @@ export function createConfidentialClient(opts: MsalClientOptions): ConfidentialC
       // The configured host is trusted as is: no instance discovery against login.microsoftonline.com,
       // which is what makes national clouds and the emulator work with the same code.
       knownAuthorities: [new URL(authorityHost).host],
+      // Continuous access evaluation: Graph may then refuse a token at once after a revocation (a claims
+      // challenge the sweep answers) instead of honouring it until it expires; the tokens live longer (20-28 h).
+      clientCapabilities: ["cp1"],
     },
     cache: opts.cachePlugin ? { cachePlugin: opts.cachePlugin } : undefined,
     system: {

@@ -11,7 +11,7 @@
  * lastSuccessWindowEnd, so the next sweep reaches back to the last success and fills the gap.
  */
 import { createAuthStateStore } from "../identity/auth-state";
-import { IdentityUnavailableError, NotConnectedError, type GraphTokenSource } from "../identity/errors";
+import { IdentityUnavailableError, NotConnectedError, type GraphTokenOptions, type GraphTokenSource } from "../identity/errors";
 import { CONNECT_SCOPES, createConfidentialClient } from "../identity/msal-client";
 import { createMsalNetworkClient } from "../identity/msal-network";
 import type { GraphStats } from "../graph/client";
@@ -37,11 +37,7 @@ export interface ConnectCaller {
 }
 
 export interface ConnectionService extends GraphTokenSource {
-  /**
-   * GraphTokenSource, plus forceRefresh: skip the cached access token (e.g. Graph answered 401 to a
-   * token MSAL still considers valid) and redeem the refresh token now.
-   */
-  getGraphAccessToken(organizationId: string, userId: string, opts?: { forceRefresh?: boolean }): Promise<string>;
+  getGraphAccessToken(organizationId: string, userId: string, opts?: GraphTokenOptions): Promise<string>;
   start(caller: ConnectCaller): Promise<{ authorizeUrl: string }>;
   handleCallback(query: CallbackQuery): Promise<CallbackResult>;
   /** Deletes the tokens at once; engagements stay. Returns false when there was no connection. */

@@ -14,14 +14,24 @@ import { iso, newId } from "./util";
 export type BlockEntryRecord = BlocklistEntryTable;
 
 /** What one user's mailbox is subject to: the organization's entries and their own personal ones. */
-const visibleTo = (userId: string) => (eb: ExpressionBuilder<Database, "blocklistEntries">) => eb.or([eb("userId", "is", null), eb("userId", "=", userId)]);
+const visibleTo = (userId: string) => (eb: ExpressionBuilder<Database, "blocklistEntries">) =>
+  eb.or([eb("userId", "is", null), eb("userId", "=", userId)]);
 
 export function toBlockEntryView(row: BlockEntryRecord): BlockEntryView {
-  return { id: row.id, entry: row.entry, scope: row.userId === null ? "organization" : "personal", createdAt: row.createdAt };
+  return {
+    id: row.id,
+    entry: row.entry,
+    scope: row.userId === null ? "organization" : "personal",
+    createdAt: row.createdAt,
+  };
 }
 
 /** Organization-wide entries plus this user's personal ones. */
-export async function listBlockEntries(db: Kysely<Database>, organizationId: string, userId: string): Promise<BlockEntryView[]> {
+export async function listBlockEntries(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<BlockEntryView[]> {
   const rows = await db
     .selectFrom("blocklistEntries")
     .selectAll()
@@ -58,18 +68,40 @@ export async function blockEntriesFor(
   return rows.map((r) => ({ entry: r.entry, scope: r.userId === null ? "organization" : "personal" }));
 }
 
+export async function countBlockEntries(db: Kysely<Database>, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom("blocklistEntries")
+    .select((eb) => eb.fn.countAll<number | string>().as("n"))
+    .where("organizationId", "=", organizationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /**
  * Add an entry. Throws ConflictError("invalid_entry") when it is neither an address nor "@domain",
- * ConflictError("duplicate_block_entry") when the same entry exists in that scope.
+ * ConflictError("duplicate_block_entry") when the same entry exists in that scope, and
+ * ConflictError("blocklist_quota_exceeded") when the organization has `maxEntries` entries (organization-wide
+ * and personal together): every status call and sweep reads a user's whole list, so its length is bounded.
  */
 export async function addBlockEntry(
   db: Kysely<Database>,
   organizationId: string,
   input: { entry: string; scope: "organization" | "personal"; userId: string },
   now: Date | string,
+  maxEntries: number = Number.POSITIVE_INFINITY,
 ): Promise<BlockEntryView> {
   const entry = normalizeBlockEntry(input.entry);
   if (!entry) throw new ConflictError("invalid_entry", "A blocklist entry must be an email address or @domain.");
+  if (Number.isFinite(maxEntries)) {
+    const existing = await countBlockEntries(db, organizationId);
+    if (existing >= maxEntries) {
+      throw new ConflictError(
+        "blocklist_quota_exceeded",
+        `Your organization's blocklists hold at most ${maxEntries} entries in all; remove some, or block a whole @domain instead of its addresses.`,
+        { limit: maxEntries, existing },
+      );
+    }
+  }
   const row: BlockEntryRecord = {
     id: newId(),
     organizationId,
@@ -80,14 +112,20 @@ export async function addBlockEntry(
   try {
     await db.insertInto("blocklistEntries").values(row).execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError("duplicate_block_entry", `${entry} is already on the ${input.scope} blocklist.`);
+    if (isUniqueViolation(err))
+      throw new ConflictError("duplicate_block_entry", `${entry} is already on the ${input.scope} blocklist.`);
     throw err;
   }
   return toBlockEntryView(row);
 }
 
 /** An organization-wide entry or one of this user's personal entries (someone else's personal entry is null). */
-export async function getBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string): Promise<BlockEntryView | null> {
+export async function getBlockEntry(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  id: string,
+): Promise<BlockEntryView | null> {
   const row = await db
     .selectFrom("blocklistEntries")
     .selectAll()
@@ -99,7 +137,13 @@ export async function getBlockEntry(db: Kysely<Database>, organizationId: string
 }
 
 /** Remove an organization-wide entry, or one of this user's personal entries (never someone else's). */
-export async function deleteBlockEntry(db: Kysely<Database>, organizationId: string, userId: string, id: string, now: Date | string): Promise<boolean> {
+export async function deleteBlockEntry(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  id: string,
+  now: Date | string,
+): Promise<boolean> {
   const res = await db
     .deleteFrom("blocklistEntries")
     .where("organizationId", "=", organizationId)

@@ -63,10 +63,38 @@ export async function getClientsByIds(db: Kysely<Database>, organizationId: stri
   return out;
 }
 
-export async function createClient(db: Kysely<Database>, organizationId: string, name: string, now: Date | string): Promise<ClientRecord> {
+export async function countClients(db: Kysely<Database>, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom("clients")
+    .select((eb) => eb.fn.countAll<number | string>().as("n"))
+    .where("organizationId", "=", organizationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** ConflictError("client_quota_exceeded") when `adding` more clients would pass `maxClients` (the client list is read whole). */
+export async function assertRoomForClients(db: Kysely<Database>, organizationId: string, adding: number, maxClients: number): Promise<void> {
+  if (adding === 0 || !Number.isFinite(maxClients)) return;
+  const existing = await countClients(db, organizationId);
+  if (existing + adding <= maxClients) return;
+  throw new ConflictError(
+    "client_quota_exceeded",
+    `Your organization can have at most ${maxClients} clients; it has ${existing}` + (adding > 1 ? ` and this would add ${adding}.` : "."),
+    { limit: maxClients, existing, adding },
+  );
+}
+
+export async function createClient(
+  db: Kysely<Database>,
+  organizationId: string,
+  name: string,
+  now: Date | string,
+  maxClients: number = Number.POSITIVE_INFINITY,
+): Promise<ClientRecord> {
   assertVisible(name);
   const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), nameKey: clientNameKey(name), createdAt: iso(now), updatedAt: iso(now) };
   if (await keylessLookAlike(db, organizationId, row.nameKey!, null)) throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
+  await assertRoomForClients(db, organizationId, 1, maxClients);
   // The unique index on (organization, nameKey) decides, also between two concurrent creates.
   try {
     await db.insertInto("clients").values(row).execute();

@@ -15,7 +15,7 @@ import type { Kysely } from "kysely";
 import type { SweepView } from "../../shared/api/contract";
 import type { Clock } from "../clock";
 import type { Database } from "../db/schema";
-import { newGraphStats } from "../graph/client";
+import { newGraphStats, tokenSourceError } from "../graph/client";
 import type { Outbound } from "../http/outbound";
 import type { GraphTokenSource } from "../identity/errors";
 import { newCounters } from "./phases/decide";
@@ -96,7 +96,8 @@ export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: S
   try {
     await listDecideAndStore(deps, run, opts, c, stats, progress);
   } catch (err) {
-    error = err;
+    // A refused token mid-sweep comes back through the Graph SDK: record it as the ReauthRequiredError it is.
+    error = tokenSourceError(err);
   }
   return finishSweep(deps, run, c, stats, error, () => progress("done"));
 }

@@ -100,7 +100,9 @@ export interface Harness {
 export async function startHarness(): Promise<Harness> {
   const clock = new ManualClock(new Date());
   // Started before Date is faked: the TLS certificate is made with real time.
-  const emulator = await startEmulator({ clock, dataset });
+  // The product is a CAE client (cp1), whose Graph tokens Entra makes long-lived (20-28 h); these tests are
+  // about what happens once a token expires, so they keep the ordinary hour (revocation.test.ts covers CAE).
+  const emulator = await startEmulator({ clock, dataset, caeAccessTokenLifetimeSeconds: 3599 });
   jest.useFakeTimers({
     now: clock.now(),
     doNotFake: ["hrtime", "nextTick", "performance", "queueMicrotask", "setImmediate", "clearImmediate", "setInterval", "clearInterval", "setTimeout", "clearTimeout"],

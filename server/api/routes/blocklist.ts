@@ -21,6 +21,7 @@ import { ConflictError } from "../../store/errors";
 import type { Db } from "../../db";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
+import { DEFAULT_QUOTAS } from "../../config";
 import { notFound } from "../errors";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi, pathParam } from "../operations";
 import { jsonBody, query } from "../request";
@@ -55,7 +56,10 @@ const add = createRoute({
     ...STANDARD,
     ...JSON_ERRORS,
     "403": err("Forbidden"),
-    "409": json(errorBodySchema, "duplicate_block_entry"),
+    "409": json(
+      errorBodySchema,
+      "duplicate_block_entry; blocklist_quota_exceeded (BLOCKLIST_ENTRIES_PER_ORGANIZATION, both scopes together)",
+    ),
   },
 });
 const preview = createRoute({
@@ -114,7 +118,13 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
     if (body.scope === "organization") requireAdmin(c, "Adding to the organization's blocklist");
     const [orgId, userId, now] = [c.get("orgId"), c.get("userId"), deps.clock.now()];
     const created: BlockEntryCreated = await deps.db.transaction().execute(async (trx) => {
-      const view = await addBlockEntry(trx, orgId, { entry: body.entry, scope: body.scope, userId }, now);
+      const view = await addBlockEntry(
+        trx,
+        orgId,
+        { entry: body.entry, scope: body.scope, userId },
+        now,
+        (deps.config.quotas ?? DEFAULT_QUOTAS).blocklistEntriesPerOrganization,
+      );
       if (!body.removeCaptured) return { ...view, removedEngagements: 0 };
       const plan = await planRemoval(
         trx,

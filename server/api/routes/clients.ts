@@ -15,6 +15,7 @@ import type { AppDeps } from "../deps";
 import { notFound } from "../errors";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi, pathParam } from "../operations";
 import { jsonBody, query } from "../request";
+import { DEFAULT_QUOTAS } from "../../config";
 
 const tags = ["clients"];
 const params = idParams("client");
@@ -86,7 +87,13 @@ export function clientRoutes(deps: AppDeps): Hono<AppEnv> {
   });
   mountApi(app, create, async (c) => {
     const { name } = await jsonBody(c, clientCreateSchema);
-    const row = await createClient(deps.db, c.get("orgId"), name, deps.clock.now());
+    const row = await createClient(
+      deps.db,
+      c.get("orgId"),
+      name,
+      deps.clock.now(),
+      (deps.config.quotas ?? DEFAULT_QUOTAS).clientsPerOrganization,
+    );
     return c.json(toClientView(row, 0), 201);
   });
   mountApi(app, get, async (c) => {

@@ -27,6 +27,7 @@ import {
   sweepNowQuery,
   sweepViewSchema,
 } from "../../../shared/api/schemas";
+import { tokenSourceError } from "../../graph/client";
 
 const sweepNowOp = createRoute({
   method: "post",
@@ -78,7 +79,9 @@ const captureOp = createRoute({
 export const sweepOperations = [sweepNowOp, listOp, captureOp];
 
 /** The connection's state as an API error, or rethrow. */
-function connectionError(err: unknown): never {
+function connectionError(thrown: unknown): never {
+  // A token refused while Graph was being called comes back through the Graph SDK.
+  const err = tokenSourceError(thrown);
   if (err instanceof NotConnectedError)
     throw new ApiError(409, "not_connected", "Your mailbox is not connected. Connect Microsoft 365 first.");
   if (err instanceof ReauthRequiredError)

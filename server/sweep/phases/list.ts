@@ -18,7 +18,9 @@ const TOKEN_REUSE_MS = 5 * 60_000;
 /**
  * A Graph client for the sweep's mailbox. The token is asked for before any Graph call, so a revoked
  * grant stops the sweep here (the connect service has already flipped the connection to
- * reauth_required); it is reused for a few minutes, then asked for again.
+ * reauth_required); it is reused for a few minutes, then asked for again. A 401 to it (a revocation
+ * Graph learnt of first, with or without a CAE claims challenge) gets one forced refresh: refused, the
+ * connection is flipped and the sweep ends; granted, the request is retried.
  */
 async function sweepGraphClient(deps: SweepDeps, run: SweepRun, stats: GraphStats) {
   const { organizationId, userId } = run.target;
@@ -31,10 +33,19 @@ async function sweepGraphClient(deps: SweepDeps, run: SweepRun, stats: GraphStat
     }
     return token;
   };
+  const refreshAccessToken = async ({ claims }: { claims: string | null }) => {
+    token = await deps.tokens.getGraphAccessToken(organizationId, userId, {
+      forceRefresh: true,
+      ...(claims ? { claims } : {}),
+    });
+    tokenAt = Date.now();
+    return token;
+  };
   const { client } = createGraphClient({
     baseUrl: deps.graph.baseUrl,
     outbound: deps.graph.outbound,
     getAccessToken,
+    refreshAccessToken,
     maxRetries: deps.graph.maxRetries,
     timeoutMs: deps.graph.timeoutMs,
     backoffSeconds: deps.graph.backoffSeconds,
@@ -60,7 +71,16 @@ export async function listDecideAndStore(
 
   progress("folders");
   const { map: folders } = await loadFolderMap(
-    { db, client, now: run.started, baseUrl: deps.graph.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs, signal: opts.signal, onRetry, maxRounds },
+    {
+      db,
+      client,
+      now: run.started,
+      baseUrl: deps.graph.baseUrl,
+      maxAgeMs: deps.folderCacheMaxAgeMs,
+      signal: opts.signal,
+      onRetry,
+      maxRounds,
+    },
     organizationId,
     userId,
   );
