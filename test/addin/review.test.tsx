@@ -313,7 +313,7 @@ describe("Not swept yet", () => {
 });
 
 describe("Connect's outcome", () => {
-  test("Connected: says the first sweep is running, then what it captured", async () => {
+  test("Connected: says the mailbox is being checked, then that capture is up to date (no count that includes earlier captures)", async () => {
     const outlook = installOutlook();
     let connected = false;
     let sweep: SweepView | null = null;
@@ -330,12 +330,13 @@ describe("Connect's outcome", () => {
     sweep = { id: "sw-1", trigger: "connect", status: "running", windowStart: startedAt, windowEnd: startedAt, startedAt, finishedAt: null,
       listed: 0, captured: 0, excluded: 0, excludedByReason: {}, graphRequests: 0, retries: 0, error: null };
     act(() => outlook.dialogs[0].handlers.dialogMessageReceived({ message: JSON.stringify({ type: "connect-result", status: "connected", code: null, message: "Connected." }) }));
-    expect(await screen.findByText(/The first sweep is running/)).toBeTruthy();
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. The first sweep is running/));
+    expect(await screen.findByText(/Checking your mailbox/)).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. Checking your mailbox/));
 
     sweep = { ...sweep, status: "succeeded", finishedAt: startedAt, listed: 15, captured: 12 };
-    expect(await screen.findByText("The first sweep captured 12 messages from the last 24 hours.", {}, { timeout: 8000 })).toBeTruthy();
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Connected. The first sweep captured 12 messages from the last 24 hours."));
+    const upToDate = "Capture is up to date. From now on, new email with tracked contacts is captured automatically.";
+    expect(await screen.findByText(upToDate, {}, { timeout: 8000 })).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe(`Connected. ${upToDate}`));
   });
 
   test("the consent failed: the callback page's sentence", async () => {
