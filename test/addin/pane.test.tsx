@@ -148,7 +148,7 @@ describe("status of the open message", () => {
     const heading = await screen.findByRole("heading", { name: "Captured" });
     const card = within(screen.getByRole("region", { name: "Captured" }));
     expect(heading).toBeTruthy();
-    expect(card.getByText(/^Captured (today at|tomorrow at|\w{3} \d{1,2} \w{3} at) .+\.$/)).toBeTruthy();
+    expect(card.getByText(/^Captured .+ at .+\.$/)).toBeTruthy();
     expect(card.queryByText(/sweep/)).toBeNull();
     expect(card.getByText("Clients: Initech")).toBeTruthy();
     expect(card.getByText("Contacts: Carol Vance <carol@initech.com>")).toBeTruthy();

@@ -110,7 +110,7 @@ describe("sign-in", () => {
     renderPane(backend, CONFIG, auth);
     const signIn = await screen.findByRole("button", { name: "Sign in" });
     fireEvent.click(signIn);
-    expect(await screen.findByText(/Finish signing in in the Microsoft window/)).toBeTruthy();
+    expect(await screen.findByText(/Finish in the Microsoft window/)).toBeTruthy();
     expect((signIn as HTMLButtonElement).disabled).toBe(false);
     // The user closed the window and presses Sign in again (after the double-click guard's second).
     const now = Date.now();
