@@ -170,7 +170,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
 
   return (
     <Card className={styles.card} role="region" aria-labelledby="status-heading">
-      {/* The badge is beside the heading, not in it: the heading (and the region it names) reads "Not captured", not "Not captured Not swept yet". */}
+      {/* The badge is beside the heading, not in it: the heading (and the region it names) reads "Not captured", not "Not captured Not checked yet". */}
       <div className={styles.headingRow}>
         <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
           {heading}
@@ -179,7 +179,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         {/* The server says when a coming sweep will read this message and may decide it (its sweep window). */}
         {status.status !== "will_be_captured" && status.awaitsSweep && (
           <Badge appearance="outline" color="informative" size="small">
-            Not swept yet
+            Not checked yet
           </Badge>
         )}
       </div>
@@ -214,7 +214,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
       {status.status === "will_be_captured" && (
         <>
           <Text>
-            At the next sweep, {formatWhen(status.nextSweepAt)}
+            At the next check of your mailbox, {formatWhen(status.nextSweepAt)}
             {tracked.length > 0 ? `, because ${list(tracked)} ${tracked.length === 1 ? "is" : "are"} tracked.` : "."}
           </Text>
           <div className={styles.actions}>
@@ -224,7 +224,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           </div>
           {!message.restItemId && (
             <Text size={200} className={styles.muted}>
-              Outlook didn't give this message's id, so it can't be captured from here; the sweep will capture it.
+              Outlook didn't give this message's id, so it can't be captured from here; the next check of your mailbox will capture it.
             </Text>
           )}
         </>

@@ -41,7 +41,7 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
     remedy: "Being on it by Bcc or through a distribution list doesn't count.",
   },
   blocked: { title: "Blocked participant", remedy: "Remove the address or domain from the blocklist." },
-  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To/Cc recipient." },
+  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To or Cc recipient." },
   contact_tracked_too_late: {
     title: "Contact tracked too late",
     remedy: "Tracking someone captures their mail from the day before onwards, not older mail.",

@@ -180,7 +180,7 @@ describe("status of the open message", () => {
     const backend = backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", { body: statusResponse("captured") });
     renderPane(backend);
     await screen.findByRole("heading", { name: "Will be captured" });
-    expect(screen.getByText(/At the next sweep, .*because carol@initech\.com is tracked\./)).toBeTruthy();
+    expect(screen.getByText(/At the next check of your mailbox, .*because carol@initech\.com is tracked\./)).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Capture now" }));
     expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
     expect(backend.callsTo("POST", "/api/messages/capture")[0].body).toEqual({
@@ -248,12 +248,12 @@ describe("status of the open message", () => {
     renderPane(backendWith(statusResponse("not_captured", {
       decision: { source: "predicted", outcome: "excluded", reason: "no_tracked_contact", explanation, action: null, decidedAt: null, sweepId: null },
     })));
-    // A prediction a coming sweep may still change carries a "Not swept yet" badge in its heading.
+    // A prediction a coming sweep may still change carries a "Not checked yet" badge in its heading.
     await screen.findByRole("heading", { name: /^Not captured/ });
     const card = within(screen.getByRole("region", { name: /^Not captured/ }));
     expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
     expect(card.queryAllByRole("button")).toHaveLength(0);
-    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To/Cc recipient.")).toBeTruthy();
+    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To or Cc recipient.")).toBeTruthy();
   });
 
   test("not captured → Unblock finds the entry, deletes it and reads the status again", async () => {

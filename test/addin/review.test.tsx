@@ -1,6 +1,6 @@
 /** @jest-environment jsdom */
 // The pane after the UX review of the demo: portals, the blocklist's scope, sign-in failures, long
-// addresses, focus, the "Not swept yet" badge, the header, plain error texts, Connect's outcome,
+// addresses, focus, the "Not checked yet" badge, the header, plain error texts, Connect's outcome,
 // Enter in the track form.
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { SweepView } from "../../shared/api/contract";
@@ -280,7 +280,7 @@ describe("focus", () => {
   });
 });
 
-describe("Not swept yet", () => {
+describe("Not checked yet", () => {
   // Whether a coming sweep will read the message is the server's answer (its sweep window and the
   // reason; test/api/message-status.test.ts): the pane shows it, in sentence case, in the heading.
   const predicted = (kind: "not_captured" | "will_be_captured", awaitsSweep: boolean) =>
@@ -294,7 +294,7 @@ describe("Not swept yet", () => {
     renderPane(backendWith(predicted("not_captured", true)));
     const heading = await screen.findByRole("heading", { level: 2, name: "Not captured" });
     expect(heading.textContent).toBe("Not captured");
-    expect(within(screen.getByRole("region", { name: "Not captured" })).getByText("Not swept yet")).toBeTruthy();
+    expect(within(screen.getByRole("region", { name: "Not captured" })).getByText("Not checked yet")).toBeTruthy();
   });
 
   test("the server says no sweep will: no badge", async () => {

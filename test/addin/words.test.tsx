@@ -4,9 +4,24 @@
  * no message classes, no sentence said twice, and the badge agrees with the text under it.
  */
 import { screen, within } from "@testing-library/react";
-import { decideCapture, indexContacts, type CaptureContext, type FolderFacts, type MessageFacts } from "../../shared/capture";
+import {
+  decideCapture,
+  indexContacts,
+  type CaptureContext,
+  type FolderFacts,
+  type MessageFacts,
+} from "../../shared/capture";
 import { REASON_TEXTS } from "../../shared/capture/reasons";
-import { CONFIG, FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse, stubAuth } from "./helpers";
+import {
+  CONFIG,
+  FakeBackend,
+  installOutlook,
+  meResponse,
+  renderPane,
+  setUpPaneTests,
+  statusResponse,
+  stubAuth,
+} from "./helpers";
 
 setUpPaneTests();
 
@@ -17,7 +32,9 @@ const ctx: CaptureContext = {
   blocklist: [],
   now: "2026-03-02T12:00:00Z",
 };
-const folder = (wellKnownName: string, displayName: string): FolderFacts[] => [{ wellKnownName, displayName, containerClass: "IPF.Note" }];
+const folder = (wellKnownName: string, displayName: string): FolderFacts[] => [
+  { wellKnownName, displayName, containerClass: "IPF.Note" },
+];
 const message = (over: Partial<MessageFacts>): MessageFacts => ({
   messageClass: "IPM.Note",
   folderPath: folder("inbox", "Inbox"),
@@ -37,9 +54,21 @@ async function cardFor(m: MessageFacts) {
   if (d.outcome !== "excluded") throw new Error("expected an exclusion");
   installOutlook();
   const status = statusResponse("not_captured", {
-    decision: { source: "predicted", outcome: "excluded", reason: d.reason, explanation: d.explanation, action: d.action, decidedAt: null, sweepId: null },
+    decision: {
+      source: "predicted",
+      outcome: "excluded",
+      reason: d.reason,
+      explanation: d.explanation,
+      action: d.action,
+      decidedAt: null,
+      sweepId: null,
+    },
   });
-  renderPane(new FakeBackend().on("GET", "/api/me", { body: meResponse("active") }).on("POST", "/api/messages/status", { body: status }));
+  renderPane(
+    new FakeBackend()
+      .on("GET", "/api/me", { body: meResponse("active") })
+      .on("POST", "/api/messages/status", { body: status }),
+  );
   await screen.findByRole("heading", { name: "Not captured" });
   const region = screen.getByRole("region", { name: "Not captured" });
   return { region, card: within(region), reason: d.reason };
@@ -70,9 +99,18 @@ test("mail in Junk Email: said once, with what to do, and no list of folders rep
 });
 
 test("a draft in Drafts: the badge and the sentence under it say the same (Drafts is a folder that isn't captured)", async () => {
-  const { card, reason } = await cardFor(message({ folderPath: folder("drafts", "Drafts"), isDraft: true, from: "alice@contoso.com", to: ["bob@globex.com"] }));
+  const { card, reason } = await cardFor(
+    message({
+      folderPath: folder("drafts", "Drafts"),
+      isDraft: true,
+      from: "alice@contoso.com",
+      to: ["bob@globex.com"],
+    }),
+  );
   expect(card.getByText(REASON_TEXTS[reason].title).textContent).toBe("In a folder that isn't captured");
-  expect(card.getByTestId("status-explanation").textContent).toBe("Mail in Drafts is not captured; this draft will be captured once it is sent.");
+  expect(card.getByTestId("status-explanation").textContent).toBe(
+    "Mail in Drafts is not captured; this draft will be captured once it is sent.",
+  );
   // The general list of folders, wherever it is shown (docs), names Drafts too.
   expect(REASON_TEXTS.excluded_folder.remedy).toContain("Drafts");
 });
@@ -94,7 +132,11 @@ test("Bcc only: one sentence about the To and Cc lines, one about Bcc", async ()
 
 test("signed out: the box says Sign in once, on its button", async () => {
   installOutlook();
-  renderPane(new FakeBackend().on("GET", "/api/me", { body: meResponse("active") }), CONFIG, stubAuth({ signedIn: false }));
+  renderPane(
+    new FakeBackend().on("GET", "/api/me", { body: meResponse("active") }),
+    CONFIG,
+    stubAuth({ signedIn: false }),
+  );
   const button = await screen.findByRole("button", { name: "Sign in" });
   const box = button.closest(".fui-MessageBar");
   expect(box).not.toBeNull();
@@ -105,7 +147,11 @@ test("signed out: the box says Sign in once, on its button", async () => {
 
 test("Connect says what Mail.Read and Mail.Send are used for, where consent is asked", async () => {
   installOutlook();
-  renderPane(new FakeBackend().on("GET", "/api/me", { body: meResponse("not_connected") }).on("POST", "/api/messages/status", { body: statusResponse("will_be_captured") }));
+  renderPane(
+    new FakeBackend()
+      .on("GET", "/api/me", { body: meResponse("not_connected") })
+      .on("POST", "/api/messages/status", { body: statusResponse("will_be_captured") }),
+  );
   const connect = await screen.findByRole("button", { name: "Connect Microsoft 365" });
   const box = connect.closest(".fui-MessageBar");
   expect(box?.textContent).toContain(
