@@ -99,12 +99,13 @@ function Pane() {
         {needsSignIn ? (
           <MessageBar intent={signInError ? "warning" : "info"} layout="multiline">
             <MessageBarBody>
-              <MessageBarTitle>{signInError ? "Sign-in didn't finish" : "Sign in"}</MessageBarTitle>
+              {/* The button says "Sign in": the title and sentence don't say it again. */}
+              <MessageBarTitle>{signInError ? "Sign-in didn't finish" : "Not signed in"}</MessageBarTitle>
               {signInError
                 ? signInError.text
                 : signIn.pending
-                  ? "Finish signing in in the Microsoft window. If you closed it, select Sign in to open it again."
-                  : "Sign in with your work account to see whether this email is captured."}
+                  ? "Finish in the Microsoft window. If you closed it, the button opens it again."
+                  : "Use your work account to see whether this email is captured."}
               {signInError?.code && (
                 <Text size={100} className={styles.muted}>
                   Error code: {signInError.code}

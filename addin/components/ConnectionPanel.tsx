@@ -51,8 +51,8 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       {c.status === "active" && (
         <div className={styles.row}>
           <Text size={200} className={styles.text}>
-            Connected as {me.user.email}. Last sweep {formatWhen(c.lastSweepAt)}
-            {c.nextSweepAt ? `, next ${formatWhen(c.nextSweepAt)}` : ""}.
+            Connected as {me.user.email}. {c.lastSweepAt ? `Mailbox last checked ${formatWhen(c.lastSweepAt)}` : "Not checked yet"}
+            {c.nextSweepAt ? `, next check ${formatWhen(c.nextSweepAt)}` : ""}.
           </Text>
           {!confirming && (
             <Button
@@ -82,8 +82,13 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
         <MessageBar intent="info" layout="multiline">
           <MessageBarBody>
             <MessageBarTitle>{c.status === "disconnected" ? "Mailbox disconnected" : "Connect your mailbox"}</MessageBarTitle>
-            Connect Microsoft 365 so email with tracked contacts is captured every hour. No app password is needed: you sign in with
+            Connect Microsoft 365 so email with tracked contacts is captured automatically. No app password is needed: you sign in with
             Microsoft and consent once.
+            {/* Consent asks for both permissions: say here, where it is asked, what each one is for. */}
+            <Text as="p" size={200} block>
+              Microsoft will ask to let Engagement Capture read your mail (Mail.Read), to find email with tracked contacts, and send mail as
+              you (Mail.Send), used only when you send an email from the CRM.
+            </Text>
           </MessageBarBody>
           <MessageBarActions>
             <Button ref={buttons.connect} appearance="primary" onClick={() => void connect()} disabled={busy}>

@@ -173,7 +173,7 @@ function MailboxHealthItem({ health: { user, connection: c } }: { health: Mailbo
       )}
       {c.status !== "not_connected" && (
         <Text size={200} block className={styles.muted}>
-          {c.lastSuccessAt ? `Last successful sweep ${formatWhen(c.lastSuccessAt)}` : "No successful sweep yet"}
+          {c.lastSuccessAt ? `Last successful check ${formatWhen(c.lastSuccessAt)}` : "No successful check yet"}
         </Text>
       )}
       {/* The stored reason is written to the mailbox's owner ("Your Microsoft 365 sign-in expired … Choose Reconnect"):
@@ -193,7 +193,7 @@ function MailboxHealthItem({ health: { user, connection: c } }: { health: Mailbo
       {/* lastError repeats the reason behind the error's class name ("ReauthRequiredError: Your Microsoft 365 sign-in …"). */}
       {c.lastError && !(c.reason && c.lastError.endsWith(c.reason)) && (
         <Text size={200} block className={mergeClasses(styles.muted, styles.wrap)}>
-          {failedAt ? `Last sweep failed ${formatWhen(failedAt)}: ` : "Last error: "}
+          {failedAt ? `Last check failed ${formatWhen(failedAt)}: ` : "Last error: "}
           {c.lastError}
         </Text>
       )}

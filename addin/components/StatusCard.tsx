@@ -5,7 +5,7 @@
 import { useRef, useState, type RefObject } from "react";
 import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
-import { REASON_TEXTS, type CaptureAction } from "../../shared/capture/reasons";
+import { REASON_TEXTS, type CaptureAction, type ReasonCode } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
 import { isForbidden } from "../state/errors";
 import { formatWhen } from "../state/format";
@@ -18,7 +18,7 @@ import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 
 const useStyles = makeStyles({
-  // Addresses and ids have no spaces: let sentences break anywhere rather than run past the card.
+  // Addresses have no spaces: let sentences break anywhere rather than run past the card.
   card: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0, overflowWrap: "anywhere" },
   // The line height goes with the font size: at the inherited 20 px, the 20 px bold glyphs overflow the box and
   // the focus outline (the heading takes focus after Unblock, Track, Capture now) cuts through them.
@@ -41,6 +41,16 @@ export const STATUS_HEADING: Record<MessageStatusResponse["status"], string> = {
 function list(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/**
+ * The reason's general remedy, beside the decision's sentence, only where it says something the
+ * sentence doesn't: the folder sentence already says what to do, and for an item that isn't email
+ * or mail from before the capture window there is nothing to do that the sentence hasn't said.
+ */
+const SENTENCE_SAYS_IT: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["not_an_email", "excluded_folder", "before_connection"]);
+function remedyAdds(d: MessageStatusResponse["decision"]): d is MessageStatusResponse["decision"] & { reason: ReasonCode } {
+  return d.reason != null && !SENTENCE_SAYS_IT.has(d.reason) && d.reason in REASON_TEXTS;
 }
 
 export interface StatusCardProps {
@@ -160,7 +170,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
 
   return (
     <Card className={styles.card} role="region" aria-labelledby="status-heading">
-      {/* The badge is beside the heading, not in it: the heading (and the region it names) reads "Not captured", not "Not captured Not swept yet". */}
+      {/* The badge is beside the heading, not in it: the heading (and the region it names) reads "Not captured", not "Not captured Not checked yet". */}
       <div className={styles.headingRow}>
         <h2 id="status-heading" ref={headingRef} tabIndex={-1} className={styles.heading}>
           {heading}
@@ -169,18 +179,15 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         {/* The server says when a coming sweep will read this message and may decide it (its sweep window). */}
         {status.status !== "will_be_captured" && status.awaitsSweep && (
           <Badge appearance="outline" color="informative" size="small">
-            Not swept yet
+            Not checked yet
           </Badge>
         )}
       </div>
 
       {status.status === "captured" && (
         <>
-          <Text>
-            Captured {formatWhen(decision.decidedAt ?? engagement?.capturedAt)}
-            {/* A short id is enough to find the sweep in GET /api/sweeps; the full UUID is noise to a person. */}
-            {decision.sweepId ? ` by sweep ${decision.sweepId.slice(0, 8)}` : ""}.
-          </Text>
+          {/* When, in words: which sweep did it is bookkeeping (GET /api/sweeps), not something a person looks for. */}
+          <Text>Captured {formatWhen(decision.decidedAt ?? engagement?.capturedAt)}.</Text>
           {blockedNow.length > 0 && (
             <MessageBar intent="info" layout="multiline">
               <MessageBarBody>
@@ -195,16 +202,11 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
             <Text>Contacts: {list(engagement.contacts.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)))}</Text>
           )}
           {/* The engagement lives in the CRM: link there when the admin configured CRM_ENGAGEMENT_URL.
-              The API URL would need a bearer token, so it is no link for a person. */}
+              Without it there is nowhere to go, and its id means nothing to a person: nothing is shown. */}
           {engagement && config.crmEngagementUrl && (
             <Link href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))} target="_blank" rel="noreferrer">
               Open the engagement
             </Link>
-          )}
-          {engagement && !config.crmEngagementUrl && (
-            <Text size={200} className={styles.muted}>
-              Engagement {engagement.id}
-            </Text>
           )}
         </>
       )}
@@ -212,7 +214,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
       {status.status === "will_be_captured" && (
         <>
           <Text>
-            At the next sweep, {formatWhen(status.nextSweepAt)}
+            At the next check of your mailbox, {formatWhen(status.nextSweepAt)}
             {tracked.length > 0 ? `, because ${list(tracked)} ${tracked.length === 1 ? "is" : "are"} tracked.` : "."}
           </Text>
           <div className={styles.actions}>
@@ -222,7 +224,7 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           </div>
           {!message.restItemId && (
             <Text size={200} className={styles.muted}>
-              Outlook didn't give this message's id, so it can't be captured from here; the sweep will capture it.
+              Outlook didn't give this message's id, so it can't be captured from here; the next check of your mailbox will capture it.
             </Text>
           )}
         </>
@@ -239,9 +241,9 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           {decision.action ? (
             decision.action.kind === "track_contact" ? trackButton(decision.action) : unblockAction(decision.action)
           ) : (
-            decision.reason && (
+            remedyAdds(decision) && (
               <Text size={200} className={styles.muted}>
-                {REASON_TEXTS[decision.reason]?.remedy}
+                {REASON_TEXTS[decision.reason].remedy}
               </Text>
             )
           )}

@@ -34,7 +34,7 @@ export interface ConnectOutcome {
   text: string;
 }
 
-export const FIRST_SWEEP_RUNNING = "The first sweep is running: email with tracked contacts from the last 24 hours is being captured.";
+export const FIRST_SWEEP_RUNNING = "Checking your mailbox: recent email with tracked contacts is being captured.";
 const FOLLOW_EVERY_MS = 2000;
 const FOLLOW_FOR_MS = 90_000;
 const CHANGE_FAILED = "Connection change failed";
@@ -153,7 +153,7 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
         if (ours && ours.status !== "running") {
           setFollowing(null);
           onChanged(); // last/next sweep times in the panel
-          tell(firstSweepOutcome(ours.status === "succeeded" ? ours.captured : null));
+          tell(firstSweepOutcome(ours.status === "succeeded"));
           return;
         }
       } catch {
@@ -174,9 +174,12 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
   return () => setFollowing(Date.now());
 }
 
-/** How the first sweep went: how many messages it captured, or null when it didn't finish. */
-export function firstSweepOutcome(captured: number | null): ConnectOutcome {
-  if (captured === null) return { intent: "warning", title: "Connected.", text: "The first sweep didn't finish; the next one will try again." };
-  const n = captured;
-  return { intent: "success", title: "Connected.", text: `The first sweep captured ${n} ${n === 1 ? "message" : "messages"} from the last 24 hours.` };
+/**
+ * How the first sweep went: `finished` false when it didn't. No count: the sweep's count includes
+ * mail captured before (a reconnect reads it again) and leaves out mail an incremental listing
+ * skipped, so no number here would count what it says.
+ */
+export function firstSweepOutcome(finished: boolean): ConnectOutcome {
+  if (!finished) return { intent: "warning", title: "Connected.", text: "The first check of your mailbox didn't finish; the next one will try again." };
+  return { intent: "success", title: "Connected.", text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically." };
 }

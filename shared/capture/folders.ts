@@ -69,6 +69,6 @@ export const FOLDER_LABELS: Record<string, string> = {
  * same). Drafts get their own: moving a draft would not help, sending it does.
  */
 export function excludedFolderExplanation(folder: string): string {
-  if (folder === "drafts") return "This is a draft in Drafts; it will be captured once it is sent.";
-  return `Mail in ${FOLDER_LABELS[folder] ?? folder} is not captured.`;
+  if (folder === "drafts") return "Mail in Drafts is not captured; this draft will be captured once it is sent.";
+  return `Mail in ${FOLDER_LABELS[folder] ?? folder} is not captured. To capture this message, move it to another folder, such as Inbox.`;
 }

@@ -24,3 +24,27 @@ export function isEmail(messageClass: string | null | undefined, odataType?: str
   if (messageClass == null || messageClass.trim() === "") return true;
   return isClassOrSubclass(messageClass, "IPM.Note");
 }
+
+/** Outlook item kinds in words, most specific class first: people read "a meeting request", not a message class. */
+const ITEM_KINDS: ReadonlyArray<readonly [string, string]> = [
+  ["IPM.Schedule.Meeting.Request", "a meeting request"],
+  ["IPM.Schedule.Meeting.Canceled", "a meeting cancellation"],
+  ["IPM.Schedule.Meeting.Resp", "a reply to a meeting request"],
+  ["IPM.Schedule.Meeting", "a meeting notice"],
+  ["IPM.Appointment", "a calendar item"],
+  ["IPM.Task", "a task"],
+  ["IPM.TaskRequest", "a task request"],
+  ["IPM.Contact", "a contact card"],
+  ["IPM.DistList", "a contact group"],
+  ["IPM.StickyNote", "a note"],
+  ["IPM.Activity", "a journal entry"],
+  ["IPM.Post.RSS", "an RSS item"],
+  ["IPM.SkypeTeams.Message", "a Teams chat message"],
+];
+
+/** What a non-email item is, in words ("a meeting request"); meeting traffic when Graph gave no class. */
+export function describeItemKind(messageClass: string | null | undefined): string {
+  if (messageClass == null || messageClass.trim() === "") return "a meeting request or reply";
+  const kind = ITEM_KINDS.find(([cls]) => isClassOrSubclass(messageClass, cls));
+  return kind ? kind[1] : "an Outlook item that isn't an email";
+}

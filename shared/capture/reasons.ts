@@ -27,23 +27,24 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
     remedy: "Only email is captured; meeting requests, chats, RSS items and other Outlook items never are.",
   },
   excluded_folder: {
-    title: "In an excluded folder",
-    remedy: "Mail in Junk Email, Clutter, Conversation History or RSS Feeds is not captured: move the message to another folder (a draft is captured once it is sent).",
+    title: "In a folder that isn't captured",
+    remedy:
+      "Mail in Junk Email, Drafts, Outbox, Clutter, Conversation History, RSS Feeds and Outlook's other system folders is not captured: move the message to another folder (a draft is captured once it is sent).",
   },
-  draft: { title: "Draft", remedy: "Send the message; sent mail is captured." },
+  draft: { title: "Draft", remedy: "Send it; sent mail is captured." },
   before_connection: {
     title: "Before the capture window",
     remedy: "Only mail from 24 hours before you connected onwards is captured.",
   },
   user_not_participant: {
     title: "You are not on it",
-    remedy: "Mail is captured only when you are its sender or a To/Cc recipient; Bcc and distribution lists do not count.",
+    remedy: "Being on it by Bcc or through a distribution list doesn't count.",
   },
   blocked: { title: "Blocked participant", remedy: "Remove the address or domain from the blocklist." },
-  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To/Cc recipient." },
+  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To or Cc recipient." },
   contact_tracked_too_late: {
     title: "Contact tracked too late",
-    remedy: "The contact was added more than 24 hours after the message; it is not captured retroactively.",
+    remedy: "Tracking someone captures their mail from the day before onwards, not older mail.",
   },
 };
 

@@ -5,7 +5,7 @@
  */
 import { blockingEntry, domainOf, normalizeAddress, normalizeAddresses } from "./address";
 import { excludedFolderExplanation, excludedFolderOf, type FolderFacts } from "./folders";
-import { isEmail } from "./message-class";
+import { describeItemKind, isEmail } from "./message-class";
 import type { CaptureAction, ReasonCode } from "./reasons";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -130,8 +130,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
 
   // 1. Only email: not calendar, chat, RSS, tasks, notes, journal, contacts.
   if (!isEmail(message.messageClass, message.odataType)) {
-    const what = message.messageClass ? ` (${message.messageClass})` : " (meeting traffic)";
-    return excluded(base, "not_an_email", `This item is not an email${what}, so it is never captured.`);
+    return excluded(base, "not_an_email", `This is ${describeItemKind(message.messageClass)}, not an email; only email is captured.`);
   }
 
   // 2. Not in an excluded folder or under one.
@@ -141,7 +140,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
   }
 
   // 3. Not a draft, wherever it is filed.
-  if (message.isDraft) return excluded(base, "draft", "This is a draft; it will be captured once it is sent.");
+  if (message.isDraft) return excluded(base, "draft", "This is a draft, and drafts are not captured.");
 
   // 8 (checked here, per the order in docs/capture-rules.md). The 24-hour backfill on connect.
   if (ctx.connectedAt != null && timeMs < toMs(ctx.connectedAt) - DAY_MS) {
@@ -157,7 +156,7 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
     return excluded(
       base,
       "user_not_participant",
-      "You are not the sender or a To/Cc recipient of this message (Bcc and distribution lists do not count).",
+      "You are not the sender or a To or Cc recipient of this message.",
     );
   }
 

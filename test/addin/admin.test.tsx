@@ -235,10 +235,10 @@ describe("mailbox health", () => {
     expect(alice.getByText("Alice Hart")).toBeTruthy();
     expect(alice.getByText("alice@contoso.com")).toBeTruthy();
     expect(alice.getByText("Connected")).toBeTruthy();
-    expect(alice.getByText(`Last successful sweep ${formatWhen("2026-03-02T09:00:00Z")}`)).toBeTruthy();
+    expect(alice.getByText(`Last successful check ${formatWhen("2026-03-02T09:00:00Z")}`)).toBeTruthy();
 
     expect(bob.getByText("Reconnect needed")).toBeTruthy();
-    expect(bob.getByText(`Last successful sweep ${formatWhen("2026-02-27T16:00:00Z")}`)).toBeTruthy();
+    expect(bob.getByText(`Last successful check ${formatWhen("2026-02-27T16:00:00Z")}`)).toBeTruthy();
     // Said to the administrator about Bob, once: not the owner's "Your … sign-in", not again as "Last error: ReauthRequiredError: …".
     expect(bob.getByText("Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. Bob Stone needs to choose Reconnect in the Engagement Capture pane.")).toBeTruthy();
     expect(bob.queryByText(/Your Microsoft 365 sign-in/)).toBeNull();
@@ -248,7 +248,7 @@ describe("mailbox health", () => {
     expect(carol.getAllByText("carol@contoso.com")).toHaveLength(1);
     // The summary's word ("never connected"), and no sweep line for a mailbox that was never connected.
     expect(carol.getByText("Never connected")).toBeTruthy();
-    expect(carol.queryByText("No successful sweep yet")).toBeNull();
+    expect(carol.queryByText("No successful check yet")).toBeNull();
     expect(view.getByText("Showing 3 of 15.")).toBeTruthy();
   });
 

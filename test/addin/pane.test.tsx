@@ -142,25 +142,37 @@ describe("status of the open message", () => {
     });
   });
 
-  test("captured: when, which sweep, linked clients and contacts, link to the engagement", async () => {
+  test("captured: when, linked clients and contacts, link to the engagement", async () => {
     installOutlook();
     renderPane(backendWith(statusResponse("captured")));
     const heading = await screen.findByRole("heading", { name: "Captured" });
     const card = within(screen.getByRole("region", { name: "Captured" }));
     expect(heading).toBeTruthy();
-    expect(card.getByText(/by sweep sweep-42/)).toBeTruthy();
+    expect(card.getByText(/^Captured .+ at .+\.$/)).toBeTruthy();
+    expect(card.queryByText(/sweep/)).toBeNull();
     expect(card.getByText("Clients: Initech")).toBeTruthy();
     expect(card.getByText("Contacts: Carol Vance <carol@initech.com>")).toBeTruthy();
     expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe("https://crm.example.test/engagements/eng-7");
     expect(card.queryByRole("button", { name: "Capture now" })).toBeNull();
   });
 
-  test("captured without a CRM link configured: the engagement id, and no link that would need a token", async () => {
+  test("captured without a CRM link configured: no link, and no identifier anywhere in the card", async () => {
     installOutlook();
-    renderPane(backendWith(statusResponse("captured")), { ...CONFIG, crmEngagementUrl: null });
-    const card = within(await screen.findByRole("region", { name: "Captured" }));
-    expect(card.queryByRole("link", { name: "Open the engagement" })).toBeNull();
-    expect(card.getByText("Engagement eng-7")).toBeTruthy();
+    const engagementId = "d3c8a4ce-cf3c-4a1e-9b7d-2fe1eb54aa01";
+    const sweepId = "2fe1eb54-0a6c-4f52-b0f3-8c1d2e3f4a5b";
+    const base = statusResponse("captured");
+    renderPane(
+      backendWith({ ...base, decision: { ...base.decision, sweepId }, engagement: base.engagement && { ...base.engagement, id: engagementId } }),
+      { ...CONFIG, crmEngagementUrl: null },
+    );
+    const region = await screen.findByRole("region", { name: "Captured" });
+    const card = within(region);
+    expect(card.queryByRole("link")).toBeNull();
+    expect(card.getByText("Clients: Initech")).toBeTruthy();
+    const text = region.textContent ?? "";
+    expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/i);
+    expect(text).not.toMatch(/sweep [0-9a-f]{8}/i);
+    expect(text).not.toMatch(/2fe1eb54|d3c8a4ce|eng-7|Engagement /);
   });
 
   test("will be captured: next sweep and who is tracked; Capture now turns it to Captured", async () => {
@@ -168,7 +180,7 @@ describe("status of the open message", () => {
     const backend = backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", { body: statusResponse("captured") });
     renderPane(backend);
     await screen.findByRole("heading", { name: "Will be captured" });
-    expect(screen.getByText(/At the next sweep, .*because carol@initech\.com is tracked\./)).toBeTruthy();
+    expect(screen.getByText(/At the next check of your mailbox, .*because carol@initech\.com is tracked\./)).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Capture now" }));
     expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
     expect(backend.callsTo("POST", "/api/messages/capture")[0].body).toEqual({
@@ -224,7 +236,9 @@ describe("status of the open message", () => {
     } else {
       const buttons = card.queryAllByRole("button");
       expect(buttons).toHaveLength(0);
-      expect(card.getByText(REASON_TEXTS[reason].remedy)).toBeTruthy();
+      // The folder sentence says what to do itself; an item that isn't email or mail from before the window has nothing more to say.
+      const saysItself = ["excluded_folder", "not_an_email", "before_connection"].includes(reason);
+      expect(card.queryByText(REASON_TEXTS[reason].remedy)).toBe(saysItself ? null : card.getByText(REASON_TEXTS[reason].remedy));
     }
   });
 
@@ -234,12 +248,12 @@ describe("status of the open message", () => {
     renderPane(backendWith(statusResponse("not_captured", {
       decision: { source: "predicted", outcome: "excluded", reason: "no_tracked_contact", explanation, action: null, decidedAt: null, sweepId: null },
     })));
-    // A prediction a coming sweep may still change carries a "Not swept yet" badge in its heading.
+    // A prediction a coming sweep may still change carries a "Not checked yet" badge in its heading.
     await screen.findByRole("heading", { name: /^Not captured/ });
     const card = within(screen.getByRole("region", { name: /^Not captured/ }));
     expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
     expect(card.queryAllByRole("button")).toHaveLength(0);
-    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To/Cc recipient.")).toBeTruthy();
+    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To or Cc recipient.")).toBeTruthy();
   });
 
   test("not captured → Unblock finds the entry, deletes it and reads the status again", async () => {

@@ -1,6 +1,6 @@
 /** @jest-environment jsdom */
 // The pane after the UX review of the demo: portals, the blocklist's scope, sign-in failures, long
-// addresses, focus, the "Not swept yet" badge, the header, plain error texts, Connect's outcome,
+// addresses, focus, the "Not checked yet" badge, the header, plain error texts, Connect's outcome,
 // Enter in the track form.
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { SweepView } from "../../shared/api/contract";
@@ -110,7 +110,7 @@ describe("sign-in", () => {
     renderPane(backend, CONFIG, auth);
     const signIn = await screen.findByRole("button", { name: "Sign in" });
     fireEvent.click(signIn);
-    expect(await screen.findByText(/Finish signing in in the Microsoft window/)).toBeTruthy();
+    expect(await screen.findByText(/Finish in the Microsoft window/)).toBeTruthy();
     expect((signIn as HTMLButtonElement).disabled).toBe(false);
     // The user closed the window and presses Sign in again (after the double-click guard's second).
     const now = Date.now();
@@ -280,7 +280,7 @@ describe("focus", () => {
   });
 });
 
-describe("Not swept yet", () => {
+describe("Not checked yet", () => {
   // Whether a coming sweep will read the message is the server's answer (its sweep window and the
   // reason; test/api/message-status.test.ts): the pane shows it, in sentence case, in the heading.
   const predicted = (kind: "not_captured" | "will_be_captured", awaitsSweep: boolean) =>
@@ -294,7 +294,7 @@ describe("Not swept yet", () => {
     renderPane(backendWith(predicted("not_captured", true)));
     const heading = await screen.findByRole("heading", { level: 2, name: "Not captured" });
     expect(heading.textContent).toBe("Not captured");
-    expect(within(screen.getByRole("region", { name: "Not captured" })).getByText("Not swept yet")).toBeTruthy();
+    expect(within(screen.getByRole("region", { name: "Not captured" })).getByText("Not checked yet")).toBeTruthy();
   });
 
   test("the server says no sweep will: no badge", async () => {
@@ -313,7 +313,7 @@ describe("Not swept yet", () => {
 });
 
 describe("Connect's outcome", () => {
-  test("Connected: says the first sweep is running, then what it captured", async () => {
+  test("Connected: says the mailbox is being checked, then that capture is up to date (no count that includes earlier captures)", async () => {
     const outlook = installOutlook();
     let connected = false;
     let sweep: SweepView | null = null;
@@ -330,12 +330,13 @@ describe("Connect's outcome", () => {
     sweep = { id: "sw-1", trigger: "connect", status: "running", windowStart: startedAt, windowEnd: startedAt, startedAt, finishedAt: null,
       listed: 0, captured: 0, excluded: 0, excludedByReason: {}, graphRequests: 0, retries: 0, error: null };
     act(() => outlook.dialogs[0].handlers.dialogMessageReceived({ message: JSON.stringify({ type: "connect-result", status: "connected", code: null, message: "Connected." }) }));
-    expect(await screen.findByText(/The first sweep is running/)).toBeTruthy();
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. The first sweep is running/));
+    expect(await screen.findByText(/Checking your mailbox/)).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. Checking your mailbox/));
 
     sweep = { ...sweep, status: "succeeded", finishedAt: startedAt, listed: 15, captured: 12 };
-    expect(await screen.findByText("The first sweep captured 12 messages from the last 24 hours.", {}, { timeout: 8000 })).toBeTruthy();
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Connected. The first sweep captured 12 messages from the last 24 hours."));
+    const upToDate = "Capture is up to date. From now on, new email with tracked contacts is captured automatically.";
+    expect(await screen.findByText(upToDate, {}, { timeout: 8000 })).toBeTruthy();
+    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe(`Connected. ${upToDate}`));
   });
 
   test("the consent failed: the callback page's sentence", async () => {

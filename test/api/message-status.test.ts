@@ -328,7 +328,7 @@ test("nothing of an unswept message is stored by asking for its status", async (
   ).toBe(0);
 });
 
-describe("awaitsSweep: will a coming sweep read this message and may decide it (the pane's 'Not swept yet')", () => {
+describe("awaitsSweep: will a coming sweep read this message and may decide it (the pane's 'Not checked yet')", () => {
   // The next sweep (13:00) reads the 24 hours before it: from 2026-11-25T13:00Z. Connected 2026-11-25T08:00Z,
   // so the capture window starts 2026-11-24T08:00Z.
   const msg = (id: string, from: string, receivedDateTime: string) => ({

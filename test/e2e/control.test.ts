@@ -238,7 +238,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
   });
 
   test("Lee, a member, sees the organization's entries read-only", async () => {
-    await page.getByLabel("Signed-in user").selectOption("lee@contoso.com");
+    await page.getByLabel("Mailbox shown:").selectOption("lee@contoso.com");
     await narrow();
     await signIn();
     await tab("Blocklist");
@@ -272,7 +272,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await scan("blocklist-dark");
 
     // Back to Dana, the administrator, for the Mailboxes view.
-    await page.getByLabel("Signed-in user").selectOption("dana@contoso.com");
+    await page.getByLabel("Mailbox shown:").selectOption("dana@contoso.com");
     await narrow();
     await Promise.race([signInButton.waitFor({ timeout: 20_000 }), tabs.waitFor({ timeout: 20_000 })]);
     if (await signInButton.isVisible()) await signIn();

@@ -99,7 +99,7 @@ describe("folders", () => {
   test("a draft in Drafts is told to send it, not to move it (the folder rule still gives the reason)", () => {
     const d = decideCapture(msg({ folderPath: [{ wellKnownName: "drafts", displayName: "Drafts", containerClass: null }], isDraft: true }), ctx());
     expect(d).toMatchObject({ outcome: "excluded", reason: "excluded_folder", detail: { folder: "drafts" } });
-    expect(d.explanation).toBe("This is a draft in Drafts; it will be captured once it is sent.");
+    expect(d.explanation).toBe("Mail in Drafts is not captured; this draft will be captured once it is sent.");
   });
   test("RSS Feeds is recognised by container class whatever its display name", () => {
     const path: FolderFacts[] = [{ wellKnownName: null, displayName: "Flux RSS", containerClass: "IPF.Note.OutlookHomepage" }];
