@@ -31,6 +31,7 @@ export type PersonView = z.infer<typeof S.personViewSchema>;
 /** POST /api/messages/status: what the pane shows for the open message. */
 export type MessageStatusResponse = z.infer<typeof S.messageStatusResponseSchema>;
 export type SweepView = z.infer<typeof S.sweepViewSchema>;
+export type SweepQueuedView = z.infer<typeof S.sweepQueuedSchema>;
 export type BlockEntryView = z.infer<typeof S.blockEntryViewSchema>;
 /** POST /api/contacts/import (201). On any bad row: 422 invalid_rows, details.errors = ImportRowErrorView[], nothing stored. */
 export type ContactImportResponse = z.infer<typeof S.contactImportResponseSchema>;
