@@ -13,31 +13,43 @@ import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
 const PG = process.env.TEST_DATABASE_URL;
 const suite = PG ? describe : describe.skip;
 
-suite(PG ? "composition: the API process's sweep queue" : "composition: the API process's sweep queue (skipped: TEST_DATABASE_URL is not set)", () => {
-  jest.setTimeout(60_000);
-  let database: TestDatabase;
-  let services: Services | null = null;
+suite(
+  PG
+    ? "composition: the API process's sweep queue"
+    : "composition: the API process's sweep queue (skipped: TEST_DATABASE_URL is not set)",
+  () => {
+    jest.setTimeout(60_000);
+    let database: TestDatabase;
+    let services: Services | null = null;
 
-  beforeAll(async () => {
-    database = await openPostgresTestDatabase(PG!);
-  });
-  afterAll(async () => {
-    await services?.close();
-    await database.close();
-  });
+    beforeAll(async () => {
+      database = await openPostgresTestDatabase(PG!);
+    });
+    afterAll(async () => {
+      await services?.close();
+      await database.close();
+    });
 
-  test("connect sweeps are enqueued with SWEEP_JOB_EXPIRE_SECONDS and QUEUE_MAINTENANCE_SECONDS from config", async () => {
-    const loaded = loadConfig({ DATABASE_URL: database.url, SWEEP_JOB_EXPIRE_SECONDS: "77", QUEUE_MAINTENANCE_SECONDS: "3" });
-    if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-    services = await createServices({ config: loaded.config, logger: createLogger("silent") });
-    const queue = services.queue!;
-    expect(queue.settings).toMatchObject({ expireInSeconds: 77, maintenanceIntervalSeconds: 3 });
+    test("connect sweeps are enqueued with SWEEP_JOB_EXPIRE_SECONDS and QUEUE_MAINTENANCE_SECONDS from config", async () => {
+      const loaded = loadConfig({
+        DATABASE_URL: database.url,
+        SWEEP_JOB_EXPIRE_SECONDS: "77",
+        QUEUE_MAINTENANCE_SECONDS: "3",
+      });
+      if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+      services = await createServices({ config: loaded.config, logger: createLogger("silent") });
+      const queue = services.queue!;
+      expect(queue.settings).toMatchObject({ expireInSeconds: 77, maintenanceIntervalSeconds: 3 });
 
-    const jobId = await enqueueConnectSweep(queue, "org-1", "user-1");
-    expect(jobId).not.toBeNull();
-    const { rows } = await queue.boss
-      .getDb()
-      .executeSql(`SELECT extract(epoch FROM expire_in)::int AS seconds FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`, [SWEEP_QUEUE, jobId]);
-    expect(rows).toEqual([{ seconds: 77 }]);
-  });
-});
+      const jobId = await enqueueConnectSweep(queue, "org-1", "user-1");
+      expect(jobId).not.toBeNull();
+      const { rows } = await queue.boss
+        .getDb()
+        .executeSql(
+          `SELECT extract(epoch FROM expire_in)::int AS seconds FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND id = $2`,
+          [SWEEP_QUEUE, jobId],
+        );
+      expect(rows).toEqual([{ seconds: 77 }]);
+    });
+  },
+);
