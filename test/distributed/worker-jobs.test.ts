@@ -11,6 +11,7 @@ import { startWorker, type RunningWorker } from "../../server/cli/compose";
 import { createLogger } from "../../server/logger";
 import { disconnectConnection } from "../../server/store/mailbox-connections";
 import { newId } from "../../server/store/util";
+import { INTERRUPTED_ERROR } from "../../server/store/sweeps";
 import { startDistributedHarness, TENANT, until, type DistributedHarness } from "./harness";
 
 const PG = process.env.TEST_DATABASE_URL;
@@ -138,7 +139,8 @@ suite(
 
     test("a mailbox already being swept defers its job; the retry sweeps once the other sweep ends", async () => {
       const [userId] = [...h.userIds.values()];
-      // Another process's sweep of this mailbox, running right now.
+      // `npm run sweep` sweeping this mailbox right now: a process outside the queue, so the worker holding
+      // the job cannot know it is dead and waits for it.
       const otherId = newId();
       const now = new Date().toISOString();
       await h.services.db
@@ -147,7 +149,7 @@ suite(
           id: otherId,
           organizationId: TENANT,
           userId,
-          trigger: "manual",
+          trigger: "cli",
           status: "running",
           windowStart: now,
           windowEnd: now,
@@ -186,6 +188,48 @@ suite(
       expect(done.retry_count).toBeGreaterThanOrEqual(1);
       expect(done.output).toMatchObject({ status: "succeeded" });
       expect(done.output!.sweepId).not.toBe(otherId);
+    });
+
+    test("a sweep left running by a dead worker is closed as interrupted by the worker holding the next job, at once", async () => {
+      const [userId] = [...h.userIds.values()];
+      const deadId = newId();
+      const now = new Date().toISOString();
+      await h.services.db
+        .insertInto("sweeps")
+        .values({
+          id: deadId,
+          organizationId: TENANT,
+          userId,
+          trigger: "worker",
+          status: "running",
+          windowStart: now,
+          windowEnd: now,
+          startedAt: now,
+          finishedAt: null,
+          listed: 0,
+          captured: 0,
+          excluded: 0,
+          excludedByReason: "{}",
+          graphRequests: 0,
+          retries: 0,
+          error: null,
+        })
+        .execute();
+      const jobId = await enqueueConnectSweep(h.queue, TENANT, userId);
+      const done = await until(
+        "the job",
+        async () => (await jobs()).find((j) => j.id === jobId)!,
+        (j) => j.state === "completed",
+        15_000,
+      );
+      // Not deferred until the row is older than the job deadline (20 s here): swept on the first attempt.
+      expect(done).toMatchObject({ retry_count: 0, output: { status: "succeeded" } });
+      const dead = await h.services.db
+        .selectFrom("sweeps")
+        .select(["status", "error"])
+        .where("id", "=", deadId)
+        .executeTakeFirstOrThrow();
+      expect(dead).toEqual({ status: "failed", error: INTERRUPTED_ERROR });
     });
 
     test("a disconnected mailbox's job completes without a sweep", async () => {
