@@ -99,9 +99,8 @@ async function describe(
   job: PendingJob,
   fresh: boolean,
 ): Promise<SweepRequest> {
-  const done = sweepOfJob(ctx, organizationId, job.id);
-  // Callers answering at once never await `done`: a database error while it polls must not crash the process.
-  done.catch(() => undefined);
+  let following: Promise<SweepView> | null = null;
+  const done = () => (following ??= sweepOfJob(ctx, organizationId, job.id));
   const deadline = Date.now() + ctx.startWaitMs;
   let current = job;
   for (;;) {
@@ -125,7 +124,7 @@ async function describe(
     if (Date.now() >= deadline) return { kind: "queued", queued: queuedAnswer(current, null), done };
     await sleep(ctx.pollMs);
     const again = (await ctx.deps.queue.pendingJobsOf(userId)).find((j) => j.id === job.id);
-    if (!again) return { kind: "sweep", sweep: await done, done, alreadyRunning: !fresh };
+    if (!again) return { kind: "sweep", sweep: await done(), done, alreadyRunning: !fresh };
     current = again;
   }
 }
@@ -161,11 +160,16 @@ async function captureMessage(
   const deadline = Date.now() + ctx.captureWaitMs;
   while (Date.now() < deadline) {
     const status = await ctx.deps.queue.jobStatus(CAPTURE_QUEUE, jobId);
-    if (status?.state === "completed") return captureResult(status.output);
+    if (status?.state === "completed") {
+      // The output holds the message's addresses: it must not outlive the answer (excluded mail keeps no facts).
+      await ctx.deps.queue.boss.deleteJob(CAPTURE_QUEUE, jobId).catch(() => undefined);
+      return captureResult(status.output);
+    }
     if (!status || status.state === "failed" || status.state === "cancelled") break;
     await sleep(Math.min(ctx.pollMs, 100));
   }
-  // Nobody will want the answer any more: a worker that has not started it need not.
+  // Nobody will want the answer any more: cancelled, a worker that has not started it need not, and one
+  // running it cannot store its output.
   await ctx.deps.queue.boss.cancel(CAPTURE_QUEUE, jobId).catch(() => undefined);
   throw new CaptureTimeoutError(Math.round(ctx.captureWaitMs / 1000));
 }
@@ -182,8 +186,9 @@ export function createQueuedSweepService(local: SweepService, deps: QueuedServic
     // `npm run sweep` is an operator's process of its own: it sweeps there, outside the queue.
     if (trigger === "cli") return local.sweepNow(organizationId, userId, trigger, opts);
     const r = await requestSweep(ctx, organizationId, userId);
-    if (r.kind === "sweep") return r;
-    return { sweep: await r.done, done: r.done, alreadyRunning: false };
+    if (r.kind === "sweep") return { sweep: r.sweep, done: r.done(), alreadyRunning: r.alreadyRunning };
+    const done = r.done();
+    return { sweep: await done, done, alreadyRunning: false };
   };
   return {
     ...local,

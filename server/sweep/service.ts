@@ -99,9 +99,13 @@ export interface QueuedSweep {
   interruptedSweepId: string | null;
 }
 
+/** `done()` follows the sweep to its end; only callers that wait call it (following costs polling). */
 export type SweepRequest =
-  | { kind: "sweep"; sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }
-  | { kind: "queued"; queued: QueuedSweep; done: Promise<SweepView> };
+  | { kind: "sweep"; sweep: SweepView; done: () => Promise<SweepView>; alreadyRunning: boolean }
+  | { kind: "queued"; queued: QueuedSweep; done: () => Promise<SweepView> };
+
+/** How long anyone follows a sweep that another process runs before giving up on its row. */
+const FOLLOW_LIMIT_MS = 15 * 60_000;
 
 /** What the service's operations share. */
 interface ServiceContext {
@@ -237,10 +241,10 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
   return {
     scheduler,
     sweepNow: (organizationId, userId, trigger, opts) => sweepNow(ctx, organizationId, userId, trigger, opts),
-    requestSweep: async (organizationId, userId) => ({
-      kind: "sweep",
-      ...(await sweepNow(ctx, organizationId, userId, "manual")),
-    }),
+    requestSweep: async (organizationId, userId) => {
+      const started = await sweepNow(ctx, organizationId, userId, "manual");
+      return { kind: "sweep", sweep: started.sweep, alreadyRunning: started.alreadyRunning, done: () => started.done };
+    },
     captureMessage: (organizationId, userId, restItemId) => captureMessageNow(deps, organizationId, userId, restItemId),
     nextSweepAt: (organizationId, userId, connection) => nextSweepAt(ctx, organizationId, userId, connection),
     recentSweeps: (organizationId, userId, limit = 20) => listSweeps(db, organizationId, userId, limit),

@@ -10,6 +10,7 @@
 import { sql } from "kysely";
 import type { SweepQueuedView, SweepView } from "../../shared/api/contract";
 import { createEnqueuer } from "../../server/sweep-queue/enqueuer";
+import { CAPTURE_QUEUE } from "../../server/sweep-queue/queue";
 import { createLogger } from "../../server/logger";
 import { INTERRUPTED_ERROR } from "../../server/store/sweeps";
 import {
@@ -283,6 +284,12 @@ suite(
       const missing = await post(1, "/api/messages/capture", { restItemId: "AAMkAGNvbm5vdGV4aXN0" });
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("message_not_found");
+
+      // The capture jobs' outputs (the message's addresses) did not outlive the answers.
+      const { rows } = await h.queue.boss
+        .getDb()
+        .executeSql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1`, [CAPTURE_QUEUE]);
+      expect(rows).toEqual([{ n: 0 }]);
 
       const api = st.counter.callerCounts(API_AGENT);
       // The API side did call the emulator (signing in, redeeming the connect grants): the tag works…

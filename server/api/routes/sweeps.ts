@@ -106,7 +106,7 @@ export function sweepRoutes(deps: AppDeps): Hono<AppEnv> {
     if (wait === "true" || wait === "1") {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), WAIT_LIMIT_MS)));
-      const finished = await Promise.race([request.done, timeout]).finally(() => clearTimeout(timer));
+      const finished = await Promise.race([request.done(), timeout]).finally(() => clearTimeout(timer));
       if (finished) return c.json<SweepView>(finished, 200);
     }
     if (request.kind === "queued") return c.json<SweepQueuedView>(request.queued, 202);
