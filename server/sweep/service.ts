@@ -131,10 +131,11 @@ async function alreadyRunning(ctx: ServiceContext, organizationId: string, userI
   if (!current) throw new SweepInProgressError("unknown");
   // The running sweep may be this process's or another's (the CLI): its row says when it has ended.
   const done = (async () => {
+    const until = Date.now() + FOLLOW_LIMIT_MS;
     for (;;) {
       const row = await getSweep(db, organizationId, current.id);
-      if (!row || (row.status !== "running" && !ctx.scheduler.isSweeping(organizationId, userId)))
-        return row ?? current;
+      const ended = row?.status !== "running" && !ctx.scheduler.isSweeping(organizationId, userId);
+      if (!row || ended || Date.now() > until) return row ?? current;
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
