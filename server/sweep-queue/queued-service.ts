@@ -20,7 +20,7 @@ import {
   type SweepRequest,
   type SweepService,
 } from "../sweep/service";
-import { closeOrphanedSweeps, getSweep, latestRunningSweep } from "../store/sweeps";
+import { closeOrphanedSweeps, getSweep, latestRunningSweep, listSweeps } from "../store/sweeps";
 import { captureResult } from "./capture-job";
 import { CAPTURE_QUEUE, SWEEP_QUEUE, type PendingJob, type SweepQueue } from "./queue";
 
@@ -144,7 +144,9 @@ async function requestSweep(ctx: Ctx, organizationId: string, userId: string): P
   const job = [...pending].sort((a, b) => rank[a.state] - rank[b.state])[0];
   if (!job) {
     // Enqueued and already finished between two reads: its sweep is the newest.
-    throw new Error("the sweep job finished before it could be followed");
+    const [latest] = await listSweeps(ctx.deps.db, organizationId, userId, 1);
+    if (!latest) throw new Error("the sweep job ended without a sweep");
+    return { kind: "sweep", sweep: latest, done: () => Promise.resolve(latest), alreadyRunning: false };
   }
   return describe(ctx, organizationId, userId, job, fresh);
 }
