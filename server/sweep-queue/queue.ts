@@ -1,6 +1,9 @@
 /**
- * The sweep queue of distributed mode: pg-boss on the same PostgreSQL database as the product
- * (its own schema, `pgboss`), one queue `mailbox-sweep`, one job = one sweep of one mailbox.
+ * The queues of distributed mode: pg-boss on the same PostgreSQL database as the product (its own
+ * schema, `pgboss`). `mailbox-sweep`: one job = one sweep of one mailbox, whatever asked for it (the
+ * hourly slot, a new connection, "sweep now"). `message-capture`: one job = "capture now" of one
+ * message. Every process starts its queue with the settings from config.ts, and refuses to start when
+ * a live process runs it with other ones (settings.ts).
  *
  * Why these settings (pg-boss 10.4.2):
  * - policy `stately`, singletonKey = user id: at most one queued (created), one waiting to retry and

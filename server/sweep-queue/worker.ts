@@ -1,5 +1,6 @@
 /**
- * A sweep worker: pulls `mailbox-sweep` jobs and runs one sweep per job, up to `concurrency` at once.
+ * A sweep worker: pulls `mailbox-sweep` jobs and runs one sweep per job, up to `concurrency` at once,
+ * and `message-capture` jobs (capture-job.ts) in as many slots of their own.
  *
  * How a job ends (pg-boss state):
  * - the sweep ran — succeeded, or failed for a mailbox reason recorded in its sweep row (revoked grant,
