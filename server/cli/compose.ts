@@ -16,6 +16,7 @@ import { enqueueConnectSweep } from "../sweep-queue/enqueuer";
 import { startSweepQueue, type QueueSettings, type SweepQueue } from "../sweep-queue/queue";
 import { runSweepWorker, type SweepWorker } from "../sweep-queue/worker";
 import { createQueuedSweepService } from "../sweep-queue/queued-service";
+import { createSweepLiveness } from "../sweep-queue/liveness";
 
 export interface ServicesOptions {
   config: Config;
@@ -188,11 +189,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     queue,
   });
   const outbound = createOutbound(opts.extraCaPem);
+  const concurrency = opts.concurrency ?? config.worker.concurrency;
+  const liveness = createSweepLiveness(config.databaseUrl, concurrency);
   const worker = runSweepWorker({
     id,
     queue,
     logger,
-    concurrency: opts.concurrency ?? config.worker.concurrency,
+    concurrency,
+    liveness,
     pollIntervalMs: opts.pollIntervalMs,
     sweep: {
       db: services.db,
@@ -211,6 +215,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       if (stopping) return;
       stopping = true;
       await worker.stop(o);
+      await liveness.close();
       await queue.stop({ graceful: true, timeoutMs: 5000 });
       await services.close();
       await outbound.close();

@@ -22,6 +22,7 @@ import {
 } from "../sweep/service";
 import { closeOrphanedSweeps, getSweep, latestRunningSweep, listSweeps } from "../store/sweeps";
 import { captureResult } from "./capture-job";
+import { IS_SWEEP_HELD_SQL, LIVENESS_LOCK_SPACE } from "./liveness";
 import { CAPTURE_QUEUE, SWEEP_QUEUE, type PendingJob, type SweepQueue } from "./queue";
 
 export interface QueuedServiceDeps {
@@ -91,6 +92,19 @@ async function runningRowOf(
   return row && Date.parse(row.startedAt) >= job.startedOn.getTime() - 5000 ? row : null;
 }
 
+/**
+ * Whether the worker of this running sweep is gone: its liveness lock is free (liveness.ts) and the row
+ * is still running after that was seen (a live worker finishes the row before it lets the lock go), or
+ * the row has outlived the job's deadline, which a live worker never lets it do.
+ */
+async function workerGone(ctx: Ctx, organizationId: string, userId: string, row: SweepView): Promise<boolean> {
+  const ageMs = ctx.deps.clock.now().getTime() - Date.parse(row.startedAt);
+  if (ageMs > ctx.deps.queue.settings.expireInSeconds * 1000) return true;
+  const { rows } = await ctx.deps.queue.boss.getDb().executeSql(IS_SWEEP_HELD_SQL, [LIVENESS_LOCK_SPACE, userId]);
+  if ((rows as { held: boolean }[])[0]?.held) return false;
+  return (await getSweep(ctx.deps.db, organizationId, row.id))?.status === "running";
+}
+
 /** What to answer about this mailbox's pending job: its running sweep, or why none runs. */
 async function describe(
   ctx: Ctx,
@@ -105,11 +119,7 @@ async function describe(
   let current = job;
   for (;;) {
     const row = await runningRowOf(ctx, organizationId, userId, current);
-    // A live worker aborts its sweep before the job's deadline; a row running past it is a dead worker's
-    // whose job maintenance has not taken back yet.
-    const dead =
-      row !== null &&
-      ctx.deps.clock.now().getTime() - Date.parse(row.startedAt) > ctx.deps.queue.settings.expireInSeconds * 1000;
+    const dead = row !== null && (await workerGone(ctx, organizationId, userId, row));
     if (row && !dead) return { kind: "sweep", sweep: row, done, alreadyRunning: !fresh };
     if (current.state === "retry" || dead) {
       // No live job: nothing sweeps this mailbox through the queue, so a running row is a dead worker's.

@@ -26,6 +26,7 @@ import { describeError } from "../sweep/errors";
 import { sweepMailbox, SweepInProgressError, type SweepDeps } from "../sweep/engine";
 import { closeOrphanedSweeps } from "../store/sweeps";
 import { runCaptureJob } from "./capture-job";
+import type { SweepLiveness } from "./liveness";
 import { parseJobData, CAPTURE_QUEUE, SWEEP_QUEUE, type SweepJobData, type SweepQueue } from "./queue";
 
 export interface SweepWorkerDeps {
@@ -39,6 +40,8 @@ export interface SweepWorkerDeps {
   concurrency: number;
   /** Idle polling period (default 1000 ms). */
   pollIntervalMs?: number;
+  /** Held per mailbox while sweeping, so API processes see at once when this worker dies (liveness.ts). */
+  liveness: SweepLiveness;
 }
 
 export interface WorkerStats {
@@ -74,6 +77,7 @@ interface JobContext {
   queue: SweepQueue;
   logger: Logger;
   sweep: SweepDeps;
+  liveness: SweepLiveness;
   counts: { started: number; completed: number; failed: number };
   /** True once the worker is stopping: an aborted sweep is then handed back as "worker stopping". */
   stopping(): boolean;
@@ -152,17 +156,25 @@ async function sweepForJob(
     ctx.logger.info({ ...log, sweepId: covered.id, skipped: "already_swept" }, "sweep job completed");
     return finish(ctx, job, "complete", { sweepId: covered.id, skipped: "already_swept" });
   }
-  // This worker holds the mailbox's one active job and every queued sweep is a job, so a sweep of the
-  // mailbox still marked running was left by a worker that died: close it at once rather than waiting
-  // for it to age. Only a CLI sweep (outside the queue) still blocks, through the engine's guard.
-  const orphaned = await closeOrphanedSweeps(ctx.sweep.db, data.organizationId, data.userId, ctx.sweep.clock.now());
-  if (orphaned.length)
-    ctx.logger.warn({ ...log, sweepIds: orphaned }, "closed sweeps left running by a stopped worker");
-  const sweep = await sweepMailbox(
-    { ...ctx.sweep, runningGuardMs: Number(job.expireInSeconds) * 1000 },
-    { organizationId: data.organizationId, userId: data.userId, trigger: TRIGGER_OF[data.reason] },
-    { signal: controller.signal },
-  );
+  const release = await ctx.liveness.hold(data.userId);
+  // Another live session sweeps this mailbox: defer like any sweep in progress.
+  if (!release) throw new SweepInProgressError("held");
+  let sweep: Awaited<ReturnType<typeof sweepMailbox>>;
+  try {
+    // This worker holds the mailbox's one active job and every queued sweep is a job, so a sweep of the
+    // mailbox still marked running was left by a worker that died: close it at once rather than waiting
+    // for it to age. Only a CLI sweep (outside the queue) still blocks, through the engine's guard.
+    const orphaned = await closeOrphanedSweeps(ctx.sweep.db, data.organizationId, data.userId, ctx.sweep.clock.now());
+    if (orphaned.length)
+      ctx.logger.warn({ ...log, sweepIds: orphaned }, "closed sweeps left running by a stopped worker");
+    sweep = await sweepMailbox(
+      { ...ctx.sweep, runningGuardMs: Number(job.expireInSeconds) * 1000 },
+      { organizationId: data.organizationId, userId: data.userId, trigger: TRIGGER_OF[data.reason] },
+      { signal: controller.signal },
+    );
+  } finally {
+    await release();
+  }
   if (controller.signal.aborted && sweep.status === "failed") {
     const stopping = ctx.stopping();
     ctx.logger.warn({ ...log, sweepId: sweep.id, stopping }, "sweep job aborted; handed back for retry");
@@ -227,6 +239,7 @@ export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     queue,
     logger,
     sweep: deps.sweep,
+    liveness: deps.liveness,
     counts: { started: 0, completed: 0, failed: 0 },
     stopping: () => stopping,
   };
