@@ -33,25 +33,33 @@ export function createSweepLiveness(connectionString: string, maxConnections: nu
   return {
     async hold(userId) {
       const client = await pool.connect();
+      // A checked-out client reports a dropped connection (database restart) as an 'error' event, which
+      // unheard would end the process; the lock is gone with the connection, which is all that matters.
+      const ignore = () => undefined;
+      client.on("error", ignore);
+      const done = (destroy: boolean) => {
+        client.removeListener("error", ignore);
+        client.release(destroy);
+      };
       try {
         const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock($1, ${KEY_SQL}) AS ok`, [
           LOCK_SPACE,
           userId,
         ]);
         if (!rows[0]?.ok) {
-          client.release();
+          done(false);
           return null;
         }
       } catch (err) {
-        client.release(true);
+        done(true);
         throw err;
       }
       return async () => {
         try {
           await client.query(`SELECT pg_advisory_unlock($1, ${KEY_SQL})`, [LOCK_SPACE, userId]);
-          client.release();
+          done(false);
         } catch {
-          client.release(true); // a broken connection has dropped the lock anyway
+          done(true); // a broken connection has dropped the lock anyway
         }
       };
     },
