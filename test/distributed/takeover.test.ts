@@ -26,8 +26,8 @@ const PG = process.env.TEST_DATABASE_URL;
 const suite = PG ? describe : describe.skip;
 const EXPIRE_S = 5;
 const MAINTENANCE_S = 1;
-/** Takeover bound: expiry + maintenance + a margin for the retry delay (1 s), the workers' polling (1 s) and a loaded machine. */
-const BOUND_MS = (EXPIRE_S + MAINTENANCE_S) * 1000 + 4000;
+/** Takeover bound: expiry + maintenance + a margin for the retry delay (1–2 s, backoff), the workers' polling (1 s) and a loaded machine. */
+const BOUND_MS = (EXPIRE_S + MAINTENANCE_S) * 1000 + 5000;
 const API_AGENT = "engagement-capture-test-api";
 
 suite(
