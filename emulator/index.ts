@@ -101,6 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (ctx.method === "OPTIONS") return preflight(ctx);
       const path = url.pathname;
       if (path.startsWith("/_emulator/")) return control.handle(ctx);
+      state.counter.countCaller(String(req.headers["user-agent"] ?? ""), path === "/v1.0" || path.startsWith("/v1.0/") ? "graph" : "identity");
       if (path === "/v1.0" || path.startsWith("/v1.0/")) return graph.handle(ctx);
       const fault = state.takeFault({ area: "identity", path, method: ctx.method, userId: null });
       if (fault && (fault.kind ?? "status") === "status") {

@@ -30,6 +30,8 @@ export const ERROR_TABLE = {
   graph_request_failed: { sweepShowsMessage: true },
   sweep_aborted: { sweepShowsMessage: true },
   sweep_in_progress: {},
+  // Distributed mode: "capture now" runs on a worker and no worker answered in time
+  capture_timeout: { status: 503, retryAfterSeconds: 5 },
   // Requests for data
   not_found: { status: 404 },
   client_not_found: { status: 404 },

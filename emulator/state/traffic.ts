@@ -25,6 +25,18 @@ function emptyCounts(): RequestCounts {
 
 export class RequestCounter {
   private counts = new Map<string, RequestCounts>();
+  /** Requests per User-Agent and area: which client process called (tests tell processes apart by it). */
+  private callers = new Map<string, { graph: number; identity: number }>();
+
+  countCaller(userAgent: string, area: "graph" | "identity"): void {
+    const c = this.callers.get(userAgent) ?? { graph: 0, identity: 0 };
+    c[area] += 1;
+    this.callers.set(userAgent, c);
+  }
+
+  callerCounts(userAgent: string): { graph: number; identity: number } {
+    return { ...(this.callers.get(userAgent) ?? { graph: 0, identity: 0 }) };
+  }
 
   count(userId: string | null, kind: RequestKind): void {
     if (!userId) return;
@@ -51,6 +63,7 @@ export class RequestCounter {
 
   reset(): void {
     this.counts.clear();
+    this.callers.clear();
   }
 }
 

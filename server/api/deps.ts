@@ -17,7 +17,7 @@ export type ConnectionService = Pick<
 /** Sweeping: what the routes need of server/sweep/service. */
 export type SweepService = Pick<
   import("../sweep/service").SweepService,
-  "sweepNow" | "recentSweeps" | "captureMessage"
+  "sweepNow" | "requestSweep" | "recentSweeps" | "captureMessage"
 > & {
   /**
    * When the user's mailbox will next be swept; null when no sweep is scheduled (not connected).

@@ -15,6 +15,8 @@ import { closeInterruptedSweeps, type SweepDeps } from "../sweep/engine";
 import { enqueueConnectSweep } from "../sweep-queue/enqueuer";
 import { startSweepQueue, type QueueSettings, type SweepQueue } from "../sweep-queue/queue";
 import { runSweepWorker, type SweepWorker } from "../sweep-queue/worker";
+import { createQueuedSweepService } from "../sweep-queue/queued-service";
+import { createSweepLiveness } from "../sweep-queue/liveness";
 
 export interface ServicesOptions {
   config: Config;
@@ -26,6 +28,10 @@ export interface ServicesOptions {
   scheduler?: boolean;
   /** Distributed mode: the sweep queue to use (a worker passes its own); created from config.queue when absent. */
   queue?: SweepQueue;
+  /** The outbound HTTPS client to use (tests tag an API process's traffic); created from extraCaPem when absent. */
+  outbound?: Outbound;
+  /** Distributed mode: how long "capture now" waits for a worker (default 30 s). */
+  captureWaitMs?: number;
 }
 
 export interface Services {
@@ -48,13 +54,19 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const outbound = createOutbound(opts.extraCaPem);
-  // Distributed mode (PostgreSQL): sweeps run in workers (npm run worker) fed by the pg-boss queue;
-  // this process only enqueues the first sweep of a new connection, with the same job settings as the workers.
+  const ownOutbound = opts.outbound ? null : createOutbound(opts.extraCaPem);
+  const outbound = opts.outbound ?? ownOutbound!;
+  // Distributed mode (PostgreSQL): every sweep and capture runs in workers (npm run worker) fed by the
+  // pg-boss queue; this process enqueues them (with the same job settings as the workers) and follows them.
   const distributed = config.databaseKind === "postgres";
   const ownQueue =
     distributed && !opts.queue
-      ? await startSweepQueue({ connectionString: config.databaseUrl, logger, settings: config.queue, intervalMinutes: config.sweep.intervalMinutes })
+      ? await startSweepQueue({
+          connectionString: config.databaseUrl,
+          logger,
+          settings: config.queue,
+          intervalMinutes: config.sweep.intervalMinutes,
+        })
       : null;
   const queue = distributed ? (opts.queue ?? ownQueue) : null;
 
@@ -67,9 +79,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     clock,
     logger,
     outbound,
-    onConnected: (orgId, userId) => (queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId)),
+    onConnected: (orgId, userId) =>
+      queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId),
   });
-  const sweeps = createSweepService({
+  const localSweeps = createSweepService({
     db,
     clock,
     logger,
@@ -79,6 +92,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     intervalMinutes: config.sweep.intervalMinutes,
     concurrency: config.sweep.concurrency,
   });
+  const sweeps = queue
+    ? createQueuedSweepService(localSweeps, { db, clock, logger, queue, captureWaitMs: opts.captureWaitMs })
+    : localSweeps;
   late.sweeps = sweeps;
   if (opts.scheduler !== false && !distributed) await startEmbeddedScheduler(db, clock, logger, sweeps);
 
@@ -94,15 +110,23 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       await sweeps.stop({ abort: true });
       await ownQueue?.stop();
       await db.destroy();
-      await outbound.close();
+      await ownOutbound?.close();
     },
   };
 }
 
 function enqueueFirstSweep(queue: SweepQueue, logger: Logger, organizationId: string, userId: string): void {
   enqueueConnectSweep(queue, organizationId, userId).then(
-    (jobId) => logger.info({ organizationId, userId, jobId }, jobId ? "first sweep enqueued" : "first sweep not enqueued: a sweep job is already pending"),
-    (err: unknown) => logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "could not enqueue the first sweep"),
+    (jobId) =>
+      logger.info(
+        { organizationId, userId, jobId },
+        jobId ? "first sweep enqueued" : "first sweep not enqueued: a sweep job is already pending",
+      ),
+    (err: unknown) =>
+      logger.warn(
+        { organizationId, userId, err: err instanceof Error ? err.message : String(err) },
+        "could not enqueue the first sweep",
+      ),
   );
 }
 
@@ -110,7 +134,11 @@ async function startEmbeddedScheduler(db: Db, clock: Clock, logger: Logger, swee
   // This process is the embedded database's only scheduler: sweeps still `running` were left by a
   // predecessor that died; close them so the first tick sweeps those mailboxes again.
   const closed = await closeInterruptedSweeps(db, clock.now());
-  if (closed) logger.warn({ sweeps: closed }, "closed sweeps left running by a previous process; their mailboxes are swept again now");
+  if (closed)
+    logger.warn(
+      { sweeps: closed },
+      "closed sweeps left running by a previous process; their mailboxes are swept again now",
+    );
   sweeps.start();
 }
 
@@ -138,19 +166,37 @@ export interface RunningWorker extends SweepWorker {
 /** A sweep worker (`npm run worker`): its own queue connection and services, then jobs until stopped. */
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const { config } = opts;
-  if (config.databaseKind !== "postgres") throw new Error("Sweep workers need PostgreSQL (DATABASE_URL=postgres://…); embedded mode sweeps in the server process.");
+  if (config.databaseKind !== "postgres")
+    throw new Error(
+      "Sweep workers need PostgreSQL (DATABASE_URL=postgres://…); embedded mode sweeps in the server process.",
+    );
   const id = opts.workerId ?? config.worker.id ?? `${os.hostname()}:${process.pid}`;
   const clock = opts.clock ?? systemClock;
   const logger = (opts.logger ?? createLogger(config.logLevel)).child({ worker: id });
   const settings = { ...config.queue, ...opts.queue };
-  const queue = await startSweepQueue({ connectionString: config.databaseUrl, logger, settings, intervalMinutes: config.sweep.intervalMinutes });
-  const services = await createServices({ config, extraCaPem: opts.extraCaPem, clock, logger, scheduler: false, queue });
+  const queue = await startSweepQueue({
+    connectionString: config.databaseUrl,
+    logger,
+    settings,
+    intervalMinutes: config.sweep.intervalMinutes,
+  });
+  const services = await createServices({
+    config,
+    extraCaPem: opts.extraCaPem,
+    clock,
+    logger,
+    scheduler: false,
+    queue,
+  });
   const outbound = createOutbound(opts.extraCaPem);
+  const concurrency = opts.concurrency ?? config.worker.concurrency;
+  const liveness = createSweepLiveness(config.databaseUrl, concurrency);
   const worker = runSweepWorker({
     id,
     queue,
     logger,
-    concurrency: opts.concurrency ?? config.worker.concurrency,
+    concurrency,
+    liveness,
     pollIntervalMs: opts.pollIntervalMs,
     sweep: {
       db: services.db,
@@ -169,6 +215,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       if (stopping) return;
       stopping = true;
       await worker.stop(o);
+      await liveness.close();
       await queue.stop({ graceful: true, timeoutMs: 5000 });
       await services.close();
       await outbound.close();

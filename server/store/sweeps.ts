@@ -27,7 +27,12 @@ export function toSweepView(row: SweepRecord): SweepView {
 }
 
 /** Newest first. */
-export async function listSweeps(db: Kysely<Database>, organizationId: string, userId: string, limit = 20): Promise<SweepView[]> {
+export async function listSweeps(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  limit = 20,
+): Promise<SweepView[]> {
   const rows = await db
     .selectFrom("sweeps")
     .selectAll()
@@ -40,13 +45,26 @@ export async function listSweeps(db: Kysely<Database>, organizationId: string, u
   return rows.map(toSweepView);
 }
 
-export async function getSweep(db: Kysely<Database>, organizationId: string, sweepId: string): Promise<SweepView | null> {
-  const row = await db.selectFrom("sweeps").selectAll().where("organizationId", "=", organizationId).where("id", "=", sweepId).executeTakeFirst();
+export async function getSweep(
+  db: Kysely<Database>,
+  organizationId: string,
+  sweepId: string,
+): Promise<SweepView | null> {
+  const row = await db
+    .selectFrom("sweeps")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", sweepId)
+    .executeTakeFirst();
   return row ? toSweepView(row) : null;
 }
 
 /** The user's most recent successful sweep, or null. */
-export async function lastSuccessfulSweep(db: Kysely<Database>, organizationId: string, userId: string): Promise<SweepView | null> {
+export async function lastSuccessfulSweep(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<SweepView | null> {
   const row = await db
     .selectFrom("sweeps")
     .selectAll()
@@ -62,7 +80,11 @@ export async function lastSuccessfulSweep(db: Kysely<Database>, organizationId: 
 export const INTERRUPTED_ERROR = "Interrupted: the process running this sweep stopped.";
 
 /** The sweeps of this mailbox still marked running, oldest or newest in any order. */
-export async function runningSweepsOf(db: Kysely<Database>, organizationId: string, userId: string): Promise<{ id: string; startedAt: string }[]> {
+export async function runningSweepsOf(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<{ id: string; startedAt: string }[]> {
   return db
     .selectFrom("sweeps")
     .select(["id", "startedAt"])
@@ -73,7 +95,11 @@ export async function runningSweepsOf(db: Kysely<Database>, organizationId: stri
 }
 
 /** The newest sweep of this mailbox still running, or null. */
-export async function latestRunningSweep(db: Kysely<Database>, organizationId: string, userId: string): Promise<SweepView | null> {
+export async function latestRunningSweep(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<SweepView | null> {
   const row = await db
     .selectFrom("sweeps")
     .selectAll()
@@ -86,7 +112,12 @@ export async function latestRunningSweep(db: Kysely<Database>, organizationId: s
 }
 
 /** Close these running sweeps as interrupted: the process that ran them is gone. */
-export async function failInterruptedSweeps(db: Kysely<Database>, organizationId: string, sweepIds: string[], now: Date | string): Promise<void> {
+export async function failInterruptedSweeps(
+  db: Kysely<Database>,
+  organizationId: string,
+  sweepIds: string[],
+  now: Date | string,
+): Promise<void> {
   if (!sweepIds.length) return;
   await db
     .updateTable("sweeps")
@@ -184,4 +215,27 @@ export async function recordSweepOutcome(db: Kysely<Database>, sweepId: string, 
 
 export async function sweepById(db: Kysely<Database>, sweepId: string): Promise<SweepView> {
   return toSweepView(await db.selectFrom("sweeps").selectAll().where("id", "=", sweepId).executeTakeFirstOrThrow());
+}
+
+/**
+ * Distributed mode: close this mailbox's running sweeps (but the CLI's, a process outside the queue)
+ * as interrupted. Called by whoever knows that no live process sweeps the mailbox through the queue:
+ * the worker holding its one active job, or an API process that sees no active job. Returns their ids.
+ */
+export async function closeOrphanedSweeps(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = await db
+    .updateTable("sweeps")
+    .set({ status: "failed", finishedAt: now.toISOString(), error: INTERRUPTED_ERROR })
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .where("status", "=", "running")
+    .where("trigger", "!=", "cli")
+    .returning("id")
+    .execute();
+  return rows.map((r) => r.id);
 }

@@ -28,14 +28,22 @@ export interface MailboxDue {
  * slot (a connect sweep, a manual sweep, or this slot's job already ran) or when it already has a
  * job queued, retrying or running (see queue.ts on why a second one must not be added).
  */
-export function planSlotJobs(mailboxes: readonly MailboxDue[], now: Date, intervalMinutes: number, pending: ReadonlySet<string>): EnqueueRequest[] {
+export function planSlotJobs(
+  mailboxes: readonly MailboxDue[],
+  now: Date,
+  intervalMinutes: number,
+  pending: ReadonlySet<string>,
+): EnqueueRequest[] {
   const out: EnqueueRequest[] = [];
   for (const m of mailboxes) {
     const offset = sweepOffsetMs(m.userId, intervalMinutes);
     if (!isDue(m.lastSweepAt, now, offset, intervalMinutes)) continue;
     if (pending.has(m.userId)) continue;
     const slot = slotAtOrBefore(now, offset, intervalMinutes);
-    out.push({ id: slotJobId(m.userId, slot), data: { organizationId: m.organizationId, userId: m.userId, reason: "schedule", slot: slot.toISOString() } });
+    out.push({
+      id: slotJobId(m.userId, slot),
+      data: { organizationId: m.organizationId, userId: m.userId, reason: "schedule", slot: slot.toISOString() },
+    });
   }
   return out;
 }
@@ -74,7 +82,11 @@ export function createEnqueuer(deps: EnqueuerDeps): Enqueuer {
     const pending = await deps.queue.pendingUserIds();
     const plan = planSlotJobs(mailboxes, now, deps.intervalMinutes, pending);
     const { enqueued, skipped } = plan.length ? await deps.queue.enqueue(plan) : { enqueued: [], skipped: 0 };
-    const result = { active: mailboxes.length, enqueued: enqueued.length, alreadyQueued: skipped + (mailboxes.length ? countPendingDue(mailboxes, now, deps.intervalMinutes, pending) : 0) };
+    const result = {
+      active: mailboxes.length,
+      enqueued: enqueued.length,
+      alreadyQueued: skipped + (mailboxes.length ? countPendingDue(mailboxes, now, deps.intervalMinutes, pending) : 0),
+    };
     if (enqueued.length) deps.logger.info({ ...result, at: now.toISOString() }, "sweep jobs enqueued");
     return result;
   }
@@ -82,7 +94,9 @@ export function createEnqueuer(deps: EnqueuerDeps): Enqueuer {
   const safeTick = () => {
     if (running) return;
     running = tick().finally(() => (running = null));
-    running.catch((err: unknown) => deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "enqueuer tick failed"));
+    running.catch((err: unknown) =>
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "enqueuer tick failed"),
+    );
   };
 
   return {
@@ -101,12 +115,24 @@ export function createEnqueuer(deps: EnqueuerDeps): Enqueuer {
   };
 }
 
-function countPendingDue(mailboxes: readonly MailboxDue[], now: Date, intervalMinutes: number, pending: ReadonlySet<string>): number {
-  return mailboxes.filter((m) => pending.has(m.userId) && isDue(m.lastSweepAt, now, sweepOffsetMs(m.userId, intervalMinutes), intervalMinutes)).length;
+function countPendingDue(
+  mailboxes: readonly MailboxDue[],
+  now: Date,
+  intervalMinutes: number,
+  pending: ReadonlySet<string>,
+): number {
+  return mailboxes.filter(
+    (m) =>
+      pending.has(m.userId) && isDue(m.lastSweepAt, now, sweepOffsetMs(m.userId, intervalMinutes), intervalMinutes),
+  ).length;
 }
 
 /** The first sweep after connecting: enqueued at once unless the mailbox already has a job pending. */
-export async function enqueueConnectSweep(queue: SweepQueue, organizationId: string, userId: string): Promise<string | null> {
+export async function enqueueConnectSweep(
+  queue: SweepQueue,
+  organizationId: string,
+  userId: string,
+): Promise<string | null> {
   const pending = await queue.pendingUserIds([userId]);
   if (pending.has(userId)) return null;
   const { enqueued } = await queue.enqueue([{ data: { organizationId, userId, reason: "connect", slot: null } }]);

@@ -1,6 +1,9 @@
 /**
- * The sweep queue of distributed mode: pg-boss on the same PostgreSQL database as the product
- * (its own schema, `pgboss`), one queue `mailbox-sweep`, one job = one sweep of one mailbox.
+ * The queues of distributed mode: pg-boss on the same PostgreSQL database as the product (its own
+ * schema, `pgboss`). `mailbox-sweep`: one job = one sweep of one mailbox, whatever asked for it (the
+ * hourly slot, a new connection, "sweep now"). `message-capture`: one job = "capture now" of one
+ * message. Every process starts its queue with the settings from config.ts, and refuses to start when
+ * a live process runs it with other ones (settings.ts).
  *
  * Why these settings (pg-boss 10.4.2):
  * - policy `stately`, singletonKey = user id: at most one queued (created), one waiting to retry and
@@ -23,16 +26,47 @@
 import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import type { SweepLogger } from "../sweep/engine";
+import { refuseConflictingSettings, settingsTag } from "./settings";
 
 export const SWEEP_QUEUE = "mailbox-sweep";
 export const PGBOSS_SCHEMA = "pgboss";
 
-/** What one job asks for. `slot` is the scheduled time this job stands for (null for a connect sweep). */
+/** "Capture now" of one message: its own queue, so a capture never waits behind a sweep of the mailbox. */
+export const CAPTURE_QUEUE = "message-capture";
+/** A capture job running longer is given up (the person waiting has been answered by then). */
+export const CAPTURE_JOB_EXPIRE_SECONDS = 60;
+
+/**
+ * What one job asks for. `slot` is the scheduled time this job stands for (null for a connect or
+ * manual sweep). `manual` is "sweep now" from the API.
+ */
 export interface SweepJobData {
   organizationId: string;
   userId: string;
-  reason: "schedule" | "connect";
+  reason: "schedule" | "connect" | "manual";
   slot: string | null;
+}
+
+export interface CaptureJobData {
+  organizationId: string;
+  userId: string;
+  restItemId: string;
+}
+
+/** A job of this mailbox that is queued, waiting to retry, or running. */
+export interface PendingJob {
+  id: string;
+  state: "created" | "retry" | "active";
+  reason: SweepJobData["reason"] | null;
+  createdOn: Date;
+  startedOn: Date | null;
+  retryCount: number;
+}
+
+/** A job's state and output as a waiting API process reads them. */
+export interface JobStatus {
+  state: "created" | "retry" | "active" | "completed" | "cancelled" | "failed";
+  output: Record<string, unknown> | null;
 }
 
 export interface QueueSettings {
@@ -69,6 +103,12 @@ export interface SweepQueue {
   enqueue(requests: readonly EnqueueRequest[]): Promise<{ enqueued: string[]; skipped: number }>;
   /** Users with a job that is queued, waiting to retry or running. */
   pendingUserIds(userIds?: readonly string[]): Promise<Set<string>>;
+  /** This mailbox's sweep jobs that are queued, waiting to retry or running (at most one of each). */
+  pendingJobsOf(userId: string): Promise<PendingJob[]>;
+  /** Queue a "capture now" job; returns its id. */
+  enqueueCapture(data: CaptureJobData): Promise<string>;
+  /** A job's state and output (null when it no longer exists). */
+  jobStatus(queue: typeof SWEEP_QUEUE | typeof CAPTURE_QUEUE, id: string): Promise<JobStatus | null>;
   stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 
@@ -86,8 +126,21 @@ export function parseJobData(data: unknown): SweepJobData | null {
   const d = data as Partial<SweepJobData> | null;
   if (!d || typeof d !== "object") return null;
   if (typeof d.organizationId !== "string" || typeof d.userId !== "string") return null;
-  if (d.reason !== "schedule" && d.reason !== "connect") return null;
-  return { organizationId: d.organizationId, userId: d.userId, reason: d.reason, slot: typeof d.slot === "string" ? d.slot : null };
+  if (d.reason !== "schedule" && d.reason !== "connect" && d.reason !== "manual") return null;
+  return {
+    organizationId: d.organizationId,
+    userId: d.userId,
+    reason: d.reason,
+    slot: typeof d.slot === "string" ? d.slot : null,
+  };
+}
+
+export function parseCaptureJobData(data: unknown): CaptureJobData | null {
+  const d = data as Partial<CaptureJobData> | null;
+  if (!d || typeof d !== "object") return null;
+  if (typeof d.organizationId !== "string" || typeof d.userId !== "string" || typeof d.restItemId !== "string")
+    return null;
+  return { organizationId: d.organizationId, userId: d.userId, restItemId: d.restItemId };
 }
 
 export interface StartQueueOptions {
@@ -108,7 +161,8 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
   const boss = new PgBoss({
     connectionString: opts.connectionString,
     schema: PGBOSS_SCHEMA,
-    application_name: "engagement-capture-queue",
+    // Carries this process's settings, so a process starting with other ones sees the conflict (settings.ts).
+    application_name: settingsTag(s),
     max: opts.maxConnections ?? 4,
     supervise: opts.supervise ?? true,
     // No pg-boss cron: the enqueuer ticks itself (every process, deterministic ids).
@@ -120,6 +174,12 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
   // pg-boss reports background errors (maintenance, a lost connection) as events; unhandled they would crash.
   boss.on("error", (err) => opts.logger.warn({ err: err.message }, "queue background error"));
   await boss.start();
+  try {
+    await refuseConflictingSettings(boss, s);
+  } catch (err) {
+    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    throw err;
+  }
   const queueOptions = {
     name: SWEEP_QUEUE,
     policy: "stately" as const,
@@ -131,6 +191,16 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
   await boss.createQueue(SWEEP_QUEUE, queueOptions);
   // createQueue keeps an existing queue's settings; bring them up to date (the policy never changes).
   await boss.updateQueue(SWEEP_QUEUE, queueOptions);
+  // Captures: any number per mailbox at once (deciding one message is idempotent), never retried —
+  // the person who asked has been answered by the time a retry could run.
+  const captureOptions = {
+    name: CAPTURE_QUEUE,
+    policy: "standard" as const,
+    retryLimit: 0,
+    expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS,
+  };
+  await boss.createQueue(CAPTURE_QUEUE, captureOptions);
+  await boss.updateQueue(CAPTURE_QUEUE, captureOptions);
 
   const db = boss.getDb();
   let stopped = false;
@@ -146,15 +216,19 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
       for (let i = 0; i < requests.length; i += CONCURRENCY) {
         const ids = await Promise.all(
           requests.slice(i, i + CONCURRENCY).map((r) =>
-            boss.send(SWEEP_QUEUE, { ...r.data }, {
-              ...(r.id ? { id: r.id } : {}),
-              singletonKey: r.data.userId,
-              ...(r.startAfter ? { startAfter: r.startAfter } : {}),
-              expireInSeconds: s.expireInSeconds,
-              retryLimit: s.retryLimit,
-              retryDelay: s.retryDelaySeconds,
-              retryBackoff: true,
-            }),
+            boss.send(
+              SWEEP_QUEUE,
+              { ...r.data },
+              {
+                ...(r.id ? { id: r.id } : {}),
+                singletonKey: r.data.userId,
+                ...(r.startAfter ? { startAfter: r.startAfter } : {}),
+                expireInSeconds: s.expireInSeconds,
+                retryLimit: s.retryLimit,
+                retryDelay: s.retryDelaySeconds,
+                retryBackoff: true,
+              },
+            ),
           ),
         );
         for (const id of ids) {
@@ -171,8 +245,50 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
             `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`,
             [SWEEP_QUEUE, [...userIds]],
           )
-        : await db.executeSql(`SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed'`, [SWEEP_QUEUE]);
+        : await db.executeSql(
+            `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
+            [SWEEP_QUEUE],
+          );
       return new Set(rows.map((r: { key: string | null }) => r.key).filter((k): k is string => !!k));
+    },
+    async pendingJobsOf(userId) {
+      const { rows } = await db.executeSql(
+        `SELECT id, state, data->>'reason' AS reason, created_on, started_on, retry_count FROM ${PGBOSS_SCHEMA}.job
+         WHERE name = $1 AND state < 'completed' AND singleton_key = $2 ORDER BY created_on`,
+        [SWEEP_QUEUE, userId],
+      );
+      return (
+        rows as {
+          id: string;
+          state: PendingJob["state"];
+          reason: string | null;
+          created_on: Date;
+          started_on: Date | null;
+          retry_count: number;
+        }[]
+      ).map((r) => ({
+        id: r.id,
+        state: r.state,
+        reason: r.reason === "schedule" || r.reason === "connect" || r.reason === "manual" ? r.reason : null,
+        createdOn: new Date(r.created_on),
+        startedOn: r.started_on ? new Date(r.started_on) : null,
+        retryCount: Number(r.retry_count),
+      }));
+    },
+    async enqueueCapture(data) {
+      const id = await boss.send(
+        CAPTURE_QUEUE,
+        { ...data },
+        { retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS },
+      );
+      if (!id) throw new Error("the capture job was not queued");
+      return id;
+    },
+    async jobStatus(name, id) {
+      const job = await boss.getJobById<unknown>(name, id, { includeArchive: true });
+      if (!job) return null;
+      const output = job.output && typeof job.output === "object" ? (job.output as Record<string, unknown>) : null;
+      return { state: job.state, output };
     },
     async stop(o = {}) {
       if (stopped) return;

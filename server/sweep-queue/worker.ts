@@ -1,5 +1,6 @@
 /**
- * A sweep worker: pulls `mailbox-sweep` jobs and runs one sweep per job, up to `concurrency` at once.
+ * A sweep worker: pulls `mailbox-sweep` jobs and runs one sweep per job, up to `concurrency` at once,
+ * and `message-capture` jobs (capture-job.ts) in as many slots of their own.
  *
  * How a job ends (pg-boss state):
  * - the sweep ran — succeeded, or failed for a mailbox reason recorded in its sweep row (revoked grant,
@@ -23,7 +24,10 @@ import type { Logger } from "../logger";
 import { NotConnectedError } from "../identity/errors";
 import { describeError } from "../sweep/errors";
 import { sweepMailbox, SweepInProgressError, type SweepDeps } from "../sweep/engine";
-import { parseJobData, SWEEP_QUEUE, type SweepJobData, type SweepQueue } from "./queue";
+import { closeOrphanedSweeps } from "../store/sweeps";
+import { runCaptureJob } from "./capture-job";
+import type { SweepLiveness } from "./liveness";
+import { parseJobData, CAPTURE_QUEUE, SWEEP_QUEUE, type SweepJobData, type SweepQueue } from "./queue";
 
 export interface SweepWorkerDeps {
   /** Shown in logs and job outputs. */
@@ -36,6 +40,8 @@ export interface SweepWorkerDeps {
   concurrency: number;
   /** Idle polling period (default 1000 ms). */
   pollIntervalMs?: number;
+  /** Held per mailbox while sweeping, so API processes see at once when this worker dies (liveness.ts). */
+  liveness: SweepLiveness;
 }
 
 export interface WorkerStats {
@@ -71,6 +77,7 @@ interface JobContext {
   queue: SweepQueue;
   logger: Logger;
   sweep: SweepDeps;
+  liveness: SweepLiveness;
   counts: { started: number; completed: number; failed: number };
   /** True once the worker is stopping: an aborted sweep is then handed back as "worker stopping". */
   stopping(): boolean;
@@ -96,7 +103,12 @@ function napper(): { nap(ms: number): Promise<void>; wake(): void } {
   };
 }
 
-async function finish(ctx: JobContext, job: Job, outcome: "complete" | "fail", output: Record<string, unknown>): Promise<void> {
+async function finish(
+  ctx: JobContext,
+  job: Job,
+  outcome: "complete" | "fail",
+  output: Record<string, unknown>,
+): Promise<void> {
   try {
     if (outcome === "complete") await ctx.queue.boss.complete(SWEEP_QUEUE, job.id, { ...output, worker: ctx.id });
     else await ctx.queue.boss.fail(SWEEP_QUEUE, job.id, { ...output, worker: ctx.id });
@@ -113,7 +125,11 @@ async function finish(ctx: JobContext, job: Job, outcome: "complete" | "fail", o
  * leaves the job to be retried. A sweep that succeeded after this job was enqueued already did what it
  * asks for (this slot, or the first sweep after connecting), so sweep again only if none did.
  */
-function findCoveringSweep(db: SweepDeps["db"], data: SweepJobData, enqueuedAt: Date): Promise<{ id: string } | undefined> {
+function findCoveringSweep(
+  db: SweepDeps["db"],
+  data: SweepJobData,
+  enqueuedAt: Date,
+): Promise<{ id: string } | undefined> {
   return db
     .selectFrom("sweeps")
     .select("id")
@@ -126,18 +142,39 @@ function findCoveringSweep(db: SweepDeps["db"], data: SweepJobData, enqueuedAt: 
 
 type JobLog = Record<string, unknown>;
 
-async function sweepForJob(ctx: JobContext, job: Job, data: SweepJobData, controller: AbortController, log: JobLog): Promise<void> {
+const TRIGGER_OF = { connect: "connect", manual: "manual", schedule: "worker" } as const;
+
+async function sweepForJob(
+  ctx: JobContext,
+  job: Job,
+  data: SweepJobData,
+  controller: AbortController,
+  log: JobLog,
+): Promise<void> {
   const covered = await findCoveringSweep(ctx.sweep.db, data, new Date(job.createdOn));
   if (covered) {
     ctx.logger.info({ ...log, sweepId: covered.id, skipped: "already_swept" }, "sweep job completed");
     return finish(ctx, job, "complete", { sweepId: covered.id, skipped: "already_swept" });
   }
-  const sweep = await sweepMailbox(
-    // A running row older than the job deadline was left by a worker that died (its job expired).
-    { ...ctx.sweep, runningGuardMs: Number(job.expireInSeconds) * 1000 },
-    { organizationId: data.organizationId, userId: data.userId, trigger: data.reason === "connect" ? "connect" : "worker" },
-    { signal: controller.signal },
-  );
+  const release = await ctx.liveness.hold(data.userId);
+  // Another live session sweeps this mailbox: defer like any sweep in progress.
+  if (!release) throw new SweepInProgressError("held");
+  let sweep: Awaited<ReturnType<typeof sweepMailbox>>;
+  try {
+    // This worker holds the mailbox's one active job and every queued sweep is a job, so a sweep of the
+    // mailbox still marked running was left by a worker that died: close it at once rather than waiting
+    // for it to age. Only a CLI sweep (outside the queue) still blocks, through the engine's guard.
+    const orphaned = await closeOrphanedSweeps(ctx.sweep.db, data.organizationId, data.userId, ctx.sweep.clock.now());
+    if (orphaned.length)
+      ctx.logger.warn({ ...log, sweepIds: orphaned }, "closed sweeps left running by a stopped worker");
+    sweep = await sweepMailbox(
+      { ...ctx.sweep, runningGuardMs: Number(job.expireInSeconds) * 1000 },
+      { organizationId: data.organizationId, userId: data.userId, trigger: TRIGGER_OF[data.reason] },
+      { signal: controller.signal },
+    );
+  } finally {
+    await release();
+  }
   if (controller.signal.aborted && sweep.status === "failed") {
     const stopping = ctx.stopping();
     ctx.logger.warn({ ...log, sweepId: sweep.id, stopping }, "sweep job aborted; handed back for retry");
@@ -170,7 +207,14 @@ async function runJob(ctx: JobContext, job: Job, controller: AbortController): P
   }
   const timer = setTimeout(() => controller.abort(), deadlineMs(Number(job.expireInSeconds)));
   ctx.counts.started++;
-  const log = { jobId: job.id, organizationId: data.organizationId, userId: data.userId, reason: data.reason, slot: data.slot, attempt: job.retryCount + 1 };
+  const log = {
+    jobId: job.id,
+    organizationId: data.organizationId,
+    userId: data.userId,
+    reason: data.reason,
+    slot: data.slot,
+    attempt: job.retryCount + 1,
+  };
   ctx.logger.info(log, "sweep job started");
   try {
     await sweepForJob(ctx, job, data, controller, log);
@@ -187,8 +231,18 @@ export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const concurrency = Math.max(1, Math.floor(deps.concurrency));
   const pollMs = deps.pollIntervalMs ?? 1000;
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  // Captures have their own room: a person is waiting, and they must not queue behind hour-long sweeps.
+  const captures = new Map<string, Promise<void>>();
   let stopping = false;
-  const ctx: JobContext = { id, queue, logger, sweep: deps.sweep, counts: { started: 0, completed: 0, failed: 0 }, stopping: () => stopping };
+  const ctx: JobContext = {
+    id,
+    queue,
+    logger,
+    sweep: deps.sweep,
+    liveness: deps.liveness,
+    counts: { started: 0, completed: 0, failed: 0 },
+    stopping: () => stopping,
+  };
   const { nap, wake } = napper();
 
   function launch(job: Job): void {
@@ -202,10 +256,27 @@ export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     inFlight.set(job.id, { controller, done });
   }
 
+  async function fetchCaptures(): Promise<number> {
+    const free = concurrency - captures.size;
+    if (free <= 0) return 0;
+    let jobs: Job[] = [];
+    try {
+      jobs = await queue.boss.fetch<unknown>(CAPTURE_QUEUE, { batchSize: free, includeMetadata: true });
+    } catch (err) {
+      logger.warn({ err: describeError(err) }, "could not fetch capture jobs");
+    }
+    for (const job of jobs) {
+      const done = runCaptureJob({ id, queue, sweep: deps.sweep, logger }, job).finally(() => captures.delete(job.id));
+      captures.set(job.id, done);
+    }
+    return jobs.length;
+  }
+
   async function loop(): Promise<void> {
     while (!stopping) {
+      const capturing = await fetchCaptures();
       const free = concurrency - inFlight.size;
-      if (free <= 0) {
+      if (free <= 0 || stopping) {
         await nap(pollMs);
         continue;
       }
@@ -221,28 +292,35 @@ export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
         break;
       }
       jobs.forEach(launch);
-      if (!jobs.length) await nap(pollMs);
+      if (!jobs.length && !capturing) await nap(pollMs);
     }
   }
 
   const looping = loop();
-  logger.info({ concurrency, queue: SWEEP_QUEUE, expireInSeconds: queue.settings.expireInSeconds }, "sweep worker started");
+  logger.info(
+    { concurrency, queue: SWEEP_QUEUE, expireInSeconds: queue.settings.expireInSeconds },
+    "sweep worker started",
+  );
 
   return {
     id,
     queue,
     stats: () => ({ ...ctx.counts, inFlight: inFlight.size }),
     async idle() {
-      while (inFlight.size) await Promise.all([...inFlight.values()].map((f) => f.done));
+      while (inFlight.size || captures.size)
+        await Promise.all([...[...inFlight.values()].map((f) => f.done), ...captures.values()]);
     },
     async stop(o = {}) {
       if (stopping) return;
       stopping = true;
       wake();
       await looping;
-      const all = Promise.all([...inFlight.values()].map((f) => f.done));
+      const all = Promise.all([...[...inFlight.values()].map((f) => f.done), ...captures.values()]);
       let timedOut = false;
-      await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), o.timeoutMs ?? 30_000).unref())]);
+      await Promise.race([
+        all,
+        new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), o.timeoutMs ?? 30_000).unref()),
+      ]);
       if (timedOut) {
         logger.warn({ inFlight: inFlight.size }, "stopping: aborting sweeps still running");
         for (const f of inFlight.values()) f.controller.abort();

@@ -8,7 +8,7 @@ import type { CaptureDecision } from "../../shared/capture";
 import { createGraphClient } from "../graph/client";
 import { NotConnectedError, ReauthRequiredError } from "../identity/errors";
 import { getConnection, type ConnectionState } from "../store/mailbox-connections";
-import { latestRunningSweep, listSweeps } from "../store/sweeps";
+import { getSweep, latestRunningSweep, listSweeps } from "../store/sweeps";
 import { captureOneMessage, fetchOneMessage, type GraphRecipient, type ListedMessage } from "./capture-message";
 import { sweepMailbox, type SweepDeps, type SweepRunOptions, type SweepTrigger } from "./engine";
 import { SweepInProgressError } from "./errors";
@@ -66,11 +66,20 @@ export interface SweepService {
     trigger?: SweepTrigger,
     opts?: Pick<SweepRunOptions, "onProgress" | "full">,
   ): Promise<{ sweep: SweepView; done: Promise<SweepView>; alreadyRunning: boolean }>;
+  /**
+   * "Sweep now" from the API: the sweep that started or was already running, or — in distributed mode,
+   * when no worker runs it yet — the queued job and what it waits for.
+   */
+  requestSweep(organizationId: string, userId: string): Promise<SweepRequest>;
   /** Fetch one message by its REST or immutable id, decide it, store the decision (and the engagement). */
   captureMessage(organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome>;
   recentSweeps(organizationId: string, userId: string, limit?: number): Promise<SweepView[]>;
   /** `connection`: the row when the caller has just read it (the status call), else it is read here. */
-  nextSweepAt(organizationId: string, userId: string, connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null): Promise<Date | null>;
+  nextSweepAt(
+    organizationId: string,
+    userId: string,
+    connection?: Pick<ConnectionState, "status" | "lastSweepAt"> | null,
+  ): Promise<Date | null>;
   /** Hook for the connect flow: the first sweep right after connecting (errors are logged). */
   onConnected(organizationId: string, userId: string): void;
   start(): void;
@@ -79,6 +88,24 @@ export interface SweepService {
 }
 
 type StartedSweep = Awaited<ReturnType<SweepService["sweepNow"]>>;
+
+/** A sweep job no worker runs yet: `queued` (waiting for a free worker) or `waiting_for_worker` (its worker stopped mid-sweep). */
+export interface QueuedSweep {
+  status: "queued";
+  jobId: string;
+  state: "queued" | "waiting_for_worker";
+  detail: string;
+  /** The sweep the stopped worker left running, now closed as interrupted. */
+  interruptedSweepId: string | null;
+}
+
+/** `done()` follows the sweep to its end; only callers that wait call it (following costs polling). */
+export type SweepRequest =
+  | { kind: "sweep"; sweep: SweepView; done: () => Promise<SweepView>; alreadyRunning: boolean }
+  | { kind: "queued"; queued: QueuedSweep; done: () => Promise<SweepView> };
+
+/** How long anyone follows a sweep that another process runs before giving up on its row. */
+const FOLLOW_LIMIT_MS = 15 * 60_000;
 
 /** What the service's operations share. */
 interface ServiceContext {
@@ -89,10 +116,11 @@ interface ServiceContext {
 }
 
 /** The connection, when sweeping and capturing may use it; else NotConnectedError / ReauthRequiredError. */
-async function usableConnection(ctx: ServiceContext, organizationId: string, userId: string) {
-  const c = await getConnection(ctx.deps.db, organizationId, userId);
+export async function usableConnection(db: SweepDeps["db"], organizationId: string, userId: string) {
+  const c = await getConnection(db, organizationId, userId);
   if (!c || c.status === "disconnected") throw new NotConnectedError("Your mailbox is not connected.");
-  if (c.status === "reauth_required") throw new ReauthRequiredError(c.statusReason ?? "Reconnect your mailbox to resume capture.");
+  if (c.status === "reauth_required")
+    throw new ReauthRequiredError(c.statusReason ?? "Reconnect your mailbox to resume capture.");
   return c;
 }
 
@@ -101,10 +129,15 @@ async function alreadyRunning(ctx: ServiceContext, organizationId: string, userI
   const { db } = ctx.deps;
   const current = await latestRunningSweep(db, organizationId, userId);
   if (!current) throw new SweepInProgressError("unknown");
+  // The running sweep may be this process's or another's (the CLI): its row says when it has ended.
   const done = (async () => {
-    while (ctx.scheduler.isSweeping(organizationId, userId)) await new Promise((r) => setTimeout(r, 100));
-    const rows = await listSweeps(db, organizationId, userId, 20);
-    return rows.find((r) => r.id === current.id) ?? current;
+    const until = Date.now() + FOLLOW_LIMIT_MS;
+    for (;;) {
+      const row = await getSweep(db, organizationId, current.id);
+      const ended = row?.status !== "running" && !ctx.scheduler.isSweeping(organizationId, userId);
+      if (!row || ended || Date.now() > until) return row ?? current;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   })();
   // Callers that answer at once (POST /api/sweeps → 202) never await `done`: a database error while
   // it polls must not become an unhandled rejection, which ends the process.
@@ -119,7 +152,7 @@ async function sweepNow(
   trigger: SweepTrigger = "manual",
   opts: Pick<SweepRunOptions, "onProgress" | "full"> = {},
 ): Promise<StartedSweep> {
-  await usableConnection(ctx, organizationId, userId);
+  await usableConnection(ctx.deps.db, organizationId, userId);
   if (ctx.scheduler.isSweeping(organizationId, userId)) return alreadyRunning(ctx, organizationId, userId);
   const s = ctx.scheduler.sweepNow({ organizationId, userId, trigger }, opts);
   try {
@@ -132,10 +165,15 @@ async function sweepNow(
   }
 }
 
-async function captureMessage(ctx: ServiceContext, organizationId: string, userId: string, restItemId: string): Promise<CaptureOutcome> {
-  const { deps } = ctx;
+/** Capture now, in the process that calls it (the embedded server, or the worker that took the job). */
+export async function captureMessageNow(
+  deps: SweepDeps,
+  organizationId: string,
+  userId: string,
+  restItemId: string,
+): Promise<CaptureOutcome> {
   const { db, clock, logger } = deps;
-  const connection = await usableConnection(ctx, organizationId, userId);
+  const connection = await usableConnection(db, organizationId, userId);
   const now = clock.now();
   const { client } = createGraphClient({
     baseUrl: deps.graph.baseUrl,
@@ -147,8 +185,17 @@ async function captureMessage(ctx: ServiceContext, organizationId: string, userI
   });
   const message = await fetchOneMessage(client, restItemId);
   const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
-  const { decision, engagementId } = await captureOneMessage(captureDeps, client, { organizationId, userId, connectedAt: connection.connectedAt }, message, now);
-  logger.info({ organizationId, userId, outcome: decision.outcome, reason: decision.reason }, "message captured on request");
+  const { decision, engagementId } = await captureOneMessage(
+    captureDeps,
+    client,
+    { organizationId, userId, connectedAt: connection.connectedAt },
+    message,
+    now,
+  );
+  logger.info(
+    { organizationId, userId, outcome: decision.outcome, reason: decision.reason },
+    "message captured on request",
+  );
   return { decision, engagementId, message: statusFacts(message.listed) };
 }
 
@@ -195,13 +242,22 @@ export function createSweepService(deps: SweepServiceDeps): SweepService {
   return {
     scheduler,
     sweepNow: (organizationId, userId, trigger, opts) => sweepNow(ctx, organizationId, userId, trigger, opts),
-    captureMessage: (organizationId, userId, restItemId) => captureMessage(ctx, organizationId, userId, restItemId),
+    requestSweep: async (organizationId, userId) => {
+      const started = await sweepNow(ctx, organizationId, userId, "manual");
+      return { kind: "sweep", sweep: started.sweep, alreadyRunning: started.alreadyRunning, done: () => started.done };
+    },
+    captureMessage: (organizationId, userId, restItemId) => captureMessageNow(deps, organizationId, userId, restItemId),
     nextSweepAt: (organizationId, userId, connection) => nextSweepAt(ctx, organizationId, userId, connection),
     recentSweeps: (organizationId, userId, limit = 20) => listSweeps(db, organizationId, userId, limit),
     onConnected(organizationId, userId) {
       sweepNow(ctx, organizationId, userId, "connect")
         .then((s) => s.done)
-        .catch((err: unknown) => logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "first sweep after connect did not run"));
+        .catch((err: unknown) =>
+          logger.warn(
+            { organizationId, userId, err: err instanceof Error ? err.message : String(err) },
+            "first sweep after connect did not run",
+          ),
+        );
     },
     start: () => scheduler.start(),
     stop: (opts) => scheduler.stop(opts),

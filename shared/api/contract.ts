@@ -31,6 +31,7 @@ export type PersonView = z.infer<typeof S.personViewSchema>;
 /** POST /api/messages/status: what the pane shows for the open message. */
 export type MessageStatusResponse = z.infer<typeof S.messageStatusResponseSchema>;
 export type SweepView = z.infer<typeof S.sweepViewSchema>;
+export type SweepQueuedView = z.infer<typeof S.sweepQueuedSchema>;
 export type BlockEntryView = z.infer<typeof S.blockEntryViewSchema>;
 /** POST /api/blocklist (201): the entry and how many captured engagements were deleted with it. */
 export type BlockEntryCreated = z.infer<typeof S.blockEntryCreatedSchema>;

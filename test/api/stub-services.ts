@@ -22,6 +22,7 @@ export function stubConnections(): AppDeps["connections"] {
 export function stubSweeps(db: Db): AppDeps["sweeps"] {
   return {
     sweepNow: unwired("sweeps.sweepNow"),
+    requestSweep: unwired("sweeps.requestSweep"),
     recentSweeps: unwired("sweeps.recentSweeps"),
     captureMessage: unwired("sweeps.captureMessage"),
     async nextSweepAt(organizationId, userId) {

@@ -11,7 +11,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
 import { pathToFileURL } from "node:url";
+import { Agent } from "undici";
 import { startEmulator, type Emulator } from "../../emulator";
 import { generateMailbox } from "../../emulator/generator";
 import type { DatasetMessage, DatasetUser } from "../../emulator/dataset";
@@ -39,6 +41,8 @@ export interface DistributedOptions {
   days?: number;
   queue?: Partial<QueueSettings>;
   seed?: number;
+  /** Tag every request the API side sends with this User-Agent (the emulator counts per User-Agent). */
+  apiUserAgent?: string;
 }
 
 export interface DistributedHarness {
@@ -58,6 +62,12 @@ export interface DistributedHarness {
   userIds: Map<string, string>;
   /** Provision every user through the API and connect them through the real connect flow. */
   connectAll(concurrency?: number): Promise<void>;
+  /** Provision and connect one user (the first call provisions the organization: call trackContacts after it). */
+  connect(oid: string): Promise<void>;
+  /** The generated tracked contacts, tracked since a day ago. */
+  trackContacts(): Promise<void>;
+  /** A bearer header for calling the API as this user. */
+  auth(oid: string): { authorization: string };
   /** Messages the capture rules must capture, per oid (generated data: every message with a tracked contact). */
   expectedCaptured(): Map<string, number>;
   close(): Promise<void>;
@@ -84,6 +94,11 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
     NODE_EXTRA_CA_CERTS: caFile,
+    // Every process reads the queue settings from its environment; workers are spawned with the same.
+    ...(o.queue?.expireInSeconds ? { SWEEP_JOB_EXPIRE_SECONDS: String(o.queue.expireInSeconds) } : {}),
+    ...(o.queue?.maintenanceIntervalSeconds
+      ? { QUEUE_MAINTENANCE_SECONDS: String(o.queue.maintenanceIntervalSeconds) }
+      : {}),
   });
   const loaded = loadConfig(env);
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
@@ -91,16 +106,31 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
   const logger = createLogger("silent");
   // The API side's queue, with the test's job deadline (the enqueuing process sets a job's expiry).
   const queue = await startSweepQueue({ connectionString: database.url, logger, settings: o.queue });
-  const services = await createServices({ config, extraCaPem: emulator.caPem, logger, queue });
+  const apiOutbound = o.apiUserAgent ? taggedOutbound(emulator.caPem, o.apiUserAgent) : undefined;
+  const services = await createServices({ config, extraCaPem: emulator.caPem, logger, queue, outbound: apiOutbound });
   const outbound = createOutbound(emulator.caPem);
   const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch });
-  const app = createApp({ db: services.db, config, clock: services.clock, logger, verifier, connections: services.connections, sweeps: services.sweeps, mail: stubMail(),
+  const app = createApp({
+    db: services.db,
+    config,
+    clock: services.clock,
+    logger,
+    verifier,
+    connections: services.connections,
+    sweeps: services.sweeps,
+    mail: stubMail(),
     // 50 users connecting from one test address within seconds: well past the per-address callback limit.
     rateLimit: { perSecond: 1000, burst: 1000, unauthenticated: { perSecond: 1000, burst: 1000 } },
   });
   const userIds = new Map<string, string>();
 
-  const apiToken = (oid: string) => emulator.state.mintAccessToken({ userId: oid, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["access_as_user"] });
+  const apiToken = (oid: string) =>
+    emulator.state.mintAccessToken({
+      userId: oid,
+      clientId: CLIENT_ID,
+      audience: CLIENT_ID,
+      scopes: ["access_as_user"],
+    });
   async function connect(oid: string): Promise<void> {
     const auth = { authorization: `Bearer ${apiToken(oid)}` };
     const me = await app.request("/api/me", { headers: auth });
@@ -130,6 +160,12 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     messages: gen.dataset.messages ?? [],
     trackedContacts: gen.trackedContacts,
     userIds,
+    connect,
+    auth: (oid) => ({ authorization: `Bearer ${apiToken(oid)}` }),
+    async trackContacts() {
+      const dayAgo = new Date(Date.now() - 86_400_000);
+      for (const email of gen.trackedContacts) await createContact(services.db, TENANT, { email }, dayAgo);
+    },
     async connectAll(concurrency = 5) {
       const oids = gen.users.map((u) => u.id);
       // The first call provisions the organization; contacts exist (tracked a day ago) before any sweep.
@@ -140,7 +176,7 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     },
     expectedCaptured() {
       const tracked = new Set(gen.trackedContacts.map((a) => a.toLowerCase()));
-      const addr = (a: DatasetMessage["from"]) => (typeof a === "string" ? a : a?.address ?? "").toLowerCase();
+      const addr = (a: DatasetMessage["from"]) => (typeof a === "string" ? a : (a?.address ?? "")).toLowerCase();
       const out = new Map<string, number>(gen.users.map((u) => [u.id, 0]));
       for (const m of gen.dataset.messages ?? []) {
         const parties = [addr(m.from), ...(m.to ?? []).map(addr), ...(m.cc ?? []).map(addr)];
@@ -150,6 +186,7 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     },
     async close() {
       await services.close();
+      await apiOutbound?.close();
       await queue.stop({ graceful: false });
       await outbound.close();
       await emulator.close();
@@ -158,6 +195,35 @@ export async function startDistributedHarness(adminUrl: string, o: DistributedOp
     },
   };
   return h;
+}
+
+/**
+ * An outbound client whose every request carries this User-Agent: the emulator counts requests per
+ * User-Agent, which tells the API side's requests from the workers'.
+ */
+export function taggedOutbound(caPem: string, userAgent: string): Outbound {
+  class TaggingAgent extends Agent {
+    override dispatch(opts: Agent.DispatchOptions, handler: Parameters<Agent["dispatch"]>[1]): boolean {
+      const h = opts.headers;
+      let headers: Agent.DispatchOptions["headers"];
+      if (Array.isArray(h)) {
+        const flat: string[] = [];
+        for (let i = 0; i + 1 < h.length; i += 2)
+          if (String(h[i]).toLowerCase() !== "user-agent") flat.push(String(h[i]), String(h[i + 1]));
+        headers = [...flat, "user-agent", userAgent];
+      } else {
+        const obj = Object.fromEntries(
+          Object.entries((h ?? {}) as Record<string, string>).filter(([k]) => k.toLowerCase() !== "user-agent"),
+        );
+        headers = { ...obj, "user-agent": userAgent };
+      }
+      return super.dispatch({ ...opts, headers }, handler);
+    }
+  }
+  const dispatcher = new TaggingAgent({ connect: { ca: [...tls.rootCertificates, caPem] } });
+  const f = ((input: RequestInfo | URL, init?: RequestInit) =>
+    globalThis.fetch(input, { ...init, dispatcher } as RequestInit)) as typeof globalThis.fetch;
+  return { fetch: f, fetchOptions: { dispatcher }, close: () => dispatcher.destroy() };
 }
 
 export interface WorkerProcess {
@@ -179,7 +245,13 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
   // Node with tsx's loader in ONE process (what `tsx file` runs in its child): the `tsx` CLI is a
   // parent that relays signals, so SIGKILL on it would leave the real worker running.
   const tsxDist = path.join(REPO_ROOT, "node_modules", "tsx", "dist");
-  const args = ["--require", path.join(tsxDist, "preflight.cjs"), "--import", pathToFileURL(path.join(tsxDist, "loader.mjs")).href, path.join(REPO_ROOT, "server", "cli", "worker.ts")];
+  const args = [
+    "--require",
+    path.join(tsxDist, "preflight.cjs"),
+    "--import",
+    pathToFileURL(path.join(tsxDist, "loader.mjs")).href,
+    path.join(REPO_ROOT, "server", "cli", "worker.ts"),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env, WORKER_ID: name },
@@ -200,7 +272,9 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
     for (const fn of listeners) fn(parsed);
   });
   child.stderr!.on("data", (chunk: Buffer) => lines.push(`stderr: ${chunk.toString("utf8").trimEnd()}`));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
   return {
     name,
     child,
@@ -212,7 +286,15 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
       const hit = logs.find(pred);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${name}: no matching log line within ${timeoutMs} ms; output:\n${[...lines, ...logs.slice(-20).map((l) => JSON.stringify(l))].join("\n")}`)), timeoutMs);
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${name}: no matching log line within ${timeoutMs} ms; output:\n${[...lines, ...logs.slice(-20).map((l) => JSON.stringify(l))].join("\n")}`,
+              ),
+            ),
+          timeoutMs,
+        );
         listeners.push((l) => {
           if (pred(l)) {
             clearTimeout(t);
@@ -223,4 +305,3 @@ export function spawnWorker(name: string, env: Record<string, string>): WorkerPr
     },
   };
 }
-

@@ -5,7 +5,8 @@ import { deadlineMs } from "../../server/sweep-queue/worker";
 import { slotAtOrBefore, sweepOffsetMs } from "../../server/sweep/scheduler";
 
 const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
-const mailboxes = (lastSweepAt: string | null): MailboxDue[] => users.map((userId) => ({ organizationId: "org", userId, lastSweepAt }));
+const mailboxes = (lastSweepAt: string | null): MailboxDue[] =>
+  users.map((userId) => ({ organizationId: "org", userId, lastSweepAt }));
 const NOW = new Date("2025-03-10T10:30:00.000Z");
 
 describe("planSlotJobs", () => {
@@ -14,7 +15,12 @@ describe("planSlotJobs", () => {
     expect(plan).toHaveLength(users.length);
     for (const p of plan) {
       const slot = slotAtOrBefore(NOW, sweepOffsetMs(p.data.userId, 60), 60);
-      expect(p.data).toEqual({ organizationId: "org", userId: p.data.userId, reason: "schedule", slot: slot.toISOString() });
+      expect(p.data).toEqual({
+        organizationId: "org",
+        userId: p.data.userId,
+        reason: "schedule",
+        slot: slot.toISOString(),
+      });
       expect(p.id).toBe(slotJobId(p.data.userId, slot));
       expect(slot.getTime()).toBeLessThanOrEqual(NOW.getTime());
       expect(NOW.getTime() - slot.getTime()).toBeLessThan(3600_000);
@@ -28,7 +34,11 @@ describe("planSlotJobs", () => {
     const plan = planSlotJobs(
       users.map((userId) => {
         const slot = slotAtOrBefore(NOW, sweepOffsetMs(userId, 60), 60).getTime();
-        return { organizationId: "org", userId, lastSweepAt: new Date(userId.endsWith("7") ? slot + 1000 : slot - 1000).toISOString() };
+        return {
+          organizationId: "org",
+          userId,
+          lastSweepAt: new Date(userId.endsWith("7") ? slot + 1000 : slot - 1000).toISOString(),
+        };
       }),
       NOW,
       60,
@@ -73,7 +83,12 @@ describe("slotJobId", () => {
 
 describe("job data and deadlines", () => {
   test("parseJobData accepts only what the producers send", () => {
-    expect(parseJobData({ organizationId: "o", userId: "u", reason: "connect", slot: null })).toEqual({ organizationId: "o", userId: "u", reason: "connect", slot: null });
+    expect(parseJobData({ organizationId: "o", userId: "u", reason: "connect", slot: null })).toEqual({
+      organizationId: "o",
+      userId: "u",
+      reason: "connect",
+      slot: null,
+    });
     expect(parseJobData({ organizationId: "o", userId: "u", reason: "other" })).toBeNull();
     expect(parseJobData({ userId: "u", reason: "schedule" })).toBeNull();
     expect(parseJobData(null)).toBeNull();

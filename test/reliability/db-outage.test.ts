@@ -71,7 +71,8 @@ suite(tools ? "database outage (a private PostgreSQL stopped and restarted)" : "
     queue = await startSweepQueue({ connectionString: database.url, logger, settings });
     const caFile = path.join(dir, "emulator-ca.pem");
     fs.writeFileSync(caFile, emulator.caPem);
-    backend = await spawnBackend({ ...env, RELIABILITY_CA_FILE: caFile, LOG_LEVEL: "warn" });
+    // The backend process must run the queue with the same settings as this process's (it refuses otherwise).
+    backend = await spawnBackend({ ...env, SWEEP_JOB_EXPIRE_SECONDS: "20", QUEUE_MAINTENANCE_SECONDS: "1", RELIABILITY_CA_FILE: caFile, LOG_LEVEL: "warn" });
     worker = await startWorker({ config, extraCaPem: emulator.caPem, concurrency: 4, logger, queue: settings, pollIntervalMs: 250, graph: { timeoutMs: 10_000 } });
     outbound = createOutbound(`${emulator.caPem}\n${fs.readFileSync(path.join(dir, "certs", "ca.crt"), "utf8")}`);
     const out = outbound;

@@ -112,6 +112,18 @@ test("a sweep running in another process blocks a second one; a stale one is clo
   expect(stale.error).toMatch(/Interrupted/);
 });
 
+test("POST /api/sweeps?wait=true waits for a sweep another process runs, and answers it finished", async () => {
+  const now = s.h.clock.now();
+  const row = { organizationId: s.orgId, userId: dana, trigger: "cli" as const, status: "running" as const, windowStart: T0, windowEnd: T0, finishedAt: null, listed: 0, captured: 0, excluded: 0, excludedByReason: "{}", graphRequests: 0, retries: 0, error: null };
+  await s.h.db.insertInto("sweeps").values({ ...row, id: "cli-process", startedAt: new Date(now.getTime() - 60_000).toISOString() }).execute();
+  const waiting = call("/api/sweeps?wait=true", { method: "POST" });
+  await new Promise((r) => setTimeout(r, 400));
+  await s.h.db.updateTable("sweeps").set({ status: "succeeded", finishedAt: now.toISOString() }).where("id", "=", "cli-process").execute();
+  const res = await waiting;
+  expect(res.status).toBe(200);
+  expect((await res.json()) as { id: string; status: string }).toMatchObject({ id: "cli-process", status: "succeeded" });
+});
+
 test("a malformed Graph answer fails the sweep with an error; the next good answer succeeds", async () => {
   const rec = s.h.emulator.state.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], receivedDateTime: "now", internetMessageId: "<bad@acme.com>" });
   (rec as unknown as { isDraft: unknown }).isDraft = "perhaps";

@@ -2,16 +2,18 @@
  * Sweeps:
  * - POST /api/sweeps — sweep my mailbox now. Answers 202 with the sweep as it starts (status
  *   "running"; the pane follows it through GET /api/sweeps or /api/me) — or the sweep already running
- *   for this mailbox, which is never started twice. `?wait=true` waits for the end and answers 200 with
- *   the finished sweep (CLI-like callers and tests). 409 not_connected / reauth_required when the
- *   mailbox cannot be read.
+ *   for this mailbox, which is never started twice — or, in distributed mode when no worker runs it
+ *   yet, the queued job and what it waits for. `?wait=true` waits for the end, wherever the sweep runs,
+ *   and answers 200 with the finished sweep (at most WAIT_LIMIT_MS; then as without wait). 409
+ *   not_connected / reauth_required when the mailbox cannot be read.
  * - GET /api/sweeps?limit=N — my recent sweeps, newest first, with counts and errors.
  * - POST /api/messages/capture — the pane's "Capture now": fetch this message by its REST/immutable id,
  *   decide it by the rules, store the decision (and engagement); answers the same shape as
  *   POST /api/messages/status.
  */
 import { Hono } from "hono";
-import type { Page, SweepView } from "../../../shared/api/contract";
+import { z } from "zod";
+import type { Page, SweepQueuedView, SweepView } from "../../../shared/api/contract";
 import { NotConnectedError, ReauthRequiredError } from "../../identity/errors";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
@@ -25,9 +27,13 @@ import {
   pageOf,
   sweepListQuery,
   sweepNowQuery,
+  sweepQueuedSchema,
   sweepViewSchema,
 } from "../../../shared/api/schemas";
 import { tokenSourceError } from "../../graph/client";
+
+/** `?wait=true` answers within this; a sweep still running then is answered as without wait. */
+export const WAIT_LIMIT_MS = 10 * 60_000;
 
 const sweepNowOp = createRoute({
   method: "post",
@@ -37,11 +43,15 @@ const sweepNowOp = createRoute({
   summary: "Sweep the caller's mailbox now",
   description:
     "Answers at once with the sweep as it starts (status running), or with the sweep already running for this mailbox, which is " +
-    "never started twice. With `wait=true` the answer waits for the sweep to end. 409 not_connected or reauth_required when the " +
-    "mailbox cannot be read.",
+    "never started twice. In distributed mode, when no worker runs it yet, answers with the queued job (status queued): waiting " +
+    "for a free worker, or for another worker to take over from one that stopped mid-sweep. With `wait=true` the answer waits for " +
+    "the sweep to end wherever it runs, at most 10 minutes. 409 not_connected or reauth_required when the mailbox cannot be read.",
   request: { query: sweepNowQuery },
   responses: {
-    "202": json(sweepViewSchema, "Accepted: the sweep as it starts, or the one already running"),
+    "202": json(
+      z.union([sweepViewSchema, sweepQueuedSchema]),
+      "Accepted: the sweep as it starts, the one already running, or the queued job",
+    ),
     "200": json(sweepViewSchema, "With wait=true: the finished sweep"),
     ...STANDARD,
     "409": err("Conflict"),
@@ -91,13 +101,19 @@ function connectionError(thrown: unknown): never {
 
 export function sweepRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { sweepNow, recentSweeps, captureMessage } = deps.sweeps;
+  const { requestSweep, recentSweeps, captureMessage } = deps.sweeps;
 
   mountApi(app, sweepNowOp, async (c) => {
     const { wait } = query(c, sweepNowQuery);
-    const started = await sweepNow(c.get("orgId"), c.get("userId"), "manual").catch(connectionError);
-    if (wait === "true" || wait === "1") return c.json<SweepView>(await started.done, 200);
-    return c.json<SweepView>(started.sweep, 202);
+    const request = await requestSweep(c.get("orgId"), c.get("userId")).catch(connectionError);
+    if (wait === "true" || wait === "1") {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), WAIT_LIMIT_MS)));
+      const finished = await Promise.race([request.done(), timeout]).finally(() => clearTimeout(timer));
+      if (finished) return c.json<SweepView>(finished, 200);
+    }
+    if (request.kind === "queued") return c.json<SweepQueuedView>(request.queued, 202);
+    return c.json<SweepView>(request.sweep, 202);
   });
 
   mountApi(app, listOp, async (c) => {

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { dateTime, nullableDateTime, reasonCodeSchema } from "./common";
 
 export const sweepNowQuery = z.strictObject({
-  wait: z
-    .enum(["true", "false", "1", "0"])
-    .optional()
-    .meta({ description: "true (or 1): answer 200 with the finished sweep instead of 202 at its start." }),
+  wait: z.enum(["true", "false", "1", "0"]).optional().meta({
+    description:
+      "true (or 1): answer 200 with the finished sweep instead of 202 at its start, waiting at most 10 minutes (then 202 as without wait).",
+  }),
 });
 export const sweepListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: "How many sweeps, at most 100." }),
@@ -30,3 +30,21 @@ export const sweepViewSchema = z
     error: z.string().nullable(),
   })
   .meta({ id: "Sweep" });
+
+/**
+ * Distributed mode: "sweep now" when no worker runs the sweep yet — it is queued for a free worker, or
+ * the worker that ran it stopped and it waits for another to take it over (within the job deadline
+ * plus the queue's maintenance interval).
+ */
+export const sweepQueuedSchema = z
+  .object({
+    status: z.literal("queued"),
+    jobId: z.string(),
+    state: z.enum(["queued", "waiting_for_worker"]),
+    detail: z.string(),
+    interruptedSweepId: z
+      .string()
+      .nullable()
+      .meta({ description: "The sweep the stopped worker left running, now closed as interrupted." }),
+  })
+  .meta({ id: "SweepQueued" });
