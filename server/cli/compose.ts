@@ -79,6 +79,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     clock,
     logger,
     outbound,
+    graphReadsInWorkers: distributed,
     onConnected: (orgId, userId) =>
       queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId),
   });

@@ -184,6 +184,17 @@ async function redeem(
   return { r, code: query.code };
 }
 
+/** The user's addresses, read with the fresh token; null when Graph would not say (the sweep reads them then). */
+async function readMeAtConnect(ctx: ConnectContext, r: Redeemed, accessToken: string): Promise<MeAddresses | null> {
+  try {
+    return await readMe({ graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound }, async () => accessToken);
+  } catch (err) {
+    // Still connected: the user's sign-in name stays their known address and the sweep retries.
+    r.log("could not read the user's addresses from Graph at connect", { error: (err as Error)?.message?.slice(0, 200) });
+    return null;
+  }
+}
+
 /** The organization's verified domains, read with the fresh token; null when Graph would not say (sweeps retry). */
 async function readDomainsAtConnect(ctx: ConnectContext, r: Redeemed, accessToken: string): Promise<string[] | null> {
   try {
@@ -213,19 +224,9 @@ export async function handleCallback(ctx: ConnectContext, query: CallbackQuery):
   if (rejected) return rejected;
   if (!serializedCache || !result.account?.homeAccountId) return fail("code_rejected");
 
-  let me: MeAddresses | null = null;
-  try {
-    me = await readMe(
-      { graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound },
-      async () => result.accessToken,
-    );
-  } catch (err) {
-    // Still connected: the user's sign-in name stays their known address and the daily refresh retries.
-    r.log("could not read the user's addresses from Graph at connect", {
-      error: (err as Error)?.message?.slice(0, 200),
-    });
-  }
-  const domains = await readDomainsAtConnect(ctx, r, result.accessToken);
+  const workers = ctx.deps.graphReadsInWorkers === true;
+  const me = workers ? null : await readMeAtConnect(ctx, r, result.accessToken);
+  const domains = workers ? null : await readDomainsAtConnect(ctx, r, result.accessToken);
   await storeGrant(ctx, r, result.account.homeAccountId, serializedCache, me, domains);
   ctx.deps.logger.info({ organizationId: r.organizationId, userId: r.userId }, "mailbox connected");
   announceConnected(ctx, r.organizationId, r.userId);

@@ -23,6 +23,11 @@ export interface ConnectionServiceDeps {
   cipher: TokenCipher;
   /** Called after a successful (re)connect, e.g. to start the first sweep at once. Not awaited; errors are logged. */
   onConnected?: (organizationId: string, userId: string) => void | Promise<void>;
+  /**
+   * Distributed mode: API processes make no Graph request. The callback then stores the grant only; the
+   * first sweep, on a worker, reads the user's addresses and the organization's verified domains.
+   */
+  graphReadsInWorkers?: boolean;
 }
 
 export interface ConnectContext {

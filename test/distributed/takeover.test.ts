@@ -5,7 +5,8 @@
  * captured twice. "Sweep now" during the takeover says what is happening; `?wait=true` returns the
  * finished sweep wherever it ran; "capture now" runs on a worker. The API side (this process) sends
  * every request with its own User-Agent, and the emulator, counting per User-Agent, sees no Graph
- * request from it but the connect callback's /me read (one per connection).
+ * request from it at all: the connect callback only stores the grant, and the first sweep, on a worker,
+ * reads the user's addresses and the organization's domains.
  */
 import { sql } from "kysely";
 import type { SweepQueuedView, SweepView } from "../../shared/api/contract";
@@ -168,9 +169,9 @@ suite(
       let release = stallListing(0);
       await h.connect(oid(0));
       let owner = await ownerOf(0, "connect");
-      // Connecting is the API process's one Graph call: the callback reads the user's addresses (/me).
+      // Connecting makes no Graph call from the API process: the callback stores the grant only.
       graphAtConnect = h.emulator.state.counter.callerCounts(API_AGENT).graph;
-      expect(graphAtConnect).toBe(4);
+      expect(graphAtConnect).toBe(0);
       // `?wait=true` while a worker sweeps: answers with the finished sweep, wherever it ran.
       const waited = post(0, "/api/sweeps?wait=true");
       const connect = await killAndAwaitTakeover(0, owner.worker, owner.sweepId, release, "connect");
@@ -298,9 +299,8 @@ suite(
       const api = st.counter.callerCounts(API_AGENT);
       // The API side did call the emulator (signing in, redeeming the connect grants): the tag works…
       expect(api.identity).toBeGreaterThan(0);
-      // …and, after the connect callbacks' /me reads, never Graph again: every sweep and capture ran on a worker.
-      expect(graphAtConnect).toBe(4);
-      expect(api.graph).toBe(graphAtConnect);
+      // …and never Graph: every read of the mailbox, the user and the organization ran on a worker.
+      expect(api.graph).toBe(0);
     });
   },
 );

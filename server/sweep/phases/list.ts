@@ -3,6 +3,7 @@
  * window page by page; each page is decided (decide.ts) and stored (store.ts) before the next one.
  */
 import { createGraphClient, type GraphStats } from "../../graph/client";
+import { refreshUserAddressesIfStale } from "../../mailbox-connection/addresses";
 import { refreshInternalDomainsIfStale } from "../../mailbox-connection/internal-domains";
 import type { SweepDeps, SweepProgress, SweepRunOptions } from "../engine";
 import { loadRuleContext } from "../decision";
@@ -67,6 +68,8 @@ export async function listDecideAndStore(
   const client = await sweepGraphClient(deps, run, stats);
   const onRetry = (n: number) => (c.itemRetries += n);
   const maxRounds = deps.batchRounds ?? 8;
+  // Rule 5 needs the user's own addresses: read them once a day, or first here when connect left Graph to us.
+  await refreshUserAddressesIfStale({ db, now: run.started, client, logger: deps.logger }, organizationId, userId);
   const ctx = await loadRuleContext(db, organizationId, userId, run.connection.connectedAt);
 
   progress("folders");
