@@ -154,8 +154,9 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   };
 
   const tracked = status.people.filter((p) => p.contact && !p.isUser).map((p) => p.address);
-  // Blocked now, yet captured: the capture came first (blocking is not retroactive).
-  const blockedNow = status.people.filter((p) => p.blocked && !p.isUser).map((p) => p.address);
+  // Blocked now, yet captured: the server says so (and why) in its own words.
+  const capturedButBlocked = status.capturedButBlocked ?? null;
+  const removed = decision.removed ?? null;
   const heading = STATUS_HEADING[status.status];
 
   return (
@@ -181,12 +182,11 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
             {/* A short id is enough to find the sweep in GET /api/sweeps; the full UUID is noise to a person. */}
             {decision.sweepId ? ` by sweep ${decision.sweepId.slice(0, 8)}` : ""}.
           </Text>
-          {blockedNow.length > 0 && (
+          {capturedButBlocked && (
             <MessageBar intent="info" layout="multiline">
               <MessageBarBody>
                 <MessageBarTitle>Captured before the block</MessageBarTitle>
-                This email was captured before {list(blockedNow)} {blockedNow.length === 1 ? "was" : "were"} added to a blocklist. Blocking
-                stops capturing new email; it doesn't remove what was already captured, so this email stays in the client's record.
+                <span data-testid="captured-but-blocked">{capturedButBlocked.explanation}</span>
               </MessageBarBody>
             </MessageBar>
           )}
@@ -233,6 +233,11 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           {decision.reason && (
             <Badge appearance="tint" color="warning" style={{ alignSelf: "flex-start" }}>
               {REASON_TEXTS[decision.reason]?.title ?? decision.reason}
+            </Badge>
+          )}
+          {removed && (
+            <Badge appearance="tint" color="danger" style={{ alignSelf: "flex-start" }}>
+              Removed {formatWhen(removed.at)}
             </Badge>
           )}
           <Text data-testid="status-explanation">{decision.explanation}</Text>
