@@ -62,7 +62,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     } catch {
       /* already gone */
     }
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+    clearTimeout(timer);
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
     child.stdout?.destroy();
     child.stderr?.destroy();
