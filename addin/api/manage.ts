@@ -3,7 +3,16 @@
  * contacts, add to the blocklist. Same transport as api/client.ts (bearer token, one retry with a fresh
  * token after a 401, the server's `{ error: { code, message } }` as ApiError), typed from the contract.
  */
-import type { ApiErrorBody, BlockEntryView, ClientView, ContactView, Page } from "../../shared/api/contract";
+import type {
+  ApiErrorBody,
+  BlockEntryCreated,
+  BlockEntryView,
+  ClientView,
+  ContactDeleted,
+  ContactView,
+  Page,
+  RemovalPreview,
+} from "../../shared/api/contract";
 import { isInteractionRequired } from "../auth/types";
 import { ApiError, type ApiClientOptions } from "./client";
 
@@ -19,12 +28,23 @@ export interface ManageClient {
   listContacts(query?: ContactQuery): Promise<Page<ContactView>>;
   /** PATCH /api/contacts/:id: a new name (null clears it) and/or another client. */
   updateContact(id: string, change: { name?: string | null; clientId?: string | null }): Promise<ContactView>;
-  /** DELETE /api/contacts/:id: untrack. Engagements already captured stay. */
-  deleteContact(id: string): Promise<void>;
+  /**
+   * DELETE /api/contacts/:id: untrack. Engagements already captured stay unless removeCaptured; resolves to
+   * how many were removed (0 without removal).
+   */
+  deleteContact(id: string, opts?: { removeCaptured?: boolean }): Promise<number>;
+  /** GET /api/contacts/:id/removal-preview: what untracking with removal would delete, and what stays. */
+  previewContactRemoval(id: string): Promise<RemovalPreview>;
   /** PATCH /api/clients/:id. 409 duplicate_client when another client has that name. */
   renameClient(id: string, name: string): Promise<ClientView>;
   /** POST /api/blocklist: an address or @domain; organization entries need the administrator role (403). */
-  addBlockEntry(req: { entry: string; scope: BlockEntryView["scope"] }): Promise<BlockEntryView>;
+  addBlockEntry(req: {
+    entry: string;
+    scope: BlockEntryView["scope"];
+    removeCaptured?: boolean;
+  }): Promise<BlockEntryCreated>;
+  /** GET /api/blocklist/preview: what adding the entry with removal would delete (403 for a member asking about organization). */
+  previewBlock(entry: string, scope: BlockEntryView["scope"]): Promise<RemovalPreview>;
 }
 
 /** An error answer without the API's JSON body (a proxy's page): a sentence, never the raw text. */
@@ -104,8 +124,21 @@ export function createManageClient(opts: ApiClientOptions): ManageClient {
       return call<Page<ContactView>>("GET", `/api/contacts?${p}`);
     },
     updateContact: (contactId, change) => call<ContactView>("PATCH", `/api/contacts/${id(contactId)}`, change),
-    deleteContact: (contactId) => call<void>("DELETE", `/api/contacts/${id(contactId)}`),
+    deleteContact: async (contactId, { removeCaptured = false } = {}) => {
+      if (!removeCaptured) {
+        await call<void>("DELETE", `/api/contacts/${id(contactId)}`);
+        return 0;
+      }
+      const res = await call<ContactDeleted | undefined>(
+        "DELETE",
+        `/api/contacts/${id(contactId)}?removeCaptured=true`,
+      );
+      return res?.removedEngagements ?? 0;
+    },
+    previewContactRemoval: (contactId) => call<RemovalPreview>("GET", `/api/contacts/${id(contactId)}/removal-preview`),
     renameClient: (clientId, name) => call<ClientView>("PATCH", `/api/clients/${id(clientId)}`, { name }),
-    addBlockEntry: (req) => call<BlockEntryView>("POST", "/api/blocklist", req),
+    addBlockEntry: (req) => call<BlockEntryCreated>("POST", "/api/blocklist", req),
+    previewBlock: (entry, scope) =>
+      call<RemovalPreview>("GET", `/api/blocklist/preview?${new URLSearchParams({ entry, scope })}`),
   };
 }

@@ -13,7 +13,9 @@ import { useAction } from "../state/useAction";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
+import { removedSentence } from "../state/removal";
 import { Confirm } from "./Confirm";
+import { RemovalChoice } from "./RemovalChoice";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 
@@ -71,7 +73,7 @@ export function BlocklistView({ isAdmin = false }: { isAdmin?: boolean }) {
         Blocklist
       </h2>
       <Text size={200} className={styles.muted}>
-        Email with a blocked address or domain is never captured. Blocking doesn't remove email already captured.
+        Email with a blocked address or domain is never captured. Blocking keeps email already captured unless you choose to remove it when you add an entry.
       </Text>
       <AddEntry isAdmin={isAdmin} onAdded={list.reload} />
       {list.loading && !list.data && <Loading label="Loading the blocklist" />}
@@ -119,10 +121,13 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
   const [value, setValue] = useState("");
   const [scope, setScope] = useState<Scope>("personal");
   const [invalid, setInvalid] = useState(false);
+  // The entry waiting for its confirmation (and the choice to remove what was captured with it).
+  const [pending, setPending] = useState<string | null>(null);
+  const [removeCaptured, setRemoveCaptured] = useState(false);
   const { busy, failure, run, clear } = useAction();
   const input = useRef<HTMLInputElement>(null);
 
-  const add = () => {
+  const ask = () => {
     const entry = normalizeBlockEntry(value);
     if (!entry) {
       setInvalid(true);
@@ -130,19 +135,30 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
       return;
     }
     setInvalid(false);
+    setRemoveCaptured(false);
+    setPending(entry);
+  };
+  const cancel = () => {
+    clear();
+    setPending(null);
+    input.current?.focus();
+  };
+  const add = (entry: string) =>
     void run(
       async () => {
-        const added = await manage.addBlockEntry({ entry, scope });
+        const added = await manage.addBlockEntry({ entry, scope, removeCaptured });
         setValue("");
+        setPending(null);
         onAdded();
         input.current?.focus();
-        return added.scope === "organization"
-          ? `Blocked ${added.entry} for everyone in your organization.`
-          : `Blocked ${added.entry} in your mailbox.`;
+        const blocked =
+          added.scope === "organization"
+            ? `Blocked ${added.entry} for everyone in your organization.`
+            : `Blocked ${added.entry} in your mailbox.`;
+        return removeCaptured ? `${blocked} ${removedSentence(added.removedEngagements)}` : blocked;
       },
       { title: "Couldn't add to the blocklist" },
     );
-  };
 
   return (
     <form
@@ -150,7 +166,8 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
       aria-label="Block an address or domain"
       onSubmit={(e) => {
         e.preventDefault();
-        add();
+        // Enter in the field while the question is shown would ask again and reset the choice.
+        if (pending === null) ask();
       }}
     >
       <Field
@@ -162,6 +179,7 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
         <Input
           ref={input}
           value={value}
+          readOnly={pending !== null}
           onChange={(_, d) => {
             setValue(d.value);
             setInvalid(false);
@@ -171,17 +189,41 @@ function AddEntry({ isAdmin, onAdded }: { isAdmin: boolean; onAdded: () => void 
       </Field>
       {isAdmin && (
         <Field label="Applies to">
-          <RadioGroup value={scope} onChange={(_, d) => setScope(d.value as Scope)}>
+          <RadioGroup value={scope} disabled={pending !== null} onChange={(_, d) => setScope(d.value as Scope)}>
             <Radio value="personal" label="Only my mailbox" />
             <Radio value="organization" label="Everyone in the organization" />
           </RadioGroup>
         </Field>
       )}
-      <div className={styles.actions}>
-        <Button type="submit" appearance="primary" disabledFocusable={busy}>
-          {busy ? "Blocking…" : scope === "organization" ? "Block for everyone" : "Block"}
-        </Button>
-      </div>
+      {pending === null ? (
+        <div className={styles.actions}>
+          <Button type="submit" appearance="primary">
+            {scope === "organization" ? "Block for everyone" : "Block"}
+          </Button>
+        </div>
+      ) : (
+        <Confirm
+          question={
+            scope === "organization"
+              ? `Block ${pending} for everyone? Mail with it is no longer captured in any mailbox of your organization.`
+              : `Block ${pending}? Mail with it is no longer captured from your mailbox. Others in your organization are not affected.`
+          }
+          confirmLabel={scope === "organization" ? "Yes, block for everyone" : "Yes, block"}
+          busyLabel="Blocking…"
+          busy={busy}
+          onConfirm={() => add(pending)}
+          onCancel={cancel}
+          focusableWhileBusy
+        >
+          <RemovalChoice
+            load={() => manage.previewBlock(pending, scope)}
+            loadKey={`block-removal:${scope}:${pending}`}
+            subject={pending}
+            checked={removeCaptured}
+            onChange={setRemoveCaptured}
+          />
+        </Confirm>
+      )}
       {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
     </form>
   );

@@ -26,9 +26,11 @@ export interface ConfirmProps {
    * document, and a failure would leave a keyboard user at the top of the pane instead of beside Retry.
    */
   focusableWhileBusy?: boolean;
+  /** Choices that go with the question (remove what was captured too), between it and the buttons. */
+  children?: ReactNode;
 }
 
-export function Confirm({ question, confirmLabel, busyLabel, busy, onConfirm, onCancel, focusableWhileBusy = false }: ConfirmProps) {
+export function Confirm({ question, confirmLabel, busyLabel, busy, onConfirm, onCancel, focusableWhileBusy = false, children }: ConfirmProps) {
   const styles = useStyles();
   const questionId = useId();
   const cancel = useRef<HTMLButtonElement>(null);
@@ -46,6 +48,7 @@ export function Confirm({ question, confirmLabel, busyLabel, busy, onConfirm, on
       <Text id={questionId} className={styles.question}>
         {question}
       </Text>
+      {children}
       <div className={styles.actions}>
         <Button appearance="primary" size="small" onClick={onConfirm} {...disabling}>
           {busy ? busyLabel : confirmLabel}

@@ -28,6 +28,8 @@ import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ClientPicker, useClientChoice } from "./ClientPicker";
 import { Confirm } from "./Confirm";
+import { RemovalChoice } from "./RemovalChoice";
+import { removedSentence } from "../state/removal";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
 
@@ -232,6 +234,12 @@ export function ContactsView({ debounceMs = 250 }: { debounceMs?: number }) {
   );
 }
 
+/** "Tracked by Dana Kim, today at 2:09 PM"; without a recorded tracker (imported), only when. */
+function trackedLine(c: ContactView): string {
+  const by = c.trackedBy ? (c.trackedBy.displayName ?? c.trackedBy.email) : null;
+  return by ? `Tracked by ${by}, ${formatWhen(c.createdAt)}` : `Tracked ${formatWhen(c.createdAt)}`;
+}
+
 interface ContactItemProps {
   contact: ContactView;
   editRef: (el: HTMLButtonElement | HTMLAnchorElement | null) => void;
@@ -254,12 +262,15 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone }: Cont
     setMode("view");
   };
 
+  const [removeCaptured, setRemoveCaptured] = useState(false);
   const untrack = () =>
     run(
       async () => {
-        await manage.deleteContact(c.id);
+        const removed = await manage.deleteContact(c.id, { removeCaptured });
         onUntracked();
-        return `Stopped tracking ${c.email}. Engagements already captured stay.`;
+        return removeCaptured
+          ? `Stopped tracking ${c.email}. ${removedSentence(removed)}`
+          : `Stopped tracking ${c.email}. Engagements already captured stay.`;
       },
       { title: "Couldn't untrack", recover: (e) => (isGone(e) ? (onGone(), true) : false) },
     );
@@ -278,7 +289,7 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone }: Cont
         {c.client ? `Client: ${c.client.name}` : "No client"}
       </Text>
       <Text size={200} block className={styles.muted}>
-        Tracked {formatWhen(c.createdAt)}
+        {trackedLine(c)}
       </Text>
       {mode === "view" && (
         <div className={styles.actions}>
@@ -313,14 +324,25 @@ function ContactItem({ contact: c, editRef, onSaved, onUntracked, onGone }: Cont
       {mode === "untrack" && (
         <>
           <Confirm
-            question={`Stop tracking ${c.email}? Email with them will no longer be captured, for anyone in your organization. Engagements already captured with them stay.`}
+            question={`Stop tracking ${c.email}? Email with them will no longer be captured, for anyone in your organization. Engagements already captured with them stay unless you remove them below.`}
             confirmLabel="Yes, untrack"
             busyLabel="Untracking…"
             busy={busy}
             onConfirm={() => void untrack()}
-            onCancel={back}
+            onCancel={() => {
+              setRemoveCaptured(false);
+              back();
+            }}
             focusableWhileBusy
-          />
+          >
+            <RemovalChoice
+              load={() => manage.previewContactRemoval(c.id)}
+              loadKey={`contact-removal:${c.id}`}
+              subject={c.email}
+              checked={removeCaptured}
+              onChange={setRemoveCaptured}
+            />
+          </Confirm>
           {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
         </>
       )}

@@ -4,6 +4,7 @@ import { Text, tokens } from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse, PersonView } from "../../shared/api/contract";
 import { toStatusRequest, type OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
+import { removedSentence } from "../state/removal";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
@@ -91,10 +92,11 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
     focusNext("status");
     status.reload();
   };
-  const block = async (p: PersonView, scope: BlockEntryView["scope"]) => {
-    const entry = await manage.addBlockEntry({ entry: p.address, scope });
+  const block = async (p: PersonView, scope: BlockEntryView["scope"], removeCaptured: boolean) => {
+    const entry = await manage.addBlockEntry({ entry: p.address, scope, removeCaptured });
     refreshAndFocus();
-    return scope === "organization" ? `Blocked ${entry.entry} for everyone in your organization.` : `Blocked ${entry.entry} in your mailbox.`;
+    const blocked = scope === "organization" ? `Blocked ${entry.entry} for everyone in your organization.` : `Blocked ${entry.entry} in your mailbox.`;
+    return removeCaptured ? `${blocked} ${removedSentence(entry.removedEngagements)}` : blocked;
   };
 
   return (

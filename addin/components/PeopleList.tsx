@@ -28,7 +28,7 @@ export interface PeopleListProps {
   people: PersonView[];
   onTrack: (p: PersonView) => void;
   /** Add the person's address to a blocklist; resolves to the sentence announced. */
-  onBlock?: (p: PersonView, scope: BlockEntryView["scope"]) => Promise<string>;
+  onBlock?: (p: PersonView, scope: BlockEntryView["scope"], removeCaptured: boolean) => Promise<string>;
   /** The user's own domains: colleagues are never offered Track. */
   ownDomains?: readonly string[];
   /** Administrators may block for the whole organization. */

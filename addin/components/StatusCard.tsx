@@ -164,8 +164,9 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   };
 
   const tracked = status.people.filter((p) => p.contact && !p.isUser).map((p) => p.address);
-  // Blocked now, yet captured: the capture came first (blocking is not retroactive).
-  const blockedNow = status.people.filter((p) => p.blocked && !p.isUser).map((p) => p.address);
+  // Blocked now, yet captured: the server says so (and why) in its own words.
+  const capturedButBlocked = status.capturedButBlocked ?? null;
+  const removed = decision.removed ?? null;
   const heading = STATUS_HEADING[status.status];
 
   return (
@@ -188,12 +189,11 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         <>
           {/* When, in words: which sweep did it is bookkeeping (GET /api/sweeps), not something a person looks for. */}
           <Text>Captured {formatWhen(decision.decidedAt ?? engagement?.capturedAt)}.</Text>
-          {blockedNow.length > 0 && (
+          {capturedButBlocked && (
             <MessageBar intent="info" layout="multiline">
               <MessageBarBody>
                 <MessageBarTitle>Captured before the block</MessageBarTitle>
-                This email was captured before {list(blockedNow)} {blockedNow.length === 1 ? "was" : "were"} added to a blocklist. Blocking
-                stops capturing new email; it doesn't remove what was already captured, so this email stays in the client's record.
+                <span data-testid="captured-but-blocked">{capturedButBlocked.explanation}</span>
               </MessageBarBody>
             </MessageBar>
           )}
@@ -235,6 +235,11 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           {decision.reason && (
             <Badge appearance="tint" color="warning" style={{ alignSelf: "flex-start" }}>
               {REASON_TEXTS[decision.reason]?.title ?? decision.reason}
+            </Badge>
+          )}
+          {removed && (
+            <Badge appearance="tint" color="danger" style={{ alignSelf: "flex-start" }}>
+              Removed {formatWhen(removed.at)}
             </Badge>
           )}
           <Text data-testid="status-explanation">{decision.explanation}</Text>

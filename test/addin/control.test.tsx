@@ -62,6 +62,7 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       clientId: "cl-globex",
       client: { id: "cl-globex", name: "Globex" },
       createdAt: at,
+      trackedBy: { id: "u-dana", email: "dana@contoso.com", displayName: "Dana Kim" },
     },
     {
       id: "c-carol",
@@ -70,9 +71,31 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       clientId: "cl-initech",
       client: { id: "cl-initech", name: "Initech" },
       createdAt: at,
+      trackedBy: null,
     },
   ];
   const blocklist: BlockEntryView[] = [{ id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: at }];
+  // Engagements already captured, by contact id or blocklist entry: what previews count and removal deletes.
+  // One of each is also in a colleague's mailbox (kept for a member's personal reach), one of a contact's
+  // has another tracked contact on it (always kept).
+  const captured: Record<string, number> = { "c-bob": 4, "@spam.example": 3, "bob@globex.com": 2 };
+  const reach = me.user.isAdmin ? "organization" : "mailbox";
+  const contactPreview = (id: string) => {
+    const n = captured[id] ?? 0;
+    const keptShared = reach === "mailbox" && n > 1 ? 1 : 0;
+    const keptOtherContact = n > 0 ? 1 : 0;
+    return { engagements: n - keptShared - keptOtherContact, keptShared, keptOtherContact, reach };
+  };
+  const blockPreview = (entry: string, scope: string) => {
+    const n = captured[entry] ?? 0;
+    const keptShared = scope === "personal" && n > 1 ? 1 : 0;
+    return {
+      engagements: n - keptShared,
+      keptShared,
+      keptOtherContact: 0,
+      reach: scope === "organization" ? "organization" : "mailbox",
+    };
+  };
   const withCount = (c: ClientView) => ({ ...c, contactCount: contacts.filter((x) => x.clientId === c.id).length });
   let n = 0;
   const backend = new FakeBackend()
@@ -98,6 +121,12 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       return { body: { items, nextCursor: null } };
     })
     .on("GET", "/api/blocklist", () => ({ body: { items: blocklist, nextCursor: null } }))
+    .on("GET", "/api/blocklist/preview", (c: Call) => {
+      const p = new URL(c.path, "https://x").searchParams;
+      const scope = p.get("scope") ?? "personal";
+      if (scope === "organization" && !me.user.isAdmin) return FORBIDDEN_ORG_ADD;
+      return { body: blockPreview(p.get("entry") ?? "", scope) };
+    })
     .on("POST", "/api/blocklist", (c: Call) => {
       if (c.body.scope === "organization" && !me.user.isAdmin) return FORBIDDEN_ORG_ADD;
       if (!/^(@[a-z0-9.-]+\.[a-z]+|[^@\s]+@[^@\s]+\.[a-z]+)$/.test(c.body.entry))
@@ -106,7 +135,9 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
         return err(409, "duplicate_block_entry", `${c.body.entry} is already on the ${c.body.scope} blocklist.`);
       const entry: BlockEntryView = { id: `b-${++n}`, entry: c.body.entry, scope: c.body.scope, createdAt: at };
       blocklist.push(entry);
-      return { status: 201, body: entry };
+      const removedEngagements = c.body.removeCaptured ? blockPreview(c.body.entry, c.body.scope).engagements : 0;
+      if (removedEngagements) captured[c.body.entry] -= removedEngagements;
+      return { status: 201, body: { ...entry, removedEngagements } };
     });
   for (const id of ["c-bob", "c-carol", "c-gone"]) {
     backend.on("PATCH", `/api/contacts/${id}`, (c: Call) => {
@@ -126,12 +157,18 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       }
       return { body: contact };
     });
-    backend.on("DELETE", `/api/contacts/${id}`, () => {
+    backend.on("DELETE", `/api/contacts/${id}`, (c: Call) => {
       const i = contacts.findIndex((x) => x.id === id);
       if (i < 0) return NOT_FOUND_CONTACT;
       contacts.splice(i, 1);
-      return { status: 204 };
+      if (!c.path.endsWith("?removeCaptured=true")) return { status: 204 };
+      const removedEngagements = contactPreview(id).engagements;
+      captured[id] = 0;
+      return { body: { removedEngagements } };
     });
+    backend.on("GET", `/api/contacts/${id}/removal-preview`, () =>
+      contacts.some((x) => x.id === id) ? { body: contactPreview(id) } : NOT_FOUND_CONTACT,
+    );
   }
   for (const id of ["cl-globex", "cl-initech"]) {
     backend.on("PATCH", `/api/clients/${id}`, (c: Call) => {
@@ -160,7 +197,7 @@ function orgBackend(me = MEMBER, status: MessageStatusResponse = statusResponse(
       return { status: 204 };
     });
   for (let i = 1; i < 10; i++) deleteAny(`b-${i}`);
-  return { backend, clients, contacts, blocklist };
+  return { backend, clients, contacts, blocklist, captured };
 }
 
 const announced = () => screen.getByTestId("announcer").textContent;
@@ -199,6 +236,17 @@ describe("shared: role addresses and colleagues", () => {
     expect(isColleague("Lee@contoso.com", ownDomainsOf(me))).toBe(true);
     expect(isColleague("bob@globex.com", ownDomainsOf(me))).toBe(false);
   });
+  test("the organization's domains from the server win over the user's own; a subdomain is a colleague too", () => {
+    const me = meResponse("active");
+    me.organization.internalDomains = ["Contoso.com", "contoso.onmicrosoft.com", "globex.com"];
+    const domains = ownDomainsOf(me);
+    expect(domains).toEqual(["contoso.com", "contoso.onmicrosoft.com", "globex.com"]);
+    expect(isColleague("bob@globex.com", domains)).toBe(true);
+    expect(isColleague("lee@eu.contoso.com", domains)).toBe(true);
+    expect(isColleague("x@notcontoso.com", domains)).toBe(false);
+    me.organization.internalDomains = [];
+    expect(ownDomainsOf(me)).toEqual(["contoso.com"]);
+  });
 });
 
 describe("contacts view", () => {
@@ -209,7 +257,9 @@ describe("contacts view", () => {
     await openTab("Contacts");
     const bob = await contactItem("bob@globex.com");
     expect(bob.getByText("Client: Globex")).toBeTruthy();
-    expect(bob.getByText(/^Tracked /)).toBeTruthy();
+    expect(bob.getByText(/^Tracked by Dana Kim, /)).toBeTruthy();
+    // Without a recorded tracker (an imported contact): only when.
+    expect((await contactItem("carol@initech.com")).getByText(/^Tracked (?!by)/)).toBeTruthy();
 
     fireEvent.click(screen.getByRole("combobox", { name: "Client" }));
     fireEvent.click(await screen.findByRole("option", { name: "Initech (1)" }));
@@ -246,7 +296,9 @@ describe("contacts view", () => {
     failMore = true;
     fireEvent.change(screen.getByRole("searchbox", { name: "Search contacts" }), { target: { value: "x" } });
     fireEvent.click(await screen.findByRole("button", { name: "Load more" }));
-    expect(await screen.findByText("Couldn't load more contacts. The cursor is not valid; start again from the first page.")).toBeTruthy();
+    expect(
+      await screen.findByText("Couldn't load more contacts. The cursor is not valid; start again from the first page."),
+    ).toBeTruthy();
   });
 
   test("edit a contact's name: PATCH name, the list shows it, focus back on Edit, announced", async () => {
@@ -344,17 +396,60 @@ describe("contacts view", () => {
     fireEvent.click(bob.getByRole("button", { name: "Untrack bob@globex.com" }));
     const question = bob.getByRole("group", { name: /^Stop tracking bob@globex\.com\?/ });
     expect(question.textContent).toMatch(
-      /for anyone in your organization\. Engagements already captured with them stay\./,
+      /for anyone in your organization\. Engagements already captured with them stay unless you remove them below\./,
     );
+    // The preview's count (2 of 4: one also in a colleague's mailbox, one with another contact), unchecked.
+    const remove = await within(question).findByRole("checkbox", {
+      name: "Also remove the 2 engagements already captured with bob@globex.com",
+    });
+    expect((remove as HTMLInputElement).checked).toBe(false);
+    expect(question.textContent).toMatch(/Only engagements captured from your mailbox alone are removed/);
+    expect(question.textContent).toMatch(/1 engagement captured from someone else's mailbox too stays\./);
+    expect(question.textContent).toMatch(/1 engagement with another tracked contact stays\./);
     await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
     expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(0);
     fireEvent.click(within(question).getByRole("button", { name: "Yes, untrack" }));
     await waitFor(() => expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(1));
     await waitFor(() => expect(screen.queryByRole("listitem", { name: /bob@globex\.com/ })).toBeNull());
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Tracked contacts" })));
+    expect(backend.callsTo("DELETE", "/api/contacts/c-bob")[0].path).toBe("/api/contacts/c-bob");
     await waitFor(() =>
       expect(announced()).toBe("Stopped tracking bob@globex.com. Engagements already captured stay."),
     );
+  });
+
+  test("untrack with removal: an administrator sees the organization's count, removes them, and hears how many", async () => {
+    installOutlook();
+    const { backend, captured } = orgBackend(ADMIN);
+    renderPane(backend);
+    await openTab("Contacts");
+    const bob = await contactItem("bob@globex.com");
+    fireEvent.click(bob.getByRole("button", { name: "Untrack bob@globex.com" }));
+    const question = bob.getByRole("group", { name: /^Stop tracking bob@globex\.com\?/ });
+    const remove = await within(question).findByRole("checkbox", {
+      name: "Also remove the 3 engagements already captured with bob@globex.com",
+    });
+    expect(question.textContent).toMatch(/As an administrator, you remove them for your whole organization/);
+    expect(question.textContent).toMatch(/only a record that they were removed is kept/);
+    fireEvent.click(remove);
+    fireEvent.click(within(question).getByRole("button", { name: "Yes, untrack" }));
+    await waitFor(() => expect(backend.callsTo("DELETE", "/api/contacts/c-bob")).toHaveLength(1));
+    expect(backend.callsTo("DELETE", "/api/contacts/c-bob")[0].path).toBe("/api/contacts/c-bob?removeCaptured=true");
+    expect(captured["c-bob"]).toBe(0);
+    await waitFor(() =>
+      expect(announced()).toBe("Stopped tracking bob@globex.com. Removed 3 engagements already captured."),
+    );
+  });
+
+  test("nothing captured with a contact: no removal offered, only said", async () => {
+    installOutlook();
+    const { backend } = orgBackend(MEMBER);
+    renderPane(backend);
+    await openTab("Contacts");
+    const carol = await contactItem("carol@initech.com");
+    fireEvent.click(carol.getByRole("button", { name: "Untrack carol@initech.com" }));
+    expect(await carol.findByText("No engagements have been captured with carol@initech.com.")).toBeTruthy();
+    expect(carol.queryByRole("checkbox")).toBeNull();
   });
 
   test("Escape cancels untrack", async () => {
@@ -526,8 +621,26 @@ describe("blocklist view", () => {
     const input = screen.getByRole("textbox", { name: /Block an address or domain/ });
     fireEvent.change(input, { target: { value: "@Spam.Example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block" }));
+    // Asked first, with the count of what could be removed (unchecked): nothing is sent yet.
+    const ask = await screen.findByRole("group", {
+      name: /^Block @spam\.example\? .*Others in your organization are not affected\./,
+    });
+    const remove = await within(ask).findByRole("checkbox", {
+      name: "Also remove the 2 engagements already captured with @spam.example",
+    });
+    expect((remove as HTMLInputElement).checked).toBe(false);
+    expect(ask.textContent).toMatch(/1 engagement captured from someone else's mailbox too stays\./);
+    expect(backend.callsTo("GET", "/api/blocklist/preview")[0].path).toBe(
+      "/api/blocklist/preview?entry=%40spam.example&scope=personal",
+    );
+    expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(0);
+    fireEvent.click(within(ask).getByRole("button", { name: "Yes, block" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
-    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({ entry: "@spam.example", scope: "personal" });
+    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
+      entry: "@spam.example",
+      scope: "personal",
+      removeCaptured: false,
+    });
     const mine = within(screen.getByRole("region", { name: "Your blocklist" }));
     expect(await mine.findByText("@spam.example")).toBeTruthy();
     await waitFor(() => expect(announced()).toBe("Blocked @spam.example in your mailbox."));
@@ -539,6 +652,33 @@ describe("blocklist view", () => {
     await waitFor(() => expect(mine.queryByText("@spam.example")).toBeNull());
     expect(backend.callsTo("DELETE", "/api/blocklist/b-1")).toHaveLength(1);
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Your blocklist" })));
+  });
+
+  test("a member blocks with removal: only their mailbox's engagements, and the count is announced", async () => {
+    installOutlook();
+    const { backend, captured } = orgBackend(MEMBER);
+    renderPane(backend);
+    await openTab("Blocklist");
+    fireEvent.change(await screen.findByRole("textbox", { name: /Block an address or domain/ }), {
+      target: { value: "@spam.example" },
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Block" }));
+    fireEvent.click(
+      await screen.findByRole("checkbox", {
+        name: "Also remove the 2 engagements already captured with @spam.example",
+      }),
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Yes, block" }));
+    await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
+    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
+      entry: "@spam.example",
+      scope: "personal",
+      removeCaptured: true,
+    });
+    expect(captured["@spam.example"]).toBe(1);
+    await waitFor(() =>
+      expect(announced()).toBe("Blocked @spam.example in your mailbox. Removed 2 engagements already captured."),
+    );
   });
 
   test("an entry that is neither an address nor an @domain is refused before any call; the server's 400 and 409 in its words", async () => {
@@ -554,11 +694,14 @@ describe("blocklist view", () => {
 
     fireEvent.change(input, { target: { value: "deals@noisy.example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Yes, block" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
     fireEvent.change(input, { target: { value: "deals@noisy.example" } });
-    fireEvent.click(screen.getByRole("button", { name: "Block" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Block" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Yes, block" }));
     expect(await screen.findByText("deals@noisy.example is already on the personal blocklist.")).toBeTruthy();
     expect(screen.getByText("Couldn't add to the blocklist")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
 
     backend.on(
       "POST",
@@ -567,6 +710,7 @@ describe("blocklist view", () => {
     );
     fireEvent.change(input, { target: { value: "x@y.example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Yes, block" }));
     expect(await screen.findByText("A blocklist entry must be an email address or @domain.")).toBeTruthy();
   });
 
@@ -579,14 +723,28 @@ describe("blocklist view", () => {
     fireEvent.click(screen.getByRole("radio", { name: "Everyone in the organization" }));
     fireEvent.change(input, { target: { value: "@spam.example" } });
     fireEvent.click(screen.getByRole("button", { name: "Block for everyone" }));
+    const ask = await screen.findByRole("group", { name: /^Block @spam\.example for everyone\?/ });
+    // The organization's reach: every mailbox's engagements, none kept as shared.
+    fireEvent.click(
+      await within(ask).findByRole("checkbox", {
+        name: "Also remove the 3 engagements already captured with @spam.example",
+      }),
+    );
+    expect(ask.textContent).toMatch(/As an administrator, you remove them for your whole organization/);
+    fireEvent.click(within(ask).getByRole("button", { name: "Yes, block for everyone" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
     expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
       entry: "@spam.example",
       scope: "organization",
+      removeCaptured: true,
     });
     const org = within(screen.getByRole("region", { name: "Your organization's blocklist" }));
     expect(await org.findByText("@spam.example")).toBeTruthy();
-    await waitFor(() => expect(announced()).toBe("Blocked @spam.example for everyone in your organization."));
+    await waitFor(() =>
+      expect(announced()).toBe(
+        "Blocked @spam.example for everyone in your organization. Removed 3 engagements already captured.",
+      ),
+    );
 
     fireEvent.click(org.getByRole("button", { name: "Remove @noisy.example" }));
     const question = org.getByRole("group", { name: /^Remove @noisy\.example from your organization's blocklist\?/ });
@@ -600,6 +758,7 @@ describe("blocklist view", () => {
     const { backend } = orgBackend(ADMIN);
     backend.on("DELETE", "/api/blocklist/b-org", FORBIDDEN_ORG_DELETE);
     backend.on("POST", "/api/blocklist", FORBIDDEN_ORG_ADD);
+    backend.on("GET", "/api/blocklist/preview", FORBIDDEN_ORG_ADD);
     renderPane(backend);
     await openTab("Blocklist");
     const org = within(await screen.findByRole("region", { name: "Your organization's blocklist" }));
@@ -613,6 +772,10 @@ describe("blocklist view", () => {
       target: { value: "@spam.example" },
     });
     fireEvent.click(screen.getByRole("button", { name: "Block for everyone" }));
+    // The preview's 403: no removal offered, and the question still stands.
+    await waitFor(() => expect(backend.callsTo("GET", "/api/blocklist/preview")).toHaveLength(1));
+    fireEvent.click(await screen.findByRole("button", { name: "Yes, block for everyone" }));
+    expect(screen.queryByRole("checkbox")).toBeNull();
     expect(
       await screen.findByText(/Adding to the organization's blocklist needs the Capture\.Admin role/),
     ).toBeTruthy();
@@ -645,9 +808,18 @@ describe("Block on a person", () => {
       name: /^Block bob@globex\.com\? .*Others in your organization are not affected\./,
     });
     await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
+    expect(
+      await within(question).findByRole("checkbox", {
+        name: "Also remove the 1 engagement already captured with bob@globex.com",
+      }),
+    ).toBeTruthy();
     fireEvent.click(within(question).getByRole("button", { name: "Yes, block" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
-    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({ entry: "bob@globex.com", scope: "personal" });
+    expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
+      entry: "bob@globex.com",
+      scope: "personal",
+      removeCaptured: false,
+    });
     await waitFor(() => expect(backend.callsTo("POST", "/api/messages/status")).toHaveLength(2));
     await waitFor(() => expect(announced()).toBe("Blocked bob@globex.com in your mailbox."));
   });
@@ -666,12 +838,24 @@ describe("Block on a person", () => {
     fireEvent.click(people.getByRole("button", { name: "Block bob@globex.com" }));
     fireEvent.click(await screen.findByRole("radio", { name: "Everyone in the organization" }));
     expect(screen.getByRole("group", { name: /^Block bob@globex\.com for everyone\?/ })).toBeTruthy();
+    // The organization's preview: both engagements, with removal chosen.
+    fireEvent.click(
+      await screen.findByRole("checkbox", {
+        name: "Also remove the 2 engagements already captured with bob@globex.com",
+      }),
+    );
     fireEvent.click(screen.getByRole("button", { name: "Yes, block for everyone" }));
     await waitFor(() => expect(backend.callsTo("POST", "/api/blocklist")).toHaveLength(1));
     expect(backend.callsTo("POST", "/api/blocklist")[0].body).toEqual({
       entry: "bob@globex.com",
       scope: "organization",
+      removeCaptured: true,
     });
+    await waitFor(() =>
+      expect(announced()).toBe(
+        "Blocked bob@globex.com for everyone in your organization. Removed 2 engagements already captured.",
+      ),
+    );
   });
 
   test("a failure stays beside the question with Retry", async () => {
@@ -695,13 +879,20 @@ describe("captured, then blocked", () => {
   test("the status card explains a captured message whose participant is blocked now", async () => {
     installOutlook({ item: sampleItem(1) });
     const people = PEOPLE.map((p) => (p.address === "bob@globex.com" ? { ...p, blocked: true } : p));
-    const { backend } = orgBackend(MEMBER, statusResponse("captured", { people }));
+    const explanation =
+      "This email was captured before bob@globex.com was added to your blocklist (bob@globex.com); this engagement stays until it is removed.";
+    const { backend } = orgBackend(
+      MEMBER,
+      statusResponse("captured", {
+        people,
+        capturedButBlocked: { address: "bob@globex.com", entry: "bob@globex.com", scope: "personal", explanation },
+      }),
+    );
     renderPane(backend);
     const card = within(await screen.findByRole("region", { name: "Captured" }));
     expect(card.getByText("Captured before the block")).toBeTruthy();
-    expect(card.getByText(/captured before bob@globex\.com was added to a blocklist/).textContent).toMatch(
-      /doesn't remove what was already captured/,
-    );
+    // The server's words, as it sends them.
+    expect(card.getByTestId("captured-but-blocked").textContent).toBe(explanation);
     expect(screen.getByRole("listitem", { name: "Bob Stone, From, Blocked" })).toBeTruthy();
   });
 
@@ -719,5 +910,52 @@ describe("captured, then blocked", () => {
     renderPane(backend);
     const card = within(await screen.findByRole("region", { name: "Captured" }));
     expect(card.queryByText("Captured before the block")).toBeNull();
+  });
+
+  test("the server decides: a blocked participant without capturedButBlocked gets no note from the pane", async () => {
+    installOutlook();
+    const people = PEOPLE.map((p) => (p.address === "bob@globex.com" ? { ...p, blocked: true } : p));
+    const { backend } = orgBackend(MEMBER, statusResponse("captured", { people, capturedButBlocked: null }));
+    renderPane(backend);
+    const card = within(await screen.findByRole("region", { name: "Captured" }));
+    expect(card.queryByText("Captured before the block")).toBeNull();
+  });
+
+  test("a removed message: not captured, a Removed badge, and the server's explanation", async () => {
+    installOutlook();
+    const base = statusResponse("not_captured");
+    const explanation =
+      "It was captured, then its engagement was removed when a participant was added to the blocklist.";
+    const status: MessageStatusResponse = {
+      ...base,
+      decision: {
+        ...base.decision,
+        source: "stored",
+        outcome: "excluded",
+        reason: "blocked",
+        explanation,
+        action: null,
+        removed: { at: "2026-03-02T10:30:00Z", why: "blocklist_entry" },
+      },
+      engagement: null,
+    };
+    const { backend } = orgBackend(MEMBER, status);
+    renderPane(backend);
+    const card = within(await screen.findByRole("region", { name: "Not captured" }));
+    expect(card.getByText(/^Removed /)).toBeTruthy();
+    expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
+  });
+});
+
+describe("colleagues from the organization's domains", () => {
+  test("an address at one of GET /api/me's internalDomains is offered neither Track nor Block", async () => {
+    installOutlook();
+    const me = meResponse("active");
+    me.organization.internalDomains = ["contoso.com", "globex.com"];
+    const { backend } = orgBackend(me, statusResponse("not_captured"));
+    renderPane(backend);
+    const people = within(await screen.findByRole("list", { name: "People on this message" }));
+    await waitFor(() => expect(people.queryByRole("button", { name: "Track bob@globex.com" })).toBeNull());
+    expect(people.queryByRole("button", { name: "Block bob@globex.com" })).toBeNull();
   });
 });

@@ -2,8 +2,10 @@
  * End to end (issue 21, the pane): people control what is captured from Outlook. The real `npm start`
  * in demo mode and the browser preview in Chromium, the pane at Outlook's narrowest (320 px): edit and
  * untrack a contact, move a contact to another client, no Track for a colleague and a warning for a role
- * address, a personal block added and removed, an administrator's organization-wide block, and a member
- * who sees it read-only. Each pane view is scanned with axe-core (no serious or critical violation) in the
+ * address, a personal block added and removed, a personal block and an administrator's organization-wide
+ * block that remove engagements already captured (the count before, the message's status after), untrack
+ * with removal, a member who sees the organization's entries read-only, and a demo restart in the same data
+ * folder that keeps the blocks, the untracked contacts and a disconnect. Each pane view is scanned with axe-core (no serious or critical violation) in the
  * light and the dark theme. Screenshots go to test-results/e2e/control-*.png.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -33,6 +35,40 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
   const browserErrors: string[] = [];
   const pane = (): FrameLocator => page.frameLocator('iframe[title="Engagement Capture task pane"]');
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `control-${name}.png`) });
+
+  let port = 0;
+  /** `npm start` in demo mode, in the test's DATA_DIR (the same one again after a restart). */
+  async function startDemo() {
+    output = "";
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
+    for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL", "DEMO_RESET"]) delete env[k];
+    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child.stdout!.on("data", (d) => (output += d));
+    child.stderr!.on("data", (d) => (output += d));
+    const deadline = Date.now() + 200_000;
+    while (!output.includes("Press Ctrl-C to stop.")) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${output}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Stops the demo this test started (its own process group), and waits until it is gone. */
+  async function stopDemo() {
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once("exit", r));
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
 
   /** Outlook's narrowest pane: the preview's iframe at 320 px (kept across the pane's reloads). */
   const narrow = () =>
@@ -68,19 +104,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-e2e-control-"));
-    const port = await freePort();
+    port = await freePort();
     base = `https://localhost:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-    for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL"]) delete env[k];
-    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    const deadline = Date.now() + 200_000;
-    while (!output.includes("Press Ctrl-C to stop.")) {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${output}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await startDemo();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -100,13 +126,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    await stopDemo();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -158,12 +178,31 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     // Untrack Ravi: the question says engagements stay.
     await pane().getByRole("button", { name: "Untrack ravi@acme.com" }).press("Enter");
     const question = pane().getByRole("group", { name: /^Stop tracking ravi@acme\.com\?/ });
-    await expect(question.getByText(/Engagements already captured with them stay\./)).toBeVisibleSoon();
+    await expect(question.getByText(/Engagements already captured with them stay unless you remove them/)).toBeVisibleSoon();
     await shot("6-untrack-confirm");
     await question.getByRole("button", { name: "Yes, untrack" }).press("Enter");
     await expect(list.getByRole("listitem")).toHaveCountSoon(1);
     expect(await list.getByRole("listitem", { name: /ravi@acme\.com/ }).count()).toBe(0);
     await shot("7-untracked");
+
+    // Untrack Carol and remove what was captured with her: the preview's count first, unchecked.
+    await pane().getByRole("button", { name: "Untrack carol@initech.com" }).press("Enter");
+    const carol = pane().getByRole("group", { name: /^Stop tracking carol@initech\.com\?/ });
+    const remove = carol.getByRole("checkbox", { name: /^Also remove the \d+ engagements? already captured with carol@initech\.com$/ });
+    await expect(remove).toBeVisibleSoon();
+    expect(await remove.isChecked()).toBe(false);
+    const count = Number(/the (\d+) engagement/.exec((await carol.textContent()) ?? "")![1]);
+    expect(count).toBeGreaterThan(0);
+    await expect(carol.getByText(/As an administrator, you remove them for your whole organization/)).toBeVisibleSoon();
+    await remove.check();
+    await shot("7b-untrack-with-removal");
+    await scan("untrack-removal-light");
+    await carol.getByRole("button", { name: "Yes, untrack" }).press("Enter");
+    await expect(list).toBeHiddenSoon();
+    await expect(pane().getByTestId("announcer")).toHaveTextSoon(
+      `Stopped tracking carol@initech.com. Removed ${count} engagement${count === 1 ? "" : "s"} already captured.`,
+    );
+    await shot("7c-untracked-removed");
   });
 
   test("no Track for a colleague; a warning before tracking a role address", async () => {
@@ -211,6 +250,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await scan("blocklist-admin-light");
     await input.fill("@spam.example");
     await pane().getByRole("button", { name: "Block", exact: true }).press("Enter");
+    await pane().getByRole("button", { name: "Yes, block", exact: true }).press("Enter");
     const mine = pane().getByRole("region", { name: "Your blocklist" });
     await expect(mine.getByText("@spam.example")).toBeVisibleSoon();
     await shot("10-personal-block");
@@ -220,10 +260,50 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await expect(mine.getByText("You haven't blocked anyone.", { exact: false })).toBeVisibleSoon();
     await shot("11-personal-block-removed");
 
+    // A personal block of Bob WITH removal: the count before (Pilot feedback, in Dana's mailbox alone).
+    await input.fill("bob@globex.com");
+    await pane().getByRole("button", { name: "Block", exact: true }).press("Enter");
+    const removeBob = pane().getByRole("checkbox", { name: "Also remove the 1 engagement already captured with bob@globex.com" });
+    await expect(removeBob).toBeVisibleSoon();
+    await expect(pane().getByText(/Only engagements captured from your mailbox alone are removed/)).toBeVisibleSoon();
+    await removeBob.check();
+    await shot("11b-personal-block-with-removal");
+    await scan("block-removal-light");
+    await pane().getByRole("button", { name: "Yes, block", exact: true }).press("Enter");
+    await expect(mine.getByText("bob@globex.com")).toBeVisibleSoon();
+    await expect(pane().getByTestId("announcer")).toHaveTextSoon("Removed 1 engagement already captured.");
+    // The message's status afterwards: not captured, removed, in the server's words.
+    await tab("This message");
+    await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
+    await expect(pane().getByRole("heading", { name: "Not captured", level: 2 })).toBeVisibleSoon();
+    await expect(pane().getByText(/^Removed /)).toBeVisibleSoon();
+    await expect(pane().getByText(/its engagement was removed when a participant was added to the blocklist/)).toBeVisibleSoon();
+    await shot("11c-message-removed");
+    await scan("message-removed-light");
+    await tab("Blocklist");
+
+    // An administrator's organization-wide block of Alice, with removal across mailboxes.
     await pane().getByRole("radio", { name: "Everyone in the organization" }).check();
+    await input.fill("alice@acme.com");
+    await pane().getByRole("button", { name: "Block for everyone" }).press("Enter");
+    const removeAlice = pane().getByRole("checkbox", { name: /^Also remove the \d+ engagements? already captured with alice@acme\.com$/ });
+    await expect(removeAlice).toBeVisibleSoon();
+    await expect(pane().getByText(/As an administrator, you remove them for your whole organization/)).toBeVisibleSoon();
+    const aliceAsk = pane().getByRole("group", { name: /^Block alice@acme\.com for everyone\?/ });
+    const aliceCount = Number(/the (\d+) engagement/.exec((await aliceAsk.textContent()) ?? "")?.[1] ?? NaN);
+    expect(aliceCount).toBeGreaterThan(0);
+    await removeAlice.check();
+    await shot("11d-organization-block-with-removal");
+    await pane().getByRole("button", { name: "Yes, block for everyone" }).press("Enter");
+    const org = pane().getByRole("region", { name: "Your organization's blocklist" });
+    await expect(org.getByText("alice@acme.com")).toBeVisibleSoon();
+    await expect(pane().getByTestId("announcer")).toHaveTextSoon(
+      `Removed ${aliceCount} engagement${aliceCount === 1 ? "" : "s"} already captured.`,
+    );
+    // And one without removal.
     await input.fill("@adverts.example");
     await pane().getByRole("button", { name: "Block for everyone" }).press("Enter");
-    const org = pane().getByRole("region", { name: "Your organization's blocklist" });
+    await pane().getByRole("button", { name: "Yes, block for everyone" }).press("Enter");
     await expect(org.getByText("@adverts.example")).toBeVisibleSoon();
     await expect(org.getByRole("button", { name: "Remove @adverts.example" })).toBeVisibleSoon();
     await shot("12-organization-block");
@@ -280,6 +360,38 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await expect(pane().getByRole("heading", { name: "Mailbox health" })).toBeVisibleSoon();
     await shot("17-mailboxes-dark");
     await scan("mailboxes-dark");
+  });
+
+  test("a demo restart keeps the blocks and a disconnect", async () => {
+    // Dana disconnects her mailbox, then the demo restarts in the same data folder.
+    await tab("This message");
+    await pane().getByRole("button", { name: "Disconnect" }).press("Enter");
+    await pane().getByRole("button", { name: "Yes, disconnect" }).press("Enter");
+    await expect(pane().getByText("Mailbox disconnected")).toBeVisibleSoon();
+    await stopDemo();
+    await startDemo();
+
+    // A new browser profile: the old one's sign-in belonged to the emulator that stopped with the demo.
+    const old = page.context();
+    page = await (await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } })).newPage();
+    await old.close();
+    await page.goto(`${base}/preview?user=dana@contoso.com`);
+    await narrow();
+    await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
+    await signIn();
+    await expect(pane().getByText("Mailbox disconnected")).toBeVisibleSoon();
+    await tab("Blocklist");
+    const org = pane().getByRole("region", { name: "Your organization's blocklist" });
+    await expect(org.getByText("alice@acme.com")).toBeVisibleSoon();
+    await expect(org.getByText("@adverts.example")).toBeVisibleSoon();
+    await expect(pane().getByRole("region", { name: "Your blocklist" }).getByText("bob@globex.com")).toBeVisibleSoon();
+    await shot("18-after-restart-blocklist");
+    await tab("Contacts");
+    const list = pane().getByRole("list", { name: "Contacts" });
+    await expect(list.getByRole("listitem", { name: /bob@globex\.com/ })).toBeVisibleSoon();
+    // Untracked contacts stay untracked.
+    expect(await list.getByRole("listitem", { name: /carol@initech\.com|ravi@acme\.com/ }).count()).toBe(0);
+    await shot("19-after-restart-contacts");
   });
 });
 
