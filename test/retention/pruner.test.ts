@@ -136,7 +136,17 @@ for (const target of databaseTargets()) {
       const recent = await sweep(A, daysAgo(1), "failed");
       const onlyB = await sweep(B, daysAgo(90), "succeeded");
       const bNewer = await sweep(B, daysAgo(80), "failed");
+      // A captured decision recorded by a sweep that goes stays, without its sweep.
+      await db
+        .transaction()
+        .execute((trx) =>
+          recordCaptureBatch(trx, A, user[A], oldOk, [captured("<by-old-sweep@x>", daysAgo(60))], daysAgo(60)),
+        );
       const counts = await run();
+      expect(await getDecision(db, A, user[A], messageKey("<by-old-sweep@x>"))).toMatchObject({
+        outcome: "captured",
+        sweepId: null,
+      });
       const left = (await db.selectFrom("sweeps").select("id").execute()).map((r) => r.id).sort();
       // `latest` is no longer the latest once `recent` exists; lastOk stays as the latest success.
       expect(left).toEqual([lastOk, stuck, recent, onlyB, bNewer].sort());
