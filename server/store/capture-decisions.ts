@@ -484,7 +484,8 @@ export async function pruneExcludedDecisions(
         .selectFrom("captureDecisions")
         .select("id")
         .where("organizationId", "=", organizationId)
-        .where("outcome", "=", "excluded")
+        // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
+        .where("outcome", "=", sql.lit("excluded"))
         .where("decidedAt", "<", before)
         .where("engagementId", "is", null)
         .where("removedAt", "is", null)
@@ -508,7 +509,7 @@ export async function pruneRemovalRecords(
         .selectFrom("captureDecisions")
         .select("id")
         .where("organizationId", "=", organizationId)
-        .where("outcome", "=", "excluded")
+        .where("outcome", "=", sql.lit("excluded"))
         .where("removedAt", "<", before)
         .limit(limit),
     )
