@@ -23,6 +23,7 @@ import { healthRoutes } from "./api/routes/health";
 import { addressRateLimit, apiCors, securityHeaders, userRateLimit } from "./api/security";
 import { meRoutes } from "./api/routes/me";
 import { mailboxHealthRoutes } from "./api/routes/mailbox-health";
+import { organizationRoutes } from "./api/routes/organization";
 import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
@@ -136,6 +137,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", blocklistRoutes(deps));
   api.route("/", connectionRoutes(deps));
   api.route("/", mailboxHealthRoutes(deps));
+  api.route("/", organizationRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
   app.route("/api", api);

@@ -61,6 +61,23 @@ export interface Config {
   nodeEnv: string | null;
   /** DEMO_RESET: demo mode starts from a fresh database (server/cli/demo-state.ts). */
   demoReset?: boolean;
+  /** What is pruned and when (server/retention). */
+  retention?: RetentionConfig;
+}
+
+export interface RetentionConfig {
+  /** Plain exclusions are deleted this long after they were decided (RETENTION_EXCLUDED_DECISION_HOURS; default window + 24 h). */
+  excludedDecisionHours: number;
+  /** Removal records (the hash and why of a deleted engagement) are deleted this long after the removal (RETENTION_REMOVAL_RECORD_DAYS). */
+  removalRecordDays: number;
+  /** Finished sweeps older than this are deleted, never a mailbox's latest or latest success (RETENTION_SWEEP_DAYS). */
+  sweepDays: number;
+  /** Rows per delete statement (RETENTION_BATCH_SIZE). */
+  batchSize: number;
+  /** Pause between statements, so other writers get the tables (RETENTION_BATCH_PAUSE_MS). */
+  batchPauseMs: number;
+  /** How often pruning runs (RETENTION_INTERVAL_MINUTES); 0 = never in this process. */
+  intervalMinutes: number;
 }
 
 export const DEFAULT_QUOTAS: NonNullable<Config["quotas"]> = {
@@ -125,6 +142,12 @@ const schema = z.object({
   WORKER_ID: z.string().max(100, { message: "WORKER_ID must be at most 100 characters" }).optional(),
   ENQUEUER_TICK_SECONDS: intIn("ENQUEUER_TICK_SECONDS", 0, 3600, 60),
   WORKER_STOP_TIMEOUT_SECONDS: intIn("WORKER_STOP_TIMEOUT_SECONDS", 1, 3600, 30),
+  RETENTION_EXCLUDED_DECISION_HOURS: wholeNumberIn("RETENTION_EXCLUDED_DECISION_HOURS", 2, 24 * 3650).optional(),
+  RETENTION_REMOVAL_RECORD_DAYS: intIn("RETENTION_REMOVAL_RECORD_DAYS", 1, 3650, 365),
+  RETENTION_SWEEP_DAYS: intIn("RETENTION_SWEEP_DAYS", 1, 3650, 30),
+  RETENTION_BATCH_SIZE: intIn("RETENTION_BATCH_SIZE", 1, 10_000, 1000),
+  RETENTION_BATCH_PAUSE_MS: intIn("RETENTION_BATCH_PAUSE_MS", 0, 10_000, 50),
+  RETENTION_INTERVAL_MINUTES: intIn("RETENTION_INTERVAL_MINUTES", 0, 24 * 60, 60),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   NODE_EXTRA_CA_CERTS: z.string().optional(),
@@ -180,6 +203,10 @@ function combinationProblems(e: Env): string[] {
   if (e.ENTRA_CLIENT_ID && databaseKind === "postgres" && !e.TOKEN_ENCRYPTION_KEY) {
     problems.push("TOKEN_ENCRYPTION_KEY is required with PostgreSQL (every process must share the key)");
   }
+  // A decision deleted while its message is still swept would be decided again every hour: keep it past the window.
+  if (e.RETENTION_EXCLUDED_DECISION_HOURS !== undefined && e.RETENTION_EXCLUDED_DECISION_HOURS <= e.SWEEP_WINDOW_HOURS) {
+    problems.push(`RETENTION_EXCLUDED_DECISION_HOURS must be more than SWEEP_WINDOW_HOURS (${e.SWEEP_WINDOW_HOURS})`);
+  }
   if (e.TLS_CERT_FILE && !e.TLS_KEY_FILE) problems.push("TLS_KEY_FILE is required when TLS_CERT_FILE is set");
   if (!e.TLS_CERT_FILE && e.TLS_KEY_FILE) problems.push("TLS_CERT_FILE is required when TLS_KEY_FILE is set");
   return problems;
@@ -228,6 +255,14 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
       contactsPerOrganization: e.CONTACTS_PER_ORGANIZATION,
       blocklistEntriesPerOrganization: e.BLOCKLIST_ENTRIES_PER_ORGANIZATION,
       clientsPerOrganization: e.CLIENTS_PER_ORGANIZATION,
+    },
+    retention: {
+      excludedDecisionHours: e.RETENTION_EXCLUDED_DECISION_HOURS ?? e.SWEEP_WINDOW_HOURS + 24,
+      removalRecordDays: e.RETENTION_REMOVAL_RECORD_DAYS,
+      sweepDays: e.RETENTION_SWEEP_DAYS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
+      intervalMinutes: e.RETENTION_INTERVAL_MINUTES,
     },
   };
 }

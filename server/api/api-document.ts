@@ -17,6 +17,7 @@ import { engagementOperations } from "./routes/engagements";
 import { healthOperations } from "./routes/health";
 import { mailOperations } from "./routes/mail";
 import { mailboxHealthOperations } from "./routes/mailbox-health";
+import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
 import { sweepOperations } from "./routes/sweeps";
@@ -46,6 +47,7 @@ export const OPERATIONS: Operation[] = [
   ...blocklistOperations,
   ...connectionOperations,
   ...mailboxHealthOperations,
+  ...organizationOperations,
   ...mailOperations,
 ];
 
@@ -72,6 +74,7 @@ const TAGS = [
   { name: "connection", description: "The delegated Microsoft 365 mailbox grant, and (administrators) every user's." },
   { name: "sweeps", description: "Passes over the mailbox." },
   { name: "mail", description: "Sending mail as the user." },
+  { name: "organization", description: "The organization's settings (administrators): retention." },
   { name: "addin", description: "The Outlook task pane's files, manifest and configuration." },
 ];
 

@@ -93,6 +93,7 @@ const STORED_EXCLUSIONS: Record<ReasonCode, string> = {
 const REMOVED: Record<NonNullable<DecisionView["removed"]>["why"], string> = {
   blocklist_entry: "It was captured, then its engagement was removed when a participant was added to the blocklist.",
   untracked_contact: "It was captured, then its engagement was removed when its contact was untracked.",
+  retention: "It was captured, then its engagement was deleted at the end of your organization's retention period.",
 };
 
 function storedExplanation(d: DecisionView): string {

@@ -17,6 +17,8 @@ import { startSweepQueue, type QueueSettings, type SweepQueue } from "../sweep-q
 import { runSweepWorker, type SweepWorker } from "../sweep-queue/worker";
 import { createQueuedSweepService } from "../sweep-queue/queued-service";
 import { createSweepLiveness } from "../sweep-queue/liveness";
+import { registerPruneJob } from "../sweep-queue/prune-job";
+import { startRetentionTimer } from "../retention/runner";
 
 export interface ServicesOptions {
   config: Config;
@@ -98,6 +100,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     : localSweeps;
   late.sweeps = sweeps;
   if (opts.scheduler !== false && !distributed) await startEmbeddedScheduler(db, clock, logger, sweeps);
+  // Embedded mode prunes on its own timer; distributed mode's workers run the prune job (startWorker).
+  const retention =
+    opts.scheduler !== false && !distributed
+      ? startRetentionTimer({ db, clock, logger, retention: config.retention, windowHours: config.sweep.windowHours })
+      : null;
 
   return {
     db,
@@ -108,6 +115,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     queue,
     outbound,
     async close() {
+      await retention?.stop();
       await sweeps.stop({ abort: true });
       await ownQueue?.stop();
       await db.destroy();
@@ -208,6 +216,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
     },
   });
+  const prune = await registerPruneJob(queue, {
+    db: services.db,
+    clock,
+    logger,
+    retention: config.retention,
+    windowHours: config.sweep.windowHours,
+  });
+  void prune.tick().catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
   let stopping = false;
   return {
     ...worker,
@@ -217,6 +233,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       stopping = true;
       await worker.stop(o);
       await liveness.close();
+      await prune.stop();
       await queue.stop({ graceful: true, timeoutMs: 5000 });
       await services.close();
       await outbound.close();

@@ -10,6 +10,8 @@
 import type { ColumnType, Generated } from "kysely";
 
 type Timestamp = string;
+/** capture_decisions.removal: why a captured message's engagement was deleted. */
+export type RemovalKindColumn = "blocklist_entry" | "untracked_contact" | "retention";
 
 export interface OrganizationTable {
   id: string; // Entra tenant id (tid)
@@ -20,6 +22,8 @@ export interface OrganizationTable {
   /** JSON string[]: verified domains from Graph GET /organization (0006); null until a mailbox connects. */
   internalDomains?: string | null;
   internalDomainsAt?: Timestamp | null;
+  /** Days the organization keeps engagements, by message time (0009); null = forever. */
+  engagementRetentionDays?: number | null;
 }
 
 export interface UserTable {
@@ -137,7 +141,7 @@ export interface CaptureDecisionTable {
   /** When the engagement this mailbox captured was deleted on request (0006); the sweep never writes it. */
   removedAt?: Timestamp | null;
   /** Why: the blocklist entry added with removal, or the contact untracked with removal. */
-  removal?: "blocklist_entry" | "untracked_contact" | null;
+  removal?: RemovalKindColumn | null;
 }
 
 export interface SweepTable {

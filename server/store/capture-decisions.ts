@@ -12,13 +12,16 @@
 import { hash } from "node:crypto";
 import { SqliteAdapter, sql, type Kysely } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
-import type { CaptureDecisionTable, Database } from "../db/schema";
+import type { CaptureDecisionTable, Database, RemovalKindColumn } from "../db/schema";
 import { copiesAgree, copyFingerprint, type CopyFacts } from "./engagement-copies";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
 import { chunks, iso, newId, parseJson } from "./util";
 
 export type CaptureDecisionRecord = CaptureDecisionTable;
+
+/** Why a captured message's engagement was deleted: a blocklist entry or an untracked contact (on request), or the organization's retention period. */
+export type RemovalKind = RemovalKindColumn;
 
 /** SHA-256 hex of the trimmed internetMessageId: how decisions name a message without keeping it. */
 export function messageKey(internetMessageId: string): string {
@@ -303,7 +306,7 @@ export interface DecisionView {
   sweepId: string | null;
   decidedAt: string;
   /** When and why the engagement this mailbox captured was deleted on request; null otherwise. */
-  removed?: { at: string; why: "blocklist_entry" | "untracked_contact" } | null;
+  removed?: { at: string; why: RemovalKind } | null;
 }
 
 /** The stored decision for this user's mailbox and message, or null when not yet swept. */
@@ -404,7 +407,7 @@ export async function markDecisionsRemoved(
   organizationId: string,
   engagementIds: readonly string[],
   reason: ReasonCode,
-  removal: "blocklist_entry" | "untracked_contact",
+  removal: RemovalKind,
   now: Date | string,
 ): Promise<number> {
   let n = 0;
@@ -437,7 +440,7 @@ export async function removeEngagements(
   trx: Kysely<Database>,
   organizationId: string,
   ids: readonly string[],
-  why: { reason: ReasonCode; removal: "blocklist_entry" | "untracked_contact" },
+  why: { reason: ReasonCode; removal: RemovalKind },
   now: Date | string,
 ): Promise<number> {
   await markDecisionsRemoved(trx, organizationId, ids, why.reason, why.removal, now);
@@ -461,4 +464,55 @@ export async function removeEngagements(
     n += Number(res.numDeletedRows);
   }
   return n;
+}
+
+/**
+ * Retention: delete up to `limit` of the organization's exclusions decided before `before`. Only plain
+ * exclusions go — a decision that captured (it points to its engagement) or records a removal
+ * (removed_at) is never touched here. One short statement; call again until it returns less than `limit`.
+ */
+export async function pruneExcludedDecisions(
+  db: Kysely<Database>,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const res = await db
+    .deleteFrom("captureDecisions")
+    .where("id", "in", (qb) =>
+      qb
+        .selectFrom("captureDecisions")
+        .select("id")
+        .where("organizationId", "=", organizationId)
+        // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
+        .where("outcome", "=", sql.lit("excluded"))
+        .where("decidedAt", "<", before)
+        .where("engagementId", "is", null)
+        .where("removedAt", "is", null)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+/** Retention: delete up to `limit` of the organization's removal records (the hash and why) removed before `before`. */
+export async function pruneRemovalRecords(
+  db: Kysely<Database>,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const res = await db
+    .deleteFrom("captureDecisions")
+    .where("id", "in", (qb) =>
+      qb
+        .selectFrom("captureDecisions")
+        .select("id")
+        .where("organizationId", "=", organizationId)
+        .where("outcome", "=", sql.lit("excluded"))
+        .where("removedAt", "<", before)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
 }

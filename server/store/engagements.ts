@@ -332,3 +332,21 @@ export async function planRemoval(
   }
   return { remove, keptShared, keptOtherContact };
 }
+
+/** Retention: up to `limit` ids of the organization's engagements whose message is older than `before`. */
+export async function engagementIdsOlderThan(
+  db: Kysely<Database>,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("engagements")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where("messageTime", "<", before)
+    .orderBy("messageTime")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -83,3 +83,24 @@ export async function internalDomainsReadAt(db: Kysely<Database>, organizationId
     .executeTakeFirst();
   return row?.internalDomainsAt ?? null;
 }
+
+/** The organization's engagement retention in days; null = kept forever. */
+export async function engagementRetentionDays(db: Kysely<Database>, organizationId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom("organizations")
+    .select("engagementRetentionDays")
+    .where("id", "=", organizationId)
+    .executeTakeFirst();
+  return row?.engagementRetentionDays == null ? null : Number(row.engagementRetentionDays);
+}
+
+/** Set how long the organization keeps engagements (null = forever). */
+export async function setEngagementRetentionDays(db: Kysely<Database>, organizationId: string, days: number | null): Promise<void> {
+  await db.updateTable("organizations").set({ engagementRetentionDays: days }).where("id", "=", organizationId).execute();
+}
+
+/** Every organization with its engagement retention: what the pruner walks. */
+export async function listOrganizationRetention(db: Kysely<Database>): Promise<{ id: string; engagementDays: number | null }[]> {
+  const rows = await db.selectFrom("organizations").select(["id", "engagementRetentionDays"]).orderBy("id").execute();
+  return rows.map((r) => ({ id: r.id, engagementDays: r.engagementRetentionDays == null ? null : Number(r.engagementRetentionDays) }));
+}

@@ -1,5 +1,5 @@
 /** Sweeps: one row per sweep of one mailbox, from start (running) to its outcome; every write to the table is here. */
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { SweepView } from "../../shared/api/contract";
 import type { ReasonCode } from "../../shared/capture";
 import type { Database, SweepTable } from "../db/schema";
@@ -238,4 +238,48 @@ export async function closeOrphanedSweeps(
     .returning("id")
     .execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * Retention: delete up to `limit` of the organization's finished sweeps started before `before`. A sweep
+ * is kept while it is running, the latest of its mailbox, or the latest success of its mailbox (mailbox
+ * health, the pane and the incremental listing read those): it goes only once a newer sweep exists, and
+ * — if it succeeded — a newer success. Decisions it recorded keep their rows (their sweep id becomes null).
+ */
+export async function pruneSweeps(db: Kysely<Database>, organizationId: string, before: string, limit: number): Promise<number> {
+  const res = await db
+    .deleteFrom("sweeps")
+    .where("id", "in", (qb) =>
+      qb
+        .selectFrom("sweeps as s")
+        .select("s.id")
+        .where("s.organizationId", "=", organizationId)
+        .where("s.startedAt", "<", before)
+        .where("s.status", "<>", "running")
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom("sweeps as n")
+              .select(sql<number>`1`.as("one"))
+              .whereRef("n.organizationId", "=", "s.organizationId")
+              .whereRef("n.userId", "=", "s.userId")
+              .whereRef("n.startedAt", ">", "s.startedAt"),
+          ),
+        )
+        .where(({ or, eb, exists, selectFrom }) =>
+          or([
+            eb("s.status", "<>", "succeeded"),
+            exists(
+              selectFrom("sweeps as n")
+                .select(sql<number>`1`.as("one"))
+                .whereRef("n.organizationId", "=", "s.organizationId")
+                .whereRef("n.userId", "=", "s.userId")
+                .where("n.status", "=", "succeeded")
+                .whereRef("n.startedAt", ">", "s.startedAt"),
+            ),
+          ]),
+        )
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
 }

@@ -330,6 +330,22 @@ const checks: Record<string, Check> = {
     const colleague = await call("A2", "GET", "/api/connections");
     expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
   },
+  "GET /api/organization/retention": async () => {
+    const own = await call("B", "GET", "/api/organization/retention");
+    expect(own.status).toBe(200);
+    expectNoLeak(own);
+    const colleague = await call("A2", "GET", "/api/organization/retention");
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+  },
+  "PUT /api/organization/retention": async () => {
+    // B's administrator sets B's period; A's stays as it was (forever).
+    expect((await call("B", "PUT", "/api/organization/retention", { body: { engagementDays: 7 } })).status).toBe(200);
+    expect((await call("A", "GET", "/api/organization/retention")).body).toEqual({ engagementDays: null });
+    const colleague = await call("A2", "PUT", "/api/organization/retention", { body: { engagementDays: 1 } });
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+    expect((await call("A", "GET", "/api/organization/retention")).body).toEqual({ engagementDays: null });
+    expect((await call("B", "PUT", "/api/organization/retention", { body: { engagementDays: null } })).status).toBe(200);
+  },
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");
     expect(list.status).toBe(200);

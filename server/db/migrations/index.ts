@@ -8,6 +8,7 @@ import * as m0005 from "./0005_client_name_key";
 import * as m0006 from "./0006_engagement_copies_body_cap";
 import * as m0007 from "./0007_internal_domains_removal";
 import * as m0008 from "./0008_contact_import_leases";
+import * as m0009 from "./0009_retention";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0006_engagement_copies_body_cap": m0006,
   "0007_internal_domains_removal": m0007,
   "0008_contact_import_leases": m0008,
+  "0009_retention": m0009,
 };

@@ -9,3 +9,4 @@ export * from "./engagements";
 export * from "./mail";
 export * from "./messages";
 export * from "./sweeps";
+export * from "./organization";

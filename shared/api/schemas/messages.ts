@@ -100,13 +100,13 @@ export const messageStatusResponseSchema = z
       decidedAt: nullableDateTime,
       sweepId: z.string().nullable(),
       removed: z
-        .object({ at: dateTime, why: z.enum(["blocklist_entry", "untracked_contact"]) })
+        .object({ at: dateTime, why: z.enum(["blocklist_entry", "untracked_contact", "retention"]) })
         .nullable()
         .optional()
         .meta({
           description:
             "A stored exclusion only: the message had been captured, and its engagement was deleted on request — when, and " +
-            "because a blocklist entry was added or its contact untracked with removal. Null otherwise (optional for older servers).",
+            "because a blocklist entry was added, its contact untracked with removal, or the organization's retention period ended. Null otherwise (optional for older servers).",
         }),
     }),
     engagement: orNull(engagementViewSchema),
