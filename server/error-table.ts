@@ -30,6 +30,10 @@ export const ERROR_TABLE = {
   graph_request_failed: { sweepShowsMessage: true },
   sweep_aborted: { sweepShowsMessage: true },
   sweep_in_progress: {},
+  // Who may call: an application (client credentials) on an operation only people may call; a caller
+  // (person or application) without the role an operation needs
+  user_only: { status: 403 },
+  forbidden: { status: 403 },
   // Requests for data
   not_found: { status: 404 },
   client_not_found: { status: 404 },
