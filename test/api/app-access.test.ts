@@ -187,6 +187,7 @@ describe("the OpenAPI description of application access", () => {
         "GET /api/contacts",
         "GET /api/contacts/{id}",
         "GET /api/engagements",
+        "GET /api/engagements/changes",
         "GET /api/engagements/{id}",
       ].sort(),
     );

@@ -7,6 +7,7 @@ import * as m0004 from "./0004_incremental_listing";
 import * as m0005 from "./0005_client_name_key";
 import * as m0006 from "./0006_engagement_copies_body_cap";
 import * as m0007 from "./0007_internal_domains_removal";
+import * as m0008 from "./0008_engagement_changes";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "0005_client_name_key": m0005,
   "0006_engagement_copies_body_cap": m0006,
   "0007_internal_domains_removal": m0007,
+  "0008_engagement_changes": m0008,
 };
