@@ -57,7 +57,7 @@ const INFO = {
     "The backend of the Engagement Capture Outlook add-in: clients, contacts, captured engagements, the open message's capture status, " +
     "the blocklist, the mailbox connection and sweeps. Every /api route except this document needs an Entra v2 access token for the " +
     "API's own scope (api://<client-id>/access_as_user), or, on the operations whose security lists `application`, an application's own " +
-    "token (client credentials) with one of the listed app roles; every query is scoped to the token's organization (tid). " +
+    "token (client credentials) with one of the listed app roles (any other operation answers an application 403 user_only); every query is scoped to the token's organization (tid). " +
     `Errors always have the body {"error":{"code","message","details"?}}. JSON bodies are limited to ${MAX_JSON_BODY / 1024} KB ` +
     `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected. A signed-in call to an /api path below with a method ` +
     "it does not list answers 405 method_not_allowed with an Allow header (HEAD is allowed wherever GET is).",
@@ -104,7 +104,10 @@ const SHARED_RESPONSES = {
     },
   ),
   NotFound: errorResponse("Not found (or another organization's)"),
-  Forbidden: errorResponse(`forbidden: only holders of the ${ADMIN_APP_ROLE} app role may do this`),
+  Forbidden: errorResponse(
+    `forbidden: the caller lacks the role this needs (a person: the ${ADMIN_APP_ROLE} app role; an application: an app role the ` +
+      "operation's `application` security lists); user_only: an application's token on an operation only people may call",
+  ),
   Conflict: errorResponse("Conflict"),
   TooLarge: errorResponse("payload_too_large"),
   UnsupportedMediaType: errorResponse("unsupported_media_type"),
@@ -150,7 +153,12 @@ function generate() {
 function withAppSecurity(op: Operation): Operation {
   const access =
     op.operationId && Object.hasOwn(APP_OPERATIONS, op.operationId) ? APP_OPERATIONS[op.operationId] : null;
-  return access ? { ...op, security: [{ bearer: [] }, { application: [...APP_ROLES_FOR[access]] }] } : op;
+  if (!access) return op;
+  return {
+    ...op,
+    security: [{ bearer: [] }, { application: [...APP_ROLES_FOR[access]] }],
+    responses: { ...op.responses, "403": op.responses["403"] ?? { $ref: "#/components/responses/Forbidden" } },
+  };
 }
 
 type Generated = ReturnType<typeof generate>;
