@@ -56,12 +56,10 @@ export const engagementViewSchema = z
   .meta({ id: "Engagement" });
 
 export const engagementChangesQuery = z.strictObject({
-  cursor: cursorQuery
-    .optional()
-    .meta({
-      description:
-        "Opaque: a change's `cursor` or a page's `nextCursor`. Absent: from the beginning (every engagement that exists first).",
-    }),
+  cursor: cursorQuery.optional().meta({
+    description:
+      "Opaque: a change's `cursor` or a page's `nextCursor`. Absent: from the beginning (every engagement that exists first).",
+  }),
   limit: limitQuery,
 });
 
