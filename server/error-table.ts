@@ -32,6 +32,10 @@ export const ERROR_TABLE = {
   sweep_in_progress: {},
   // Distributed mode: "capture now" runs on a worker and no worker answered in time
   capture_timeout: { status: 503, retryAfterSeconds: 5 },
+  // Who may call: an application (client credentials) on an operation only people may call; a caller
+  // (person or application) without the role an operation needs
+  user_only: { status: 403 },
+  forbidden: { status: 403 },
   // Requests for data
   not_found: { status: 404 },
   client_not_found: { status: 404 },

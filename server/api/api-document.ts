@@ -21,6 +21,7 @@ import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
 import { sweepOperations } from "./routes/sweeps";
+import { APP_OPERATIONS, APP_ROLES_FOR } from "./roles";
 import { DEFAULT_RATE_LIMIT } from "./security";
 
 export const openApiOperation = createRoute({
@@ -57,7 +58,8 @@ const INFO = {
   description:
     "The backend of the Engagement Capture Outlook add-in: clients, contacts, captured engagements, the open message's capture status, " +
     "the blocklist, the mailbox connection and sweeps. Every /api route except this document needs an Entra v2 access token for the " +
-    "API's own scope (api://<client-id>/access_as_user); every query is scoped to the token's organization (tid). " +
+    "API's own scope (api://<client-id>/access_as_user), or, on the operations whose security lists `application`, an application's own " +
+    "token (client credentials) with one of the listed app roles (any other operation answers an application 403 user_only); every query is scoped to the token's organization (tid). " +
     `Errors always have the body {"error":{"code","message","details"?}}. JSON bodies are limited to ${MAX_JSON_BODY / 1024} KB ` +
     `(the CSV import to ${MAX_CSV_BODY / 1024 / 1024} MB); unknown fields are rejected. A signed-in call to an /api path below with a method ` +
     "it does not list answers 405 method_not_allowed with an Allow header (HEAD is allowed wherever GET is).",
@@ -105,7 +107,10 @@ const SHARED_RESPONSES = {
     },
   ),
   NotFound: errorResponse("Not found (or another organization's)"),
-  Forbidden: errorResponse(`forbidden: only holders of the ${ADMIN_APP_ROLE} app role may do this`),
+  Forbidden: errorResponse(
+    `forbidden: the caller lacks the role this needs (a person: the ${ADMIN_APP_ROLE} app role; an application: an app role the ` +
+      "operation's `application` security lists); user_only: an application's token on an operation only people may call",
+  ),
   Conflict: errorResponse("Conflict"),
   TooLarge: errorResponse("payload_too_large"),
   UnsupportedMediaType: errorResponse("unsupported_media_type"),
@@ -127,9 +132,17 @@ function generate() {
     bearerFormat: "JWT",
     description: "Entra v2 access token for api://<client-id>/access_as_user.",
   });
+  registry.registerComponent("securitySchemes", "application", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "An application's own Entra v2 token (client credentials, no user: idtyp app, roles). Accepted only by the operations that list " +
+      "this scheme, with one of the app roles listed; any other operation answers 403 user_only, a missing role 403 forbidden.",
+  });
   for (const [name, response] of Object.entries(SHARED_RESPONSES))
     registry.registerComponent("responses", name, response);
-  for (const op of OPERATIONS) registry.registerPath(op);
+  for (const op of OPERATIONS) registry.registerPath(withAppSecurity(op));
   return generator.getOpenAPI31Document({
     openapi: "3.1.0",
     info: INFO,
@@ -137,6 +150,18 @@ function generate() {
     security: [{ bearer: [] }],
     tags: TAGS,
   });
+}
+
+/** Operations open to applications accept either token; the application's needs one of the listed roles. */
+function withAppSecurity(op: Operation): Operation {
+  const access =
+    op.operationId && Object.hasOwn(APP_OPERATIONS, op.operationId) ? APP_OPERATIONS[op.operationId] : null;
+  if (!access) return op;
+  return {
+    ...op,
+    security: [{ bearer: [] }, { application: [...APP_ROLES_FOR[access]] }],
+    responses: { ...op.responses, "403": op.responses["403"] ?? { $ref: "#/components/responses/Forbidden" } },
+  };
 }
 
 type Generated = ReturnType<typeof generate>;

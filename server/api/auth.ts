@@ -2,6 +2,8 @@
  * Authentication for /api/*: verify the Bearer token, then find or create the caller's
  * organization and user (first call auto-provisions). The result goes into the Hono context.
  * Provisioned ids are memoised per (tid, oid) so the hot path costs no extra query.
+ * An application's token (client credentials) provisions nobody: it is the whole tenant, and may call only
+ * the operations server/api/roles.ts opens to applications, checked here before any route runs.
  * Failed authentications are limited per client address (FailedAuthLimit): past the limit, a request
  * whose token is not already verified answers 429 without being verified.
  */
@@ -10,7 +12,9 @@ import type { Clock } from "../clock";
 import type { Db } from "../db";
 import { AuthError, AuthorityUnavailableError, type Caller, type TokenVerifier } from "../identity/token-verifier";
 import { provisionUser } from "../store/users";
-import type { AppEnv } from "./context";
+import { OPERATIONS } from "./api-document";
+import { appRateKey, type AppEnv } from "./context";
+import { assertAppMayCall } from "./roles";
 import { FailedAuthLimit, type RateLimitSettings } from "./security";
 
 const MAX_MEMO = 10_000;
@@ -39,6 +43,13 @@ export function authMiddleware(deps: {
     // A missing token costs nothing to refuse: it still gets its 401, which tells the pane to sign in.
     const caller = header && failures.blocked(c) ? deps.verifier.known?.(header) : await verifyCounted(c, header);
     if (!caller) return failures.refuse(c);
+    if (caller.kind === "app") {
+      assertAppMayCall(caller, operationOf(c.req.method, c.req.path));
+      c.set("caller", caller);
+      c.set("orgId", caller.organizationId);
+      c.set("userId", appRateKey(caller));
+      return next();
+    }
     const memoKey = `${caller.organizationId}\u0000${caller.oid}`;
     let userId = provisioned.get(memoKey);
     if (!userId) {
@@ -61,4 +72,25 @@ export function authMiddleware(deps: {
     c.set("userId", userId);
     await next();
   };
+}
+
+interface OperationMatch {
+  method: string;
+  pattern: RegExp;
+  operationId: string;
+}
+
+/** The /api operations, literal paths first so /api/engagements/changes is never taken for /api/engagements/{id}. */
+const API_OPERATIONS: OperationMatch[] = OPERATIONS.filter((op) => op.path.startsWith("/api/"))
+  .sort((a, b) => Number(a.path.includes("{")) - Number(b.path.includes("{")))
+  .map((op) => ({
+    method: op.method.toUpperCase(),
+    pattern: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+")}/?$`),
+    operationId: op.operationId ?? "",
+  }));
+
+/** The declared operation a request is for, or null (HEAD is GET's). */
+export function operationOf(method: string, path: string): string | null {
+  const m = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+  return API_OPERATIONS.find((op) => op.method === m && op.pattern.test(path))?.operationId ?? null;
 }

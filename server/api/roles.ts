@@ -6,17 +6,69 @@
  * in the access token's `roles` claim, so no role is stored here and removing an assignment takes
  * effect with the user's next token.
  */
-import { ADMIN_APP_ROLE } from "../../shared/api/contract";
+import { ADMIN_APP_ROLE, APP_READ_ROLE, APP_WRITE_ROLE } from "../../shared/api/roles";
+import { DomainError } from "../domain-error";
+import type { Caller } from "../identity/token-verifier";
 import type { AppContext } from "./context";
 import { ApiError } from "./errors";
 
+/** Administrators are people: an application's token never makes it one, whatever its roles claim. */
 export function isAdmin(c: AppContext): boolean {
-  return c.get("caller").roles.includes(ADMIN_APP_ROLE);
+  const caller = c.get("caller");
+  return caller.kind === "user" && caller.roles.includes(ADMIN_APP_ROLE);
+}
+
+/**
+ * What an application (client credentials, no user) may call, by operationId, and the access it needs:
+ * "read" is either app role, "write" only APP_WRITE_ROLE. Every operation not listed is a person's own
+ * (their mailbox, their connection, their personal blocklist, sending as them) or acts as a user, so an
+ * application is refused it (user_only): deny by default, a new operation is closed to applications
+ * until it is listed here.
+ */
+export const APP_OPERATIONS: Readonly<Record<string, "read" | "write">> = Object.freeze({
+  listEngagements: "read",
+  getEngagement: "read",
+  listEngagementChanges: "read",
+  listContacts: "read",
+  getContact: "read",
+  listClients: "read",
+  getClient: "read",
+});
+
+/** The app roles that grant each access. */
+export const APP_ROLES_FOR: Readonly<Record<"read" | "write", readonly string[]>> = {
+  read: [APP_READ_ROLE, APP_WRITE_ROLE],
+  write: [APP_WRITE_ROLE],
+};
+
+/**
+ * Throws unless an application caller may call the operation: user_only when applications may not call
+ * it at all (or the request matched no operation), forbidden when the application lacks the role.
+ * People's tokens are not checked here.
+ */
+export function assertAppMayCall(caller: Caller, operationId: string | null): void {
+  if (caller.kind !== "app") return;
+  const access =
+    operationId !== null && Object.hasOwn(APP_OPERATIONS, operationId) ? APP_OPERATIONS[operationId] : null;
+  if (!access) {
+    throw new DomainError("user_only", "Only a signed-in user may call this operation; an application's token cannot.");
+  }
+  const roles = APP_ROLES_FOR[access];
+  if (!roles.some((r) => caller.roles.includes(r))) {
+    throw new DomainError(
+      "forbidden",
+      `This operation needs the ${roles.join(" or ")} application permission (app role), granted by an administrator.`,
+    );
+  }
 }
 
 /** 403 forbidden unless the caller is an administrator; `what` starts the sentence ("Changing … needs …"). */
 export function requireAdmin(c: AppContext, what: string): void {
   if (!isAdmin(c)) {
-    throw new ApiError(403, "forbidden", `${what} needs the ${ADMIN_APP_ROLE} role; ask an administrator of your organization.`);
+    throw new ApiError(
+      403,
+      "forbidden",
+      `${what} needs the ${ADMIN_APP_ROLE} role; ask an administrator of your organization.`,
+    );
   }
 }

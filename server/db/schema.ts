@@ -125,6 +125,19 @@ export interface EngagementMailboxTable {
   createdAt: Timestamp;
 }
 
+/**
+ * Every creation, update (a mailbox or contact linked) and deletion of an engagement, numbered per
+ * organization from 1 without gaps, in commit order (store/engagement-changes.ts): the changes feed.
+ * No foreign key to engagements: a deletion outlives its engagement.
+ */
+export interface EngagementChangeTable {
+  organizationId: string;
+  sequence: number;
+  engagementId: string;
+  type: "created" | "updated" | "deleted";
+  occurredAt: Timestamp;
+}
+
 export interface CaptureDecisionTable {
   id: string;
   organizationId: string;
@@ -226,6 +239,7 @@ export interface Database {
   engagements: EngagementTable;
   engagementContacts: EngagementContactTable;
   engagementMailboxes: EngagementMailboxTable;
+  engagementChanges: EngagementChangeTable;
   captureDecisions: CaptureDecisionTable;
   sweeps: SweepTable;
   blocklistEntries: BlocklistEntryTable;

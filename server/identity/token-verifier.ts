@@ -8,7 +8,10 @@
  * - issuer = the metadata's `issuer` with `{tenantid}` replaced by the token's `tid` (and the key's
  *   own `issuer`, when it publishes one, must agree);
  * - audience = the client id, or the application ID URI (`api://<clientId>` unless configured);
- * - scp contains access_as_user (so an ID token or a Graph token never passes);
+ * - a user token: scp contains access_as_user (so an ID token or a Graph token never passes), oid and
+ *   preferred_username; an application token (client credentials: `idtyp: "app"` and no scp): oid (the
+ *   calling app's service principal) and azp (its client id). Which app roles let an application do what
+ *   is the API's decision (server/api/app-access.ts);
  * - exp / nbf with a small skew, against the injected clock.
  * The `roles` claim (Entra app roles assigned to the user on this API) is passed on as is: the
  * API decides what a role allows (server/api/roles.ts).
@@ -30,8 +33,13 @@ import {
 } from "./openid-metadata";
 
 export interface Caller {
+  /** "app" for an application's own token (client credentials): no user, the whole tenant. */
+  kind: "user" | "app";
   organizationId: string; // tid
+  /** The user's object id; for an application, its service principal's. */
   oid: string;
+  /** For an application: its client id (azp); for a user the pane's client id when the token names it, else null. */
+  appId: string | null;
   preferredUsername: string;
   name: string | null;
   readonly scopes: readonly string[];
@@ -241,6 +249,7 @@ function preflight(token: string, onlyTenant: string | null): { tid: string; kid
 }
 
 function callerOf(payload: jose.JWTPayload, tid: string): Caller {
+  if (payload.idtyp === "app" && payload.scp === undefined) return appCallerOf(payload, tid);
   const scopes = typeof payload.scp === "string" ? payload.scp.split(" ").filter(Boolean) : [];
   if (!scopes.includes(REQUIRED_SCOPE)) throw new AuthError(`The access token lacks the ${REQUIRED_SCOPE} scope.`);
   const oid = payload.oid;
@@ -252,15 +261,42 @@ function callerOf(payload: jose.JWTPayload, tid: string): Caller {
   // Frozen: one object serves every request with this token (the cache above), so no request may change
   // what the next one is allowed (a role pushed into `roles` would stay until the token expires).
   return Object.freeze({
+    kind: "user",
     organizationId: tid,
     oid,
+    appId: typeof payload.azp === "string" ? payload.azp : null,
     preferredUsername: preferred,
     name: typeof payload.name === "string" ? payload.name : null,
     scopes: Object.freeze(scopes),
-    roles: Object.freeze(
-      Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [],
-    ),
+    roles: rolesOf(payload),
   });
+}
+
+/**
+ * An application's own token: it acts for no user, so it has no scp, no preferred_username, and its oid
+ * (= sub) is the calling app's service principal in the tenant. The app's roles are checked per operation.
+ */
+function appCallerOf(payload: jose.JWTPayload, tid: string): Caller {
+  const oid = payload.oid;
+  if (typeof oid !== "string" || !oid) throw new AuthError("The application token has no object id (oid).");
+  const azp = typeof payload.azp === "string" && payload.azp ? payload.azp : payload.appid;
+  if (typeof azp !== "string" || !azp) throw new AuthError("The application token names no client (azp).");
+  return Object.freeze({
+    kind: "app",
+    organizationId: tid,
+    oid,
+    appId: azp,
+    preferredUsername: azp,
+    name: null,
+    scopes: Object.freeze([]),
+    roles: rolesOf(payload),
+  });
+}
+
+function rolesOf(payload: jose.JWTPayload): readonly string[] {
+  return Object.freeze(
+    Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [],
+  );
 }
 
 /** A short reason for logs and the error body; never the token itself. */

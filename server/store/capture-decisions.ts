@@ -13,6 +13,7 @@ import { hash } from "node:crypto";
 import { SqliteAdapter, sql, type Kysely } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database, RemovalKindColumn } from "../db/schema";
+import { recordEngagementChanges, type EngagementChange } from "./engagement-changes";
 import { copiesAgree, copyFingerprint, type CopyFacts } from "./engagement-copies";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
@@ -94,6 +95,7 @@ export async function recordCaptureBatch(
 ): Promise<RecordedItem[]> {
   const t = iso(now);
   const out: RecordedItem[] = [];
+  const changes: EngagementChange[] = [];
   await lockMessageIds(trx, organizationId, items);
   for (const item of items) {
     let key: string;
@@ -109,7 +111,8 @@ export async function recordCaptureBatch(
         item.engagement,
         t,
       ));
-      await linkEngagement(trx, organizationId, engagementId, userId, item, t);
+      const linked = await linkEngagement(trx, organizationId, engagementId, userId, item, t);
+      if (engagementCreated || linked) changes.push({ engagementId, type: engagementCreated ? "created" : "updated" });
     } else {
       key = item.messageKey;
     }
@@ -129,6 +132,8 @@ export async function recordCaptureBatch(
     });
     out.push({ messageKey: key, outcome: item.outcome, engagementId, engagementCreated });
   }
+  // Last, so the feed's per-organization numbering lock is held only from here to commit.
+  await recordEngagementChanges(trx, organizationId, changes, t);
   return out;
 }
 
@@ -229,7 +234,10 @@ async function upsertEngagement(
   return { id: existing.id, created: false };
 }
 
-/** Link the engagement to its qualifying contacts and to this mailbox's copy (id and web link). */
+/**
+ * Link the engagement to its qualifying contacts and to this mailbox's copy (id and web link). True when
+ * a link was added or the mailbox's copy changed (what the engagement's view shows changed).
+ */
 async function linkEngagement(
   trx: Kysely<Database>,
   organizationId: string,
@@ -237,15 +245,17 @@ async function linkEngagement(
   userId: string,
   item: Extract<CaptureItem, { outcome: "captured" }>,
   t: string,
-): Promise<void> {
+): Promise<boolean> {
+  let changed = 0n;
   for (const contactId of new Set(item.contactIds)) {
-    await trx
+    const added = await trx
       .insertInto("engagementContacts")
       .values({ organizationId, engagementId, contactId })
       .onConflict((oc) => oc.columns(["engagementId", "contactId"]).doNothing())
-      .execute();
+      .executeTakeFirst();
+    changed += BigInt(added.numInsertedOrUpdatedRows ?? 0n);
   }
-  await trx
+  const mailbox = await trx
     .insertInto("engagementMailboxes")
     .values({
       organizationId,
@@ -264,7 +274,8 @@ async function linkEngagement(
           sql<boolean>`engagement_mailboxes.graph_message_id <> excluded.graph_message_id or engagement_mailboxes.web_link is distinct from excluded.web_link`,
         ),
     )
-    .execute();
+    .executeTakeFirst();
+  return changed + BigInt(mailbox.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
 /**
@@ -456,12 +467,19 @@ export async function removeEngagements(
       .where("organizationId", "=", organizationId)
       .where("engagementId", "in", part)
       .execute();
-    const res = await trx
+    const deleted = await trx
       .deleteFrom("engagements")
       .where("organizationId", "=", organizationId)
       .where("id", "in", part)
-      .executeTakeFirst();
-    n += Number(res.numDeletedRows);
+      .returning("id")
+      .execute();
+    n += deleted.length;
+    await recordEngagementChanges(
+      trx,
+      organizationId,
+      deleted.map((r) => ({ engagementId: r.id, type: "deleted" as const })),
+      now,
+    );
   }
   return n;
 }

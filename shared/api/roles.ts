@@ -5,3 +5,10 @@
  * A module of its own, free of zod, so the pane can import the value.
  */
 export const ADMIN_APP_ROLE = "Capture.Admin";
+
+/**
+ * Application permissions (app roles whose allowed member type is Applications): what a CRM's backend,
+ * calling with its own client-credentials token and no user, may do in the tenant that consented.
+ */
+export const APP_READ_ROLE = "Engagements.Read.All";
+export const APP_WRITE_ROLE = "Engagements.ReadWrite.All";

@@ -251,6 +251,12 @@ const checks: Record<string, Check> = {
       expectNoLeak(list);
     }
   },
+  "GET /api/engagements/changes": async () => {
+    const feed = await call("B", "GET", "/api/engagements/changes?limit=200");
+    expect(feed.status).toBe(200);
+    expect(JSON.stringify(feed.body)).not.toContain(A.engagementId);
+    expectNoLeak(feed);
+  },
   "GET /api/engagements/{id}": async () => expectNotFound(await call("B", "GET", `/api/engagements/${A.engagementId}`)),
   "POST /api/messages/status": async () => {
     // B asks about A's captured message with A's participants: B's organization tracks none of them,

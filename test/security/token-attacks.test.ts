@@ -224,9 +224,9 @@ const attacks: Attack[] = [
     reason: /access_as_user/,
   },
   {
-    name: "app-only token (client credentials, roles instead of scp)",
-    token: () => emulator.state.mintAppToken({ clientId: CLIENT_ID, tenantId: TENANT, audience: CLIENT_ID, roles: ["access_as_user"] }),
-    reason: /access_as_user/,
+    name: "app-only token for Microsoft Graph (client credentials, another audience)",
+    token: () => emulator.state.mintAppToken({ clientId: CLIENT_ID, tenantId: TENANT, audience: "https://graph.microsoft.com", roles: ["Mail.Read"] }),
+    reason: /another authority|audience/,
   },
   {
     name: "ID token instead of an access token",
@@ -278,6 +278,28 @@ describe("attack table → 401 invalid_token with a Bearer challenge", () => {
       { organizationId: TENANT, oid: ADA.id },
       { organizationId: OTHER_TENANT, oid: EVE.id },
     ]);
+  });
+});
+
+describe("application tokens (client credentials) as the emulator mints them for this API", () => {
+  const appToken = (roles: string[], tenantId = TENANT) =>
+    emulator.state.mintAppToken({ clientId: "crm-sync-client", tenantId, audience: CLIENT_ID, roles });
+  const get = (path: string, token: string) => app.request(path, { headers: { authorization: `Bearer ${token}` } });
+
+  test("with Engagements.Read.All: the tenant's engagements 200; /api/me 403 user_only", async () => {
+    expect((await get("/api/engagements", appToken(["Engagements.Read.All"]))).status).toBe(200);
+    expect((await get("/api/engagements/changes", appToken(["Engagements.ReadWrite.All"], OTHER_TENANT))).status).toBe(200);
+    const me = await get("/api/me", appToken(["Engagements.Read.All"]));
+    expect(me.status).toBe(403);
+    expect(((await me.json()) as { error: { code: string } }).error.code).toBe("user_only");
+  });
+
+  test("without one of our app roles (a role of another API, a person's role): 403 forbidden", async () => {
+    for (const roles of [[], ["access_as_user"], ["Capture.Admin"]]) {
+      const res = await get("/api/engagements", appToken(roles));
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+    }
   });
 });
 

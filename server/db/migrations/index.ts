@@ -9,6 +9,7 @@ import * as m0006 from "./0006_engagement_copies_body_cap";
 import * as m0007 from "./0007_internal_domains_removal";
 import * as m0008 from "./0008_contact_import_leases";
 import * as m0009 from "./0009_retention";
+import * as m0010 from "./0010_engagement_changes";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0007_internal_domains_removal": m0007,
   "0008_contact_import_leases": m0008,
   "0009_retention": m0009,
+  "0010_engagement_changes": m0010,
 };

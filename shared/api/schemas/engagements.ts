@@ -54,3 +54,42 @@ export const engagementViewSchema = z
     capturedAt: dateTime,
   })
   .meta({ id: "Engagement" });
+
+export const engagementChangesQuery = z.strictObject({
+  cursor: cursorQuery.optional().meta({
+    description:
+      "Opaque: a change's `cursor` or a page's `nextCursor`. Absent: from the beginning (every engagement that exists first).",
+  }),
+  limit: limitQuery,
+});
+
+export const engagementChangeSchema = z
+  .object({
+    sequence: z
+      .number()
+      .int()
+      .meta({ description: "Position in the organization's feed: 1, 2, … without gaps, in commit order." }),
+    cursor: z.string().meta({ description: "Pass as `cursor` to resume after this change." }),
+    type: z.enum(["created", "updated", "deleted"]).meta({
+      description:
+        "created: captured; updated: another mailbox or contact linked (or a mailbox's copy changed); deleted: removed (a block, an untracked contact, retention).",
+    }),
+    engagementId: z.string(),
+    occurredAt: dateTime,
+    engagement: engagementViewSchema.nullable().meta({
+      description:
+        "The engagement as it is when the page is read (not as it was at the change), without bodyText; null for deleted, and for a change of an engagement deleted since (a later deleted change follows).",
+    }),
+  })
+  .meta({ id: "EngagementChange" });
+
+export const engagementChangePageSchema = z
+  .object({
+    items: z.array(engagementChangeSchema),
+    nextCursor: z.string().meta({
+      description:
+        "Never null: pass it as `cursor` next time. When hasMore is false the feed is read to its end; ask again later with this cursor.",
+    }),
+    hasMore: z.boolean(),
+  })
+  .meta({ id: "EngagementChangePage" });
