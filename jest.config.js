@@ -10,8 +10,14 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: "node", testEnvironment: "node", roots: ["<rootDir>/test"], testMatch: ["<rootDir>/test/**/*.test.ts"],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, "<rootDir>/test/addin/"] },
+    {
+      ...common,
+      displayName: "node",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test"],
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, "<rootDir>/test/addin/"],
+    },
     { ...common, displayName: "addin", testEnvironment: "jsdom", testMatch: ["<rootDir>/test/addin/**/*.test.ts?(x)"] },
   ],
 };

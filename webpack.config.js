@@ -13,7 +13,15 @@ module.exports = (_env, argv = {}) => {
   const production = (argv.mode ?? process.env.NODE_ENV ?? "production") === "production";
   const officeJs = production ? OFFICE_JS_CDN : OFFICE_JS_DEV;
   const page = (filename, template, chunks) =>
-    new HtmlWebpackPlugin({ filename, template, chunks, officeJs, inject: "body", scriptLoading: "defer", minify: production });
+    new HtmlWebpackPlugin({
+      filename,
+      template,
+      chunks,
+      officeJs,
+      inject: "body",
+      scriptLoading: "defer",
+      minify: production,
+    });
   return {
     mode: production ? "production" : "development",
     context: __dirname,
@@ -28,7 +36,8 @@ module.exports = (_env, argv = {}) => {
     output: {
       path: path.resolve(__dirname, "dist/addin"),
       // The stand-in keeps a fixed name: the server swaps it in for office.js by URL.
-      filename: (data) => (data.chunk.name === "office-standin" ? "[name].js" : production ? "[name].[contenthash:8].js" : "[name].js"),
+      filename: (data) =>
+        data.chunk.name === "office-standin" ? "[name].js" : production ? "[name].[contenthash:8].js" : "[name].js",
       chunkFilename: production ? "[name].[contenthash:8].js" : "[name].js",
       publicPath: "",
       clean: true,
@@ -41,7 +50,10 @@ module.exports = (_env, argv = {}) => {
           exclude: /node_modules/,
           use: {
             loader: "ts-loader",
-            options: { transpileOnly: true, compilerOptions: { noEmit: false, module: "ESNext", sourceMap: !production } },
+            options: {
+              transpileOnly: true,
+              compilerOptions: { noEmit: false, module: "ESNext", sourceMap: !production },
+            },
           },
         },
       ],

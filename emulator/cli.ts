@@ -22,12 +22,22 @@ function flag(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const port = Number(process.env.EMULATOR_PORT ?? 8443);
-  const redirectUris = process.env.EMULATOR_REDIRECT_URIS?.split(",").map((s) => s.trim()).filter(Boolean);
+  const redirectUris = process.env.EMULATOR_REDIRECT_URIS?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const issuerHost = flag("--issuer-host") ?? process.env.EMULATOR_ISSUER_HOST;
   // The server under test's CA, so change notifications reach its HTTPS notification URL.
-  const caFiles = (flag("--notification-ca") ?? process.env.EMULATOR_NOTIFICATION_CA_FILE ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const caFiles = (flag("--notification-ca") ?? process.env.EMULATOR_NOTIFICATION_CA_FILE ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const notificationCaPem = caFiles.map((f) => fs.readFileSync(f, "utf8"));
-  const emulator = await startEmulator({ port, dataset: sampleDataset({ redirectUris }), issuerHost, notificationCaPem });
+  const emulator = await startEmulator({
+    port,
+    dataset: sampleDataset({ redirectUris }),
+    issuerHost,
+    notificationCaPem,
+  });
   const caFile = process.env.EMULATOR_CA_FILE ?? path.join(os.tmpdir(), "m365-emulator-ca.pem");
   fs.writeFileSync(caFile, emulator.caPem);
   const st = emulator.state;
@@ -37,7 +47,9 @@ async function main(): Promise<void> {
     `  Authority (Entra v2):  ${emulator.url}/${SAMPLE_TENANT_ID}   (ENTRA_AUTHORITY_HOST=${emulator.url})`,
     `                            (also ${emulator.url}/contoso.onmicrosoft.com, /organizations, /common)`,
     `  OpenID configuration:  ${emulator.url}/${SAMPLE_TENANT_ID}/v2.0/.well-known/openid-configuration`,
-    ...(issuerHost ? [`  Token issuer:          ${emulator.state.issuerV2(SAMPLE_TENANT_ID)}   (differs from the sign-in host)`] : []),
+    ...(issuerHost
+      ? [`  Token issuer:          ${emulator.state.issuerV2(SAMPLE_TENANT_ID)}   (differs from the sign-in host)`]
+      : []),
     `  Graph:                 ${emulator.url}/v1.0   (GRAPH_BASE_URL=${emulator.url}: the host only; the backend adds /v1.0)`,
     `  Control API:           ${emulator.url}/_emulator/state`,
     ``,
@@ -49,7 +61,10 @@ async function main(): Promise<void> {
     `  CA file:        ${caFile}   (export NODE_EXTRA_CA_CERTS=${caFile})`,
     ``,
     `  Users:`,
-    ...[...st.users.values()].map((u) => `    ${u.displayName.padEnd(14)} ${u.userPrincipalName.padEnd(30)} oid ${u.id}  ${st.getMessages(u.id).length} messages${u.mailboxEnabled ? "" : "  (no mailbox)"}`),
+    ...[...st.users.values()].map(
+      (u) =>
+        `    ${u.displayName.padEnd(14)} ${u.userPrincipalName.padEnd(30)} oid ${u.id}  ${st.getMessages(u.id).length} messages${u.mailboxEnabled ? "" : "  (no mailbox)"}`,
+    ),
     ``,
     `Press Ctrl-C to stop.`,
   ];

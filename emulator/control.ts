@@ -39,7 +39,10 @@ export class ControlApi {
       answer = (user && this.userEndpoint(user[1], user[2], m, body)) ??
         (sub && m === "POST" ? this.lifecycle(decodeURIComponent(sub[1]), body) : null) ??
         (app && m === "PUT" ? this.clientAppRoles(decodeURIComponent(app[1]), body) : null) ??
-        this.emulatorEndpoint(path, m, body) ?? { body: { error: `unknown control endpoint ${m} ${path}` }, status: 404 };
+        this.emulatorEndpoint(path, m, body) ?? {
+          body: { error: `unknown control endpoint ${m} ${path}` },
+          status: 404,
+        };
     } catch (e) {
       answer = { body: { error: e instanceof Error ? e.message : String(e) }, status: 400 };
     }
@@ -70,13 +73,18 @@ export class ControlApi {
       return OK;
     }
     if (sub === "/app-roles" && m === "PUT") {
-      if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+      if (
+        typeof body.resourceAppId !== "string" ||
+        !Array.isArray(body.values) ||
+        !body.values.every((v) => typeof v === "string")
+      ) {
         return { body: { error: "send { resourceAppId: string, values: string[] }" }, status: 400 };
       }
       st.setAppRoles(uid(), body.resourceAppId, body.values as string[]);
       return OK;
     }
-    if (sub === "/sync-states/invalidate" && m === "POST") return { body: { invalidated: st.invalidateSyncStates(uid()) } };
+    if (sub === "/sync-states/invalidate" && m === "POST")
+      return { body: { invalidated: st.invalidateSyncStates(uid()) } };
     return null;
   }
 
@@ -98,7 +106,8 @@ export class ControlApi {
       case "POST /users":
         return { body: st.addUser(body as never), status: 201 };
       case "POST /sync-states/lifetime":
-        if (typeof body.ms !== "number" || !(body.ms > 0)) return { body: { error: "ms must be a positive number" }, status: 400 };
+        if (typeof body.ms !== "number" || !(body.ms > 0))
+          return { body: { error: "ms must be a positive number" }, status: 400 };
         st.setSyncStateLifetime(body.ms);
         return { body: { ok: true, syncStateLifetimeMs: st.syncStateLifetimeMs } };
       case "POST /counts/reset":
@@ -117,7 +126,8 @@ export class ControlApi {
       case "POST /clock":
         return this.setClock(body);
       case "POST /search/index-lag":
-        if (typeof body.ms !== "number" || !(body.ms >= 0)) return { body: { error: "ms must be a non-negative number" }, status: 400 };
+        if (typeof body.ms !== "number" || !(body.ms >= 0))
+          return { body: { error: "ms must be a non-negative number" }, status: 400 };
         st.setSearchIndexLag(body.ms);
         return { body: { ok: true, searchIndexLagMs: st.searchIndexLagMs } };
       case "GET /subscriptions":
@@ -133,7 +143,8 @@ export class ControlApi {
         st.notifier.timings = { ...st.notifier.timings, ...(body as Partial<NotifierTimings>) };
         return { body: st.notifier.timings };
       case "POST /notifications/ca":
-        if (typeof body.pem !== "string" || !body.pem.includes("BEGIN CERTIFICATE")) return { body: { error: "send { pem: <CA certificate PEM> }" }, status: 400 };
+        if (typeof body.pem !== "string" || !body.pem.includes("BEGIN CERTIFICATE"))
+          return { body: { error: "send { pem: <CA certificate PEM> }" }, status: 400 };
         st.notifier.trustedCas.push(body.pem);
         return OK;
       default:
@@ -143,7 +154,11 @@ export class ControlApi {
 
   /** `PUT /apps/{clientId}/app-roles {resourceAppId, values}`: the app roles a client app holds on an API app. */
   private clientAppRoles(clientId: string, body: Body): Answer {
-    if (typeof body.resourceAppId !== "string" || !Array.isArray(body.values) || !body.values.every((v) => typeof v === "string")) {
+    if (
+      typeof body.resourceAppId !== "string" ||
+      !Array.isArray(body.values) ||
+      !body.values.every((v) => typeof v === "string")
+    ) {
       return { body: { error: "send { resourceAppId: string, values: string[] }" }, status: 400 };
     }
     this.state.setClientAppRoles(clientId, body.resourceAppId, body.values as string[]);
@@ -167,7 +182,11 @@ export class ControlApi {
       url: st.url,
       tenants: [...st.tenants.values()],
       apps: [...st.apps.values()].map((a) => ({ ...a, clientSecret: a.clientSecret ? "***" : undefined })),
-      users: [...st.users.values()].map((u) => ({ ...u, messageCount: st.getMessages(u.id).length, grant: st.revocations.get(u.id)?.code ?? "active" })),
+      users: [...st.users.values()].map((u) => ({
+        ...u,
+        messageCount: st.getMessages(u.id).length,
+        grant: st.revocations.get(u.id)?.code ?? "active",
+      })),
       latencyMs: st.latencyMs,
       syncStateLifetimeMs: st.syncStateLifetimeMs,
       now: st.now().toISOString(),

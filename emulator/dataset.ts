@@ -121,7 +121,13 @@ export interface DatasetMessage {
   /** PidTagMessageClass; default "IPM.Note" (or the meeting class for meetingMessageType). */
   messageClass?: string;
   /** Makes the item a #microsoft.graph.eventMessage. */
-  meetingMessageType?: "none" | "meetingRequest" | "meetingCancelled" | "meetingAccepted" | "meetingTenativelyAccepted" | "meetingDeclined";
+  meetingMessageType?:
+    | "none"
+    | "meetingRequest"
+    | "meetingCancelled"
+    | "meetingAccepted"
+    | "meetingTenativelyAccepted"
+    | "meetingDeclined";
   internetMessageId?: string;
   conversationId?: string;
   internetMessageHeaders?: { name: string; value: string }[];

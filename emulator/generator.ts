@@ -56,7 +56,18 @@ function pick<T extends string>(rand: () => number, weights: Record<T, number>):
   return entries[entries.length - 1][0];
 }
 
-const SUBJECTS = ["Renewal", "Onboarding", "Quarterly review", "Invoice", "Support ticket", "Feature request", "Contract", "Training", "Pricing", "Follow-up"];
+const SUBJECTS = [
+  "Renewal",
+  "Onboarding",
+  "Quarterly review",
+  "Invoice",
+  "Support ticket",
+  "Feature request",
+  "Contract",
+  "Training",
+  "Pricing",
+  "Follow-up",
+];
 
 export function generateMailbox(o: GenerateMailboxOptions): GeneratedMailboxes {
   const rand = mulberry32(o.seed ?? 42);
@@ -65,7 +76,15 @@ export function generateMailbox(o: GenerateMailboxOptions): GeneratedMailboxes {
   const tracked = o.trackedContacts ?? Array.from({ length: 20 }, (_, i) => `contact${i + 1}@fabrikam.example`);
   const trackedShare = o.trackedShare ?? 0.3;
   const outboundShare = o.outboundShare ?? 0.3;
-  const folderMix = o.folderMix ?? { inbox: 80, archive: 6, deleteditems: 6, junkemail: 3, clutter: 2, teamchat: 0, drafts: 0 };
+  const folderMix = o.folderMix ?? {
+    inbox: 80,
+    archive: 6,
+    deleteditems: 6,
+    junkemail: 3,
+    clutter: 2,
+    teamchat: 0,
+    drafts: 0,
+  };
   const kindMix: Record<string, number> = { note: 90, smime: 2, meeting: 5, teams: 2, rss: 1, ...(o.kindMix ?? {}) };
   const prefix = (o.userIdPrefix ?? "5e0c0000").slice(0, 8).padEnd(8, "0");
   const users: DatasetUser[] = Array.from({ length: o.users }, (_, i) => {
@@ -87,7 +106,9 @@ export function generateMailbox(o: GenerateMailboxOptions): GeneratedMailboxes {
     for (let k = 0; k < total; k++) {
       const ageMs = Math.floor(rand() * spanMs);
       const withTracked = rand() < trackedShare;
-      const other = withTracked ? tracked[Math.floor(rand() * tracked.length)] : `person${Math.floor(rand() * 500)}@example.org`;
+      const other = withTracked
+        ? tracked[Math.floor(rand() * tracked.length)]
+        : `person${Math.floor(rand() * 500)}@example.org`;
       const kind = pick(rand, kindMix);
       const outbound = kind === "note" && rand() < outboundShare;
       const subject = `${SUBJECTS[Math.floor(rand() * SUBJECTS.length)]} #${k}`;
@@ -105,7 +126,13 @@ export function generateMailbox(o: GenerateMailboxOptions): GeneratedMailboxes {
         continue;
       }
       const folder = kind === "teams" ? "teamchat" : kind === "rss" ? "rssfeeds" : pick(rand, folderMix);
-      const msg: DatasetMessage = { ...base, folder, from: other, to: [self], cc: rand() < 0.2 ? [`cc${Math.floor(rand() * 50)}@example.org`] : [] };
+      const msg: DatasetMessage = {
+        ...base,
+        folder,
+        from: other,
+        to: [self],
+        cc: rand() < 0.2 ? [`cc${Math.floor(rand() * 50)}@example.org`] : [],
+      };
       if (kind === "smime") msg.messageClass = "IPM.Note.SMIME";
       if (kind === "meeting") msg.meetingMessageType = "meetingRequest";
       if (kind === "teams") {

@@ -26,7 +26,12 @@ export function readBody(req: IncomingMessage, limit = 20 * 1024 * 1024): Promis
 }
 
 /** Write a response; returns the number of body bytes. */
-export function send(res: ServerResponse, status: number, body: string | Buffer | null, headers: Record<string, string> = {}): number {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer | null,
+  headers: Record<string, string> = {},
+): number {
   const buf = body === null ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
   if (res.headersSent || res.destroyed) return 0;
   res.writeHead(status, { ...headers, "Content-Length": String(buf.length) });
@@ -34,7 +39,12 @@ export function send(res: ServerResponse, status: number, body: string | Buffer 
   return buf.length;
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): number {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): number {
   return send(res, status, JSON.stringify(value), { "Content-Type": "application/json; charset=utf-8", ...headers });
 }
 

@@ -7,7 +7,9 @@ import crypto from "node:crypto";
 
 function opaque(prefix: string, ...parts: string[]): string {
   const digest = crypto.createHash("sha256").update(parts.join("\u0000")).digest();
-  const body = Buffer.concat([digest, digest.subarray(0, 10)]).toString("base64").replace(/=+$/, "");
+  const body = Buffer.concat([digest, digest.subarray(0, 10)])
+    .toString("base64")
+    .replace(/=+$/, "");
   return `${prefix}${body.replace(/\//g, "-").replace(/\+/g, "_")}AAA=`;
 }
 

@@ -16,7 +16,15 @@ import { EmulatorState } from "./state";
 import { generateTls } from "./tls";
 
 export type { EmulatorDataset } from "./dataset";
-export type { FaultRule, MintOptions, RequestCounts, RevocationCode, MessageRecord, FolderRecord, UserRecord } from "./state";
+export type {
+  FaultRule,
+  MintOptions,
+  RequestCounts,
+  RevocationCode,
+  MessageRecord,
+  FolderRecord,
+  UserRecord,
+} from "./state";
 export { EmulatorState } from "./state";
 
 export interface EmulatorOptions {
@@ -80,14 +88,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     syncStateLifetimeMs: options.syncStateLifetimeMs,
   });
   if (options.accessTokenLifetimeSeconds) state.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds;
-  if (options.caeAccessTokenLifetimeSeconds) state.caeAccessTokenLifetimeSeconds = options.caeAccessTokenLifetimeSeconds;
+  if (options.caeAccessTokenLifetimeSeconds)
+    state.caeAccessTokenLifetimeSeconds = options.caeAccessTokenLifetimeSeconds;
   if (options.issuerHost) state.issuerOrigin = issuerOrigin(options.issuerHost);
   const tls = options.tls ?? (await generateTls());
   for (const pem of [options.notificationCaPem ?? []].flat()) state.notifier.trustedCas.push(pem);
   if (options.notificationFaults) state.notifier.setFaults(options.notificationFaults);
-  if (options.notificationTimings) state.notifier.timings = { ...state.notifier.timings, ...options.notificationTimings };
+  if (options.notificationTimings)
+    state.notifier.timings = { ...state.notifier.timings, ...options.notificationTimings };
   if (options.searchIndexLagMs) state.setSearchIndexLag(options.searchIndexLagMs);
-  if (options.maxSubscriptionLifetimeMinutes) state.subscriptions.maxLifetimeMinutes = options.maxSubscriptionLifetimeMinutes;
+  if (options.maxSubscriptionLifetimeMinutes)
+    state.subscriptions.maxLifetimeMinutes = options.maxSubscriptionLifetimeMinutes;
   const identity = new IdentityEndpoints(state);
   const graph = new GraphEndpoints(state);
   const control = new ControlApi(state);
@@ -101,20 +112,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (ctx.method === "OPTIONS") return preflight(ctx);
       const path = url.pathname;
       if (path.startsWith("/_emulator/")) return control.handle(ctx);
-      state.counter.countCaller(String(req.headers["user-agent"] ?? ""), path === "/v1.0" || path.startsWith("/v1.0/") ? "graph" : "identity");
+      state.counter.countCaller(
+        String(req.headers["user-agent"] ?? ""),
+        path === "/v1.0" || path.startsWith("/v1.0/") ? "graph" : "identity",
+      );
       if (path === "/v1.0" || path.startsWith("/v1.0/")) return graph.handle(ctx);
       const fault = state.takeFault({ area: "identity", path, method: ctx.method, userId: null });
       if (fault && (fault.kind ?? "status") === "status") {
         // Entra answers transient failures with its own error body, not Graph's.
         const status = fault.status ?? 503;
-        const retry = fault.retryAfterSeconds === undefined ? (status === 429 || status === 503 ? 1 : null) : fault.retryAfterSeconds;
-        return void sendJson(res, status, aadErrorBody("temporarily_unavailable", 90033, "A transient error has occurred. Please try again.", {}, state.now()), retry === null ? {} : { "Retry-After": String(retry) });
+        const retry =
+          fault.retryAfterSeconds === undefined
+            ? status === 429 || status === 503
+              ? 1
+              : null
+            : fault.retryAfterSeconds;
+        return void sendJson(
+          res,
+          status,
+          aadErrorBody(
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+            {},
+            state.now(),
+          ),
+          retry === null ? {} : { "Retry-After": String(retry) },
+        );
       }
       if (fault && (await applyFault(ctx, fault, null)) === "handled") return;
       if (await identity.handle(ctx)) return;
       sendJson(res, 404, { error: { code: "NotFound", message: `No emulated endpoint at ${path}` } });
     })().catch((e: unknown) => {
-      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: { code: "InternalServerError", message: String(e instanceof Error ? e.stack : e) } });
+      if (!res.headersSent && !res.destroyed)
+        sendJson(res, 500, {
+          error: { code: "InternalServerError", message: String(e instanceof Error ? e.stack : e) },
+        });
     });
   });
   server.on("connection", (s: Socket) => {

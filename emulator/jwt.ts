@@ -24,7 +24,12 @@ export function createSigningKey(): SigningKey {
   const pub = publicKey.export({ format: "jwk" }) as { n: string; e: string };
   // Entra kids look like a certificate thumbprint (base64url of a SHA-1): derive one from the modulus.
   const kid = b64url(crypto.createHash("sha1").update(pub.n).digest());
-  return { kid, privateKey, publicKey, jwk: { kty: "RSA", use: "sig", alg: "RS256", kid, x5t: kid, n: pub.n, e: pub.e } };
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwk: { kty: "RSA", use: "sig", alg: "RS256", kid, x5t: kid, n: pub.n, e: pub.e },
+  };
 }
 
 export function signJwt(key: SigningKey, payload: JwtPayload): string {
@@ -41,7 +46,12 @@ export function verifyJwt(key: SigningKey, token: string): JwtPayload | null {
   try {
     const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8")) as { alg?: string; kid?: string };
     if (header.alg !== "RS256" || header.kid !== key.kid) return null;
-    const ok = crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), key.publicKey, Buffer.from(parts[2], "base64url"));
+    const ok = crypto.verify(
+      "RSA-SHA256",
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      key.publicKey,
+      Buffer.from(parts[2], "base64url"),
+    );
     if (!ok) return null;
     return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as JwtPayload;
   } catch {

@@ -16,7 +16,8 @@ export type FilterNode =
 
 export class ODataError extends Error {}
 
-const TOKEN = /\s*(\(|\)|:|'(?:[^']|'')*'|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_/]*)\s*/y;
+const TOKEN =
+  /\s*(\(|\)|:|'(?:[^']|'')*'|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_/]*)\s*/y;
 
 function tokenize(s: string): string[] {
   const out: string[] = [];
@@ -68,7 +69,8 @@ export function parseFilter(s: string): FilterNode {
     if (lambda && peek() === "(") {
       next();
       const variable = next();
-      if (!variable || !/^[A-Za-z_]\w*$/.test(variable) || next() !== ":") throw new ODataError("Invalid filter clause: lambda variable and ':' expected.");
+      if (!variable || !/^[A-Za-z_]\w*$/.test(variable) || next() !== ":")
+        throw new ODataError("Invalid filter clause: lambda variable and ':' expected.");
       const expr = orExpr();
       if (next() !== ")") throw new ODataError("Invalid filter clause: ')' expected.");
       return { type: "any", prop: lambda[1], variable, expr };
@@ -154,12 +156,18 @@ export function evaluate(n: FilterNode, obj: Record<string, unknown>): boolean {
       const c = compare(getPath(obj, n.prop), n.value);
       if (c === null) return n.op === "ne";
       switch (n.op) {
-        case "eq": return c === 0;
-        case "ne": return c !== 0;
-        case "gt": return c > 0;
-        case "ge": return c >= 0;
-        case "lt": return c < 0;
-        case "le": return c <= 0;
+        case "eq":
+          return c === 0;
+        case "ne":
+          return c !== 0;
+        case "gt":
+          return c > 0;
+        case "ge":
+          return c >= 0;
+        case "lt":
+          return c < 0;
+        case "le":
+          return c <= 0;
       }
     }
   }

@@ -99,16 +99,27 @@ const wholeNumberIn = (name: string, min: number, max: number) =>
     .string()
     .regex(/^\s*\d+\s*$/, { message: `${name} must be a whole number` })
     .transform(Number)
-    .pipe(z.number().min(min, { message: `${name} must be at least ${min}` }).max(max, { message: `${name} must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `${name} must be at least ${min}` })
+        .max(max, { message: `${name} must be at most ${max}` }),
+    );
 
 const intIn = (name: string, min: number, max: number, dflt: number) => wholeNumberIn(name, min, max).default(dflt);
 
 const schema = z.object({
-  ENTRA_CLIENT_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
-    message: "ENTRA_CLIENT_ID must be the app registration's Application (client) ID, a GUID",
-  }).optional(),
+  ENTRA_CLIENT_ID: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+      message: "ENTRA_CLIENT_ID must be the app registration's Application (client) ID, a GUID",
+    })
+    .optional(),
   ENTRA_CLIENT_SECRET: z.string().min(1, { message: "ENTRA_CLIENT_SECRET must not be empty" }).optional(),
-  ENTRA_TENANT: z.string().regex(/^[A-Za-z0-9.-]+$/, { message: "ENTRA_TENANT must be a tenant id, domain, 'organizations' or 'common'" }).default("organizations"),
+  ENTRA_TENANT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, { message: "ENTRA_TENANT must be a tenant id, domain, 'organizations' or 'common'" })
+    .default("organizations"),
   ENTRA_AUTHORITY_HOST: httpsUrl("ENTRA_AUTHORITY_HOST").default("https://login.microsoftonline.com"),
   GRAPH_BASE_URL: httpsUrl("GRAPH_BASE_URL").default("https://graph.microsoft.com"),
   PUBLIC_URL: httpsUrl("PUBLIC_URL").optional(),
@@ -124,7 +135,9 @@ const schema = z.object({
   // Not HOST: some shells export HOST as the machine's name, which would quietly expose the server.
   LISTEN_HOST: z
     .string()
-    .regex(/^([A-Za-z0-9.-]+|[0-9a-fA-F:]+)$/, { message: "LISTEN_HOST must be a host name or an IP address (0.0.0.0 or :: for every interface)" })
+    .regex(/^([A-Za-z0-9.-]+|[0-9a-fA-F:]+)$/, {
+      message: "LISTEN_HOST must be a host name or an IP address (0.0.0.0 or :: for every interface)",
+    })
     .default("localhost"),
   DATA_DIR: z.string().default("./data"),
   SWEEP_INTERVAL_MINUTES: intIn("SWEEP_INTERVAL_MINUTES", 1, 24 * 60, 60),
@@ -132,7 +145,9 @@ const schema = z.object({
   SWEEP_OVERLAP_MINUTES: intIn("SWEEP_OVERLAP_MINUTES", 0, 24 * 60, 15),
   SWEEP_CONCURRENCY: intIn("SWEEP_CONCURRENCY", 1, 256, 8),
   CRM_ENGAGEMENT_URL: httpsUrl("CRM_ENGAGEMENT_URL")
-    .refine((u) => u.includes("{id}") || u.includes("%7Bid%7D"), { message: "CRM_ENGAGEMENT_URL must contain {id}, e.g. https://crm.contoso.com/engagements/{id}" })
+    .refine((u) => u.includes("{id}") || u.includes("%7Bid%7D"), {
+      message: "CRM_ENGAGEMENT_URL must contain {id}, e.g. https://crm.contoso.com/engagements/{id}",
+    })
     .transform((u) => u.replace("%7Bid%7D", "{id}"))
     .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
@@ -157,7 +172,12 @@ const schema = z.object({
     .regex(/^(0|1|true|false|yes|no)$/i, { message: "DEMO_RESET must be 1 or 0 (true/false, yes/no)" })
     .optional(),
   CONTACTS_PER_ORGANIZATION: intIn("CONTACTS_PER_ORGANIZATION", 1, 10_000_000, DEFAULT_QUOTAS.contactsPerOrganization),
-  BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn("BLOCKLIST_ENTRIES_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.blocklistEntriesPerOrganization),
+  BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn(
+    "BLOCKLIST_ENTRIES_PER_ORGANIZATION",
+    1,
+    1_000_000,
+    DEFAULT_QUOTAS.blocklistEntriesPerOrganization,
+  ),
   CLIENTS_PER_ORGANIZATION: intIn("CLIENTS_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.clientsPerOrganization),
 });
 
@@ -170,7 +190,10 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 
 type Env = z.infer<typeof schema>;
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: ConfigDefaults = {}): ConfigResult {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  defaults: ConfigDefaults = {},
+): ConfigResult {
   // Empty strings count as unset, as shells and .env files often leave them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = schema.safeParse(cleaned);
@@ -193,8 +216,10 @@ const databaseKindOf = (url: string) => (/^postgres(ql)?:\/\//.test(url) ? "post
 /** Settings each valid alone but not together. */
 function combinationProblems(e: Env): string[] {
   const problems: string[] = [];
-  if (e.ENTRA_CLIENT_ID && !e.ENTRA_CLIENT_SECRET) problems.push("ENTRA_CLIENT_SECRET is required when ENTRA_CLIENT_ID is set");
-  if (!e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET) problems.push("ENTRA_CLIENT_ID is required when ENTRA_CLIENT_SECRET is set");
+  if (e.ENTRA_CLIENT_ID && !e.ENTRA_CLIENT_SECRET)
+    problems.push("ENTRA_CLIENT_SECRET is required when ENTRA_CLIENT_ID is set");
+  if (!e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET)
+    problems.push("ENTRA_CLIENT_ID is required when ENTRA_CLIENT_SECRET is set");
   const databaseUrl = databaseUrlOf(e);
   const databaseKind = databaseKindOf(databaseUrl);
   if (/^[a-z]+:\/\//i.test(databaseUrl) && databaseKind !== "postgres") {
@@ -204,7 +229,10 @@ function combinationProblems(e: Env): string[] {
     problems.push("TOKEN_ENCRYPTION_KEY is required with PostgreSQL (every process must share the key)");
   }
   // A decision deleted while its message is still swept would be decided again every hour: keep it past the window.
-  if (e.RETENTION_EXCLUDED_DECISION_HOURS !== undefined && e.RETENTION_EXCLUDED_DECISION_HOURS <= e.SWEEP_WINDOW_HOURS) {
+  if (
+    e.RETENTION_EXCLUDED_DECISION_HOURS !== undefined &&
+    e.RETENTION_EXCLUDED_DECISION_HOURS <= e.SWEEP_WINDOW_HOURS
+  ) {
     problems.push(`RETENTION_EXCLUDED_DECISION_HOURS must be more than SWEEP_WINDOW_HOURS (${e.SWEEP_WINDOW_HOURS})`);
   }
   if (e.TLS_CERT_FILE && !e.TLS_KEY_FILE) problems.push("TLS_KEY_FILE is required when TLS_CERT_FILE is set");

@@ -16,7 +16,11 @@ test("npm run bench -- --quick completes and writes every section", async () => 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-smoke-"));
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn("npm", ["run", "--silent", "bench", "--", "--quick", "--out", out], { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("npm", ["run", "--silent", "bench", "--", "--quick", "--out", out], {
+        cwd: ROOT,
+        env: process.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let output = "";
       child.stdout.on("data", (d) => (output += d));
       child.stderr.on("data", (d) => (output += d));
@@ -27,7 +31,8 @@ test("npm run bench -- --quick completes and writes every section", async () => 
     const report = JSON.parse(fs.readFileSync(path.join(out, "benchmarks.json"), "utf8"));
     expect(report.quick).toBe(true);
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
-    for (const s of ["traffic", "throughput", "distributed", "statusApi", "pane"]) expect({ section: s, ok: report[s].ok }).toEqual({ section: s, ok: true });
+    for (const s of ["traffic", "throughput", "distributed", "statusApi", "pane"])
+      expect({ section: s, ok: report[s].ok }).toEqual({ section: s, ok: true });
 
     // Each figure exists and is a measurement, not a placeholder.
     const [p200, p2000] = report.traffic.result.profiles;
@@ -54,7 +59,17 @@ test("npm run bench -- --quick completes and writes every section", async () => 
     expect(report.pane.result.sizes.paneWithMsalGzip).toBeGreaterThan(report.pane.result.sizes.paneGzip);
 
     const md = fs.readFileSync(path.join(out, "benchmarks.md"), "utf8");
-    for (const heading of ["## Machine", "## How to rerun", "## Summary", "## 1. Graph traffic", "## 2. Sweep throughput", "## 3. Distributed", "## 4. Status API", "## 5. Task pane"]) expect(md).toContain(heading);
+    for (const heading of [
+      "## Machine",
+      "## How to rerun",
+      "## Summary",
+      "## 1. Graph traffic",
+      "## 2. Sweep throughput",
+      "## 3. Distributed",
+      "## 4. Status API",
+      "## 5. Task pane",
+    ])
+      expect(md).toContain(heading);
     expect(md).toContain("Quick mode");
   } finally {
     fs.rmSync(out, { recursive: true, force: true });

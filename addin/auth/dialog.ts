@@ -40,12 +40,21 @@ async function main() {
   }
   const redirectUri = `${window.location.origin}${window.location.pathname}`;
   const pca = await createStandardPublicClientApplication({
-    auth: { clientId: config.clientId, authority: config.authority, knownAuthorities: knownAuthoritiesFor(config.authority), redirectUri },
+    auth: {
+      clientId: config.clientId,
+      authority: config.authority,
+      knownAuthorities: knownAuthoritiesFor(config.authority),
+      redirectUri,
+    },
     cache: { cacheLocation: "localStorage" },
   });
   const result = await pca.handleRedirectPromise();
   if (result) {
-    send({ type: "token", accessToken: result.accessToken, expiresOn: result.expiresOn ? result.expiresOn.toISOString() : null });
+    send({
+      type: "token",
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ? result.expiresOn.toISOString() : null,
+    });
     say("Signed in. You can close this window.");
     return;
   }
@@ -56,12 +65,13 @@ async function main() {
 // Office.onReady first when office.js is on the page (messageParent needs it); plain browsers go straight on.
 const office = (window as { Office?: typeof Office }).Office;
 const ready = office?.onReady ? office.onReady() : Promise.resolve();
-ready
-  .then(main)
-  .catch((e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
-    const code = e && typeof e === "object" && typeof (e as { errorCode?: unknown }).errorCode === "string" ? (e as { errorCode: string }).errorCode : undefined;
-    // The page says it plainly; the pane gets MSAL's code and words it (auth/errors.ts).
-    say(`Sign-in didn't finish${code ? ` (${code})` : ""}. Close this window and try again.`);
-    send({ type: "error", message, code });
-  });
+ready.then(main).catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e);
+  const code =
+    e && typeof e === "object" && typeof (e as { errorCode?: unknown }).errorCode === "string"
+      ? (e as { errorCode: string }).errorCode
+      : undefined;
+  // The page says it plainly; the pane gets MSAL's code and words it (auth/errors.ts).
+  say(`Sign-in didn't finish${code ? ` (${code})` : ""}. Close this window and try again.`);
+  send({ type: "error", message, code });
+});

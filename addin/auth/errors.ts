@@ -19,7 +19,8 @@ const CANCELLED = "Sign-in was cancelled.";
 const WINDOW = "The sign-in window was blocked or closed. Allow pop-ups for this pane and try again.";
 const UNFINISHED = "The sign-in window was closed or didn't finish in time. Try again.";
 const BUSY = "Another sign-in is still open. Finish it or close its window, then try again.";
-const CONSENT = "Sign-in was refused or Engagement Capture isn't approved for your organization yet. Try again, or ask an administrator to approve it.";
+const CONSENT =
+  "Sign-in was refused or Engagement Capture isn't approved for your organization yet. Try again, or ask an administrator to approve it.";
 const OFFLINE = "Microsoft sign-in can't be reached. Check your connection and try again.";
 
 const TEXTS: Record<string, string> = {
@@ -47,7 +48,8 @@ const TEXTS: Record<string, string> = {
 function codeOf(e: unknown): { code: string; sub: string } | null {
   if (!e || typeof e !== "object") return null;
   const o = e as { errorCode?: unknown; subError?: unknown; code?: unknown; name?: unknown };
-  if (typeof o.errorCode === "string" && o.errorCode) return { code: o.errorCode, sub: typeof o.subError === "string" ? o.subError : "" };
+  if (typeof o.errorCode === "string" && o.errorCode)
+    return { code: o.errorCode, sub: typeof o.subError === "string" ? o.subError : "" };
   if (o.name === "OfficeAsyncError" && typeof o.code === "number") return { code: String(o.code), sub: "" };
   return null;
 }

@@ -109,7 +109,10 @@ function dialogProvider(baseUrl: string, loginHint: string | undefined): TokenPr
       });
       close();
       if (message.type === "error") throw new SignInError(message.code ?? "dialog_error", message.message);
-      cached = { token: message.accessToken, expiresAt: message.expiresOn ? Date.parse(message.expiresOn) : Date.now() + 3600_000 };
+      cached = {
+        token: message.accessToken,
+        expiresAt: message.expiresOn ? Date.parse(message.expiresOn) : Date.now() + 3600_000,
+      };
     },
   };
 }

@@ -36,12 +36,22 @@ import { Header } from "./Header";
 import { Loading } from "./Loading";
 import { MessageView } from "./MessageView";
 
-const loadContacts = () => import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
-const loadBlocklist = () => import(/* webpackChunkName: "blocklist" */ "./BlocklistView").then((m) => ({ default: m.BlocklistView }));
-const loadMailboxHealth = () => import(/* webpackChunkName: "mailbox-health" */ "./MailboxHealthView").then((m) => ({ default: m.MailboxHealthView }));
+const loadContacts = () =>
+  import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
+const loadBlocklist = () =>
+  import(/* webpackChunkName: "blocklist" */ "./BlocklistView").then((m) => ({ default: m.BlocklistView }));
+const loadMailboxHealth = () =>
+  import(/* webpackChunkName: "mailbox-health" */ "./MailboxHealthView").then((m) => ({
+    default: m.MailboxHealthView,
+  }));
 
 type View = "message" | "contacts" | "blocklist" | "mailboxes";
-const VIEW_LABEL: Record<View, string> = { message: "This message", contacts: "Contacts", blocklist: "Blocklist", mailboxes: "Mailboxes" };
+const VIEW_LABEL: Record<View, string> = {
+  message: "This message",
+  contacts: "Contacts",
+  blocklist: "Blocklist",
+  mailboxes: "Mailboxes",
+};
 
 const useStyles = makeStyles({
   // The full-height sheet is this wrapper, never FluentProvider itself: Fluent copies the provider's
@@ -86,7 +96,13 @@ function Pane() {
 
   const needsSignIn = signIn.signedOut || isSignInRequired(me.error);
   const signInError = signIn.error ? describeError(signIn.error) : null;
-  const headerState = needsSignIn ? "signed_out" : me.data ? me.data.connection.status : me.error ? "unavailable" : "checking";
+  const headerState = needsSignIn
+    ? "signed_out"
+    : me.data
+      ? me.data.connection.status
+      : me.error
+        ? "unavailable"
+        : "checking";
   const isAdmin = me.data?.user.isAdmin === true;
   const ownDomains = useMemo(() => ownDomainsOf(me.data), [me.data]);
   // The role can be gone when /api/me is read again (after a connection change): the view goes with it.
@@ -142,7 +158,13 @@ function Pane() {
             </TabList>
             <div role="tabpanel" aria-label={VIEW_LABEL[view]}>
               {view === "message" ? (
-                <MessageView key={epoch} message={message} takeFocusRequest={signIn.takeFocusRequest} isAdmin={isAdmin} ownDomains={ownDomains} />
+                <MessageView
+                  key={epoch}
+                  message={message}
+                  takeFocusRequest={signIn.takeFocusRequest}
+                  isAdmin={isAdmin}
+                  ownDomains={ownDomains}
+                />
               ) : view === "contacts" ? (
                 <LazyView key="contacts" onRetry={retryContacts} loadingLabel="Loading contacts">
                   <Contacts />
@@ -165,7 +187,15 @@ function Pane() {
 }
 
 /** A view in its own chunk: loading skeleton while it downloads, Retry when the download failed. */
-function LazyView({ children, onRetry, loadingLabel }: { children: ReactNode; onRetry: () => void; loadingLabel: string }) {
+function LazyView({
+  children,
+  onRetry,
+  loadingLabel,
+}: {
+  children: ReactNode;
+  onRetry: () => void;
+  loadingLabel: string;
+}) {
   return (
     <ErrorBoundary onRetry={onRetry}>
       <Suspense fallback={<Loading label={loadingLabel} />}>{children}</Suspense>

@@ -9,7 +9,11 @@ import { Confirm } from "./Confirm";
 import { ErrorBar } from "./ErrorBar";
 
 const useStyles = makeStyles({
-  block: { overflowWrap: "anywhere", paddingLeft: tokens.spacingHorizontalS, borderLeft: `2px solid ${tokens.colorNeutralStroke1}` },
+  block: {
+    overflowWrap: "anywhere",
+    paddingLeft: tokens.spacingHorizontalS,
+    borderLeft: `2px solid ${tokens.colorNeutralStroke1}`,
+  },
 });
 
 /** Block one person: personal by default; an administrator may choose the whole organization. */
@@ -36,11 +40,15 @@ export function BlockPrompt({
   return (
     <div className={styles.block}>
       {isAdmin && (
-        <RadioGroup value={scope} onChange={(_, d) => {
+        <RadioGroup
+          value={scope}
+          onChange={(_, d) => {
             setScope(d.value as BlockEntryView["scope"]);
             // Another scope reaches other engagements: the count changes, so choose again.
             setRemoveCaptured(false);
-          }} aria-label={`Block ${person.address} for`}>
+          }}
+          aria-label={`Block ${person.address} for`}
+        >
           <Radio value="personal" label="Only my mailbox" />
           <Radio value="organization" label="Everyone in the organization" />
         </RadioGroup>

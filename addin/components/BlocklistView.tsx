@@ -73,7 +73,8 @@ export function BlocklistView({ isAdmin = false }: { isAdmin?: boolean }) {
         Blocklist
       </h2>
       <Text size={200} className={styles.muted}>
-        Email with a blocked address or domain is never captured. Blocking keeps email already captured unless you choose to remove it when you add an entry.
+        Email with a blocked address or domain is never captured. Blocking keeps email already captured unless you
+        choose to remove it when you add an entry.
       </Text>
       <AddEntry isAdmin={isAdmin} onAdded={list.reload} />
       {list.loading && !list.data && <Loading label="Loading the blocklist" />}

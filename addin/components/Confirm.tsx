@@ -30,7 +30,16 @@ export interface ConfirmProps {
   children?: ReactNode;
 }
 
-export function Confirm({ question, confirmLabel, busyLabel, busy, onConfirm, onCancel, focusableWhileBusy = false, children }: ConfirmProps) {
+export function Confirm({
+  question,
+  confirmLabel,
+  busyLabel,
+  busy,
+  onConfirm,
+  onCancel,
+  focusableWhileBusy = false,
+  children,
+}: ConfirmProps) {
   const styles = useStyles();
   const questionId = useId();
   const cancel = useRef<HTMLButtonElement>(null);

@@ -3,7 +3,16 @@
  * useConnection; this panel shows it.
  */
 import { useEffect, useRef, useState } from "react";
-import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
+import {
+  Button,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Text,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
 import type { MeResponse } from "../../shared/api/contract";
 import { formatWhen } from "../state/format";
 import { useConnection } from "../state/useConnection";
@@ -13,7 +22,13 @@ import { ErrorBar } from "./ErrorBar";
 
 const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
-  row: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
+  row: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    flexWrap: "wrap",
+  },
   text: { minWidth: 0, overflowWrap: "anywhere" },
 });
 
@@ -51,7 +66,8 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       {c.status === "active" && (
         <div className={styles.row}>
           <Text size={200} className={styles.text}>
-            Connected as {me.user.email}. {c.lastSweepAt ? `Mailbox last checked ${formatWhen(c.lastSweepAt)}` : "Not checked yet"}
+            Connected as {me.user.email}.{" "}
+            {c.lastSweepAt ? `Mailbox last checked ${formatWhen(c.lastSweepAt)}` : "Not checked yet"}
             {c.nextSweepAt ? `, next check ${formatWhen(c.nextSweepAt)}` : ""}.
           </Text>
           {!confirming && (
@@ -81,13 +97,15 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       {(c.status === "not_connected" || c.status === "disconnected") && (
         <MessageBar intent="info" layout="multiline">
           <MessageBarBody>
-            <MessageBarTitle>{c.status === "disconnected" ? "Mailbox disconnected" : "Connect your mailbox"}</MessageBarTitle>
-            Connect Microsoft 365 so email with tracked contacts is captured automatically. No app password is needed: you sign in with
-            Microsoft and consent once.
+            <MessageBarTitle>
+              {c.status === "disconnected" ? "Mailbox disconnected" : "Connect your mailbox"}
+            </MessageBarTitle>
+            Connect Microsoft 365 so email with tracked contacts is captured automatically. No app password is needed:
+            you sign in with Microsoft and consent once.
             {/* Consent asks for both permissions: say here, where it is asked, what each one is for. */}
             <Text as="p" size={200} block>
-              Microsoft will ask to let Engagement Capture read your mail (Mail.Read), to find email with tracked contacts, and send mail as
-              you (Mail.Send), used only when you send an email from the CRM.
+              Microsoft will ask to let Engagement Capture read your mail (Mail.Read), to find email with tracked
+              contacts, and send mail as you (Mail.Send), used only when you send an email from the CRM.
             </Text>
           </MessageBarBody>
           <MessageBarActions>
@@ -101,7 +119,8 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
         <MessageBar intent="warning" layout="multiline">
           <MessageBarBody>
             <MessageBarTitle>Reconnect needed</MessageBarTitle>
-            {c.reason ?? "Microsoft no longer accepts the mailbox grant."} Capture is paused; reconnecting fills the gap.
+            {c.reason ?? "Microsoft no longer accepts the mailbox grant."} Capture is paused; reconnecting fills the
+            gap.
           </MessageBarBody>
           <MessageBarActions>
             <Button ref={buttons.connect} appearance="primary" onClick={() => void connect()} disabled={busy}>

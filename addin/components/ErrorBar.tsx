@@ -1,4 +1,13 @@
-import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
+import {
+  Button,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Text,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
 import { describeError } from "../state/errors";
 
 const useStyles = makeStyles({
@@ -10,7 +19,15 @@ const useStyles = makeStyles({
  * An error in plain words (the server's own sentence when it sent one), the code small for support,
  * and Retry when the action can be repeated.
  */
-export function ErrorBar({ error, title = "Something went wrong", onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+export function ErrorBar({
+  error,
+  title = "Something went wrong",
+  onRetry,
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+}) {
   const styles = useStyles();
   const { text, code } = describeError(error);
   return (

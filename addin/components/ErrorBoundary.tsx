@@ -44,7 +44,9 @@ export class ErrorBoundary extends Component<Props, { failed: boolean }> {
  * needs a new one; webpack forgets a chunk that failed to load, so the new import fetches it again.
  * `load` must be stable (defined at module level).
  */
-export function useRetryableLazy<P extends object>(load: () => Promise<{ default: ComponentType<P> }>): [ComponentType<P>, () => void] {
+export function useRetryableLazy<P extends object>(
+  load: () => Promise<{ default: ComponentType<P> }>,
+): [ComponentType<P>, () => void] {
   const [Lazy, setLazy] = useState(() => lazy(load));
   const reload = useCallback(() => setLazy(() => lazy(load)), [load]);
   return [Lazy, reload];

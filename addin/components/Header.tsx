@@ -33,7 +33,11 @@ export const CONNECTION_COLOR: Record<ConnectionStatus, "success" | "informative
 /** Before the connection is known: still asking, signed out, or the server didn't answer. */
 export type PaneState = "checking" | "signed_out" | "unavailable";
 
-const PANE_LABEL: Record<PaneState, string> = { checking: "Checking…", signed_out: "Signed out", unavailable: "Unavailable" };
+const PANE_LABEL: Record<PaneState, string> = {
+  checking: "Checking…",
+  signed_out: "Signed out",
+  unavailable: "Unavailable",
+};
 
 /** Banner: product name and the mailbox connection state at a glance. */
 export function Header({ connection }: { connection: ConnectionStatus | PaneState }) {

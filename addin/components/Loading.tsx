@@ -1,7 +1,12 @@
 import { Skeleton, SkeletonItem, makeStyles, tokens } from "@fluentui/react-components";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, padding: `${tokens.spacingVerticalS} 0` },
+  root: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+    padding: `${tokens.spacingVerticalS} 0`,
+  },
 });
 
 /** Skeleton rows while something loads; the label tells screen readers what. */

@@ -3,8 +3,23 @@
  * Microsoft stopped accepting is noticed before its gap in capture grows. Loaded on first use.
  */
 import { useEffect, useRef, useState } from "react";
-import { Badge, Button, MessageBar, MessageBarBody, MessageBarTitle, Switch, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
-import type { ConnectionStatus, MailboxHealthPage, MailboxHealthView as MailboxHealth } from "../../shared/api/contract";
+import {
+  Badge,
+  Button,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Switch,
+  Text,
+  makeStyles,
+  mergeClasses,
+  tokens,
+} from "@fluentui/react-components";
+import type {
+  ConnectionStatus,
+  MailboxHealthPage,
+  MailboxHealthView as MailboxHealth,
+} from "../../shared/api/contract";
 import { useAnnounce } from "../state/announcer";
 import { isForbidden } from "../state/errors";
 import { formatWhen } from "../state/format";
@@ -18,15 +33,34 @@ import { Loading } from "./Loading";
 const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
   heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
-  list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  list: {
+    listStyle: "none",
+    margin: 0,
+    padding: 0,
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalM,
+  },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, minWidth: 0 },
-  titleRow: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS, minWidth: 0 },
+  titleRow: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    minWidth: 0,
+  },
   line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap", minWidth: 0 },
   badge: { flexShrink: 0 },
   muted: { color: tokens.colorNeutralForeground3 },
   // Reasons and errors are sentences that may hold addresses or ids without spaces.
   wrap: { overflowWrap: "anywhere" },
-  footer: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
+  footer: {
+    display: "flex",
+    alignItems: "center",
+    justifyContent: "space-between",
+    gap: tokens.spacingHorizontalS,
+    flexWrap: "wrap",
+  },
 });
 
 const PAGE_SIZE = 50;
@@ -34,7 +68,10 @@ const PAGE_SIZE = 50;
 /** "12 connected · 2 need reconnecting · 1 never connected": states nobody is in are left out, except the one that asks for action. */
 export function healthSummary(counts: Record<ConnectionStatus, number>): string {
   const n = (s: ConnectionStatus) => counts[s] ?? 0;
-  const parts = [`${n("active")} connected`, `${n("reauth_required")} ${n("reauth_required") === 1 ? "needs" : "need"} reconnecting`];
+  const parts = [
+    `${n("active")} connected`,
+    `${n("reauth_required")} ${n("reauth_required") === 1 ? "needs" : "need"} reconnecting`,
+  ];
   if (n("not_connected") > 0) parts.push(`${n("not_connected")} never connected`);
   if (n("disconnected") > 0) parts.push(`${n("disconnected")} disconnected`);
   return parts.join(" · ");
@@ -56,7 +93,10 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
   const announce = useAnnounce();
   const [attentionOnly, setAttentionOnly] = useState(false);
   const status: ConnectionStatus | undefined = attentionOnly ? "reauth_required" : undefined;
-  const first = useResource<MailboxHealthPage>(() => api.mailboxHealth({ status, limit: pageSize }), `mailbox-health:${status ?? "all"}`);
+  const first = useResource<MailboxHealthPage>(
+    () => api.mailboxHealth({ status, limit: pageSize }),
+    `mailbox-health:${status ?? "all"}`,
+  );
   const [more, setMore] = useState<MorePages | null>(null);
   const continued = more && first.data && more.after === first.data ? more : null;
   const items = first.data ? (continued ? [...first.data.items, ...continued.items] : first.data.items) : [];
@@ -82,11 +122,28 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
     const base = first.data;
     if (!base || !nextCursor) return;
     const shown = items.length;
-    const start: MorePages = continued ?? { after: base, items: [], nextCursor: base.nextCursor, counts: base.counts, loading: false, error: null };
+    const start: MorePages = continued ?? {
+      after: base,
+      items: [],
+      nextCursor: base.nextCursor,
+      counts: base.counts,
+      loading: false,
+      error: null,
+    };
     setMore({ ...start, loading: true, error: null });
     try {
       const page = await api.mailboxHealth({ status, cursor: nextCursor, limit: pageSize });
-      setMore((m) => (m?.after === base ? { ...m, items: [...m.items, ...page.items], nextCursor: page.nextCursor, counts: page.counts, loading: false } : m));
+      setMore((m) =>
+        m?.after === base
+          ? {
+              ...m,
+              items: [...m.items, ...page.items],
+              nextCursor: page.nextCursor,
+              counts: page.counts,
+              loading: false,
+            }
+          : m,
+      );
       if (page.items.length > 0) focusItem(shown);
     } catch (e) {
       setMore((m) => (m?.after === base ? { ...m, loading: false, error: e } : m));
@@ -112,9 +169,15 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
         label="Only mailboxes that need reconnecting"
       />
       {first.loading && <Loading label="Loading mailbox health" />}
-      {!!first.error && !first.loading && <HealthError error={first.error} title="Couldn't load mailbox health" onRetry={first.reload} />}
+      {!!first.error && !first.loading && (
+        <HealthError error={first.error} title="Couldn't load mailbox health" onRetry={first.reload} />
+      )}
       {first.data && !first.loading && items.length === 0 && (
-        <Text>{attentionOnly ? "No mailbox needs reconnecting." : "No one in your organization has used Engagement Capture yet."}</Text>
+        <Text>
+          {attentionOnly
+            ? "No mailbox needs reconnecting."
+            : "No one in your organization has used Engagement Capture yet."}
+        </Text>
       )}
       {first.data && !first.loading && items.length > 0 && (
         <>
@@ -135,7 +198,9 @@ export function MailboxHealthView({ pageSize = PAGE_SIZE }: { pageSize?: number 
               </Button>
             )}
           </div>
-          {!!continued?.error && <HealthError error={continued.error} title="Couldn't load more mailboxes" onRetry={() => void loadMore()} />}
+          {!!continued?.error && (
+            <HealthError error={continued.error} title="Couldn't load more mailboxes" onRetry={() => void loadMore()} />
+          )}
         </>
       )}
     </section>
@@ -180,8 +245,8 @@ function MailboxHealthItem({ health: { user, connection: c } }: { health: Mailbo
           an administrator reading about someone else gets what it means for them instead. */}
       {c.status === "reauth_required" ? (
         <Text size={200} block className={styles.wrap}>
-          Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. {name} needs to choose Reconnect in the Engagement Capture
-          pane.
+          Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. {name} needs to choose Reconnect
+          in the Engagement Capture pane.
         </Text>
       ) : (
         c.reason && (

@@ -16,7 +16,8 @@ import { StatusCard } from "./StatusCard";
 import type { TrackTarget } from "./TrackDialog";
 
 // The track dialog (Dialog, Combobox, positioning) loads on first use, not with the pane.
-const loadTrackDialog = () => import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog }));
+const loadTrackDialog = () =>
+  import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog }));
 
 export interface MessageViewProps {
   message: OpenMessage | null;
@@ -38,7 +39,12 @@ export function MessageView({ message, takeFocusRequest, isAdmin = false, ownDom
   if (!message) {
     return (
       <section aria-labelledby="status-heading">
-        <h2 id="status-heading" ref={heading} tabIndex={-1} style={{ fontSize: tokens.fontSizeBase500, lineHeight: tokens.lineHeightBase500, margin: 0 }}>
+        <h2
+          id="status-heading"
+          ref={heading}
+          tabIndex={-1}
+          style={{ fontSize: tokens.fontSizeBase500, lineHeight: tokens.lineHeightBase500, margin: 0 }}
+        >
           Select a message
         </h2>
         <Text>Choose an email to see whether it was captured and who on it is tracked.</Text>
@@ -67,7 +73,10 @@ interface OpenMessageViewProps {
 function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: OpenMessageViewProps) {
   const { api, manage } = useServices();
   const announce = useAnnounce();
-  const status = useResource<MessageStatusResponse>(() => api.messageStatus(toStatusRequest(message)), message.internetMessageId);
+  const status = useResource<MessageStatusResponse>(
+    () => api.messageStatus(toStatusRequest(message)),
+    message.internetMessageId,
+  );
   const [track, setTrack] = useState<TrackTarget | null>(null);
   const [TrackDialog, retryTrackDialog] = useRetryableLazy(loadTrackDialog);
 
@@ -77,7 +86,8 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
   // Unlike the panel's buttons, the heading may not come back (an error shows instead): the request is then dropped.
   const heading = useRef<HTMLHeadingElement>(null);
   const opener = useRef<HTMLElement | null>(null);
-  const focusTarget = (target: "opener" | "status") => (target === "opener" && opener.current?.isConnected ? opener.current : heading.current);
+  const focusTarget = (target: "opener" | "status") =>
+    target === "opener" && opener.current?.isConnected ? opener.current : heading.current;
   const focusNext = useFocusAfterSwap(focusTarget, { ready: !track && !status.loading, dropWhenMissing: true });
   useEffect(() => {
     if (takeFocusRequest?.()) focusNext("status");
@@ -85,7 +95,9 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
 
   const openTrack = (address: string) => {
     opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const p: PersonView | undefined = status.data?.people.find((x) => x.address.toLowerCase() === address.toLowerCase());
+    const p: PersonView | undefined = status.data?.people.find(
+      (x) => x.address.toLowerCase() === address.toLowerCase(),
+    );
     setTrack({ address, name: p?.name ?? null });
   };
   const refreshAndFocus = () => {
@@ -95,7 +107,10 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
   const block = async (p: PersonView, scope: BlockEntryView["scope"], removeCaptured: boolean) => {
     const entry = await manage.addBlockEntry({ entry: p.address, scope, removeCaptured });
     refreshAndFocus();
-    const blocked = scope === "organization" ? `Blocked ${entry.entry} for everyone in your organization.` : `Blocked ${entry.entry} in your mailbox.`;
+    const blocked =
+      scope === "organization"
+        ? `Blocked ${entry.entry} for everyone in your organization.`
+        : `Blocked ${entry.entry} in your mailbox.`;
     return removeCaptured ? `${blocked} ${removedSentence(entry.removedEngagements)}` : blocked;
   };
 
@@ -107,7 +122,9 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
         </Text>
       )}
       {status.loading && <Loading label="Loading capture status" rows={4} />}
-      {!!status.error && !status.loading && <ErrorBar error={status.error} title="Couldn't load this message's status" onRetry={status.reload} />}
+      {!!status.error && !status.loading && (
+        <ErrorBar error={status.error} title="Couldn't load this message's status" onRetry={status.reload} />
+      )}
       {status.data && !status.loading && (
         <>
           <StatusCard

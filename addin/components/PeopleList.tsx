@@ -7,10 +7,18 @@ import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
 import { Loading } from "./Loading";
 
 // The block question (radio group, confirmation) loads on first use, not with the pane.
-const loadBlockPrompt = () => import(/* webpackChunkName: "block" */ "./BlockPrompt").then((m) => ({ default: m.BlockPrompt }));
+const loadBlockPrompt = () =>
+  import(/* webpackChunkName: "block" */ "./BlockPrompt").then((m) => ({ default: m.BlockPrompt }));
 
 const useStyles = makeStyles({
-  list: { listStyle: "none", margin: 0, padding: 0, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  list: {
+    listStyle: "none",
+    margin: 0,
+    padding: 0,
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+  },
   entry: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   item: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS },
   who: { display: "flex", flexDirection: "column", minWidth: 0, flexGrow: 1 },
@@ -53,7 +61,10 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
   const [BlockPrompt, retryBlockPrompt] = useRetryableLazy(loadBlockPrompt);
   return (
     <section aria-labelledby="people-heading">
-      <h2 id="people-heading" style={{ fontSize: tokens.fontSizeBase400, margin: `${tokens.spacingVerticalM} 0 ${tokens.spacingVerticalS}` }}>
+      <h2
+        id="people-heading"
+        style={{ fontSize: tokens.fontSizeBase400, margin: `${tokens.spacingVerticalM} 0 ${tokens.spacingVerticalS}` }}
+      >
         People
       </h2>
       {people.length === 0 ? (
@@ -85,7 +96,11 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
                       <Badge appearance="outline" size="small">
                         {ROLE[p.role]}
                       </Badge>
-                      <Badge appearance="tint" size="small" color={p.blocked ? "danger" : p.contact ? "success" : "subtle"}>
+                      <Badge
+                        appearance="tint"
+                        size="small"
+                        color={p.blocked ? "danger" : p.contact ? "success" : "subtle"}
+                      >
                         {state}
                       </Badge>
                       {p.contact?.client && (

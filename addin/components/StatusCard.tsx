@@ -3,7 +3,18 @@
  * the user can do next. The sentences come from the API (the shared capture rules), not from here.
  */
 import { useRef, useState, type RefObject } from "react";
-import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Text, makeStyles, tokens } from "@fluentui/react-components";
+import {
+  Badge,
+  Button,
+  Card,
+  Link,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Text,
+  makeStyles,
+  tokens,
+} from "@fluentui/react-components";
 import type { BlockEntryView, MessageStatusResponse } from "../../shared/api/contract";
 import { REASON_TEXTS, type CaptureAction, type ReasonCode } from "../../shared/capture/reasons";
 import type { OpenMessage } from "../office/message";
@@ -19,7 +30,13 @@ import { Loading } from "./Loading";
 
 const useStyles = makeStyles({
   // Addresses have no spaces: let sentences break anywhere rather than run past the card.
-  card: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0, overflowWrap: "anywhere" },
+  card: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+    minWidth: 0,
+    overflowWrap: "anywhere",
+  },
   // The line height goes with the font size: at the inherited 20 px, the 20 px bold glyphs overflow the box and
   // the focus outline (the heading takes focus after Unblock, Track, Capture now) cuts through them.
   heading: { margin: 0, fontSize: tokens.fontSizeBase500, lineHeight: tokens.lineHeightBase500 },
@@ -48,8 +65,14 @@ function list(items: string[]): string {
  * sentence doesn't: the folder sentence already says what to do, and for an item that isn't email
  * or mail from before the capture window there is nothing to do that the sentence hasn't said.
  */
-const SENTENCE_SAYS_IT: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["not_an_email", "excluded_folder", "before_connection"]);
-function remedyAdds(d: MessageStatusResponse["decision"]): d is MessageStatusResponse["decision"] & { reason: ReasonCode } {
+const SENTENCE_SAYS_IT: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  "not_an_email",
+  "excluded_folder",
+  "before_connection",
+]);
+function remedyAdds(
+  d: MessageStatusResponse["decision"],
+): d is MessageStatusResponse["decision"] & { reason: ReasonCode } {
   return d.reason != null && !SENTENCE_SAYS_IT.has(d.reason) && d.reason in REASON_TEXTS;
 }
 
@@ -68,7 +91,15 @@ export interface StatusCardProps {
   isAdmin?: boolean;
 }
 
-export function StatusCard({ status, message, onStatus, onTrack, onRefresh, headingRef, isAdmin = false }: StatusCardProps) {
+export function StatusCard({
+  status,
+  message,
+  onStatus,
+  onTrack,
+  onRefresh,
+  headingRef,
+  isAdmin = false,
+}: StatusCardProps) {
   const styles = useStyles();
   const { api, config } = useServices();
   const { busy, failure, run } = useAction();
@@ -77,9 +108,14 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
   // administrator. The status names the entry, not its scope: look it up first. With both, the
   // personal one goes first: it is the user's own, and removing it changes nobody else's capture.
   const unblockEntry = decision.action?.kind === "unblock" ? decision.action.entry : null;
-  const blocklist = useResource<BlockEntryView[]>(unblockEntry ? () => api.listBlocklist() : null, `blocklist:${unblockEntry ?? ""}`);
+  const blocklist = useResource<BlockEntryView[]>(
+    unblockEntry ? () => api.listBlocklist() : null,
+    `blocklist:${unblockEntry ?? ""}`,
+  );
   const entryOf = (scope: BlockEntryView["scope"]) =>
-    unblockEntry ? blocklist.data?.find((b) => b.scope === scope && b.entry.toLowerCase() === unblockEntry.toLowerCase()) : undefined;
+    unblockEntry
+      ? blocklist.data?.find((b) => b.scope === scope && b.entry.toLowerCase() === unblockEntry.toLowerCase())
+      : undefined;
   const personalEntry = entryOf("personal");
   const organizationListed = entryOf("organization");
   const organizationEntry = isAdmin ? organizationListed : undefined;
@@ -93,7 +129,9 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         onStatus(next);
         // The Capture now button is about to go: keep focus on the card, at its (new) heading.
         headingRef?.current?.focus();
-        return next.status === "captured" ? "Captured." : `${STATUS_HEADING[next.status]}. ${next.decision.explanation}`;
+        return next.status === "captured"
+          ? "Captured."
+          : `${STATUS_HEADING[next.status]}. ${next.decision.explanation}`;
       },
       { title: "Capture failed" },
     );
@@ -103,7 +141,9 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
     await api.deleteBlockEntry(entry.id);
     onRefresh();
     // The organization's entry for the same address or domain still blocks the message: don't say "Unblocked".
-    return organizationListed ? `Removed ${entry.entry} from your blocklist. Your organization's blocklist still blocks it.` : `Unblocked ${entry.entry}.`;
+    return organizationListed
+      ? `Removed ${entry.entry} from your blocklist. Your organization's blocklist still blocks it.`
+      : `Unblocked ${entry.entry}.`;
   };
 
   const trackButton = (a: Extract<CaptureAction, { kind: "track_contact" }>) => {
@@ -129,8 +169,10 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
 
   const unblockAction = (a: Extract<CaptureAction, { kind: "unblock" }>) => {
     if (blocklist.loading) return <Loading label="Checking the blocklist" rows={1} />;
-    if (blocklist.error) return <ErrorBar error={blocklist.error} title="Couldn't check the blocklist" onRetry={blocklist.reload} />;
-    if (!personalEntry && organizationEntry) return <OrganizationUnblock entry={organizationEntry} onRefresh={onRefresh} headingRef={headingRef} />;
+    if (blocklist.error)
+      return <ErrorBar error={blocklist.error} title="Couldn't check the blocklist" onRetry={blocklist.reload} />;
+    if (!personalEntry && organizationEntry)
+      return <OrganizationUnblock entry={organizationEntry} onRefresh={onRefresh} headingRef={headingRef} />;
     if (!personalEntry) {
       return (
         <Text size={200} className={styles.muted}>
@@ -143,7 +185,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
         {/* On both lists, removing the personal entry alone leaves the message blocked: say so before the click, not after. */}
         {organizationListed && (
           <Text size={200} className={styles.muted}>
-            “{a.entry}” is on your organization's blocklist too: removing it from your own list alone won't capture this message
+            “{a.entry}” is on your organization's blocklist too: removing it from your own list alone won't capture this
+            message
             {isAdmin ? "." : "; ask an administrator to remove the organization's entry."}
           </Text>
         )}
@@ -197,14 +240,20 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
               </MessageBarBody>
             </MessageBar>
           )}
-          {engagement && engagement.clients.length > 0 && <Text>Clients: {list(engagement.clients.map((c) => c.name))}</Text>}
+          {engagement && engagement.clients.length > 0 && (
+            <Text>Clients: {list(engagement.clients.map((c) => c.name))}</Text>
+          )}
           {engagement && engagement.contacts.length > 0 && (
             <Text>Contacts: {list(engagement.contacts.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)))}</Text>
           )}
           {/* The engagement lives in the CRM: link there when the admin configured CRM_ENGAGEMENT_URL.
               Without it there is nowhere to go, and its id means nothing to a person: nothing is shown. */}
           {engagement && config.crmEngagementUrl && (
-            <Link href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))} target="_blank" rel="noreferrer">
+            <Link
+              href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))}
+              target="_blank"
+              rel="noreferrer"
+            >
               Open the engagement
             </Link>
           )}
@@ -224,7 +273,8 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
           </div>
           {!message.restItemId && (
             <Text size={200} className={styles.muted}>
-              Outlook didn't give this message's id, so it can't be captured from here; the next check of your mailbox will capture it.
+              Outlook didn't give this message's id, so it can't be captured from here; the next check of your mailbox
+              will capture it.
             </Text>
           )}
         </>
@@ -243,15 +293,15 @@ export function StatusCard({ status, message, onStatus, onTrack, onRefresh, head
             </Badge>
           )}
           <Text data-testid="status-explanation">{decision.explanation}</Text>
-          {decision.action ? (
-            decision.action.kind === "track_contact" ? trackButton(decision.action) : unblockAction(decision.action)
-          ) : (
-            remedyAdds(decision) && (
-              <Text size={200} className={styles.muted}>
-                {REASON_TEXTS[decision.reason].remedy}
-              </Text>
-            )
-          )}
+          {decision.action
+            ? decision.action.kind === "track_contact"
+              ? trackButton(decision.action)
+              : unblockAction(decision.action)
+            : remedyAdds(decision) && (
+                <Text size={200} className={styles.muted}>
+                  {REASON_TEXTS[decision.reason].remedy}
+                </Text>
+              )}
         </>
       )}
 
@@ -279,7 +329,9 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: OrganizationUnblo
   const [forbidden, setForbidden] = useState(false);
   // Buttons are swapped in and out (Unblock → Cancel → Unblock): focus follows to the replacement.
   const ask = useRef<HTMLButtonElement>(null);
-  const focusNext = useFocusAfterSwap((target: "ask" | "heading") => (target === "ask" ? ask.current : headingRef?.current));
+  const focusNext = useFocusAfterSwap((target: "ask" | "heading") =>
+    target === "ask" ? ask.current : headingRef?.current,
+  );
 
   const stopConfirming = () => {
     focusNext("ask");
@@ -311,8 +363,8 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: OrganizationUnblo
       <MessageBar intent="warning" role="alert" layout="multiline">
         <MessageBarBody>
           <MessageBarTitle>Not unblocked</MessageBarTitle>
-          Your account no longer has the administrator role, so it can't change your organization's blocklist. Ask an administrator to
-          remove “{entry.entry}”.
+          Your account no longer has the administrator role, so it can't change your organization's blocklist. Ask an
+          administrator to remove “{entry.entry}”.
         </MessageBarBody>
       </MessageBar>
     );
@@ -321,7 +373,8 @@ function OrganizationUnblock({ entry, onRefresh, headingRef }: OrganizationUnblo
   return (
     <>
       <Text size={200} className={styles.muted}>
-        “{entry.entry}” is on your organization's blocklist, which applies to every mailbox. As an administrator, you can remove it.
+        “{entry.entry}” is on your organization's blocklist, which applies to every mailbox. As an administrator, you
+        can remove it.
       </Text>
       {confirming ? (
         <Confirm

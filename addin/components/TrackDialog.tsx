@@ -64,7 +64,11 @@ export function TrackDialog({ target, onClose, onTracked, ownDomains = [] }: Tra
     await run(
       async () => {
         const client = await choice.resolve();
-        const contact = await api.createContact({ email: target.address, clientId: client.id, ...(name.trim() ? { name: name.trim() } : {}) });
+        const contact = await api.createContact({
+          email: target.address,
+          clientId: client.id,
+          ...(name.trim() ? { name: name.trim() } : {}),
+        });
         onTracked(contact); // the message view says so, once the dialog is gone
       },
       { title: "Couldn't track this person" },
@@ -86,20 +90,21 @@ export function TrackDialog({ target, onClose, onTracked, ownDomains = [] }: Tra
             <DialogContent style={{ display: "flex", flexDirection: "column", gap: 12, overflowWrap: "anywhere" }}>
               {colleague ? (
                 <Text id="track-desc">
-                  {target?.address} is in your own organization. Only people outside it can be tracked: mail among colleagues is never captured.
+                  {target?.address} is in your own organization. Only people outside it can be tracked: mail among
+                  colleagues is never captured.
                 </Text>
               ) : (
                 <>
                   <Text id="track-desc">
-                    {target?.address} will be tracked for everyone in your organization: email with them in any connected mailbox is captured
-                    to the client's record, from now on and from the past 24 hours.
+                    {target?.address} will be tracked for everyone in your organization: email with them in any
+                    connected mailbox is captured to the client's record, from now on and from the past 24 hours.
                   </Text>
                   {role && (
                     <MessageBar intent="warning" layout="multiline">
                       <MessageBarBody>
                         <MessageBarTitle>This looks like a shared address</MessageBarTitle>
-                        {target?.address} seems to belong to a team or a system rather than one person. Tracking it captures every email with
-                        it, for everyone in your organization.
+                        {target?.address} seems to belong to a team or a system rather than one person. Tracking it
+                        captures every email with it, for everyone in your organization.
                       </MessageBarBody>
                     </MessageBar>
                   )}
@@ -110,7 +115,9 @@ export function TrackDialog({ target, onClose, onTracked, ownDomains = [] }: Tra
                 </>
               )}
               {/* Retry saves what the form holds now, which may have been corrected since the failure. */}
-              {saveFailure && <ErrorBar error={saveFailure.error} title={saveFailure.title} onRetry={() => void save()} />}
+              {saveFailure && (
+                <ErrorBar error={saveFailure.error} title={saveFailure.title} onRetry={() => void save()} />
+              )}
             </DialogContent>
             <DialogActions>
               <Button appearance="secondary" onClick={onClose} disabled={saving}>

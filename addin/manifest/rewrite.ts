@@ -15,7 +15,8 @@ export function rewriteManifest(xml: string, publicUrl: string): string {
   } catch {
     throw new Error(`ADDIN_PUBLIC_URL is not a URL: ${publicUrl}`);
   }
-  if (url.protocol !== "https:") throw new Error(`ADDIN_PUBLIC_URL must be an https:// URL (Office loads add-ins over HTTPS only): ${publicUrl}`);
+  if (url.protocol !== "https:")
+    throw new Error(`ADDIN_PUBLIC_URL must be an https:// URL (Office loads add-ins over HTTPS only): ${publicUrl}`);
   if (url.search || url.hash) throw new Error(`ADDIN_PUBLIC_URL must not have a query or fragment: ${publicUrl}`);
   const base = xmlEscape(`${url.origin}${url.pathname.replace(/\/+$/, "")}`);
   const origin = xmlEscape(url.origin);

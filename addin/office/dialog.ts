@@ -20,10 +20,18 @@ export interface OpenedDialog {
 /** Office's DialogEventReceived codes: 12006 closed by the user; 12002/12003 navigation problems. */
 export const DIALOG_CLOSED = 12006;
 
-export async function openDialog(url: string, handlers: DialogHandlers, size = { height: 60, width: 30 }): Promise<OpenedDialog> {
+export async function openDialog(
+  url: string,
+  handlers: DialogHandlers,
+  size = { height: 60, width: 30 },
+): Promise<OpenedDialog> {
   if (isInOutlook() && Office.context.ui?.displayDialogAsync) {
     const dialog = await officeAsync<Office.Dialog>((cb) =>
-      Office.context.ui.displayDialogAsync(url, { height: size.height, width: size.width, promptBeforeOpen: false }, cb),
+      Office.context.ui.displayDialogAsync(
+        url,
+        { height: size.height, width: size.width, promptBeforeOpen: false },
+        cb,
+      ),
     );
     let open = true;
     const close = () => {
@@ -84,7 +92,11 @@ function openPopup(url: string, handlers: DialogHandlers, size: { height: number
 }
 
 /** Same-origin trampoline URL for a page on another origin (see dialog.html). */
-export function dialogTrampolineUrl(target: string, origin = window.location.origin, basePath = currentBasePath()): string {
+export function dialogTrampolineUrl(
+  target: string,
+  origin = window.location.origin,
+  basePath = currentBasePath(),
+): string {
   return `${origin}${basePath}dialog.html?action=connect&url=${encodeURIComponent(target)}`;
 }
 

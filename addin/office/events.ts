@@ -7,6 +7,8 @@ export async function onItemChanged(handler: () => void): Promise<() => Promise<
   if (!isInOutlook() || typeof Office.context.mailbox.addHandlerAsync !== "function") return async () => {};
   await officeAsync<void>((cb) => Office.context.mailbox.addHandlerAsync(Office.EventType.ItemChanged, handler, cb));
   return async () => {
-    await officeAsync<void>((cb) => Office.context.mailbox.removeHandlerAsync(Office.EventType.ItemChanged, cb)).catch(() => undefined);
+    await officeAsync<void>((cb) => Office.context.mailbox.removeHandlerAsync(Office.EventType.ItemChanged, cb)).catch(
+      () => undefined,
+    );
   };
 }

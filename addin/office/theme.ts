@@ -4,7 +4,11 @@
 export function luminance(color: string | null | undefined): number | null {
   if (!color) return null;
   let hex = color.trim().replace(/^#/, "");
-  if (/^[0-9a-f]{3}$/i.test(hex)) hex = hex.split("").map((c) => c + c).join("");
+  if (/^[0-9a-f]{3}$/i.test(hex))
+    hex = hex
+      .split("")
+      .map((c) => c + c)
+      .join("");
   if (!/^[0-9a-f]{6}$/i.test(hex)) return null;
   const channel = (i: number) => {
     const c = parseInt(hex.slice(i, i + 2), 16) / 255;
@@ -31,5 +35,7 @@ export function officeThemeKind(): ThemeKind {
   } catch {
     /* no Office context */
   }
-  return typeof window !== "undefined" && window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  return typeof window !== "undefined" && window.matchMedia?.("(prefers-color-scheme: dark)").matches
+    ? "dark"
+    : "light";
 }

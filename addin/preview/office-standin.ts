@@ -18,7 +18,11 @@ const itemChanged: Handler[] = [];
 const ok = <T>(cb: Callback<T>, value: T) => cb?.({ status: "succeeded", value });
 
 export function toOfficeItem(m: PreviewMessage) {
-  const addr = (a: { address: string; name: string | null }) => ({ emailAddress: a.address, displayName: a.name ?? a.address, recipientType: "user" });
+  const addr = (a: { address: string; name: string | null }) => ({
+    emailAddress: a.address,
+    displayName: a.name ?? a.address,
+    recipientType: "user",
+  });
   return {
     itemType: "message",
     itemId: m.restItemId,
@@ -54,13 +58,21 @@ function displayDialogAsync(url: string, options: { height?: number; width?: num
   const h = Math.round(screen.availHeight * ((options?.height ?? 60) / 100));
   const popup = window.open(url, "_blank", `popup=yes,width=${w},height=${h}`);
   if (!popup) {
-    cb?.({ status: "failed", value: undefined, error: { code: 12009, message: "The browser blocked the dialog's popup." } });
+    cb?.({
+      status: "failed",
+      value: undefined,
+      error: { code: 12009, message: "The browser blocked the dialog's popup." },
+    });
     return;
   }
   const handlers: Record<string, Handler[]> = {};
   const fire = (type: string, arg: object) => (handlers[type] ?? []).forEach((h) => h({ type, ...arg }));
   const onMessage = (e: MessageEvent) => {
-    if (e.source === popup) fire("dialogMessageReceived", { message: typeof e.data === "string" ? e.data : JSON.stringify(e.data), origin: e.origin });
+    if (e.source === popup)
+      fire("dialogMessageReceived", {
+        message: typeof e.data === "string" ? e.data : JSON.stringify(e.data),
+        origin: e.origin,
+      });
   };
   window.addEventListener("message", onMessage);
   const timer = setInterval(() => {
@@ -86,10 +98,22 @@ function displayDialogAsync(url: string, options: { height?: number; width?: num
 const context = {
   mailbox,
   diagnostics: { host: "Outlook", platform: "OfficeOnline", version: "preview" },
-  requirements: { isSetSupported: (name: string, version?: string) => name === "Mailbox" && Number(version ?? "1.1") <= 1.5 },
+  requirements: {
+    isSetSupported: (name: string, version?: string) => name === "Mailbox" && Number(version ?? "1.1") <= 1.5,
+  },
   officeTheme: dark
-    ? { bodyBackgroundColor: "#1f1f1f", bodyForegroundColor: "#ffffff", controlBackgroundColor: "#292929", controlForegroundColor: "#ffffff" }
-    : { bodyBackgroundColor: "#ffffff", bodyForegroundColor: "#242424", controlBackgroundColor: "#ffffff", controlForegroundColor: "#242424" },
+    ? {
+        bodyBackgroundColor: "#1f1f1f",
+        bodyForegroundColor: "#ffffff",
+        controlBackgroundColor: "#292929",
+        controlForegroundColor: "#ffffff",
+      }
+    : {
+        bodyBackgroundColor: "#ffffff",
+        bodyForegroundColor: "#242424",
+        controlBackgroundColor: "#ffffff",
+        controlForegroundColor: "#242424",
+      },
   ui: { displayDialogAsync, messageParent: undefined },
 };
 
@@ -100,9 +124,16 @@ const info = { host: "Outlook", platform: "OfficeOnline" };
     return Promise.resolve(info);
   },
   context,
-  MailboxEnums: { ItemType: { Message: "message", Appointment: "appointment" }, RestVersion: { v1_0: "v1.0", v2_0: "v2.0", Beta: "beta" } },
+  MailboxEnums: {
+    ItemType: { Message: "message", Appointment: "appointment" },
+    RestVersion: { v1_0: "v1.0", v2_0: "v2.0", Beta: "beta" },
+  },
   AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
-  EventType: { ItemChanged: "olkItemSelectedChanged", DialogMessageReceived: "dialogMessageReceived", DialogEventReceived: "dialogEventReceived" },
+  EventType: {
+    ItemChanged: "olkItemSelectedChanged",
+    DialogMessageReceived: "dialogMessageReceived",
+    DialogEventReceived: "dialogEventReceived",
+  },
   HostType: { Outlook: "Outlook" },
   PlatformType: { OfficeOnline: "OfficeOnline" },
 };
@@ -114,4 +145,5 @@ window.addEventListener("message", (e: MessageEvent<PreviewEvent>) => {
     itemChanged.forEach((h) => h({ type: "olkItemSelectedChanged" }));
   }
 });
-if (window.parent !== window) window.parent.postMessage({ type: "ec-preview:ready" } satisfies PreviewEvent, window.location.origin);
+if (window.parent !== window)
+  window.parent.postMessage({ type: "ec-preview:ready" } satisfies PreviewEvent, window.location.origin);

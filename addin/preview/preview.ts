@@ -24,7 +24,8 @@ function post(event: PreviewEvent) {
 
 function select(m: PreviewMessage | null) {
   selected = m;
-  for (const b of list.querySelectorAll<HTMLButtonElement>("button")) b.setAttribute("aria-current", String(b.dataset.id === m?.restItemId));
+  for (const b of list.querySelectorAll<HTMLButtonElement>("button"))
+    b.setAttribute("aria-current", String(b.dataset.id === m?.restItemId));
   post({ type: "ec-preview:select", message: m });
 }
 
@@ -45,11 +46,19 @@ function renderList() {
       const b = document.createElement("button");
       b.type = "button";
       b.dataset.id = m.restItemId;
-      const when = new Date(m.dateTimeCreated).toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+      const when = new Date(m.dateTimeCreated).toLocaleString(undefined, {
+        weekday: "short",
+        hour: "2-digit",
+        minute: "2-digit",
+      });
       const from = m.from.name ?? m.from.address;
       // Accessible name a test (or a screen reader) can rely on: "subject — from".
       b.setAttribute("aria-label", `${m.subject || "(no subject)"} — ${from}`);
-      for (const [cls, text] of [["from", from], ["subject", m.subject || "(no subject)"], ["when", when]]) {
+      for (const [cls, text] of [
+        ["from", from],
+        ["subject", m.subject || "(no subject)"],
+        ["when", when],
+      ]) {
         const s = document.createElement("span");
         s.className = cls;
         s.textContent = text;

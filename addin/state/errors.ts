@@ -41,9 +41,13 @@ export function describeError(e: unknown): ErrorDescription {
   const signIn = describeSignInError(e);
   if (signIn) return signIn;
   if (e instanceof Error && e.name === "ChunkLoadError") {
-    return { text: "Part of the pane couldn't be downloaded. Check your connection and try again.", code: "chunk_load_error" };
+    return {
+      text: "Part of the pane couldn't be downloaded. Check your connection and try again.",
+      code: "chunk_load_error",
+    };
   }
   // fetch() rejects with a TypeError ("Failed to fetch", "NetworkError when attempting…", "Load failed").
-  if (e instanceof TypeError && /fetch|network|load failed/i.test(e.message)) return { text: SERVER_UNREACHABLE, code: "network_error" };
+  if (e instanceof TypeError && /fetch|network|load failed/i.test(e.message))
+    return { text: SERVER_UNREACHABLE, code: "network_error" };
   return { text: "Something went wrong. Try again.", code: e instanceof Error ? e.name : null };
 }

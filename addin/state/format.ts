@@ -12,4 +12,3 @@ export function formatWhen(iso: string | null | undefined, now = new Date()): st
   if (d.toDateString() === tomorrow.toDateString()) return `tomorrow at ${time}`;
   return `${d.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" })} at ${time}`;
 }
-

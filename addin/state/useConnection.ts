@@ -83,7 +83,11 @@ export function useConnection({ status, onChanged }: ConnectionFlowOptions): Con
       tell({ intent: "success", title: "Connected.", text: FIRST_SWEEP_RUNNING });
       follow();
     } else if (result?.status === "failed") {
-      tell({ intent: "warning", title: "Not connected.", text: result.message || "Microsoft didn't grant access to the mailbox. Try again." });
+      tell({
+        intent: "warning",
+        title: "Not connected.",
+        text: result.message || "Microsoft didn't grant access to the mailbox. Try again.",
+      });
     } else {
       awaitingConnection.current = true; // closed without a word: the connection read again tells
     }
@@ -148,7 +152,8 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
       try {
         const [latest] = await api.recentSweeps(1);
         // The connect sweep of this Connect (2 minutes' slack for clocks that disagree).
-        const ours = latest && latest.trigger === "connect" && Date.parse(latest.startedAt) >= following - 120_000 ? latest : null;
+        const ours =
+          latest && latest.trigger === "connect" && Date.parse(latest.startedAt) >= following - 120_000 ? latest : null;
         if (!live) return;
         if (ours && ours.status !== "running") {
           setFollowing(null);
@@ -180,6 +185,15 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
  * skipped, so no number here would count what it says.
  */
 export function firstSweepOutcome(finished: boolean): ConnectOutcome {
-  if (!finished) return { intent: "warning", title: "Connected.", text: "The first check of your mailbox didn't finish; the next one will try again." };
-  return { intent: "success", title: "Connected.", text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically." };
+  if (!finished)
+    return {
+      intent: "warning",
+      title: "Connected.",
+      text: "The first check of your mailbox didn't finish; the next one will try again.",
+    };
+  return {
+    intent: "success",
+    title: "Connected.",
+    text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically.",
+  };
 }

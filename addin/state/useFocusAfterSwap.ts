@@ -19,7 +19,10 @@ export interface FocusAfterSwapOptions {
  * `find` names the element for each target (read after every render); returns `focusNext(target)`,
  * which asks for that focus after the coming render.
  */
-export function useFocusAfterSwap<K>(find: (target: K) => Element | null | undefined, options: FocusAfterSwapOptions = {}): (target: K) => void {
+export function useFocusAfterSwap<K>(
+  find: (target: K) => Element | null | undefined,
+  options: FocusAfterSwapOptions = {},
+): (target: K) => void {
   const { ready = true, dropWhenMissing = false } = options;
   const pending = useRef<{ target: K } | null>(null);
   const findRef = useRef(find);

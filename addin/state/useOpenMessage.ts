@@ -5,7 +5,10 @@ import { readOpenMessage, type OpenMessage } from "../office/message";
 
 /** The same message as far as the pane is concerned (MessageView keys on these two ids). */
 function sameMessage(a: OpenMessage | null, b: OpenMessage | null): boolean {
-  return a === b || (a !== null && b !== null && a.internetMessageId === b.internetMessageId && a.restItemId === b.restItemId);
+  return (
+    a === b ||
+    (a !== null && b !== null && a.internetMessageId === b.internetMessageId && a.restItemId === b.restItemId)
+  );
 }
 
 export function useOpenMessage(): OpenMessage | null {

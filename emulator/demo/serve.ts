@@ -28,11 +28,16 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? 0), dataset, tls });
   const app = dataset.apps![0];
   const st = emulator.state;
-  const addr = (a: { emailAddress: { name: string; address: string } }) => ({ address: a.emailAddress.address, name: a.emailAddress.name || null });
+  const addr = (a: { emailAddress: { name: string; address: string } }) => ({
+    address: a.emailAddress.address,
+    name: a.emailAddress.name || null,
+  });
   const previewMessages: DemoHandshake["previewMessages"] = [];
   for (const userId of [DANA_ID, LEE_ID]) {
     const user = st.users.get(userId)!;
-    const msgs = [...st.getMessages(userId)].sort((a, b) => b.receivedDateTime.getTime() - a.receivedDateTime.getTime());
+    const msgs = [...st.getMessages(userId)].sort(
+      (a, b) => b.receivedDateTime.getTime() - a.receivedDateTime.getTime(),
+    );
     for (const m of msgs) {
       previewMessages.push({
         restItemId: m.id,

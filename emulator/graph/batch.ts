@@ -5,7 +5,16 @@
  */
 import { requestId as newRequestId } from "../ids";
 import type { EmulatorState } from "../state";
-import { type Caller, GRAPH_CONTENT_TYPE, type GraphRequest, type GraphResponse, errorBody, faultResponse, ok, throttled } from "./protocol";
+import {
+  type Caller,
+  GRAPH_CONTENT_TYPE,
+  type GraphRequest,
+  type GraphResponse,
+  errorBody,
+  faultResponse,
+  ok,
+  throttled,
+} from "./protocol";
 
 /** What a batch item runs through: the executor of top-level requests. */
 export interface GraphExecutor {
@@ -42,12 +51,14 @@ function payloadError(body: unknown): string | null {
   if (!items.length) return "Invalid batch payload format.";
   const ids = new Set<string>();
   for (const it of items) {
-    if (typeof it.id !== "string" || !it.id || typeof it.method !== "string" || typeof it.url !== "string") return "Invalid batch payload format.";
+    if (typeof it.id !== "string" || !it.id || typeof it.method !== "string" || typeof it.url !== "string")
+      return "Invalid batch payload format.";
     if (ids.has(it.id)) return "Batch request ids must be unique.";
     ids.add(it.id);
   }
   for (const it of items) {
-    for (const d of dependsOn(it)) if (!ids.has(d)) return `Batch request with id '${it.id}' depends on an unknown request '${d}'.`;
+    for (const d of dependsOn(it))
+      if (!ids.has(d)) return `Batch request with id '${it.id}' depends on an unknown request '${d}'.`;
     if (it.body !== undefined && !Object.keys(it.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
       return `Content-Type header is required for batch request '${it.id}' with a body.`;
     }
@@ -75,7 +86,14 @@ function asResult(id: string, r: GraphResponse): BatchResult {
   return entry;
 }
 
-async function runItem(st: EmulatorState, graph: GraphExecutor, caller: Caller, outer: GraphRequest, it: BatchItem, results: Map<string, BatchResult>): Promise<void> {
+async function runItem(
+  st: EmulatorState,
+  graph: GraphExecutor,
+  caller: Caller,
+  outer: GraphRequest,
+  it: BatchItem,
+  results: Map<string, BatchResult>,
+): Promise<void> {
   const id = it.id as string;
   const req = itemRequest(st, outer, it);
   const mailboxUser = graph.targetUserId(caller, req.path);
@@ -85,7 +103,13 @@ async function runItem(st: EmulatorState, graph: GraphExecutor, caller: Caller, 
     results.set(id, { id, status: 424, headers: { "Content-Type": GRAPH_CONTENT_TYPE }, body });
     return;
   }
-  const fault = st.takeFault({ area: "graph", path: req.path, method: req.method, userId: mailboxUser, batchItem: true });
+  const fault = st.takeFault({
+    area: "graph",
+    path: req.path,
+    method: req.method,
+    userId: mailboxUser,
+    batchItem: true,
+  });
   if (fault) {
     const r = faultResponse(fault, req, st.now());
     results.set(id, { id, status: r.status, headers: r.headers, body: r.body });
@@ -106,9 +130,23 @@ async function runItem(st: EmulatorState, graph: GraphExecutor, caller: Caller, 
   }
 }
 
-export async function batch(st: EmulatorState, graph: GraphExecutor, caller: Caller, outer: GraphRequest): Promise<GraphResponse> {
-  const bad = (message: string): GraphResponse => ({ status: 400, headers: { "Content-Type": GRAPH_CONTENT_TYPE }, body: errorBody("BadRequest", message, outer, st.now()) });
-  if (outer.method !== "POST") return { status: 405, headers: { "Content-Type": GRAPH_CONTENT_TYPE }, body: errorBody("BadRequest", "Method not allowed.", outer, st.now()) };
+export async function batch(
+  st: EmulatorState,
+  graph: GraphExecutor,
+  caller: Caller,
+  outer: GraphRequest,
+): Promise<GraphResponse> {
+  const bad = (message: string): GraphResponse => ({
+    status: 400,
+    headers: { "Content-Type": GRAPH_CONTENT_TYPE },
+    body: errorBody("BadRequest", message, outer, st.now()),
+  });
+  if (outer.method !== "POST")
+    return {
+      status: 405,
+      headers: { "Content-Type": GRAPH_CONTENT_TYPE },
+      body: errorBody("BadRequest", "Method not allowed.", outer, st.now()),
+    };
   const invalid = payloadError(outer.body);
   if (invalid) return bad(invalid);
   const items = (outer.body as { requests: BatchItem[] }).requests;
@@ -118,7 +156,8 @@ export async function batch(st: EmulatorState, graph: GraphExecutor, caller: Cal
   while (pending.length) {
     const ready = pending.filter((it) => dependsOn(it).every((d) => results.has(d)));
     if (!ready.length) return bad("Batch requests have a circular dependency.");
-    for (let i = 0; i < ready.length; i += 4) await Promise.all(ready.slice(i, i + 4).map((it) => runItem(st, graph, caller, outer, it, results)));
+    for (let i = 0; i < ready.length; i += 4)
+      await Promise.all(ready.slice(i, i + 4).map((it) => runItem(st, graph, caller, outer, it, results)));
     for (const r of ready) pending.splice(pending.indexOf(r), 1);
   }
   return ok({ responses: items.map((it) => results.get(it.id as string)!) });

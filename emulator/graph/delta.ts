@@ -6,7 +6,15 @@
  * invalidated (`state.invalidateSyncStates`) or older than `state.syncStateLifetimeMs` → 410 SyncStateNotFound.
  */
 import { parseFilter } from "../odata";
-import type { DeltaItem, DeltaOptions, EmulatorState, FolderRecord, MessageRecord, SyncedMessage, UserRecord } from "../state";
+import type {
+  DeltaItem,
+  DeltaOptions,
+  EmulatorState,
+  FolderRecord,
+  MessageRecord,
+  SyncedMessage,
+  UserRecord,
+} from "../state";
 import { GraphFailure, type GraphRequest, type GraphResponse, ok } from "./protocol";
 import { type Prefer, expandedPropIds, parsePrefer, parseSelect, parseTop, preferenceApplied } from "./query";
 import { messageJson } from "./representations";
@@ -19,9 +27,16 @@ interface RoundPosition {
   snapshot: Map<string, SyncedMessage>;
 }
 
-const UNSUPPORTED_DELTA_FILTER = "The '$filter' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime ge value' is supported.";
+const UNSUPPORTED_DELTA_FILTER =
+  "The '$filter' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime ge value' is supported.";
 
-export function delta(st: EmulatorState, user: UserRecord, folder: FolderRecord, req: GraphRequest, link: string): GraphResponse {
+export function delta(
+  st: EmulatorState,
+  user: UserRecord,
+  folder: FolderRecord,
+  req: GraphRequest,
+  link: string,
+): GraphResponse {
   const q = req.query;
   const prefer = parsePrefer(req);
   const skipToken = q.get("$skiptoken");
@@ -34,7 +49,15 @@ export function delta(st: EmulatorState, user: UserRecord, folder: FolderRecord,
   const { options, items, snapshot } = pos;
   const body: Record<string, unknown> = { "@odata.context": `${st.url}/v1.0/$metadata#Collection(message)` };
   if (next < items.length) {
-    const s = st.issueSyncState({ kind: "skip", userId: user.id, folderId: folder.id, options, snapshot, items, offset: next });
+    const s = st.issueSyncState({
+      kind: "skip",
+      userId: user.id,
+      folderId: folder.id,
+      options,
+      snapshot,
+      items,
+      offset: next,
+    });
     body["@odata.nextLink"] = `${link}?$skiptoken=${s.token}`;
   } else {
     const done = st.issueSyncState({ kind: "delta", userId: user.id, folderId: folder.id, options, snapshot });
@@ -51,12 +74,21 @@ function inFolder(st: EmulatorState, user: UserRecord, folder: FolderRecord, f: 
   const since = f.filter ? deltaFilter(f.filter) : null;
   return st
     .getMessages(user.id)
-    .filter((m) => m.folderId === folder.id && (!since || (since.op === "ge" ? m.receivedDateTime >= since.value : m.receivedDateTime > since.value)))
+    .filter(
+      (m) =>
+        m.folderId === folder.id &&
+        (!since || (since.op === "ge" ? m.receivedDateTime >= since.value : m.receivedDateTime > since.value)),
+    )
     .sort((a, b) => b.receivedDateTime.getTime() - a.receivedDateTime.getTime());
 }
 
 function synced(m: MessageRecord): SyncedMessage {
-  return { id: m.id, immutableId: m.immutableId, changeKey: m.changeKey, lastModified: m.lastModifiedDateTime.getTime() };
+  return {
+    id: m.id,
+    immutableId: m.immutableId,
+    changeKey: m.changeKey,
+    lastModified: m.lastModifiedDateTime.getTime(),
+  };
 }
 
 /** A round without a token: every message of the folder (changeType other than created: none). */
@@ -68,23 +100,41 @@ function firstRound(st: EmulatorState, user: UserRecord, folder: FolderRecord, o
 }
 
 /** The next page of a round (`$skiptoken`), or a new round of what changed since a `$deltatoken`. */
-function continueRound(st: EmulatorState, user: UserRecord, folder: FolderRecord, token: string, kind: "skip" | "delta"): RoundPosition {
+function continueRound(
+  st: EmulatorState,
+  user: UserRecord,
+  folder: FolderRecord,
+  token: string,
+  kind: "skip" | "delta",
+): RoundPosition {
   const s = st.findSyncState(token);
   if (!s || s.userId !== user.id || s.folderId !== folder.id || s.kind !== kind) {
     const g = st.syncGenerationInfo(token, user.id, folder.id);
-    throw new GraphFailure(410, "SyncStateNotFound", `The sync state generation is not found; generation=${g.generation};[highest=${g.highest}]${g.live.slice(0, 3).map((n) => `[${n}]`).join("")}.`);
+    throw new GraphFailure(
+      410,
+      "SyncStateNotFound",
+      `The sync state generation is not found; generation=${g.generation};[highest=${g.highest}]${g.live
+        .slice(0, 3)
+        .map((n) => `[${n}]`)
+        .join("")}.`,
+    );
   }
   if (s.kind === "skip") return { options: s.options, items: s.items!, offset: s.offset!, snapshot: s.snapshot };
   const options = s.options;
   const now = inFolder(st, user, folder, options);
   const snapshot = new Map(now.map((m) => [m.key, synced(m)]));
   const removed: DeltaItem[] = [];
-  for (const [key, had] of s.snapshot) if (!snapshot.has(key)) removed.push({ removed: { id: had.id, immutableId: had.immutableId } });
+  for (const [key, had] of s.snapshot)
+    if (!snapshot.has(key)) removed.push({ removed: { id: had.id, immutableId: had.immutableId } });
   // Created (new or moved in) and updated, newest first, after the removals.
   const changed: DeltaItem[] = [];
   for (const m of now) {
     const had = s.snapshot.get(m.key);
-    const change = !had ? "created" : had.changeKey !== m.changeKey || m.lastModifiedDateTime.getTime() > had.lastModified ? "updated" : null;
+    const change = !had
+      ? "created"
+      : had.changeKey !== m.changeKey || m.lastModifiedDateTime.getTime() > had.lastModified
+        ? "updated"
+        : null;
     if (change && (!options.changeType || options.changeType === change)) changed.push({ key: m.key });
   }
   const items = [...(!options.changeType || options.changeType === "deleted" ? removed : []), ...changed];
@@ -92,7 +142,12 @@ function continueRound(st: EmulatorState, user: UserRecord, folder: FolderRecord
 }
 
 /** One page of entries from `pos.offset`, and the offset the next page starts at. */
-function page(st: EmulatorState, folder: FolderRecord, pos: RoundPosition, prefer: Prefer): { value: Record<string, unknown>[]; next: number } {
+function page(
+  st: EmulatorState,
+  folder: FolderRecord,
+  pos: RoundPosition,
+  prefer: Prefer,
+): { value: Record<string, unknown>[]; next: number } {
   const pageSize = prefer.maxPageSize ?? pos.options.top ?? 10;
   const select = parseSelect(pos.options.select);
   const expand = expandedPropIds(pos.options.expand);
@@ -101,7 +156,11 @@ function page(st: EmulatorState, folder: FolderRecord, pos: RoundPosition, prefe
   for (; i < pos.items.length && value.length < pageSize; i++) {
     const it = pos.items[i];
     if ("removed" in it) {
-      value.push({ "@odata.type": "#microsoft.graph.message", id: prefer.immutable ? it.removed.immutableId : it.removed.id, "@removed": { reason: "deleted" } });
+      value.push({
+        "@odata.type": "#microsoft.graph.message",
+        id: prefer.immutable ? it.removed.immutableId : it.removed.id,
+        "@removed": { reason: "deleted" },
+      });
       continue;
     }
     const m = st.messages.get(it.key);
@@ -120,7 +179,12 @@ function deltaFilter(text: string): { op: "ge" | "gt"; value: Date } {
   } catch {
     throw new GraphFailure(400, "ErrorInvalidUrlQuery", UNSUPPORTED_DELTA_FILTER);
   }
-  if (f.type !== "cmp" || f.prop.toLowerCase() !== "receiveddatetime" || (f.op !== "ge" && f.op !== "gt") || !(f.value instanceof Date)) {
+  if (
+    f.type !== "cmp" ||
+    f.prop.toLowerCase() !== "receiveddatetime" ||
+    (f.op !== "ge" && f.op !== "gt") ||
+    !(f.value instanceof Date)
+  ) {
     throw new GraphFailure(400, "ErrorInvalidUrlQuery", UNSUPPORTED_DELTA_FILTER);
   }
   return { op: f.op, value: f.value };
@@ -132,9 +196,18 @@ function deltaOptions(q: URLSearchParams): DeltaOptions {
   if (filter) deltaFilter(filter);
   const orderby = q.get("$orderby");
   if (orderby && !/^\s*receivedDateTime\s+desc\s*$/i.test(orderby)) {
-    throw new GraphFailure(400, "ErrorInvalidUrlQuery", "The '$orderby' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime desc' is supported.");
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidUrlQuery",
+      "The '$orderby' parameter value is not supported for 'Messages' resource; only a value of 'receivedDateTime desc' is supported.",
+    );
   }
-  if (q.get("$search") !== null) throw new GraphFailure(400, "ErrorInvalidUrlQuery", "The '$search' parameter is not supported for 'Messages' delta.");
+  if (q.get("$search") !== null)
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidUrlQuery",
+      "The '$search' parameter is not supported for 'Messages' delta.",
+    );
   const select = q.get("$select");
   parseSelect(select);
   const expand = q.get("$expand");
@@ -142,7 +215,11 @@ function deltaOptions(q: URLSearchParams): DeltaOptions {
   const top = q.get("$top") === null ? null : parseTop(q.get("$top"), 10) || null;
   const ct = q.get("changeType");
   if (ct !== null && !["created", "updated", "deleted"].includes(ct.toLowerCase())) {
-    throw new GraphFailure(400, "ErrorInvalidUrlQuery", `The value '${ct}' of the 'changeType' parameter is not supported; use created, updated or deleted.`);
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidUrlQuery",
+      `The value '${ct}' of the 'changeType' parameter is not supported; use created, updated or deleted.`,
+    );
   }
   return { select, expand, filter, top, changeType: ct ? (ct.toLowerCase() as DeltaOptions["changeType"]) : null };
 }

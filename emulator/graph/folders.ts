@@ -17,7 +17,13 @@ export function resolveFolder(st: EmulatorState, user: UserRecord, ref: string):
   throw new GraphFailure(404, "ErrorItemNotFound", "The specified object was not found in the store.");
 }
 
-export function listFolders(st: EmulatorState, user: UserRecord, parent: FolderRecord, req: GraphRequest, context: string): GraphResponse {
+export function listFolders(
+  st: EmulatorState,
+  user: UserRecord,
+  parent: FolderRecord,
+  req: GraphRequest,
+  context: string,
+): GraphResponse {
   const q = req.query;
   const includeHidden = (q.get("includeHiddenFolders") ?? "").toLowerCase() === "true";
   const top = parseTop(q.get("$top"), 10);
@@ -33,6 +39,14 @@ export function listFolders(st: EmulatorState, user: UserRecord, parent: FolderR
   return ok(body);
 }
 
-export function getFolder(st: EmulatorState, folder: FolderRecord, req: GraphRequest, contextRoot: string): GraphResponse {
-  return ok({ "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/mailFolders/$entity`, ...folderJson(st, folder, req) });
+export function getFolder(
+  st: EmulatorState,
+  folder: FolderRecord,
+  req: GraphRequest,
+  contextRoot: string,
+): GraphResponse {
+  return ok({
+    "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/mailFolders/$entity`,
+    ...folderJson(st, folder, req),
+  });
 }

@@ -13,7 +13,15 @@ import { verifyJwt } from "../jwt";
 import { type EmulatorState, challengeClaims, isGraphAudience } from "../state";
 import { batch } from "./batch";
 import {
-  type Caller, GRAPH_CONTENT_TYPE, type GraphRequest, type GraphResponse, applyFault, classify, errorBody, faultResponse, throttled,
+  type Caller,
+  GRAPH_CONTENT_TYPE,
+  type GraphRequest,
+  type GraphResponse,
+  applyFault,
+  classify,
+  errorBody,
+  faultResponse,
+  throttled,
 } from "./protocol";
 import { execute } from "./routes";
 import { subscriptions } from "./subscriptions";
@@ -39,14 +47,22 @@ export class GraphEndpoints {
       }
     }
     const req: GraphRequest = {
-      method: ctx.method, path, query: ctx.url.searchParams, header: (n) => header(ctx.req, n), body: parsedBody, clientRequestId, requestId,
+      method: ctx.method,
+      path,
+      query: ctx.url.searchParams,
+      header: (n) => header(ctx.req, n),
+      body: parsedBody,
+      clientRequestId,
+      requestId,
     };
     const write = (r: GraphResponse, userId: string | null) => {
       const bytes = send(ctx.res, r.status, r.body === null || r.body === undefined ? null : JSON.stringify(r.body), {
         ...r.headers,
         "request-id": requestId,
         "client-request-id": clientRequestId,
-        "x-ms-ags-diagnostic": JSON.stringify({ ServerInfo: { DataCenter: "Emulator", Slice: "E", Ring: "5", ScaleUnit: "000", RoleInstance: "EMU" } }),
+        "x-ms-ags-diagnostic": JSON.stringify({
+          ServerInfo: { DataCenter: "Emulator", Slice: "E", Ring: "5", ScaleUnit: "000", RoleInstance: "EMU" },
+        }),
         "Strict-Transport-Security": "max-age=31536000",
         ...corsHeaders(ctx.req),
       });
@@ -104,18 +120,36 @@ export class GraphEndpoints {
     const claims = verifyJwt(st.signingKey, token);
     if (!claims) return fail("Access token validation failure. Invalid audience.");
     const nowS = Math.floor(st.now().getTime() / 1000);
-    if (typeof claims.exp !== "number" || claims.exp <= nowS || (typeof claims.nbf === "number" && claims.nbf > nowS + 300)) {
+    if (
+      typeof claims.exp !== "number" ||
+      claims.exp <= nowS ||
+      (typeof claims.nbf === "number" && claims.nbf > nowS + 300)
+    ) {
       return fail("Lifetime validation failed, the token is expired.");
     }
-    if (typeof claims.aud !== "string" || !isGraphAudience(claims.aud)) return fail("Access token validation failure. Invalid audience.");
-    const scopes = new Set(String(claims.scp ?? "").split(" ").filter(Boolean).map((s) => s.toLowerCase()));
+    if (typeof claims.aud !== "string" || !isGraphAudience(claims.aud))
+      return fail("Access token validation failure. Invalid audience.");
+    const scopes = new Set(
+      String(claims.scp ?? "")
+        .split(" ")
+        .filter(Boolean)
+        .map((s) => s.toLowerCase()),
+    );
     const roles = new Set((Array.isArray(claims.roles) ? claims.roles : []).map((r) => String(r).toLowerCase()));
     const delegated = claims.idtyp !== "app";
     const userId = delegated ? String(claims.oid ?? "") : null;
     if (delegated && !st.getUser(userId!)) return fail("Access token validation failure. User not found.");
     const challenge = delegated ? this.caeChallenge(claims, userId!, req) : null;
     if (challenge) return { error: challenge };
-    return { caller: { clientId: String(claims.appid ?? claims.azp ?? ""), userId, tenantId: String(claims.tid ?? ""), scopes, roles } };
+    return {
+      caller: {
+        clientId: String(claims.appid ?? claims.azp ?? ""),
+        userId,
+        tenantId: String(claims.tid ?? ""),
+        scopes,
+        roles,
+      },
+    };
   }
 
   /**
@@ -126,9 +160,14 @@ export class GraphEndpoints {
     const st = this.state;
     const cc = Array.isArray(claims.xms_cc) ? claims.xms_cc.map((v) => String(v).toLowerCase()) : [];
     if (!cc.includes("cp1")) return null;
-    const revoked = st.tokens.cae.revocationOf(userId, String(claims.uti ?? ""), typeof claims.iat === "number" ? claims.iat : 0);
+    const revoked = st.tokens.cae.revocationOf(
+      userId,
+      String(claims.uti ?? ""),
+      typeof claims.iat === "number" ? claims.iat : 0,
+    );
     if (!revoked) return null;
-    const reason = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp";
+    const reason =
+      "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp";
     return {
       status: 401,
       headers: {

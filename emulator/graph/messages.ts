@@ -7,7 +7,16 @@ import { evaluate, filterProperties, isInefficient, type OrderBy, parseFilter, p
 import type { AddMessageInput, EmulatorState, FolderRecord, MessageRecord, UserRecord } from "../state";
 import { resolveFolder } from "./folders";
 import {
-  type Caller, GRAPH_CONTENT_TYPE, GraphFailure, type GraphRequest, type GraphResponse, MAIL_READ, MAIL_SEND, MAIL_WRITE, methodNotAllowed, ok,
+  type Caller,
+  GRAPH_CONTENT_TYPE,
+  GraphFailure,
+  type GraphRequest,
+  type GraphResponse,
+  MAIL_READ,
+  MAIL_SEND,
+  MAIL_WRITE,
+  methodNotAllowed,
+  ok,
   requireScope,
 } from "./protocol";
 import { expandedPropIds, nextLink, parsePrefer, parseSelect, parseSkip, parseTop, preferenceApplied } from "./query";
@@ -19,7 +28,13 @@ export const SEARCH_RESULT_CAP = 1000;
 
 const NO_RECIPIENTS = "At least one recipient isn't valid., A message can't be sent because it contains no recipients.";
 
-export function listMessages(st: EmulatorState, user: UserRecord, folder: FolderRecord | null, req: GraphRequest, context: string): GraphResponse {
+export function listMessages(
+  st: EmulatorState,
+  user: UserRecord,
+  folder: FolderRecord | null,
+  req: GraphRequest,
+  context: string,
+): GraphResponse {
   const q = req.query;
   if (q.has("$search")) return searchMessages(st, user, folder, req, context);
   const top = parseTop(q.get("$top"), 10);
@@ -32,22 +47,40 @@ export function listMessages(st: EmulatorState, user: UserRecord, folder: Folder
   const orderText = q.get("$orderby");
   let orderBy: OrderBy[] = orderText ? parseOrderBy(orderText) : [];
   if (filter && orderBy.length && isInefficient(filterProperties(filter), orderBy)) {
-    throw new GraphFailure(400, "InefficientFilter", "The restriction or sort order is too complex for this operation.");
+    throw new GraphFailure(
+      400,
+      "InefficientFilter",
+      "The restriction or sort order is too complex for this operation.",
+    );
   }
   if (!orderBy.length) orderBy = [{ prop: "receivedDateTime", desc: true }];
 
-  const hiddenFolders = new Set(st.foldersOf(user.id).filter((f) => f.outsideTree).map((f) => f.id));
-  const candidates = st.getMessages(user.id).filter((m) => (folder ? m.folderId === folder.id : !hiddenFolders.has(m.folderId)));
+  const hiddenFolders = new Set(
+    st
+      .foldersOf(user.id)
+      .filter((f) => f.outsideTree)
+      .map((f) => f.id),
+  );
+  const candidates = st
+    .getMessages(user.id)
+    .filter((m) => (folder ? m.folderId === folder.id : !hiddenFolders.has(m.folderId)));
   // Filter and sort on the full representation, then project.
   // The filter also sees the item's extended properties (singleValueExtendedProperties/any(…)).
   const full = candidates.map((m) => {
-    const view: Record<string, unknown> = messageJson(st, m, { select: null, expand: null, prefer: { bodyType: null, immutable: prefer.immutable } });
+    const view: Record<string, unknown> = messageJson(st, m, {
+      select: null,
+      expand: null,
+      prefer: { bodyType: null, immutable: prefer.immutable },
+    });
     view.singleValueExtendedProperties = m.singleValueExtendedProperties;
     return { rec: m, view };
   });
   const matched = filter ? full.filter((x) => evaluate(filter, x.view)) : full;
   const order = new Map(matched.map((x) => [x.view, x.rec]));
-  const sorted = sortBy(matched.map((x) => x.view), orderBy).map((v) => order.get(v)!);
+  const sorted = sortBy(
+    matched.map((x) => x.view),
+    orderBy,
+  ).map((v) => order.get(v)!);
   const page = sorted.slice(skip, skip + top);
   const body: Record<string, unknown> = {
     "@odata.context": `${st.url}/v1.0/$metadata#${context}${select ? `(${select.join(",")})` : ""}`,
@@ -62,10 +95,21 @@ export function listMessages(st: EmulatorState, user: UserRecord, folder: Folder
  * an opaque `$skiptoken`. Graph refuses `$filter` and `$orderby` beside it; `$skip` is refused too, so
  * clients follow nextLink. Messages that arrived within `searchIndexLagMs` are not indexed yet.
  */
-function searchMessages(st: EmulatorState, user: UserRecord, folder: FolderRecord | null, req: GraphRequest, context: string): GraphResponse {
+function searchMessages(
+  st: EmulatorState,
+  user: UserRecord,
+  folder: FolderRecord | null,
+  req: GraphRequest,
+  context: string,
+): GraphResponse {
   const q = req.query;
-  for (const [name, shown] of [["$filter", "$filter"], ["$orderby", "$orderBy"], ["$skip", "$skip"]]) {
-    if (q.has(name)) throw new GraphFailure(400, "BadRequest", `The query parameter '${shown}' is not supported with '$search'.`);
+  for (const [name, shown] of [
+    ["$filter", "$filter"],
+    ["$orderby", "$orderBy"],
+    ["$skip", "$skip"],
+  ]) {
+    if (q.has(name))
+      throw new GraphFailure(400, "BadRequest", `The query parameter '${shown}' is not supported with '$search'.`);
   }
   const top = parseTop(q.get("$top"), 10);
   const select = parseSelect(q.get("$select"));
@@ -80,7 +124,12 @@ function searchMessages(st: EmulatorState, user: UserRecord, folder: FolderRecor
     offset = Number(m[1]);
   }
   const indexedBefore = st.now().getTime() - st.searchIndexLagMs;
-  const hiddenFolders = new Set(st.foldersOf(user.id).filter((f) => f.outsideTree).map((f) => f.id));
+  const hiddenFolders = new Set(
+    st
+      .foldersOf(user.id)
+      .filter((f) => f.outsideTree)
+      .map((f) => f.id),
+  );
   const hits = st
     .getMessages(user.id)
     .filter((m) => (folder ? m.folderId === folder.id : !hiddenFolders.has(m.folderId)))
@@ -88,7 +137,9 @@ function searchMessages(st: EmulatorState, user: UserRecord, folder: FolderRecor
     .sort((a, b) => (b.sentDateTime?.getTime() ?? 0) - (a.sentDateTime?.getTime() ?? 0))
     .slice(0, SEARCH_RESULT_CAP);
   const page = hits.slice(offset, offset + top);
-  const body: Record<string, unknown> = { "@odata.context": `${st.url}/v1.0/$metadata#${context}${select ? `(${select.join(",")})` : ""}` };
+  const body: Record<string, unknown> = {
+    "@odata.context": `${st.url}/v1.0/$metadata#${context}${select ? `(${select.join(",")})` : ""}`,
+  };
   if (offset + top < hits.length) {
     const parts: string[] = [];
     for (const [k, v] of q) if (k !== "$skiptoken") parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
@@ -101,10 +152,18 @@ function searchMessages(st: EmulatorState, user: UserRecord, folder: FolderRecor
 
 /** `…/messages/{id}[/action]`, within `folder` when reached through one. */
 export function messageItem(
-  st: EmulatorState, caller: Caller, user: UserRecord, id: string, rest: string[], req: GraphRequest, contextRoot: string, folder: FolderRecord | null,
+  st: EmulatorState,
+  caller: Caller,
+  user: UserRecord,
+  id: string,
+  rest: string[],
+  req: GraphRequest,
+  contextRoot: string,
+  folder: FolderRecord | null,
 ): GraphResponse {
   const msg = st.findMessage(user.id, id);
-  if (!msg || (folder && msg.folderId !== folder.id)) throw new GraphFailure(404, "ErrorItemNotFound", "The specified object was not found in the store.");
+  if (!msg || (folder && msg.folderId !== folder.id))
+    throw new GraphFailure(404, "ErrorItemNotFound", "The specified object was not found in the store.");
   if (rest.length) return messageAction(st, caller, user, msg, rest[0], req, contextRoot);
   if (req.method === "GET") {
     requireScope(caller, MAIL_READ);
@@ -112,7 +171,13 @@ export function messageItem(
     const select = parseSelect(req.query.get("$select"));
     const expand = expandedPropIds(req.query.get("$expand"));
     const body = messageJson(st, msg, { select, expand, prefer });
-    return ok({ "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/messages${select ? `(${select.join(",")})` : ""}/$entity`, ...body }, preferenceApplied(prefer.applied));
+    return ok(
+      {
+        "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/messages${select ? `(${select.join(",")})` : ""}/$entity`,
+        ...body,
+      },
+      preferenceApplied(prefer.applied),
+    );
   }
   if (req.method === "PATCH") {
     requireScope(caller, MAIL_WRITE);
@@ -131,7 +196,15 @@ export function messageItem(
   throw methodNotAllowed();
 }
 
-function messageAction(st: EmulatorState, caller: Caller, user: UserRecord, msg: MessageRecord, segment: string, req: GraphRequest, contextRoot: string): GraphResponse {
+function messageAction(
+  st: EmulatorState,
+  caller: Caller,
+  user: UserRecord,
+  msg: MessageRecord,
+  segment: string,
+  req: GraphRequest,
+  contextRoot: string,
+): GraphResponse {
   const action = segment.toLowerCase();
   if (action === "send" && req.method === "POST") {
     requireScope(caller, MAIL_SEND);
@@ -157,7 +230,10 @@ function messageAction(st: EmulatorState, caller: Caller, user: UserRecord, msg:
     return {
       status: 201,
       headers: { "Content-Type": GRAPH_CONTENT_TYPE },
-      body: { "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/messages/$entity`, ...messageJson(st, moved, { select: null, expand: null, prefer }) },
+      body: {
+        "@odata.context": `${st.url}/v1.0/$metadata#${contextRoot}/messages/$entity`,
+        ...messageJson(st, moved, { select: null, expand: null, prefer }),
+      },
     };
   }
   throw new GraphFailure(400, "BadRequest", `Resource not found for the segment '${segment}'.`);
@@ -169,17 +245,26 @@ function createdDraft(st: EmulatorState, user: UserRecord, rec: MessageRecord, r
   return {
     status: 201,
     headers: { "Content-Type": GRAPH_CONTENT_TYPE, ...preferenceApplied(prefer.applied) },
-    body: { "@odata.context": `${st.url}/v1.0/$metadata#users('${user.id}')/messages/$entity`, ...messageJson(st, rec, { select: null, expand: null, prefer }) },
+    body: {
+      "@odata.context": `${st.url}/v1.0/$metadata#users('${user.id}')/messages/$entity`,
+      ...messageJson(st, rec, { select: null, expand: null, prefer }),
+    },
   };
 }
 
 export function createDraft(st: EmulatorState, user: UserRecord, req: GraphRequest, folderRef: string): GraphResponse {
   const b = req.body;
-  if (b === undefined || (b !== null && typeof b !== "object")) throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
+  if (b === undefined || (b !== null && typeof b !== "object"))
+    throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
   const input = messageInput((b ?? {}) as Record<string, unknown>);
   const rec = st.addMessage(user.id, {
-    ...input, folder: folderRef, isDraft: true, isRead: true, from: input.from ?? { name: user.displayName, address: user.mail },
-    receivedDateTime: st.now().toISOString(), sentDateTime: undefined,
+    ...input,
+    folder: folderRef,
+    isDraft: true,
+    isRead: true,
+    from: input.from ?? { name: user.displayName, address: user.mail },
+    receivedDateTime: st.now().toISOString(),
+    sentDateTime: undefined,
   });
   return createdDraft(st, user, rec, req);
 }
@@ -195,19 +280,34 @@ export function createDraft(st: EmulatorState, user: UserRecord, req: GraphReque
  */
 function replyInput(user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): AddMessageInput {
   const b = req.body;
-  if (b === undefined || (b !== null && typeof b !== "object")) throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
+  if (b === undefined || (b !== null && typeof b !== "object"))
+    throw new GraphFailure(400, "RequestBodyRead", "Invalid JSON in request body.");
   const params = (b ?? {}) as { message?: Record<string, unknown>; comment?: unknown };
   const given = params.message && typeof params.message === "object" ? params.message : {};
   const input = messageInput(given);
-  const self = new Set([user.mail, user.userPrincipalName, ...user.proxyAddresses.map((p) => p.replace(/^smtp:/i, ""))].map((a) => a.toLowerCase()));
-  const notSelf = (a: { emailAddress: { name?: string; address: string } }) => !self.has(a.emailAddress.address.toLowerCase());
+  const self = new Set(
+    [user.mail, user.userPrincipalName, ...user.proxyAddresses.map((p) => p.replace(/^smtp:/i, ""))].map((a) =>
+      a.toLowerCase(),
+    ),
+  );
+  const notSelf = (a: { emailAddress: { name?: string; address: string } }) =>
+    !self.has(a.emailAddress.address.toLowerCase());
   const sender = original.replyTo.length ? original.replyTo : original.from ? [original.from] : [];
   const defaultTo = [...sender, ...(all ? original.toRecipients.filter(notSelf) : [])].map((r) => r.emailAddress);
   const defaultCc = all ? original.ccRecipients.filter(notSelf).map((r) => r.emailAddress) : [];
-  const subject = typeof given.subject === "string" ? given.subject : /^re:/i.test(original.subject) ? original.subject : `RE: ${original.subject}`;
+  const subject =
+    typeof given.subject === "string"
+      ? given.subject
+      : /^re:/i.test(original.subject)
+        ? original.subject
+        : `RE: ${original.subject}`;
   const hasBody = given.body !== undefined;
   if (hasBody && typeof params.comment === "string" && params.comment !== "") {
-    throw new GraphFailure(400, "ErrorInvalidRequest", "Specify either a comment or the body property of the message parameter, not both.");
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidRequest",
+      "Specify either a comment or the body property of the message parameter, not both.",
+    );
   }
   const comment = typeof params.comment === "string" ? params.comment : "";
   return {
@@ -227,13 +327,31 @@ function replyInput(user: UserRecord, original: MessageRecord, req: GraphRequest
 }
 
 /** createReply / createReplyAll: the reply as a draft in Drafts (Mail.ReadWrite). */
-function createReply(st: EmulatorState, user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
-  const rec = st.addMessage(user.id, { ...replyInput(user, original, req, all), folder: "drafts", isDraft: true, receivedDateTime: st.now().toISOString(), sentDateTime: undefined });
+function createReply(
+  st: EmulatorState,
+  user: UserRecord,
+  original: MessageRecord,
+  req: GraphRequest,
+  all: boolean,
+): GraphResponse {
+  const rec = st.addMessage(user.id, {
+    ...replyInput(user, original, req, all),
+    folder: "drafts",
+    isDraft: true,
+    receivedDateTime: st.now().toISOString(),
+    sentDateTime: undefined,
+  });
   return createdDraft(st, user, rec, req);
 }
 
 /** reply / replyAll: sent at once, the copy saved in Sent Items; 202 with no body (no id to know it by). */
-function reply(st: EmulatorState, user: UserRecord, original: MessageRecord, req: GraphRequest, all: boolean): GraphResponse {
+function reply(
+  st: EmulatorState,
+  user: UserRecord,
+  original: MessageRecord,
+  req: GraphRequest,
+  all: boolean,
+): GraphResponse {
   const input = replyInput(user, original, req, all);
   if (!(input.to?.length || input.cc?.length)) throw new GraphFailure(400, "ErrorInvalidRecipients", NO_RECIPIENTS);
   st.deliver(user.id, input, true);
@@ -246,7 +364,8 @@ export function sendMail(st: EmulatorState, user: UserRecord, req: GraphRequest)
     throw new GraphFailure(400, "ErrorInvalidParameter", "The value of the parameter 'Message' is empty.");
   }
   const input = messageInput(b.message as Record<string, unknown>);
-  if (!(input.to?.length || input.cc?.length || input.bcc?.length)) throw new GraphFailure(400, "ErrorInvalidRecipients", NO_RECIPIENTS);
+  if (!(input.to?.length || input.cc?.length || input.bcc?.length))
+    throw new GraphFailure(400, "ErrorInvalidRecipients", NO_RECIPIENTS);
   st.deliver(user.id, input, b.saveToSentItems !== false && b.saveToSentItems !== "false");
   return { status: 202, headers: {}, body: null };
 }
@@ -269,9 +388,12 @@ function messageInput(m: Record<string, unknown>) {
     bcc: list(m.bccRecipients),
     replyTo: list(m.replyTo),
     from: addr(m.from),
-    importance: (["low", "normal", "high"].includes(String(m.importance)) ? m.importance : undefined) as "low" | "normal" | "high" | undefined,
+    importance: (["low", "normal", "high"].includes(String(m.importance)) ? m.importance : undefined) as
+      "low" | "normal" | "high" | undefined,
     categories: Array.isArray(m.categories) ? m.categories.map(String) : undefined,
-    internetMessageHeaders: Array.isArray(m.internetMessageHeaders) ? (m.internetMessageHeaders as { name: string; value: string }[]) : undefined,
+    internetMessageHeaders: Array.isArray(m.internetMessageHeaders)
+      ? (m.internetMessageHeaders as { name: string; value: string }[])
+      : undefined,
     singleValueExtendedProperties: extendedProperties(m.singleValueExtendedProperties),
   };
 }
@@ -280,7 +402,11 @@ function messageInput(m: Record<string, unknown>) {
 function extendedProperties(v: unknown): { id: string; value: string }[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((p) => typeof p?.id !== "string" || typeof p?.value !== "string" || !p.id.trim())) {
-    throw new GraphFailure(400, "ErrorInvalidExtendedProperty", "The extended property attribute combination is invalid.");
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidExtendedProperty",
+      "The extended property attribute combination is invalid.",
+    );
   }
   return (v as { id: string; value: string }[]).map((p) => ({ id: p.id.trim(), value: p.value }));
 }

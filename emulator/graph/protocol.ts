@@ -6,7 +6,8 @@ import { type HttpContext, corsHeaders, header, send, sleep } from "../http";
 import { requestId as newRequestId } from "../ids";
 import type { FaultRule, RequestKind } from "../state";
 
-export const GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+export const GRAPH_CONTENT_TYPE =
+  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 export interface GraphResponse {
   status: number;
@@ -42,7 +43,14 @@ interface RequestIds {
 export const MAIL_READ = ["mail.read", "mail.readwrite", "mail.readbasic", "mail.read.shared", "mail.readwrite.shared"];
 export const MAIL_WRITE = ["mail.readwrite"];
 export const MAIL_SEND = ["mail.send"];
-export const USER_READ = ["user.read", "user.readwrite", "user.readbasic.all", "user.read.all", "user.readwrite.all", "directory.read.all"];
+export const USER_READ = [
+  "user.read",
+  "user.readwrite",
+  "user.readbasic.all",
+  "user.read.all",
+  "user.readwrite.all",
+  "directory.read.all",
+];
 
 export function iso(d: Date | null): string | null {
   return d ? d.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
@@ -50,13 +58,24 @@ export function iso(d: Date | null): string | null {
 
 /** An error Graph answers with: thrown by routes, turned into a response by the executor. */
 export class GraphFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly extraHeaders: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extraHeaders: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
 export function errorBody(code: string, message: string, req: RequestIds, now: Date): unknown {
-  return { error: { code, message, innerError: { date: iso(now), "request-id": req.requestId, "client-request-id": req.clientRequestId } } };
+  return {
+    error: {
+      code,
+      message,
+      innerError: { date: iso(now), "request-id": req.requestId, "client-request-id": req.clientRequestId },
+    },
+  };
 }
 
 export function ok(body: unknown, headers: Record<string, string> = {}): GraphResponse {
@@ -78,11 +97,16 @@ export function throttled(t: { reason: string; retryAfter: number }, req: Reques
 export function requireScope(caller: Caller, anyOf: string[], directory = false): void {
   const ok = anyOf.some((s) => caller.scopes.has(s) || caller.roles.has(s.replace(/^user\.read$/, "user.read.all")));
   if (ok) return;
-  if (directory) throw new GraphFailure(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+  if (directory)
+    throw new GraphFailure(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
   throw new GraphFailure(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
 }
 
-export async function applyFault(ctx: HttpContext, fault: FaultRule, userId: string | null): Promise<"handled" | "continue"> {
+export async function applyFault(
+  ctx: HttpContext,
+  fault: FaultRule,
+  userId: string | null,
+): Promise<"handled" | "continue"> {
   const kind = fault.kind ?? "status";
   if (kind === "drop") {
     ctx.req.socket.destroy();
@@ -98,7 +122,11 @@ export async function applyFault(ctx: HttpContext, fault: FaultRule, userId: str
     return "continue";
   }
   const status = fault.status ?? 503;
-  const r = faultResponse(fault, { requestId: newRequestId(), clientRequestId: header(ctx.req, "client-request-id") ?? "" }, new Date());
+  const r = faultResponse(
+    fault,
+    { requestId: newRequestId(), clientRequestId: header(ctx.req, "client-request-id") ?? "" },
+    new Date(),
+  );
   void userId;
   send(ctx.res, status, JSON.stringify(r.body), { ...r.headers, ...corsHeaders(ctx.req) });
   return "handled";
@@ -106,12 +134,29 @@ export async function applyFault(ctx: HttpContext, fault: FaultRule, userId: str
 
 export function faultResponse(fault: FaultRule, ids: RequestIds, now: Date): GraphResponse {
   const status = fault.status ?? 503;
-  const headers: Record<string, string> = { "Content-Type": GRAPH_CONTENT_TYPE, "request-id": ids.requestId, "client-request-id": ids.clientRequestId || ids.requestId };
-  const retryAfter = fault.retryAfterSeconds === undefined ? (status === 429 || status === 503 ? 1 : null) : fault.retryAfterSeconds;
+  const headers: Record<string, string> = {
+    "Content-Type": GRAPH_CONTENT_TYPE,
+    "request-id": ids.requestId,
+    "client-request-id": ids.clientRequestId || ids.requestId,
+  };
+  const retryAfter =
+    fault.retryAfterSeconds === undefined ? (status === 429 || status === 503 ? 1 : null) : fault.retryAfterSeconds;
   if (retryAfter !== null) headers["Retry-After"] = String(retryAfter);
   const body =
     status === 429
-      ? { error: { code: "TooManyRequests", message: "Please retry again later.", innerError: { code: "429", date: iso(now), message: "Please retry after", "request-id": ids.requestId, status: "429" } } }
+      ? {
+          error: {
+            code: "TooManyRequests",
+            message: "Please retry again later.",
+            innerError: {
+              code: "429",
+              date: iso(now),
+              message: "Please retry after",
+              "request-id": ids.requestId,
+              status: "429",
+            },
+          },
+        }
       : status === 503
         ? errorBody("serviceNotAvailable", "The service is temporarily unavailable. Please retry later.", ids, now)
         : status === 504

@@ -5,14 +5,57 @@
 import { GraphFailure, type GraphRequest } from "./protocol";
 
 const MESSAGE_PROPS = [
-  "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories", "receivedDateTime", "sentDateTime", "hasAttachments",
-  "internetMessageId", "subject", "bodyPreview", "importance", "parentFolderId", "conversationId", "conversationIndex",
-  "isDeliveryReceiptRequested", "isReadReceiptRequested", "isRead", "isDraft", "webLink", "inferenceClassification", "body", "sender",
-  "from", "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "flag",
+  "id",
+  "createdDateTime",
+  "lastModifiedDateTime",
+  "changeKey",
+  "categories",
+  "receivedDateTime",
+  "sentDateTime",
+  "hasAttachments",
+  "internetMessageId",
+  "subject",
+  "bodyPreview",
+  "importance",
+  "parentFolderId",
+  "conversationId",
+  "conversationIndex",
+  "isDeliveryReceiptRequested",
+  "isReadReceiptRequested",
+  "isRead",
+  "isDraft",
+  "webLink",
+  "inferenceClassification",
+  "body",
+  "sender",
+  "from",
+  "toRecipients",
+  "ccRecipients",
+  "bccRecipients",
+  "replyTo",
+  "flag",
 ];
 const SELECT_ONLY_PROPS = ["uniqueBody", "internetMessageHeaders"];
-const EVENT_PROPS = ["meetingMessageType", "startDateTime", "endDateTime", "location", "type", "isOutOfDate", "isAllDay", "isDelegated"];
-export const FOLDER_PROPS = ["id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "sizeInBytes", "isHidden"];
+const EVENT_PROPS = [
+  "meetingMessageType",
+  "startDateTime",
+  "endDateTime",
+  "location",
+  "type",
+  "isOutOfDate",
+  "isAllDay",
+  "isDelegated",
+];
+export const FOLDER_PROPS = [
+  "id",
+  "displayName",
+  "parentFolderId",
+  "childFolderCount",
+  "unreadItemCount",
+  "totalItemCount",
+  "sizeInBytes",
+  "isHidden",
+];
 
 export interface Prefer {
   bodyType: "html" | "text" | null;
@@ -38,12 +81,22 @@ export function samePropId(a: string, b: string): boolean {
 export function expandedPropIds(expand: string | null): string[] | null {
   if (!expand) return null;
   const m = /^\s*singleValueExtendedProperties\s*\(\s*\$filter\s*=\s*(.+)\)\s*$/i.exec(expand);
-  if (!m) throw new GraphFailure(400, "BadRequest", `Parsing OData Select and Expand failed: Could not find a property named '${expand.split("(")[0]}' on type 'microsoft.graph.message'.`);
+  if (!m)
+    throw new GraphFailure(
+      400,
+      "BadRequest",
+      `Parsing OData Select and Expand failed: Could not find a property named '${expand.split("(")[0]}' on type 'microsoft.graph.message'.`,
+    );
   const ids: string[] = [];
   const re = /id\s+eq\s+'((?:[^']|'')*)'/gi;
   let x: RegExpExecArray | null;
   while ((x = re.exec(m[1]))) ids.push(x[1].replace(/''/g, "'"));
-  if (!ids.length) throw new GraphFailure(400, "ErrorInvalidExtendedProperty", "The extended property attribute combination is invalid.");
+  if (!ids.length)
+    throw new GraphFailure(
+      400,
+      "ErrorInvalidExtendedProperty",
+      "The extended property attribute combination is invalid.",
+    );
   return ids;
 }
 
@@ -58,7 +111,10 @@ export function parsePrefer(req: GraphRequest): Prefer {
   let immutable = false;
   let maxPageSize: number | null = null;
   const applied: string[] = [];
-  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     // Only delta honours it (and adds it to Preference-Applied there); plain lists ignore it.
     const p = /^odata\.maxpagesize\s*=\s*"?(\d+)"?$/i.exec(part);
     if (p && Number(p[1]) > 0) maxPageSize = Math.min(Number(p[1]), 1000);
@@ -82,24 +138,50 @@ export function preferenceApplied(applied: string[]): Record<string, string> {
 
 export function parseTop(v: string | null, dflt: number): number {
   if (v === null) return dflt;
-  if (!/^\d+$/.test(v.trim())) throw new GraphFailure(400, "BadRequest", `Invalid value '${v}' for $top query option found. The $top query option requires a non-negative integer value.`);
+  if (!/^\d+$/.test(v.trim()))
+    throw new GraphFailure(
+      400,
+      "BadRequest",
+      `Invalid value '${v}' for $top query option found. The $top query option requires a non-negative integer value.`,
+    );
   const n = Number(v);
-  if (n > 1000) throw new GraphFailure(400, "BadRequest", `The limit of '1000' for Top query has been exceeded. The value from the incoming request is '${n}'.`);
+  if (n > 1000)
+    throw new GraphFailure(
+      400,
+      "BadRequest",
+      `The limit of '1000' for Top query has been exceeded. The value from the incoming request is '${n}'.`,
+    );
   return n;
 }
 
 export function parseSkip(v: string | null): number {
   if (v === null) return 0;
-  if (!/^\d+$/.test(v.trim())) throw new GraphFailure(400, "BadRequest", `Invalid value '${v}' for $skip query option found. The $skip query option requires a non-negative integer value.`);
+  if (!/^\d+$/.test(v.trim()))
+    throw new GraphFailure(
+      400,
+      "BadRequest",
+      `Invalid value '${v}' for $skip query option found. The $skip query option requires a non-negative integer value.`,
+    );
   return Number(v);
 }
 
-export function parseSelect(v: string | null, known = [...MESSAGE_PROPS, ...SELECT_ONLY_PROPS, ...EVENT_PROPS], type = "message"): string[] | null {
+export function parseSelect(
+  v: string | null,
+  known = [...MESSAGE_PROPS, ...SELECT_ONLY_PROPS, ...EVENT_PROPS],
+  type = "message",
+): string[] | null {
   if (!v) return null;
-  const fields = v.split(",").map((s) => s.trim().replace(/^microsoft\.graph\.eventMessage\//i, "")).filter(Boolean);
+  const fields = v
+    .split(",")
+    .map((s) => s.trim().replace(/^microsoft\.graph\.eventMessage\//i, ""))
+    .filter(Boolean);
   for (const f of fields) {
     if (!known.some((k) => k.toLowerCase() === f.toLowerCase())) {
-      throw new GraphFailure(400, "RequestBroker--ParseUri", `Could not find a property named '${f}' on type 'microsoft.graph.${type}'.`);
+      throw new GraphFailure(
+        400,
+        "RequestBroker--ParseUri",
+        `Could not find a property named '${f}' on type 'microsoft.graph.${type}'.`,
+      );
     }
   }
   return fields;

@@ -15,7 +15,10 @@ export interface MessageView {
 /** Every property a plain GET returns, in Graph's order. */
 function messageProperties(m: MessageRecord, id: string, bodyType: "html" | "text" | null): Record<string, unknown> {
   const text = m.body.contentType === "html" ? htmlToText(m.body.content) : m.body.content;
-  const body = bodyType === "text" && m.body.contentType === "html" ? { contentType: "text", content: text } : { contentType: m.body.contentType, content: m.body.content };
+  const body =
+    bodyType === "text" && m.body.contentType === "html"
+      ? { contentType: "text", content: text }
+      : { contentType: m.body.contentType, content: m.body.content };
   return {
     id,
     createdDateTime: iso(m.createdDateTime),
@@ -58,8 +61,14 @@ function eventProperties(m: MessageRecord): Record<string, unknown> {
     isOutOfDate: false,
     isAllDay: false,
     isDelegated: false,
-    startDateTime: { dateTime: iso(new Date(m.receivedDateTime.getTime() + 86_400_000))!.replace("Z", ".0000000"), timeZone: "UTC" },
-    endDateTime: { dateTime: iso(new Date(m.receivedDateTime.getTime() + 86_400_000 + 1_800_000))!.replace("Z", ".0000000"), timeZone: "UTC" },
+    startDateTime: {
+      dateTime: iso(new Date(m.receivedDateTime.getTime() + 86_400_000))!.replace("Z", ".0000000"),
+      timeZone: "UTC",
+    },
+    endDateTime: {
+      dateTime: iso(new Date(m.receivedDateTime.getTime() + 86_400_000 + 1_800_000))!.replace("Z", ".0000000"),
+      timeZone: "UTC",
+    },
     location: { displayName: "", locationType: "default", uniqueIdType: "unknown" },
   };
 }
@@ -80,7 +89,10 @@ export function messageJson(st: EmulatorState, m: MessageRecord, o: MessageView)
   const id = o.prefer.immutable ? m.immutableId : m.id;
   const all = messageProperties(m, id, o.prefer.bodyType);
   const extra = eventProperties(m);
-  const selectOnly: Record<string, unknown> = { uniqueBody: all.body, internetMessageHeaders: m.internetMessageHeaders };
+  const selectOnly: Record<string, unknown> = {
+    uniqueBody: all.body,
+    internetMessageHeaders: m.internetMessageHeaders,
+  };
   const out: Record<string, unknown> = {};
   if (m.meetingMessageType !== null) out["@odata.type"] = "#microsoft.graph.eventMessage";
   out["@odata.etag"] = `W/"${m.changeKey}"`;
@@ -94,7 +106,8 @@ export function messageJson(st: EmulatorState, m: MessageRecord, o: MessageView)
     Object.assign(out, all, extra);
   }
   if (o.expand) {
-    out["singleValueExtendedProperties@odata.context"] = `${st.url}/v1.0/$metadata#users('${m.userId}')/messages('${id}')/singleValueExtendedProperties`;
+    out["singleValueExtendedProperties@odata.context"] =
+      `${st.url}/v1.0/$metadata#users('${m.userId}')/messages('${id}')/singleValueExtendedProperties`;
     out.singleValueExtendedProperties = expandedMessageProps(m, o.expand);
   }
   return out;
@@ -130,7 +143,8 @@ export function folderJson(st: EmulatorState, f: FolderRecord, req: GraphRequest
       // PR_CONTAINER_CLASS.
       if (n.toLowerCase() === "string 0x3613" && f.containerClass) props.push({ id: n, value: f.containerClass });
     }
-    out["singleValueExtendedProperties@odata.context"] = `${st.url}/v1.0/$metadata#users('${f.userId}')/mailFolders('${f.id}')/singleValueExtendedProperties`;
+    out["singleValueExtendedProperties@odata.context"] =
+      `${st.url}/v1.0/$metadata#users('${f.userId}')/mailFolders('${f.id}')/singleValueExtendedProperties`;
     out.singleValueExtendedProperties = props;
   }
   return out;
@@ -150,15 +164,27 @@ export function userJson(st: EmulatorState, u: UserRecord, req: GraphRequest): R
     userPrincipalName: u.userPrincipalName,
     id: u.id,
   };
-  const extraSelectable: Record<string, unknown> = { proxyAddresses: u.proxyAddresses, otherMails: [], mailNickname: u.mail.split("@")[0] };
+  const extraSelectable: Record<string, unknown> = {
+    proxyAddresses: u.proxyAddresses,
+    otherMails: [],
+    mailNickname: u.mail.split("@")[0],
+  };
   const select = req.query.get("$select");
   const ctx = `${st.url}/v1.0/$metadata#users`;
   if (!select) return { "@odata.context": `${ctx}/$entity`, ...all };
-  const fields = select.split(",").map((s) => s.trim()).filter(Boolean);
+  const fields = select
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: Record<string, unknown> = { "@odata.context": `${ctx}(${fields.join(",")})/$entity` };
   for (const f of fields) {
     const key = Object.keys({ ...all, ...extraSelectable }).find((k) => k.toLowerCase() === f.toLowerCase());
-    if (!key) throw new GraphFailure(400, "Request_BadRequest", `Could not find a property named '${f}' on type 'Microsoft.DirectoryServices.User'.`);
+    if (!key)
+      throw new GraphFailure(
+        400,
+        "Request_BadRequest",
+        `Could not find a property named '${f}' on type 'Microsoft.DirectoryServices.User'.`,
+      );
     out[key] = all[key] ?? extraSelectable[key];
   }
   return out;

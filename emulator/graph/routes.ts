@@ -10,8 +10,19 @@ import { getFolder, listFolders, resolveFolder } from "./folders";
 import { createDraft, listMessages, messageItem, sendMail } from "./messages";
 import { organization } from "./organization";
 import {
-  type Caller, GRAPH_CONTENT_TYPE, GraphFailure, type GraphRequest, type GraphResponse, MAIL_READ, MAIL_SEND, MAIL_WRITE, USER_READ, errorBody,
-  methodNotAllowed, ok, requireScope,
+  type Caller,
+  GRAPH_CONTENT_TYPE,
+  GraphFailure,
+  type GraphRequest,
+  type GraphResponse,
+  MAIL_READ,
+  MAIL_SEND,
+  MAIL_WRITE,
+  USER_READ,
+  errorBody,
+  methodNotAllowed,
+  ok,
+  requireScope,
 } from "./protocol";
 import { isDeltaSegment } from "./query";
 import { userJson } from "./representations";
@@ -32,16 +43,27 @@ export function execute(st: EmulatorState, caller: Caller, req: GraphRequest): G
   try {
     // OData key syntax mailFolders('inbox') → mailFolders/inbox.
     const path = req.path.replace(/\(\s*'([^']*)'\s*\)/g, "/$1").replace(/\/+$/, "");
-    const segs = path.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+    const segs = path
+      .split("/")
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
     if (!segs.length) throw new GraphFailure(400, "BadRequest", "Invalid request.");
     if (segs[0].toLowerCase() === "organization") return organization(st, caller, segs, req);
     return routeUser(st, resolveTarget(st, caller, segs, req));
   } catch (e) {
     if (e instanceof GraphFailure) {
-      return { status: e.status, headers: { "Content-Type": GRAPH_CONTENT_TYPE, ...e.extraHeaders }, body: errorBody(e.code, e.message, req, st.now()) };
+      return {
+        status: e.status,
+        headers: { "Content-Type": GRAPH_CONTENT_TYPE, ...e.extraHeaders },
+        body: errorBody(e.code, e.message, req, st.now()),
+      };
     }
     if (e instanceof ODataError) {
-      return { status: 400, headers: { "Content-Type": GRAPH_CONTENT_TYPE }, body: errorBody("BadRequest", e.message, req, st.now()) };
+      return {
+        status: 400,
+        headers: { "Content-Type": GRAPH_CONTENT_TYPE },
+        body: errorBody("BadRequest", e.message, req, st.now()),
+      };
     }
     throw e;
   }
@@ -52,13 +74,18 @@ function resolveTarget(st: EmulatorState, caller: Caller, segs: string[], req: G
   let user: UserRecord;
   let rest: string[];
   if (segs[0].toLowerCase() === "me") {
-    if (!caller.userId) throw new GraphFailure(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+    if (!caller.userId)
+      throw new GraphFailure(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
     user = st.getUser(caller.userId)!;
     rest = segs.slice(1);
   } else if (segs[0].toLowerCase() === "users" && segs[1]) {
     const target = st.getUser(segs[1]) ?? st.findUserByLogin(segs[1]);
     if (!target || (caller.userId === null && target.tenantId !== caller.tenantId)) {
-      throw new GraphFailure(404, "Request_ResourceNotFound", `Resource '${segs[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      throw new GraphFailure(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${segs[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     if (caller.userId !== null && target.id !== caller.userId) {
       throw new GraphFailure(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
@@ -82,7 +109,11 @@ function routeUser(st: EmulatorState, t: Target): GraphResponse {
   }
   // Everything else is the mailbox.
   if (!user.mailboxEnabled) {
-    throw new GraphFailure(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.");
+    throw new GraphFailure(
+      404,
+      "MailboxNotEnabledForRESTAPI",
+      "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+    );
   }
   const head = rest[0].toLowerCase();
   if (head === "sendmail" && rest.length === 1) {
@@ -111,7 +142,11 @@ function routeMessages(st: EmulatorState, t: Target): GraphResponse {
   }
   if (rest.length === 2 && isDeltaSegment(rest[1])) {
     // Real Graph: delta on messages exists per folder only.
-    throw new GraphFailure(400, "BadRequest", "Unsupported request: Change tracking is not supported against 'microsoft.graph.message'.");
+    throw new GraphFailure(
+      400,
+      "BadRequest",
+      "Unsupported request: Change tracking is not supported against 'microsoft.graph.message'.",
+    );
   }
   return messageItem(st, caller, user, rest[1], rest.slice(2), req, contextRoot, null);
 }

@@ -25,14 +25,26 @@ export class IdentityEndpoints {
   }
 
   private tenantNotFound(ctx: HttpContext, segment: string): void {
-    sendJson(ctx.res, 400, aadErrorBody("invalid_tenant", 90002,
-      `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`, {}, this.state.now()),
-      corsHeaders(ctx.req));
+    sendJson(
+      ctx.res,
+      400,
+      aadErrorBody(
+        "invalid_tenant",
+        90002,
+        `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        {},
+        this.state.now(),
+      ),
+      corsHeaders(ctx.req),
+    );
   }
 
   /** Returns false when the path is not an identity endpoint. */
   async handle(ctx: HttpContext): Promise<boolean> {
-    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/(authorize|token|logout))\/?$/.exec(ctx.url.pathname);
+    const m =
+      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/(authorize|token|logout))\/?$/.exec(
+        ctx.url.pathname,
+      );
     if (!m) return false;
     const seg = decodeURIComponent(m[1]);
     const t = this.tenantOf(seg);
@@ -52,36 +64,66 @@ export class IdentityEndpoints {
   private openidConfiguration(ctx: HttpContext, tenant: TenantRecord | null, segment: string): void {
     const u = this.state.url;
     const base = `${u}/${segment}`;
-    sendJson(ctx.res, 200, {
-      token_endpoint: `${base}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-      jwks_uri: `${base}/discovery/v2.0/keys`,
-      response_modes_supported: ["query", "fragment", "form_post"],
-      subject_types_supported: ["pairwise"],
-      id_token_signing_alg_values_supported: ["RS256"],
-      response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
-      scopes_supported: ["openid", "profile", "email", "offline_access"],
-      issuer: this.state.issuerV2(tenant ? tenant.id : "{tenantid}"),
-      request_uri_parameter_supported: false,
-      userinfo_endpoint: `${u}/oidc/userinfo`,
-      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-      device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
-      http_logout_supported: true,
-      frontchannel_logout_supported: true,
-      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-      claims_supported: ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
-      kerberos_endpoint: `${base}/kerberos`,
-      tenant_region_scope: tenant ? "EU" : null,
-      cloud_instance_name: "microsoftonline.com",
-      cloud_graph_host_name: "graph.windows.net",
-      msgraph_host: "graph.microsoft.com",
-      rbac_url: "https://pas.windows.net",
-    }, { ...corsHeaders(ctx.req), "Cache-Control": "max-age=86400, private" });
+    sendJson(
+      ctx.res,
+      200,
+      {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        response_modes_supported: ["query", "fragment", "form_post"],
+        subject_types_supported: ["pairwise"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
+        scopes_supported: ["openid", "profile", "email", "offline_access"],
+        issuer: this.state.issuerV2(tenant ? tenant.id : "{tenantid}"),
+        request_uri_parameter_supported: false,
+        userinfo_endpoint: `${u}/oidc/userinfo`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+        http_logout_supported: true,
+        frontchannel_logout_supported: true,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        claims_supported: [
+          "sub",
+          "iss",
+          "cloud_instance_name",
+          "cloud_instance_host_name",
+          "cloud_graph_host_name",
+          "msgraph_host",
+          "aud",
+          "exp",
+          "iat",
+          "auth_time",
+          "acr",
+          "nonce",
+          "preferred_username",
+          "name",
+          "tid",
+          "ver",
+          "at_hash",
+          "c_hash",
+          "email",
+        ],
+        kerberos_endpoint: `${base}/kerberos`,
+        tenant_region_scope: tenant ? "EU" : null,
+        cloud_instance_name: "microsoftonline.com",
+        cloud_graph_host_name: "graph.windows.net",
+        msgraph_host: "graph.microsoft.com",
+        rbac_url: "https://pas.windows.net",
+      },
+      { ...corsHeaders(ctx.req), "Cache-Control": "max-age=86400, private" },
+    );
   }
 
   private keys(ctx: HttpContext, tenant: TenantRecord | null): void {
     const issuer = this.state.issuerV2(tenant ? tenant.id : "{tenantid}");
-    sendJson(ctx.res, 200, { keys: [{ ...this.state.signingKey.jwk, issuer }] }, { ...corsHeaders(ctx.req), "Cache-Control": "max-age=86400, private" });
+    sendJson(
+      ctx.res,
+      200,
+      { keys: [{ ...this.state.signingKey.jwk, issuer }] },
+      { ...corsHeaders(ctx.req), "Cache-Control": "max-age=86400, private" },
+    );
   }
 
   private logout(ctx: HttpContext): void {

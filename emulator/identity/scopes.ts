@@ -46,8 +46,15 @@ export function planScopes(scopes: string[], fallback?: ScopePlan): ScopePlan | 
   }
   if (resources.size > 1) return { error: "multiple" };
   const [res, entry] = [...resources.entries()][0];
-  if (res === GRAPH_RESOURCE) return { resource: "graph", audience: GRAPH_RESOURCE, requested: entry.requested, scp: dedupe(entry.scp), oidc };
-  return { resource: "api", audience: res.replace(/^api:\/\//, ""), requested: entry.requested, scp: dedupe(entry.scp), oidc };
+  if (res === GRAPH_RESOURCE)
+    return { resource: "graph", audience: GRAPH_RESOURCE, requested: entry.requested, scp: dedupe(entry.scp), oidc };
+  return {
+    resource: "api",
+    audience: res.replace(/^api:\/\//, ""),
+    requested: entry.requested,
+    scp: dedupe(entry.scp),
+    oidc,
+  };
 }
 
 export function dedupe(xs: string[]): string[] {

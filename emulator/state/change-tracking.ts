@@ -93,7 +93,11 @@ export class ChangeTracking {
   }
 
   /** Generation a token claims (0 when it is not one of ours), and the folder's highest and live ones. */
-  generationInfo(token: string, userId: string, folderId: string): { generation: number; highest: number; live: number[] } {
+  generationInfo(
+    token: string,
+    userId: string,
+    folderId: string,
+  ): { generation: number; highest: number; live: number[] } {
     let generation = 0;
     const m = /^Gwc([A-Za-z0-9_-]{38})$/.exec(token);
     if (m) generation = Buffer.from(m[1], "base64url").readUInt32BE(0);
@@ -102,7 +106,11 @@ export class ChangeTracking {
     for (const s of this.states.values()) {
       if (s.userId === userId && s.folderId === folderId && now - s.issuedAt < this.lifetimeMs) live.push(s.generation);
     }
-    return { generation, highest: this.generations.get(`${userId}|${folderId}`) ?? 0, live: live.sort((a, b) => b - a) };
+    return {
+      generation,
+      highest: this.generations.get(`${userId}|${folderId}`) ?? 0,
+      live: live.sort((a, b) => b - a),
+    };
   }
 
   /** Forget every delta/skip token of a mailbox (Exchange dropped its sync states): they answer 410. Returns how many. */

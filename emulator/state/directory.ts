@@ -59,7 +59,8 @@ export class Directory {
       displayName: t.displayName ?? t.domain ?? t.id,
       domain: (t.domain ?? `${t.id}.onmicrosoft.com`).toLowerCase(),
     };
-    if (t.verifiedDomains) rec.verifiedDomains = t.verifiedDomains.map((d) => (typeof d === "string" ? { name: d } : d));
+    if (t.verifiedDomains)
+      rec.verifiedDomains = t.verifiedDomains.map((d) => (typeof d === "string" ? { name: d } : d));
     this.tenants.set(rec.id, rec);
     return rec;
   }
@@ -71,25 +72,39 @@ export class Directory {
   verifiedDomainsOf(tenantId: string): VerifiedDomain[] {
     const t = this.tenants.get(tenantId);
     if (!t) return [];
-    const domainOf = (a: string) => a.slice(a.lastIndexOf("@") + 1).trim().toLowerCase();
+    const domainOf = (a: string) =>
+      a
+        .slice(a.lastIndexOf("@") + 1)
+        .trim()
+        .toLowerCase();
     const users = [...this.users.values()].filter((u) => u.tenantId === tenantId);
     let given = t.verifiedDomains;
     if (!given) {
       const names = new Set<string>([t.domain]);
       for (const u of users) {
-        for (const a of [u.mail, u.userPrincipalName, ...u.proxyAddresses.filter((p) => /^smtp:/i.test(p)).map((p) => p.slice(5))]) {
+        for (const a of [
+          u.mail,
+          u.userPrincipalName,
+          ...u.proxyAddresses.filter((p) => /^smtp:/i.test(p)).map((p) => p.slice(5)),
+        ]) {
           if (a.includes("@")) names.add(domainOf(a));
         }
       }
-      if (![...names].some((n) => n.endsWith(".onmicrosoft.com"))) names.add(`${t.domain.split(".")[0]}.onmicrosoft.com`);
+      if (![...names].some((n) => n.endsWith(".onmicrosoft.com")))
+        names.add(`${t.domain.split(".")[0]}.onmicrosoft.com`);
       given = [...names].map((name) => ({ name }));
     }
     const mailCounts = new Map<string, number>();
-    for (const u of users) if (u.mail.includes("@")) mailCounts.set(domainOf(u.mail), (mailCounts.get(domainOf(u.mail)) ?? 0) + 1);
+    for (const u of users)
+      if (u.mail.includes("@")) mailCounts.set(domainOf(u.mail), (mailCounts.get(domainOf(u.mail)) ?? 0) + 1);
     const names = given.map((d) => d.name.toLowerCase());
-    const initial = given.find((d) => d.isInitial)?.name.toLowerCase() ?? names.find((n) => n.endsWith(".onmicrosoft.com")) ?? names[0];
+    const initial =
+      given.find((d) => d.isInitial)?.name.toLowerCase() ??
+      names.find((n) => n.endsWith(".onmicrosoft.com")) ??
+      names[0];
     const byMail = names.filter((n) => mailCounts.has(n)).sort((a, b) => mailCounts.get(b)! - mailCounts.get(a)!)[0];
-    const dflt = given.find((d) => d.isDefault)?.name.toLowerCase() ?? byMail ?? (names.includes(t.domain) ? t.domain : initial);
+    const dflt =
+      given.find((d) => d.isDefault)?.name.toLowerCase() ?? byMail ?? (names.includes(t.domain) ? t.domain : initial);
     return given.map((d) => ({
       capabilities: d.capabilities ?? "Email, OfficeCommunicationsOnline",
       isDefault: d.name.toLowerCase() === dflt,
@@ -181,12 +196,18 @@ export class Directory {
   setClientAppRoles(clientId: string, resourceAppId: string, values: string[]): void {
     const app = this.apps.get(clientId);
     if (!app) throw new Error(`Unknown app ${clientId}`);
-    app.appRoleAssignments = [...app.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId), ...values.map((value) => ({ resourceAppId, value }))];
+    app.appRoleAssignments = [
+      ...app.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId),
+      ...values.map((value) => ({ resourceAppId, value })),
+    ];
   }
 
   /** Replace the user's app roles on one API app; their next access token for it carries the new `roles`. */
   setAppRoles(userId: string, resourceAppId: string, values: string[]): void {
     const user = this.requireUser(userId);
-    user.appRoleAssignments = [...user.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId), ...values.map((value) => ({ resourceAppId, value }))];
+    user.appRoleAssignments = [
+      ...user.appRoleAssignments.filter((a) => a.resourceAppId !== resourceAppId),
+      ...values.map((value) => ({ resourceAppId, value })),
+    ];
   }
 }

@@ -61,7 +61,13 @@ export class Faults {
   }
 
   /** The fault that hits this request, if any (consumes one use of it). */
-  take(req: { area: "graph" | "identity"; path: string; method: string; userId: string | null; batchItem?: boolean }): FaultRule | null {
+  take(req: {
+    area: "graph" | "identity";
+    path: string;
+    method: string;
+    userId: string | null;
+    batchItem?: boolean;
+  }): FaultRule | null {
     for (const f of this.rules) {
       const m = f.match ?? {};
       const area = m.area ?? "graph";
@@ -70,7 +76,8 @@ export class Faults {
       if (m.method && m.method.toUpperCase() !== req.method.toUpperCase()) continue;
       if (m.userId && m.userId !== req.userId) continue;
       if (m.path) {
-        const ok = typeof m.path === "string" ? req.path.toLowerCase().includes(m.path.toLowerCase()) : m.path.test(req.path);
+        const ok =
+          typeof m.path === "string" ? req.path.toLowerCase().includes(m.path.toLowerCase()) : m.path.test(req.path);
         if (!ok) continue;
       }
       if (f.count !== undefined && f.fired >= f.count) continue;

@@ -22,7 +22,14 @@ export type { AppRecord, TenantRecord, UserRecord } from "./directory";
 export type { FaultRule } from "./faults";
 export { type AddMessageInput, type FolderRecord, type MessageRecord, GRAPH_WELL_KNOWN, htmlToText } from "./mailboxes";
 export {
-  type AuthCodeGrant, type MintOptions, type RefreshGrant, type Revocation, type RevocationCode, GRAPH_APP_ID, GRAPH_RESOURCE, isGraphAudience,
+  type AuthCodeGrant,
+  type MintOptions,
+  type RefreshGrant,
+  type Revocation,
+  type RevocationCode,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  isGraphAudience,
 } from "./tokens";
 export type { RequestCounts, RequestKind } from "./traffic";
 export { challengeClaims, declaresCp1 } from "./cae";
@@ -83,7 +90,8 @@ export class EmulatorState {
   triggerLifecycle(subscriptionId: string, event: LifecycleEvent): SubscriptionRecord {
     const s = this.subscriptions.get(subscriptionId);
     if (!s) throw new Error(`Unknown subscription ${subscriptionId}`);
-    if (!["reauthorizationRequired", "subscriptionRemoved", "missed"].includes(event)) throw new Error(`Unknown lifecycle event ${event}`);
+    if (!["reauthorizationRequired", "subscriptionRemoved", "missed"].includes(event))
+      throw new Error(`Unknown lifecycle event ${event}`);
     if (!s.lifecycleNotificationUrl) throw new Error(`Subscription ${subscriptionId} has no lifecycleNotificationUrl`);
     this.notifier.enqueueLifecycle(s.lifecycleNotificationUrl, this.subscriptions.lifecycle(s, event));
     if (event === "subscriptionRemoved") this.subscriptions.remove(s.id);
@@ -264,7 +272,8 @@ export class EmulatorState {
     while (pending.length) {
       const next = pending.filter((f) => !this.findFolder(f.userId, f.parent ?? "msgfolderroot"));
       for (const f of pending) if (!next.includes(f)) this.addFolder(f.userId, f);
-      if (next.length === pending.length) throw new Error(`Folders with unknown parents: ${next.map((f) => f.key).join(", ")}`);
+      if (next.length === pending.length)
+        throw new Error(`Folders with unknown parents: ${next.map((f) => f.key).join(", ")}`);
       pending = next;
     }
     for (const m of ds.messages ?? []) this.addMessage(m.userId, m, { preexisting: true });
@@ -278,7 +287,11 @@ export class EmulatorState {
   findSyncState(token: string): SyncState | undefined {
     return this.changes.find(token);
   }
-  syncGenerationInfo(token: string, userId: string, folderId: string): { generation: number; highest: number; live: number[] } {
+  syncGenerationInfo(
+    token: string,
+    userId: string,
+    folderId: string,
+  ): { generation: number; highest: number; live: number[] } {
     return this.changes.generationInfo(token, userId, folderId);
   }
   /** Forget every delta/skip token of a mailbox (Exchange dropped its sync states): they answer 410. Returns how many. */
@@ -320,7 +333,13 @@ export class EmulatorState {
   clearFaults(): void {
     this.faults.clear();
   }
-  takeFault(req: { area: "graph" | "identity"; path: string; method: string; userId: string | null; batchItem?: boolean }): FaultRule | null {
+  takeFault(req: {
+    area: "graph" | "identity";
+    path: string;
+    method: string;
+    userId: string | null;
+    batchItem?: boolean;
+  }): FaultRule | null {
     return this.faults.take(req);
   }
 
@@ -370,7 +389,13 @@ export class EmulatorState {
   mintAccessToken(o: MintOptions): string {
     return this.tokens.mintAccessToken(o);
   }
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
+  mintAppToken(o: {
+    clientId: string;
+    tenantId: string;
+    audience: string;
+    roles: string[];
+    servicePrincipalId?: string;
+  }): string {
     return this.tokens.mintAppToken(o);
   }
   mintIdToken(o: { userId: string; clientId: string; nonce?: string }): string {

@@ -73,7 +73,14 @@ export interface AddMessageInput extends Omit<DatasetMessage, "userId"> {
 }
 
 /** Default folder tree of every mailbox (displayName, well-known name, parent, hidden, container class). */
-const DEFAULT_FOLDERS: { wk: string; name: string; parent: string | null; hidden?: boolean; cls?: string | null; outside?: boolean }[] = [
+const DEFAULT_FOLDERS: {
+  wk: string;
+  name: string;
+  parent: string | null;
+  hidden?: boolean;
+  cls?: string | null;
+  outside?: boolean;
+}[] = [
   { wk: "msgfolderroot", name: "Top of Information Store", parent: null, cls: null },
   { wk: "inbox", name: "Inbox", parent: "msgfolderroot" },
   { wk: "sentitems", name: "Sent Items", parent: "msgfolderroot" },
@@ -94,8 +101,23 @@ const DEFAULT_FOLDERS: { wk: string; name: string; parent: string | null; hidden
 ];
 /** Graph well-known names (the two extra keys above, teamchat/rssfeeds, are only dataset handles). */
 export const GRAPH_WELL_KNOWN = new Set([
-  "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts", "inbox", "junkemail", "localfailures",
-  "msgfolderroot", "outbox", "recoverableitemsdeletions", "scheduled", "searchfolders", "sentitems", "serverfailures", "syncissues",
+  "archive",
+  "clutter",
+  "conflicts",
+  "conversationhistory",
+  "deleteditems",
+  "drafts",
+  "inbox",
+  "junkemail",
+  "localfailures",
+  "msgfolderroot",
+  "outbox",
+  "recoverableitemsdeletions",
+  "scheduled",
+  "searchfolders",
+  "sentitems",
+  "serverfailures",
+  "syncissues",
 ]);
 
 const MEETING_CLASS: Record<string, string> = {
@@ -112,7 +134,12 @@ export function htmlToText(html: string): string {
     .replace(/<(br|\/p|\/div|\/li|\/tr)\b[^>]*>/gi, "\r\n")
     .replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/gi, "")
     .replace(/<[^>]+>/g, "")
-    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
     .replace(/[ \t]+\r\n/g, "\r\n")
     .trim();
 }
@@ -174,8 +201,15 @@ export class Mailboxes {
     if (!parent) throw new Error(`Unknown parent folder ${f.parent} for ${userId}`);
     const id = ids.folderId(userId, `user:${key}`);
     const rec: FolderRecord = {
-      id, userId, key, displayName: f.displayName, parentFolderId: parent.id, wellKnownName: null,
-      isHidden: f.isHidden ?? false, containerClass: f.containerClass === undefined ? "IPF.Note" : f.containerClass, outsideTree: false,
+      id,
+      userId,
+      key,
+      displayName: f.displayName,
+      parentFolderId: parent.id,
+      wellKnownName: null,
+      isHidden: f.isHidden ?? false,
+      containerClass: f.containerClass === undefined ? "IPF.Note" : f.containerClass,
+      outsideTree: false,
     };
     this.folders.set(id, rec);
     this.indexFolder(rec);
@@ -213,12 +247,19 @@ export class Mailboxes {
     if (!folder) throw new Error(`Unknown folder ${m.folder} for ${userId}`);
     const key = ids.randomKey();
     const received = resolveTime(m.receivedDateTime, now) ?? resolveTime(m.sentDateTime, now) ?? now;
-    const sent = m.isDraft ? resolveTime(m.sentDateTime, now) ?? null : resolveTime(m.sentDateTime, now) ?? new Date(received.getTime() - 1000);
+    const sent = m.isDraft
+      ? (resolveTime(m.sentDateTime, now) ?? null)
+      : (resolveTime(m.sentDateTime, now) ?? new Date(received.getTime() - 1000));
     const arrived = opts.preexisting || received.getTime() > now.getTime() ? received : now;
     const created = resolveTime(m.createdDateTime, now) ?? arrived;
-    const modified = resolveTime(m.lastModifiedDateTime, now) ?? (created.getTime() > arrived.getTime() ? created : arrived);
+    const modified =
+      resolveTime(m.lastModifiedDateTime, now) ?? (created.getTime() > arrived.getTime() ? created : arrived);
     const meeting = m.meetingMessageType ?? null;
-    const from = m.from ? toRecipient(m.from) : m.isDraft ? null : toRecipient({ name: user.displayName, address: user.mail });
+    const from = m.from
+      ? toRecipient(m.from)
+      : m.isDraft
+        ? null
+        : toRecipient({ name: user.displayName, address: user.mail });
     const content = m.body ?? "";
     const rec: MessageRecord = {
       key,
@@ -233,7 +274,15 @@ export class Mailboxes {
       internetMessageId: m.internetMessageId ?? ids.newInternetMessageId(),
       conversationId: m.conversationId ?? ids.conversationId(m.subject?.replace(/^(re|fw|fwd):\s*/i, "") ?? key),
       subject: m.subject ?? "",
-      body: m.bodyContentType === "text" ? { contentType: "text", content } : { contentType: "html", content: content.startsWith("<") ? content : `<html><body><div>${escapeHtml(content)}</div></body></html>` },
+      body:
+        m.bodyContentType === "text"
+          ? { contentType: "text", content }
+          : {
+              contentType: "html",
+              content: content.startsWith("<")
+                ? content
+                : `<html><body><div>${escapeHtml(content)}</div></body></html>`,
+            },
       from,
       sender: m.sender ? toRecipient(m.sender) : from,
       toRecipients: (m.to ?? []).map(toRecipient),
@@ -251,7 +300,10 @@ export class Mailboxes {
       categories: m.categories ?? [],
       hasAttachments: m.hasAttachments ?? false,
       internetMessageHeaders: m.internetMessageHeaders ?? [],
-      singleValueExtendedProperties: (m.singleValueExtendedProperties ?? []).map((p) => ({ id: p.id.trim(), value: p.value })),
+      singleValueExtendedProperties: (m.singleValueExtendedProperties ?? []).map((p) => ({
+        id: p.id.trim(),
+        value: p.value,
+      })),
     };
     this.messages.set(key, rec);
     const mine = this.messagesByUser.get(userId);

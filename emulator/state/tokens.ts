@@ -116,7 +116,12 @@ export class Grants {
     const now = this.clock.now().getTime();
     // Opaque like Entra's ("0.A…" / "1.A…"): nothing in it can be parsed by clients.
     const token = `1.AQ${crypto.randomBytes(48).toString("base64url")}`;
-    this.refreshTokens.set(token, { ...g, issuedAt: now, serial: ++this.refreshSerial, expiresAt: now + (g.spa ? 24 * 3600_000 : 90 * 24 * 3600_000) });
+    this.refreshTokens.set(token, {
+      ...g,
+      issuedAt: now,
+      serial: ++this.refreshSerial,
+      expiresAt: now + (g.spa ? 24 * 3600_000 : 90 * 24 * 3600_000),
+    });
     return token;
   }
 }
@@ -196,7 +201,9 @@ export class TokenMinter {
   private apiClaims(user: UserRecord, o: MintOptions, common: JwtPayload): JwtPayload {
     const app = this.directory.apps.get(o.clientId);
     const aud = o.audience.startsWith("api://") ? o.audience.slice("api://".length) : o.audience;
-    const roles = user.appRoleAssignments.filter((a) => a.resourceAppId === aud || aud.endsWith(`/${a.resourceAppId}`)).map((a) => a.value);
+    const roles = user.appRoleAssignments
+      .filter((a) => a.resourceAppId === aud || aud.endsWith(`/${a.resourceAppId}`))
+      .map((a) => a.value);
     return {
       aud,
       iss: this.issuerV2(user.tenantId),
@@ -215,18 +222,54 @@ export class TokenMinter {
    * App-only token (client credentials): Graph's v1 shape, or a v2 token for an API app — aud = the API's
    * client id, azp = the caller, oid = sub = the caller's service principal, `roles` = its app roles, no `scp`.
    */
-  mintAppToken(o: { clientId: string; tenantId: string; audience: string; roles: string[]; servicePrincipalId?: string }): string {
+  mintAppToken(o: {
+    clientId: string;
+    tenantId: string;
+    audience: string;
+    roles: string[];
+    servicePrincipalId?: string;
+  }): string {
     const nowS = this.nowSeconds();
     const graph = isGraphAudience(o.audience);
     const spOid = crypto.createHash("md5").update(`sp|${o.clientId}|${o.tenantId}`).digest("hex");
-    const oid = o.servicePrincipalId ?? `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
+    const oid =
+      o.servicePrincipalId ??
+      `${spOid.slice(0, 8)}-${spOid.slice(8, 12)}-${spOid.slice(12, 16)}-${spOid.slice(16, 20)}-${spOid.slice(20, 32)}`;
     const exp = nowS + this.accessTokenLifetimeSeconds;
     const uti = b64url(crypto.randomBytes(16));
     const payload: JwtPayload = graph
-      ? { aud: GRAPH_RESOURCE, iss: `https://sts.windows.net/${o.tenantId}/`, iat: nowS, nbf: nowS, exp,
-          appid: o.clientId, appidacr: "1", idtyp: "app", oid, sub: oid, tid: o.tenantId, roles: o.roles, ver: "1.0" }
-      : { aud: o.audience.replace(/^api:\/\//, ""), iss: this.issuerV2(o.tenantId), iat: nowS, nbf: nowS, exp,
-          azp: o.clientId, azpacr: "1", idtyp: "app", oid, rh: "0.AAAA", sub: oid, tid: o.tenantId, roles: o.roles, uti, ver: "2.0" };
+      ? {
+          aud: GRAPH_RESOURCE,
+          iss: `https://sts.windows.net/${o.tenantId}/`,
+          iat: nowS,
+          nbf: nowS,
+          exp,
+          appid: o.clientId,
+          appidacr: "1",
+          idtyp: "app",
+          oid,
+          sub: oid,
+          tid: o.tenantId,
+          roles: o.roles,
+          ver: "1.0",
+        }
+      : {
+          aud: o.audience.replace(/^api:\/\//, ""),
+          iss: this.issuerV2(o.tenantId),
+          iat: nowS,
+          nbf: nowS,
+          exp,
+          azp: o.clientId,
+          azpacr: "1",
+          idtyp: "app",
+          oid,
+          rh: "0.AAAA",
+          sub: oid,
+          tid: o.tenantId,
+          roles: o.roles,
+          uti,
+          ver: "2.0",
+        };
     if (!o.roles.length) delete payload.roles;
     return signJwt(this.signingKey, payload);
   }
@@ -237,7 +280,9 @@ export class TokenMinter {
     const payload: JwtPayload = {
       aud: o.clientId,
       iss: this.issuerV2(user.tenantId),
-      iat: nowS, nbf: nowS, exp: nowS + 3600,
+      iat: nowS,
+      nbf: nowS,
+      exp: nowS + 3600,
       name: user.displayName,
       oid: user.id,
       preferred_username: user.userPrincipalName,

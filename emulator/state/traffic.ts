@@ -5,8 +5,21 @@
 import type { Clock } from "../../server/clock";
 
 export type RequestKind =
-  | "list" | "get" | "delta" | "batch" | "batchItems" | "sendMail" | "createDraft" | "send" | "reply" | "move" | "me" | "folders"
-  | "token" | "authorize" | "other";
+  | "list"
+  | "get"
+  | "delta"
+  | "batch"
+  | "batchItems"
+  | "sendMail"
+  | "createDraft"
+  | "send"
+  | "reply"
+  | "move"
+  | "me"
+  | "folders"
+  | "token"
+  | "authorize"
+  | "other";
 
 export interface RequestCounts {
   total: number;
@@ -15,7 +28,21 @@ export interface RequestCounts {
 }
 
 const REQUEST_KINDS: RequestKind[] = [
-  "list", "get", "delta", "batch", "batchItems", "sendMail", "createDraft", "send", "reply", "move", "me", "folders", "token", "authorize", "other",
+  "list",
+  "get",
+  "delta",
+  "batch",
+  "batchItems",
+  "sendMail",
+  "createDraft",
+  "send",
+  "reply",
+  "move",
+  "me",
+  "folders",
+  "token",
+  "authorize",
+  "other",
 ];
 
 function emptyCounts(): RequestCounts {
@@ -89,9 +116,13 @@ export class Throttle {
     const key = `${clientId}|${userId}`;
     const now = this.clock.now().getTime();
     let b = this.budgets.get(key);
-    if (!b || now - b.windowStart >= this.requestBudget.windowMs) this.budgets.set(key, (b = { windowStart: now, used: 0 }));
+    if (!b || now - b.windowStart >= this.requestBudget.windowMs)
+      this.budgets.set(key, (b = { windowStart: now, used: 0 }));
     if (b.used >= this.requestBudget.requests) {
-      return { reason: "RequestRate", retryAfter: Math.max(1, Math.ceil((b.windowStart + this.requestBudget.windowMs - now) / 1000)) };
+      return {
+        reason: "RequestRate",
+        retryAfter: Math.max(1, Math.ceil((b.windowStart + this.requestBudget.windowMs - now) / 1000)),
+      };
     }
     const inFlight = this.inFlight.get(key) ?? 0;
     if (inFlight >= this.maxConcurrentPerMailbox) return { reason: "MailboxConcurrency", retryAfter: 1 };

@@ -29,7 +29,13 @@ export function errorBody(code: string, message: string, details?: unknown): Api
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, message: string, details?: unknown): Response {
+export function errorResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details?: unknown,
+): Response {
   return c.json(errorBody(code, message, details), status);
 }
 
@@ -69,7 +75,8 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
       c.header("WWW-Authenticate", wwwAuthenticate(err));
       return errorResponse(c, 401, err.code === "missing_token" ? "unauthorized" : "invalid_token", err.message);
     }
-    if (err instanceof ZodError) return errorResponse(c, 400, "invalid_request", "The request is not valid.", zodDetails(err));
+    if (err instanceof ZodError)
+      return errorResponse(c, 400, "invalid_request", "The request is not valid.", zodDetails(err));
     if (err instanceof DomainError) {
       const answer = domainErrorResponse(c, err);
       if (answer) return answer;
@@ -77,21 +84,47 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       if (status === 413) return errorResponse(c, 413, "payload_too_large", "The request body is too large.");
-      return errorResponse(c, status, status === 400 ? "bad_request" : `http_${status}`, err.message || "The request failed.");
+      return errorResponse(
+        c,
+        status,
+        status === 400 ? "bad_request" : `http_${status}`,
+        err.message || "The request failed.",
+      );
     }
     // The client hung up while its body was being read: Node's "aborted" error carries ECONNRESET, which
     // must not pass for a lost database socket (a false "database unavailable" alert anyone could cause).
     // No one is left to read the answer; it is logged as the client error it is.
-    if (isClientAbort(err)) return errorResponse(c, 400, "request_aborted", "The request was aborted before its body arrived.");
+    if (isClientAbort(err))
+      return errorResponse(c, 400, "request_aborted", "The request was aborted before its body arrived.");
     if (isDatabaseUnavailable(err)) {
       // The pool reconnects by itself when the database is back: tell the client to come back shortly.
-      logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, path: c.req.path, method: c.req.method }, "database unavailable");
+      logger.warn(
+        {
+          err: { name: (err as Error)?.name, message: (err as Error)?.message },
+          path: c.req.path,
+          method: c.req.method,
+        },
+        "database unavailable",
+      );
       c.header("Retry-After", "5");
-      return errorResponse(c, 503, "database_unavailable", "The database is not reachable right now; try again in a few seconds.");
+      return errorResponse(
+        c,
+        503,
+        "database_unavailable",
+        "The database is not reachable right now; try again in a few seconds.",
+      );
     }
-    logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack }, path: c.req.path, method: c.req.method }, "unhandled error");
+    logger.error(
+      {
+        err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack },
+        path: c.req.path,
+        method: c.req.method,
+      },
+      "unhandled error",
+    );
     return errorResponse(c, 500, "internal_error", "Something went wrong on the server.");
   };
 }
 
-export const notFoundHandler: NotFoundHandler = (c) => errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);
+export const notFoundHandler: NotFoundHandler = (c) =>
+  errorResponse(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}.`);

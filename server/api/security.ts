@@ -77,7 +77,9 @@ export function paneCsp(config: Config): string {
 
 /** A response's own CSP is kept (e.g. the callback page's stricter one); it gets the pane's frame-ancestors if it has none. */
 function withFrameAncestors(csp: string): string {
-  return /(^|;)\s*frame-ancestors\s/i.test(csp) ? csp : `${csp.replace(/;\s*$/, "")}; frame-ancestors ${OUTLOOK_FRAME_ANCESTORS.join(" ")}`;
+  return /(^|;)\s*frame-ancestors\s/i.test(csp)
+    ? csp
+    : `${csp.replace(/;\s*$/, "")}; frame-ancestors ${OUTLOOK_FRAME_ANCESTORS.join(" ")}`;
 }
 
 /**
@@ -118,10 +120,19 @@ export function apiCors(config: Config): MiddlewareHandler {
   return async (c, next) => {
     const origin = c.req.header("origin");
     const ok = origin === allowed;
-    if (c.req.method === "OPTIONS" && origin !== undefined && c.req.header("access-control-request-method") !== undefined) {
+    if (
+      c.req.method === "OPTIONS" &&
+      origin !== undefined &&
+      c.req.header("access-control-request-method") !== undefined
+    ) {
       if (!ok) {
         c.header("Vary", "Origin");
-        return errorResponse(c, 403, "origin_not_allowed", "Cross-origin requests are allowed only from the add-in's origin.");
+        return errorResponse(
+          c,
+          403,
+          "origin_not_allowed",
+          "Cross-origin requests are allowed only from the add-in's origin.",
+        );
       }
       return c.body(null, 204, {
         "Access-Control-Allow-Origin": allowed,
@@ -269,7 +280,10 @@ function peerAddress(c: Context): string | null {
   return address === "unknown" ? null : address;
 }
 
-export function addressRateLimit(limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMIT, nowMs?: () => number): MiddlewareHandler {
+export function addressRateLimit(
+  limit: RateLimit = DEFAULT_UNAUTHENTICATED_LIMIT,
+  nowMs?: () => number,
+): MiddlewareHandler {
   const buckets = new TokenBuckets(limit, nowMs);
   return async (c, next) => {
     const take = buckets.take(clientAddress(c));
@@ -316,7 +330,12 @@ export class FailedAuthLimit {
 // Requests the HTTP parser rejects
 
 const PARSER_ANSWERS: Record<string, [number, string, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "headers_too_large", "The request's headers are too large."],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    "Request Header Fields Too Large",
+    "headers_too_large",
+    "The request's headers are too large.",
+  ],
   ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "request_timeout", "The request took too long to arrive."],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "Payload Too Large", "payload_too_large", "The request body is too large."],
 };
@@ -335,7 +354,12 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
-  const [status, text, code, message] = PARSER_ANSWERS[err.code ?? ""] ?? [400, "Bad Request", "bad_request", "The request is malformed."];
+  const [status, text, code, message] = PARSER_ANSWERS[err.code ?? ""] ?? [
+    400,
+    "Bad Request",
+    "bad_request",
+    "The request is malformed.",
+  ];
   const body = JSON.stringify(errorBody(code, message));
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\n` +
@@ -367,8 +391,14 @@ export function hardenedHttpsServer(fetch: FetchHandler, hostname?: string) {
     hostname,
     errorHandler: (err) =>
       err instanceof RequestError
-        ? Response.json(errorBody("bad_request", "The request is malformed."), { status: 400, headers: parserAnswerHeaders() })
-        : Response.json(errorBody("internal_error", "Something went wrong on the server."), { status: 500, headers: parserAnswerHeaders() }),
+        ? Response.json(errorBody("bad_request", "The request is malformed."), {
+            status: 400,
+            headers: parserAnswerHeaders(),
+          })
+        : Response.json(errorBody("internal_error", "Something went wrong on the server."), {
+            status: 500,
+            headers: parserAnswerHeaders(),
+          }),
   });
   const headers = parserAnswerHeaders();
   return ((options: https.ServerOptions) => {
@@ -376,14 +406,17 @@ export function hardenedHttpsServer(fetch: FetchHandler, hostname?: string) {
     // A client gets 20 s for its headers and 60 s for its whole request (Node's defaults are 60 s and
     // 5 minutes): enough for a 2 MB CSV on a slow link, short enough that connections trickling a body
     // cannot pile up. Answers may take longer (POST /api/sweeps?wait=true); these bound the request only.
-    const server = https.createServer({ ...options, requireHostHeader: false, headersTimeout: 20_000, requestTimeout: 60_000 }, (req, res) => {
-      if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !req.headers.host) {
-        res.writeHead(400, { ...headers, "Content-Type": "application/json; charset=utf-8", Connection: "close" });
-        res.end(JSON.stringify(errorBody("bad_request", "The request has no Host header.")));
-        return;
-      }
-      void listener(req, res);
-    });
+    const server = https.createServer(
+      { ...options, requireHostHeader: false, headersTimeout: 20_000, requestTimeout: 60_000 },
+      (req, res) => {
+        if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && !req.headers.host) {
+          res.writeHead(400, { ...headers, "Content-Type": "application/json; charset=utf-8", Connection: "close" });
+          res.end(JSON.stringify(errorBody("bad_request", "The request has no Host header.")));
+          return;
+        }
+        void listener(req, res);
+      },
+    );
     server.on("clientError", answerClientError);
     // An Expect header other than 100-continue: Node's own 417 has an empty body.
     server.on("checkExpectation", (_req, res) => {
@@ -395,5 +428,10 @@ export function hardenedHttpsServer(fetch: FetchHandler, hostname?: string) {
 }
 
 function parserAnswerHeaders(): Record<string, string> {
-  return { "Content-Security-Policy": API_CSP, "Strict-Transport-Security": HSTS, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" };
+  return {
+    "Content-Security-Policy": API_CSP,
+    "Strict-Transport-Security": HSTS,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+  };
 }

@@ -43,7 +43,10 @@ function configuredPublicUrl(): string {
 
 function runWebpack(mode: "production" | "development"): Promise<void> {
   const require = createRequire(__filename);
-  const makeConfig = require(path.join(ROOT, "webpack.config.js")) as (env: unknown, argv: { mode: string }) => webpack.Configuration;
+  const makeConfig = require(path.join(ROOT, "webpack.config.js")) as (
+    env: unknown,
+    argv: { mode: string },
+  ) => webpack.Configuration;
   const config = makeConfig({}, { mode });
   return new Promise((resolve, reject) => {
     webpack(config, (err, stats) => {
@@ -60,10 +63,14 @@ function runWebpack(mode: "production" | "development"): Promise<void> {
 /** JS files the given HTML page loads (the html plugin injects them as <script src>). */
 function scriptsOf(distDir: string, page: string): string[] {
   const html = readFileSync(path.join(distDir, page), "utf8");
-  return [...html.matchAll(/<script[^>]*\ssrc=["']?([^"'\s>]+)/g)].map((m) => m[1]).filter((src) => !/^https?:|^\//.test(src));
+  return [...html.matchAll(/<script[^>]*\ssrc=["']?([^"'\s>]+)/g)]
+    .map((m) => m[1])
+    .filter((src) => !/^https?:|^\//.test(src));
 }
 
-export async function buildAddin(opts: { publicUrl?: string; mode?: "production" | "development"; quiet?: boolean } = {}): Promise<BuildResult> {
+export async function buildAddin(
+  opts: { publicUrl?: string; mode?: "production" | "development"; quiet?: boolean } = {},
+): Promise<BuildResult> {
   const publicUrl = opts.publicUrl ?? configuredPublicUrl();
   // Fail on a bad URL before spending the build time.
   const manifest = rewriteManifest(readFileSync(path.join(ROOT, "manifest.xml"), "utf8"), publicUrl);
@@ -89,10 +96,15 @@ export async function buildAddin(opts: { publicUrl?: string; mode?: "production"
   if (!opts.quiet) {
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
     console.log(`Built the task pane (${opts.mode ?? "production"}) into ${path.relative(ROOT, distDir)}/`);
-    for (const s of sizes) console.log(`  ${s.file.padEnd(36)} ${kb(s.bytes).padStart(10)}  gzip ${kb(s.gzip).padStart(9)}`);
+    for (const s of sizes)
+      console.log(`  ${s.file.padEnd(36)} ${kb(s.bytes).padStart(10)}  gzip ${kb(s.gzip).padStart(9)}`);
     const verdict = (n: number) => (n <= PANE_BUDGET_GZIP ? "within" : "OVER");
-    console.log(`Task pane JavaScript before first render: ${kb(paneGzip)} gzip (${verdict(paneGzip)} the ${kb(PANE_BUDGET_GZIP)} budget)`);
-    console.log(`  + MSAL before the first API call: ${kb(paneGzip + msalGzip)} gzip (${verdict(paneGzip + msalGzip)} the budget)`);
+    console.log(
+      `Task pane JavaScript before first render: ${kb(paneGzip)} gzip (${verdict(paneGzip)} the ${kb(PANE_BUDGET_GZIP)} budget)`,
+    );
+    console.log(
+      `  + MSAL before the first API call: ${kb(paneGzip + msalGzip)} gzip (${verdict(paneGzip + msalGzip)} the budget)`,
+    );
     console.log(`Production manifest: ${path.relative(ROOT, manifestPath)} (URLs on ${publicUrl})`);
   }
   // Only a production build is what `npm start` serves; a development build leaves it to rebuild.

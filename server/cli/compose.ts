@@ -223,7 +223,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     retention: config.retention,
     windowHours: config.sweep.windowHours,
   });
-  void prune.tick().catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
+  void prune
+    .tick()
+    .catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
   let stopping = false;
   return {
     ...worker,

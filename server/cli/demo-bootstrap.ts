@@ -46,22 +46,41 @@ export async function bootstrapDemo(input: BootstrapInput): Promise<BootstrapRes
     const res = await fetch(`${input.emulatorUrl}/_emulator/tokens`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ userId: user.id, clientId: input.clientId, audience: input.clientId, scopes: ["access_as_user"] }),
+      body: JSON.stringify({
+        userId: user.id,
+        clientId: input.clientId,
+        audience: input.clientId,
+        scopes: ["access_as_user"],
+      }),
     });
-    const body = await json<{ token?: string; accessToken?: string; access_token?: string }>(res, "minting a demo token");
+    const body = await json<{ token?: string; accessToken?: string; access_token?: string }>(
+      res,
+      "minting a demo token",
+    );
     const token = body.token ?? body.accessToken ?? body.access_token;
     if (!token) throw new Error("the emulator minted no token");
     return token;
   };
-  const api = (token: string) => async <T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${input.backendUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (okStatuses.includes(res.status)) return { status: res.status, body: (await res.text().then((t) => (t ? JSON.parse(t) : {}))) as T };
-    return { status: res.status, body: await json<T>(res, `${method} ${path}`) };
-  };
+  const api =
+    (token: string) =>
+    async <T>(
+      method: string,
+      path: string,
+      body?: unknown,
+      okStatuses: number[] = [],
+    ): Promise<{ status: number; body: T }> => {
+      const res = await fetch(`${input.backendUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (okStatuses.includes(res.status))
+        return { status: res.status, body: (await res.text().then((t) => (t ? JSON.parse(t) : {}))) as T };
+      return { status: res.status, body: await json<T>(res, `${method} ${path}`) };
+    };
 
   if (input.seeded) input.log("  CRM: kept from the previous start (npm start -- --fresh-demo for a fresh demo)");
   else await seedCrm(input, api(await tokenFor(input.users[0])));
@@ -82,7 +101,12 @@ export async function bootstrapDemo(input: BootstrapInput): Promise<BootstrapRes
   return { sweeps, keptDisconnected };
 }
 
-type ApiCall = <T>(method: string, path: string, body?: unknown, okStatuses?: number[]) => Promise<{ status: number; body: T }>;
+type ApiCall = <T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  okStatuses?: number[],
+) => Promise<{ status: number; body: T }>;
 
 /** The demo's clients, contacts and organization blocklist (duplicates answer 409 and are skipped). */
 async function seedCrm(input: BootstrapInput, call: ApiCall): Promise<void> {
@@ -100,8 +124,11 @@ async function seedCrm(input: BootstrapInput, call: ApiCall): Promise<void> {
       if (r.status !== 409) created++;
     }
   }
-  for (const entry of input.crm.blocklist) await call("POST", "/api/blocklist", { entry, scope: "organization" }, [409]);
-  input.log(`  CRM: ${input.crm.clients.length} clients, ${created} new contacts, blocklist ${input.crm.blocklist.join(", ")}`);
+  for (const entry of input.crm.blocklist)
+    await call("POST", "/api/blocklist", { entry, scope: "organization" }, [409]);
+  input.log(
+    `  CRM: ${input.crm.clients.length} clients, ${created} new contacts, blocklist ${input.crm.blocklist.join(", ")}`,
+  );
   input.onSeeded?.();
 }
 

@@ -42,9 +42,32 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config } = opts;
   const services = await createServices(opts);
   const { db, logger, clock, connections, sweeps, outbound } = services;
-  const verifier = createTokenVerifier({ authorityHost: config.entra.authorityHost, clientId: config.entra.clientId, tenant: config.entra.tenant, fetch: outbound.fetch, clock });
-  const mail = createMailService({ db, clock, logger, tokens: connections, graph: { baseUrl: config.graphBaseUrl, outbound } });
-  const app = createApp({ db, config, clock, logger, verifier, connections, sweeps, mail, preview: opts.preview, addinDistDir: opts.addinDistDir });
+  const verifier = createTokenVerifier({
+    authorityHost: config.entra.authorityHost,
+    clientId: config.entra.clientId,
+    tenant: config.entra.tenant,
+    fetch: outbound.fetch,
+    clock,
+  });
+  const mail = createMailService({
+    db,
+    clock,
+    logger,
+    tokens: connections,
+    graph: { baseUrl: config.graphBaseUrl, outbound },
+  });
+  const app = createApp({
+    db,
+    config,
+    clock,
+    logger,
+    verifier,
+    connections,
+    sweeps,
+    mail,
+    preview: opts.preview,
+    addinDistDir: opts.addinDistDir,
+  });
   const listener = await listenHttps(app, config, logger, opts.port ?? config.port);
   return {
     ...services,
@@ -70,7 +93,8 @@ interface HttpsListener {
 
 async function listenHttps(app: Hono<AppEnv>, config: Config, logger: Logger, port: number): Promise<HttpsListener> {
   const tls = await loadServerTls(config.dataDir, config.tls);
-  if (tls.generated) logger.info({ ca: tls.caPath }, "generated a development certificate; trust its CA to load the pane in Outlook");
+  if (tls.generated)
+    logger.info({ ca: tls.caPath }, "generated a development certificate; trust its CA to load the pane in Outlook");
   const server = serve({
     fetch: app.fetch,
     port,

@@ -37,7 +37,9 @@ function newestMtime(paths: string[]): number {
 
 /** Build the pane when it is missing, built for another URL, or older than what it is built from (build-stamp.ts). */
 async function ensureBuilt(config: Config): Promise<void> {
-  const sources = ["addin", "shared", "webpack.config.js", "manifest.xml", "assets"].map((p) => path.join(REPO_ROOT, p));
+  const sources = ["addin", "shared", "webpack.config.js", "manifest.xml", "assets"].map((p) =>
+    path.join(REPO_ROOT, p),
+  );
   const upToDate =
     fs.existsSync(BUILD_STAMP) &&
     fs.existsSync(path.join(REPO_ROOT, "dist", "addin", "taskpane.html")) &&
@@ -98,7 +100,11 @@ async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }
 /** Set up the demo organization (Contoso) through the public API, as a person would. */
 async function bootstrapThroughApi(server: RunningServer, demo: Demo, data: DemoData): Promise<void> {
   log();
-  log(data.seeded ? "Reconnecting the demo organization (Contoso), as its users left it…" : "Setting up the demo organization (Contoso) through the API…");
+  log(
+    data.seeded
+      ? "Reconnecting the demo organization (Contoso), as its users left it…"
+      : "Setting up the demo organization (Contoso) through the API…",
+  );
   const outbound = createOutbound(demo.caPem);
   try {
     await bootstrapDemo({
@@ -126,12 +132,16 @@ function printWhereToGo(config: Config, server: RunningServer, demo: Demo | null
   log(`  ${server.url}/healthz            health`);
   if (demo) {
     log();
-    log("Try: open \"Pilot feedback from the Globex team\" (captured: Bob was tracked 20 hours after it arrived),");
-    log("     \"Lunch?\" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),");
-    log("     and, signed in as Lee, \"Re: Initech order form\": Track Priya, then Capture now.");
-    log(`The demo keeps what you do (contacts, blocklist, removals, disconnects) across restarts; \`npm start -- --fresh-demo\` starts over.`);
+    log('Try: open "Pilot feedback from the Globex team" (captured: Bob was tracked 20 hours after it arrived),');
+    log('     "Lunch?" (not captured: only a colleague on it), the junk and draft items (excluded, with the reason),');
+    log('     and, signed in as Lee, "Re: Initech order form": Track Priya, then Capture now.');
+    log(
+      `The demo keeps what you do (contacts, blocklist, removals, disconnects) across restarts; \`npm start -- --fresh-demo\` starts over.`,
+    );
   }
-  log(`The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`);
+  log(
+    `The development certificate's CA is ${path.join(config.dataDir, "certs", "ca.crt")} (trust it to load the pane in Outlook).`,
+  );
   log("Press Ctrl-C to stop.");
 }
 
@@ -180,8 +190,12 @@ async function main(): Promise<void> {
   });
 
   log();
-  log(`Engagement Capture is running in ${config.mode === "demo" ? "DEMO mode (Microsoft 365 emulator, no Microsoft tenant needed)" : "PRODUCTION mode"}.`);
-  log(`  Backend:   ${server.url}   (database: ${config.databaseKind === "sqlite" ? config.databaseUrl : "PostgreSQL"})`);
+  log(
+    `Engagement Capture is running in ${config.mode === "demo" ? "DEMO mode (Microsoft 365 emulator, no Microsoft tenant needed)" : "PRODUCTION mode"}.`,
+  );
+  log(
+    `  Backend:   ${server.url}   (database: ${config.databaseKind === "sqlite" ? config.databaseUrl : "PostgreSQL"})`,
+  );
   if (demo) {
     log(`  Emulator:  ${demo.handshake.url}   (Entra authority and Graph)`);
     await bootstrapThroughApi(server, demo, demoData!);

@@ -29,9 +29,14 @@ export function progressLine(p: SweepProgress): string {
 async function main(): Promise<void> {
   let args: { user?: string; org?: string; ca?: string; full?: boolean };
   try {
-    args = parseArgs({ options: { user: { type: "string" }, org: { type: "string" }, ca: { type: "string" }, full: { type: "boolean" } }, strict: true }).values;
+    args = parseArgs({
+      options: { user: { type: "string" }, org: { type: "string" }, ca: { type: "string" }, full: { type: "boolean" } },
+      strict: true,
+    }).values;
   } catch (e) {
-    return fail(`${(e as Error).message}\nusage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]`);
+    return fail(
+      `${(e as Error).message}\nusage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]`,
+    );
   }
   if (!args.user) return fail("usage: npm run sweep -- --user <email> [--org <tenant id>] [--ca <pem file>] [--full]");
   // Logs go to stderr at warn level unless LOG_LEVEL says otherwise, so the progress display stays readable.
@@ -39,7 +44,9 @@ async function main(): Promise<void> {
   if (!loaded.ok) return fail(loaded.problems.map((p) => `config: ${p}`).join("\n"));
   const config = loaded.config;
   if (config.mode === "demo") {
-    out("Note: no Entra app is configured (demo mode). Point ENTRA_* and GRAPH_BASE_URL at the emulator that `npm start` runs, with --ca data/certs/ca.crt,");
+    out(
+      "Note: no Entra app is configured (demo mode). Point ENTRA_* and GRAPH_BASE_URL at the emulator that `npm start` runs, with --ca data/certs/ca.crt,",
+    );
     out("      or use the running server's POST /api/sweeps.");
   }
   const extraCaPem = args.ca ? fs.readFileSync(args.ca, "utf8") : null;
@@ -47,9 +54,15 @@ async function main(): Promise<void> {
   const services = await createServices({ config, extraCaPem, logger, scheduler: false });
   let code: number;
   try {
-    const users = (await findUsersByEmailAcrossOrganizations(services.db, args.user)).filter((u) => !args.org || u.organizationId === args.org);
-    if (users.length === 0) fail(`No user with the address ${args.user}${args.org ? ` in organization ${args.org}` : ""}.`);
-    if (users.length > 1) fail(`${args.user} exists in several organizations (${users.map((u) => u.organizationId).join(", ")}): pass --org.`);
+    const users = (await findUsersByEmailAcrossOrganizations(services.db, args.user)).filter(
+      (u) => !args.org || u.organizationId === args.org,
+    );
+    if (users.length === 0)
+      fail(`No user with the address ${args.user}${args.org ? ` in organization ${args.org}` : ""}.`);
+    if (users.length > 1)
+      fail(
+        `${args.user} exists in several organizations (${users.map((u) => u.organizationId).join(", ")}): pass --org.`,
+      );
     const user = users[0];
     out(`Sweeping the mailbox of ${user.email} (user ${user.id}, organization ${user.organizationId})…`);
     const tty = process.stdout.isTTY;
@@ -61,13 +74,18 @@ async function main(): Promise<void> {
         if (tty) process.stdout.write(`\r${last}`);
       },
     });
-    if (started.alreadyRunning) out(`A sweep of this mailbox is already running (started ${started.sweep.startedAt}); waiting for it.`);
+    if (started.alreadyRunning)
+      out(`A sweep of this mailbox is already running (started ${started.sweep.startedAt}); waiting for it.`);
     else out(`  window ${started.sweep.windowStart} → ${started.sweep.windowEnd}`);
     const sweep = await started.done;
     if (tty) process.stdout.write("\n");
     else if (last) out(last);
-    const reasons = Object.entries(sweep.excludedByReason).map(([r, n]) => `${r} ${n}`).join(", ");
-    out(`Sweep ${sweep.status}: listed ${sweep.listed}, captured ${sweep.captured}, excluded ${sweep.excluded}${reasons ? ` (${reasons})` : ""}.`);
+    const reasons = Object.entries(sweep.excludedByReason)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(", ");
+    out(
+      `Sweep ${sweep.status}: listed ${sweep.listed}, captured ${sweep.captured}, excluded ${sweep.excluded}${reasons ? ` (${reasons})` : ""}.`,
+    );
     out(`  Graph requests ${sweep.graphRequests}, retries ${sweep.retries}.`);
     if (sweep.error) out(`  Error: ${sweep.error}`);
     code = sweep.status === "succeeded" ? 0 : 1;

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   }
   const config = loaded.config;
   if (config.databaseKind !== "postgres") {
-    console.error("worker: DATABASE_URL is not PostgreSQL. Embedded mode (SQLite) sweeps inside `npm start` and needs no workers.");
+    console.error(
+      "worker: DATABASE_URL is not PostgreSQL. Embedded mode (SQLite) sweeps inside `npm start` and needs no workers.",
+    );
     process.exit(1);
   }
 
@@ -47,7 +49,9 @@ async function main(): Promise<void> {
 
   say(
     `worker ${worker.id}: sweeping mailboxes from the queue, ${concurrency} at a time; ` +
-      (tickSeconds > 0 ? `schedule tick every ${tickSeconds} s (each mailbox once per ${config.sweep.intervalMinutes} min at its own minute)` : "schedule tick off"),
+      (tickSeconds > 0
+        ? `schedule tick every ${tickSeconds} s (each mailbox once per ${config.sweep.intervalMinutes} min at its own minute)`
+        : "schedule tick off"),
   );
 
   let stopping = false;

@@ -49,7 +49,10 @@ export async function openDatabase(url: string): Promise<Db> {
   // the operating system's cache anyway, so a bigger private cache bought no measurable speed in the
   // benchmarks, while it made a sweeping process's memory climb with the database (docs/benchmarks.md, item 2).
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()] });
+  return new Kysely<Database>({
+    dialect: new FifoSqliteDialect({ database: withStatementCache(sqlite) }),
+    plugins: [new CamelCasePlugin()],
+  });
 }
 
 /** Page cache per SQLite connection, KiB. */
@@ -66,6 +69,8 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new Error(`database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `database migration ${failed ?? ""} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -24,7 +24,8 @@ export function createOutbound(extraCaPem?: string | null): Outbound {
     return { fetch: globalThis.fetch.bind(globalThis), fetchOptions: {}, close: async () => {} };
   }
   const dispatcher = new Agent({ connect: { ca: [...tls.rootCertificates, extraCaPem] } });
-  const f = ((input: any, init?: any) => globalThis.fetch(input, { ...init, dispatcher } as any)) as typeof globalThis.fetch;
+  const f = ((input: any, init?: any) =>
+    globalThis.fetch(input, { ...init, dispatcher } as any)) as typeof globalThis.fetch;
   return { fetch: f, fetchOptions: { dispatcher }, close: () => closeWithin(dispatcher, CLOSE_GRACE_MS) };
 }
 

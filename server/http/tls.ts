@@ -45,7 +45,13 @@ export async function generateTls(caName: string, validDays = 365): Promise<TlsM
       { name: "basicConstraints", cA: false },
       { name: "keyUsage", digitalSignature: true },
       { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+      {
+        name: "subjectAltName",
+        altNames: [
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+        ],
+      },
     ],
   });
   return { certPem: leaf.cert, keyPem: leaf.private, caPem: ca.cert };
@@ -62,13 +68,20 @@ export interface TlsFiles {
  * certificate under `<dataDir>/certs` (ca.crt, localhost.crt, localhost.key), made on first start.
  * The emulator passes no files: it always serves the development certificate.
  */
-export async function loadServerTls(dataDir: string, files: Partial<TlsFiles> | null = null): Promise<TlsMaterial & { generated: boolean; caPath: string | null }> {
+export async function loadServerTls(
+  dataDir: string,
+  files: Partial<TlsFiles> | null = null,
+): Promise<TlsMaterial & { generated: boolean; caPath: string | null }> {
   if (files?.certFile && files.keyFile) {
     const certPem = fs.readFileSync(files.certFile, "utf8");
     return { certPem, keyPem: fs.readFileSync(files.keyFile, "utf8"), caPem: certPem, generated: false, caPath: null };
   }
   const dir = path.join(dataDir, "certs");
-  const dev = { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "localhost.crt"), key: path.join(dir, "localhost.key") };
+  const dev = {
+    ca: path.join(dir, "ca.crt"),
+    cert: path.join(dir, "localhost.crt"),
+    key: path.join(dir, "localhost.key"),
+  };
   if (fs.existsSync(dev.ca) && fs.existsSync(dev.cert) && fs.existsSync(dev.key)) {
     return {
       caPem: fs.readFileSync(dev.ca, "utf8"),

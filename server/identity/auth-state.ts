@@ -41,7 +41,10 @@ export function createStateSigner(key: Buffer) {
   const mac = (data: string) => crypto.createHmac("sha256", key).update(data).digest();
   return {
     sign(p: AuthStatePayload): string {
-      const body = Buffer.from(JSON.stringify({ n: p.nonce, o: p.organizationId, u: p.userId, e: p.expiresAt }), "utf8").toString("base64url");
+      const body = Buffer.from(
+        JSON.stringify({ n: p.nonce, o: p.organizationId, u: p.userId, e: p.expiresAt }),
+        "utf8",
+      ).toString("base64url");
       return `v1.${body}.${mac(`v1.${body}`).toString("base64url")}`;
     },
     verify(token: string | undefined | null, now: Date): VerifiedState {
@@ -50,14 +53,20 @@ export function createStateSigner(key: Buffer) {
       if (parts.length !== 3 || parts[0] !== "v1") return { ok: false, reason: "invalid" };
       const given = Buffer.from(parts[2], "base64url");
       const expected = mac(`v1.${parts[1]}`);
-      if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return { ok: false, reason: "invalid" };
+      if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
+        return { ok: false, reason: "invalid" };
       let raw: { n?: unknown; o?: unknown; u?: unknown; e?: unknown };
       try {
         raw = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
       } catch {
         return { ok: false, reason: "invalid" };
       }
-      if (typeof raw.n !== "string" || typeof raw.o !== "string" || typeof raw.u !== "string" || typeof raw.e !== "number") {
+      if (
+        typeof raw.n !== "string" ||
+        typeof raw.o !== "string" ||
+        typeof raw.u !== "string" ||
+        typeof raw.e !== "number"
+      ) {
         return { ok: false, reason: "invalid" };
       }
       if (now.getTime() >= raw.e) return { ok: false, reason: "expired" };
@@ -86,7 +95,12 @@ export function newPkcePair(): { verifier: string; challenge: string } {
 
 const verifierContext = (nonce: string) => `auth_states.code_verifier:${nonce}`;
 
-export function createAuthStateStore(deps: { db: Kysely<Database>; cipher: TokenCipher; clock: Clock; ttlMs?: number }) {
+export function createAuthStateStore(deps: {
+  db: Kysely<Database>;
+  cipher: TokenCipher;
+  clock: Clock;
+  ttlMs?: number;
+}) {
   const { db, cipher, clock } = deps;
   const ttl = deps.ttlMs ?? AUTH_STATE_TTL_MS;
   const signer = createStateSigner(cipher.deriveKey("auth-state/v1"));

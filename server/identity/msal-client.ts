@@ -51,7 +51,9 @@ export function createCachePlugin(store: SerializedCacheStore): ICachePlugin {
 }
 
 /** A cache that lives in memory only: the code exchange, whose result is kept only if the account checks pass. */
-export function createMemoryCacheStore(initial: string | null = null): SerializedCacheStore & { current(): string | null } {
+export function createMemoryCacheStore(
+  initial: string | null = null,
+): SerializedCacheStore & { current(): string | null } {
   let value = initial;
   return {
     load: async () => value,
@@ -63,9 +65,15 @@ export function createMemoryCacheStore(initial: string | null = null): Serialize
 }
 
 /** Associated data for a sealed cache: a cache copied into another user's row will not open. */
-export const tokenCacheContext = (organizationId: string, userId: string) => `mailbox_connections.token_cache:${organizationId}:${userId}`;
+export const tokenCacheContext = (organizationId: string, userId: string) =>
+  `mailbox_connections.token_cache:${organizationId}:${userId}`;
 
-export function sealTokenCache(cipher: TokenCipher, organizationId: string, userId: string, serialized: string): string {
+export function sealTokenCache(
+  cipher: TokenCipher,
+  organizationId: string,
+  userId: string,
+  serialized: string,
+): string {
   return cipher.encrypt(serialized, tokenCacheContext(organizationId, userId));
 }
 
@@ -91,7 +99,13 @@ export function createConnectionCacheStore(deps: {
       return sealed ? openTokenCache(cipher, organizationId, userId, sealed) : null;
     },
     async save(serialized) {
-      await saveTokenCache(db, organizationId, userId, sealTokenCache(cipher, organizationId, userId, serialized), deps.now());
+      await saveTokenCache(
+        db,
+        organizationId,
+        userId,
+        sealTokenCache(cipher, organizationId, userId, serialized),
+        deps.now(),
+      );
     },
   };
 }

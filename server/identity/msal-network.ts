@@ -5,7 +5,13 @@
  * Behaviour mirrors msal-node's own HttpClient: JSON bodies, lower-case header names, and MSAL's
  * error types for timeouts, network failures and unparseable answers (MSAL retries/throttles on them).
  */
-import { AuthError, ClientAuthErrorCodes, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from "@azure/msal-node";
+import {
+  AuthError,
+  ClientAuthErrorCodes,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from "@azure/msal-node";
 import type { Outbound } from "../http/outbound";
 
 /** A token endpoint that does not answer in this time is treated as a network failure. */
@@ -19,9 +25,17 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const METADATA_URL = /\/\.well-known\/openid-configuration(\?|$)|\/discovery\/instance(\?|$)/;
 const METADATA_TTL_MS = 60 * 60 * 1000;
 
-export function createMsalNetworkClient(outbound: Pick<Outbound, "fetch">, timeoutMs = DEFAULT_TIMEOUT_MS): INetworkModule {
+export function createMsalNetworkClient(
+  outbound: Pick<Outbound, "fetch">,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): INetworkModule {
   const metadata = new Map<string, { at: number; response: NetworkResponse<unknown> }>();
-  async function send<T>(url: string, method: "GET" | "POST", options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+  async function send<T>(
+    url: string,
+    method: "GET" | "POST",
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     const signal = AbortSignal.timeout(timeout ?? timeoutMs);
     let response: Response;
     try {
@@ -38,7 +52,9 @@ export function createMsalNetworkClient(outbound: Pick<Outbound, "fetch">, timeo
       throw new AuthError(
         ClientAuthErrorCodes.networkError,
         "",
-        timedOut ? `Request timeout (${new URL(url).origin})` : `Network request failed (${new URL(url).origin}): ${e?.message ?? "unknown"}`,
+        timedOut
+          ? `Request timeout (${new URL(url).origin})`
+          : `Network request failed (${new URL(url).origin}): ${e?.message ?? "unknown"}`,
       );
     }
     const headers: Record<string, string> = {};
@@ -49,7 +65,11 @@ export function createMsalNetworkClient(outbound: Pick<Outbound, "fetch">, timeo
     try {
       body = (await response.json()) as T;
     } catch {
-      throw new AuthError(ClientAuthErrorCodes.tokenParsingError, "", `Failed to parse response from ${new URL(url).origin} (HTTP ${response.status})`);
+      throw new AuthError(
+        ClientAuthErrorCodes.tokenParsingError,
+        "",
+        `Failed to parse response from ${new URL(url).origin} (HTTP ${response.status})`,
+      );
     }
     return { headers, body, status: response.status };
   }

@@ -67,7 +67,9 @@ export function createTokenCipher(key: Buffer): TokenCipher {
       }
     },
     deriveKey(purpose, length = 32) {
-      return Buffer.from(crypto.hkdfSync("sha256", k, Buffer.alloc(0), Buffer.from(`engagement-capture/${purpose}`, "utf8"), length));
+      return Buffer.from(
+        crypto.hkdfSync("sha256", k, Buffer.alloc(0), Buffer.from(`engagement-capture/${purpose}`, "utf8"), length),
+      );
     },
   };
 }
@@ -90,7 +92,8 @@ export function resolveEncryptionKey(
   logger?: KeyLogger,
 ): Buffer {
   if (config.tokenEncryptionKey) {
-    if (config.tokenEncryptionKey.length !== KEY_BYTES) throw new Error("TOKEN_ENCRYPTION_KEY must be 32 bytes, base64-encoded");
+    if (config.tokenEncryptionKey.length !== KEY_BYTES)
+      throw new Error("TOKEN_ENCRYPTION_KEY must be 32 bytes, base64-encoded");
     return Buffer.from(config.tokenEncryptionKey);
   }
   const file = path.resolve(config.dataDir, KEY_FILE_NAME);
@@ -115,12 +118,16 @@ export function resolveEncryptionKey(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     const theirs = readKeyFile(file, logger);
-    if (!theirs) throw new Error(`token encryption key file ${file} exists but is not readable as a key`, { cause: err });
+    if (!theirs)
+      throw new Error(`token encryption key file ${file} exists but is not readable as a key`, { cause: err });
     return theirs;
   } finally {
     fs.rmSync(tmp, { force: true });
   }
-  logger?.info({ keyFile: file }, "generated the token encryption key (keep this file; back it up with the database, or set TOKEN_ENCRYPTION_KEY)");
+  logger?.info(
+    { keyFile: file },
+    "generated the token encryption key (keep this file; back it up with the database, or set TOKEN_ENCRYPTION_KEY)",
+  );
   return key;
 }
 
@@ -138,7 +145,10 @@ function readKeyFile(file: string, logger?: KeyLogger): Buffer | null {
   }
   const mode = fs.statSync(file).mode & 0o777;
   if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-    logger?.warn({ keyFile: file, mode: mode.toString(8) }, "token encryption key file is readable by others; chmod 600 it");
+    logger?.warn(
+      { keyFile: file, mode: mode.toString(8) },
+      "token encryption key file is readable by others; chmod 600 it",
+    );
   }
   logger?.info({ keyFile: file }, "using the token encryption key file");
   return key;

@@ -14,7 +14,13 @@ import { MAX_RECIPIENTS, type sendMailSchema } from "../../shared/api/schemas/ma
 import { normalizeAddress } from "../../shared/capture";
 import { MailError } from "./errors";
 
-export { IDEMPOTENCY_KEY, MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, MAX_SUBJECT, sendMailSchema } from "../../shared/api/schemas/mail";
+export {
+  IDEMPOTENCY_KEY,
+  MAX_MAIL_REQUEST_BYTES,
+  MAX_RECIPIENTS,
+  MAX_SUBJECT,
+  sendMailSchema,
+} from "../../shared/api/schemas/mail";
 
 export type SendMailRequest = z.infer<typeof sendMailSchema>;
 
@@ -31,9 +37,42 @@ export interface ComposedMail {
 
 const SANITIZE: sanitizeHtml.IOptions = {
   allowedTags: [
-    "p", "br", "div", "span", "b", "strong", "i", "em", "u", "s", "strike", "sub", "sup", "small",
-    "blockquote", "pre", "code", "hr", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "a", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+    "p",
+    "br",
+    "div",
+    "span",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "strike",
+    "sub",
+    "sup",
+    "small",
+    "blockquote",
+    "pre",
+    "code",
+    "hr",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
   ],
   allowedAttributes: { a: ["href", "title"], td: ["colspan", "rowspan"], th: ["colspan", "rowspan"], ol: ["start"] },
   allowedSchemes: ["http", "https", "mailto"],
@@ -55,10 +94,14 @@ export function sanitizeMailHtml(html: string): string {
 export function composeMail(req: SendMailRequest): ComposedMail {
   const count = req.to.length + req.cc.length;
   if (count > MAX_RECIPIENTS) {
-    throw new MailError("too_many_recipients", `At most ${MAX_RECIPIENTS} recipients (to and cc together); this request has ${count}.`, {
-      max: MAX_RECIPIENTS,
-      count,
-    });
+    throw new MailError(
+      "too_many_recipients",
+      `At most ${MAX_RECIPIENTS} recipients (to and cc together); this request has ${count}.`,
+      {
+        max: MAX_RECIPIENTS,
+        count,
+      },
+    );
   }
   const invalid: string[] = [];
   const seen = new Set<string>();
@@ -77,7 +120,11 @@ export function composeMail(req: SendMailRequest): ComposedMail {
   const to = pick(req.to);
   const cc = pick(req.cc);
   if (invalid.length) {
-    throw new MailError("invalid_address", `${invalid.length === 1 ? "This address is" : "These addresses are"} not valid: ${invalid.join(", ")}.`, { invalid });
+    throw new MailError(
+      "invalid_address",
+      `${invalid.length === 1 ? "This address is" : "These addresses are"} not valid: ${invalid.join(", ")}.`,
+      { invalid },
+    );
   }
   let content = req.body.content;
   let sanitized = false;
@@ -85,12 +132,26 @@ export function composeMail(req: SendMailRequest): ComposedMail {
     content = sanitizeMailHtml(req.body.content);
     sanitized = content !== req.body.content;
   }
-  return { to, cc, subject: req.subject, body: { contentType: req.body.contentType, content }, sanitized, replyTo: req.replyTo ?? null };
+  return {
+    to,
+    cc,
+    subject: req.subject,
+    body: { contentType: req.body.contentType, content },
+    sanitized,
+    replyTo: req.replyTo ?? null,
+  };
 }
 
 /** SHA-256 of the request as validated (fixed key order): what "the same body" means for an idempotency key. */
 export function requestHash(req: SendMailRequest): string {
-  const canonical = JSON.stringify([req.to, req.cc, req.subject, req.body.contentType, req.body.content, req.replyTo ?? null]);
+  const canonical = JSON.stringify([
+    req.to,
+    req.cc,
+    req.subject,
+    req.body.contentType,
+    req.body.content,
+    req.replyTo ?? null,
+  ]);
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
@@ -130,7 +191,10 @@ export function graphMessage(m: ComposedMail, opts: { includeSubject: boolean })
 /** POST /me/sendMail's body: the message with its marker, saved to Sent Items (where the sweep finds it too). */
 export function sendMailBody(m: ComposedMail, marker: string): Record<string, unknown> {
   return {
-    message: { ...graphMessage(m, { includeSubject: true }), singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: marker }] },
+    message: {
+      ...graphMessage(m, { includeSubject: true }),
+      singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: marker }],
+    },
     saveToSentItems: true,
   };
 }

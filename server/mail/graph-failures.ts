@@ -39,20 +39,30 @@ export function graphError(err: unknown, now: Date, step: string): MailError {
     const retryAfter = retryAfterSeconds((err as GraphFailure | null)?.headers?.get?.("retry-after"), now);
     return new MailError(
       "graph_unavailable",
-      status === 429 ? "Microsoft 365 is throttling this mailbox; try again shortly." : "Microsoft 365 did not answer; try again shortly.",
+      status === 429
+        ? "Microsoft 365 is throttling this mailbox; try again shortly."
+        : "Microsoft 365 did not answer; try again shortly.",
       { retryable: true, step, graphStatus: status, graphCode: code, retryAfterSeconds: retryAfter },
       retryAfter ?? (status === 429 ? 30 : 5),
     );
   }
   if (status === 401 || status === 403) {
     // The grant lacks a permission sending needs (Mail.Send; Mail.Read to find the sent copy): reconnecting asks for it.
-    return new MailError("reauth_required", "Your mailbox connection does not allow sending mail; reconnect your mailbox.", {
-      step,
-      graphStatus: status,
-      graphCode: code,
-    });
+    return new MailError(
+      "reauth_required",
+      "Your mailbox connection does not allow sending mail; reconnect your mailbox.",
+      {
+        step,
+        graphStatus: status,
+        graphCode: code,
+      },
+    );
   }
-  return new MailError("graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, { step, graphStatus: status, graphCode: code });
+  return new MailError("graph_rejected", `Microsoft 365 refused the message (${code ?? `HTTP ${status}`}).`, {
+    step,
+    graphStatus: status,
+    graphCode: code,
+  });
 }
 
 export function sendStateUnknown(): MailError {
@@ -62,4 +72,3 @@ export function sendStateUnknown(): MailError {
       "Check Sent Items; to send it (again), use a new Idempotency-Key.",
   );
 }
-

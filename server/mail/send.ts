@@ -47,7 +47,15 @@ import { createGraphClient } from "../graph/client";
 import type { Outbound } from "../http/outbound";
 import { NotConnectedError, ReauthRequiredError, type GraphTokenSource } from "../identity/errors";
 import { getEngagementViews, mailboxCopyOf } from "../store/engagements";
-import { claimKey, completeKey, recordSendAttempt, releaseKey, unlockKey, type KeyRef, type SendAttempt } from "../store/idempotency-keys";
+import {
+  claimKey,
+  completeKey,
+  recordSendAttempt,
+  releaseKey,
+  unlockKey,
+  type KeyRef,
+  type SendAttempt,
+} from "../store/idempotency-keys";
 import { getConnection, type MailboxConnectionRecord } from "../store/mailbox-connections";
 import { captureOneMessage, graphDateTime, IMMUTABLE_ID_PREFER, type FetchedMessage } from "../sweep/capture-message";
 import { composeMail, replyBody, requestHash, sendMailBody, type ComposedMail, type SendMailRequest } from "./compose";
@@ -67,7 +75,12 @@ export interface SendMailResponse {
    * The capture decision: captured, excluded (reason + explanation, e.g. no_tracked_contact), or
    * pending when Microsoft 365 had not filed the sent copy yet (the next sweep decides it).
    */
-  decision: { outcome: "captured" | "excluded" | "pending"; reason: ReasonCode | null; explanation: string; action: CaptureAction | null };
+  decision: {
+    outcome: "captured" | "excluded" | "pending";
+    reason: ReasonCode | null;
+    explanation: string;
+    action: CaptureAction | null;
+  };
   engagement: EngagementView | null;
   /** True when HTML sanitising removed something (scripts, styles, handlers, unsafe links…). */
   bodySanitized: boolean;
@@ -156,39 +169,70 @@ async function sendMail(deps: MailServiceDeps, cmd: SendMailCommand): Promise<Se
     throw err;
   };
   const plan = await prepareSend(deps, cmd, mail, fail);
-  const found = lease.attempt ? await findEarlierAttempt(deps, cmd, mail, plan, lease.attempt, fail) : await sendNow(deps, cmd, mail, plan, lease, fail);
+  const found = lease.attempt
+    ? await findEarlierAttempt(deps, cmd, mail, plan, lease.attempt, fail)
+    : await sendNow(deps, cmd, mail, plan, lease, fail);
 
   // Sent: from here on the answer is 201 whatever happens to the capture.
   const body = await answerForSent(deps, cmd, mail, plan, found ? { found } : { attempt: lease.attempt! });
   if (lease.ref) await completeKey(deps.db, lease.ref, { status: 201, body });
   deps.logger.info(
-    { organizationId: cmd.organizationId, userId: cmd.userId, captured: body.captured, outcome: body.decision.outcome, reason: body.decision.reason, reply: !!mail.replyTo, recipients: mail.to.length + mail.cc.length },
+    {
+      organizationId: cmd.organizationId,
+      userId: cmd.userId,
+      captured: body.captured,
+      outcome: body.decision.outcome,
+      reason: body.decision.reason,
+      reply: !!mail.replyTo,
+      recipients: mail.to.length + mail.cc.length,
+    },
     "mail sent",
   );
   return { status: 201, replayed: false, body };
 }
 
 /** Claim the Idempotency-Key before anything else; a repeat of a finished request is answered from the key. */
-async function claimRequest(deps: MailServiceDeps, cmd: SendMailCommand): Promise<{ replay: SendMailOutcome } | { lease: KeyLease }> {
+async function claimRequest(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+): Promise<{ replay: SendMailOutcome } | { lease: KeyLease }> {
   const { organizationId, userId, request, idempotencyKey } = cmd;
   if (!idempotencyKey) return { lease: { ref: null, attempt: null } };
   const ref: KeyRef = { organizationId, userId, key: idempotencyKey };
   const claim = await claimKey(deps.db, ref, requestHash(request), deps.clock.now());
   if (claim.kind === "mismatch") {
-    throw new MailError("idempotency_key_reused", "This Idempotency-Key was already used for a different request; use a new key for a new message.");
+    throw new MailError(
+      "idempotency_key_reused",
+      "This Idempotency-Key was already used for a different request; use a new key for a new message.",
+    );
   }
-  if (claim.kind === "in_progress") throw new MailError("request_in_progress", "A request with this Idempotency-Key is still being processed; retry in a moment.", { retryable: true }, 2);
-  if (claim.kind === "replay") return { replay: { status: 200, replayed: true, body: claim.answer.body as SendMailResponse } };
+  if (claim.kind === "in_progress")
+    throw new MailError(
+      "request_in_progress",
+      "A request with this Idempotency-Key is still being processed; retry in a moment.",
+      { retryable: true },
+      2,
+    );
+  if (claim.kind === "replay")
+    return { replay: { status: 200, replayed: true, body: claim.answer.body as SendMailResponse } };
   return { lease: { ref, attempt: claim.attempt } };
 }
 
 /** A new send needs a usable connection (a replay answers even if it has changed since), a token, and for a reply its target. */
-async function prepareSend(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, fail: Fail): Promise<SendPlan> {
+async function prepareSend(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+  mail: ComposedMail,
+  fail: Fail,
+): Promise<SendPlan> {
   const { organizationId, userId } = cmd;
   const connection = await getConnection(deps.db, organizationId, userId);
-  if (!connection || connection.status === "disconnected") return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
+  if (!connection || connection.status === "disconnected")
+    return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
   if (connection.status === "reauth_required") {
-    return fail(new MailError("reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."));
+    return fail(
+      new MailError("reauth_required", connection.statusReason ?? "Reconnect your mailbox to send mail from it."),
+    );
   }
   let replyToGraphId: string | null = null;
   if (mail.replyTo) {
@@ -226,17 +270,37 @@ async function graphToken(deps: MailServiceDeps, cmd: SendMailCommand, fail: Fai
     return await deps.tokens.getGraphAccessToken(organizationId, userId);
   } catch (err) {
     if (err instanceof ReauthRequiredError) return fail(new MailError("reauth_required", err.message));
-    if (err instanceof NotConnectedError) return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
-    deps.logger.warn({ organizationId, userId, err: err instanceof Error ? err.message : String(err) }, "mail: no Graph token");
-    return fail(new MailError("token_unavailable", "Microsoft sign-in did not answer; try again shortly.", { retryable: true }, 5));
+    if (err instanceof NotConnectedError)
+      return fail(new MailError("not_connected", "Connect your mailbox to send mail from it."));
+    deps.logger.warn(
+      { organizationId, userId, err: err instanceof Error ? err.message : String(err) },
+      "mail: no Graph token",
+    );
+    return fail(
+      new MailError(
+        "token_unavailable",
+        "Microsoft sign-in did not answer; try again shortly.",
+        { retryable: true },
+        5,
+      ),
+    );
   }
 }
 
 /** The user's own copy of the engagement to reply to. */
-async function replyTarget(db: Kysely<Database>, organizationId: string, userId: string, engagementId: string): Promise<string> {
+async function replyTarget(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  engagementId: string,
+): Promise<string> {
   const copy = await mailboxCopyOf(db, organizationId, engagementId, userId);
   if (copy.missing) throw new MailError("not_found", "No such engagement.");
-  if (!copy.graphMessageId) throw new MailError("reply_not_in_mailbox", "This engagement was not found in your mailbox, so you cannot reply to it from here.");
+  if (!copy.graphMessageId)
+    throw new MailError(
+      "reply_not_in_mailbox",
+      "This engagement was not found in your mailbox, so you cannot reply to it from here.",
+    );
   return copy.graphMessageId;
 }
 
@@ -244,27 +308,46 @@ async function replyTarget(db: Kysely<Database>, organizationId: string, userId:
 async function conversationOf(clock: Clock, client: Client, graphId: string): Promise<string> {
   let raw: { conversationId?: unknown };
   try {
-    raw = (await client.api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`).header("Prefer", IMMUTABLE_ID_PREFER).get()) as typeof raw;
+    raw = (await client
+      .api(`/me/messages/${encodeURIComponent(graphId)}?$select=conversationId`)
+      .header("Prefer", IMMUTABLE_ID_PREFER)
+      .get()) as typeof raw;
   } catch (err) {
-    if (statusOf(err) === 404) throw new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
+    if (statusOf(err) === 404)
+      throw new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox.");
     throw graphError(err, clock.now(), "read_original");
   }
   if (typeof raw?.conversationId !== "string" || !raw.conversationId) {
-    throw new MailError("graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", { step: "read_original" });
+    throw new MailError("graph_rejected", "Microsoft 365 returned the message to reply to without its conversation.", {
+      step: "read_original",
+    });
   }
   return raw.conversationId;
 }
 
 function sentMatcher(plan: SendPlan, mail: ComposedMail, a: SendAttempt): SentMatcher {
   return plan.conversationId
-    ? { kind: "reply", conversationId: plan.conversationId, since: graphDateTime(new Date(Date.parse(a.startedAt) - REPLY_CLOCK_SKEW_MS)), to: mail.to, cc: mail.cc }
+    ? {
+        kind: "reply",
+        conversationId: plan.conversationId,
+        since: graphDateTime(new Date(Date.parse(a.startedAt) - REPLY_CLOCK_SKEW_MS)),
+        to: mail.to,
+        cc: mail.cc,
+      }
     : { kind: "marker", marker: a.marker };
 }
 
 const readBackDelays = (deps: MailServiceDeps) => deps.readBackDelaysMs ?? DEFAULT_READ_BACK_DELAYS;
 
 /** An earlier request with this key may have sent the message: never send again, look for it. */
-async function findEarlierAttempt(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, plan: SendPlan, attempt: SendAttempt, fail: Fail): Promise<FetchedMessage> {
+async function findEarlierAttempt(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+  mail: ComposedMail,
+  plan: SendPlan,
+  attempt: SendAttempt,
+  fail: Fail,
+): Promise<FetchedMessage> {
   let found: FetchedMessage | null;
   try {
     found = await findSent(plan.client, sentMatcher(plan, mail, attempt), readBackDelays(deps));
@@ -272,7 +355,10 @@ async function findEarlierAttempt(deps: MailServiceDeps, cmd: SendMailCommand, m
     return fail(graphError(err, deps.clock.now(), "find_sent"));
   }
   if (!found) return fail(sendStateUnknown());
-  deps.logger.info({ organizationId: cmd.organizationId, userId: cmd.userId }, "mail: a retry found the message of an earlier attempt in Sent Items; not sending again");
+  deps.logger.info(
+    { organizationId: cmd.organizationId, userId: cmd.userId },
+    "mail: a retry found the message of an earlier attempt in Sent Items; not sending again",
+  );
   return found;
 }
 
@@ -280,7 +366,14 @@ async function findEarlierAttempt(deps: MailServiceDeps, cmd: SendMailCommand, m
  * Send the message. Resolves when it was sent: with the sent copy when the send's answer was lost and
  * the copy was found instead, else null (the copy is looked for afterwards).
  */
-async function sendNow(deps: MailServiceDeps, cmd: SendMailCommand, mail: ComposedMail, plan: SendPlan, lease: KeyLease, fail: Fail): Promise<FetchedMessage | null> {
+async function sendNow(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+  mail: ComposedMail,
+  plan: SendPlan,
+  lease: KeyLease,
+  fail: Fail,
+): Promise<FetchedMessage | null> {
   const { organizationId, userId } = cmd;
   const { client, replyToGraphId } = plan;
   // Recorded BEFORE the message goes to Graph: from here on a retry looks for it instead of sending.
@@ -289,21 +382,38 @@ async function sendNow(deps: MailServiceDeps, cmd: SendMailCommand, mail: Compos
   if (lease.ref) await recordSendAttempt(deps.db, lease.ref, attempt);
   // The SDK may retry 429 and 503 (Graph did not act on the request) but never a 504: that one
   // may have been sent, and is looked for below instead.
-  const noReplayAfterAcceptance = new RetryHandlerOptions(deps.graph.backoffSeconds ?? 1, plan.maxRetries, (_d, _a, _req, _opts, res) => res.status !== 504);
+  const noReplayAfterAcceptance = new RetryHandlerOptions(
+    deps.graph.backoffSeconds ?? 1,
+    plan.maxRetries,
+    (_d, _a, _req, _opts, res) => res.status !== 504,
+  );
   try {
     const req = replyToGraphId
-      ? client.api(`/me/messages/${encodeURIComponent(replyToGraphId)}/reply`).middlewareOptions([noReplayAfterAcceptance]).post(replyBody(mail))
-      : client.api("/me/sendMail").middlewareOptions([noReplayAfterAcceptance]).post(sendMailBody(mail, attempt.marker));
+      ? client
+          .api(`/me/messages/${encodeURIComponent(replyToGraphId)}/reply`)
+          .middlewareOptions([noReplayAfterAcceptance])
+          .post(replyBody(mail))
+      : client
+          .api("/me/sendMail")
+          .middlewareOptions([noReplayAfterAcceptance])
+          .post(sendMailBody(mail, attempt.marker));
     await req;
     return null;
   } catch (sendErr) {
     if (refusedUnsent(sendErr)) {
       // Not sent: forget the key, so a retry with it sends.
-      if (replyToGraphId && statusOf(sendErr) === 404) return fail(new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."), false);
+      if (replyToGraphId && statusOf(sendErr) === 404)
+        return fail(
+          new MailError("reply_not_in_mailbox", "The message to reply to is no longer in your mailbox."),
+          false,
+        );
       return fail(graphError(sendErr, deps.clock.now(), "send"), false);
     }
     // The answer was lost or ambiguous: did it go out?
-    deps.logger.warn({ organizationId, userId, graphStatus: statusOf(sendErr) }, "mail: the send's answer was lost; looking for the message in Sent Items");
+    deps.logger.warn(
+      { organizationId, userId, graphStatus: statusOf(sendErr) },
+      "mail: the send's answer was lost; looking for the message in Sent Items",
+    );
     let found: FetchedMessage | null;
     try {
       found = await findSent(client, sentMatcher(plan, mail, attempt), readBackDelays(deps));
@@ -326,10 +436,16 @@ async function answerForSent(
   sent: { found: FetchedMessage } | { attempt: SendAttempt },
 ): Promise<SendMailResponse> {
   try {
-    const found = "found" in sent ? sent.found : await findSent(plan.client, sentMatcher(plan, mail, sent.attempt), readBackDelays(deps));
+    const found =
+      "found" in sent
+        ? sent.found
+        : await findSent(plan.client, sentMatcher(plan, mail, sent.attempt), readBackDelays(deps));
     return found ? await captureSent(deps, cmd, plan, found, mail) : pendingAnswer(mail);
   } catch (err) {
-    deps.logger.warn({ organizationId: cmd.organizationId, userId: cmd.userId, err: err instanceof Error ? err.message : String(err) }, "mail: sent, but capture did not finish");
+    deps.logger.warn(
+      { organizationId: cmd.organizationId, userId: cmd.userId, err: err instanceof Error ? err.message : String(err) },
+      "mail: sent, but capture did not finish",
+    );
     return pendingAnswer(mail);
   }
 }
@@ -343,7 +459,8 @@ function pendingAnswer(mail: ComposedMail): SendMailResponse {
     decision: {
       outcome: "pending",
       reason: null,
-      explanation: "Sent. Microsoft 365 has not filed it in Sent Items yet; the next sweep will decide whether it is captured.",
+      explanation:
+        "Sent. Microsoft 365 has not filed it in Sent Items yet; the next sweep will decide whether it is captured.",
       action: null,
     },
     engagement: null,
@@ -352,17 +469,33 @@ function pendingAnswer(mail: ComposedMail): SendMailResponse {
   };
 }
 
-async function captureSent(deps: MailServiceDeps, cmd: SendMailCommand, plan: SendPlan, sent: FetchedMessage, mail: ComposedMail): Promise<SendMailResponse> {
+async function captureSent(
+  deps: MailServiceDeps,
+  cmd: SendMailCommand,
+  plan: SendPlan,
+  sent: FetchedMessage,
+  mail: ComposedMail,
+): Promise<SendMailResponse> {
   const { db, clock } = deps;
   const { organizationId, userId } = cmd;
   const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
-  const { decision, engagementId } = await captureOneMessage(captureDeps, plan.client, { organizationId, userId, connectedAt: plan.connection.connectedAt }, sent);
+  const { decision, engagementId } = await captureOneMessage(
+    captureDeps,
+    plan.client,
+    { organizationId, userId, connectedAt: plan.connection.connectedAt },
+    sent,
+  );
   const engagement = engagementId ? ((await getEngagementViews(db, organizationId, [engagementId]))[0] ?? null) : null;
   return {
     sent: true,
     internetMessageId: sent.listed.internetMessageId,
     captured: decision.outcome === "captured",
-    decision: { outcome: decision.outcome, reason: decision.reason, explanation: decision.explanation, action: decision.action },
+    decision: {
+      outcome: decision.outcome,
+      reason: decision.reason,
+      explanation: decision.explanation,
+      action: decision.action,
+    },
     engagement,
     bodySanitized: mail.sanitized,
     replyTo: mail.replyTo,

@@ -4,7 +4,14 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { normalizeAddress } from "../../shared/capture";
-import { MESSAGE_CLASS_EXPAND, MESSAGE_PREFER, MESSAGE_SELECT, readFetchedMessage, type FetchedMessage, type ListedMessage } from "../sweep/capture-message";
+import {
+  MESSAGE_CLASS_EXPAND,
+  MESSAGE_PREFER,
+  MESSAGE_SELECT,
+  readFetchedMessage,
+  type FetchedMessage,
+  type ListedMessage,
+} from "../sweep/capture-message";
 import { markerFilter, odataString } from "./compose";
 
 const SENT_ITEMS = "/me/mailFolders/sentitems/messages";
@@ -22,7 +29,10 @@ const sameAddresses = (listed: ListedMessage["to"], wanted: string[]) => {
 
 /** The Graph request that looks for our sent message in Sent Items (the sweep's fields, content included). */
 export function sentItemsQuery(m: SentMatcher): string {
-  const filter = m.kind === "marker" ? markerFilter(m.marker) : `conversationId eq ${odataString(m.conversationId)} and sentDateTime ge ${m.since}`;
+  const filter =
+    m.kind === "marker"
+      ? markerFilter(m.marker)
+      : `conversationId eq ${odataString(m.conversationId)} and sentDateTime ge ${m.since}`;
   return `${SENT_ITEMS}?$filter=${encodeURIComponent(filter)}&$select=${MESSAGE_SELECT}&$expand=${encodeURIComponent(MESSAGE_CLASS_EXPAND)}&$top=${m.kind === "marker" ? 5 : 50}`;
 }
 
@@ -35,12 +45,20 @@ async function findSentOnce(client: Client, m: SentMatcher): Promise<FetchedMess
     .filter((x) => !x.listed.isDraft)
     .filter((x) => m.kind === "marker" || (sameAddresses(x.listed.to, m.to) && sameAddresses(x.listed.cc, m.cc)))
     // The earliest: for a reply, the first match after the send began is the likeliest to be ours.
-    .sort((a, b) => (a.listed.sentDateTime ?? a.listed.receivedDateTime).localeCompare(b.listed.sentDateTime ?? b.listed.receivedDateTime));
+    .sort((a, b) =>
+      (a.listed.sentDateTime ?? a.listed.receivedDateTime).localeCompare(
+        b.listed.sentDateTime ?? b.listed.receivedDateTime,
+      ),
+    );
   return found[0] ?? null;
 }
 
 /** Look for the sent message while Exchange files it (a look after each delay); null when it did not appear. */
-export async function findSent(client: Client, m: SentMatcher, delaysMs: readonly number[]): Promise<FetchedMessage | null> {
+export async function findSent(
+  client: Client,
+  m: SentMatcher,
+  delaysMs: readonly number[],
+): Promise<FetchedMessage | null> {
   for (const d of delaysMs) {
     if (d > 0) await sleep(d);
     const found = await findSentOnce(client, m);

@@ -24,8 +24,18 @@ export function addressesFromMe(me: MeAddresses): string[] {
   return normalizeAddresses([me.mail, me.userPrincipalName, ...proxies]);
 }
 
-export async function readMe(graph: { graphBaseUrl: string; outbound: Outbound }, accessToken: () => Promise<string>, stats?: GraphStats): Promise<MeAddresses> {
-  const { client } = createGraphClient({ baseUrl: graph.graphBaseUrl, outbound: graph.outbound, getAccessToken: accessToken, stats, maxRetries: 3 });
+export async function readMe(
+  graph: { graphBaseUrl: string; outbound: Outbound },
+  accessToken: () => Promise<string>,
+  stats?: GraphStats,
+): Promise<MeAddresses> {
+  const { client } = createGraphClient({
+    baseUrl: graph.graphBaseUrl,
+    outbound: graph.outbound,
+    getAccessToken: accessToken,
+    stats,
+    maxRetries: 3,
+  });
   return (await client.api("/me").select(ME_SELECT).get()) as MeAddresses;
 }
 
@@ -47,10 +57,21 @@ export async function refreshUserAddressesIfStale(
     const me = (await deps.client.api("/me").select(ME_SELECT).get()) as MeAddresses;
     const addresses = addressesFromMe(me);
     if (!addresses.length) return false;
-    await setUserAddresses(deps.db, organizationId, userId, addresses, deps.now, me.mail ?? me.userPrincipalName, me.displayName ?? undefined);
+    await setUserAddresses(
+      deps.db,
+      organizationId,
+      userId,
+      addresses,
+      deps.now,
+      me.mail ?? me.userPrincipalName,
+      me.displayName ?? undefined,
+    );
     return true;
   } catch (err) {
-    deps.logger.warn({ organizationId, userId, error: (err as Error)?.message?.slice(0, 200) }, "could not refresh the user's addresses");
+    deps.logger.warn(
+      { organizationId, userId, error: (err as Error)?.message?.slice(0, 200) },
+      "could not refresh the user's addresses",
+    );
     return false;
   }
 }

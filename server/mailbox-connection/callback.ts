@@ -187,10 +187,15 @@ async function redeem(
 /** The user's addresses, read with the fresh token; null when Graph would not say (the sweep reads them then). */
 async function readMeAtConnect(ctx: ConnectContext, r: Redeemed, accessToken: string): Promise<MeAddresses | null> {
   try {
-    return await readMe({ graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound }, async () => accessToken);
+    return await readMe(
+      { graphBaseUrl: ctx.deps.config.graphBaseUrl, outbound: ctx.deps.outbound },
+      async () => accessToken,
+    );
   } catch (err) {
     // Still connected: the user's sign-in name stays their known address and the sweep retries.
-    r.log("could not read the user's addresses from Graph at connect", { error: (err as Error)?.message?.slice(0, 200) });
+    r.log("could not read the user's addresses from Graph at connect", {
+      error: (err as Error)?.message?.slice(0, 200),
+    });
     return null;
   }
 }

@@ -11,7 +11,9 @@ export type { CallbackResult, ConnectCaller, ConnectionService, ConnectionServic
 export { addressesFromMe, classifyTokenError, createConnectionService } from "./service";
 
 export function createConnectionServiceFromConfig(
-  deps: Omit<ConnectionServiceDeps, "cipher" | "config"> & { config: Pick<Config, "entra" | "graphBaseUrl" | "publicUrl" | "tokenEncryptionKey" | "dataDir"> },
+  deps: Omit<ConnectionServiceDeps, "cipher" | "config"> & {
+    config: Pick<Config, "entra" | "graphBaseUrl" | "publicUrl" | "tokenEncryptionKey" | "dataDir">;
+  },
 ): ConnectionService {
   const key = resolveEncryptionKey(deps.config, deps.logger);
   return createConnectionService({ ...deps, cipher: createTokenCipher(key) });

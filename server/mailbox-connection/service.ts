@@ -11,7 +11,12 @@
  * lastSuccessWindowEnd, so the next sweep reaches back to the last success and fills the gap.
  */
 import { createAuthStateStore } from "../identity/auth-state";
-import { IdentityUnavailableError, NotConnectedError, type GraphTokenOptions, type GraphTokenSource } from "../identity/errors";
+import {
+  IdentityUnavailableError,
+  NotConnectedError,
+  type GraphTokenOptions,
+  type GraphTokenSource,
+} from "../identity/errors";
 import { CONNECT_SCOPES, createConfidentialClient } from "../identity/msal-client";
 import { createMsalNetworkClient } from "../identity/msal-network";
 import type { GraphStats } from "../graph/client";
@@ -46,7 +51,11 @@ export interface ConnectionService extends GraphTokenSource {
    * Re-read the user's addresses from Graph /me when older than maxAgeMs (default a day).
    * Returns true when it refreshed. Throws ReauthRequiredError / NotConnectedError like getGraphAccessToken.
    */
-  refreshAddressesIfStale(organizationId: string, userId: string, opts?: { maxAgeMs?: number; stats?: GraphStats }): Promise<boolean>;
+  refreshAddressesIfStale(
+    organizationId: string,
+    userId: string,
+    opts?: { maxAgeMs?: number; stats?: GraphStats },
+  ): Promise<boolean>;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -71,7 +80,10 @@ async function start(ctx: ConnectContext, caller: ConnectCaller): Promise<{ auth
       loginHint: caller.preferredUsername ?? undefined,
     })
     .catch((err: unknown) => {
-      logger.warn({ organizationId: caller.organizationId, userId: caller.userId, err: (err as Error)?.message }, "mailbox connect: authority unavailable");
+      logger.warn(
+        { organizationId: caller.organizationId, userId: caller.userId, err: (err as Error)?.message },
+        "mailbox connect: authority unavailable",
+      );
       throw new IdentityUnavailableError("The Microsoft sign-in service could not be reached. Try again in a moment.");
     });
   logger.info({ organizationId: caller.organizationId, userId: caller.userId }, "mailbox connect started");
@@ -81,22 +93,41 @@ async function start(ctx: ConnectContext, caller: ConnectCaller): Promise<{ auth
 async function disconnect(ctx: ConnectContext, organizationId: string, userId: string): Promise<boolean> {
   const { db, clock, logger } = ctx.deps;
   // Behind any in-flight refresh, so its cache write cannot land after the delete (it would be refused anyway).
-  const done = await ctx.lock(`${organizationId}/${userId}`, () => disconnectConnection(db, organizationId, userId, clock.now()));
+  const done = await ctx.lock(`${organizationId}/${userId}`, () =>
+    disconnectConnection(db, organizationId, userId, clock.now()),
+  );
   if (done) logger.info({ organizationId, userId }, "mailbox disconnected; tokens deleted");
   return done;
 }
 
-async function refreshAddressesIfStale(ctx: ConnectContext, organizationId: string, userId: string, opts: { maxAgeMs?: number; stats?: GraphStats }): Promise<boolean> {
+async function refreshAddressesIfStale(
+  ctx: ConnectContext,
+  organizationId: string,
+  userId: string,
+  opts: { maxAgeMs?: number; stats?: GraphStats },
+): Promise<boolean> {
   const { db, clock, config, outbound } = ctx.deps;
   const user = await getUser(db, organizationId, userId);
   if (!user) throw new NotConnectedError("No such user.");
   const maxAge = opts.maxAgeMs ?? DAY_MS;
   const at = user.addressesRefreshedAt ? new Date(user.addressesRefreshedAt).getTime() : 0;
   if (clock.now().getTime() - at < maxAge) return false;
-  const me = await readMe({ graphBaseUrl: config.graphBaseUrl, outbound }, () => getGraphAccessToken(ctx, organizationId, userId), opts.stats);
+  const me = await readMe(
+    { graphBaseUrl: config.graphBaseUrl, outbound },
+    () => getGraphAccessToken(ctx, organizationId, userId),
+    opts.stats,
+  );
   const addresses = addressesFromMe(me);
   if (!addresses.length) return false;
-  await setUserAddresses(db, organizationId, userId, addresses, clock.now(), me.mail ?? me.userPrincipalName, me.displayName ?? undefined);
+  await setUserAddresses(
+    db,
+    organizationId,
+    userId,
+    addresses,
+    clock.now(),
+    me.mail ?? me.userPrincipalName,
+    me.displayName ?? undefined,
+  );
   return true;
 }
 
@@ -113,6 +144,7 @@ export function createConnectionService(deps: ConnectionServiceDeps): Connection
     start: (caller) => start(ctx, caller),
     handleCallback: (query: CallbackQuery): Promise<CallbackResult> => handleCallback(ctx, query),
     disconnect: (organizationId, userId) => disconnect(ctx, organizationId, userId),
-    refreshAddressesIfStale: (organizationId, userId, opts = {}) => refreshAddressesIfStale(ctx, organizationId, userId, opts),
+    refreshAddressesIfStale: (organizationId, userId, opts = {}) =>
+      refreshAddressesIfStale(ctx, organizationId, userId, opts),
   };
 }

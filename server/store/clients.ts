@@ -10,7 +10,8 @@ import { clientNameKey, isVisibleClientName } from "../../shared/clients/name-ke
 export { clientNameKey };
 
 function assertVisible(name: string): void {
-  if (!isVisibleClientName(name)) throw new ConflictError("invalid_name", "A client name needs at least one visible character.");
+  if (!isVisibleClientName(name))
+    throw new ConflictError("invalid_name", "A client name needs at least one visible character.");
 }
 
 /**
@@ -18,17 +19,34 @@ function assertVisible(name: string): void {
  * still name their client, so matching by key must look at them too; rare, so reading them all is cheap.
  */
 function keylessClients(db: Kysely<Database>, organizationId: string): Promise<ClientRecord[]> {
-  return db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "is", null).execute();
+  return db
+    .selectFrom("clients")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("nameKey", "is", null)
+    .execute();
 }
 
-async function keylessLookAlike(db: Kysely<Database>, organizationId: string, key: string, exceptId: string | null): Promise<ClientRecord | null> {
-  return (await keylessClients(db, organizationId)).find((c) => c.id !== exceptId && clientNameKey(c.name) === key) ?? null;
+async function keylessLookAlike(
+  db: Kysely<Database>,
+  organizationId: string,
+  key: string,
+  exceptId: string | null,
+): Promise<ClientRecord | null> {
+  return (
+    (await keylessClients(db, organizationId)).find((c) => c.id !== exceptId && clientNameKey(c.name) === key) ?? null
+  );
 }
 
 export type ClientRecord = ClientTable;
 
 export function toClientView(row: Pick<ClientRecord, "id" | "name" | "createdAt">, contactCount?: number): ClientView {
-  return { id: row.id, name: row.name, createdAt: row.createdAt, ...(contactCount !== undefined ? { contactCount } : {}) };
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.createdAt,
+    ...(contactCount !== undefined ? { contactCount } : {}),
+  };
 }
 
 /** All clients of the organization by name, with the number of live contacts of each. */
@@ -38,7 +56,10 @@ export async function listClients(db: Kysely<Database>, organizationId: string):
     // The organization in the join too: it lets the planner use contacts(organization_id, client_id)
     // instead of scanning every organization's contacts for each client.
     .leftJoin("contacts", (j) =>
-      j.onRef("contacts.organizationId", "=", "clients.organizationId").onRef("contacts.clientId", "=", "clients.id").on("contacts.deletedAt", "is", null),
+      j
+        .onRef("contacts.organizationId", "=", "clients.organizationId")
+        .onRef("contacts.clientId", "=", "clients.id")
+        .on("contacts.deletedAt", "is", null),
     )
     .select(["clients.id", "clients.organizationId", "clients.name", "clients.createdAt", "clients.updatedAt"])
     .select((eb) => eb.fn.count<string | number>("contacts.id").as("contactCount"))
@@ -49,16 +70,36 @@ export async function listClients(db: Kysely<Database>, organizationId: string):
   return rows.map((r) => toClientView(r, Number(r.contactCount)));
 }
 
-export async function getClient(db: Kysely<Database>, organizationId: string, clientId: string): Promise<ClientRecord | null> {
-  const row = await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
+export async function getClient(
+  db: Kysely<Database>,
+  organizationId: string,
+  clientId: string,
+): Promise<ClientRecord | null> {
+  const row = await db
+    .selectFrom("clients")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", clientId)
+    .executeTakeFirst();
   return row ?? null;
 }
 
-export async function getClientsByIds(db: Kysely<Database>, organizationId: string, ids: readonly string[]): Promise<ClientRecord[]> {
+export async function getClientsByIds(
+  db: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+): Promise<ClientRecord[]> {
   const out: ClientRecord[] = [];
   for (const part of chunks([...new Set(ids)])) {
     if (part.length === 0) continue;
-    out.push(...(await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("id", "in", part).execute()));
+    out.push(
+      ...(await db
+        .selectFrom("clients")
+        .selectAll()
+        .where("organizationId", "=", organizationId)
+        .where("id", "in", part)
+        .execute()),
+    );
   }
   return out;
 }
@@ -73,13 +114,19 @@ export async function countClients(db: Kysely<Database>, organizationId: string)
 }
 
 /** ConflictError("client_quota_exceeded") when `adding` more clients would pass `maxClients` (the client list is read whole). */
-export async function assertRoomForClients(db: Kysely<Database>, organizationId: string, adding: number, maxClients: number): Promise<void> {
+export async function assertRoomForClients(
+  db: Kysely<Database>,
+  organizationId: string,
+  adding: number,
+  maxClients: number,
+): Promise<void> {
   if (adding === 0 || !Number.isFinite(maxClients)) return;
   const existing = await countClients(db, organizationId);
   if (existing + adding <= maxClients) return;
   throw new ConflictError(
     "client_quota_exceeded",
-    `Your organization can have at most ${maxClients} clients; it has ${existing}` + (adding > 1 ? ` and this would add ${adding}.` : "."),
+    `Your organization can have at most ${maxClients} clients; it has ${existing}` +
+      (adding > 1 ? ` and this would add ${adding}.` : "."),
     { limit: maxClients, existing, adding },
   );
 }
@@ -92,14 +139,23 @@ export async function createClient(
   maxClients: number = Number.POSITIVE_INFINITY,
 ): Promise<ClientRecord> {
   assertVisible(name);
-  const row: ClientRecord = { id: newId(), organizationId, name: name.trim(), nameKey: clientNameKey(name), createdAt: iso(now), updatedAt: iso(now) };
-  if (await keylessLookAlike(db, organizationId, row.nameKey!, null)) throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
+  const row: ClientRecord = {
+    id: newId(),
+    organizationId,
+    name: name.trim(),
+    nameKey: clientNameKey(name),
+    createdAt: iso(now),
+    updatedAt: iso(now),
+  };
+  if (await keylessLookAlike(db, organizationId, row.nameKey!, null))
+    throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
   await assertRoomForClients(db, organizationId, 1, maxClients);
   // The unique index on (organization, nameKey) decides, also between two concurrent creates.
   try {
     await db.insertInto("clients").values(row).execute();
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
+    if (isUniqueViolation(err))
+      throw new ConflictError("duplicate_client", `A client named "${row.name}" already exists.`);
     throw err;
   }
   return row;
@@ -117,13 +173,20 @@ export async function updateClient(
     assertVisible(patch.name);
     set.name = patch.name.trim();
     set.nameKey = clientNameKey(patch.name);
-    if (await keylessLookAlike(db, organizationId, set.nameKey, clientId)) throw new ConflictError("duplicate_client", `A client named "${set.name}" already exists.`);
+    if (await keylessLookAlike(db, organizationId, set.nameKey, clientId))
+      throw new ConflictError("duplicate_client", `A client named "${set.name}" already exists.`);
   }
   try {
-    const res = await db.updateTable("clients").set(set).where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
+    const res = await db
+      .updateTable("clients")
+      .set(set)
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", clientId)
+      .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return null;
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError("duplicate_client", `A client named "${set.name}" already exists.`);
+    if (isUniqueViolation(err))
+      throw new ConflictError("duplicate_client", `A client named "${set.name}" already exists.`);
     throw err;
   }
   return getClient(db, organizationId, clientId);
@@ -136,7 +199,11 @@ export async function updateClient(
 export async function deleteClient(db: Kysely<Database>, organizationId: string, clientId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await detachContactsFromClient(trx, organizationId, clientId);
-    const res = await trx.deleteFrom("clients").where("organizationId", "=", organizationId).where("id", "=", clientId).executeTakeFirst();
+    const res = await trx
+      .deleteFrom("clients")
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", clientId)
+      .executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   });
 }
@@ -161,7 +228,12 @@ export async function ensureClientsByName(
   const out = new Map<string, ClientRecord>();
   for (const part of chunks([...wanted.keys()])) {
     if (part.length === 0) continue;
-    for (const c of await db.selectFrom("clients").selectAll().where("organizationId", "=", organizationId).where("nameKey", "in", part).execute()) {
+    for (const c of await db
+      .selectFrom("clients")
+      .selectAll()
+      .where("organizationId", "=", organizationId)
+      .where("nameKey", "in", part)
+      .execute()) {
       out.set(c.nameKey!, c);
     }
   }
@@ -173,8 +245,19 @@ export async function ensureClientsByName(
   }
   for (const [key, name] of wanted) {
     if (out.has(key)) continue;
-    const row: ClientRecord = { id: newId(), organizationId, name, nameKey: key, createdAt: iso(now), updatedAt: iso(now) };
-    const res = await db.insertInto("clients").values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const row: ClientRecord = {
+      id: newId(),
+      organizationId,
+      name,
+      nameKey: key,
+      createdAt: iso(now),
+      updatedAt: iso(now),
+    };
+    const res = await db
+      .insertInto("clients")
+      .values(row)
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
       out.set(key, row);
       continue;
@@ -185,7 +268,11 @@ export async function ensureClientsByName(
       .where("organizationId", "=", organizationId)
       .where((eb) => eb.or([eb("nameKey", "=", key), eb("name", "=", name)]))
       .executeTakeFirst();
-    if (!winner) throw new ConflictError("duplicate_client", `A client named "${name}" was being created at the same time; try again.`);
+    if (!winner)
+      throw new ConflictError(
+        "duplicate_client",
+        `A client named "${name}" was being created at the same time; try again.`,
+      );
     out.set(key, winner);
   }
   return out;

@@ -25,7 +25,11 @@ export type ContactRecord = ContactTable;
 
 export { InvalidCursorError } from "./errors";
 
-export function toContactView(row: ContactRecord, client: Pick<ClientRecord, "id" | "name"> | null, trackedBy: ContactView["trackedBy"] = null): ContactView {
+export function toContactView(
+  row: ContactRecord,
+  client: Pick<ClientRecord, "id" | "name"> | null,
+  trackedBy: ContactView["trackedBy"] = null,
+): ContactView {
   return {
     id: row.id,
     email: row.email,
@@ -46,16 +50,29 @@ async function withClients(
   const clients = new Map((await getClientsByIds(db, organizationId, ids)).map((c) => [c.id, c]));
   const trackers = await trackersOf(db, organizationId, rows);
   return rows.map((r) =>
-    toContactView(r, r.clientId ? (clients.get(r.clientId) ?? null) : null, r.trackedByUserId ? (trackers.get(r.trackedByUserId) ?? null) : null),
+    toContactView(
+      r,
+      r.clientId ? (clients.get(r.clientId) ?? null) : null,
+      r.trackedByUserId ? (trackers.get(r.trackedByUserId) ?? null) : null,
+    ),
   );
 }
 
 /** The users who tracked these contacts (the Contacts view says who and when). */
-async function trackersOf(db: Kysely<Database>, organizationId: string, rows: ContactRecord[]): Promise<Map<string, NonNullable<ContactView["trackedBy"]>>> {
+async function trackersOf(
+  db: Kysely<Database>,
+  organizationId: string,
+  rows: ContactRecord[],
+): Promise<Map<string, NonNullable<ContactView["trackedBy"]>>> {
   const ids = [...new Set(rows.map((r) => r.trackedByUserId).filter((x): x is string => !!x))];
   const out = new Map<string, NonNullable<ContactView["trackedBy"]>>();
   for (const part of chunks(ids)) {
-    const users = await db.selectFrom("users").select(["id", "email", "displayName"]).where("organizationId", "=", organizationId).where("id", "in", part).execute();
+    const users = await db
+      .selectFrom("users")
+      .select(["id", "email", "displayName"])
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .execute();
     for (const u of users) out.set(u.id, { id: u.id, email: u.email, displayName: u.displayName });
   }
   return out;
@@ -174,7 +191,14 @@ export async function createContact(
   if (existing) {
     await db
       .updateTable("contacts")
-      .set({ deletedAt: null, createdAt: t, updatedAt: t, name: input.name ?? null, clientId: input.clientId ?? null, trackedByUserId: input.trackedBy ?? null })
+      .set({
+        deletedAt: null,
+        createdAt: t,
+        updatedAt: t,
+        name: input.name ?? null,
+        clientId: input.clientId ?? null,
+        trackedByUserId: input.trackedBy ?? null,
+      })
       .where("organizationId", "=", organizationId)
       .where("id", "=", existing.id)
       .where("deletedAt", "is not", null)

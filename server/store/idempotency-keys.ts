@@ -75,7 +75,8 @@ export async function claimKey(db: Kysely<Database>, ref: KeyRef, requestHash: s
     .executeTakeFirst();
   if (!row) return claimKey(db, ref, requestHash, now); // deleted between the two statements (expired): start again
   if (row.requestHash !== requestHash) return { kind: "mismatch" };
-  if (row.status === "done" && row.response) return { kind: "replay", answer: JSON.parse(row.response) as StoredAnswer };
+  if (row.status === "done" && row.response)
+    return { kind: "replay", answer: JSON.parse(row.response) as StoredAnswer };
   if (row.lockedUntil && row.lockedUntil > nowIso) return { kind: "in_progress" };
   // The lease ran out (the request holding it failed or its process died): take it over, once.
   let q = db
@@ -88,7 +89,10 @@ export async function claimKey(db: Kysely<Database>, ref: KeyRef, requestHash: s
   q = row.lockedUntil === null ? q.where("lockedUntil", "is", null) : q.where("lockedUntil", "=", row.lockedUntil);
   const taken = await q.executeTakeFirst();
   if (Number(taken.numUpdatedRows) !== 1) return { kind: "in_progress" };
-  return { kind: "claimed", attempt: row.sendMarker && row.sendStartedAt ? { marker: row.sendMarker, startedAt: row.sendStartedAt } : null };
+  return {
+    kind: "claimed",
+    attempt: row.sendMarker && row.sendStartedAt ? { marker: row.sendMarker, startedAt: row.sendStartedAt } : null,
+  };
 }
 
 /**

@@ -14,10 +14,18 @@ export type MailboxConnectionRecord = MailboxConnectionTable;
 
 /** Compiled once (hot path: every status call; see prepared.ts). */
 const selectConnection = prepared((db, organizationId: string, userId: string) =>
-  db.selectFrom("mailboxConnections").selectAll().where("organizationId", "=", organizationId).where("userId", "=", userId),
+  db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId),
 );
 
-export async function getConnection(db: Kysely<Database>, organizationId: string, userId: string): Promise<MailboxConnectionRecord | null> {
+export async function getConnection(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<MailboxConnectionRecord | null> {
   const [row] = await selectConnection(db, organizationId, userId);
   return row ?? null;
 }
@@ -29,9 +37,16 @@ export type ConnectionState = Pick<MailboxConnectionRecord, "status" | "connecte
 const selectUserAndConnection = prepared((db, organizationId: string, userId: string) =>
   db
     .selectFrom("users")
-    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
+    .leftJoin("mailboxConnections as mc", (j) =>
+      j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"),
+    )
     .selectAll("users")
-    .select(["mc.status as connStatus", "mc.connectedAt as connConnectedAt", "mc.lastSweepAt as connLastSweepAt", "mc.nextSweepAt as connNextSweepAt"])
+    .select([
+      "mc.status as connStatus",
+      "mc.connectedAt as connConnectedAt",
+      "mc.lastSweepAt as connLastSweepAt",
+      "mc.nextSweepAt as connNextSweepAt",
+    ])
     .where("users.organizationId", "=", organizationId)
     .where("users.id", "=", userId),
 );
@@ -51,17 +66,39 @@ export async function getUserAndConnectionState(
   return {
     user: { ...user, addresses: parseJson<string[]>(user.addresses, []) },
     // status is NOT NULL in the table: null here means the left join found no connection row.
-    connection: connStatus == null ? null : { status: connStatus, connectedAt: connConnectedAt, lastSweepAt: connLastSweepAt, nextSweepAt: connNextSweepAt },
+    connection:
+      connStatus == null
+        ? null
+        : {
+            status: connStatus,
+            connectedAt: connConnectedAt,
+            lastSweepAt: connLastSweepAt,
+            nextSweepAt: connNextSweepAt,
+          },
   };
 }
 
 /** The columns a ConnectionView is made of (never the token cache). */
-export type ConnectionViewColumns = Pick<MailboxConnectionRecord, "status" | "statusReason" | "connectedAt" | "lastSweepAt" | "lastSuccessAt" | "lastError" | "nextSweepAt">;
+export type ConnectionViewColumns = Pick<
+  MailboxConnectionRecord,
+  "status" | "statusReason" | "connectedAt" | "lastSweepAt" | "lastSuccessAt" | "lastError" | "nextSweepAt"
+>;
 
 /** What the pane shows. `nextSweepAt` comes from the sweep service when present, else the stored one. */
-export function toConnectionView(row: ConnectionViewColumns | null, nextSweepAt?: Date | string | null): ConnectionView {
+export function toConnectionView(
+  row: ConnectionViewColumns | null,
+  nextSweepAt?: Date | string | null,
+): ConnectionView {
   if (!row) {
-    return { status: "not_connected", reason: null, connectedAt: null, lastSweepAt: null, lastSuccessAt: null, nextSweepAt: null, lastError: null };
+    return {
+      status: "not_connected",
+      reason: null,
+      connectedAt: null,
+      lastSweepAt: null,
+      lastSuccessAt: null,
+      nextSweepAt: null,
+      lastError: null,
+    };
   }
   const next = nextSweepAt === undefined ? row.nextSweepAt : nextSweepAt === null ? null : iso(nextSweepAt);
   return {
@@ -150,10 +187,24 @@ export async function setConnectionStatus(
 }
 
 /** Disconnect: the tokens are deleted at once; engagements stay (they belong to the organization). */
-export async function disconnectConnection(db: Kysely<Database>, organizationId: string, userId: string, now: Date | string): Promise<boolean> {
+export async function disconnectConnection(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  now: Date | string,
+): Promise<boolean> {
   const res = await db
     .updateTable("mailboxConnections")
-    .set({ status: "disconnected", statusReason: null, tokenCache: null, homeAccountId: null, nextSweepAt: null, folderCache: null, folderCacheAt: null, updatedAt: iso(now) })
+    .set({
+      status: "disconnected",
+      statusReason: null,
+      tokenCache: null,
+      homeAccountId: null,
+      nextSweepAt: null,
+      folderCache: null,
+      folderCacheAt: null,
+      updatedAt: iso(now),
+    })
     .where("organizationId", "=", organizationId)
     .where("userId", "=", userId)
     .executeTakeFirst();
@@ -169,7 +220,13 @@ export async function listActiveConnections(db: Kysely<Database>): Promise<Mailb
  * Flip an active connection to reauth_required, with the words the pane shows. A disconnected
  * connection is never brought back to anything.
  */
-export async function markReconnectNeeded(db: Kysely<Database>, organizationId: string, userId: string, reason: string, now: Date | string): Promise<void> {
+export async function markReconnectNeeded(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  reason: string,
+  now: Date | string,
+): Promise<void> {
   await db
     .updateTable("mailboxConnections")
     .set({ status: "reauth_required", statusReason: reason, updatedAt: iso(now) })
@@ -180,8 +237,17 @@ export async function markReconnectNeeded(db: Kysely<Database>, organizationId: 
 }
 
 /** The sealed token cache of the connection, or null. */
-export async function loadTokenCache(db: Kysely<Database>, organizationId: string, userId: string): Promise<string | null> {
-  const row = await db.selectFrom("mailboxConnections").select(["tokenCache"]).where("organizationId", "=", organizationId).where("userId", "=", userId).executeTakeFirst();
+export async function loadTokenCache(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("mailboxConnections")
+    .select(["tokenCache"])
+    .where("organizationId", "=", organizationId)
+    .where("userId", "=", userId)
+    .executeTakeFirst();
   return row?.tokenCache ?? null;
 }
 
@@ -189,7 +255,13 @@ export async function loadTokenCache(db: Kysely<Database>, organizationId: strin
  * Replace the sealed token cache after MSAL refreshed it. Only a live connection that holds a cache
  * takes it: a disconnect that happened meanwhile deleted the tokens, and they must stay deleted.
  */
-export async function saveTokenCache(db: Kysely<Database>, organizationId: string, userId: string, sealed: string, now: Date | string): Promise<void> {
+export async function saveTokenCache(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  sealed: string,
+  now: Date | string,
+): Promise<void> {
   await db
     .updateTable("mailboxConnections")
     .set({ tokenCache: sealed, updatedAt: iso(now) })
@@ -215,7 +287,13 @@ export async function loadFolderCache(
   return row ?? null;
 }
 
-export async function cacheFolders(db: Kysely<Database>, organizationId: string, userId: string, serialized: string, now: Date | string): Promise<void> {
+export async function cacheFolders(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  serialized: string,
+  now: Date | string,
+): Promise<void> {
   await db
     .updateTable("mailboxConnections")
     .set({ folderCache: serialized, folderCacheAt: iso(now) })
@@ -240,7 +318,13 @@ export async function recordConnectionSweep(
     .set(
       outcome.error !== null
         ? { lastSweepAt: finished, lastError: outcome.error, updatedAt: finished }
-        : { lastSweepAt: finished, lastSuccessAt: finished, lastSuccessWindowEnd: outcome.windowEnd.toISOString(), lastError: null, updatedAt: finished },
+        : {
+            lastSweepAt: finished,
+            lastSuccessAt: finished,
+            lastSuccessWindowEnd: outcome.windowEnd.toISOString(),
+            lastError: null,
+            updatedAt: finished,
+          },
     )
     .where("organizationId", "=", organizationId)
     .where("userId", "=", userId)

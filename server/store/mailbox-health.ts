@@ -18,10 +18,16 @@ export interface MailboxHealthQuery {
 }
 
 /** Ordered by (email, id): email alone is not unique (two accounts may share a mailbox address over time). */
-export async function listMailboxHealth(db: Kysely<Database>, organizationId: string, query: MailboxHealthQuery): Promise<Page<MailboxHealthView>> {
+export async function listMailboxHealth(
+  db: Kysely<Database>,
+  organizationId: string,
+  query: MailboxHealthQuery,
+): Promise<Page<MailboxHealthView>> {
   let qb = db
     .selectFrom("users")
-    .leftJoin("mailboxConnections as mc", (j) => j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"))
+    .leftJoin("mailboxConnections as mc", (j) =>
+      j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"),
+    )
     .select([
       "users.id as userId",
       "users.email as email",
@@ -41,9 +47,15 @@ export async function listMailboxHealth(db: Kysely<Database>, organizationId: st
     const key = decodeCursor(query.cursor, 2);
     if (!key) throw new InvalidCursorError();
     const [email, id] = key;
-    qb = qb.where((eb) => eb.or([eb("users.email", ">", email), eb.and([eb("users.email", "=", email), eb("users.id", ">", id)])]));
+    qb = qb.where((eb) =>
+      eb.or([eb("users.email", ">", email), eb.and([eb("users.email", "=", email), eb("users.id", ">", id)])]),
+    );
   }
-  const rows = await qb.orderBy("users.email").orderBy("users.id").limit(query.limit + 1).execute();
+  const rows = await qb
+    .orderBy("users.email")
+    .orderBy("users.id")
+    .limit(query.limit + 1)
+    .execute();
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
   // status is NOT NULL in the table: null here means the user has no connection row.
@@ -61,10 +73,17 @@ export async function listMailboxHealth(db: Kysely<Database>, organizationId: st
  * rather than grouping users ⟕ connections, which read every user row on every page (about 0.4 s on
  * SQLite at 100,000 users, holding its one connection).
  */
-export async function countMailboxHealth(db: Kysely<Database>, organizationId: string): Promise<Record<ConnectionStatus, number>> {
+export async function countMailboxHealth(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<Record<ConnectionStatus, number>> {
   const counts: Record<ConnectionStatus, number> = { not_connected: 0, active: 0, reauth_required: 0, disconnected: 0 };
   const [users, connections] = await Promise.all([
-    db.selectFrom("users").select(sql<number | string>`count(*)`.as("n")).where("organizationId", "=", organizationId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom("users")
+      .select(sql<number | string>`count(*)`.as("n"))
+      .where("organizationId", "=", organizationId)
+      .executeTakeFirstOrThrow(),
     db
       .selectFrom("mailboxConnections")
       .select(["status", sql<number | string>`count(*)`.as("n")])

@@ -6,7 +6,12 @@ import { iso, parseJson } from "./util";
 export type OrganizationRecord = OrganizationTable;
 
 /** Create the organization for a tenant if it does not exist yet (idempotent, race-safe). */
-export async function ensureOrganization(db: Kysely<Database>, organizationId: string, now: Date | string, name: string | null = null): Promise<void> {
+export async function ensureOrganization(
+  db: Kysely<Database>,
+  organizationId: string,
+  now: Date | string,
+  name: string | null = null,
+): Promise<void> {
   await db
     .insertInto("organizations")
     .values({ id: organizationId, name, createdAt: iso(now) })
@@ -14,18 +19,33 @@ export async function ensureOrganization(db: Kysely<Database>, organizationId: s
     .execute();
 }
 
-export async function getOrganization(db: Kysely<Database>, organizationId: string): Promise<OrganizationRecord | null> {
+export async function getOrganization(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<OrganizationRecord | null> {
   const row = await db.selectFrom("organizations").selectAll().where("id", "=", organizationId).executeTakeFirst();
   return row ?? null;
 }
 
-export async function setOrganizationName(db: Kysely<Database>, organizationId: string, name: string | null): Promise<void> {
+export async function setOrganizationName(
+  db: Kysely<Database>,
+  organizationId: string,
+  name: string | null,
+): Promise<void> {
   await db.updateTable("organizations").set({ name }).where("id", "=", organizationId).execute();
 }
 
 /** When the capture rules' inputs changed organization-wide (rule-inputs.ts says which changes count). */
-export async function recordRulesChanged(db: Kysely<Database>, organizationId: string, now: Date | string): Promise<void> {
-  await db.updateTable("organizations").set({ rulesChangedAt: iso(now) }).where("id", "=", organizationId).execute();
+export async function recordRulesChanged(
+  db: Kysely<Database>,
+  organizationId: string,
+  now: Date | string,
+): Promise<void> {
+  await db
+    .updateTable("organizations")
+    .set({ rulesChangedAt: iso(now) })
+    .where("id", "=", organizationId)
+    .execute();
 }
 
 /** Store the organization's verified domains (Graph GET /organization), normalised and de-duplicated. */
@@ -95,12 +115,25 @@ export async function engagementRetentionDays(db: Kysely<Database>, organization
 }
 
 /** Set how long the organization keeps engagements (null = forever). */
-export async function setEngagementRetentionDays(db: Kysely<Database>, organizationId: string, days: number | null): Promise<void> {
-  await db.updateTable("organizations").set({ engagementRetentionDays: days }).where("id", "=", organizationId).execute();
+export async function setEngagementRetentionDays(
+  db: Kysely<Database>,
+  organizationId: string,
+  days: number | null,
+): Promise<void> {
+  await db
+    .updateTable("organizations")
+    .set({ engagementRetentionDays: days })
+    .where("id", "=", organizationId)
+    .execute();
 }
 
 /** Every organization with its engagement retention: what the pruner walks. */
-export async function listOrganizationRetention(db: Kysely<Database>): Promise<{ id: string; engagementDays: number | null }[]> {
+export async function listOrganizationRetention(
+  db: Kysely<Database>,
+): Promise<{ id: string; engagementDays: number | null }[]> {
   const rows = await db.selectFrom("organizations").select(["id", "engagementRetentionDays"]).orderBy("id").execute();
-  return rows.map((r) => ({ id: r.id, engagementDays: r.engagementRetentionDays == null ? null : Number(r.engagementRetentionDays) }));
+  return rows.map((r) => ({
+    id: r.id,
+    engagementDays: r.engagementRetentionDays == null ? null : Number(r.engagementRetentionDays),
+  }));
 }

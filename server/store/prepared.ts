@@ -29,9 +29,14 @@ interface Template {
 const MAX_SHAPES = 64;
 const MARK = "\u0000prepared-argument\u0000";
 
-const shapeOf = (args: readonly Arg[]): string => args.map((a) => (typeof a === "string" ? "s" : String(a.length))).join(",");
+const shapeOf = (args: readonly Arg[]): string =>
+  args.map((a) => (typeof a === "string" ? "s" : String(a.length))).join(",");
 
-function compileTemplate<A extends readonly Arg[]>(db: Kysely<Database>, build: (db: Kysely<Database>, ...args: A) => Compilable<unknown>, args: A): Template {
+function compileTemplate<A extends readonly Arg[]>(
+  db: Kysely<Database>,
+  build: (db: Kysely<Database>, ...args: A) => Compilable<unknown>,
+  args: A,
+): Template {
   const markers = new Map<string, { arg: number; elem: number }>();
   const markerArgs = args.map((a, i) => {
     if (typeof a === "string") {
@@ -53,10 +58,12 @@ function compileTemplate<A extends readonly Arg[]>(db: Kysely<Database>, build: 
       found.add(p as string);
       return slot;
     }
-    if (typeof p === "string" && p.includes(MARK)) throw new Error("prepared query: an argument was transformed before binding");
+    if (typeof p === "string" && p.includes(MARK))
+      throw new Error("prepared query: an argument was transformed before binding");
     return { constant: p };
   });
-  if (found.size !== markers.size || compiled.sql.includes(MARK)) throw new Error("prepared query: every argument must be a bound parameter");
+  if (found.size !== markers.size || compiled.sql.includes(MARK))
+    throw new Error("prepared query: every argument must be a bound parameter");
   return { sql: compiled.sql, query: compiled.query, slots };
 }
 
@@ -64,7 +71,9 @@ function compileTemplate<A extends readonly Arg[]>(db: Kysely<Database>, build: 
  * `prepared((db, a, b) => db.selectFrom(…).where("x", "=", a)…)` → `(db, a, b) => Promise<rows>`.
  * The builder must be pure: the same query for any argument values of the same shape.
  */
-export function prepared<A extends readonly Arg[], O>(build: (db: Kysely<Database>, ...args: A) => Compilable<O>): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
+export function prepared<A extends readonly Arg[], O>(
+  build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
+): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
   const byDb = new WeakMap<Kysely<Database>, Map<string, Template>>();
   return async (db, ...args) => {
     let templates = byDb.get(db);
@@ -75,7 +84,9 @@ export function prepared<A extends readonly Arg[], O>(build: (db: Kysely<Databas
       t = compileTemplate(db, build, args);
       if (templates.size < MAX_SHAPES) templates.set(shape, t);
     }
-    const parameters = t.slots.map((s) => ("constant" in s ? s.constant : s.elem < 0 ? args[s.arg] : (args[s.arg] as readonly string[])[s.elem]));
+    const parameters = t.slots.map((s) =>
+      "constant" in s ? s.constant : s.elem < 0 ? args[s.arg] : (args[s.arg] as readonly string[])[s.elem],
+    );
     const result = await db.executeQuery<O>({ sql: t.sql, query: t.query, queryId: createQueryId(), parameters });
     return result.rows;
   };

@@ -12,7 +12,11 @@ import type { Database } from "../db/schema";
 import { recordRulesChanged } from "./organizations";
 
 /** Record a change with no timestamp of its own (organization-wide: cheap to check, and rare). */
-export async function markRulesChanged(db: Kysely<Database>, organizationId: string, now: Date | string): Promise<void> {
+export async function markRulesChanged(
+  db: Kysely<Database>,
+  organizationId: string,
+  now: Date | string,
+): Promise<void> {
   await recordRulesChanged(db, organizationId, now);
 }
 

@@ -246,7 +246,12 @@ export async function closeOrphanedSweeps(
  * health, the pane and the incremental listing read those): it goes only once a newer sweep exists, and
  * — if it succeeded — a newer success. Decisions it recorded keep their rows (their sweep id becomes null).
  */
-export async function pruneSweeps(db: Kysely<Database>, organizationId: string, before: string, limit: number): Promise<number> {
+export async function pruneSweeps(
+  db: Kysely<Database>,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
   const res = await db
     .deleteFrom("sweeps")
     .where("id", "in", (qb) =>

@@ -29,7 +29,11 @@ export interface ProvisionInput {
  * Find or create the organization and user for a verified caller. Idempotent under concurrency:
  * both inserts are ON CONFLICT DO NOTHING, then the row is read back.
  */
-export async function provisionUser(db: Kysely<Database>, input: ProvisionInput, now: Date | string): Promise<UserRecord> {
+export async function provisionUser(
+  db: Kysely<Database>,
+  input: ProvisionInput,
+  now: Date | string,
+): Promise<UserRecord> {
   const existing = await getUserByOid(db, input.organizationId, input.oid);
   if (existing) return existing;
   await ensureOrganization(db, input.organizationId, now);
@@ -53,19 +57,46 @@ export async function provisionUser(db: Kysely<Database>, input: ProvisionInput,
   return user;
 }
 
-export async function getUserByOid(db: Kysely<Database>, organizationId: string, oid: string): Promise<UserRecord | null> {
-  const row = await db.selectFrom("users").selectAll().where("organizationId", "=", organizationId).where("oid", "=", oid).executeTakeFirst();
+export async function getUserByOid(
+  db: Kysely<Database>,
+  organizationId: string,
+  oid: string,
+): Promise<UserRecord | null> {
+  const row = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("oid", "=", oid)
+    .executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
-export async function getUser(db: Kysely<Database>, organizationId: string, userId: string): Promise<UserRecord | null> {
-  const row = await db.selectFrom("users").selectAll().where("organizationId", "=", organizationId).where("id", "=", userId).executeTakeFirst();
+export async function getUser(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Promise<UserRecord | null> {
+  const row = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", userId)
+    .executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
-export async function findUserByEmail(db: Kysely<Database>, organizationId: string, email: string): Promise<UserRecord | null> {
+export async function findUserByEmail(
+  db: Kysely<Database>,
+  organizationId: string,
+  email: string,
+): Promise<UserRecord | null> {
   const e = normalizeAddress(email) ?? email.trim().toLowerCase();
-  const row = await db.selectFrom("users").selectAll().where("organizationId", "=", organizationId).where("email", "=", e).executeTakeFirst();
+  const row = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("organizationId", "=", organizationId)
+    .where("email", "=", e)
+    .executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
@@ -94,10 +125,16 @@ export async function setUserAddresses(
 ): Promise<void> {
   const list = normalizeAddresses(addresses);
   const p = primary ? normalizeAddress(primary) : null;
-  const before = await db.selectFrom("users").select(["addresses", "email"]).where("organizationId", "=", organizationId).where("id", "=", userId).executeTakeFirst();
+  const before = await db
+    .selectFrom("users")
+    .select(["addresses", "email"])
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", userId)
+    .executeTakeFirst();
   // A new alias can make mail already seen "to or from the user": sweeps must re-read their window once.
   const key = (a: string[]) => normalizeAddresses(a).sort().join(" ");
-  const same = before && key([...parseJson<string[]>(before.addresses, []), before.email]) === key([...list, p ?? before.email]);
+  const same =
+    before && key([...parseJson<string[]>(before.addresses, []), before.email]) === key([...list, p ?? before.email]);
   if (before && !same) await markRulesChanged(db, organizationId, now);
   await db
     .updateTable("users")

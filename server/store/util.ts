@@ -27,7 +27,8 @@ export function decodeCursor(cursor: string, parts: number): string[] | null {
   try {
     const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
     // Never U+0000: no cursor of ours holds one, and PostgreSQL cannot bind it as text (a 500 there).
-    if (Array.isArray(v) && v.length === parts && v.every((x) => typeof x === "string" && !x.includes("\u0000"))) return v as string[];
+    if (Array.isArray(v) && v.length === parts && v.every((x) => typeof x === "string" && !x.includes("\u0000")))
+      return v as string[];
   } catch {
     /* fall through */
   }

@@ -49,17 +49,21 @@ function retryAfterMs(headers: Record<string, string>, attempt: number): number 
 
 function parseResponses(raw: unknown, wanted: Set<string>): BatchItemResponse[] {
   const responses = (raw as { responses?: unknown } | null)?.responses;
-  if (!Array.isArray(responses)) throw new MalformedGraphResponseError("Graph returned a malformed $batch answer: no responses list.");
+  if (!Array.isArray(responses))
+    throw new MalformedGraphResponseError("Graph returned a malformed $batch answer: no responses list.");
   const out: BatchItemResponse[] = [];
   for (const r of responses) {
     const item = r as { id?: unknown; status?: unknown; headers?: unknown; body?: unknown };
     if (typeof item?.id !== "string" || typeof item.status !== "number" || !wanted.has(item.id)) {
-      throw new MalformedGraphResponseError("Graph returned a malformed $batch answer: an item without a known id or a status.");
+      throw new MalformedGraphResponseError(
+        "Graph returned a malformed $batch answer: an item without a known id or a status.",
+      );
     }
     const headers = item.headers && typeof item.headers === "object" ? (item.headers as Record<string, string>) : {};
     out.push({ id: item.id, status: item.status, headers, body: item.body ?? null });
   }
-  for (const id of wanted) if (!out.some((o) => o.id === id)) throw new MalformedGraphResponseError(`Graph's $batch answer lacks item ${id}.`);
+  for (const id of wanted)
+    if (!out.some((o) => o.id === id)) throw new MalformedGraphResponseError(`Graph's $batch answer lacks item ${id}.`);
   return out;
 }
 
@@ -67,14 +71,25 @@ function parseResponses(raw: unknown, wanted: Set<string>): BatchItemResponse[] 
  * Send up to 20 GETs as one $batch; re-send throttled items until they answer or the bound is hit
  * (then GraphRequestFailedError). Other statuses (200, 404 …) are returned for the caller to judge.
  */
-export async function batchGet(client: Client, requests: readonly BatchGet[], opts: BatchOptions = {}): Promise<Map<string, BatchItemResponse>> {
+export async function batchGet(
+  client: Client,
+  requests: readonly BatchGet[],
+  opts: BatchOptions = {},
+): Promise<Map<string, BatchItemResponse>> {
   if (requests.length > MAX_BATCH_ITEMS) throw new Error(`A $batch holds at most ${MAX_BATCH_ITEMS} requests.`);
   const maxRounds = opts.maxRounds ?? 5;
   const results = new Map<string, BatchItemResponse>();
   let pending = [...requests];
   for (let round = 0; pending.length; round++) {
     if (opts.signal?.aborted) throw new SweepAbortedError();
-    const body = { requests: pending.map((r) => ({ id: r.id, method: "GET", url: r.url, ...(r.headers ? { headers: r.headers } : {}) })) };
+    const body = {
+      requests: pending.map((r) => ({
+        id: r.id,
+        method: "GET",
+        url: r.url,
+        ...(r.headers ? { headers: r.headers } : {}),
+      })),
+    };
     const answer: unknown = await client.api("/$batch").post(body);
     const responses = parseResponses(answer, new Set(pending.map((p) => p.id)));
     const again: BatchGet[] = [];
@@ -91,7 +106,11 @@ export async function batchGet(client: Client, requests: readonly BatchGet[], op
     if (round + 1 >= maxRounds) {
       const first = responses.find((r) => RETRYABLE.has(r.status))!;
       const code = ((first.body as { error?: { code?: string } } | null)?.error?.code as string | undefined) ?? null;
-      throw new GraphRequestFailedError(`Graph kept refusing ${again.length} $batch item(s) after ${maxRounds} attempts (HTTP ${first.status}).`, first.status, code);
+      throw new GraphRequestFailedError(
+        `Graph kept refusing ${again.length} $batch item(s) after ${maxRounds} attempts (HTTP ${first.status}).`,
+        first.status,
+        code,
+      );
     }
     opts.onRetry?.(again.length);
     await sleep(Math.min(wait, opts.maxWaitMs ?? 60_000));

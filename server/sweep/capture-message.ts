@@ -13,7 +13,14 @@ import { recordCaptureBatch } from "../store/capture-decisions";
 import { NotFoundError } from "../store/errors";
 import { captureItem, decide, loadRuleContext } from "./decision";
 import { IMMUTABLE_ID_PREFER, loadFolderMap } from "./folders";
-import { CONTENT_SELECT, LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, parseMessageContent, type ListedMessage } from "./message-facts";
+import {
+  CONTENT_SELECT,
+  LIST_SELECT,
+  MESSAGE_CLASS_EXPAND,
+  parseListedMessage,
+  parseMessageContent,
+  type ListedMessage,
+} from "./message-facts";
 
 export { IMMUTABLE_ID_PREFER } from "./folders";
 export { graphDateTime } from "./listing";
@@ -44,7 +51,8 @@ export async function fetchOneMessage(client: Client, restItemId: string): Promi
     return readFetchedMessage(raw);
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status === 404 || status === 400) throw new NotFoundError("message_not_found", "This message was not found in your mailbox.");
+    if (status === 404 || status === 400)
+      throw new NotFoundError("message_not_found", "This message was not found in your mailbox.");
     throw err;
   }
 }
@@ -81,10 +89,21 @@ export async function captureOneMessage(
   const { organizationId, userId } = target;
   const [ctx, { map: folders }] = await Promise.all([
     loadRuleContext(db, organizationId, userId, target.connectedAt),
-    loadFolderMap({ db, client, now, baseUrl: deps.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs }, organizationId, userId),
+    loadFolderMap(
+      { db, client, now, baseUrl: deps.baseUrl, maxAgeMs: deps.folderCacheMaxAgeMs },
+      organizationId,
+      userId,
+    ),
   ]);
   const decision = decide(message.listed, folders, ctx, now);
-  const item = captureItem(message.listed, decision, ctx, decision.outcome === "captured" ? parseMessageContent(message.raw) : null);
-  const [recorded] = await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
+  const item = captureItem(
+    message.listed,
+    decision,
+    ctx,
+    decision.outcome === "captured" ? parseMessageContent(message.raw) : null,
+  );
+  const [recorded] = await db
+    .transaction()
+    .execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
   return { decision, engagementId: recorded?.engagementId ?? null };
 }

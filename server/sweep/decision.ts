@@ -22,8 +22,17 @@ export interface RuleContext {
 }
 
 /** The rule context for one mailbox: contacts loaded once per sweep, blocklist (organization + personal), the user's addresses. */
-export async function loadRuleContext(db: Kysely<Database>, organizationId: string, userId: string, connectedAt: string | null): Promise<RuleContext> {
-  const [user, contacts, blocklist] = await Promise.all([getUser(db, organizationId, userId), listLiveContactFacts(db, organizationId), blocklistFor(db, organizationId, userId)]);
+export async function loadRuleContext(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  connectedAt: string | null,
+): Promise<RuleContext> {
+  const [user, contacts, blocklist] = await Promise.all([
+    getUser(db, organizationId, userId),
+    listLiveContactFacts(db, organizationId),
+    blocklistFor(db, organizationId, userId),
+  ]);
   if (!user) throw new NotConnectedError("The user no longer exists.");
   return {
     userAddresses: normalizeAddresses([...user.addresses, user.email]),
@@ -45,7 +54,12 @@ export function decide(m: ListedMessage, folders: FolderMap, ctx: RuleContext, n
 }
 
 /** The item recordCaptureBatch stores for one decided message. */
-export function captureItem(m: ListedMessage, d: CaptureDecision, ctx: RuleContext, content: MessageContent | null): CaptureItem {
+export function captureItem(
+  m: ListedMessage,
+  d: CaptureDecision,
+  ctx: RuleContext,
+  content: MessageContent | null,
+): CaptureItem {
   if (d.outcome === "captured") {
     return {
       outcome: "captured",
@@ -55,5 +69,10 @@ export function captureItem(m: ListedMessage, d: CaptureDecision, ctx: RuleConte
       contactIds: d.matchedContacts.map((e) => ctx.contactIdByEmail.get(e)).filter((x): x is string => !!x),
     };
   }
-  return { outcome: "excluded", messageKey: messageKey(m.internetMessageId), reason: d.reason, detail: d.detail.folder ? { folder: d.detail.folder } : null };
+  return {
+    outcome: "excluded",
+    messageKey: messageKey(m.internetMessageId),
+    reason: d.reason,
+    detail: d.detail.folder ? { folder: d.detail.folder } : null,
+  };
 }

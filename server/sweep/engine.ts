@@ -86,12 +86,24 @@ export interface SweepRunOptions {
   full?: boolean;
 }
 
-export async function sweepMailbox(deps: SweepDeps, target: SweepTarget, opts: SweepRunOptions = {}): Promise<SweepView> {
+export async function sweepMailbox(
+  deps: SweepDeps,
+  target: SweepTarget,
+  opts: SweepRunOptions = {},
+): Promise<SweepView> {
   const run = await startSweep(deps, target, opts);
   const stats = newGraphStats();
   const c = newCounters();
   const progress = (phase: SweepProgress["phase"]) =>
-    opts.onProgress?.({ sweepId: run.sweepId, phase, listed: c.listed, decided: c.decided, stored: c.stored, captured: c.captured, excluded: c.excluded });
+    opts.onProgress?.({
+      sweepId: run.sweepId,
+      phase,
+      listed: c.listed,
+      decided: c.decided,
+      stored: c.stored,
+      captured: c.captured,
+      excluded: c.excluded,
+    });
   let error: unknown = null;
   try {
     await listDecideAndStore(deps, run, opts, c, stats, progress);

@@ -44,7 +44,10 @@ export class SweepInProgressError extends DomainError {
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const e = err as Error & { statusCode?: number; code?: string };
-    const status = typeof e.statusCode === "number" && e.statusCode > 0 ? ` (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ""})` : "";
+    const status =
+      typeof e.statusCode === "number" && e.statusCode > 0
+        ? ` (HTTP ${e.statusCode}${e.code ? ` ${e.code}` : ""})`
+        : "";
     const text = `${e.name === "Error" ? "" : `${e.name}: `}${e.message || e.code || "unknown error"}${status}`;
     return text.slice(0, 500);
   }
@@ -61,7 +64,10 @@ export function describeError(err: unknown): string {
 export function describeForUser(err: unknown): string {
   if (isDatabaseUnavailable(err)) return "The database was not reachable; the next sweep will try again.";
   const e = err as { name?: unknown; severity?: unknown; code?: unknown } | null;
-  const fromDatabase = !!e && typeof e === "object" && (e.name === "SqliteError" || (typeof e.severity === "string" && typeof e.code === "string"));
+  const fromDatabase =
+    !!e &&
+    typeof e === "object" &&
+    (e.name === "SqliteError" || (typeof e.severity === "string" && typeof e.code === "string"));
   if (fromDatabase) return "The sweep stopped on an internal database error; the next sweep will try again.";
   // By shape, not instanceof: a timeout's DOMException comes from another realm than Error.
   const { name, message, statusCode } = (err ?? {}) as { name?: unknown; message?: unknown; statusCode?: unknown };
@@ -70,7 +76,10 @@ export function describeForUser(err: unknown): string {
   // The Graph SDK's GraphError (named plain "Error"): an HTTP answer from Microsoft 365 carries its status.
   if (typeof statusCode === "number" && statusCode > 0) return describeError(err);
   // No answer at all: the SDK wraps a transport failure with status -1; a timeout aborts the fetch.
-  const noAnswer = name === "TimeoutError" || name === "AbortError" || (typeof message === "string" && /fetch failed|ECONN|ETIMEDOUT|socket/i.test(message));
+  const noAnswer =
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    (typeof message === "string" && /fetch failed|ECONN|ETIMEDOUT|socket/i.test(message));
   if (statusCode === -1 || noAnswer) {
     return "Microsoft 365 could not be reached (network or timeout); the next sweep will try again.";
   }

@@ -38,11 +38,14 @@ interface RawFolder {
 
 function parseFolder(raw: unknown): RawFolder {
   const f = raw as Record<string, unknown> | null;
-  if (!f || typeof f !== "object" || typeof f.id !== "string" || !f.id) throw new MalformedGraphResponseError("Graph returned a folder without an id.");
+  if (!f || typeof f !== "object" || typeof f.id !== "string" || !f.id)
+    throw new MalformedGraphResponseError("Graph returned a folder without an id.");
   const name = f.displayName ?? "";
-  if (typeof name !== "string") throw new MalformedGraphResponseError("Graph returned a folder whose displayName is not a string.");
+  if (typeof name !== "string")
+    throw new MalformedGraphResponseError("Graph returned a folder whose displayName is not a string.");
   const count = f.childFolderCount ?? 0;
-  if (typeof count !== "number") throw new MalformedGraphResponseError("Graph returned a folder whose childFolderCount is not a number.");
+  if (typeof count !== "number")
+    throw new MalformedGraphResponseError("Graph returned a folder whose childFolderCount is not a number.");
   let containerClass: string | null = null;
   const props = f.singleValueExtendedProperties;
   if (Array.isArray(props)) {
@@ -59,14 +62,21 @@ export interface ResolveOptions extends Pick<BatchOptions, "signal" | "onRetry" 
 }
 
 /** Ask Graph (the uncached path): one $batch, one top-level listing, and childFolders of excluded folders that have children. */
-export async function resolveExcludedFolders(client: Client, opts: ResolveOptions): Promise<Map<string, FolderFacts[]>> {
+export async function resolveExcludedFolders(
+  client: Client,
+  opts: ResolveOptions,
+): Promise<Map<string, FolderFacts[]>> {
   const headers = { Prefer: IMMUTABLE_ID_PREFER };
   const map = new Map<string, FolderFacts[]>();
   const roots: { folder: RawFolder; path: FolderFacts[] }[] = [];
 
   const answers = await batchGet(
     client,
-    EXCLUDED_WELL_KNOWN_FOLDERS.map((name) => ({ id: name, url: `/me/mailFolders/${name}?$select=${FOLDER_SELECT}`, headers })),
+    EXCLUDED_WELL_KNOWN_FOLDERS.map((name) => ({
+      id: name,
+      url: `/me/mailFolders/${name}?$select=${FOLDER_SELECT}`,
+      headers,
+    })),
     opts,
   );
   for (const name of EXCLUDED_WELL_KNOWN_FOLDERS) {
@@ -79,7 +89,11 @@ export async function resolveExcludedFolders(client: Client, opts: ResolveOption
     // Not every mailbox has every well-known folder (Scheduled, Search Folders …): 404, or 400 ErrorInvalidIdMalformed.
     const code = (a.body as { error?: { code?: string } } | null)?.error?.code ?? null;
     if (a.status === 404 || (a.status === 400 && code === "ErrorInvalidIdMalformed")) continue;
-    throw new GraphRequestFailedError(`Graph could not resolve the ${name} folder (HTTP ${a.status}${code ? ` ${code}` : ""}).`, a.status, code);
+    throw new GraphRequestFailedError(
+      `Graph could not resolve the ${name} folder (HTTP ${a.status}${code ? ` ${code}` : ""}).`,
+      a.status,
+      code,
+    );
   }
 
   // RSS Feeds has no well-known name: find it among the top-level folders by container class.
@@ -90,8 +104,15 @@ export async function resolveExcludedFolders(client: Client, opts: ResolveOption
     (items) => {
       for (const raw of items) {
         const f = parseFolder(raw);
-        if (f.containerClass && isClassOrSubclass(f.containerClass, RSS_CONTAINER_CLASS) && !roots.some((r) => r.folder.id === f.id)) {
-          roots.push({ folder: f, path: [{ wellKnownName: null, displayName: f.displayName, containerClass: f.containerClass }] });
+        if (
+          f.containerClass &&
+          isClassOrSubclass(f.containerClass, RSS_CONTAINER_CLASS) &&
+          !roots.some((r) => r.folder.id === f.id)
+        ) {
+          roots.push({
+            folder: f,
+            path: [{ wellKnownName: null, displayName: f.displayName, containerClass: f.containerClass }],
+          });
         }
       }
     },
@@ -111,7 +132,10 @@ export async function resolveExcludedFolders(client: Client, opts: ResolveOption
         for (const raw of items) {
           const child = parseFolder(raw);
           if (map.has(child.id)) continue;
-          const childPath = [...path, { wellKnownName: null, displayName: child.displayName, containerClass: child.containerClass }];
+          const childPath = [
+            ...path,
+            { wellKnownName: null, displayName: child.displayName, containerClass: child.containerClass },
+          ];
           map.set(child.id, childPath);
           queue.push({ folder: child, path: childPath });
         }
@@ -154,12 +178,22 @@ export interface FolderMapDeps {
 }
 
 /** The mailbox's folder map: from the connection's cache when younger than a day, else from Graph (and cached). */
-export async function loadFolderMap(deps: FolderMapDeps, organizationId: string, userId: string): Promise<{ map: FolderMap; fromCache: boolean }> {
+export async function loadFolderMap(
+  deps: FolderMapDeps,
+  organizationId: string,
+  userId: string,
+): Promise<{ map: FolderMap; fromCache: boolean }> {
   const row = await loadFolderCache(deps.db, organizationId, userId);
   const age = row?.folderCacheAt ? deps.now.getTime() - Date.parse(row.folderCacheAt) : Infinity;
-  const cached = age >= 0 && age < (deps.maxAgeMs ?? FOLDER_CACHE_MAX_AGE_MS) ? parseFolderCache(row?.folderCache ?? null) : null;
+  const cached =
+    age >= 0 && age < (deps.maxAgeMs ?? FOLDER_CACHE_MAX_AGE_MS) ? parseFolderCache(row?.folderCache ?? null) : null;
   if (cached) return { map: cached, fromCache: true };
-  const map = await resolveExcludedFolders(deps.client, { baseUrl: deps.baseUrl, signal: deps.signal, onRetry: deps.onRetry, maxRounds: deps.maxRounds });
+  const map = await resolveExcludedFolders(deps.client, {
+    baseUrl: deps.baseUrl,
+    signal: deps.signal,
+    onRetry: deps.onRetry,
+    maxRounds: deps.maxRounds,
+  });
   await cacheFolders(deps.db, organizationId, userId, serializeFolderMap(map), deps.now);
   return { map, fromCache: false };
 }

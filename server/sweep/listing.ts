@@ -40,7 +40,12 @@ export async function listWindow(
   opts: ListOptions,
   onPage: (messages: ListedMessage[]) => Promise<void>,
 ): Promise<void> {
-  await forEachPage(client, listPath(window, opts.pageSize, opts.changedSince), { baseUrl: opts.baseUrl, headers: { Prefer: IMMUTABLE_ID_PREFER }, signal: opts.signal }, async (items) => {
-    await onPage(items.map(parseListedMessage));
-  });
+  await forEachPage(
+    client,
+    listPath(window, opts.pageSize, opts.changedSince),
+    { baseUrl: opts.baseUrl, headers: { Prefer: IMMUTABLE_ID_PREFER }, signal: opts.signal },
+    async (items) => {
+      await onPage(items.map(parseListedMessage));
+    },
+  );
 }

@@ -117,7 +117,10 @@ function recipient(v: unknown, key: string): GraphRecipient | null {
   const name = e.name ?? null;
   if (address !== null && typeof address !== "string") malformed(`"${key}.emailAddress.address" is not a string`);
   if (name !== null && typeof name !== "string") malformed(`"${key}.emailAddress.name" is not a string`);
-  return { address: address === null ? null : clean(address as string), name: name === null ? null : clean(name as string) };
+  return {
+    address: address === null ? null : clean(address as string),
+    name: name === null ? null : clean(name as string),
+  };
 }
 
 function recipients(m: Json, key: string): GraphRecipient[] {
@@ -159,7 +162,8 @@ export function parseListedMessage(raw: unknown): ListedMessage {
   if (!id.trim()) malformed(`"id" is empty`);
   const imid = str(raw, "internetMessageId", true)?.trim() || null;
   const odataType = raw["@odata.type"];
-  if (odataType !== undefined && odataType !== null && typeof odataType !== "string") malformed(`"@odata.type" is not a string`);
+  if (odataType !== undefined && odataType !== null && typeof odataType !== "string")
+    malformed(`"@odata.type" is not a string`);
   const isDraft = present(raw, "isDraft");
   if (isDraft !== null && typeof isDraft !== "boolean") malformed(`"isDraft" is not a boolean`);
   return {
@@ -237,7 +241,11 @@ export function participantsOf(m: ListedMessage): EngagementInput["participants"
 }
 
 /** The engagement row for a captured message; content is null when the engagement already exists in the organization. */
-export function toEngagementInput(m: ListedMessage, decision: CaptureDecision, content: MessageContent | null): EngagementInput {
+export function toEngagementInput(
+  m: ListedMessage,
+  decision: CaptureDecision,
+  content: MessageContent | null,
+): EngagementInput {
   return {
     internetMessageId: m.internetMessageId,
     conversationId: m.conversationId,

@@ -18,7 +18,8 @@ export interface PageOptions {
 
 export function checkNextLink(link: unknown, baseUrl: string): string | null {
   if (link === undefined || link === null) return null;
-  if (typeof link !== "string") throw new MalformedGraphResponseError("Graph returned a nextLink that is not a string.");
+  if (typeof link !== "string")
+    throw new MalformedGraphResponseError("Graph returned a nextLink that is not a string.");
   let url: URL;
   try {
     url = new URL(link);
@@ -33,7 +34,12 @@ export function checkNextLink(link: unknown, baseUrl: string): string | null {
 }
 
 /** GET `first`, then every nextLink; calls onPage with each page's items (not yet validated). */
-export async function forEachPage(client: Client, first: string, opts: PageOptions, onPage: (items: unknown[]) => Promise<void> | void): Promise<void> {
+export async function forEachPage(
+  client: Client,
+  first: string,
+  opts: PageOptions,
+  onPage: (items: unknown[]) => Promise<void> | void,
+): Promise<void> {
   const maxPages = opts.maxPages ?? 100_000;
   const seen = new Set<string>();
   let url: string | null = first;
@@ -47,7 +53,8 @@ export async function forEachPage(client: Client, first: string, opts: PageOptio
       throw new MalformedGraphResponseError("Graph returned a page without a value list.");
     }
     const next = checkNextLink(page["@odata.nextLink"], opts.baseUrl);
-    if (next && seen.has(next)) throw new MalformedGraphResponseError("Graph returned a nextLink it had already given.");
+    if (next && seen.has(next))
+      throw new MalformedGraphResponseError("Graph returned a nextLink it had already given.");
     if (next) seen.add(next);
     await onPage(page.value);
     url = next;

@@ -80,8 +80,15 @@ export class SweepScheduler {
   start(): void {
     if (this.timer) return;
     this.stopping = false;
-    const timers = this.deps.timers ?? { setInterval: (f, ms) => setInterval(f, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
-    this.timer = timers.setInterval(() => void this.tick().catch((err) => this.deps.logger.error({ err: String(err) }, "sweep scheduler tick failed")), this.deps.tickMs ?? 30_000);
+    const timers = this.deps.timers ?? {
+      setInterval: (f, ms) => setInterval(f, ms),
+      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+    };
+    this.timer = timers.setInterval(
+      () =>
+        void this.tick().catch((err) => this.deps.logger.error({ err: String(err) }, "sweep scheduler tick failed")),
+      this.deps.tickMs ?? 30_000,
+    );
     // Unref'd so a scheduler alone never keeps the process (or a test runner) alive.
     (this.timer as { unref?: () => void })?.unref?.();
     void this.tick().catch((err) => this.deps.logger.error({ err: String(err) }, "sweep scheduler tick failed"));
@@ -91,7 +98,10 @@ export class SweepScheduler {
   async stop(opts: { abort?: boolean } = {}): Promise<void> {
     this.stopping = true;
     if (this.timer) {
-      const timers = this.deps.timers ?? { setInterval: (f, ms) => setInterval(f, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) };
+      const timers = this.deps.timers ?? {
+        setInterval: (f, ms) => setInterval(f, ms),
+        clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+      };
       timers.clearInterval(this.timer);
       this.timer = null;
     }
@@ -121,7 +131,8 @@ export class SweepScheduler {
         const target: SweepTarget = { organizationId: c.organizationId, userId: c.userId, trigger: "schedule" };
         const key = keyOf(target);
         if (this.running.has(key) || this.queue.some((q) => keyOf(q) === key)) continue;
-        if (isDue(c.lastSweepAt, now, sweepOffsetMs(c.userId, this.deps.intervalMinutes), this.deps.intervalMinutes)) this.queue.push(target);
+        if (isDue(c.lastSweepAt, now, sweepOffsetMs(c.userId, this.deps.intervalMinutes), this.deps.intervalMinutes))
+          this.queue.push(target);
       }
       this.pump();
     })();
@@ -160,12 +171,24 @@ export class SweepScheduler {
     const controller = new AbortController();
     let onStarted!: (s: SweepView) => void;
     const started = new Promise<SweepView>((resolve) => (onStarted = resolve));
-    const done = this.deps.run(target, { signal: controller.signal, onStarted, onProgress: extra.onProgress, full: extra.full });
+    const done = this.deps.run(target, {
+      signal: controller.signal,
+      onStarted,
+      onProgress: extra.onProgress,
+      full: extra.full,
+    });
     const tracked = done.then(
       (v) => v,
       (err: unknown) => {
         if (!(err instanceof SweepInProgressError)) {
-          this.deps.logger.warn({ organizationId: target.organizationId, userId: target.userId, err: err instanceof Error ? err.message : String(err) }, "sweep did not start");
+          this.deps.logger.warn(
+            {
+              organizationId: target.organizationId,
+              userId: target.userId,
+              err: err instanceof Error ? err.message : String(err),
+            },
+            "sweep did not start",
+          );
         }
         return null;
       },

@@ -26,7 +26,8 @@ const ms = (t: Date | string) => (t instanceof Date ? t.getTime() : Date.parse(t
 
 export function computeWindow(input: WindowInput): SweepWindow {
   const end = input.now.getTime();
-  const floor = input.connectedAt != null && Number.isFinite(ms(input.connectedAt)) ? ms(input.connectedAt) - 24 * HOUR_MS : null;
+  const floor =
+    input.connectedAt != null && Number.isFinite(ms(input.connectedAt)) ? ms(input.connectedAt) - 24 * HOUR_MS : null;
   let start = end - input.windowHours * HOUR_MS;
   const last = input.lastSuccessWindowEnd != null ? ms(input.lastSuccessWindowEnd) : NaN;
   if (Number.isFinite(last)) {

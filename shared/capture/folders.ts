@@ -23,9 +23,23 @@ export type ExcludedWellKnownFolder = (typeof EXCLUDED_WELL_KNOWN_FOLDERS)[numbe
 
 /** Every Graph v1.0 well-known mail folder name (Graph v1.0 mailFolder: "Use well-known folder names"). */
 export const WELL_KNOWN_FOLDERS = [
-  "archive", "clutter", "conflicts", "conversationhistory", "deleteditems", "drafts", "inbox",
-  "junkemail", "localfailures", "msgfolderroot", "outbox", "recoverableitemsdeletions", "scheduled",
-  "searchfolders", "sentitems", "serverfailures", "syncissues",
+  "archive",
+  "clutter",
+  "conflicts",
+  "conversationhistory",
+  "deleteditems",
+  "drafts",
+  "inbox",
+  "junkemail",
+  "localfailures",
+  "msgfolderroot",
+  "outbox",
+  "recoverableitemsdeletions",
+  "scheduled",
+  "searchfolders",
+  "sentitems",
+  "serverfailures",
+  "syncissues",
 ] as const;
 
 /** One folder on the path from the mailbox root to the message's folder. */

@@ -41,7 +41,10 @@ export const REASON_TEXTS: Record<ReasonCode, ReasonText> = {
     remedy: "Being on it by Bcc or through a distribution list doesn't count.",
   },
   blocked: { title: "Blocked participant", remedy: "Remove the address or domain from the blocklist." },
-  no_tracked_contact: { title: "No tracked contact", remedy: "Mail is captured only when a tracked contact is its sender or a To or Cc recipient." },
+  no_tracked_contact: {
+    title: "No tracked contact",
+    remedy: "Mail is captured only when a tracked contact is its sender or a To or Cc recipient.",
+  },
   contact_tracked_too_late: {
     title: "Contact tracked too late",
     remedy: "Tracking someone captures their mail from the day before onwards, not older mail.",
@@ -56,5 +59,4 @@ export const REVISABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(["
 
 /** What would change the outcome, when something would. */
 export type CaptureAction =
-  | { kind: "track_contact"; address: string; label: string }
-  | { kind: "unblock"; entry: string; label: string };
+  { kind: "track_contact"; address: string; label: string } | { kind: "unblock"; entry: string; label: string };

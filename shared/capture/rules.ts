@@ -78,7 +78,9 @@ export interface ExcludedDecision extends DecisionBase {
 export type CaptureDecision = CapturedDecision | ExcludedDecision;
 
 /** Build the contact map the rules read. Later duplicates of an address keep the earliest createdAt. */
-export function indexContacts(contacts: Iterable<{ email: string; createdAt: string | Date }>): Map<string, ContactFacts> {
+export function indexContacts(
+  contacts: Iterable<{ email: string; createdAt: string | Date }>,
+): Map<string, ContactFacts> {
   const map = new Map<string, ContactFacts>();
   for (const c of contacts) {
     const email = normalizeAddress(c.email);
@@ -112,7 +114,17 @@ function excluded(
   action: CaptureAction | null = null,
   matchedContacts: string[] = [],
 ): ExcludedDecision {
-  return { direction: base.direction, messageTime: base.messageTime, participants: base.participants, outcome: "excluded", reason, explanation, detail, action, matchedContacts };
+  return {
+    direction: base.direction,
+    messageTime: base.messageTime,
+    participants: base.participants,
+    outcome: "excluded",
+    reason,
+    explanation,
+    detail,
+    action,
+    matchedContacts,
+  };
 }
 
 export function decideCapture(message: MessageFacts, ctx: CaptureContext): CaptureDecision {
@@ -130,7 +142,11 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
 
   // 1. Only email: not calendar, chat, RSS, tasks, notes, journal, contacts.
   if (!isEmail(message.messageClass, message.odataType)) {
-    return excluded(base, "not_an_email", `This is ${describeItemKind(message.messageClass)}, not an email; only email is captured.`);
+    return excluded(
+      base,
+      "not_an_email",
+      `This is ${describeItemKind(message.messageClass)}, not an email; only email is captured.`,
+    );
   }
 
   // 2. Not in an excluded folder or under one.
@@ -153,22 +169,24 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
 
   // 5. The user is the sender or a To/Cc recipient (BCC and distribution lists do not count).
   if (!participants.some((a) => user.has(a))) {
-    return excluded(
-      base,
-      "user_not_participant",
-      "You are not the sender or a To or Cc recipient of this message.",
-    );
+    return excluded(base, "user_not_participant", "You are not the sender or a To or Cc recipient of this message.");
   }
 
   // Extension: a blocked participant excludes the whole message.
   for (const a of participants) {
     const entry = blockingEntry(a, ctx.blocklist);
     if (entry) {
-      return excluded(base, "blocked", `${a} is on the blocklist (${entry}), so this message is not captured.`, { addresses: [a], entry }, {
-        kind: "unblock",
-        entry,
-        label: `Unblock ${entry}`,
-      });
+      return excluded(
+        base,
+        "blocked",
+        `${a} is on the blocklist (${entry}), so this message is not captured.`,
+        { addresses: [a], entry },
+        {
+          kind: "unblock",
+          entry,
+          label: `Unblock ${entry}`,
+        },
+      );
     }
   }
 
@@ -188,11 +206,17 @@ export function decideCapture(message: MessageFacts, ctx: CaptureContext): Captu
           : `Everyone else on this message is at your own organization (${[...new Set(others.map(domainOf))].join(", ")}), so there is no tracked contact.`;
       return excluded(base, "no_tracked_contact", explanation, {}, null);
     }
-    return excluded(base, "no_tracked_contact", `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`, {}, {
-      kind: "track_contact",
-      address: candidate,
-      label: `Track ${candidate}`,
-    });
+    return excluded(
+      base,
+      "no_tracked_contact",
+      `None of the people on this message is a tracked contact. Track ${candidate} to capture it.`,
+      {},
+      {
+        kind: "track_contact",
+        address: candidate,
+        label: `Track ${candidate}`,
+      },
+    );
   }
 
   // 7. The contact existed within 24 hours of the message being sent (outbound) or received (inbound).

@@ -5,28 +5,62 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { ConnectionStatus, ConnectionView, MailboxHealthPage, MailboxHealthView } from "../../shared/api/contract";
 import { formatWhen } from "../../addin/state/format";
-import { blockedStatus, FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse, type Call } from "./helpers";
+import {
+  blockedStatus,
+  FakeBackend,
+  installOutlook,
+  meResponse,
+  renderPane,
+  setUpPaneTests,
+  statusResponse,
+  type Call,
+} from "./helpers";
 
 setUpPaneTests();
 
 const ADMIN = meResponse("active", {}, { isAdmin: true });
 const MEMBER = meResponse("active", {}, { isAdmin: false });
 
-const ORG_ENTRY = { id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" } as const;
-const MY_ENTRY = { id: "b-mine", entry: "@noisy.example", scope: "personal", createdAt: "2026-01-02T00:00:00Z" } as const;
+const ORG_ENTRY = {
+  id: "b-org",
+  entry: "@noisy.example",
+  scope: "organization",
+  createdAt: "2026-01-01T00:00:00Z",
+} as const;
+const MY_ENTRY = {
+  id: "b-mine",
+  entry: "@noisy.example",
+  scope: "personal",
+  createdAt: "2026-01-02T00:00:00Z",
+} as const;
 
-const FORBIDDEN = { status: 403, body: { error: { code: "forbidden", message: "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization." } } };
+const FORBIDDEN = {
+  status: 403,
+  body: {
+    error: {
+      code: "forbidden",
+      message:
+        "Removing an entry from the organization's blocklist needs the Capture.Admin role; ask an administrator of your organization.",
+    },
+  },
+};
 
 /**
  * A message blocked while any of `entries` is on the blocklist, as the server decides: DELETE answers
  * `onDelete` (for the organization's entry) and removes the entry when it is a 204.
  */
-function blockedBackend(me = ADMIN, entries: readonly { id: string }[] = [ORG_ENTRY], onDelete: { status: number; body?: unknown } = { status: 204 }) {
+function blockedBackend(
+  me = ADMIN,
+  entries: readonly { id: string }[] = [ORG_ENTRY],
+  onDelete: { status: number; body?: unknown } = { status: 204 },
+) {
   let listed = [...entries];
   const remove = (id: string) => (listed = listed.filter((e) => e.id !== id));
   const backend = new FakeBackend()
     .on("GET", "/api/me", { body: me })
-    .on("POST", "/api/messages/status", () => ({ body: listed.length ? blockedStatus() : statusResponse("will_be_captured") }))
+    .on("POST", "/api/messages/status", () => ({
+      body: listed.length ? blockedStatus() : statusResponse("will_be_captured"),
+    }))
     .on("GET", "/api/blocklist", () => ({ body: { items: listed, nextCursor: null } }))
     .on("DELETE", `/api/blocklist/${ORG_ENTRY.id}`, () => {
       if (onDelete.status === 204) remove(ORG_ENTRY.id);
@@ -52,7 +86,9 @@ describe("organization-wide blocklist entry", () => {
 
     // Capture changes for the whole organization: one more, deliberate click, and nothing is deleted before it.
     fireEvent.click(ask);
-    const question = card.getByRole("group", { name: /^Remove “@noisy\.example” from your organization's blocklist\?/ });
+    const question = card.getByRole("group", {
+      name: /^Remove “@noisy\.example” from your organization's blocklist\?/,
+    });
     expect(question.textContent).toMatch(/can then be captured in everyone's mailbox, not only yours/);
     await waitFor(() => expect(document.activeElement).toBe(within(question).getByRole("button", { name: "Cancel" })));
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
@@ -61,7 +97,11 @@ describe("organization-wide blocklist entry", () => {
     const heading = await screen.findByRole("heading", { name: "Will be captured" });
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(1);
     await waitFor(() => expect(document.activeElement).toBe(heading));
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Unblocked @noisy.example for everyone in your organization."));
+    await waitFor(() =>
+      expect(screen.getByTestId("announcer").textContent).toBe(
+        "Unblocked @noisy.example for everyone in your organization.",
+      ),
+    );
   });
 
   test("Cancel (or Esc) takes the question back, deletes nothing, and returns focus to Unblock for everyone", async () => {
@@ -79,7 +119,9 @@ describe("organization-wide blocklist entry", () => {
     await waitFor(() => expect(document.activeElement).toBe(cancel));
     fireEvent.keyDown(cancel, { key: "Escape" });
     expect(card.queryByRole("group")).toBeNull();
-    await waitFor(() => expect(document.activeElement).toBe(card.getByRole("button", { name: "Unblock for everyone (@noisy.example)" })));
+    await waitFor(() =>
+      expect(document.activeElement).toBe(card.getByRole("button", { name: "Unblock for everyone (@noisy.example)" })),
+    );
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
   });
 
@@ -88,7 +130,9 @@ describe("organization-wide blocklist entry", () => {
     const backend = blockedBackend(MEMBER);
     renderPane(backend);
     const card = await statusCard();
-    expect(await card.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it.")).toBeTruthy();
+    expect(
+      await card.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it."),
+    ).toBeTruthy();
     expect(card.queryByRole("button", { name: /Unblock/ })).toBeNull();
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
   });
@@ -141,7 +185,11 @@ describe("organization-wide blocklist entry", () => {
     renderPane(backend);
     const card = await statusCard();
     // Removing the personal entry alone leaves the message blocked by the organization's: the card says so first.
-    expect(await card.findByText(/on your organization's blocklist too: removing it from your own list alone won't capture this message\./)).toBeTruthy();
+    expect(
+      await card.findByText(
+        /on your organization's blocklist too: removing it from your own list alone won't capture this message\./,
+      ),
+    ).toBeTruthy();
     expect(card.queryByRole("button", { name: /for everyone/ })).toBeNull();
     fireEvent.click(await card.findByRole("button", { name: "Remove from my blocklist (@noisy.example)" }));
     await waitFor(() => expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1));
@@ -168,7 +216,12 @@ function connection(status: ConnectionStatus, over: Partial<ConnectionView> = {}
   };
 }
 
-function mailbox(name: string, displayName: string | null, status: ConnectionStatus, over: Partial<ConnectionView> = {}): MailboxHealthView {
+function mailbox(
+  name: string,
+  displayName: string | null,
+  status: ConnectionStatus,
+  over: Partial<ConnectionView> = {},
+): MailboxHealthView {
   return { user: { id: `u-${name}`, email: `${name}@contoso.com`, displayName }, connection: connection(status, over) };
 }
 
@@ -208,7 +261,8 @@ async function openMailboxes() {
   return within(await screen.findByRole("region", { name: "Mailbox health" }));
 }
 
-const queries = (backend: FakeBackend) => backend.callsTo("GET", "/api/connections").map((c) => Object.fromEntries(new URL(c.path, "https://x").searchParams));
+const queries = (backend: FakeBackend) =>
+  backend.callsTo("GET", "/api/connections").map((c) => Object.fromEntries(new URL(c.path, "https://x").searchParams));
 
 describe("mailbox health", () => {
   test("without the role there is no Mailboxes view, and the pane never asks for everyone's connections", async () => {
@@ -216,7 +270,11 @@ describe("mailbox health", () => {
     const backend = healthBackend(MEMBER);
     renderPane(backend);
     await screen.findByRole("heading", { name: "Captured" });
-    expect(screen.getAllByRole("tab").map((t) => t.getAttribute("value"))).toEqual(["message", "contacts", "blocklist"]);
+    expect(screen.getAllByRole("tab").map((t) => t.getAttribute("value"))).toEqual([
+      "message",
+      "contacts",
+      "blocklist",
+    ]);
     expect(screen.queryByRole("tab", { name: "Mailboxes" })).toBeNull();
     expect(backend.callsTo("GET", "/api/connections")).toHaveLength(0);
   });
@@ -240,7 +298,11 @@ describe("mailbox health", () => {
     expect(bob.getByText("Reconnect needed")).toBeTruthy();
     expect(bob.getByText(`Last successful check ${formatWhen("2026-02-27T16:00:00Z")}`)).toBeTruthy();
     // Said to the administrator about Bob, once: not the owner's "Your … sign-in", not again as "Last error: ReauthRequiredError: …".
-    expect(bob.getByText("Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. Bob Stone needs to choose Reconnect in the Engagement Capture pane.")).toBeTruthy();
+    expect(
+      bob.getByText(
+        "Microsoft no longer accepts this mailbox's sign-in, so its capture is paused. Bob Stone needs to choose Reconnect in the Engagement Capture pane.",
+      ),
+    ).toBeTruthy();
     expect(bob.queryByText(/Your Microsoft 365 sign-in/)).toBeNull();
     expect(bob.queryByText(/ReauthRequiredError/)).toBeNull();
 
@@ -260,8 +322,12 @@ describe("mailbox health", () => {
     await view.findByRole("list", { name: "Mailboxes" });
     fireEvent.click(view.getByRole("switch", { name: "Only mailboxes that need reconnecting" }));
     await waitFor(() => expect(queries(backend).at(-1)).toEqual({ status: "reauth_required", limit: "50" }));
-    await waitFor(() => expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(2));
-    const names = within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem").map((i) => i.querySelector("span")?.textContent);
+    await waitFor(() =>
+      expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(2),
+    );
+    const names = within(view.getByRole("list", { name: "Mailboxes" }))
+      .getAllByRole("listitem")
+      .map((i) => i.querySelector("span")?.textContent);
     expect(names).toEqual(["Bob Stone", "Erin Cole"]);
     // The counts are the organization's, whatever the filter.
     expect(view.getByText("12 connected · 2 need reconnecting · 1 never connected")).toBeTruthy();
@@ -270,7 +336,9 @@ describe("mailbox health", () => {
     await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("2 mailboxes need reconnecting."));
 
     fireEvent.click(view.getByRole("switch", { name: "Only mailboxes that need reconnecting" }));
-    await waitFor(() => expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(3));
+    await waitFor(() =>
+      expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(3),
+    );
     expect(queries(backend).at(-1)).toEqual({ limit: "50" });
   });
 
@@ -297,10 +365,17 @@ describe("mailbox health", () => {
     const view = await openMailboxes();
     const more = await view.findByRole("button", { name: "Load more" });
     fireEvent.click(more);
-    await waitFor(() => expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(4));
+    await waitFor(() =>
+      expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(4),
+    );
     expect(queries(backend).at(-1)).toEqual({ cursor: "c2", limit: "50" });
     const items = within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem");
-    expect(items.map((i) => i.querySelector("span")?.textContent)).toEqual(["Alice Hart", "Bob Stone", "carol@contoso.com", "Dave Ng"]);
+    expect(items.map((i) => i.querySelector("span")?.textContent)).toEqual([
+      "Alice Hart",
+      "Bob Stone",
+      "carol@contoso.com",
+      "Dave Ng",
+    ]);
     expect(view.queryByRole("button", { name: "Load more" })).toBeNull();
     await waitFor(() => expect(document.activeElement).toBe(items[3]));
     expect(view.getByText("Showing 4 of 15.")).toBeTruthy();
@@ -310,7 +385,9 @@ describe("mailbox health", () => {
     installOutlook();
     let down = true;
     const backend = healthBackend().on("GET", "/api/connections", (call) =>
-      down && call.path.includes("cursor=") ? { status: 503, body: { error: { code: "unavailable", message: "The database is restarting." } } } : healthRoute(call),
+      down && call.path.includes("cursor=")
+        ? { status: 503, body: { error: { code: "unavailable", message: "The database is restarting." } } }
+        : healthRoute(call),
     );
     renderPane(backend);
     const view = await openMailboxes();
@@ -320,7 +397,9 @@ describe("mailbox health", () => {
     expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(3);
     down = false;
     fireEvent.click(within(alert).getByRole("button", { name: "Retry" }));
-    await waitFor(() => expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(4));
+    await waitFor(() =>
+      expect(within(view.getByRole("list", { name: "Mailboxes" })).getAllByRole("listitem")).toHaveLength(4),
+    );
     expect(view.queryByRole("alert")).toBeNull();
   });
 
@@ -328,7 +407,9 @@ describe("mailbox health", () => {
     installOutlook();
     let down = true;
     const backend = healthBackend().on("GET", "/api/connections", (call) =>
-      down ? { status: 503, body: { error: { code: "unavailable", message: "The database is restarting." } } } : healthRoute(call),
+      down
+        ? { status: 503, body: { error: { code: "unavailable", message: "The database is restarting." } } }
+        : healthRoute(call),
     );
     renderPane(backend);
     const view = await openMailboxes();
@@ -347,12 +428,20 @@ describe("mailbox health", () => {
     installOutlook();
     const backend = healthBackend().on("GET", "/api/connections", {
       status: 403,
-      body: { error: { code: "forbidden", message: "Seeing everyone's mailbox connections needs the Capture.Admin role; ask an administrator of your organization." } },
+      body: {
+        error: {
+          code: "forbidden",
+          message:
+            "Seeing everyone's mailbox connections needs the Capture.Admin role; ask an administrator of your organization.",
+        },
+      },
     });
     renderPane(backend);
     const view = await openMailboxes();
     const alert = await view.findByRole("alert");
-    expect(alert.textContent).toMatch(/Your account no longer has the administrator role, so it can't see everyone's mailboxes\./);
+    expect(alert.textContent).toMatch(
+      /Your account no longer has the administrator role, so it can't see everyone's mailboxes\./,
+    );
     expect(within(alert).queryByRole("button")).toBeNull();
   });
 

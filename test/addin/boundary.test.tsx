@@ -20,7 +20,8 @@ jest.mock("../../addin/components/ContactsView", () => {
 });
 jest.mock("../../addin/components/MailboxHealthView", () => {
   mockChunkRequests.health++;
-  if (mockChunks.health) throw Object.assign(new Error("Loading chunk mailbox-health failed."), { name: "ChunkLoadError" });
+  if (mockChunks.health)
+    throw Object.assign(new Error("Loading chunk mailbox-health failed."), { name: "ChunkLoadError" });
   return jest.requireActual("../../addin/components/MailboxHealthView");
 });
 jest.mock("../../addin/components/TrackDialog", () => {
@@ -86,7 +87,13 @@ test("the mailbox-health view is its own chunk: not asked for until an administr
   installOutlook();
   const api = backend()
     .on("GET", "/api/me", { body: meResponse("active", {}, { isAdmin: true }) })
-    .on("GET", "/api/connections", { body: { items: [], nextCursor: null, counts: { active: 1, reauth_required: 0, not_connected: 0, disconnected: 0 } } });
+    .on("GET", "/api/connections", {
+      body: {
+        items: [],
+        nextCursor: null,
+        counts: { active: 1, reauth_required: 0, not_connected: 0, disconnected: 0 },
+      },
+    });
   renderPane(api);
   expect(await screen.findByRole("heading", { name: /^Not captured/ })).toBeTruthy();
   fireEvent.click(screen.getByRole("tab", { name: "Contacts" }));

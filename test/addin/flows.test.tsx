@@ -12,7 +12,12 @@ import { Confirm, type ConfirmProps } from "../../addin/components/Confirm";
 import { AnnouncerProvider } from "../../addin/state/announcer";
 import { ServicesContext, type PaneServices } from "../../addin/state/services";
 import { useAction } from "../../addin/state/useAction";
-import { FIRST_SWEEP_RUNNING, firstSweepOutcome, parseConnectResult, useConnection } from "../../addin/state/useConnection";
+import {
+  FIRST_SWEEP_RUNNING,
+  firstSweepOutcome,
+  parseConnectResult,
+  useConnection,
+} from "../../addin/state/useConnection";
 import { useFocusAfterSwap } from "../../addin/state/useFocusAfterSwap";
 import { useSignIn } from "../../addin/state/useSignIn";
 import type { ManageClient } from "../../addin/api/manage";
@@ -84,7 +89,9 @@ describe("useAction", () => {
     expect(retry).toHaveBeenCalledTimes(1);
 
     const recover = jest.fn((e: unknown) => e instanceof ApiError);
-    await act(() => result.current.run(() => Promise.reject(new ApiError(403, "forbidden", "No.")), { title: "T", recover }));
+    await act(() =>
+      result.current.run(() => Promise.reject(new ApiError(403, "forbidden", "No.")), { title: "T", recover }),
+    );
     expect(recover).toHaveBeenCalledTimes(1);
     expect(result.current.failure).toBeNull();
     expect(result.current.busy).toBe(false);
@@ -207,7 +214,9 @@ describe("useSignIn", () => {
   test("signing in announces, asks once for the status heading's focus, and tells the pane to read again", async () => {
     const auth = stubAuth({ signedIn: false });
     const onSignedIn = jest.fn();
-    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), onSignedIn), { wrapper: providers(servicesWith({})) });
+    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), onSignedIn), {
+      wrapper: providers(servicesWith({})),
+    });
     await act(() => result.current.start());
     expect(auth.signIn).toHaveBeenCalledTimes(1);
     expect(onSignedIn).toHaveBeenCalledTimes(1);
@@ -221,7 +230,9 @@ describe("useSignIn", () => {
     const auth = stubAuth();
     const pending = deferred<void>();
     auth.signIn.mockReturnValueOnce(pending.promise);
-    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), () => {}), { wrapper: providers(servicesWith({})) });
+    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), () => {}), {
+      wrapper: providers(servicesWith({})),
+    });
     act(() => void result.current.start());
     expect(result.current.pending).toBe(true);
     await act(() => result.current.start());
@@ -234,7 +245,9 @@ describe("useSignIn", () => {
     const auth = stubAuth();
     const failure = Object.assign(new Error("popup closed"), { errorCode: "user_cancelled" });
     auth.signIn.mockRejectedValueOnce(failure);
-    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), () => {}), { wrapper: providers(servicesWith({})) });
+    const { result } = renderHook(() => useSignIn(servicesWith({}, auth), () => {}), {
+      wrapper: providers(servicesWith({})),
+    });
     await act(() => result.current.start());
     expect(result.current.error).toBe(failure);
     expect(result.current.pending).toBe(false);
@@ -271,8 +284,16 @@ describe("useConnection", () => {
 
   test("the first sweep's outcome in words", () => {
     // No count: the sweep's count includes mail captured before, so "captured 7" would not count what it says.
-    expect(firstSweepOutcome(true)).toEqual({ intent: "success", title: "Connected.", text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically." });
-    expect(firstSweepOutcome(false)).toEqual({ intent: "warning", title: "Connected.", text: "The first check of your mailbox didn't finish; the next one will try again." });
+    expect(firstSweepOutcome(true)).toEqual({
+      intent: "success",
+      title: "Connected.",
+      text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically.",
+    });
+    expect(firstSweepOutcome(false)).toEqual({
+      intent: "warning",
+      title: "Connected.",
+      text: "The first check of your mailbox didn't finish; the next one will try again.",
+    });
     expect(firstSweepOutcome(true).text).not.toMatch(/\d/);
   });
 
@@ -281,7 +302,9 @@ describe("useConnection", () => {
     const connect = jest.fn(async () => ({ authorizeUrl: "https://login.example.test/authorize" }));
     const services = servicesWith({ connect, recentSweeps: jest.fn(async () => []) });
     const onChanged = jest.fn();
-    const { result } = renderHook(() => useConnection({ status: "not_connected", onChanged }), { wrapper: providers(services) });
+    const { result } = renderHook(() => useConnection({ status: "not_connected", onChanged }), {
+      wrapper: providers(services),
+    });
     let connecting!: Promise<void>;
     act(() => void (connecting = result.current.connect()));
     await waitFor(() => expect(outlook.dialogs).toHaveLength(1));
@@ -298,9 +321,14 @@ describe("useConnection", () => {
 
   test("Disconnect: the caller hears of it before the connection is read again; a failure is a 'Connection change failed' with Retry", async () => {
     const order: string[] = [];
-    const disconnect = jest.fn().mockRejectedValueOnce(new ApiError(500, "internal", "Down.")).mockResolvedValue(undefined);
+    const disconnect = jest
+      .fn()
+      .mockRejectedValueOnce(new ApiError(500, "internal", "Down."))
+      .mockResolvedValue(undefined);
     const services = servicesWith({ disconnect });
-    const { result } = renderHook(() => useConnection({ status: "active", onChanged: () => order.push("changed") }), { wrapper: providers(services) });
+    const { result } = renderHook(() => useConnection({ status: "active", onChanged: () => order.push("changed") }), {
+      wrapper: providers(services),
+    });
     await act(() => result.current.disconnect(() => order.push("disconnected")));
     expect(result.current.failure?.title).toBe("Connection change failed");
     act(() => result.current.failure!.retry());

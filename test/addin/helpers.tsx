@@ -86,7 +86,11 @@ export function installOutlook(opts: OutlookOptions = {}): FakeOutlook {
     },
     MailboxEnums: { ItemType: { Message: "message", Appointment: "appointment" }, RestVersion: { v2_0: "v2.0" } },
     AsyncResultStatus: { Succeeded: "succeeded", Failed: "failed" },
-    EventType: { ItemChanged: "olkItemSelectedChanged", DialogMessageReceived: "dialogMessageReceived", DialogEventReceived: "dialogEventReceived" },
+    EventType: {
+      ItemChanged: "olkItemSelectedChanged",
+      DialogMessageReceived: "dialogMessageReceived",
+      DialogEventReceived: "dialogEventReceived",
+    },
   };
   const office = new OfficeMockObject(seed) as any;
   office.context.mailbox.item = opts.item === undefined ? sampleItem() : opts.item;
@@ -141,7 +145,9 @@ export class FakeBackend {
     };
     this.calls.push(call);
     const handler = this.routes.get(`${method} ${call.path}`) ?? this.routes.get(`${method} ${url.pathname}`);
-    const r = handler ? await handler(call) : { status: 404, body: { error: { code: "not_found", message: `No route ${method} ${url.pathname}` } } };
+    const r = handler
+      ? await handler(call)
+      : { status: 404, body: { error: { code: "not_found", message: `No route ${method} ${url.pathname}` } } };
     const status = r.status ?? 200;
     const text = r.body === undefined ? "" : JSON.stringify(r.body);
     // jsdom has no fetch Response; the client only needs these members.
@@ -167,7 +173,14 @@ export function meResponse(
   user: Partial<MeResponse["user"]> = {},
 ): MeResponse {
   return {
-    user: { id: "u1", email: "alice@contoso.com", displayName: "Alice Hart", addresses: ["alice@contoso.com"], isAdmin: false, ...user },
+    user: {
+      id: "u1",
+      email: "alice@contoso.com",
+      displayName: "Alice Hart",
+      addresses: ["alice@contoso.com"],
+      isAdmin: false,
+      ...user,
+    },
     organization: { id: "o1", name: "Contoso" },
     connection: {
       status,
@@ -191,11 +204,19 @@ export const PEOPLE: PersonView[] = [
     role: "cc",
     isUser: false,
     blocked: false,
-    contact: { id: "c-carol", name: "Carol Vance", client: { id: "cl-initech", name: "Initech" }, createdAt: "2026-02-01T00:00:00Z" },
+    contact: {
+      id: "c-carol",
+      name: "Carol Vance",
+      client: { id: "cl-initech", name: "Initech" },
+      createdAt: "2026-02-01T00:00:00Z",
+    },
   },
 ];
 
-export function statusResponse(kind: MessageStatusResponse["status"], over: Partial<MessageStatusResponse> = {}): MessageStatusResponse {
+export function statusResponse(
+  kind: MessageStatusResponse["status"],
+  over: Partial<MessageStatusResponse> = {},
+): MessageStatusResponse {
   const base: MessageStatusResponse = {
     status: kind,
     decision: {
@@ -203,8 +224,13 @@ export function statusResponse(kind: MessageStatusResponse["status"], over: Part
       outcome: kind === "not_captured" ? "excluded" : "captured",
       reason: kind === "not_captured" ? "no_tracked_contact" : null,
       explanation:
-        kind === "not_captured" ? "Not captured: no one on this message is a tracked contact." : "Captured because carol@initech.com is on it.",
-      action: kind === "not_captured" ? { kind: "track_contact", address: "bob@globex.com", label: "Track bob@globex.com" } : null,
+        kind === "not_captured"
+          ? "Not captured: no one on this message is a tracked contact."
+          : "Captured because carol@initech.com is on it.",
+      action:
+        kind === "not_captured"
+          ? { kind: "track_contact", address: "bob@globex.com", label: "Track bob@globex.com" }
+          : null,
       decidedAt: kind === "captured" ? "2026-03-02T09:00:05Z" : null,
       sweepId: kind === "captured" ? "sweep-42" : null,
     },
@@ -254,13 +280,19 @@ export function blockedStatus(entry = "@noisy.example"): MessageStatusResponse {
   });
 }
 
-export function trackedContact(email: string, client: { id: string; name: string }, name: string | null = null): ContactView {
+export function trackedContact(
+  email: string,
+  client: { id: string; name: string },
+  name: string | null = null,
+): ContactView {
   return { id: `c-${email}`, email, name, clientId: client.id, client, createdAt: "2026-03-02T10:20:00Z" };
 }
 
 // ---------- auth + render ----------
 
-export function stubAuth(opts: { signedIn?: boolean } = {}): TokenProvider & { signIn: jest.Mock; getToken: jest.Mock } {
+export function stubAuth(
+  opts: { signedIn?: boolean } = {},
+): TokenProvider & { signIn: jest.Mock; getToken: jest.Mock } {
   let signedIn = opts.signedIn ?? true;
   return {
     strategy: "browser",

@@ -13,7 +13,11 @@ beforeAll(() => {
 });
 
 test("standard MSAL against the configured authority: no cached account → sign-in required, without network", async () => {
-  const provider = await createTokenProvider(CONFIG, { strategy: "browser", loginHint: "alice@contoso.com", baseUrl: "https://localhost:3000/" });
+  const provider = await createTokenProvider(CONFIG, {
+    strategy: "browser",
+    loginHint: "alice@contoso.com",
+    baseUrl: "https://localhost:3000/",
+  });
   expect(provider.strategy).toBe("browser");
   const err = await provider.getToken().catch((e: unknown) => e);
   expect(isInteractionRequired(err)).toBe(true);
@@ -46,7 +50,9 @@ test("dialog strategy: an MSAL failure inside the dialog reaches the pane as its
     const pending = provider.signIn().catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 0));
     const raw = "access_denied: See https://aka.ms/msal.js.errors#access_denied for details";
-    outlook.dialogs[0].handlers.dialogMessageReceived({ message: JSON.stringify({ type: "error", message: raw, code: "access_denied" }) });
+    outlook.dialogs[0].handlers.dialogMessageReceived({
+      message: JSON.stringify({ type: "error", message: raw, code: "access_denied" }),
+    });
     const { text, code } = describeError(await pending);
     expect(code).toBe("access_denied");
     expect(text).not.toContain("aka.ms");

@@ -46,9 +46,17 @@ describe("readOpenMessage", () => {
 
 test("officeAsync resolves on success and rejects with Office's error", async () => {
   installOutlook();
-  await expect(officeAsync<number>((cb) => cb({ status: Office.AsyncResultStatus.Succeeded, value: 7 } as Office.AsyncResult<number>))).resolves.toBe(7);
+  await expect(
+    officeAsync<number>((cb) =>
+      cb({ status: Office.AsyncResultStatus.Succeeded, value: 7 } as Office.AsyncResult<number>),
+    ),
+  ).resolves.toBe(7);
   const failed = officeAsync<number>((cb) =>
-    cb({ status: Office.AsyncResultStatus.Failed, value: 0, error: { code: 9041, message: "Denied", name: "PermissionDenied" } } as unknown as Office.AsyncResult<number>),
+    cb({
+      status: Office.AsyncResultStatus.Failed,
+      value: 0,
+      error: { code: 9041, message: "Denied", name: "PermissionDenied" },
+    } as unknown as Office.AsyncResult<number>),
   );
   await expect(failed).rejects.toBeInstanceOf(OfficeAsyncError);
   await expect(failed).rejects.toMatchObject({ code: 9041, message: "Denied" });
@@ -98,7 +106,9 @@ describe("auth strategy", () => {
   });
   test("the connect trampoline forwards only to the authority's origin", () => {
     const authority = "https://login.microsoftonline.com/organizations";
-    expect(isAllowedConnectTarget("https://login.microsoftonline.com/x/oauth2/v2.0/authorize?a=1", authority)).toBe(true);
+    expect(isAllowedConnectTarget("https://login.microsoftonline.com/x/oauth2/v2.0/authorize?a=1", authority)).toBe(
+      true,
+    );
     expect(isAllowedConnectTarget("https://evil.example/authorize", authority)).toBe(false);
     expect(isAllowedConnectTarget("http://login.microsoftonline.com/x", authority)).toBe(false);
     expect(isAllowedConnectTarget("javascript:alert(1)", authority)).toBe(false);
@@ -109,9 +119,13 @@ describe("API client", () => {
   test("sends the bearer token, retries once with a fresh token after a 401, parses error bodies", async () => {
     let n = 0;
     const backend = new FakeBackend().on("GET", "/api/me", (c) =>
-      c.auth === "Bearer fresh" ? { body: { ok: true } } : { status: 401, body: { error: { code: "invalid_token", message: "Token expired." } } },
+      c.auth === "Bearer fresh"
+        ? { body: { ok: true } }
+        : { status: 401, body: { error: { code: "invalid_token", message: "Token expired." } } },
     );
-    const auth = { getToken: jest.fn(async (o?: { forceRefresh?: boolean }) => (o?.forceRefresh ? "fresh" : `stale${++n}`)) };
+    const auth = {
+      getToken: jest.fn(async (o?: { forceRefresh?: boolean }) => (o?.forceRefresh ? "fresh" : `stale${++n}`)),
+    };
     const api = createApiClient({ baseUrl: "https://api.example", auth, fetch: backend.fetch });
     await expect(api.me()).resolves.toEqual({ ok: true });
     expect(auth.getToken).toHaveBeenLastCalledWith({ forceRefresh: true });
@@ -120,11 +134,19 @@ describe("API client", () => {
     const err = await denied.me().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     // Still refused with a fresh token: a sentence that leads to Sign in, the server's code kept for support.
-    expect(err).toMatchObject({ status: 401, code: "invalid_token", message: "Your sign-in has expired. Sign in again to continue." });
+    expect(err).toMatchObject({
+      status: 401,
+      code: "invalid_token",
+      message: "Your sign-in has expired. Sign in again to continue.",
+    });
     expect(isSignInRequired(err)).toBe(true);
   });
   test("a non-JSON error body still gives a readable error", async () => {
-    const fetch = (async () => ({ status: 502, ok: false, text: async () => "<html>Bad gateway</html>" })) as unknown as typeof globalThis.fetch;
+    const fetch = (async () => ({
+      status: 502,
+      ok: false,
+      text: async () => "<html>Bad gateway</html>",
+    })) as unknown as typeof globalThis.fetch;
     const api = createApiClient({ baseUrl: "", auth: { getToken: async () => "t" }, fetch });
     await expect(api.listClients()).rejects.toMatchObject({
       status: 502,
@@ -139,7 +161,10 @@ describe("API client", () => {
     const api = createApiClient({ baseUrl: "", auth: { getToken: async () => "t" }, fetch });
     const err = await api.me().catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 0, code: "network_error" });
-    expect(describeError(err)).toEqual({ text: "Engagement Capture's server can't be reached. Check your connection and try again.", code: "network_error" });
+    expect(describeError(err)).toEqual({
+      text: "Engagement Capture's server can't be reached. Check your connection and try again.",
+      code: "network_error",
+    });
     // The same for a fetch outside the API client (the pane's start-up reads its configuration).
     expect(describeError(new TypeError("Failed to fetch")).text).toBe(SERVER_UNREACHABLE);
   });

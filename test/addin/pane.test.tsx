@@ -19,7 +19,8 @@ import {
 // Two shared cores: give Fluent's first renders more than the default 1 s.
 setUpPaneTests();
 
-const statusHeading = () => screen.findByRole("heading", { level: 2, name: /^(Captured|Will be captured|Not captured|Select a message)/ });
+const statusHeading = () =>
+  screen.findByRole("heading", { level: 2, name: /^(Captured|Will be captured|Not captured|Select a message)/ });
 
 function backendWith(status = statusResponse("captured"), me = meResponse("active")) {
   return new FakeBackend().on("GET", "/api/me", { body: me }).on("POST", "/api/messages/status", { body: status });
@@ -31,7 +32,9 @@ describe("connection", () => {
     let connected = false;
     const backend = backendWith(statusResponse("will_be_captured", { connection: "not_connected" }))
       .on("GET", "/api/me", () => ({ body: meResponse(connected ? "active" : "not_connected") }))
-      .on("POST", "/api/connection", { body: { authorizeUrl: "https://login.example.test/organizations/oauth2/v2.0/authorize?state=s1" } });
+      .on("POST", "/api/connection", {
+        body: { authorizeUrl: "https://login.example.test/organizations/oauth2/v2.0/authorize?state=s1" },
+      });
     renderPane(backend);
 
     expect(await screen.findByText("Not connected")).toBeTruthy();
@@ -55,9 +58,13 @@ describe("connection", () => {
 
   test("closing the dialog without finishing still refreshes the connection", async () => {
     const outlook = installOutlook();
-    const backend = backendWith(statusResponse("not_captured"), meResponse("not_connected")).on("POST", "/api/connection", {
-      body: { authorizeUrl: "https://login.example.test/x" },
-    });
+    const backend = backendWith(statusResponse("not_captured"), meResponse("not_connected")).on(
+      "POST",
+      "/api/connection",
+      {
+        body: { authorizeUrl: "https://login.example.test/x" },
+      },
+    );
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Connect Microsoft 365" }));
     await waitFor(() => expect(outlook.dialogs).toHaveLength(1));
@@ -68,8 +75,10 @@ describe("connection", () => {
 
   test("reauth required: says why and offers Reconnect", async () => {
     installOutlook();
-    const backend = backendWith(statusResponse("will_be_captured", { connection: "reauth_required" }),
-      meResponse("reauth_required", { reason: "The mailbox grant was revoked on 2 March." }));
+    const backend = backendWith(
+      statusResponse("will_be_captured", { connection: "reauth_required" }),
+      meResponse("reauth_required", { reason: "The mailbox grant was revoked on 2 March." }),
+    );
     renderPane(backend);
     // In the banner and as the message bar's title.
     expect(await screen.findAllByText("Reconnect needed")).toHaveLength(2);
@@ -152,7 +161,9 @@ describe("status of the open message", () => {
     expect(card.queryByText(/sweep/)).toBeNull();
     expect(card.getByText("Clients: Initech")).toBeTruthy();
     expect(card.getByText("Contacts: Carol Vance <carol@initech.com>")).toBeTruthy();
-    expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe("https://crm.example.test/engagements/eng-7");
+    expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe(
+      "https://crm.example.test/engagements/eng-7",
+    );
     expect(card.queryByRole("button", { name: "Capture now" })).toBeNull();
   });
 
@@ -162,7 +173,11 @@ describe("status of the open message", () => {
     const sweepId = "2fe1eb54-0a6c-4f52-b0f3-8c1d2e3f4a5b";
     const base = statusResponse("captured");
     renderPane(
-      backendWith({ ...base, decision: { ...base.decision, sweepId }, engagement: base.engagement && { ...base.engagement, id: engagementId } }),
+      backendWith({
+        ...base,
+        decision: { ...base.decision, sweepId },
+        engagement: base.engagement && { ...base.engagement, id: engagementId },
+      }),
       { ...CONFIG, crmEngagementUrl: null },
     );
     const region = await screen.findByRole("region", { name: "Captured" });
@@ -177,10 +192,14 @@ describe("status of the open message", () => {
 
   test("will be captured: next sweep and who is tracked; Capture now turns it to Captured", async () => {
     installOutlook();
-    const backend = backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", { body: statusResponse("captured") });
+    const backend = backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", {
+      body: statusResponse("captured"),
+    });
     renderPane(backend);
     await screen.findByRole("heading", { name: "Will be captured" });
-    expect(screen.getByText(/At the next check of your mailbox, .*because carol@initech\.com is tracked\./)).toBeTruthy();
+    expect(
+      screen.getByText(/At the next check of your mailbox, .*because carol@initech\.com is tracked\./),
+    ).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Capture now" }));
     expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
     expect(backend.callsTo("POST", "/api/messages/capture")[0].body).toEqual({
@@ -195,7 +214,10 @@ describe("status of the open message", () => {
     let attempts = 0;
     const backend = backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", () =>
       ++attempts === 1
-        ? { status: 503, body: { error: { code: "graph_unavailable", message: "Microsoft Graph is busy; try again in a minute." } } }
+        ? {
+            status: 503,
+            body: { error: { code: "graph_unavailable", message: "Microsoft Graph is busy; try again in a minute." } },
+          }
         : { body: statusResponse("captured") },
     );
     renderPane(backend);
@@ -212,48 +234,84 @@ describe("status of the open message", () => {
   };
 
   // The button's visible label: the person's name when the message gives one (addresses overflow the card).
-  const LABELS: Partial<Record<ReasonCode, string>> = { no_tracked_contact: "Track Bob Stone", blocked: "Unblock @globex.com" };
+  const LABELS: Partial<Record<ReasonCode, string>> = {
+    no_tracked_contact: "Track Bob Stone",
+    blocked: "Unblock @globex.com",
+  };
 
-  test.each(REASON_CODES.map((r) => [r]))("not captured (%s): the API's sentence, and the fix when there is one", async (reason) => {
-    installOutlook();
-    const explanation = `Server sentence for ${reason}.`;
-    const action = ACTIONS[reason] ?? null;
-    renderPane(
-      backendWith(
-        statusResponse("not_captured", {
-          decision: { source: "stored", outcome: "excluded", reason, explanation, action, decidedAt: "2026-03-02T09:00:00Z", sweepId: "s1" },
+  test.each(REASON_CODES.map((r) => [r]))(
+    "not captured (%s): the API's sentence, and the fix when there is one",
+    async (reason) => {
+      installOutlook();
+      const explanation = `Server sentence for ${reason}.`;
+      const action = ACTIONS[reason] ?? null;
+      renderPane(
+        backendWith(
+          statusResponse("not_captured", {
+            decision: {
+              source: "stored",
+              outcome: "excluded",
+              reason,
+              explanation,
+              action,
+              decidedAt: "2026-03-02T09:00:00Z",
+              sweepId: "s1",
+            },
+          }),
+        ).on("GET", "/api/blocklist", {
+          body: {
+            items: [{ id: "b-1", entry: "@globex.com", scope: "personal", createdAt: "2026-01-01T00:00:00Z" }],
+            nextCursor: null,
+          },
         }),
-      ).on("GET", "/api/blocklist", { body: { items: [{ id: "b-1", entry: "@globex.com", scope: "personal", createdAt: "2026-01-01T00:00:00Z" }], nextCursor: null } }),
-    );
-    await screen.findByRole("heading", { name: "Not captured" });
-    const card = within(screen.getByRole("region", { name: "Not captured" }));
-    expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
-    expect(card.getByText(REASON_TEXTS[reason].title)).toBeTruthy();
-    if (action) {
-      const button = await card.findByRole("button");
-      expect(button.textContent).toBe(LABELS[reason]);
-      expect(card.getAllByRole("button")).toHaveLength(1);
-    } else {
-      const buttons = card.queryAllByRole("button");
-      expect(buttons).toHaveLength(0);
-      // The folder sentence says what to do itself; an item that isn't email or mail from before the window has nothing more to say.
-      const saysItself = ["excluded_folder", "not_an_email", "before_connection"].includes(reason);
-      expect(card.queryByText(REASON_TEXTS[reason].remedy)).toBe(saysItself ? null : card.getByText(REASON_TEXTS[reason].remedy));
-    }
-  });
+      );
+      await screen.findByRole("heading", { name: "Not captured" });
+      const card = within(screen.getByRole("region", { name: "Not captured" }));
+      expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
+      expect(card.getByText(REASON_TEXTS[reason].title)).toBeTruthy();
+      if (action) {
+        const button = await card.findByRole("button");
+        expect(button.textContent).toBe(LABELS[reason]);
+        expect(card.getAllByRole("button")).toHaveLength(1);
+      } else {
+        const buttons = card.queryAllByRole("button");
+        expect(buttons).toHaveLength(0);
+        // The folder sentence says what to do itself; an item that isn't email or mail from before the window has nothing more to say.
+        const saysItself = ["excluded_folder", "not_an_email", "before_connection"].includes(reason);
+        expect(card.queryByText(REASON_TEXTS[reason].remedy)).toBe(
+          saysItself ? null : card.getByText(REASON_TEXTS[reason].remedy),
+        );
+      }
+    },
+  );
 
   test("not captured, no tracked contact and nobody to suggest (colleagues only): no button, the general remedy", async () => {
     installOutlook();
-    const explanation = "Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.";
-    renderPane(backendWith(statusResponse("not_captured", {
-      decision: { source: "predicted", outcome: "excluded", reason: "no_tracked_contact", explanation, action: null, decidedAt: null, sweepId: null },
-    })));
+    const explanation =
+      "Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.";
+    renderPane(
+      backendWith(
+        statusResponse("not_captured", {
+          decision: {
+            source: "predicted",
+            outcome: "excluded",
+            reason: "no_tracked_contact",
+            explanation,
+            action: null,
+            decidedAt: null,
+            sweepId: null,
+          },
+        }),
+      ),
+    );
     // A prediction a coming sweep may still change carries a "Not checked yet" badge in its heading.
     await screen.findByRole("heading", { name: /^Not captured/ });
     const card = within(screen.getByRole("region", { name: /^Not captured/ }));
     expect(card.getByTestId("status-explanation").textContent).toBe(explanation);
     expect(card.queryAllByRole("button")).toHaveLength(0);
-    expect(card.getByText("Mail is captured only when a tracked contact is its sender or a To or Cc recipient.")).toBeTruthy();
+    expect(
+      card.getByText("Mail is captured only when a tracked contact is its sender or a To or Cc recipient."),
+    ).toBeTruthy();
   });
 
   test("not captured → Unblock finds the entry, deletes it and reads the status again", async () => {
@@ -264,12 +322,21 @@ describe("status of the open message", () => {
       .on("POST", "/api/messages/status", () => ({
         body: blocked
           ? statusResponse("not_captured", {
-              decision: { source: "predicted", outcome: "excluded", reason: "blocked", explanation: "Not captured: @globex.com is blocked.",
-                action: { kind: "unblock", entry: "@globex.com", label: "Unblock @globex.com" }, decidedAt: null, sweepId: null },
+              decision: {
+                source: "predicted",
+                outcome: "excluded",
+                reason: "blocked",
+                explanation: "Not captured: @globex.com is blocked.",
+                action: { kind: "unblock", entry: "@globex.com", label: "Unblock @globex.com" },
+                decidedAt: null,
+                sweepId: null,
+              },
             })
           : statusResponse("will_be_captured"),
       }))
-      .on("GET", "/api/blocklist", { body: [{ id: "b-9", entry: "@GLOBEX.com", scope: "personal", createdAt: "2026-01-01T00:00:00Z" }] })
+      .on("GET", "/api/blocklist", {
+        body: [{ id: "b-9", entry: "@GLOBEX.com", scope: "personal", createdAt: "2026-01-01T00:00:00Z" }],
+      })
       .on("DELETE", "/api/blocklist/b-9", () => ((blocked = false), { status: 204 }));
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Unblock @globex.com" }));
@@ -283,7 +350,9 @@ describe("status of the open message", () => {
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
       .on("POST", "/api/messages/status", () =>
-        fail ? { status: 500, body: { error: { code: "internal", message: "The database is restarting." } } } : { body: statusResponse("captured") },
+        fail
+          ? { status: 500, body: { error: { code: "internal", message: "The database is restarting." } } }
+          : { body: statusResponse("captured") },
       );
     renderPane(backend);
     const alert = await screen.findByRole("alert");
@@ -303,7 +372,9 @@ describe("status of the open message", () => {
     backend.fetch = failing as unknown as typeof backend.fetch;
     renderPane(backend);
     const alert = await screen.findByRole("alert");
-    expect(within(alert).getByText(/Engagement Capture's server can't be reached\. Check your connection and try again\./)).toBeTruthy();
+    expect(
+      within(alert).getByText(/Engagement Capture's server can't be reached\. Check your connection and try again\./),
+    ).toBeTruthy();
     expect(within(alert).getByText("Error code: network_error")).toBeTruthy();
     expect(within(alert).queryByText(/Failed to fetch/)).toBeNull();
     expect(within(alert).getByRole("button", { name: "Retry" })).toBeTruthy();
@@ -323,7 +394,10 @@ describe("status of the open message", () => {
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
       .on("POST", "/api/messages/status", (c) => ({
-        body: c.body.internetMessageId === "<msg-1@globex.com>" ? statusResponse("captured") : statusResponse("not_captured"),
+        body:
+          c.body.internetMessageId === "<msg-1@globex.com>"
+            ? statusResponse("captured")
+            : statusResponse("not_captured"),
       }));
     renderPane(backend);
     await screen.findByRole("heading", { name: "Captured" });
@@ -332,7 +406,10 @@ describe("status of the open message", () => {
     act(() => outlook.selectItem(sampleItem(2)));
     expect(await screen.findByRole("heading", { name: "Not captured" })).toBeTruthy();
     expect(screen.getByText("Renewal question 2")).toBeTruthy();
-    expect(backend.callsTo("POST", "/api/messages/status").map((c) => c.body.internetMessageId)).toEqual(["<msg-1@globex.com>", "<msg-2@globex.com>"]);
+    expect(backend.callsTo("POST", "/api/messages/status").map((c) => c.body.internetMessageId)).toEqual([
+      "<msg-1@globex.com>",
+      "<msg-2@globex.com>",
+    ]);
 
     act(() => outlook.selectItem(null));
     expect(await screen.findByRole("heading", { name: "Select a message" })).toBeTruthy();
@@ -357,7 +434,9 @@ test("a message selected while the pane was still registering for ItemChanged is
   expect(outlook.itemChangedHandlers).toHaveLength(0);
   act(() => finishRegistration!());
   expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
-  expect(backend.callsTo("POST", "/api/messages/status").map((c) => c.body.internetMessageId)).toEqual(["<msg-1@globex.com>"]);
+  expect(backend.callsTo("POST", "/api/messages/status").map((c) => c.body.internetMessageId)).toEqual([
+    "<msg-1@globex.com>",
+  ]);
 });
 
 describe("people and tracking", () => {
@@ -389,12 +468,28 @@ describe("people and tracking", () => {
       .on("POST", "/api/messages/status", () => ({
         body: tracked
           ? statusResponse("will_be_captured", {
-              people: PEOPLE.map((p) => (p.address === "bob@globex.com" ? { ...p, contact: { id: "c-bob", name: "Bob Stone", client: globex, createdAt: "2026-03-02T10:20:00Z" } } : p)),
+              people: PEOPLE.map((p) =>
+                p.address === "bob@globex.com"
+                  ? {
+                      ...p,
+                      contact: { id: "c-bob", name: "Bob Stone", client: globex, createdAt: "2026-03-02T10:20:00Z" },
+                    }
+                  : p,
+              ),
             })
           : statusResponse("not_captured"),
       }))
-      .on("GET", "/api/clients", { body: [{ ...initech, createdAt: "2026-01-01T00:00:00Z" }, { ...globex, createdAt: "2026-01-01T00:00:00Z" }] })
-      .on("POST", "/api/contacts", () => ((tracked = true), { status: 201, body: trackedContact("bob@globex.com", globex, "Bob Stone") }));
+      .on("GET", "/api/clients", {
+        body: [
+          { ...initech, createdAt: "2026-01-01T00:00:00Z" },
+          { ...globex, createdAt: "2026-01-01T00:00:00Z" },
+        ],
+      })
+      .on(
+        "POST",
+        "/api/contacts",
+        () => ((tracked = true), { status: 201, body: trackedContact("bob@globex.com", globex, "Bob Stone") }),
+      );
     renderPane(backend);
 
     // The fix on the Not captured card opens the same flow as the People list's Track.
@@ -412,20 +507,28 @@ describe("people and tracking", () => {
     await waitFor(() => expect(backend.callsTo("POST", "/api/contacts")).toHaveLength(1));
 
     expect(await screen.findByRole("heading", { name: "Will be captured" })).toBeTruthy();
-    expect(backend.callsTo("POST", "/api/contacts")[0].body).toEqual({ email: "bob@globex.com", clientId: "cl-globex", name: "Bob Stone" });
+    expect(backend.callsTo("POST", "/api/contacts")[0].body).toEqual({
+      email: "bob@globex.com",
+      clientId: "cl-globex",
+      name: "Bob Stone",
+    });
     expect(backend.callsTo("POST", "/api/clients")).toHaveLength(0);
     expect(backend.callsTo("POST", "/api/messages/status")).toHaveLength(2);
     expect(screen.queryByRole("dialog")).toBeNull();
     const bob = within(screen.getByRole("list", { name: "People on this message" })).getAllByRole("listitem")[0];
     expect(bob.getAttribute("aria-label")).toBe("Bob Stone, From, Tracked");
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Tracking bob@globex.com for Globex."));
+    await waitFor(() =>
+      expect(screen.getByTestId("announcer").textContent).toBe("Tracking bob@globex.com for Globex."),
+    );
   });
 
   test("track flow creating a new client: POST /api/clients, then the contact with its id", async () => {
     installOutlook();
     const created = { id: "cl-new", name: "Globex Europe", createdAt: "2026-03-02T10:19:00Z" };
     const backend = backendWith(statusResponse("not_captured"))
-      .on("GET", "/api/clients", { body: { items: [{ id: "cl-initech", name: "Initech", createdAt: "2026-01-01T00:00:00Z" }], nextCursor: null } })
+      .on("GET", "/api/clients", {
+        body: { items: [{ id: "cl-initech", name: "Initech", createdAt: "2026-01-01T00:00:00Z" }], nextCursor: null },
+      })
       .on("POST", "/api/clients", { status: 201, body: created })
       .on("POST", "/api/contacts", { status: 201, body: trackedContact("bob@globex.com", created) });
     renderPane(backend);
@@ -448,7 +551,10 @@ describe("people and tracking", () => {
     installOutlook();
     const backend = backendWith(statusResponse("not_captured"))
       .on("GET", "/api/clients", { body: [{ id: "cl-g", name: "Globex", createdAt: "2026-01-01T00:00:00Z" }] })
-      .on("POST", "/api/contacts", { status: 409, body: { error: { code: "conflict", message: "bob@globex.com is already a contact." } } });
+      .on("POST", "/api/contacts", {
+        status: 409,
+        body: { error: { code: "conflict", message: "bob@globex.com is already a contact." } },
+      });
     renderPane(backend);
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     fireEvent.click(people.getByRole("button", { name: "Track bob@globex.com" }));
@@ -467,7 +573,17 @@ describe("people and tracking", () => {
     installOutlook();
     const backend = backendWith(statusResponse("not_captured"))
       .on("GET", "/api/clients", { body: [{ id: "cl-g", name: "Globex", createdAt: "2026-01-01T00:00:00Z" }] })
-      .on("POST", "/api/contacts", { status: 201, body: { id: "c-1", email: "bob@globex.com", name: null, clientId: "cl-g", client: { id: "cl-g", name: "Globex" }, createdAt: "2026-01-01T00:00:00Z" } });
+      .on("POST", "/api/contacts", {
+        status: 201,
+        body: {
+          id: "c-1",
+          email: "bob@globex.com",
+          name: null,
+          clientId: "cl-g",
+          client: { id: "cl-g", name: "Globex" },
+          createdAt: "2026-01-01T00:00:00Z",
+        },
+      });
     renderPane(backend);
     const people = within(await screen.findByRole("list", { name: "People on this message" }));
     fireEvent.click(people.getByRole("button", { name: "Track bob@globex.com" }));
@@ -487,7 +603,10 @@ describe("contacts view", () => {
     installOutlook();
     const backend = backendWith().on("GET", "/api/contacts", (c) => {
       const q = new URL(c.path, "https://x").searchParams.get("q") ?? "";
-      const all = [trackedContact("carol@initech.com", { id: "cl-i", name: "Initech" }, "Carol Vance"), trackedContact("dan@globex.com", { id: "cl-g", name: "Globex" })];
+      const all = [
+        trackedContact("carol@initech.com", { id: "cl-i", name: "Initech" }, "Carol Vance"),
+        trackedContact("dan@globex.com", { id: "cl-g", name: "Globex" }),
+      ];
       return { body: { items: all.filter((x) => x.email.includes(q)), nextCursor: null } };
     });
     renderPane(backend);
@@ -495,7 +614,9 @@ describe("contacts view", () => {
     const list = await screen.findByRole("list", { name: "Contacts" });
     expect(within(list).getAllByRole("listitem")).toHaveLength(2);
     fireEvent.change(screen.getByRole("searchbox", { name: "Search contacts" }), { target: { value: "globex" } });
-    await waitFor(() => expect(within(screen.getByRole("list", { name: "Contacts" })).getAllByRole("listitem")).toHaveLength(1));
+    await waitFor(() =>
+      expect(within(screen.getByRole("list", { name: "Contacts" })).getAllByRole("listitem")).toHaveLength(1),
+    );
     // Dan has no name: his address once, then his client.
     const dan = within(screen.getByRole("list", { name: "Contacts" })).getByRole("listitem");
     expect(within(dan).getAllByText(/dan@globex\.com/)).toHaveLength(1);

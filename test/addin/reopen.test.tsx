@@ -5,7 +5,9 @@ configure({ asyncUtilTimeout: 5000 });
 jest.setTimeout(20000);
 test("the track dialog can be opened, cancelled and opened again, and stays accessible", async () => {
   installOutlook();
-  const backend = new FakeBackend().on("GET", "/api/me", { body: meResponse("active") }).on("POST", "/api/messages/status", { body: statusResponse("not_captured") })
+  const backend = new FakeBackend()
+    .on("GET", "/api/me", { body: meResponse("active") })
+    .on("POST", "/api/messages/status", { body: statusResponse("not_captured") })
     .on("GET", "/api/clients", { body: [] });
   renderPane(backend);
   for (let i = 0; i < 2; i++) {

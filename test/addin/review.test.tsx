@@ -47,11 +47,18 @@ describe("unblock", () => {
   test("an organization-wide entry: no Unblock button, the pane says to ask an administrator, nothing is deleted", async () => {
     installOutlook();
     const backend = backendWith(blockedStatus())
-      .on("GET", "/api/blocklist", { body: { items: [{ id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" }], nextCursor: null } })
+      .on("GET", "/api/blocklist", {
+        body: {
+          items: [{ id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" }],
+          nextCursor: null,
+        },
+      })
       .on("DELETE", "/api/blocklist/b-org", { status: 204 });
     renderPane(backend);
     const card = within(await screen.findByRole("region", { name: /^Not captured/ }));
-    expect(await card.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it.")).toBeTruthy();
+    expect(
+      await card.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it."),
+    ).toBeTruthy();
     expect(card.queryByRole("button", { name: /Unblock/ })).toBeNull();
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
   });
@@ -59,7 +66,12 @@ describe("unblock", () => {
   test("a personal entry: Unblock deletes that entry (and not an organization entry for the same domain)", async () => {
     installOutlook();
     const org = { id: "b-org", entry: "@noisy.example", scope: "organization", createdAt: "2026-01-01T00:00:00Z" };
-    let mine: object | null = { id: "b-mine", entry: "@Noisy.example", scope: "personal", createdAt: "2026-01-02T00:00:00Z" };
+    let mine: object | null = {
+      id: "b-mine",
+      entry: "@Noisy.example",
+      scope: "personal",
+      createdAt: "2026-01-02T00:00:00Z",
+    };
     // As the server answers: the organization's entry still blocks the message after the personal one is gone.
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
@@ -72,7 +84,11 @@ describe("unblock", () => {
     await waitFor(() => expect(backend.callsTo("DELETE", "/api/blocklist/b-mine")).toHaveLength(1));
     expect(backend.callsTo("DELETE", "/api/blocklist/b-org")).toHaveLength(0);
     // Still not captured, and now the card says why: only the organization's entry is left.
-    expect(await screen.findByText("“@noisy.example” is on your organization's blocklist; ask an administrator to remove it.")).toBeTruthy();
+    expect(
+      await screen.findByText(
+        "“@noisy.example” is on your organization's blocklist; ask an administrator to remove it.",
+      ),
+    ).toBeTruthy();
     expect(screen.getByRole("heading", { name: /^Not captured/ })).toBeTruthy();
   });
 });
@@ -80,14 +96,21 @@ describe("unblock", () => {
 describe("sign-in", () => {
   /** What MSAL rejects with: errorCode plus a message that links to aka.ms. */
   const msalError = (errorCode: string) =>
-    Object.assign(new Error(`${errorCode}: See https://aka.ms/msal.js.errors#${errorCode} for details`), { name: "BrowserAuthError", errorCode, subError: "" });
+    Object.assign(new Error(`${errorCode}: See https://aka.ms/msal.js.errors#${errorCode} for details`), {
+      name: "BrowserAuthError",
+      errorCode,
+      subError: "",
+    });
 
   test.each([
     ["timed_out", "The sign-in window was closed or didn't finish in time. Try again."],
     ["user_cancelled", "Sign-in was cancelled."],
     ["popup_window_error", "The sign-in window was blocked or closed. Allow pop-ups for this pane and try again."],
     ["interaction_in_progress", "Another sign-in is still open. Finish it or close its window, then try again."],
-    ["access_denied", "Sign-in was refused or Engagement Capture isn't approved for your organization yet. Try again, or ask an administrator to approve it."],
+    [
+      "access_denied",
+      "Sign-in was refused or Engagement Capture isn't approved for your organization yet. Try again, or ask an administrator to approve it.",
+    ],
     ["no_network_connectivity", "Microsoft sign-in can't be reached. Check your connection and try again."],
   ])("MSAL %s: a plain sentence, the code for support, no MSAL text or URL, one button", async (code, sentence) => {
     installOutlook();
@@ -120,7 +143,9 @@ describe("sign-in", () => {
     expect(await screen.findByRole("heading", { name: "Captured" })).toBeTruthy();
     expect(auth.signIn).toHaveBeenCalledTimes(2);
     // MSAL then ends the replaced attempt: that changes nothing on screen.
-    await act(async () => failFirst(Object.assign(new Error("cancelled"), { errorCode: "interaction_in_progress_cancelled" })));
+    await act(async () =>
+      failFirst(Object.assign(new Error("cancelled"), { errorCode: "interaction_in_progress_cancelled" })),
+    );
     expect(screen.queryByRole("button", { name: "Sign in" })).toBeNull();
     expect(screen.getByRole("heading", { name: "Captured" })).toBeTruthy();
   });
@@ -142,7 +167,12 @@ describe("sign-in", () => {
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
       .on("POST", "/api/messages/status", () =>
-        expired ? { status: 401, body: { error: { code: "invalid_token", message: "The access token is invalid or expired." } } } : { body: statusResponse("captured") },
+        expired
+          ? {
+              status: 401,
+              body: { error: { code: "invalid_token", message: "The access token is invalid or expired." } },
+            }
+          : { body: statusResponse("captured") },
       );
     const auth = stubAuth();
     auth.signIn.mockImplementation(async () => {
@@ -167,7 +197,10 @@ describe("header badge", () => {
 
   test("GET /api/me failed: Unavailable", async () => {
     installOutlook();
-    const backend = new FakeBackend().on("GET", "/api/me", { status: 503, body: { error: { code: "unavailable", message: "The database is restarting." } } });
+    const backend = new FakeBackend().on("GET", "/api/me", {
+      status: 503,
+      body: { error: { code: "unavailable", message: "The database is restarting." } },
+    });
     renderPane(backend);
     await screen.findByRole("alert");
     expect(screen.getByLabelText("Mailbox: Unavailable").textContent).toBe("Unavailable");
@@ -180,10 +213,14 @@ describe("error texts", () => {
     const backend = new FakeBackend().on("GET", "/api/me", { body: meResponse("active") });
     const fetch = backend.fetch;
     backend.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-      String(input).endsWith("/api/messages/status") ? { status: 502, ok: false, text: async () => "<html><h1>502 Bad Gateway</h1></html>" } : fetch(input, init)) as typeof fetch;
+      String(input).endsWith("/api/messages/status")
+        ? { status: 502, ok: false, text: async () => "<html><h1>502 Bad Gateway</h1></html>" }
+        : fetch(input, init)) as typeof fetch;
     renderPane(backend);
     const alert = await screen.findByRole("alert");
-    expect(within(alert).getByText(/Engagement Capture's server can't be reached right now\. Try again in a moment\./)).toBeTruthy();
+    expect(
+      within(alert).getByText(/Engagement Capture's server can't be reached right now\. Try again in a moment\./),
+    ).toBeTruthy();
     expect(within(alert).getByText("Error code: http_502")).toBeTruthy();
     expect(alert.textContent).not.toMatch(/answered 502|Bad Gateway/);
   });
@@ -197,8 +234,14 @@ describe("long addresses", () => {
     renderPane(
       backendWith(
         statusResponse("not_captured", {
-          people: [{ address: longAddress, name: "Priya Shah", role: "from", isUser: false, blocked: false, contact: null }, PEOPLE[1]],
-          decision: { ...statusResponse("not_captured").decision, action: { kind: "track_contact", address: longAddress, label: `Track ${longAddress}` } },
+          people: [
+            { address: longAddress, name: "Priya Shah", role: "from", isUser: false, blocked: false, contact: null },
+            PEOPLE[1],
+          ],
+          decision: {
+            ...statusResponse("not_captured").decision,
+            action: { kind: "track_contact", address: longAddress, label: `Track ${longAddress}` },
+          },
         }),
       ),
     );
@@ -239,7 +282,9 @@ describe("focus", () => {
 
   test("Cancel in the track dialog: focus returns to the Track button that opened it", async () => {
     installOutlook();
-    const { opener, dialog } = await openTrackFromPeople(backendWith(statusResponse("not_captured")).on("GET", "/api/clients", { body: CLIENTS }));
+    const { opener, dialog } = await openTrackFromPeople(
+      backendWith(statusResponse("not_captured")).on("GET", "/api/clients", { body: CLIENTS }),
+    );
     fireEvent.click(dialog.getByRole("button", { name: "Cancel" }));
     await waitFor(() => expect(screen.queryByRole("dialog", { hidden: true })).toBeNull());
     await waitFor(() => expect(document.activeElement).toBe(opener));
@@ -247,7 +292,9 @@ describe("focus", () => {
 
   test("Esc in the track dialog: focus returns to the Track button", async () => {
     installOutlook();
-    const { opener } = await openTrackFromPeople(backendWith(statusResponse("not_captured")).on("GET", "/api/clients", { body: CLIENTS }));
+    const { opener } = await openTrackFromPeople(
+      backendWith(statusResponse("not_captured")).on("GET", "/api/clients", { body: CLIENTS }),
+    );
     fireEvent.keyDown(document.activeElement!, { key: "Escape" });
     await waitFor(() => expect(screen.queryByRole("dialog", { hidden: true })).toBeNull());
     await waitFor(() => expect(document.activeElement).toBe(opener));
@@ -258,9 +305,18 @@ describe("focus", () => {
     let tracked = false;
     const backend = new FakeBackend()
       .on("GET", "/api/me", { body: meResponse("active") })
-      .on("POST", "/api/messages/status", () => ({ body: tracked ? statusResponse("will_be_captured") : statusResponse("not_captured") }))
+      .on("POST", "/api/messages/status", () => ({
+        body: tracked ? statusResponse("will_be_captured") : statusResponse("not_captured"),
+      }))
       .on("GET", "/api/clients", { body: CLIENTS })
-      .on("POST", "/api/contacts", () => ((tracked = true), { status: 201, body: trackedContact("bob@globex.com", { id: "cl-g", name: "Globex" }) }));
+      .on(
+        "POST",
+        "/api/contacts",
+        () => (
+          (tracked = true),
+          { status: 201, body: trackedContact("bob@globex.com", { id: "cl-g", name: "Globex" }) }
+        ),
+      );
     const { dialog } = await openTrackFromPeople(backend);
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients")).toHaveLength(1));
     fireEvent.input(dialog.getByRole("combobox", { name: /Client/ }), { target: { value: "Globex" } });
@@ -271,7 +327,11 @@ describe("focus", () => {
 
   test("Capture now: the button goes away, focus stays in the card on its heading", async () => {
     installOutlook();
-    renderPane(backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", { body: statusResponse("captured") }));
+    renderPane(
+      backendWith(statusResponse("will_be_captured")).on("POST", "/api/messages/capture", {
+        body: statusResponse("captured"),
+      }),
+    );
     const button = await screen.findByRole("button", { name: "Capture now" });
     act(() => button.focus());
     fireEvent.click(button);
@@ -285,7 +345,15 @@ describe("Not checked yet", () => {
   // reason; test/api/message-status.test.ts): the pane shows it, in sentence case, in the heading.
   const predicted = (kind: "not_captured" | "will_be_captured", awaitsSweep: boolean) =>
     statusResponse(kind, {
-      decision: { source: "predicted", outcome: kind === "not_captured" ? "excluded" : "captured", reason: kind === "not_captured" ? "no_tracked_contact" : null, explanation: "Server sentence.", action: null, decidedAt: null, sweepId: null },
+      decision: {
+        source: "predicted",
+        outcome: kind === "not_captured" ? "excluded" : "captured",
+        reason: kind === "not_captured" ? "no_tracked_contact" : null,
+        explanation: "Server sentence.",
+        action: null,
+        decidedAt: null,
+        sweepId: null,
+      },
       awaitsSweep,
     });
 
@@ -319,7 +387,9 @@ describe("Connect's outcome", () => {
     let sweep: SweepView | null = null;
     const backend = backendWith(statusResponse("will_be_captured"))
       .on("GET", "/api/me", () => ({ body: meResponse(connected ? "active" : "not_connected") }))
-      .on("POST", "/api/connection", { body: { authorizeUrl: "https://login.example.test/organizations/oauth2/v2.0/authorize?state=s1" } })
+      .on("POST", "/api/connection", {
+        body: { authorizeUrl: "https://login.example.test/organizations/oauth2/v2.0/authorize?state=s1" },
+      })
       .on("GET", "/api/sweeps", () => ({ body: { items: sweep ? [sweep] : [], nextCursor: null } }));
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Connect Microsoft 365" }));
@@ -327,11 +397,31 @@ describe("Connect's outcome", () => {
 
     connected = true;
     const startedAt = new Date().toISOString();
-    sweep = { id: "sw-1", trigger: "connect", status: "running", windowStart: startedAt, windowEnd: startedAt, startedAt, finishedAt: null,
-      listed: 0, captured: 0, excluded: 0, excludedByReason: {}, graphRequests: 0, retries: 0, error: null };
-    act(() => outlook.dialogs[0].handlers.dialogMessageReceived({ message: JSON.stringify({ type: "connect-result", status: "connected", code: null, message: "Connected." }) }));
+    sweep = {
+      id: "sw-1",
+      trigger: "connect",
+      status: "running",
+      windowStart: startedAt,
+      windowEnd: startedAt,
+      startedAt,
+      finishedAt: null,
+      listed: 0,
+      captured: 0,
+      excluded: 0,
+      excludedByReason: {},
+      graphRequests: 0,
+      retries: 0,
+      error: null,
+    };
+    act(() =>
+      outlook.dialogs[0].handlers.dialogMessageReceived({
+        message: JSON.stringify({ type: "connect-result", status: "connected", code: null, message: "Connected." }),
+      }),
+    );
     expect(await screen.findByText(/Checking your mailbox/)).toBeTruthy();
-    await waitFor(() => expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. Checking your mailbox/));
+    await waitFor(() =>
+      expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. Checking your mailbox/),
+    );
 
     sweep = { ...sweep, status: "succeeded", finishedAt: startedAt, listed: 15, captured: 12 };
     const upToDate = "Capture is up to date. From now on, new email with tracked contacts is captured automatically.";
@@ -341,13 +431,22 @@ describe("Connect's outcome", () => {
 
   test("the consent failed: the callback page's sentence", async () => {
     const outlook = installOutlook();
-    const backend = backendWith(statusResponse("not_captured"), meResponse("not_connected")).on("POST", "/api/connection", { body: { authorizeUrl: "https://login.example.test/x" } });
+    const backend = backendWith(statusResponse("not_captured"), meResponse("not_connected")).on(
+      "POST",
+      "/api/connection",
+      { body: { authorizeUrl: "https://login.example.test/x" } },
+    );
     renderPane(backend);
     fireEvent.click(await screen.findByRole("button", { name: "Connect Microsoft 365" }));
     await waitFor(() => expect(outlook.dialogs).toHaveLength(1));
     act(() =>
       outlook.dialogs[0].handlers.dialogMessageReceived({
-        message: JSON.stringify({ type: "connect-result", status: "failed", code: "consent_declined", message: "You declined the permissions, so the mailbox is not connected." }),
+        message: JSON.stringify({
+          type: "connect-result",
+          status: "failed",
+          code: "consent_declined",
+          message: "You declined the permissions, so the mailbox is not connected.",
+        }),
       }),
     );
     expect(await screen.findByText("You declined the permissions, so the mailbox is not connected.")).toBeTruthy();
@@ -359,9 +458,16 @@ describe("track form keyboard", () => {
     installOutlook();
     const backend = backendWith(statusResponse("not_captured"))
       .on("GET", "/api/clients", { body: CLIENTS })
-      .on("POST", "/api/contacts", { status: 201, body: trackedContact("bob@globex.com", { id: "cl-g", name: "Globex" }) });
+      .on("POST", "/api/contacts", {
+        status: 201,
+        body: trackedContact("bob@globex.com", { id: "cl-g", name: "Globex" }),
+      });
     renderPane(backend);
-    fireEvent.click(within(await screen.findByRole("list", { name: "People on this message" })).getByRole("button", { name: "Track bob@globex.com" }));
+    fireEvent.click(
+      within(await screen.findByRole("list", { name: "People on this message" })).getByRole("button", {
+        name: "Track bob@globex.com",
+      }),
+    );
     const dialog = await focusDialog();
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients")).toHaveLength(1));
     const combo = dialog.getByRole("combobox", { name: /Client/ });
@@ -369,14 +475,21 @@ describe("track form keyboard", () => {
     expect(combo.getAttribute("aria-expanded")).toBe("false");
     fireEvent.keyDown(combo, { key: "Enter" });
     await waitFor(() => expect(backend.callsTo("POST", "/api/contacts")).toHaveLength(1));
-    expect(backend.callsTo("POST", "/api/contacts")[0].body).toMatchObject({ email: "bob@globex.com", clientId: "cl-g" });
+    expect(backend.callsTo("POST", "/api/contacts")[0].body).toMatchObject({
+      email: "bob@globex.com",
+      clientId: "cl-g",
+    });
   });
 
   test("with the list open, Enter picks the option (and does not submit); the chevron is not a tab stop", async () => {
     installOutlook();
     const backend = backendWith(statusResponse("not_captured")).on("GET", "/api/clients", { body: CLIENTS });
     renderPane(backend);
-    fireEvent.click(within(await screen.findByRole("list", { name: "People on this message" })).getByRole("button", { name: "Track bob@globex.com" }));
+    fireEvent.click(
+      within(await screen.findByRole("list", { name: "People on this message" })).getByRole("button", {
+        name: "Track bob@globex.com",
+      }),
+    );
     const dialog = await focusDialog();
     await waitFor(() => expect(backend.callsTo("GET", "/api/clients")).toHaveLength(1));
     const combo = dialog.getByRole("combobox", { name: /Client/ }) as HTMLInputElement;
@@ -395,7 +508,9 @@ describe("polish", () => {
   test("times in the locale's usual form, not a padded two-digit hour with AM/PM", () => {
     const now = new Date(2026, 2, 2, 12, 0);
     const nine = new Date(2026, 2, 2, 9, 16).toISOString();
-    expect(formatWhen(nine, now)).toBe(`today at ${new Date(nine).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}`);
+    expect(formatWhen(nine, now)).toBe(
+      `today at ${new Date(nine).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}`,
+    );
     expect(formatWhen(nine, now)).not.toMatch(/\b0\d:\d\d\s?[AP]M/);
   });
 

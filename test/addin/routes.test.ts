@@ -37,7 +37,10 @@ beforeAll(() => {
   officeJs = path.join(dir, "office-js");
   mkdirSync(dist, { recursive: true });
   mkdirSync(officeJs, { recursive: true });
-  writeFileSync(path.join(dist, "taskpane.html"), '<html><head><script id="office-js" src="/office-js/office.js"></script></head><body></body></html>');
+  writeFileSync(
+    path.join(dist, "taskpane.html"),
+    '<html><head><script id="office-js" src="/office-js/office.js"></script></head><body></body></html>',
+  );
   writeFileSync(path.join(dist, "preview.html"), "<html>preview</html>");
   writeFileSync(path.join(dist, "office-standin.js"), "/* stand-in */");
   writeFileSync(path.join(dist, "taskpane.abc123.js"), "console.log(1)");
@@ -47,7 +50,14 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const demoApp = () =>
-  addinRoutes({ config: config(), distDir: dist, officeJsDir: officeJs, preview: { messages: async () => [SAMPLE] }, devManifestPath: path.join(ROOT, "manifest.xml"), assetsDir: path.join(ROOT, "assets") });
+  addinRoutes({
+    config: config(),
+    distDir: dist,
+    officeJsDir: officeJs,
+    preview: { messages: async () => [SAMPLE] },
+    devManifestPath: path.join(ROOT, "manifest.xml"),
+    assetsDir: path.join(ROOT, "assets"),
+  });
 
 const PROD_ENV = {
   ENTRA_CLIENT_ID: "11111111-2222-3333-4444-555555555555",
@@ -81,7 +91,12 @@ test("/manifest.xml: development manifest on this server's URL; production one f
   expect((await parseStringPromise(devXml)).OfficeApp.$["xsi:type"]).toBe("MailApp");
   expect(devXml).toContain("https://localhost:3000/taskpane.html");
 
-  const prod = addinRoutes({ config: config(PROD_ENV), distDir: dist, officeJsDir: officeJs, devManifestPath: path.join(ROOT, "manifest.xml") });
+  const prod = addinRoutes({
+    config: config(PROD_ENV),
+    distDir: dist,
+    officeJsDir: officeJs,
+    devManifestPath: path.join(ROOT, "manifest.xml"),
+  });
   const unbuilt = await (await prod.request("/manifest.xml")).text();
   expect(unbuilt).toContain("https://addin.contoso.com/taskpane.html");
   writeFileSync(path.join(dir, "dist", "manifest.xml"), "<OfficeApp>built</OfficeApp>");
@@ -114,7 +129,12 @@ test("production: no office.js from node_modules, no preview, no stand-in", asyn
 
 test("nothing outside the served directories", async () => {
   const app = demoApp();
-  for (const p of ["/office-js/..%2Fsecret.txt", "/office-js/../secret.txt", "/assets/..%2F..%2Fsecret.txt", "/..%2Fsecret.txt"]) {
+  for (const p of [
+    "/office-js/..%2Fsecret.txt",
+    "/office-js/../secret.txt",
+    "/assets/..%2F..%2Fsecret.txt",
+    "/..%2Fsecret.txt",
+  ]) {
     const res = await app.request(p);
     expect(res.status).toBe(404);
   }

@@ -164,7 +164,9 @@ test("a tenant id that could bend the JWKS URL → 401 without fetching", async 
 test("tokens naming a tenant Entra does not know cost no request for that tenant (forged tokens cause no outbound flood)", async () => {
   const before = t.jwksRequests.length;
   for (let i = 0; i < 5; i++) {
-    const forged = await t.call("GET", "/api/me", { token: await t.token({ tid: UNKNOWN_TENANT, oid: `forged-${i}` }, { key: await newSigningKey(`forged-${i}`) }) });
+    const forged = await t.call("GET", "/api/me", {
+      token: await t.token({ tid: UNKNOWN_TENANT, oid: `forged-${i}` }, { key: await newSigningKey(`forged-${i}`) }),
+    });
     expect(forged.status).toBe(401);
   }
   expect(t.jwksRequests.filter((u) => u.includes(UNKNOWN_TENANT))).toEqual([]);

@@ -89,7 +89,10 @@ export async function createHarness(
   const fakeFetch = (async (input: RequestInfo | URL) => {
     const url = String(input);
     if (url === `${AUTHORITY}/organizations/v2.0/.well-known/openid-configuration`) {
-      const metadata = { issuer: `${AUTHORITY}/{tenantid}/v2.0`, jwks_uri: `${AUTHORITY}/organizations/discovery/v2.0/keys` };
+      const metadata = {
+        issuer: `${AUTHORITY}/{tenantid}/v2.0`,
+        jwks_uri: `${AUTHORITY}/organizations/discovery/v2.0/keys`,
+      };
       return new Response(JSON.stringify(metadata), { status: 200, headers: { "content-type": "application/json" } });
     }
     jwksRequests.push(url);

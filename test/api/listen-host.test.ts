@@ -39,7 +39,13 @@ async function start(listenHost: string | undefined): Promise<RunningServer> {
     LISTEN_HOST: listenHost,
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const server = await startServer({ config: loaded.config, extraCaPem: emulator.caPem, port: 0, scheduler: false, logger: createLogger("silent") });
+  const server = await startServer({
+    config: loaded.config,
+    extraCaPem: emulator.caPem,
+    port: 0,
+    scheduler: false,
+    logger: createLogger("silent"),
+  });
   running.push(server);
   return server;
 }
@@ -47,10 +53,20 @@ async function start(listenHost: string | undefined): Promise<RunningServer> {
 /** GET /healthz at an explicit IP address (not a name), trusting the server's development CA. */
 function healthAt(ip: string, server: RunningServer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: ip, port: server.port, path: "/healthz", headers: { host: `localhost:${server.port}` }, ca: server.caPem, servername: "localhost" }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = https.get(
+      {
+        host: ip,
+        port: server.port,
+        path: "/healthz",
+        headers: { host: `localhost:${server.port}` },
+        ca: server.caPem,
+        servername: "localhost",
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on("error", reject);
   });
 }

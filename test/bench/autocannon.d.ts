@@ -43,7 +43,10 @@ declare module "autocannon" {
     /** The running instance: an EventEmitter that is also a promise of the result. */
     interface Instance extends PromiseLike<Result> {
       /** Every response, with the latency (ms) autocannon records for it. */
-      on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+      on(
+        event: "response",
+        listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void,
+      ): this;
     }
   }
   function autocannon(opts: autocannon.Options): autocannon.Instance;

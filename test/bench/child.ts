@@ -13,7 +13,12 @@ export interface BenchChild {
 export function forkTs(file: string, execArgv: string[] = []): BenchChild {
   const child = fork(path.resolve(file), [], {
     // BENCH_CPU_PROFILE=<dir>: write a V8 CPU profile of every bench child there (finding hot spots).
-    execArgv: [...execArgv, ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), "--import", "tsx"],
+    execArgv: [
+      ...execArgv,
+      ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []),
+      "--import",
+      "tsx",
+    ],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, NODE_ENV: "production" },
   });
@@ -33,7 +38,8 @@ export function forkTs(file: string, execArgv: string[] = []): BenchChild {
     for (const fn of listeners) fn(m);
   });
   child.once("exit", (code, signal) => {
-    for (const w of waiters.values()) w.reject(new Error(`${path.basename(file)} exited (${code ?? signal}) before replying`));
+    for (const w of waiters.values())
+      w.reject(new Error(`${path.basename(file)} exited (${code ?? signal}) before replying`));
     waiters.clear();
   });
   return {
@@ -41,7 +47,10 @@ export function forkTs(file: string, execArgv: string[] = []): BenchChild {
     request<T>(msg: Record<string, unknown> & { type: string }, timeoutMs = 600_000) {
       const id = nextId++;
       return new Promise<T>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${path.basename(file)}: no reply to ${msg.type} within ${timeoutMs} ms`)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new Error(`${path.basename(file)}: no reply to ${msg.type} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.set(id, {
           resolve: (v) => {
             clearTimeout(t);

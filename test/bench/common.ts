@@ -62,7 +62,12 @@ export function productDefaults(): Config["sweep"] {
 
 /** A Graph token for this mailbox, minted by the emulator as its token endpoint would (bench-only fast path). */
 export function mintGraphToken(state: EmulatorState, oid: string): string {
-  return state.mintAccessToken({ userId: oid, clientId: CLIENT_ID, audience: "https://graph.microsoft.com", scopes: GRAPH_SCOPES });
+  return state.mintAccessToken({
+    userId: oid,
+    clientId: CLIENT_ID,
+    audience: "https://graph.microsoft.com",
+    scopes: GRAPH_SCOPES,
+  });
 }
 
 /** An API token (the pane's) for this user. */
@@ -71,7 +76,10 @@ export function mintApiToken(state: EmulatorState, oid: string): string {
 }
 
 /** GraphTokenSource from a function oid → token, for product user ids seeded by seedMailboxes. */
-export function tokenSource(oidOfUserId: Map<string, string>, mint: (oid: string) => Promise<string> | string): GraphTokenSource {
+export function tokenSource(
+  oidOfUserId: Map<string, string>,
+  mint: (oid: string) => Promise<string> | string,
+): GraphTokenSource {
   return {
     async getGraphAccessToken(_organizationId, userId) {
       const oid = oidOfUserId.get(userId);
@@ -85,10 +93,18 @@ export function tokenSource(oidOfUserId: Map<string, string>, mint: (oid: string
  * Users and active connections as the connect flow leaves them (minus the MSAL cache, see the file comment):
  * returns product user id → oid.
  */
-export async function seedMailboxes(db: Kysely<Database>, users: readonly Pick<DatasetUser, "id" | "mail" | "displayName">[], now: Date): Promise<Map<string, string>> {
+export async function seedMailboxes(
+  db: Kysely<Database>,
+  users: readonly Pick<DatasetUser, "id" | "mail" | "displayName">[],
+  now: Date,
+): Promise<Map<string, string>> {
   const oidOfUserId = new Map<string, string>();
   for (const u of users) {
-    const user = await provisionUser(db, { organizationId: TENANT, oid: u.id, email: u.mail!, displayName: u.displayName }, now);
+    const user = await provisionUser(
+      db,
+      { organizationId: TENANT, oid: u.id, email: u.mail!, displayName: u.displayName },
+      now,
+    );
     await saveConnection(db, TENANT, user.id, { homeAccountId: null, tokenCache: null }, now);
     oidOfUserId.set(user.id, u.id);
   }

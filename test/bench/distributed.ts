@@ -35,10 +35,22 @@ export interface DistributedRun {
 
 export type DistributedResult =
   | { skipped: true; reason: string }
-  | { skipped: false; mailboxes: number; latencyMs: number; workerConcurrency: number; runs: DistributedRun[]; connectSeconds: number };
+  | {
+      skipped: false;
+      mailboxes: number;
+      latencyMs: number;
+      workerConcurrency: number;
+      runs: DistributedRun[];
+      connectSeconds: number;
+    };
 
 export async function runDistributed(opts: { quick: boolean; databaseUrl: string | null }): Promise<DistributedResult> {
-  if (!opts.databaseUrl) return { skipped: true, reason: "no PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL, e.g. postgres://postgres@127.0.0.1:55452/postgres" };
+  if (!opts.databaseUrl)
+    return {
+      skipped: true,
+      reason:
+        "no PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL, e.g. postgres://postgres@127.0.0.1:55452/postgres",
+    };
   const mailboxes = opts.quick ? 10 : 200;
   const counts = opts.quick ? [1, 2] : [1, 2, 4];
   const h = await startDistributedHarness(opts.databaseUrl, { mailboxes, messagesPerDay: MESSAGES_PER_DAY, seed: 31 });
@@ -47,7 +59,10 @@ export async function runDistributed(opts: { quick: boolean; databaseUrl: string
   const env = { ...h.env, LOG_LEVEL: "info", WORKER_CONCURRENCY: String(concurrency), ENQUEUER_TICK_SECONDS: "0" };
   const db = h.queue.boss.getDb();
   const jobStates = async () => {
-    const { rows } = await db.executeSql(`SELECT state, count(*)::int AS n FROM pgboss.job WHERE name = $1 GROUP BY state`, [SWEEP_QUEUE]);
+    const { rows } = await db.executeSql(
+      `SELECT state, count(*)::int AS n FROM pgboss.job WHERE name = $1 GROUP BY state`,
+      [SWEEP_QUEUE],
+    );
     return Object.fromEntries(rows.map((r: { state: string; n: number }) => [r.state, r.n])) as Record<string, number>;
   };
   const allDone = (s: Record<string, number>) => !s.created && !s.retry && !s.active;
@@ -62,7 +77,13 @@ export async function runDistributed(opts: { quick: boolean; databaseUrl: string
     await h.connectAll(10);
     const connectSeconds = round((performance.now() - t0) / 1000, 1);
     h.emulator.state.setLatency(LATENCY_MS);
-    const enqueuer = createEnqueuer({ db: h.services.db, queue: h.queue, clock: h.services.clock, logger: createLogger("silent"), intervalMinutes: 60 });
+    const enqueuer = createEnqueuer({
+      db: h.services.db,
+      queue: h.queue,
+      clock: h.services.clock,
+      logger: createLogger("silent"),
+      intervalMinutes: 60,
+    });
     const runs: DistributedRun[] = [];
     let base = Date.now();
     for (const [i, n] of counts.entries()) {
@@ -76,7 +97,15 @@ export async function runDistributed(opts: { quick: boolean; databaseUrl: string
         base = Date.now();
       }
       // An hour's new mail, then the tick for the next hour.
-      const fresh = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay: MESSAGES_PER_DAY, days: 1 / 24, seed: 40 + i, folderMix: { inbox: 1 }, kindMix: { note: 1, smime: 0, meeting: 0, teams: 0, rss: 0 } });
+      const fresh = generateMailbox({
+        tenantId: TENANT,
+        users: mailboxes,
+        messagesPerDay: MESSAGES_PER_DAY,
+        days: 1 / 24,
+        seed: 40 + i,
+        folderMix: { inbox: 1 },
+        kindMix: { note: 1, smime: 0, meeting: 0, teams: 0, rss: 0 },
+      });
       for (const m of fresh.dataset.messages ?? []) {
         const { userId, ...input } = m;
         h.emulator.state.addMessage(userId, input);
@@ -92,7 +121,13 @@ export async function runDistributed(opts: { quick: boolean; databaseUrl: string
       const elapsedMs = performance.now() - t;
       await stopWorkers();
 
-      const sweeps = await h.services.db.selectFrom("sweeps").select(["userId", "status"]).where("organizationId", "=", TENANT).where("trigger", "=", "worker").where("startedAt", ">=", startedIso).execute();
+      const sweeps = await h.services.db
+        .selectFrom("sweeps")
+        .select(["userId", "status"])
+        .where("organizationId", "=", TENANT)
+        .where("trigger", "=", "worker")
+        .where("startedAt", ">=", startedIso)
+        .execute();
       const per = new Map<string, number>([...h.userIds.values()].map((u) => [u, 0]));
       for (const s of sweeps) if (s.status === "succeeded") per.set(s.userId, (per.get(s.userId) ?? 0) + 1);
       const notExactlyOnce = [...per.values()].filter((x) => x !== 1).length;

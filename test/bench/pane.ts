@@ -27,13 +27,34 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const MESSAGE = /Pilot feedback from the Globex team/;
 
 export interface PaneResult {
-  sizes: { source: "built" | "existing build (quick mode: not rebuilt)"; paneGzip: number; paneWithMsalGzip: number; buildSeconds: number | null; files: { file: string; gzip: number }[] };
-  timing: { skipped: true; reason: string } | { skipped: false; runs: number; failures: string[]; firstRunWithSignInMs: number; medianMs: number; minMs: number; maxMs: number; samplesMs: number[]; serverStartSeconds: number };
+  sizes: {
+    source: "built" | "existing build (quick mode: not rebuilt)";
+    paneGzip: number;
+    paneWithMsalGzip: number;
+    buildSeconds: number | null;
+    files: { file: string; gzip: number }[];
+  };
+  timing:
+    | { skipped: true; reason: string }
+    | {
+        skipped: false;
+        runs: number;
+        failures: string[];
+        firstRunWithSignInMs: number;
+        medianMs: number;
+        minMs: number;
+        maxMs: number;
+        samplesMs: number[];
+        serverStartSeconds: number;
+      };
 }
 
 /** The sizes buildAddin reports, read from an existing build (same rule: the page's scripts, + msal.* chunks). */
 function sizesOf(distDir: string) {
-  const files = fs.readdirSync(distDir).filter((f) => f.endsWith(".js")).map((file) => ({ file, gzip: gzipSync(fs.readFileSync(path.join(distDir, file)), { level: 9 }).length }));
+  const files = fs
+    .readdirSync(distDir)
+    .filter((f) => f.endsWith(".js"))
+    .map((file) => ({ file, gzip: gzipSync(fs.readFileSync(path.join(distDir, file)), { level: 9 }).length }));
   const html = fs.readFileSync(path.join(distDir, "taskpane.html"), "utf8");
   const scripts = new Set([...html.matchAll(/<script[^>]*\ssrc=["']?([^"'\s>]+)/g)].map((m) => m[1]));
   const paneGzip = files.filter((f) => scripts.has(f.file)).reduce((n, f) => n + f.gzip, 0);
@@ -50,9 +71,19 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     log("pane: production build (buildAddin)");
     const t = performance.now();
     const r = await buildAddin({ quiet: true });
-    sizes = { source: "built", buildSeconds: Math.round((performance.now() - t) / 100) / 10, paneGzip: r.paneGzip, paneWithMsalGzip: r.paneWithMsalGzip, files: r.sizes.map((s) => ({ file: s.file, gzip: s.gzip })) };
+    sizes = {
+      source: "built",
+      buildSeconds: Math.round((performance.now() - t) / 100) / 10,
+      paneGzip: r.paneGzip,
+      paneWithMsalGzip: r.paneWithMsalGzip,
+      files: r.sizes.map((s) => ({ file: s.file, gzip: s.gzip })),
+    };
   }
-  if (!fs.existsSync(CHROMIUM)) return { sizes, timing: { skipped: true, reason: `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` } };
+  if (!fs.existsSync(CHROMIUM))
+    return {
+      sizes,
+      timing: { skipped: true, reason: `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` },
+    };
 
   const runs = opts.quick ? 1 : 7;
   // `npm start` rebuilds the pane when taskpane.html is older than its sources — and webpack does not
@@ -64,14 +95,27 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
   const port = await freePort();
   const base = `https://localhost:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-  for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL"]) delete env[k];
+  for (const k of [
+    "ENTRA_CLIENT_ID",
+    "ENTRA_CLIENT_SECRET",
+    "DATABASE_URL",
+    "TOKEN_ENCRYPTION_KEY",
+    "PUBLIC_URL",
+    "ADDIN_PUBLIC_URL",
+  ])
+    delete env[k];
   let child: ChildProcess | null = null;
   let browser: Browser | null = null;
   let output = "";
   try {
     log("pane: starting the demo (tsx server/cli/start.ts)");
     const t0 = performance.now();
-    child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "server", "cli", "start.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "server", "cli", "start.ts")], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     const deadline = Date.now() + 180_000;
@@ -84,7 +128,15 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
@@ -97,10 +149,20 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
     // Sign in first, then open the message, so this first run times sign-in plus one status call.
     await pane.getByRole("button", { name: "Sign in" }).click({ timeout: 60_000 });
     await page.getByRole("button", { name: MESSAGE }).click();
-    const paneText = async () => (await pane.locator("body").innerText().catch(() => "(no pane)")).replace(/\s+/g, " ").slice(0, 400);
+    const paneText = async () =>
+      (
+        await pane
+          .locator("body")
+          .innerText()
+          .catch(() => "(no pane)")
+      )
+        .replace(/\s+/g, " ")
+        .slice(0, 400);
     await captured.waitFor({ state: "visible", timeout: 60_000 }).catch(async (err: unknown) => {
       // Say what the pane showed instead.
-      throw new Error(`${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the pane showed: ${await paneText()}`);
+      throw new Error(
+        `${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the pane showed: ${await paneText()}`,
+      );
     });
     const firstRunWithSignInMs = Math.round(performance.now() - t);
 
@@ -115,13 +177,25 @@ export async function runPane(opts: { quick: boolean }): Promise<PaneResult> {
         samples.push(Math.round(performance.now() - t));
       } catch (err) {
         // A run that never shows the status is a result too: counted and described, not retried away.
-        failures.push(`${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the pane showed: ${await paneText()}`);
+        failures.push(
+          `${err instanceof Error ? err.message.split("\n")[0] : String(err)}; the pane showed: ${await paneText()}`,
+        );
       }
     }
     if (!samples.length) throw new Error(`no signed-in run showed the status: ${failures[0]}`);
     return {
       sizes,
-      timing: { skipped: false, runs, failures, firstRunWithSignInMs, medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samplesMs: samples, serverStartSeconds },
+      timing: {
+        skipped: false,
+        runs,
+        failures,
+        firstRunWithSignInMs,
+        medianMs: median(samples),
+        minMs: Math.min(...samples),
+        maxMs: Math.max(...samples),
+        samplesMs: samples,
+        serverStartSeconds,
+      },
     };
   } finally {
     await browser?.close();

@@ -19,7 +19,10 @@ import { runStatusApi, type StatusApiResult } from "./status-api";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
 
-export type Section<T> = { ok: true; seconds: number; result: T } | { ok: false; seconds: number; error: string } | { ok: false; seconds: 0; error: "not run (--only)" };
+export type Section<T> =
+  | { ok: true; seconds: number; result: T }
+  | { ok: false; seconds: number; error: string }
+  | { ok: false; seconds: 0; error: "not run (--only)" };
 
 export interface BenchReport {
   quick: boolean;
@@ -50,14 +53,21 @@ async function section<T>(n: number, only: number[] | undefined, fn: () => Promi
     return { ok: true, seconds: Math.round((performance.now() - t) / 100) / 10, result };
   } catch (err) {
     log(`section ${n} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return { ok: false, seconds: Math.round((performance.now() - t) / 100) / 10, error: err instanceof Error ? err.message : String(err) };
+    return {
+      ok: false,
+      seconds: Math.round((performance.now() - t) / 100) / 10,
+      error: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
 export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; mdPath: string; jsonPath: string }> {
   const t0 = performance.now();
   const quick = o.quick;
-  const databaseUrl = o.databaseUrl === undefined ? (process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || null) : o.databaseUrl;
+  const databaseUrl =
+    o.databaseUrl === undefined
+      ? process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || null
+      : o.databaseUrl;
   const machine = machineInfo();
   const traffic = await section(1, o.only, () => runTraffic({ quick }));
   const throughput = await section(2, o.only, () => runThroughput({ quick }));
@@ -102,7 +112,9 @@ function renderOnly(jsonPath: string): void {
   const report = JSON.parse(fs.readFileSync(jsonPath, "utf8")) as BenchReport;
   const mdPath = path.join(path.dirname(jsonPath), "benchmarks.md");
   fs.writeFileSync(mdPath, renderMarkdown(report));
-  process.stdout.write(`Wrote ${path.relative(process.cwd(), mdPath)} from ${path.relative(process.cwd(), jsonPath)}.\n`);
+  process.stdout.write(
+    `Wrote ${path.relative(process.cwd(), mdPath)} from ${path.relative(process.cwd(), jsonPath)}.\n`,
+  );
 }
 
 if (require.main === module && process.argv[2] === "--render") {
@@ -111,7 +123,9 @@ if (require.main === module && process.argv[2] === "--render") {
   runBench(parseArgs(process.argv.slice(2))).then(
     ({ report, mdPath, jsonPath }) => {
       const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
-      process.stdout.write(`Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`);
+      process.stdout.write(
+        `Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`,
+      );
       if (failed.length) {
         process.stderr.write(`Sections that failed: ${failed.join(", ")}\n`);
         process.exit(1);

@@ -85,7 +85,12 @@ function combine(runs: LoadResult[]): LoadResult {
     non2xx: sum((r) => r.non2xx),
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
-    rampUp: { seconds: RAMP_UP_SECONDS, requests: sum((r) => r.rampUp.requests), p99Ms: med((r) => r.rampUp.p99Ms), maxMs: Math.max(...runs.map((r) => r.rampUp.maxMs)) },
+    rampUp: {
+      seconds: RAMP_UP_SECONDS,
+      requests: sum((r) => r.rampUp.requests),
+      p99Ms: med((r) => r.rampUp.p99Ms),
+      maxMs: Math.max(...runs.map((r) => r.rampUp.maxMs)),
+    },
     wholeRunP99Ms: med((r) => r.wholeRunP99Ms),
   };
 }
@@ -123,15 +128,29 @@ async function measure(child: BenchChild, opts: autocannon.Options, seconds: num
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
-    rampUp: { seconds: RAMP_UP_SECONDS, requests: rampUp.length, p99Ms: quantile(rampUp, 0.99), maxMs: quantile(rampUp, 1) },
-    wholeRunP99Ms: quantile([...rampUp, ...steady].sort((a, b) => a - b), 0.99),
+    rampUp: {
+      seconds: RAMP_UP_SECONDS,
+      requests: rampUp.length,
+      p99Ms: quantile(rampUp, 0.99),
+      maxMs: quantile(rampUp, 1),
+    },
+    wholeRunP99Ms: quantile(
+      [...rampUp, ...steady].sort((a, b) => a - b),
+      0.99,
+    ),
   };
 }
 
 function users(count: number): DatasetUser[] {
   return Array.from({ length: count }, (_, i) => {
     const n = String(i + 1).padStart(4, "0");
-    return { tenantId: TENANT, id: `d0000004-${n}-4000-8000-${String(i + 1).padStart(12, "0")}`, displayName: `User ${n}`, mail: `user${n}@contoso.com`, userPrincipalName: `user${n}@contoso.com` };
+    return {
+      tenantId: TENANT,
+      id: `d0000004-${n}-4000-8000-${String(i + 1).padStart(12, "0")}`,
+      displayName: `User ${n}`,
+      mail: `user${n}@contoso.com`,
+      userPrincipalName: `user${n}@contoso.com`,
+    };
   });
 }
 
@@ -148,14 +167,24 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
   try {
     child = forkTs(path.join(__dirname, "status-server.ts"), ["--expose-gc"]);
     log(`status API: seeding ${CONTACTS} contacts and ${USERS} users`);
-    const { url, caPem: serverCa } = await child.request<{ url: string; caPem: string }>({ type: "start", emulatorUrl: emulator.url, caPem: emulator.caPem, dir, contacts, users: people.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })) });
+    const { url, caPem: serverCa } = await child.request<{ url: string; caPem: string }>({
+      type: "start",
+      emulatorUrl: emulator.url,
+      caPem: emulator.caPem,
+      dir,
+      contacts,
+      users: people.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })),
+    });
     const tokens = people.map((u) => mintApiToken(emulator.state, u.id));
     const now = Date.now();
     const bodies = Array.from({ length: 1000 }, (_, i) => {
       const user = people[i % USERS];
       return JSON.stringify({
         internetMessageId: `<bench-${i}@client.example>`,
-        from: i % 2 ? { address: contacts[(i * 7) % CONTACTS], name: "Client person" } : { address: `someone${i}@elsewhere.example`, name: null },
+        from:
+          i % 2
+            ? { address: contacts[(i * 7) % CONTACTS], name: "Client person" }
+            : { address: `someone${i}@elsewhere.example`, name: null },
         to: [{ address: user.mail, name: user.displayName }],
         cc: [],
         subject: `Bench message ${i}`,
@@ -164,7 +193,10 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
       });
     });
     // Request i goes out as user i % USERS with a body of that user (so the user is in To).
-    const requestFor = (i: number) => ({ token: tokens[i % USERS], body: bodies[(i % USERS) + USERS * (Math.floor(i / USERS) % 2)] });
+    const requestFor = (i: number) => ({
+      token: tokens[i % USERS],
+      body: bodies[(i % USERS) + USERS * (Math.floor(i / USERS) % 2)],
+    });
 
     // Warm-up: every user's first call provisions nothing new (seeded) but fills the auth memo; JWKS gets cached.
     const warm = await fetchAll(url, serverCa, USERS, requestFor);
@@ -181,7 +213,12 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
           method: "POST",
           setupRequest: (req) => {
             const r = requestFor(counter++);
-            return { ...req, method: "POST", body: r.body, headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${r.token}` } };
+            return {
+              ...req,
+              method: "POST",
+              body: r.body,
+              headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${r.token}` },
+            };
           },
         },
       ],
@@ -215,7 +252,12 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
   }
 }
 
-async function fetchAll(url: string, caPem: string, n: number, requestFor: (i: number) => { token: string; body: string }): Promise<number> {
+async function fetchAll(
+  url: string,
+  caPem: string,
+  n: number,
+  requestFor: (i: number) => { token: string; body: string },
+): Promise<number> {
   const { createOutbound } = await import("../../server/http/outbound");
   const out = createOutbound(caPem);
   let ok = 0;
@@ -224,7 +266,11 @@ async function fetchAll(url: string, caPem: string, n: number, requestFor: (i: n
       const res = await Promise.all(
         Array.from({ length: Math.min(25, n - i) }, async (_, k) => {
           const r = requestFor(i + k);
-          const a = await out.fetch(`${url}/api/messages/status`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${r.token}` }, body: r.body });
+          const a = await out.fetch(`${url}/api/messages/status`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${r.token}` },
+            body: r.body,
+          });
           await a.arrayBuffer();
           return a.status === 200;
         }),

@@ -17,12 +17,26 @@ let server: RunningServer | null = null;
 
 async function handle(m: Record<string, unknown>): Promise<object> {
   if (m.type === "start") {
-    const config = productConfig(productEnv(m.emulatorUrl as string, m.dir as string, { TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64") }));
-    server = await startServer({ config, extraCaPem: m.caPem as string, port: 0, scheduler: false, logger: createLogger("silent") });
+    const config = productConfig(
+      productEnv(m.emulatorUrl as string, m.dir as string, {
+        TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
+      }),
+    );
+    server = await startServer({
+      config,
+      extraCaPem: m.caPem as string,
+      port: 0,
+      scheduler: false,
+      logger: createLogger("silent"),
+    });
     const now = server.clock.now();
     const dayAgo = new Date(now.getTime() - 86_400_000);
     for (const u of m.users as { id: string; mail: string; displayName: string }[]) {
-      const user = await provisionUser(server.db, { organizationId: TENANT, oid: u.id, email: u.mail, displayName: u.displayName }, now);
+      const user = await provisionUser(
+        server.db,
+        { organizationId: TENANT, oid: u.id, email: u.mail, displayName: u.displayName },
+        now,
+      );
       await saveConnection(server.db, TENANT, user.id, { homeAccountId: null, tokenCache: null }, now);
     }
     // After the first user: the organization exists.
@@ -46,6 +60,7 @@ process.on("message", (raw: unknown) => {
   const m = raw as Record<string, unknown>;
   handle(m).then(
     (v) => process.send!({ type: "reply", id: m.id, ok: true, value: v }),
-    (err: unknown) => process.send!({ type: "reply", id: m.id, ok: false, error: err instanceof Error ? err.stack : String(err) }),
+    (err: unknown) =>
+      process.send!({ type: "reply", id: m.id, ok: false, error: err instanceof Error ? err.stack : String(err) }),
   );
 });

@@ -128,7 +128,12 @@ async function handle(m: SweeperRequest): Promise<object> {
     await scheduler.idle();
     const elapsedMs = performance.now() - t0;
     clearInterval(sampler);
-    const result: RoundResult = { ...tally, elapsedMs: Math.round(elapsedMs), concurrency, peakRssMiB: Math.round(peak / MiB) };
+    const result: RoundResult = {
+      ...tally,
+      elapsedMs: Math.round(elapsedMs),
+      concurrency,
+      peakRssMiB: Math.round(peak / MiB),
+    };
     return result;
   }
   for (const s of schedulers.values()) await s.stop({ abort: true });
@@ -176,6 +181,7 @@ process.on("message", (raw: unknown) => {
   }
   handle(m).then(
     (v) => send({ type: "reply", id: m.id, ok: true, value: v }),
-    (err: unknown) => send({ type: "reply", id: m.id, ok: false, error: err instanceof Error ? err.stack : String(err) }),
+    (err: unknown) =>
+      send({ type: "reply", id: m.id, ok: false, error: err instanceof Error ? err.stack : String(err) }),
   );
 });

@@ -66,8 +66,23 @@ function summarize(name: string, r: RoundResult): RoundSummary {
   };
 }
 
-function addMailboxes(emulator: Emulator, count: number, prefix: string, domain: string, seed: number): { users: DatasetUser[]; tracked: string[] } {
-  const gen = generateMailbox({ tenantId: TENANT, users: count, messagesPerDay: MESSAGES_PER_DAY, days: 0.9, trackedShare: TRACKED_SHARE, seed, userIdPrefix: prefix, domain });
+function addMailboxes(
+  emulator: Emulator,
+  count: number,
+  prefix: string,
+  domain: string,
+  seed: number,
+): { users: DatasetUser[]; tracked: string[] } {
+  const gen = generateMailbox({
+    tenantId: TENANT,
+    users: count,
+    messagesPerDay: MESSAGES_PER_DAY,
+    days: 0.9,
+    trackedShare: TRACKED_SHARE,
+    seed,
+    userIdPrefix: prefix,
+    domain,
+  });
   for (const u of gen.users) emulator.state.addUser(u);
   for (const m of gen.dataset.messages ?? []) {
     const { userId, ...input } = m;
@@ -79,15 +94,25 @@ function addMailboxes(emulator: Emulator, count: number, prefix: string, domain:
 async function startSweeper(emulator: Emulator, dir: string): Promise<{ c: BenchChild; concurrency: number }> {
   const c = forkTs(path.join(__dirname, "sweeper.ts"), ["--expose-gc"]);
   c.onMessage((m) => {
-    if (m.type === "token") c.child.send({ type: "token", id: m.id, token: mintGraphToken(emulator.state, m.oid as string) });
+    if (m.type === "token")
+      c.child.send({ type: "token", id: m.id, token: mintGraphToken(emulator.state, m.oid as string) });
   });
   fs.mkdirSync(dir, { recursive: true });
-  const { concurrency } = await c.request<{ concurrency: number }>({ type: "init", emulatorUrl: emulator.url, caPem: emulator.caPem, dir });
+  const { concurrency } = await c.request<{ concurrency: number }>({
+    type: "init",
+    emulatorUrl: emulator.url,
+    caPem: emulator.caPem,
+    dir,
+  });
   return { c, concurrency };
 }
 
 const seedIn = (c: BenchChild, users: DatasetUser[], contacts: string[]) =>
-  c.request({ type: "seed", users: users.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })), contacts });
+  c.request({
+    type: "seed",
+    users: users.map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName })),
+    contacts,
+  });
 
 export async function runThroughput(opts: { quick: boolean }): Promise<ThroughputResult> {
   const n = opts.quick ? 50 : 1000;
@@ -101,16 +126,30 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     log(`throughput: ${n} mailboxes, first sweeps`);
     const a = addMailboxes(emulator, n, "c0000001", "contoso.com", 21);
     await seedIn(c, a.users, a.tracked);
-    const first = summarize("first sweep (24 h backfill)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() }));
+    const first = summarize(
+      "first sweep (24 h backfill)",
+      await c.request<RoundResult>({ type: "round", nowMs: Date.now() }),
+    );
 
     log(`throughput: ${n} mailboxes, hourly sweeps`);
-    const fresh = generateMailbox({ tenantId: TENANT, users: n, messagesPerDay: MESSAGES_PER_DAY, days: 1 / 24, trackedShare: TRACKED_SHARE, seed: 22, userIdPrefix: "c0000001" });
+    const fresh = generateMailbox({
+      tenantId: TENANT,
+      users: n,
+      messagesPerDay: MESSAGES_PER_DAY,
+      days: 1 / 24,
+      trackedShare: TRACKED_SHARE,
+      seed: 22,
+      userIdPrefix: "c0000001",
+    });
     for (const m of fresh.dataset.messages ?? []) {
       const { userId, ...input } = m;
       emulator.state.addMessage(userId, input);
     }
     // The scheduler is asked at "an hour later" (every mailbox due); the sweeps run on real time.
-    const hourly = summarize("hourly sweep (steady state)", await c.request<RoundResult>({ type: "round", nowMs: Date.now() + HOUR }));
+    const hourly = summarize(
+      "hourly sweep (steady state)",
+      await c.request<RoundResult>({ type: "round", nowMs: Date.now() + HOUR }),
+    );
     await c.stop();
 
     const memoryConcurrency = opts.quick ? concurrency : MEMORY_CONCURRENCY;
@@ -123,7 +162,12 @@ export async function runThroughput(opts: { quick: boolean }): Promise<Throughpu
     const memRounds: ReturnType<typeof summarize>[] = [];
     const step = async (users: DatasetUser[], contacts: string[], total: number) => {
       await seedIn(m, users, contacts);
-      memRounds.push(summarize(`memory: first sweep of ${fmtN(users.length)} more mailboxes → ${fmtN(total)} (concurrency ${memoryConcurrency})`, await m.request<RoundResult>({ type: "round", nowMs: Date.now(), concurrency: memoryConcurrency })));
+      memRounds.push(
+        summarize(
+          `memory: first sweep of ${fmtN(users.length)} more mailboxes → ${fmtN(total)} (concurrency ${memoryConcurrency})`,
+          await m.request<RoundResult>({ type: "round", nowMs: Date.now(), concurrency: memoryConcurrency }),
+        ),
+      );
       memory.push(await m.request<MemoryPoint>({ type: "memory", mailboxes: total }));
     };
     await step(a.users.slice(0, stages[0]), a.tracked, stages[0]);

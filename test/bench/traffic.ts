@@ -25,14 +25,30 @@ import { createLogger } from "../../server/logger";
 import { createContact } from "../../server/store/contacts";
 import { sweepMailbox, type SweepDeps } from "../../server/sweep/engine";
 import { graphDateTime } from "../../server/sweep/listing";
-import { appDataset, log, mintGraphToken, productDefaults, round, seedContacts, seedMailboxes, TENANT, tokenSource } from "./common";
+import {
+  appDataset,
+  log,
+  mintGraphToken,
+  productDefaults,
+  round,
+  seedContacts,
+  seedMailboxes,
+  TENANT,
+  tokenSource,
+} from "./common";
 
 export interface TrafficProfile {
   messagesPerDay: number;
   mailboxes: number;
   /** Steady-state hours measured (sweeps 2 … hours+1). */
   hours: number;
-  product: { requestsPerMailboxHour: number; bytesPerMailboxHour: number; sweepRequestsReported: number; listedPerSweep: number; newCapturedPerMailboxHour: number };
+  product: {
+    requestsPerMailboxHour: number;
+    bytesPerMailboxHour: number;
+    sweepRequestsReported: number;
+    listedPerSweep: number;
+    newCapturedPerMailboxHour: number;
+  };
   baseline: { requestsPerMailboxHour: number; bytesPerMailboxHour: number };
   firstSweep: { requestsPerMailbox: number; bytesPerMailbox: number };
   /** Sweeps of the measured hours that listed only changes (the rest re-read the whole window). */
@@ -76,7 +92,15 @@ export async function runTraffic(opts: { quick: boolean }): Promise<TrafficResul
 async function runProfile(messagesPerDay: number, mailboxes: number, hours: number): Promise<TrafficProfile> {
   log(`traffic: ${mailboxes} mailbox(es) × ${messagesPerDay} messages/day, ${hours} steady-state hours`);
   const clock = new ManualClock(new Date());
-  const gen = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay, days: 1, trackedShare: TRACKED_SHARE, seed: messagesPerDay, userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000" });
+  const gen = generateMailbox({
+    tenantId: TENANT,
+    users: mailboxes,
+    messagesPerDay,
+    days: 1,
+    trackedShare: TRACKED_SHARE,
+    seed: messagesPerDay,
+    userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000",
+  });
   const emulator = await startEmulator({ clock, dataset: appDataset(gen.users, gen.dataset.messages) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-traffic-"));
   const db = await openDatabase(path.join(dir, "bench.db"));
@@ -101,7 +125,15 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
       return { requests: c.total - c.byKind.token - c.byKind.authorize, bytes: c.responseBytes };
     };
 
-    const engagementCount = async () => Number((await db.selectFrom("engagements").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    const engagementCount = async () =>
+      Number(
+        (
+          await db
+            .selectFrom("engagements")
+            .select((eb) => eb.fn.countAll().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const first = { requests: 0, bytes: 0 };
     for (const [userId, oid] of oidOf) {
       const before = graphCount(oid);
@@ -117,7 +149,15 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
     for (let h = 1; h <= hours; h++) {
       clock.advance(HOUR);
       // An hour's new mail: same generator, same mix, received within the last hour.
-      const fresh = generateMailbox({ tenantId: TENANT, users: mailboxes, messagesPerDay, days: 1 / 24, trackedShare: TRACKED_SHARE, seed: messagesPerDay * 1000 + h, userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000" });
+      const fresh = generateMailbox({
+        tenantId: TENANT,
+        users: mailboxes,
+        messagesPerDay,
+        days: 1 / 24,
+        trackedShare: TRACKED_SHARE,
+        seed: messagesPerDay * 1000 + h,
+        userIdPrefix: messagesPerDay === 200 ? "b1000200" : "b1002000",
+      });
       for (const m of fresh.dataset.messages ?? []) {
         const { userId, ...input } = m;
         // Delivered as they were received, spread over the hour (not all at the sweep's instant).
@@ -172,11 +212,21 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
         listedPerSweep: Math.round(product.listed / mh),
         newCapturedPerMailboxHour: round(product.newCaptured / mh, 1),
       },
-      baseline: { requestsPerMailboxHour: round(b.requestsPerMailboxHour, 2), bytesPerMailboxHour: Math.round(b.bytesPerMailboxHour) },
-      firstSweep: { requestsPerMailbox: round(first.requests / mailboxes, 1), bytesPerMailbox: Math.round(first.bytes / mailboxes) },
+      baseline: {
+        requestsPerMailboxHour: round(b.requestsPerMailboxHour, 2),
+        bytesPerMailboxHour: Math.round(b.bytesPerMailboxHour),
+      },
+      firstSweep: {
+        requestsPerMailbox: round(first.requests / mailboxes, 1),
+        bytesPerMailbox: Math.round(first.bytes / mailboxes),
+      },
       incrementalSweeps: product.incremental,
       measuredSweeps: mh,
-      fullReread: { requestsPerMailbox: round(reread.requests / mailboxes, 1), bytesPerMailbox: Math.round(reread.bytes / mailboxes), listedPerSweep: Math.round(reread.listed / mailboxes) },
+      fullReread: {
+        requestsPerMailbox: round(reread.requests / mailboxes, 1),
+        bytesPerMailbox: Math.round(reread.bytes / mailboxes),
+        listedPerSweep: Math.round(reread.listed / mailboxes),
+      },
       bytesRatio: round(bytesRatio, 1),
       requestsRatio: round(b.requestsPerMailboxHour / p.requestsPerMailboxHour, 1),
       includesDailyFolderRefresh: hours >= 24,
@@ -191,7 +241,12 @@ async function runProfile(messagesPerDay: number, mailboxes: number, hours: numb
 }
 
 /** The baseline: re-list the last 24 hours with every property (bodies included), $top=50, all pages. */
-export async function naiveSweep(graphUrl: string, fetchFn: typeof fetch, token: string, now: Date): Promise<{ messages: number; pages: number }> {
+export async function naiveSweep(
+  graphUrl: string,
+  fetchFn: typeof fetch,
+  token: string,
+  now: Date,
+): Promise<{ messages: number; pages: number }> {
   const since = graphDateTime(new Date(now.getTime() - 24 * HOUR));
   let next: string | null = `${graphUrl}/v1.0/me/messages?$filter=receivedDateTime ge ${since}&$top=${BASELINE_PAGE}`;
   let messages = 0;

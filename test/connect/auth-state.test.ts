@@ -17,7 +17,9 @@ describe("state signer", () => {
     const t = signer.sign(payload);
     expect(signer.verify(t, now)).toEqual({ ok: true, payload });
     const [v, body, sig] = t.split(".");
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, "base64url").toString()), u: "u2" })).toString("base64url");
+    const edited = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(body, "base64url").toString()), u: "u2" }),
+    ).toString("base64url");
     expect(signer.verify(`${v}.${edited}.${sig}`, now)).toEqual({ ok: false, reason: "invalid" });
     expect(createStateSigner(crypto.randomBytes(32)).verify(t, now)).toEqual({ ok: false, reason: "invalid" });
     expect(signer.verify("x.y", now)).toEqual({ ok: false, reason: "invalid" });
@@ -43,7 +45,13 @@ describe("auth state store", () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-state-"));
     db = await openDatabase(path.join(dir, "t.db"));
     await migrateToLatest(db);
-    userId = (await provisionUser(db, { organizationId: "tid-1", oid: "oid-1", email: "ada@contoso.com", displayName: "Ada" }, clock.now())).id;
+    userId = (
+      await provisionUser(
+        db,
+        { organizationId: "tid-1", oid: "oid-1", email: "ada@contoso.com", displayName: "Ada" },
+        clock.now(),
+      )
+    ).id;
   });
   afterAll(async () => {
     await db.destroy();
@@ -83,6 +91,9 @@ describe("auth state store", () => {
   it("a state signed with another server's key is not ours", async () => {
     const other = createAuthStateStore({ db, cipher: createTokenCipher(crypto.randomBytes(32)), clock });
     const issued = await other.issue({ organizationId: "tid-1", userId });
-    expect(await createAuthStateStore({ db, cipher, clock }).consume(issued.state)).toEqual({ ok: false, reason: "invalid" });
+    expect(await createAuthStateStore({ db, cipher, clock }).consume(issued.state)).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
   });
 });

@@ -2,7 +2,18 @@
  * The callback is public; only the signed state says who it is for. Each way of abusing it is
  * rejected with a 400 page that says what was wrong — and nothing is stored.
  */
-import { ADA, BOB, EVE, TENANT, authorize, callback, connectRow, startConnect, startHarness, type Harness } from "./harness";
+import {
+  ADA,
+  BOB,
+  EVE,
+  TENANT,
+  authorize,
+  callback,
+  connectRow,
+  startConnect,
+  startHarness,
+  type Harness,
+} from "./harness";
 
 jest.setTimeout(30_000);
 
@@ -23,7 +34,8 @@ async function connectionCount(): Promise<number> {
 }
 
 async function addressesOf(userId: string): Promise<string> {
-  return (await h.db.selectFrom("users").select("addresses").where("id", "=", userId).executeTakeFirstOrThrow()).addresses;
+  return (await h.db.selectFrom("users").select("addresses").where("id", "=", userId).executeTakeFirstOrThrow())
+    .addresses;
 }
 
 /** The page is a clear rejection: 400, failed, the expected code and words, no inline script. */
@@ -61,7 +73,11 @@ describe("callback attacks: nothing stored", () => {
     const forgedBody = Buffer.from(JSON.stringify({ ...payload, u: bob }), "utf8").toString("base64url");
     const sigBytes = Buffer.from(sig, "base64url");
     sigBytes[0] ^= 0x01;
-    for (const forged of [`${v}.${forgedBody}.${sig}`, `${v}.${body}.${sigBytes.toString("base64url")}`, "not-a-state"]) {
+    for (const forged of [
+      `${v}.${forgedBody}.${sig}`,
+      `${v}.${body}.${sigBytes.toString("base64url")}`,
+      "not-a-state",
+    ]) {
       const r = new URL(redirect);
       r.searchParams.set("state", forged);
       expectRejected(await callback(h, r), "invalid_state", /not issued by this server or was altered/);

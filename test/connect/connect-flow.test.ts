@@ -5,7 +5,18 @@
 import fs from "node:fs";
 import { NotConnectedError, ReauthRequiredError } from "../../server/identity/errors";
 import { createGraphClient } from "../../server/graph/client";
-import { ADA, PUBLIC_URL, TENANT, authorize, cacheSecrets, callback, connectRow, startConnect, startHarness, type Harness } from "./harness";
+import {
+  ADA,
+  PUBLIC_URL,
+  TENANT,
+  authorize,
+  cacheSecrets,
+  callback,
+  connectRow,
+  startConnect,
+  startHarness,
+  type Harness,
+} from "./harness";
 
 jest.setTimeout(30_000);
 
@@ -35,7 +46,9 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     expect(q.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(q.get("login_hint")).toBe(ADA.upn);
     expect(q.get("state")).toMatch(/^v1\./);
-    expect(q.get("scope")!.split(" ")).toEqual(expect.arrayContaining(["openid", "profile", "email", "offline_access", "User.Read", "Mail.Read", "Mail.Send"]));
+    expect(q.get("scope")!.split(" ")).toEqual(
+      expect.arrayContaining(["openid", "profile", "email", "offline_access", "User.Read", "Mail.Read", "Mail.Send"]),
+    );
 
     const redirect = await authorize(h, url);
     expect(`${redirect.origin}${redirect.pathname}`).toBe(`${PUBLIC_URL}/auth/callback`);
@@ -49,10 +62,19 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     expect(page.headers.get("cache-control")).toBe("no-store");
 
     const row = await connectRow(h, userId);
-    expect(row).toMatchObject({ status: "active", statusReason: null, homeAccountId: `${ADA.id}.${TENANT}`, connectedAt: h.clock.now().toISOString() });
+    expect(row).toMatchObject({
+      status: "active",
+      statusReason: null,
+      homeAccountId: `${ADA.id}.${TENANT}`,
+      connectedAt: h.clock.now().toISOString(),
+    });
     expect(row!.tokenCache).toMatch(/^v1\./);
     const user = await h.db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirstOrThrow();
-    expect(JSON.parse(user.addresses).sort()).toEqual(["ada.l@contoso.onmicrosoft.com", "ada.lovelace@contoso.com", "ada@contoso.com"]);
+    expect(JSON.parse(user.addresses).sort()).toEqual([
+      "ada.l@contoso.onmicrosoft.com",
+      "ada.lovelace@contoso.com",
+      "ada@contoso.com",
+    ]);
     expect(user.email).toBe("ada.lovelace@contoso.com");
     expect(user.addressesRefreshedAt).toBe(h.clock.now().toISOString());
     expect(h.connected).toEqual([{ organizationId: TENANT, userId }]);
@@ -71,7 +93,11 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     const token = await h.service.getGraphAccessToken(TENANT, userId);
     expect(seen.accessTokens.has(token)).toBe(true);
     expect(tokenCalls()).toBe(before);
-    const { client } = createGraphClient({ baseUrl: h.emulator.url, outbound: h.outbound, getAccessToken: async () => token });
+    const { client } = createGraphClient({
+      baseUrl: h.emulator.url,
+      outbound: h.outbound,
+      getAccessToken: async () => token,
+    });
     expect(((await client.api("/me").select("id").get()) as { id: string }).id).toBe(ADA.id);
   });
 
@@ -92,7 +118,11 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     s.accessTokens.forEach((t) => seen.accessTokens.add(t));
     s.refreshTokens.forEach((t) => seen.refreshTokens.add(t));
 
-    const { client } = createGraphClient({ baseUrl: h.emulator.url, outbound: h.outbound, getAccessToken: async () => token });
+    const { client } = createGraphClient({
+      baseUrl: h.emulator.url,
+      outbound: h.outbound,
+      getAccessToken: async () => token,
+    });
     expect(((await client.api("/me").select("id").get()) as { id: string }).id).toBe(ADA.id);
   });
 
@@ -120,8 +150,15 @@ describe("connect a mailbox and keep custody of its tokens", () => {
 
   it("a transient failure at the token endpoint is not a revoked grant: the connection stays active", async () => {
     h.advance(2 * 3600_000);
-    for (const fault of [{ kind: "drop" as const }, { kind: "status" as const, status: 503, retryAfterSeconds: null }]) {
-      const id = h.emulator.state.injectFault({ ...fault, count: 10, match: { area: "identity", path: "/oauth2/v2.0/token" } });
+    for (const fault of [
+      { kind: "drop" as const },
+      { kind: "status" as const, status: 503, retryAfterSeconds: null },
+    ]) {
+      const id = h.emulator.state.injectFault({
+        ...fault,
+        count: 10,
+        match: { area: "identity", path: "/oauth2/v2.0/token" },
+      });
       const err = await h.service.getGraphAccessToken(TENANT, userId).catch((e: unknown) => e);
       h.emulator.state.removeFault(id);
       expect(err).toBeInstanceOf(Error);
@@ -147,7 +184,11 @@ describe("connect a mailbox and keep custody of its tokens", () => {
   it("a revoked grant flips the connection to reauth_required with the reason, on the next token use", async () => {
     // As if a sweep had succeeded up to now.
     windowEnd = h.clock.now().toISOString();
-    await h.db.updateTable("mailboxConnections").set({ lastSuccessWindowEnd: windowEnd, lastSuccessAt: windowEnd }).where("userId", "=", userId).execute();
+    await h.db
+      .updateTable("mailboxConnections")
+      .set({ lastSuccessWindowEnd: windowEnd, lastSuccessAt: windowEnd })
+      .where("userId", "=", userId)
+      .execute();
 
     h.emulator.state.revokeGrant(ADA.id, 50173);
     h.advance(2 * 3600_000);
@@ -174,14 +215,22 @@ describe("connect a mailbox and keep custody of its tokens", () => {
     const page = await callback(h, await authorize(h, await startConnect(h, ADA.id)));
     expect(page.status).toBe(200);
     const row = await connectRow(h, userId);
-    expect(row).toMatchObject({ status: "active", statusReason: null, lastSuccessWindowEnd: windowEnd, connectedAt: before!.connectedAt });
+    expect(row).toMatchObject({
+      status: "active",
+      statusReason: null,
+      lastSuccessWindowEnd: windowEnd,
+      connectedAt: before!.connectedAt,
+    });
     expect(h.connected).toHaveLength(2);
     const token = await h.service.getGraphAccessToken(TENANT, userId);
     expect(typeof token).toBe("string");
   });
 
   it("other reauth causes carry their own reason: 700082 (inactive) and 65001 (consent withdrawn)", async () => {
-    for (const [code, words] of [[700082, /expired/i], [65001, /withdrawn/i]] as const) {
+    for (const [code, words] of [
+      [700082, /expired/i],
+      [65001, /withdrawn/i],
+    ] as const) {
       h.emulator.state.revokeGrant(ADA.id, code);
       h.advance(2 * 3600_000);
       const err = await h.service.getGraphAccessToken(TENANT, userId).catch((e: unknown) => e);
@@ -193,7 +242,10 @@ describe("connect a mailbox and keep custody of its tokens", () => {
   });
 
   it("DELETE /api/connection deletes the tokens at once; the next token use says not connected", async () => {
-    const res = await h.app.request("/api/connection", { method: "DELETE", headers: { authorization: `Bearer ${h.apiToken(ADA.id)}` } });
+    const res = await h.app.request("/api/connection", {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${h.apiToken(ADA.id)}` },
+    });
     expect(res.status).toBe(204);
     const row = await connectRow(h, userId);
     expect(row).toMatchObject({ status: "disconnected", tokenCache: null, homeAccountId: null });

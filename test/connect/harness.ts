@@ -32,14 +32,25 @@ export const PUBLIC_URL = "https://engage.contoso.test";
 export function appDataset(users: DatasetUser[] = [], messages?: DatasetMessage[]): EmulatorDataset {
   return {
     tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
-    apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
+    apps: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        displayName: "Engagement Capture",
+        redirectUris: [`${PUBLIC_URL}/auth/callback`],
+      },
+    ],
     users,
     ...(messages ? { messages } : {}),
   };
 }
 
 /** Environment for the product's configuration pointed at the emulator (what an operator would set). */
-export function productEnv(emulatorUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function productEnv(
+  emulatorUrl: string,
+  dataDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     ENTRA_CLIENT_ID: CLIENT_ID,
     ENTRA_CLIENT_SECRET: CLIENT_SECRET,
@@ -61,7 +72,14 @@ export const dataset: EmulatorDataset = {
     { id: TENANT, displayName: "Contoso", domain: "contoso.com" },
     { id: OTHER_TENANT, displayName: "Fabrikam", domain: "fabrikam.com" },
   ],
-  apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, displayName: "Engagement Capture", redirectUris: [`${PUBLIC_URL}/auth/callback`] }],
+  apps: [
+    {
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      displayName: "Engagement Capture",
+      redirectUris: [`${PUBLIC_URL}/auth/callback`],
+    },
+  ],
   users: [
     {
       tenantId: TENANT,
@@ -69,9 +87,22 @@ export const dataset: EmulatorDataset = {
       displayName: "Ada Lovelace",
       mail: "Ada.Lovelace@contoso.com",
       userPrincipalName: ADA.upn,
-      proxyAddresses: ["SMTP:Ada.Lovelace@contoso.com", "smtp:ada@contoso.com", "smtp:ada.l@contoso.onmicrosoft.com", "X500:/o=ExchangeLabs/ou=x/cn=ada", "SIP:ada@contoso.com"],
+      proxyAddresses: [
+        "SMTP:Ada.Lovelace@contoso.com",
+        "smtp:ada@contoso.com",
+        "smtp:ada.l@contoso.onmicrosoft.com",
+        "X500:/o=ExchangeLabs/ou=x/cn=ada",
+        "SIP:ada@contoso.com",
+      ],
     },
-    { tenantId: TENANT, id: BOB.id, displayName: "Bob Baker", mail: "bob@contoso.com", userPrincipalName: BOB.upn, proxyAddresses: ["SMTP:bob@contoso.com", "smtp:robert@contoso.com"] },
+    {
+      tenantId: TENANT,
+      id: BOB.id,
+      displayName: "Bob Baker",
+      mail: "bob@contoso.com",
+      userPrincipalName: BOB.upn,
+      proxyAddresses: ["SMTP:bob@contoso.com", "smtp:robert@contoso.com"],
+    },
     { tenantId: OTHER_TENANT, id: EVE.id, displayName: "Eve", mail: "eve@fabrikam.com", userPrincipalName: EVE.upn },
   ],
 };
@@ -105,7 +136,18 @@ export async function startHarness(): Promise<Harness> {
   const emulator = await startEmulator({ clock, dataset, caeAccessTokenLifetimeSeconds: 3599 });
   jest.useFakeTimers({
     now: clock.now(),
-    doNotFake: ["hrtime", "nextTick", "performance", "queueMicrotask", "setImmediate", "clearImmediate", "setInterval", "clearInterval", "setTimeout", "clearTimeout"],
+    doNotFake: [
+      "hrtime",
+      "nextTick",
+      "performance",
+      "queueMicrotask",
+      "setImmediate",
+      "clearImmediate",
+      "setInterval",
+      "clearInterval",
+      "setTimeout",
+      "clearTimeout",
+    ],
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-connect-"));
   const dbFile = path.join(dir, "engagement-capture.db");
@@ -153,8 +195,22 @@ export async function startHarness(): Promise<Harness> {
       connected.push({ organizationId, userId });
     },
   });
-  const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch, clock });
-  const app = createApp({ db, config, clock, logger, verifier, connections: service, sweeps: stubSweeps(db), mail: stubMail() });
+  const verifier = createTokenVerifier({
+    authorityHost: emulator.url,
+    clientId: CLIENT_ID,
+    fetch: outbound.fetch,
+    clock,
+  });
+  const app = createApp({
+    db,
+    config,
+    clock,
+    logger,
+    verifier,
+    connections: service,
+    sweeps: stubSweeps(db),
+    mail: stubMail(),
+  });
   const h: Harness = {
     emulator,
     clock,
@@ -173,7 +229,13 @@ export async function startHarness(): Promise<Harness> {
       clock.advance(ms);
       jest.setSystemTime(clock.now());
     },
-    apiToken: (oid) => emulator.state.mintAccessToken({ userId: oid, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["access_as_user"] }),
+    apiToken: (oid) =>
+      emulator.state.mintAccessToken({
+        userId: oid,
+        clientId: CLIENT_ID,
+        audience: CLIENT_ID,
+        scopes: ["access_as_user"],
+      }),
     async userIdOf(oid) {
       const res = await app.request("/api/me", { headers: { authorization: `Bearer ${h.apiToken(oid)}` } });
       if (res.status !== 200) throw new Error(`/api/me answered ${res.status}: ${await res.text()}`);
@@ -192,10 +254,14 @@ export async function startHarness(): Promise<Harness> {
 
 /** POST /api/connection as this user → the authorize URL. */
 export async function startConnect(h: Harness, oid: string): Promise<URL> {
-  const res = await h.app.request("/api/connection", { method: "POST", headers: { authorization: `Bearer ${h.apiToken(oid)}` } });
+  const res = await h.app.request("/api/connection", {
+    method: "POST",
+    headers: { authorization: `Bearer ${h.apiToken(oid)}` },
+  });
   if (res.status !== 200) throw new Error(`POST /api/connection answered ${res.status}: ${await res.text()}`);
   // The authorize URL carries a single-use state: it must never be cached.
-  if (res.headers.get("cache-control") !== "no-store") throw new Error(`POST /api/connection: Cache-Control ${res.headers.get("cache-control")}`);
+  if (res.headers.get("cache-control") !== "no-store")
+    throw new Error(`POST /api/connection: Cache-Control ${res.headers.get("cache-control")}`);
   return new URL(((await res.json()) as { authorizeUrl: string }).authorizeUrl);
 }
 
@@ -207,19 +273,27 @@ export async function authorize(h: Harness, url: URL): Promise<URL> {
 }
 
 /** The browser arriving at our callback. */
-export async function callback(h: Harness, redirect: URL | string): Promise<{ status: number; html: string; headers: Headers }> {
+export async function callback(
+  h: Harness,
+  redirect: URL | string,
+): Promise<{ status: number; html: string; headers: Headers }> {
   const u = typeof redirect === "string" ? new URL(redirect, PUBLIC_URL) : redirect;
   const res = await h.app.request(`${u.pathname}${u.search}`);
   return { status: res.status, html: await res.text(), headers: res.headers };
 }
 
 export async function connectRow(h: Harness, userId: string) {
-  return (await h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", userId).executeTakeFirst()) ?? null;
+  return (
+    (await h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", userId).executeTakeFirst()) ?? null
+  );
 }
 
 /** The secrets in a stored cache (decrypted the way the server does). */
 export function cacheSecrets(h: Harness, organizationId: string, userId: string, sealed: string) {
-  const cache = JSON.parse(openTokenCache(h.cipher, organizationId, userId, sealed)) as Record<string, Record<string, { secret: string }>>;
+  const cache = JSON.parse(openTokenCache(h.cipher, organizationId, userId, sealed)) as Record<
+    string,
+    Record<string, { secret: string }>
+  >;
   const secrets = (section: string) => Object.values(cache[section] ?? {}).map((e) => e.secret);
   return { accessTokens: secrets("AccessToken"), refreshTokens: secrets("RefreshToken"), idTokens: secrets("IdToken") };
 }

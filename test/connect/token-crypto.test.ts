@@ -2,7 +2,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KEY_FILE_NAME, TokenDecryptionError, createTokenCipher, resolveEncryptionKey } from "../../server/identity/token-crypto";
+import {
+  KEY_FILE_NAME,
+  TokenDecryptionError,
+  createTokenCipher,
+  resolveEncryptionKey,
+} from "../../server/identity/token-crypto";
 
 const key = crypto.randomBytes(32);
 
@@ -20,14 +25,19 @@ describe("token cipher (AES-256-GCM)", () => {
   });
 
   it("rejects any tampering: ciphertext, tag, IV, version", () => {
-    const sealed = cipher.encrypt("{\"RefreshToken\":{}}", "ctx");
+    const sealed = cipher.encrypt('{"RefreshToken":{}}', "ctx");
     const [v, iv, tag, ct] = sealed.split(".");
     const flip = (s: string) => {
       const b = Buffer.from(s, "base64url");
       b[0] ^= 1;
       return b.toString("base64url");
     };
-    for (const bad of [[v, iv, tag, flip(ct)], [v, iv, flip(tag), ct], [v, flip(iv), tag, ct], ["v2", iv, tag, ct]]) {
+    for (const bad of [
+      [v, iv, tag, flip(ct)],
+      [v, iv, flip(tag), ct],
+      [v, flip(iv), tag, ct],
+      ["v2", iv, tag, ct],
+    ]) {
       expect(() => cipher.decrypt(bad.join("."), "ctx")).toThrow(TokenDecryptionError);
     }
     expect(() => cipher.decrypt("garbage", "ctx")).toThrow(TokenDecryptionError);
@@ -36,7 +46,9 @@ describe("token cipher (AES-256-GCM)", () => {
   it("binds a ciphertext to its context and key", () => {
     const sealed = cipher.encrypt("secret", "mailbox_connections.token_cache:org:userA");
     expect(() => cipher.decrypt(sealed, "mailbox_connections.token_cache:org:userB")).toThrow(TokenDecryptionError);
-    expect(() => createTokenCipher(crypto.randomBytes(32)).decrypt(sealed, "mailbox_connections.token_cache:org:userA")).toThrow(TokenDecryptionError);
+    expect(() =>
+      createTokenCipher(crypto.randomBytes(32)).decrypt(sealed, "mailbox_connections.token_cache:org:userA"),
+    ).toThrow(TokenDecryptionError);
   });
 
   it("does not put the plaintext in the error message", () => {
@@ -74,7 +86,10 @@ describe("resolveEncryptionKey", () => {
 
   it("embedded mode: generates a 0600 key file once, says where (not what), and reuses it", () => {
     const lines: { obj: object; msg: string }[] = [];
-    const logger = { info: (obj: object, msg: string) => lines.push({ obj, msg }), warn: (obj: object, msg: string) => lines.push({ obj, msg }) };
+    const logger = {
+      info: (obj: object, msg: string) => lines.push({ obj, msg }),
+      warn: (obj: object, msg: string) => lines.push({ obj, msg }),
+    };
     const dataDir = path.join(dir, "nested", "data");
     const k1 = resolveEncryptionKey({ tokenEncryptionKey: null, dataDir }, logger);
     const file = path.join(dataDir, KEY_FILE_NAME);
@@ -91,7 +106,9 @@ describe("resolveEncryptionKey", () => {
 
   it("refuses a corrupt key file rather than silently making a new key", () => {
     fs.writeFileSync(path.join(dir, KEY_FILE_NAME), "not a key\n", { mode: 0o600 });
-    expect(() => resolveEncryptionKey({ tokenEncryptionKey: null, dataDir: dir })).toThrow(/not a base64-encoded 32-byte key/);
+    expect(() => resolveEncryptionKey({ tokenEncryptionKey: null, dataDir: dir })).toThrow(
+      /not a base64-encoded 32-byte key/,
+    );
   });
 
   it("warns when the key file is readable by others", () => {
@@ -99,7 +116,10 @@ describe("resolveEncryptionKey", () => {
     fs.writeFileSync(file, `${key.toString("base64")}\n`);
     fs.chmodSync(file, 0o644);
     const warnings: string[] = [];
-    resolveEncryptionKey({ tokenEncryptionKey: null, dataDir: dir }, { info: () => {}, warn: (_o, m) => warnings.push(m) });
+    resolveEncryptionKey(
+      { tokenEncryptionKey: null, dataDir: dir },
+      { info: () => {}, warn: (_o, m) => warnings.push(m) },
+    );
     expect(warnings.join(" ")).toMatch(/chmod 600/);
   });
 });

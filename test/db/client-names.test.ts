@@ -33,7 +33,9 @@ for (const target of databaseTargets()) {
       const org = await freshOrg();
       await createClient(h.db, org, "École Polytechnique", T0);
       // SQLite's lower() leaves É alone: the old check let this through there.
-      await expect(createClient(h.db, org, "ÉCOLE POLYTECHNIQUE", T0)).rejects.toMatchObject({ code: "duplicate_client" });
+      await expect(createClient(h.db, org, "ÉCOLE POLYTECHNIQUE", T0)).rejects.toMatchObject({
+        code: "duplicate_client",
+      });
       await createClient(h.db, org, "Acme", T0);
       await expect(createClient(h.db, org, "Ａｃｍｅ", T0)).rejects.toMatchObject({ code: "duplicate_client" }); // full-width letters
       const straße = await createClient(h.db, org, "Straße AG", T0);
@@ -44,21 +46,34 @@ for (const target of databaseTargets()) {
     test("invisible characters, control characters and repeated spaces do not make another client; a name of nothing is refused", async () => {
       const org = await freshOrg();
       await createClient(h.db, org, "Acme Corp", T0);
-      for (const lookAlike of ["Ac\u200Bme Corp", "\uFEFFAcme Corp", "\u202EAcme Corp", "Acme\u0001 Corp", "\u0085Acme Corp\u0085", "Acme  Corp", "Acme\tCorp"]) {
+      for (const lookAlike of [
+        "Ac\u200Bme Corp",
+        "\uFEFFAcme Corp",
+        "\u202EAcme Corp",
+        "Acme\u0001 Corp",
+        "\u0085Acme Corp\u0085",
+        "Acme  Corp",
+        "Acme\tCorp",
+      ]) {
         await expect(createClient(h.db, org, lookAlike, T0)).rejects.toMatchObject({ code: "duplicate_client" });
       }
       for (const empty of ["\u200B", " \u200D\u2060 ", "\u0001"]) {
         await expect(createClient(h.db, org, empty, T0)).rejects.toMatchObject({ code: "invalid_name" });
       }
       const other = await createClient(h.db, org, "Other", T0);
-      await expect(updateClient(h.db, org, other.id, { name: "\u200B" }, T0)).rejects.toMatchObject({ code: "invalid_name" });
+      await expect(updateClient(h.db, org, other.id, { name: "\u200B" }, T0)).rejects.toMatchObject({
+        code: "invalid_name",
+      });
     });
 
     test("two concurrent creates of one name: exactly one client", async () => {
       const org = await freshOrg();
-      const results = await Promise.allSettled(["Initech", "INITECH", " initech "].map((name) => createClient(h.db, org, name, T0)));
+      const results = await Promise.allSettled(
+        ["Initech", "INITECH", " initech "].map((name) => createClient(h.db, org, name, T0)),
+      );
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-      for (const r of results) if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "duplicate_client" });
+      for (const r of results)
+        if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "duplicate_client" });
       expect((await listClients(h.db, org)).map((c) => c.name.toLowerCase().trim())).toEqual(["initech"]);
     });
 
@@ -85,7 +100,9 @@ for (const target of databaseTargets()) {
 
     test("a cursor carrying U+0000 is refused as invalid (PostgreSQL cannot bind it)", async () => {
       const org = await freshOrg();
-      await expect(listContacts(h.db, org, { limit: 5, cursor: encodeCursor(["a\u0000"]) })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(listContacts(h.db, org, { limit: 5, cursor: encodeCursor(["a\u0000"]) })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
     });
 
     test("migration 0005 keys existing rows: the oldest of names that fold alike keeps the key, nothing is lost; down and up again", async () => {
@@ -102,20 +119,52 @@ for (const target of databaseTargets()) {
         ];
         // Before 0005 the table has no name_key: insert through an untyped handle.
         const untyped = h.db as unknown as import("kysely").Kysely<Record<string, Record<string, string>>>;
-        await untyped.insertInto("clients").values(legacy.map((r) => ({ ...r, updatedAt: r.createdAt }))).execute();
+        await untyped
+          .insertInto("clients")
+          .values(legacy.map((r) => ({ ...r, updatedAt: r.createdAt })))
+          .execute();
         await migrateToLatest(h.db);
-        const rows = await h.db.selectFrom("clients").select(["id", "name", "nameKey"]).where("id", "in", legacy.map((r) => r.id)).orderBy("id").execute();
-        expect(rows.map((r) => [r.name, r.nameKey])).toEqual([["Acme", "acme"], ["ACME", null], ["Globex", "globex"], ["acme", "acme"]]);
+        const rows = await h.db
+          .selectFrom("clients")
+          .select(["id", "name", "nameKey"])
+          .where(
+            "id",
+            "in",
+            legacy.map((r) => r.id),
+          )
+          .orderBy("id")
+          .execute();
+        expect(rows.map((r) => [r.name, r.nameKey])).toEqual([
+          ["Acme", "acme"],
+          ["ACME", null],
+          ["Globex", "globex"],
+          ["acme", "acme"],
+        ]);
         await expect(createClient(h.db, a, "acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
         // Once the key's holder is renamed, the unkeyed twin still holds the name: no look-alike is created,
         // and the import finds it (this answered 500 before: the old exact-name index refused the insert).
         await updateClient(h.db, a, `legacy-1-${a}`, { name: "Acme Holdings" }, T0);
         await expect(createClient(h.db, a, "acme", T0)).rejects.toMatchObject({ code: "duplicate_client" });
-        const imported = await importContacts(h.db, a, [{ row: 2, email: "x@acme.example", name: null, client: "acme" }, { row: 3, email: "y@acme.example", name: null, client: "ACME" }], T0);
+        const imported = await importContacts(
+          h.db,
+          a,
+          [
+            { row: 2, email: "x@acme.example", name: null, client: "acme" },
+            { row: 3, email: "y@acme.example", name: null, client: "ACME" },
+          ],
+          T0,
+        );
         expect(imported).toMatchObject({ ok: true, clientsCreated: 0 });
-        expect((await listClients(h.db, a)).filter((c) => c.name.toLowerCase() === "acme").map((c) => [c.id, c.contactCount])).toEqual([[`legacy-2-${a}`, 2]]);
+        expect(
+          (await listClients(h.db, a))
+            .filter((c) => c.name.toLowerCase() === "acme")
+            .map((c) => [c.id, c.contactCount]),
+        ).toEqual([[`legacy-2-${a}`, 2]]);
         // The unkeyed twin gets its key when renamed to a free name.
-        expect(await updateClient(h.db, a, `legacy-2-${a}`, { name: "Acme Two" }, T0)).toMatchObject({ name: "Acme Two", nameKey: "acme two" });
+        expect(await updateClient(h.db, a, `legacy-2-${a}`, { name: "Acme Two" }, T0)).toMatchObject({
+          name: "Acme Two",
+          nameKey: "acme two",
+        });
       } finally {
         await migrateToLatest(h.db);
       }

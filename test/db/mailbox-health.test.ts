@@ -28,11 +28,26 @@ for (const target of databaseTargets()) {
         ["oid-cy", "cy@a.example"],
         ["oid-dee", "dee@a.example"],
       ];
-      for (const [oid, email] of people) ids[oid] = (await provisionUser(h.db, { organizationId: ORG, oid, email, displayName: null }, T0)).id;
-      ids.other = (await provisionUser(h.db, { organizationId: OTHER, oid: "oid-zed", email: "zed@b.example", displayName: "Zed" }, T0)).id;
-      for (const oid of ["oid-ann", "oid-bea", "oid-cy", "oid-dee"]) await saveConnection(h.db, ORG, ids[oid], { homeAccountId: null, tokenCache: "x" }, T0);
+      for (const [oid, email] of people)
+        ids[oid] = (await provisionUser(h.db, { organizationId: ORG, oid, email, displayName: null }, T0)).id;
+      ids.other = (
+        await provisionUser(
+          h.db,
+          { organizationId: OTHER, oid: "oid-zed", email: "zed@b.example", displayName: "Zed" },
+          T0,
+        )
+      ).id;
+      for (const oid of ["oid-ann", "oid-bea", "oid-cy", "oid-dee"])
+        await saveConnection(h.db, ORG, ids[oid], { homeAccountId: null, tokenCache: "x" }, T0);
       await saveConnection(h.db, OTHER, ids.other, { homeAccountId: null, tokenCache: "x" }, T0);
-      await setConnectionStatus(h.db, ORG, ids["oid-bea"], "reauth_required", "Your Microsoft 365 sign-in expired.", T0);
+      await setConnectionStatus(
+        h.db,
+        ORG,
+        ids["oid-bea"],
+        "reauth_required",
+        "Your Microsoft 365 sign-in expired.",
+        T0,
+      );
       await setConnectionStatus(h.db, ORG, ids["oid-dee"], "disconnected", null, T0);
       await setConnectionStatus(h.db, OTHER, ids.other, "reauth_required", "Other organization", T0);
     });
@@ -44,11 +59,22 @@ for (const target of databaseTargets()) {
       const rows = page.items.map((r) => [r.user.email, r.connection.status, r.connection.reason]);
       expect(rows).toHaveLength(5);
       expect(rows[0]).toEqual(["ann@a.example", "active", null]);
-      expect(rows.slice(1, 3).map((r) => r[1]).sort()).toEqual(["not_connected", "reauth_required"]);
+      expect(
+        rows
+          .slice(1, 3)
+          .map((r) => r[1])
+          .sort(),
+      ).toEqual(["not_connected", "reauth_required"]);
       expect(rows.find((r) => r[1] === "reauth_required")![2]).toBe("Your Microsoft 365 sign-in expired.");
-      expect(rows.slice(3)).toEqual([["cy@a.example", "active", null], ["dee@a.example", "disconnected", null]]);
+      expect(rows.slice(3)).toEqual([
+        ["cy@a.example", "active", null],
+        ["dee@a.example", "disconnected", null],
+      ]);
       expect(JSON.stringify(page)).not.toContain("zed@b.example");
-      expect(page.items.find((r) => r.user.id === ids["oid-bea-2"])!.connection).toMatchObject({ connectedAt: null, lastSweepAt: null });
+      expect(page.items.find((r) => r.user.id === ids["oid-bea-2"])!.connection).toMatchObject({
+        connectedAt: null,
+        lastSweepAt: null,
+      });
     });
 
     test("status filter, including users who never connected", async () => {
@@ -70,13 +96,30 @@ for (const target of databaseTargets()) {
         cursor = page.nextCursor;
       }
       expect(seen.sort()).toEqual(["oid-ann", "oid-bea", "oid-bea-2", "oid-cy", "oid-dee"].map((o) => ids[o]).sort());
-      await expect(listMailboxHealth(h.db, ORG, { limit: 1, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(listMailboxHealth(h.db, ORG, { limit: 1, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
     });
 
     test("counts by status cover the whole organization, and only it", async () => {
-      expect(await countMailboxHealth(h.db, ORG)).toEqual({ not_connected: 1, active: 2, reauth_required: 1, disconnected: 1 });
-      expect(await countMailboxHealth(h.db, OTHER)).toEqual({ not_connected: 0, active: 0, reauth_required: 1, disconnected: 0 });
-      expect(await countMailboxHealth(h.db, "org-nobody")).toEqual({ not_connected: 0, active: 0, reauth_required: 0, disconnected: 0 });
+      expect(await countMailboxHealth(h.db, ORG)).toEqual({
+        not_connected: 1,
+        active: 2,
+        reauth_required: 1,
+        disconnected: 1,
+      });
+      expect(await countMailboxHealth(h.db, OTHER)).toEqual({
+        not_connected: 0,
+        active: 0,
+        reauth_required: 1,
+        disconnected: 0,
+      });
+      expect(await countMailboxHealth(h.db, "org-nobody")).toEqual({
+        not_connected: 0,
+        active: 0,
+        reauth_required: 0,
+        disconnected: 0,
+      });
     });
   });
 }

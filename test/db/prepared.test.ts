@@ -10,7 +10,12 @@ import { provisionUser, getUser, setUserAddresses } from "../../server/store/use
 import { createClient } from "../../server/store/clients";
 import { createContact, deleteContact, findLiveContactsByEmails } from "../../server/store/contacts";
 import { addBlockEntry, blocklistFor } from "../../server/store/blocklist";
-import { getConnection, getUserAndConnectionState, saveConnection, setConnectionStatus } from "../../server/store/mailbox-connections";
+import {
+  getConnection,
+  getUserAndConnectionState,
+  saveConnection,
+  setConnectionStatus,
+} from "../../server/store/mailbox-connections";
 
 const T0 = "2026-11-26T12:00:00.000Z";
 
@@ -31,7 +36,11 @@ for (const target of databaseTargets()) {
     async function freshUser() {
       n++;
       const tid = `tid-prep-${target.name}-${n}-${Math.random().toString(36).slice(2, 8)}`;
-      const user = await provisionUser(db, { organizationId: tid, oid: `oid-${n}`, email: `Dana${n}@Contoso.com`, displayName: "Dana" }, T0);
+      const user = await provisionUser(
+        db,
+        { organizationId: tid, oid: `oid-${n}`, email: `Dana${n}@Contoso.com`, displayName: "Dana" },
+        T0,
+      );
       return { orgId: tid, user };
     }
 
@@ -39,14 +48,22 @@ for (const target of databaseTargets()) {
       const { orgId, user } = await freshUser();
       const other = await freshUser();
       // No connection row yet.
-      expect(await getUserAndConnectionState(db, orgId, user.id)).toEqual({ user: await getUser(db, orgId, user.id), connection: null });
+      expect(await getUserAndConnectionState(db, orgId, user.id)).toEqual({
+        user: await getUser(db, orgId, user.id),
+        connection: null,
+      });
       await setUserAddresses(db, orgId, user.id, ["dana@contoso.com", "d.alias@contoso.com"], T0, "dana@contoso.com");
       await saveConnection(db, orgId, user.id, { homeAccountId: "h", tokenCache: "secret-cache" }, T0);
       const both = await getUserAndConnectionState(db, orgId, user.id);
       expect(both.user).toEqual(await getUser(db, orgId, user.id));
       expect(both.user?.addresses).toEqual(["dana@contoso.com", "d.alias@contoso.com"]);
       const full = await getConnection(db, orgId, user.id);
-      expect(both.connection).toEqual({ status: full!.status, connectedAt: full!.connectedAt, lastSweepAt: full!.lastSweepAt, nextSweepAt: full!.nextSweepAt });
+      expect(both.connection).toEqual({
+        status: full!.status,
+        connectedAt: full!.connectedAt,
+        lastSweepAt: full!.lastSweepAt,
+        nextSweepAt: full!.nextSweepAt,
+      });
       expect(JSON.stringify(both)).not.toContain("secret-cache");
       await setConnectionStatus(db, orgId, user.id, "reauth_required", "revoked", T0);
       expect((await getUserAndConnectionState(db, orgId, user.id)).connection?.status).toBe("reauth_required");
@@ -59,7 +76,8 @@ for (const target of databaseTargets()) {
       const { orgId } = await freshUser();
       const other = await freshUser();
       const client = await createClient(db, orgId, "Client", T0);
-      for (let i = 0; i < 6; i++) await createContact(db, orgId, { email: `p${i}@client.example`, clientId: i % 2 ? client.id : null }, T0);
+      for (let i = 0; i < 6; i++)
+        await createContact(db, orgId, { email: `p${i}@client.example`, clientId: i % 2 ? client.id : null }, T0);
       await createContact(db, other.orgId, { email: "p0@client.example" }, T0);
       const gone = await createContact(db, orgId, { email: "gone@client.example" }, T0);
       await deleteContact(db, orgId, gone.id, T0);
@@ -71,13 +89,19 @@ for (const target of databaseTargets()) {
         expect(rows.find((r) => r.email === "p1@client.example")?.client?.name ?? null).toBe(len > 1 ? "Client" : null);
       }
       // The same shape again with other values answers for those values.
-      expect((await findLiveContactsByEmails(db, other.orgId, ["p0@client.example"])).map((r) => r.organizationId)).toEqual([other.orgId]);
+      expect(
+        (await findLiveContactsByEmails(db, other.orgId, ["p0@client.example"])).map((r) => r.organizationId),
+      ).toEqual([other.orgId]);
       expect(await findLiveContactsByEmails(db, orgId, [])).toEqual([]);
     });
 
     test("blocklist: organization-wide and own entries, never another user's", async () => {
       const { orgId, user } = await freshUser();
-      const second = await provisionUser(db, { organizationId: orgId, oid: "oid-second", email: "erin@contoso.com", displayName: null }, T0);
+      const second = await provisionUser(
+        db,
+        { organizationId: orgId, oid: "oid-second", email: "erin@contoso.com", displayName: null },
+        T0,
+      );
       await addBlockEntry(db, orgId, { entry: "@org.example", scope: "organization", userId: user.id }, T0);
       await addBlockEntry(db, orgId, { entry: "mine@x.example", scope: "personal", userId: user.id }, T0);
       await addBlockEntry(db, orgId, { entry: "theirs@x.example", scope: "personal", userId: second.id }, T0);
@@ -88,15 +112,27 @@ for (const target of databaseTargets()) {
     test("prepared(): constants stay, arguments are filled per call; a builder that hides an argument is refused", async () => {
       const { orgId, user } = await freshUser();
       const byEmail = prepared((q, organizationId: string, emails: readonly string[]) =>
-        q.selectFrom("users").select(["id", "email"]).where("organizationId", "=", organizationId).where("email", "in", emails).where("displayName", "=", "Dana"),
+        q
+          .selectFrom("users")
+          .select(["id", "email"])
+          .where("organizationId", "=", organizationId)
+          .where("email", "in", emails)
+          .where("displayName", "=", "Dana"),
       );
       expect(await byEmail(db, orgId, [user.email, "x@y.example"])).toEqual([{ id: user.id, email: user.email }]);
       expect(await byEmail(db, orgId, ["x@y.example", "z@y.example"])).toEqual([]);
       expect(await byEmail(db, "other-org", [user.email, "x@y.example"])).toEqual([]);
       // An argument that never reaches the bound parameters (here: ignored) must not compile into a cached query.
-      const ignoring = prepared((q, organizationId: string) => q.selectFrom("users").select("id").where("organizationId", "=", organizationId.length > 0 ? "fixed" : "fixed"));
+      const ignoring = prepared((q, organizationId: string) =>
+        q
+          .selectFrom("users")
+          .select("id")
+          .where("organizationId", "=", organizationId.length > 0 ? "fixed" : "fixed"),
+      );
       await expect(ignoring(db, orgId)).rejects.toThrow(/bound parameter/);
-      const transformed = prepared((q, organizationId: string) => q.selectFrom("users").select("id").where("organizationId", "=", organizationId.toUpperCase()));
+      const transformed = prepared((q, organizationId: string) =>
+        q.selectFrom("users").select("id").where("organizationId", "=", organizationId.toUpperCase()),
+      );
       await expect(transformed(db, orgId)).rejects.toThrow(/prepared query/);
     });
   });

@@ -12,7 +12,9 @@ import { FifoSqliteDialect } from "../../server/db/sqlite-dialect";
 
 function open() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-fifo-"));
-  const db = new Kysely<any>({ dialect: new FifoSqliteDialect({ database: new BetterSqlite3(path.join(dir, "t.db")) }) });
+  const db = new Kysely<any>({
+    dialect: new FifoSqliteDialect({ database: new BetterSqlite3(path.join(dir, "t.db")) }),
+  });
   return { db, close: async () => (await db.destroy(), fs.rmSync(dir, { recursive: true, force: true })) };
 }
 
@@ -64,8 +66,12 @@ test("many concurrent reads and writes all complete, with results of their own",
   const { db, close } = open();
   try {
     await sql`create table kv (k integer primary key, v text not null)`.execute(db);
-    await Promise.all(Array.from({ length: 500 }, (_, k) => sql`insert into kv (k, v) values (${k}, ${`v${k}`})`.execute(db)));
-    const got = await Promise.all(Array.from({ length: 500 }, (_, k) => sql<{ v: string }>`select v from kv where k = ${k}`.execute(db)));
+    await Promise.all(
+      Array.from({ length: 500 }, (_, k) => sql`insert into kv (k, v) values (${k}, ${`v${k}`})`.execute(db)),
+    );
+    const got = await Promise.all(
+      Array.from({ length: 500 }, (_, k) => sql<{ v: string }>`select v from kv where k = ${k}`.execute(db)),
+    );
     expect(got.map((r) => r.rows[0]?.v)).toEqual(Array.from({ length: 500 }, (_, k) => `v${k}`));
   } finally {
     await close();

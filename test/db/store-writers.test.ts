@@ -50,7 +50,11 @@ for (const target of databaseTargets()) {
     async function connectedUser() {
       n++;
       const orgId = `tid-w-${target.name}-${n}-${Math.random().toString(36).slice(2, 8)}`;
-      const user = await provisionUser(db, { organizationId: orgId, oid: `oid-w-${n}`, email: `w${n}@contoso.example`, displayName: "W" }, T0);
+      const user = await provisionUser(
+        db,
+        { organizationId: orgId, oid: `oid-w-${n}`, email: `w${n}@contoso.example`, displayName: "W" },
+        T0,
+      );
       await saveConnection(db, orgId, user.id, { homeAccountId: "home", tokenCache: "sealed-1" }, T0);
       return { orgId, userId: user.id };
     }
@@ -58,7 +62,11 @@ for (const target of databaseTargets()) {
     test("reconnect needed flips an active connection only; a disconnected one stays disconnected", async () => {
       const a = await connectedUser();
       await markReconnectNeeded(db, a.orgId, a.userId, "The grant was revoked.", at(1));
-      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({ status: "reauth_required", statusReason: "The grant was revoked.", updatedAt: at(1).toISOString() });
+      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({
+        status: "reauth_required",
+        statusReason: "The grant was revoked.",
+        updatedAt: at(1).toISOString(),
+      });
       const b = await connectedUser();
       await disconnectConnection(db, b.orgId, b.userId, at(1));
       await markReconnectNeeded(db, b.orgId, b.userId, "late", at(2));
@@ -78,7 +86,10 @@ for (const target of databaseTargets()) {
       const a = await connectedUser();
       expect(await loadFolderCache(db, a.orgId, a.userId)).toEqual({ folderCache: null, folderCacheAt: null });
       await cacheFolders(db, a.orgId, a.userId, "{}", at(5));
-      expect(await loadFolderCache(db, a.orgId, a.userId)).toEqual({ folderCache: "{}", folderCacheAt: at(5).toISOString() });
+      expect(await loadFolderCache(db, a.orgId, a.userId)).toEqual({
+        folderCache: "{}",
+        folderCacheAt: at(5).toISOString(),
+      });
     });
 
     test("a sweep's start and outcome, and the connection's bookkeeping after it", async () => {
@@ -105,20 +116,44 @@ for (const target of databaseTargets()) {
         retries: 1,
         error: null,
       });
-      expect(await sweepById(db, started.id)).toMatchObject({ status: "succeeded", listed: 3, captured: 1, excludedByReason: { no_tracked_contact: 2 }, finishedAt: at(1).toISOString() });
+      expect(await sweepById(db, started.id)).toMatchObject({
+        status: "succeeded",
+        listed: 3,
+        captured: 1,
+        excludedByReason: { no_tracked_contact: 2 },
+        finishedAt: at(1).toISOString(),
+      });
       await recordConnectionSweep(db, a.orgId, a.userId, { finishedAt: at(1), windowEnd: at(0), error: null });
-      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({ lastSweepAt: at(1).toISOString(), lastSuccessWindowEnd: at(0).toISOString(), lastError: null });
+      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({
+        lastSweepAt: at(1).toISOString(),
+        lastSuccessWindowEnd: at(0).toISOString(),
+        lastError: null,
+      });
       // A failure records the words and leaves the last success's window end alone.
       await recordConnectionSweep(db, a.orgId, a.userId, { finishedAt: at(2), windowEnd: at(2), error: "It failed." });
-      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({ lastSweepAt: at(2).toISOString(), lastSuccessWindowEnd: at(0).toISOString(), lastError: "It failed." });
+      expect(await getConnection(db, a.orgId, a.userId)).toMatchObject({
+        lastSweepAt: at(2).toISOString(),
+        lastSuccessWindowEnd: at(0).toISOString(),
+        lastError: "It failed.",
+      });
     });
 
     test("running sweeps left by a dead process are closed as interrupted", async () => {
       const a = await connectedUser();
-      const base = { organizationId: a.orgId, userId: a.userId, windowStart: at(-60), windowEnd: at(0), startedAt: at(0), listing: "full" as const };
+      const base = {
+        organizationId: a.orgId,
+        userId: a.userId,
+        windowStart: at(-60),
+        windowEnd: at(0),
+        startedAt: at(0),
+        listing: "full" as const,
+      };
       await recordSweepStarted(db, { ...base, id: `sw-a-${n}`, trigger: "manual" });
       await recordSweepStarted(db, { ...base, id: `sw-b-${n}`, trigger: "cli" });
-      expect((await runningSweepsOf(db, a.orgId, a.userId)).map((r) => r.id).sort()).toEqual([`sw-a-${n}`, `sw-b-${n}`]);
+      expect((await runningSweepsOf(db, a.orgId, a.userId)).map((r) => r.id).sort()).toEqual([
+        `sw-a-${n}`,
+        `sw-b-${n}`,
+      ]);
       await failInterruptedSweeps(db, a.orgId, [`sw-a-${n}`], at(1));
       expect(await sweepById(db, `sw-a-${n}`)).toMatchObject({ status: "failed", error: INTERRUPTED_ERROR });
       expect(await closeInterruptedSweeps(db, at(2))).toBeGreaterThanOrEqual(0);
@@ -130,10 +165,24 @@ for (const target of databaseTargets()) {
       const a = await connectedUser();
       const nonce = `nonce-${n}-${Math.random().toString(36).slice(2)}`;
       await forgetExpiredAuthStates(db, at(-24 * 60));
-      await savePendingAuthState(db, { id: nonce, organizationId: a.orgId, userId: a.userId, codeVerifier: "v", expiresAt: at(10).toISOString(), usedAt: null, createdAt: T0.toISOString() });
+      await savePendingAuthState(db, {
+        id: nonce,
+        organizationId: a.orgId,
+        userId: a.userId,
+        codeVerifier: "v",
+        expiresAt: at(10).toISOString(),
+        usedAt: null,
+        createdAt: T0.toISOString(),
+      });
       const key = { nonce, organizationId: a.orgId, userId: a.userId };
-      expect(await redeemAuthState(db, key, at(1))).toMatchObject({ redeemed: true, row: { usedAt: at(1).toISOString() } });
-      expect(await redeemAuthState(db, key, at(2))).toMatchObject({ redeemed: false, row: { usedAt: at(1).toISOString() } });
+      expect(await redeemAuthState(db, key, at(1))).toMatchObject({
+        redeemed: true,
+        row: { usedAt: at(1).toISOString() },
+      });
+      expect(await redeemAuthState(db, key, at(2))).toMatchObject({
+        redeemed: false,
+        row: { usedAt: at(1).toISOString() },
+      });
       expect(await redeemAuthState(db, { ...key, nonce: "none" }, at(2))).toEqual({ redeemed: false, row: null });
     });
 
@@ -149,7 +198,18 @@ for (const target of databaseTargets()) {
     test("what a mailbox has already stored: its decisions and the organization's engagements", async () => {
       const a = await connectedUser();
       const key = messageKey("<x@y>");
-      await db.transaction().execute((trx) => recordCaptureBatch(trx, a.orgId, a.userId, null, [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }], T0));
+      await db
+        .transaction()
+        .execute((trx) =>
+          recordCaptureBatch(
+            trx,
+            a.orgId,
+            a.userId,
+            null,
+            [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }],
+            T0,
+          ),
+        );
       const stored = await storedDecisionsFor(db, a.orgId, a.userId, [key, messageKey("<other@y>")], ["<x@y>"]);
       expect([...stored.decisions.keys()]).toEqual([key]);
       expect(stored.decisions.get(key)).toMatchObject({ outcome: "excluded", reason: "no_tracked_contact" });

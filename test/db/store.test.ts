@@ -21,7 +21,13 @@ import {
 import { getDecision, messageKey, recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
 import { getEngagementView, listEngagements } from "../../server/store/engagements";
 import { addBlockEntry, blocklistFor, deleteBlockEntry, listBlockEntries } from "../../server/store/blocklist";
-import { disconnectConnection, getConnection, saveConnection, setConnectionStatus, toConnectionView } from "../../server/store/mailbox-connections";
+import {
+  disconnectConnection,
+  getConnection,
+  saveConnection,
+  setConnectionStatus,
+  toConnectionView,
+} from "../../server/store/mailbox-connections";
 import { listSweeps, lastSuccessfulSweep } from "../../server/store/sweeps";
 import { rulesChangedAt } from "../../server/store/rule-inputs";
 import { ConflictError, NotFoundError, isUniqueViolation } from "../../server/store/errors";
@@ -48,7 +54,11 @@ for (const target of databaseTargets()) {
     async function freshUser(suffix = "") {
       n++;
       const tid = `tid-${target.name}-${n}${suffix}-${Math.random().toString(36).slice(2, 8)}`;
-      const user = await provisionUser(db, { organizationId: tid, oid: `oid-${n}`, email: `Dana${n}@Contoso.com`, displayName: "Dana" }, T0);
+      const user = await provisionUser(
+        db,
+        { organizationId: tid, oid: `oid-${n}`, email: `Dana${n}@Contoso.com`, displayName: "Dana" },
+        T0,
+      );
       return { orgId: tid, user };
     }
 
@@ -81,18 +91,26 @@ for (const target of databaseTargets()) {
       // One client per name ignoring case, as the CSV import matches names.
       await expect(createClient(db, orgId, "ACME ", T0)).rejects.toMatchObject({ code: "duplicate_client" });
       const globex = await createClient(db, orgId, "Globex", T0);
-      await expect(updateClient(db, orgId, globex.id, { name: "acme" }, at(1))).rejects.toMatchObject({ code: "duplicate_client" });
+      await expect(updateClient(db, orgId, globex.id, { name: "acme" }, at(1))).rejects.toMatchObject({
+        code: "duplicate_client",
+      });
       expect((await updateClient(db, orgId, acme.id, { name: "ACME" }, at(1)))?.name).toBe("ACME"); // its own name, recased
       expect((await updateClient(db, orgId, acme.id, { name: "Acme" }, at(1)))?.name).toBe("Acme");
       await createContact(db, orgId, { email: "a@acme.com", clientId: acme.id }, T0);
       await createContact(db, orgId, { email: "b@acme.com", clientId: acme.id }, T0);
       const list = await listClients(db, orgId);
-      expect(list.map((c) => [c.name, c.contactCount])).toEqual([["Acme", 2], ["Globex", 0]]);
+      expect(list.map((c) => [c.name, c.contactCount])).toEqual([
+        ["Acme", 2],
+        ["Globex", 0],
+      ]);
       expect((await updateClient(db, orgId, globex.id, { name: "Globex Corp" }, at(1)))?.name).toBe("Globex Corp");
       expect(await deleteClient(db, orgId, acme.id)).toBe(true);
       expect(await getClient(db, orgId, acme.id)).toBeNull();
       const contacts = await listContacts(db, orgId, { limit: 10 });
-      expect(contacts.items.map((c) => [c.email, c.clientId])).toEqual([["a@acme.com", null], ["b@acme.com", null]]);
+      expect(contacts.items.map((c) => [c.email, c.clientId])).toEqual([
+        ["a@acme.com", null],
+        ["b@acme.com", null],
+      ]);
     });
 
     test("contacts: normalised, duplicate → conflict, soft delete, revive with a new createdAt", async () => {
@@ -114,9 +132,13 @@ for (const target of databaseTargets()) {
       const a = await freshUser("a");
       const b = await freshUser("b");
       const foreign = await createClient(db, b.orgId, "Theirs", T0);
-      await expect(createContact(db, a.orgId, { email: "x@y.com", clientId: foreign.id }, T0)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(createContact(db, a.orgId, { email: "x@y.com", clientId: foreign.id }, T0)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
       const mine = await createContact(db, a.orgId, { email: "x@y.com" }, T0);
-      await expect(updateContact(db, a.orgId, mine.id, { clientId: foreign.id }, T0)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(updateContact(db, a.orgId, mine.id, { clientId: foreign.id }, T0)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
       expect(await updateContact(db, b.orgId, mine.id, { name: "hijack" }, T0)).toBeNull();
       expect(await deleteContact(db, b.orgId, mine.id, T0)).toBe(false);
     });
@@ -126,13 +148,26 @@ for (const target of databaseTargets()) {
       const client = await createClient(db, orgId, "Zürich AG'; DROP TABLE contacts;--", T0);
       const names = ["Jürgen Groß", "Robert'); DROP TABLE contacts;--", "50%_off", "李小龙", "Plain"];
       for (let i = 0; i < names.length; i++) {
-        await createContact(db, orgId, { email: `p${i}@example.com`, name: names[i], clientId: i < 2 ? client.id : null }, T0);
+        await createContact(
+          db,
+          orgId,
+          { email: `p${i}@example.com`, name: names[i], clientId: i < 2 ? client.id : null },
+          T0,
+        );
       }
-      expect((await listContacts(db, orgId, { q: "groß", limit: 10 })).items.map((c) => c.name)).toEqual(["Jürgen Groß"]);
-      expect((await listContacts(db, orgId, { q: "DROP TABLE", limit: 10 })).items.map((c) => c.name)).toEqual([names[1]]);
+      expect((await listContacts(db, orgId, { q: "groß", limit: 10 })).items.map((c) => c.name)).toEqual([
+        "Jürgen Groß",
+      ]);
+      expect((await listContacts(db, orgId, { q: "DROP TABLE", limit: 10 })).items.map((c) => c.name)).toEqual([
+        names[1],
+      ]);
       expect((await listContacts(db, orgId, { q: "%_", limit: 10 })).items.map((c) => c.name)).toEqual(["50%_off"]);
-      expect((await listContacts(db, orgId, { q: "小龙", limit: 10 })).items.map((c) => c.email)).toEqual(["p3@example.com"]);
-      expect((await listContacts(db, orgId, { q: "P4@EXAMPLE", limit: 10 })).items.map((c) => c.email)).toEqual(["p4@example.com"]);
+      expect((await listContacts(db, orgId, { q: "小龙", limit: 10 })).items.map((c) => c.email)).toEqual([
+        "p3@example.com",
+      ]);
+      expect((await listContacts(db, orgId, { q: "P4@EXAMPLE", limit: 10 })).items.map((c) => c.email)).toEqual([
+        "p4@example.com",
+      ]);
       const byClient = await listContacts(db, orgId, { clientId: client.id, limit: 10 });
       expect(byClient.items.map((c) => c.client?.name)).toEqual([client.name, client.name]);
       const seen: string[] = [];
@@ -164,7 +199,12 @@ for (const target of databaseTargets()) {
         at(5),
       );
       expect(bad.ok).toBe(false);
-      if (!bad.ok) expect(bad.errors.map((e) => [e.row, e.field])).toEqual([[3, "email"], [4, "email"], [5, "email"]]);
+      if (!bad.ok)
+        expect(bad.errors.map((e) => [e.row, e.field])).toEqual([
+          [3, "email"],
+          [4, "email"],
+          [5, "email"],
+        ]);
       expect((await listContacts(db, orgId, { limit: 10 })).items.map((c) => c.email)).toEqual(["exists@acme.com"]);
       expect(await listClients(db, orgId)).toEqual([]);
 
@@ -226,23 +266,45 @@ for (const target of databaseTargets()) {
 
     test("recordCaptureBatch: one engagement per message across mailboxes; re-running changes nothing", async () => {
       const { orgId, user: dana } = await freshUser();
-      const lee = await provisionUser(db, { organizationId: orgId, oid: "lee", email: "lee@contoso.com", displayName: null }, T0);
+      const lee = await provisionUser(
+        db,
+        { organizationId: orgId, oid: "lee", email: "lee@contoso.com", displayName: null },
+        T0,
+      );
       const client = await createClient(db, orgId, "Acme", T0);
       const alice = await createContact(db, orgId, { email: "alice@acme.com", clientId: client.id }, T0);
       const items: CaptureItem[] = [
         captured("<m1@acme.com>", "g-dana-1", [alice.id], 1),
-        { outcome: "excluded", messageKey: messageKey("<m2@acme.com>"), reason: "excluded_folder", detail: { folder: "junkemail" } },
-        { outcome: "excluded", messageKey: messageKey("<m3@acme.com>"), reason: "blocked", detail: { addresses: ["x@noisy.example"], entry: "@noisy.example" } },
+        {
+          outcome: "excluded",
+          messageKey: messageKey("<m2@acme.com>"),
+          reason: "excluded_folder",
+          detail: { folder: "junkemail" },
+        },
+        {
+          outcome: "excluded",
+          messageKey: messageKey("<m3@acme.com>"),
+          reason: "blocked",
+          detail: { addresses: ["x@noisy.example"], entry: "@noisy.example" },
+        },
       ];
-      const first = await db.transaction().execute((trx) => recordCaptureBatch(trx, orgId, dana.id, null, items, at(2)));
+      const first = await db
+        .transaction()
+        .execute((trx) => recordCaptureBatch(trx, orgId, dana.id, null, items, at(2)));
       expect(first[0]).toMatchObject({ outcome: "captured", engagementCreated: true });
       const before = await snapshot(orgId);
-      const again = await db.transaction().execute((trx) => recordCaptureBatch(trx, orgId, dana.id, null, items, at(70)));
+      const again = await db
+        .transaction()
+        .execute((trx) => recordCaptureBatch(trx, orgId, dana.id, null, items, at(70)));
       expect(again[0]).toMatchObject({ engagementId: first[0].engagementId, engagementCreated: false });
       expect(await snapshot(orgId)).toEqual(before);
 
       // The same message in a teammate's mailbox: still one engagement, now two mailbox links.
-      await db.transaction().execute((trx) => recordCaptureBatch(trx, orgId, lee.id, null, [captured(" <m1@acme.com> ", "g-lee-1", [alice.id], 1)], at(3)));
+      await db
+        .transaction()
+        .execute((trx) =>
+          recordCaptureBatch(trx, orgId, lee.id, null, [captured(" <m1@acme.com> ", "g-lee-1", [alice.id], 1)], at(3)),
+        );
       const page = await listEngagements(db, orgId, { limit: 10 });
       expect(page.items).toHaveLength(1);
       const view = await getEngagementView(db, orgId, first[0].engagementId!);
@@ -255,7 +317,9 @@ for (const target of databaseTargets()) {
       // Excluded mail keeps only the hash and non-personal detail.
       const blocked = await getDecision(db, orgId, dana.id, messageKey("<m3@acme.com>"));
       expect(blocked).toMatchObject({ outcome: "excluded", reason: "blocked", detail: null, engagementId: null });
-      expect((await getDecision(db, orgId, dana.id, messageKey("<m2@acme.com>")))?.detail).toEqual({ folder: "junkemail" });
+      expect((await getDecision(db, orgId, dana.id, messageKey("<m2@acme.com>")))?.detail).toEqual({
+        folder: "junkemail",
+      });
       const raw = JSON.stringify(await snapshot(orgId));
       expect(raw).not.toContain("noisy.example");
       expect(raw).not.toContain("<m2@acme.com>");
@@ -267,12 +331,26 @@ for (const target of databaseTargets()) {
       const { orgId, user } = await freshUser();
       const bob = await createContact(db, orgId, { email: "bob@globex.com" }, T0);
       const key = messageKey("<late@globex.com>");
-      await recordCaptureBatch(db, orgId, user.id, null, [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }], at(1));
+      await recordCaptureBatch(
+        db,
+        orgId,
+        user.id,
+        null,
+        [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }],
+        at(1),
+      );
       expect((await getDecision(db, orgId, user.id, key))?.reason).toBe("no_tracked_contact");
       await recordCaptureBatch(db, orgId, user.id, null, [captured("<late@globex.com>", "g1", [bob.id])], at(60));
       const d1 = await getDecision(db, orgId, user.id, key);
       expect(d1).toMatchObject({ outcome: "captured", reason: null, decidedAt: at(60) });
-      await recordCaptureBatch(db, orgId, user.id, null, [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }], at(120));
+      await recordCaptureBatch(
+        db,
+        orgId,
+        user.id,
+        null,
+        [{ outcome: "excluded", messageKey: key, reason: "no_tracked_contact" }],
+        at(120),
+      );
       expect(await getDecision(db, orgId, user.id, key)).toEqual(d1);
     });
 
@@ -296,7 +374,8 @@ for (const target of databaseTargets()) {
       const alice = await createContact(db, orgId, { email: "alice@acme.com", clientId: acme.id }, T0);
       const carl = await createContact(db, orgId, { email: "carl@else.com" }, T0);
       const items: CaptureItem[] = [];
-      for (let i = 0; i < 5; i++) items.push(captured(`<e${i}@x>`, `g${i}`, [i % 2 === 0 ? alice.id : carl.id], i * 10));
+      for (let i = 0; i < 5; i++)
+        items.push(captured(`<e${i}@x>`, `g${i}`, [i % 2 === 0 ? alice.id : carl.id], i * 10));
       items.push(captured("<same-time@x>", "gs", [alice.id], 20)); // ties with e2 on messageTime
       await db.transaction().execute((trx) => recordCaptureBatch(trx, orgId, user.id, null, items, T0));
       await recordCaptureBatch(db, other.orgId, other.user.id, null, [captured("<e0@x>", "o0", [], 0)], T0);
@@ -315,25 +394,50 @@ for (const target of databaseTargets()) {
       expect(all.slice(4)).toEqual(["<e1@x>", "<e0@x>"]);
 
       const byAlice = await listEngagements(db, orgId, { contactId: alice.id, limit: 10 });
-      expect(byAlice.items.map((e) => e.internetMessageId).sort()).toEqual(["<e0@x>", "<e2@x>", "<e4@x>", "<same-time@x>"]);
+      expect(byAlice.items.map((e) => e.internetMessageId).sort()).toEqual([
+        "<e0@x>",
+        "<e2@x>",
+        "<e4@x>",
+        "<same-time@x>",
+      ]);
       const byClient = await listEngagements(db, orgId, { clientId: acme.id, limit: 10 });
       expect(byClient.items).toHaveLength(4);
       const ranged = await listEngagements(db, orgId, { from: at(10), to: at(30), limit: 10 });
       expect(ranged.items.map((e) => e.internetMessageId).sort()).toEqual(["<e1@x>", "<e2@x>", "<same-time@x>"]);
       expect(await getEngagementView(db, other.orgId, byAlice.items[0].id)).toBeNull();
-      expect((await listEngagements(db, other.orgId, { limit: 10 })).items.map((e) => e.internetMessageId)).toEqual(["<e0@x>"]);
+      expect((await listEngagements(db, other.orgId, { limit: 10 })).items.map((e) => e.internetMessageId)).toEqual([
+        "<e0@x>",
+      ]);
     });
 
     test("blocklist: organization and personal scopes, duplicates, someone else's personal entry", async () => {
       const { orgId, user } = await freshUser();
-      const mate = await provisionUser(db, { organizationId: orgId, oid: "mate", email: "mate@contoso.com", displayName: null }, T0);
-      const org = await addBlockEntry(db, orgId, { entry: " @Noisy.Example ", scope: "organization", userId: user.id }, T0);
+      const mate = await provisionUser(
+        db,
+        { organizationId: orgId, oid: "mate", email: "mate@contoso.com", displayName: null },
+        T0,
+      );
+      const org = await addBlockEntry(
+        db,
+        orgId,
+        { entry: " @Noisy.Example ", scope: "organization", userId: user.id },
+        T0,
+      );
       expect(org).toMatchObject({ entry: "@noisy.example", scope: "organization" });
-      await expect(addBlockEntry(db, orgId, { entry: "@noisy.example", scope: "organization", userId: mate.id }, T0)).rejects.toMatchObject({
+      await expect(
+        addBlockEntry(db, orgId, { entry: "@noisy.example", scope: "organization", userId: mate.id }, T0),
+      ).rejects.toMatchObject({
         code: "duplicate_block_entry",
       });
-      await expect(addBlockEntry(db, orgId, { entry: "not valid", scope: "personal", userId: user.id }, T0)).rejects.toMatchObject({ code: "invalid_entry" });
-      const mine = await addBlockEntry(db, orgId, { entry: "Spam@Example.com", scope: "personal", userId: user.id }, T0);
+      await expect(
+        addBlockEntry(db, orgId, { entry: "not valid", scope: "personal", userId: user.id }, T0),
+      ).rejects.toMatchObject({ code: "invalid_entry" });
+      const mine = await addBlockEntry(
+        db,
+        orgId,
+        { entry: "Spam@Example.com", scope: "personal", userId: user.id },
+        T0,
+      );
       await addBlockEntry(db, orgId, { entry: "spam@example.com", scope: "personal", userId: mate.id }, T0); // same entry, other person: fine
       await addBlockEntry(db, orgId, { entry: "@noisy.example", scope: "personal", userId: mate.id }, T0); // personal copy of an org entry: fine
       expect((await listBlockEntries(db, orgId, user.id)).map((e) => [e.entry, e.scope])).toEqual([
@@ -355,25 +459,63 @@ for (const target of databaseTargets()) {
       const { orgId, user } = await freshUser();
       expect(toConnectionView(await getConnection(db, orgId, user.id)).status).toBe("not_connected");
       await saveConnection(db, orgId, user.id, { homeAccountId: "oid.tid", tokenCache: "enc:1" }, T0);
-      expect(await setConnectionStatus(db, orgId, user.id, "reauth_required", "The grant was revoked.", at(60))).toBe(true);
+      expect(await setConnectionStatus(db, orgId, user.id, "reauth_required", "The grant was revoked.", at(60))).toBe(
+        true,
+      );
       const reauth = toConnectionView(await getConnection(db, orgId, user.id), at(120));
-      expect(reauth).toMatchObject({ status: "reauth_required", reason: "The grant was revoked.", nextSweepAt: null, connectedAt: T0 });
+      expect(reauth).toMatchObject({
+        status: "reauth_required",
+        reason: "The grant was revoked.",
+        nextSweepAt: null,
+        connectedAt: T0,
+      });
       const again = await saveConnection(db, orgId, user.id, { homeAccountId: "oid.tid", tokenCache: "enc:2" }, at(90));
       expect(again).toMatchObject({ status: "active", connectedAt: T0, tokenCache: "enc:2" });
       expect(toConnectionView(again, at(120)).nextSweepAt).toBe(at(120));
       expect(await disconnectConnection(db, orgId, user.id, at(100))).toBe(true);
       expect(await getConnection(db, orgId, user.id)).toMatchObject({ status: "disconnected", tokenCache: null });
-      expect((await saveConnection(db, orgId, user.id, { homeAccountId: "h", tokenCache: "enc:3" }, at(200))).connectedAt).toBe(at(200));
+      expect(
+        (await saveConnection(db, orgId, user.id, { homeAccountId: "h", tokenCache: "enc:3" }, at(200))).connectedAt,
+      ).toBe(at(200));
     });
 
     test("sweeps: newest first, counts as numbers, last success", async () => {
       const { orgId, user } = await freshUser();
-      const base = { organizationId: orgId, userId: user.id, trigger: "schedule" as const, windowStart: T0, windowEnd: T0, finishedAt: null, graphRequests: 2, retries: 1, error: null };
+      const base = {
+        organizationId: orgId,
+        userId: user.id,
+        trigger: "schedule" as const,
+        windowStart: T0,
+        windowEnd: T0,
+        finishedAt: null,
+        graphRequests: 2,
+        retries: 1,
+        error: null,
+      };
       await db
         .insertInto("sweeps")
         .values([
-          { ...base, id: "s1", status: "succeeded", startedAt: at(0), listed: 10, captured: 2, excluded: 8, excludedByReason: JSON.stringify({ no_tracked_contact: 8 }) },
-          { ...base, id: "s2", status: "failed", startedAt: at(60), listed: 0, captured: 0, excluded: 0, excludedByReason: "{}", error: "throttled" },
+          {
+            ...base,
+            id: "s1",
+            status: "succeeded",
+            startedAt: at(0),
+            listed: 10,
+            captured: 2,
+            excluded: 8,
+            excludedByReason: JSON.stringify({ no_tracked_contact: 8 }),
+          },
+          {
+            ...base,
+            id: "s2",
+            status: "failed",
+            startedAt: at(60),
+            listed: 0,
+            captured: 0,
+            excluded: 0,
+            excludedByReason: "{}",
+            error: "throttled",
+          },
         ])
         .execute();
       const list = await listSweeps(db, orgId, user.id);
@@ -385,11 +527,25 @@ for (const target of databaseTargets()) {
 
     test("unique constraints hold at the database level", async () => {
       const { orgId } = await freshUser();
-      const row = { organizationId: orgId, clientId: null, email: "u@x.com", name: null, createdAt: T0, updatedAt: T0, deletedAt: null };
-      await db.insertInto("contacts").values({ ...row, id: "c-1-" + orgId }).execute();
+      const row = {
+        organizationId: orgId,
+        clientId: null,
+        email: "u@x.com",
+        name: null,
+        createdAt: T0,
+        updatedAt: T0,
+        deletedAt: null,
+      };
+      await db
+        .insertInto("contacts")
+        .values({ ...row, id: "c-1-" + orgId })
+        .execute();
       let failure: unknown = null;
       try {
-        await db.insertInto("contacts").values({ ...row, id: "c-2-" + orgId }).execute();
+        await db
+          .insertInto("contacts")
+          .values({ ...row, id: "c-2-" + orgId })
+          .execute();
       } catch (err) {
         failure = err;
       }

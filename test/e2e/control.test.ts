@@ -41,7 +41,16 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
   async function startDemo() {
     output = "";
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-    for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL", "DEMO_RESET"]) delete env[k];
+    for (const k of [
+      "ENTRA_CLIENT_ID",
+      "ENTRA_CLIENT_SECRET",
+      "DATABASE_URL",
+      "TOKEN_ENCRYPTION_KEY",
+      "PUBLIC_URL",
+      "ADDIN_PUBLIC_URL",
+      "DEMO_RESET",
+    ])
+      delete env[k];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
@@ -110,7 +119,15 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
     page = await ctx.newPage();
@@ -121,7 +138,8 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 
   afterEach(async () => {
     if (page && !page.isClosed()) await page.screenshot({ path: path.join(SHOTS, "control-last.png") }).catch(() => {});
-    if (browserErrors.length) fs.writeFileSync(path.join(SHOTS, "control-browser-errors.txt"), browserErrors.join("\n"));
+    if (browserErrors.length)
+      fs.writeFileSync(path.join(SHOTS, "control-browser-errors.txt"), browserErrors.join("\n"));
   });
 
   afterAll(async () => {
@@ -178,7 +196,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     // Untrack Ravi: the question says engagements stay.
     await pane().getByRole("button", { name: "Untrack ravi@acme.com" }).press("Enter");
     const question = pane().getByRole("group", { name: /^Stop tracking ravi@acme\.com\?/ });
-    await expect(question.getByText(/Engagements already captured with them stay unless you remove them/)).toBeVisibleSoon();
+    await expect(
+      question.getByText(/Engagements already captured with them stay unless you remove them/),
+    ).toBeVisibleSoon();
     await shot("6-untrack-confirm");
     await question.getByRole("button", { name: "Yes, untrack" }).press("Enter");
     await expect(list.getByRole("listitem")).toHaveCountSoon(1);
@@ -188,7 +208,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     // Untrack Carol and remove what was captured with her: the preview's count first, unchecked.
     await pane().getByRole("button", { name: "Untrack carol@initech.com" }).press("Enter");
     const carol = pane().getByRole("group", { name: /^Stop tracking carol@initech\.com\?/ });
-    const remove = carol.getByRole("checkbox", { name: /^Also remove the \d+ engagements? already captured with carol@initech\.com$/ });
+    const remove = carol.getByRole("checkbox", {
+      name: /^Also remove the \d+ engagements? already captured with carol@initech\.com$/,
+    });
     await expect(remove).toBeVisibleSoon();
     expect(await remove.isChecked()).toBe(false);
     const count = Number(/the (\d+) engagement/.exec((await carol.textContent()) ?? "")![1]);
@@ -263,7 +285,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     // A personal block of Bob WITH removal: the count before (Pilot feedback, in Dana's mailbox alone).
     await input.fill("bob@globex.com");
     await pane().getByRole("button", { name: "Block", exact: true }).press("Enter");
-    const removeBob = pane().getByRole("checkbox", { name: "Also remove the 1 engagement already captured with bob@globex.com" });
+    const removeBob = pane().getByRole("checkbox", {
+      name: "Also remove the 1 engagement already captured with bob@globex.com",
+    });
     await expect(removeBob).toBeVisibleSoon();
     await expect(pane().getByText(/Only engagements captured from your mailbox alone are removed/)).toBeVisibleSoon();
     await removeBob.check();
@@ -277,7 +301,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
     await expect(pane().getByRole("heading", { name: "Not captured", level: 2 })).toBeVisibleSoon();
     await expect(pane().getByText(/^Removed /)).toBeVisibleSoon();
-    await expect(pane().getByText(/its engagement was removed when a participant was added to the blocklist/)).toBeVisibleSoon();
+    await expect(
+      pane().getByText(/its engagement was removed when a participant was added to the blocklist/),
+    ).toBeVisibleSoon();
     await shot("11c-message-removed");
     await scan("message-removed-light");
     await tab("Blocklist");
@@ -286,9 +312,13 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await pane().getByRole("radio", { name: "Everyone in the organization" }).check();
     await input.fill("alice@acme.com");
     await pane().getByRole("button", { name: "Block for everyone" }).press("Enter");
-    const removeAlice = pane().getByRole("checkbox", { name: /^Also remove the \d+ engagements? already captured with alice@acme\.com$/ });
+    const removeAlice = pane().getByRole("checkbox", {
+      name: /^Also remove the \d+ engagements? already captured with alice@acme\.com$/,
+    });
     await expect(removeAlice).toBeVisibleSoon();
-    await expect(pane().getByText(/As an administrator, you remove them for your whole organization/)).toBeVisibleSoon();
+    await expect(
+      pane().getByText(/As an administrator, you remove them for your whole organization/),
+    ).toBeVisibleSoon();
     const aliceAsk = pane().getByRole("group", { name: /^Block alice@acme\.com for everyone\?/ });
     const aliceCount = Number(/the (\d+) engagement/.exec((await aliceAsk.textContent()) ?? "")?.[1] ?? NaN);
     expect(aliceCount).toBeGreaterThan(0);
@@ -338,8 +368,13 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     const tabs = pane().getByRole("tab", { name: "Contacts" });
     await Promise.race([signInButton.waitFor({ timeout: 20_000 }), tabs.waitFor({ timeout: 20_000 })]);
     if (await signInButton.isVisible()) await signIn();
-    await page.getByRole("button", { name: /Initech order form/ }).first().click();
-    await expect(pane().getByRole("heading", { level: 2, name: /Captured|Will be captured|Not captured/ })).toBeVisibleSoon();
+    await page
+      .getByRole("button", { name: /Initech order form/ })
+      .first()
+      .click();
+    await expect(
+      pane().getByRole("heading", { level: 2, name: /Captured|Will be captured|Not captured/ }),
+    ).toBeVisibleSoon();
     await shot("14-message-dark");
     await scan("message-dark");
     await tab("Contacts");
@@ -373,7 +408,9 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 
     // A new browser profile: the old one's sign-in belonged to the emulator that stopped with the demo.
     const old = page.context();
-    page = await (await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } })).newPage();
+    page = await (
+      await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } })
+    ).newPage();
     await old.close();
     await page.goto(`${base}/preview?user=dana@contoso.com`);
     await narrow();

@@ -36,7 +36,15 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
     const port = await freePort();
     base = `https://localhost:${port}`;
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-    for (const k of ["ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ADDIN_PUBLIC_URL"]) delete env[k];
+    for (const k of [
+      "ENTRA_CLIENT_ID",
+      "ENTRA_CLIENT_SECRET",
+      "DATABASE_URL",
+      "TOKEN_ENCRYPTION_KEY",
+      "PUBLIC_URL",
+      "ADDIN_PUBLIC_URL",
+    ])
+      delete env[k];
     child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
@@ -49,7 +57,15 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     // The development certificate is self-signed (README: trust data/certs/ca.crt); the test browser is told to accept it.
     const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
@@ -76,7 +92,9 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
 
   test("start-up says which mode it is in, sets up the demo and sweeps both users", () => {
     expect(output).toContain("DEMO mode");
-    expect(output).toMatch(/Dana Kim <dana@contoso.com>: connected; first sweep succeeded: \d+ listed, [1-9]\d* captured/);
+    expect(output).toMatch(
+      /Dana Kim <dana@contoso.com>: connected; first sweep succeeded: \d+ listed, [1-9]\d* captured/,
+    );
     expect(output).toMatch(/Lee Park <lee@contoso.com>: connected; first sweep succeeded/);
     expect(output).toContain(`${base}/preview`);
   });
@@ -147,7 +165,9 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
 
   test("Ctrl-C stops the backend and the emulator cleanly", async () => {
     const emulatorUrl = /Emulator:\s+(https:\/\/localhost:\d+)/.exec(output)![1];
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
     // What a terminal's Ctrl-C does: SIGINT to the whole foreground process group (npm, the launcher, the emulator).
     process.kill(-child.pid!, "SIGINT");
     const { code, signal } = await exited;

@@ -21,14 +21,25 @@ describe("Graph mail delta against the emulator", () => {
     t = await startTestEmulator({ clock });
     folder = t.emulator.state.addFolder(user, { key: "delta-clients", displayName: "Delta Clients", parent: "inbox" });
     for (let i = 0; i < 7; i++) {
-      t.emulator.state.addMessage(user, { folder: "delta-clients", subject: `client ${i}`, from: "x@fabrikam.com", to: ["ben@contoso.com"], receivedDateTime: `-${i + 1}h` });
+      t.emulator.state.addMessage(user, {
+        folder: "delta-clients",
+        subject: `client ${i}`,
+        from: "x@fabrikam.com",
+        to: ["ben@contoso.com"],
+        receivedDateTime: `-${i + 1}h`,
+      });
     }
   });
   afterAll(() => t.close());
 
   // Minted per call: the clock moves days ahead in the expiry tests.
   function client(): Client {
-    const token = t.emulator.state.mintAccessToken({ userId: user, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.ReadWrite", "User.Read"] });
+    const token = t.emulator.state.mintAccessToken({
+      userId: user,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes: ["Mail.ReadWrite", "User.Read"],
+    });
     return Client.init({
       baseUrl: t.emulator.url,
       authProvider: (done) => done(null, token),
@@ -42,16 +53,27 @@ describe("Graph mail delta against the emulator", () => {
   /** A whole round from its first response: every item, and the deltaLink it ends with. */
   async function round(first: PageCollection): Promise<{ items: Item[]; deltaLink: string }> {
     const items: Item[] = [];
-    const it = new PageIterator(client(), first, (m: Item) => {
-      items.push(m);
-      return true;
-    }, { headers: { Prefer: PREFER } });
+    const it = new PageIterator(
+      client(),
+      first,
+      (m: Item) => {
+        items.push(m);
+        return true;
+      },
+      { headers: { Prefer: PREFER } },
+    );
     await it.iterate();
     return { items, deltaLink: it.getDeltaLink()! };
   }
 
-  async function initialSync(select = "subject,isRead"): Promise<{ items: Item[]; deltaLink: string; first: PageCollection }> {
-    const first: PageCollection = await client().api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`).select(select).header("Prefer", PREFER).get();
+  async function initialSync(
+    select = "subject,isRead",
+  ): Promise<{ items: Item[]; deltaLink: string; first: PageCollection }> {
+    const first: PageCollection = await client()
+      .api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`)
+      .select(select)
+      .header("Prefer", PREFER)
+      .get();
     return { ...(await round(first)), first };
   }
 
@@ -60,7 +82,10 @@ describe("Graph mail delta against the emulator", () => {
   }
 
   async function failure(p: Promise<unknown>): Promise<GraphError> {
-    const e = await p.then(() => null, (x: unknown) => x);
+    const e = await p.then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(GraphError);
     return e as GraphError;
   }
@@ -78,7 +103,11 @@ describe("Graph mail delta against the emulator", () => {
     expect(first["@odata.deltaLink"]).toBeUndefined();
     expect(first.value).toHaveLength(3);
     expect(deltaLink.startsWith(`${base}?$deltatoken=`)).toBe(true);
-    expect(items.map((m) => m.id).sort()).toEqual(folderMessages().map((m) => m.id).sort());
+    expect(items.map((m) => m.id).sort()).toEqual(
+      folderMessages()
+        .map((m) => m.id)
+        .sort(),
+    );
     // $select of the first request holds for every page (the tokens carry it).
     for (const m of items) {
       expect(Object.keys(m).sort()).toEqual(["@odata.etag", "@odata.type", "id", "isRead", "subject"]);
@@ -94,14 +123,33 @@ describe("Graph mail delta against the emulator", () => {
     const [toMoveOut, toDelete, toRead] = before;
     const movedOutId = toMoveOut.id;
     const deletedId = toDelete.id;
-    const fromInbox = st.addMessage(user, { folder: "inbox", subject: "will move in", from: "y@fabrikam.com", to: ["ben@contoso.com"], receivedDateTime: "-10m" });
+    const fromInbox = st.addMessage(user, {
+      folder: "inbox",
+      subject: "will move in",
+      from: "y@fabrikam.com",
+      to: ["ben@contoso.com"],
+      receivedDateTime: "-10m",
+    });
 
     clock.advance(60_000);
-    const created = st.addMessage(user, { folder: "delta-clients", subject: "brand new", from: "z@fabrikam.com", to: ["ben@contoso.com"] });
-    await client().api(`/me/messages/${encodeURIComponent(movedOutId)}/move`).post({ destinationId: "archive" });
-    await client().api(`/me/messages/${encodeURIComponent(deletedId)}`).delete();
-    await client().api(`/me/messages/${encodeURIComponent(toRead.id)}`).patch({ isRead: true });
-    const movedIn = await client().api(`/me/messages/${encodeURIComponent(fromInbox.id)}/move`).post({ destinationId: folder.id });
+    const created = st.addMessage(user, {
+      folder: "delta-clients",
+      subject: "brand new",
+      from: "z@fabrikam.com",
+      to: ["ben@contoso.com"],
+    });
+    await client()
+      .api(`/me/messages/${encodeURIComponent(movedOutId)}/move`)
+      .post({ destinationId: "archive" });
+    await client()
+      .api(`/me/messages/${encodeURIComponent(deletedId)}`)
+      .delete();
+    await client()
+      .api(`/me/messages/${encodeURIComponent(toRead.id)}`)
+      .patch({ isRead: true });
+    const movedIn = await client()
+      .api(`/me/messages/${encodeURIComponent(fromInbox.id)}/move`)
+      .post({ destinationId: folder.id });
 
     const next = await follow(deltaLink);
     const removed = next.items.filter((m) => m["@removed"]);
@@ -123,9 +171,12 @@ describe("Graph mail delta against the emulator", () => {
     expect(quiet.deltaLink).toMatch(/\?\$deltatoken=/);
   });
 
-  it("ids follow Prefer: IdType=\"ImmutableId\" on every request, removals included", async () => {
+  it('ids follow Prefer: IdType="ImmutableId" on every request, removals included', async () => {
     const immutable = { Prefer: `${PREFER}, IdType="ImmutableId"` };
-    const first: PageCollection = await client().api(`/me/mailFolders('${folder.id}')/messages/delta`).headers(immutable).get();
+    const first: PageCollection = await client()
+      .api(`/me/mailFolders('${folder.id}')/messages/delta`)
+      .headers(immutable)
+      .get();
     const items: Item[] = [];
     const it = new PageIterator(client(), first, (m: Item) => (items.push(m), true), { headers: immutable });
     await it.iterate();
@@ -134,28 +185,47 @@ describe("Graph mail delta against the emulator", () => {
     const gone = msgs[0];
     t.emulator.state.moveMessage(user, gone.id, "deleteditems");
     const next = await client().api(it.getDeltaLink()!).headers(immutable).get();
-    expect(next.value).toEqual([{ "@odata.type": "#microsoft.graph.message", id: gone.immutableId, "@removed": { reason: "deleted" } }]);
+    expect(next.value).toEqual([
+      { "@odata.type": "#microsoft.graph.message", id: gone.immutableId, "@removed": { reason: "deleted" } },
+    ]);
   });
 
   it("changeType=created, given on the first request, keeps only creations in later rounds", async () => {
-    const first: PageCollection = await client().api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`).query({ changeType: "created" }).header("Prefer", PREFER).get();
+    const first: PageCollection = await client()
+      .api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`)
+      .query({ changeType: "created" })
+      .header("Prefer", PREFER)
+      .get();
     const initial = await round(first);
     expect(initial.items).toHaveLength(folderMessages().length);
     const [gone, read] = folderMessages();
     t.emulator.state.deleteMessage(user, gone.id);
     t.emulator.state.touch(read);
-    const added = t.emulator.state.addMessage(user, { folder: "delta-clients", subject: "created only", from: "x@fabrikam.com", to: ["ben@contoso.com"] });
+    const added = t.emulator.state.addMessage(user, {
+      folder: "delta-clients",
+      subject: "created only",
+      from: "x@fabrikam.com",
+      to: ["ben@contoso.com"],
+    });
     const next = await follow(initial.deltaLink);
     expect(next.items.map((m) => m.id)).toEqual([added.id]);
   });
 
   it("accepts only the $filter delta supports: receivedDateTime ge|gt", async () => {
     const since = new Date(clock.now().getTime() - 3.5 * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const res = await client().api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`).filter(`receivedDateTime ge ${since}`).get();
+    const res = await client()
+      .api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`)
+      .filter(`receivedDateTime ge ${since}`)
+      .get();
     const expected = folderMessages().filter((m) => m.receivedDateTime.getTime() >= Date.parse(since));
     expect(res.value.map((m: Item) => m.id).sort()).toEqual(expected.map((m) => m.id).sort());
     expect(res["@odata.deltaLink"]).toBeDefined();
-    const e = await failure(client().api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`).filter("isRead eq false").get());
+    const e = await failure(
+      client()
+        .api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta`)
+        .filter("isRead eq false")
+        .get(),
+    );
     expect(e).toMatchObject({ statusCode: 400, code: "ErrorInvalidUrlQuery" });
   });
 
@@ -167,14 +237,23 @@ describe("Graph mail delta against the emulator", () => {
 
   it("a bogus token → 410 SyncStateNotFound with Graph's error body", async () => {
     for (const q of ["$deltatoken=bogus", "$skiptoken=GwcAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "$deltatoken="]) {
-      const e = await failure(client().api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta?${q}`).header("client-request-id", "c0ffee00-0000-4000-8000-000000000001").get());
+      const e = await failure(
+        client()
+          .api(`/me/mailFolders/${encodeURIComponent(folder.id)}/messages/delta?${q}`)
+          .header("client-request-id", "c0ffee00-0000-4000-8000-000000000001")
+          .get(),
+      );
       expect(e.statusCode).toBe(410);
       expect(e.code).toBe("SyncStateNotFound");
       const body = JSON.parse(e.body as string);
       expect(body).toEqual({
         code: "SyncStateNotFound",
         message: expect.stringMatching(/^The sync state generation is not found; generation=\d+;\[highest=\d+\]/),
-        innerError: { date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), "request-id": expect.any(String), "client-request-id": "c0ffee00-0000-4000-8000-000000000001" },
+        innerError: {
+          date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+          "request-id": expect.any(String),
+          "client-request-id": "c0ffee00-0000-4000-8000-000000000001",
+        },
       });
       expect(e.requestId).toBe(body.innerError["request-id"]);
     }
@@ -186,7 +265,9 @@ describe("Graph mail delta against the emulator", () => {
 
   it("tokens invalidated through the control API → 410, and a fresh round works", async () => {
     const { deltaLink, first } = await initialSync();
-    const res = await t.outbound.fetch(`${t.emulator.url}/_emulator/users/${user}/sync-states/invalidate`, { method: "POST" });
+    const res = await t.outbound.fetch(`${t.emulator.url}/_emulator/users/${user}/sync-states/invalidate`, {
+      method: "POST",
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { invalidated: number }).invalidated).toBeGreaterThan(0);
     for (const link of [deltaLink, first["@odata.nextLink"]!]) {
@@ -207,12 +288,18 @@ describe("Graph mail delta against the emulator", () => {
     expect(await failure(client().api(deltaLink).get())).toMatchObject({ statusCode: 410, code: "SyncStateNotFound" });
     await follow(fresh.deltaLink); // issued a day later, still alive
 
-    const res = await t.outbound.fetch(`${t.emulator.url}/_emulator/sync-states/lifetime`, { method: "POST", body: JSON.stringify({ ms: 60_000 }) });
+    const res = await t.outbound.fetch(`${t.emulator.url}/_emulator/sync-states/lifetime`, {
+      method: "POST",
+      body: JSON.stringify({ ms: 60_000 }),
+    });
     expect(res.status).toBe(200);
     try {
       const short = await initialSync();
       clock.advance(61_000);
-      expect(await failure(client().api(short.deltaLink).get())).toMatchObject({ statusCode: 410, code: "SyncStateNotFound" });
+      expect(await failure(client().api(short.deltaLink).get())).toMatchObject({
+        statusCode: 410,
+        code: "SyncStateNotFound",
+      });
     } finally {
       t.emulator.state.setSyncStateLifetime(7 * day);
     }

@@ -22,15 +22,28 @@ describe("Graph mail emulation", () => {
   });
 
   function mint(scopes: string[], userId: string = ada, expiresInSeconds?: number): string {
-    return t.emulator.state.mintAccessToken({ userId, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes, expiresInSeconds });
+    return t.emulator.state.mintAccessToken({
+      userId,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes,
+      expiresInSeconds,
+    });
   }
 
-  async function g(path: string, o: { token?: string | null; method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+  async function g(
+    path: string,
+    o: { token?: string | null; method?: string; headers?: Record<string, string>; body?: unknown } = {},
+  ) {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     const tok = o.token === undefined ? token : o.token;
     if (tok) headers.Authorization = `Bearer ${tok}`;
     if (o.body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, { method: o.method ?? "GET", headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    const res = await t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, {
+      method: o.method ?? "GET",
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
     const text = await res.text();
     return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
   }
@@ -47,11 +60,16 @@ describe("Graph mail emulation", () => {
       expect(r.json.value).toHaveLength(all.length);
       const times = r.json.value.map((m: { receivedDateTime: string }) => m.receivedDateTime);
       expect([...times].sort().reverse()).toEqual(times);
-      const folderNames = new Set(r.json.value.map((m: { parentFolderId: string }) => t.emulator.state.folders.get(m.parentFolderId)!.key));
-      for (const f of ["junkemail", "drafts", "deleteditems", "teamchat", "rssfeeds", "fabrikam"]) expect(folderNames).toContain(f);
+      const folderNames = new Set(
+        r.json.value.map((m: { parentFolderId: string }) => t.emulator.state.folders.get(m.parentFolderId)!.key),
+      );
+      for (const f of ["junkemail", "drafts", "deleteditems", "teamchat", "rssfeeds", "fabrikam"])
+        expect(folderNames).toContain(f);
       const m = r.json.value[0];
       expect(m["@odata.etag"]).toBe(`W/"${m.changeKey}"`);
-      expect(m.webLink).toBe(`https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(m.id)}&exvsurl=1&viewmodel=ReadMessageItem`);
+      expect(m.webLink).toBe(
+        `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(m.id)}&exvsurl=1&viewmodel=ReadMessageItem`,
+      );
       expect(m.id).toMatch(/^AAMk.*=$/);
       const meeting = r.json.value.find((x: { subject: string }) => x.subject === "QBR");
       expect(meeting["@odata.type"]).toBe("#microsoft.graph.eventMessage");
@@ -73,9 +91,13 @@ describe("Graph mail emulation", () => {
 
     it("applies $filter on dates with and/or and parentheses, and $select", async () => {
       const cutoff = new Date(Date.now() - 10.5 * 3600_000).toISOString().replace(/\.\d+Z$/, "Z");
-      const r = await g(`/me/messages?$filter=${encodeURIComponent(`(receivedDateTime ge ${cutoff}) and (isRead eq false or isRead eq true)`)}&$select=subject,receivedDateTime&$top=50`);
+      const r = await g(
+        `/me/messages?$filter=${encodeURIComponent(`(receivedDateTime ge ${cutoff}) and (isRead eq false or isRead eq true)`)}&$select=subject,receivedDateTime&$top=50`,
+      );
       expect(r.status).toBe(200);
-      const expected = t.emulator.state.getMessages(ada).filter((m) => m.receivedDateTime.toISOString() >= cutoff.replace("Z", ".000Z"));
+      const expected = t.emulator.state
+        .getMessages(ada)
+        .filter((m) => m.receivedDateTime.toISOString() >= cutoff.replace("Z", ".000Z"));
       expect(r.json.value).toHaveLength(expected.length);
       expect(Object.keys(r.json.value[0]).sort()).toEqual(["@odata.etag", "id", "receivedDateTime", "subject"]);
       expect(r.json["@odata.context"]).toContain("/messages(subject,receivedDateTime)");
@@ -84,9 +106,13 @@ describe("Graph mail emulation", () => {
     });
 
     it("rejects $orderby that does not lead the $filter with 400 InefficientFilter", async () => {
-      const ok = await g(`/me/messages?$filter=${encodeURIComponent("receivedDateTime ge 2020-01-01T00:00:00Z")}&$orderby=receivedDateTime desc`);
+      const ok = await g(
+        `/me/messages?$filter=${encodeURIComponent("receivedDateTime ge 2020-01-01T00:00:00Z")}&$orderby=receivedDateTime desc`,
+      );
       expect(ok.status).toBe(200);
-      const bad = await g(`/me/messages?$filter=${encodeURIComponent("isRead eq false and receivedDateTime ge 2020-01-01T00:00:00Z")}&$orderby=receivedDateTime`);
+      const bad = await g(
+        `/me/messages?$filter=${encodeURIComponent("isRead eq false and receivedDateTime ge 2020-01-01T00:00:00Z")}&$orderby=receivedDateTime`,
+      );
       expect(bad.status).toBe(400);
       expect(bad.json.error.code).toBe("InefficientFilter");
       expect(bad.json.error.message).toBe("The restriction or sort order is too complex for this operation.");
@@ -105,8 +131,15 @@ describe("Graph mail emulation", () => {
     });
 
     it("returns the message class through the extended property expansion", async () => {
-      const r = await g(`/me/messages?$top=100&$select=subject&$expand=${encodeURIComponent("singleValueExtendedProperties($filter=id eq 'String 0x001A')")}`);
-      const bySubject = Object.fromEntries(r.json.value.map((m: { subject: string; singleValueExtendedProperties: { id: string; value: string }[] }) => [m.subject, m.singleValueExtendedProperties]));
+      const r = await g(
+        `/me/messages?$top=100&$select=subject&$expand=${encodeURIComponent("singleValueExtendedProperties($filter=id eq 'String 0x001A')")}`,
+      );
+      const bySubject = Object.fromEntries(
+        r.json.value.map((m: { subject: string; singleValueExtendedProperties: { id: string; value: string }[] }) => [
+          m.subject,
+          m.singleValueExtendedProperties,
+        ]),
+      );
       expect(bySubject["Renewal questions"]).toEqual([{ id: "String 0x1a", value: "IPM.Note" }]);
       expect(bySubject["Signed contract"][0].value).toBe("IPM.Note.SMIME");
       expect(bySubject["QBR"][0].value).toBe("IPM.Schedule.Meeting.Request");
@@ -117,7 +150,9 @@ describe("Graph mail emulation", () => {
     });
 
     it("honours Prefer body-content-type and IdType=ImmutableId with Preference-Applied", async () => {
-      const r = await g("/me/mailFolders/inbox/messages?$top=50", { headers: { Prefer: 'outlook.body-content-type="text", IdType="ImmutableId"' } });
+      const r = await g("/me/mailFolders/inbox/messages?$top=50", {
+        headers: { Prefer: 'outlook.body-content-type="text", IdType="ImmutableId"' },
+      });
       expect(r.headers.get("preference-applied")).toContain('outlook.body-content-type="text"');
       expect(r.headers.get("preference-applied")).toContain('IdType="ImmutableId"');
       const m = r.json.value.find((x: { subject: string }) => x.subject === "Renewal questions");
@@ -127,11 +162,16 @@ describe("Graph mail emulation", () => {
       expect(h.body.contentType).toBe("html");
       expect(h.id).not.toBe(m.id);
       // Move: the regular id dies, the immutable id survives and now points into Archive.
-      const moved = await g(`/me/messages/${encodeURIComponent(h.id)}/move`, { method: "POST", body: { destinationId: "archive" } });
+      const moved = await g(`/me/messages/${encodeURIComponent(h.id)}/move`, {
+        method: "POST",
+        body: { destinationId: "archive" },
+      });
       expect(moved.status).toBe(201);
       expect(moved.json.id).not.toBe(h.id);
       expect((await g(`/me/messages/${encodeURIComponent(h.id)}`)).status).toBe(404);
-      const byImmutable = await g(`/me/messages/${encodeURIComponent(m.id)}`, { headers: { Prefer: 'IdType="ImmutableId"' } });
+      const byImmutable = await g(`/me/messages/${encodeURIComponent(m.id)}`, {
+        headers: { Prefer: 'IdType="ImmutableId"' },
+      });
       expect(byImmutable.status).toBe(200);
       expect(byImmutable.json.id).toBe(m.id);
       expect(byImmutable.json.parentFolderId).toBe(t.emulator.state.findFolder(ada, "archive")!.id);
@@ -144,7 +184,19 @@ describe("Graph mail emulation", () => {
       t.emulator.state.addFolder(ada, { key: "projects", displayName: "Projects" });
       const r = await g("/me/mailFolders?$top=50");
       const names = r.json.value.map((f: { displayName: string }) => f.displayName);
-      expect(names).toEqual(expect.arrayContaining(["Inbox", "Sent Items", "Drafts", "Deleted Items", "Junk Email", "Archive", "Outbox", "Conversation History", "RSS Feeds"]));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "Inbox",
+          "Sent Items",
+          "Drafts",
+          "Deleted Items",
+          "Junk Email",
+          "Archive",
+          "Outbox",
+          "Conversation History",
+          "RSS Feeds",
+        ]),
+      );
       expect(names).toContain("Projects");
       expect(names).not.toContain("Clutter");
       const hidden = await g("/me/mailFolders?$top=50&includeHiddenFolders=true");
@@ -182,7 +234,16 @@ describe("Graph mail emulation", () => {
   describe("sending", () => {
     it("sendMail: 202, lands in Sent Items with a fresh internetMessageId and in an emulated recipient's Inbox", async () => {
       const before = new Set(t.emulator.state.getMessages(ada).map((m) => m.internetMessageId));
-      const r = await g("/me/sendMail", { method: "POST", body: { message: { subject: "Hello Ben", body: { contentType: "Text", content: "hi" }, toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }] } } });
+      const r = await g("/me/sendMail", {
+        method: "POST",
+        body: {
+          message: {
+            subject: "Hello Ben",
+            body: { contentType: "Text", content: "hi" },
+            toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }],
+          },
+        },
+      });
       expect(r.status).toBe(202);
       expect(r.json).toBeNull();
       const sent = t.emulator.state.getMessages(ada).find((m) => m.subject === "Hello Ben")!;
@@ -190,12 +251,21 @@ describe("Graph mail emulation", () => {
       expect(before.has(sent.internetMessageId)).toBe(false);
       expect(sent.sentDateTime).toBeTruthy();
       expect(sent.from?.emailAddress.address).toBe("ada@contoso.com");
-      const got = t.emulator.state.getMessages(SAMPLE_USERS.ben).find((m) => m.internetMessageId === sent.internetMessageId);
+      const got = t.emulator.state
+        .getMessages(SAMPLE_USERS.ben)
+        .find((m) => m.internetMessageId === sent.internetMessageId);
       expect(got && t.emulator.state.folders.get(got.folderId)!.wellKnownName).toBe("inbox");
     });
 
     it("draft + send: 201 with internetMessageId, then 202 and the same message is in Sent Items", async () => {
-      const d = await g("/me/messages", { method: "POST", body: { subject: "Draft then send", body: { contentType: "HTML", content: "<p>x</p>" }, toRecipients: [{ emailAddress: { address: "grace@fabrikam.com" } }] } });
+      const d = await g("/me/messages", {
+        method: "POST",
+        body: {
+          subject: "Draft then send",
+          body: { contentType: "HTML", content: "<p>x</p>" },
+          toRecipients: [{ emailAddress: { address: "grace@fabrikam.com" } }],
+        },
+      });
       expect(d.status).toBe(201);
       expect(d.json.isDraft).toBe(true);
       expect(d.json.internetMessageId).toMatch(/^<.+@.+>$/);
@@ -207,9 +277,16 @@ describe("Graph mail emulation", () => {
     });
 
     it("requires Mail.Send", async () => {
-      const r = await g("/me/sendMail", { token: mint(["Mail.Read"]), method: "POST", body: { message: { subject: "x", toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }] } } });
+      const r = await g("/me/sendMail", {
+        token: mint(["Mail.Read"]),
+        method: "POST",
+        body: { message: { subject: "x", toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }] } },
+      });
       expect(r.status).toBe(403);
-      expect(r.json.error).toMatchObject({ code: "ErrorAccessDenied", message: "Access is denied. Check credentials and try again." });
+      expect(r.json.error).toMatchObject({
+        code: "ErrorAccessDenied",
+        message: "Access is denied. Check credentials and try again.",
+      });
     });
   });
 
@@ -224,7 +301,12 @@ describe("Graph mail emulation", () => {
       const expired = await g("/me/messages", { token: mint(["Mail.Read"], ada, -10) });
       expect(expired.status).toBe(401);
       expect(expired.json.error.message).toMatch(/expired/);
-      const apiToken = t.emulator.state.mintAccessToken({ userId: ada, clientId: SAMPLE_CLIENT_ID, audience: SAMPLE_CLIENT_ID, scopes: ["access_as_user"] });
+      const apiToken = t.emulator.state.mintAccessToken({
+        userId: ada,
+        clientId: SAMPLE_CLIENT_ID,
+        audience: SAMPLE_CLIENT_ID,
+        scopes: ["access_as_user"],
+      });
       expect((await g("/me/messages", { token: apiToken })).status).toBe(401);
     });
 
@@ -232,7 +314,10 @@ describe("Graph mail emulation", () => {
       expect((await g("/me/messages", { token: mint(["User.Read"]) })).json.error.code).toBe("ErrorAccessDenied");
       const nf = await g("/me/messages/AAMkAGI2bm90aGVyZQAAA%3D");
       expect(nf.status).toBe(404);
-      expect(nf.json.error).toMatchObject({ code: "ErrorItemNotFound", message: "The specified object was not found in the store." });
+      expect(nf.json.error).toMatchObject({
+        code: "ErrorItemNotFound",
+        message: "The specified object was not found in the store.",
+      });
       const cleo = mint(["Mail.Read", "User.Read"], SAMPLE_USERS.cleo);
       const nm = await g("/me/messages", { token: cleo });
       expect(nm.status).toBe(404);
@@ -246,20 +331,35 @@ describe("Graph mail emulation", () => {
       const reqs = (n: number) => Array.from({ length: n }, (_, i) => ({ id: String(i), method: "GET", url: "/me" }));
       expect((await g("/$batch", { method: "POST", body: { requests: reqs(21) } })).status).toBe(400);
       expect((await g("/$batch", { method: "POST", body: { requests: reqs(20) } })).status).toBe(200);
-      const dup = await g("/$batch", { method: "POST", body: { requests: [{ id: "1", method: "GET", url: "/me" }, { id: "1", method: "GET", url: "me" }] } });
+      const dup = await g("/$batch", {
+        method: "POST",
+        body: {
+          requests: [
+            { id: "1", method: "GET", url: "/me" },
+            { id: "1", method: "GET", url: "me" },
+          ],
+        },
+      });
       expect(dup.status).toBe(400);
     });
 
     it("answers 424 for dependents of a failed request, and per-item 429 with Retry-After", async () => {
-      t.emulator.state.injectFault({ status: 429, retryAfterSeconds: 7, count: 1, match: { path: "/me/mailFolders/inbox" } });
+      t.emulator.state.injectFault({
+        status: 429,
+        retryAfterSeconds: 7,
+        count: 1,
+        match: { path: "/me/mailFolders/inbox" },
+      });
       const r = await g("/$batch", {
         method: "POST",
-        body: { requests: [
-          { id: "a", method: "GET", url: "/me/messages/AAMkAGI2bm9uZQAAA%3D" },
-          { id: "b", method: "GET", url: "/me", dependsOn: ["a"] },
-          { id: "c", method: "GET", url: "me/mailFolders/inbox" },
-          { id: "d", method: "GET", url: "/me/mailFolders/drafts" },
-        ] },
+        body: {
+          requests: [
+            { id: "a", method: "GET", url: "/me/messages/AAMkAGI2bm9uZQAAA%3D" },
+            { id: "b", method: "GET", url: "/me", dependsOn: ["a"] },
+            { id: "c", method: "GET", url: "me/mailFolders/inbox" },
+            { id: "d", method: "GET", url: "/me/mailFolders/drafts" },
+          ],
+        },
       });
       expect(r.status).toBe(200);
       const by = Object.fromEntries(r.json.responses.map((x: { id: string }) => [x.id, x]));
@@ -280,7 +380,10 @@ describe("Graph mail emulation", () => {
       expect(rs.filter((r) => r.status === 200)).toHaveLength(4);
       expect(throttled).toHaveLength(2);
       expect(throttled[0].headers.get("retry-after")).toBe("1");
-      expect(throttled[0].json.error).toMatchObject({ code: "ApplicationThrottled", message: "Application is over its MailboxConcurrency limit." });
+      expect(throttled[0].json.error).toMatchObject({
+        code: "ApplicationThrottled",
+        message: "Application is over its MailboxConcurrency limit.",
+      });
       // Another mailbox is not affected.
       const ben = mint(["Mail.Read"], SAMPLE_USERS.ben);
       const other = await Promise.all([g("/me/mailFolders/inbox"), g("/me/mailFolders/inbox", { token: ben })]);
@@ -290,8 +393,16 @@ describe("Graph mail emulation", () => {
     it("enforces the request budget per window with Retry-After until the window ends", async () => {
       const small = await startTestEmulator({ requestBudget: { requests: 3, windowMs: 60_000 } });
       try {
-        const tok = small.emulator.state.mintAccessToken({ userId: ada, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.Read"] });
-        const call = () => small.outbound.fetch(`${small.emulator.url}/v1.0/me/mailFolders/inbox`, { headers: { Authorization: `Bearer ${tok}` } });
+        const tok = small.emulator.state.mintAccessToken({
+          userId: ada,
+          clientId: SAMPLE_CLIENT_ID,
+          audience: "https://graph.microsoft.com",
+          scopes: ["Mail.Read"],
+        });
+        const call = () =>
+          small.outbound.fetch(`${small.emulator.url}/v1.0/me/mailFolders/inbox`, {
+            headers: { Authorization: `Bearer ${tok}` },
+          });
         const statuses = [];
         for (let i = 0; i < 4; i++) statuses.push((await call()).status);
         expect(statuses).toEqual([200, 200, 200, 429]);
@@ -299,14 +410,22 @@ describe("Graph mail emulation", () => {
         const retryAfter = Number(r.headers.get("retry-after"));
         expect(retryAfter).toBeGreaterThan(50);
         expect(retryAfter).toBeLessThanOrEqual(60);
-        expect(((await r.json()) as { error: { message: string } }).error.message).toBe("Application is over its RequestRate limit.");
+        expect(((await r.json()) as { error: { message: string } }).error.message).toBe(
+          "Application is over its RequestRate limit.",
+        );
       } finally {
         await small.close();
       }
     });
 
     it("injects 503/504 by script, drops connections and stalls", async () => {
-      t.emulator.state.injectFault({ status: 503, retryAfterSeconds: 3, after: 1, count: 1, match: { path: "/me/messages" } });
+      t.emulator.state.injectFault({
+        status: 503,
+        retryAfterSeconds: 3,
+        after: 1,
+        count: 1,
+        match: { path: "/me/messages" },
+      });
       expect((await g("/me/messages")).status).toBe(200);
       const r503 = await g("/me/messages");
       expect(r503.status).toBe(503);
@@ -317,7 +436,12 @@ describe("Graph mail emulation", () => {
       t.emulator.state.injectFault({ kind: "drop", count: 1, match: { method: "GET", userId: ada } });
       await expect(g("/me")).rejects.toThrow();
       t.emulator.state.injectFault({ kind: "stall", stallMs: 2000, count: 1 });
-      await expect(t.outbound.fetch(`${t.emulator.url}/v1.0/me`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(300) })).rejects.toThrow();
+      await expect(
+        t.outbound.fetch(`${t.emulator.url}/v1.0/me`, {
+          headers: { Authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(300),
+        }),
+      ).rejects.toThrow();
       const started = Date.now();
       t.emulator.state.injectFault({ kind: "stall", stallMs: 400, count: 1 });
       expect((await g("/me")).status).toBe(200);

@@ -14,9 +14,19 @@ describe("Graph SDK against the emulator", () => {
   beforeAll(async () => {
     t = await startTestEmulator();
     for (let i = 0; i < 25; i++) {
-      t.emulator.state.addMessage(user, { subject: `msg ${i}`, from: "x@fabrikam.com", to: ["ben@contoso.com"], receivedDateTime: `-${i + 1}m` });
+      t.emulator.state.addMessage(user, {
+        subject: `msg ${i}`,
+        from: "x@fabrikam.com",
+        to: ["ben@contoso.com"],
+        receivedDateTime: `-${i + 1}m`,
+      });
     }
-    token = t.emulator.state.mintAccessToken({ userId: user, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.Read", "User.Read"] });
+    token = t.emulator.state.mintAccessToken({
+      userId: user,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes: ["Mail.Read", "User.Read"],
+    });
   });
   afterAll(() => t.close());
   afterEach(() => t.emulator.state.clearFaults());
@@ -32,12 +42,21 @@ describe("Graph SDK against the emulator", () => {
 
   it("reads /me with the signed-in user's identity", async () => {
     const me = await client().api("/me").select("id,displayName,mail,userPrincipalName,proxyAddresses").get();
-    expect(me).toMatchObject({ id: user, mail: "ben@contoso.com", userPrincipalName: "ben@contoso.onmicrosoft.com", proxyAddresses: ["SMTP:ben@contoso.com", "smtp:ben@contoso.onmicrosoft.com"] });
+    expect(me).toMatchObject({
+      id: user,
+      mail: "ben@contoso.com",
+      userPrincipalName: "ben@contoso.onmicrosoft.com",
+      proxyAddresses: ["SMTP:ben@contoso.com", "smtp:ben@contoso.onmicrosoft.com"],
+    });
   });
 
   it("pages through every message with PageIterator following absolute https nextLinks", async () => {
     t.emulator.state.resetCounts();
-    const first: PageCollection = await client().api("/me/messages").select("id,subject,receivedDateTime").top(10).get();
+    const first: PageCollection = await client()
+      .api("/me/messages")
+      .select("id,subject,receivedDateTime")
+      .top(10)
+      .get();
     expect(first["@odata.nextLink"]).toMatch(new RegExp(`^${t.emulator.url}/v1.0/me/messages\\?`));
     expect(first["@odata.nextLink"]).toContain("%24select=id%2Csubject%2CreceivedDateTime");
     const seen: string[] = [];
@@ -53,10 +72,19 @@ describe("Graph SDK against the emulator", () => {
   });
 
   it("sends a $batch and gets every response back", async () => {
-    const ids = t.emulator.state.getMessages(user).slice(0, 3).map((m) => m.id);
-    const res = await client().api("/$batch").post({
-      requests: ids.map((id, i) => ({ id: String(i + 1), method: "GET", url: `/me/messages/${encodeURIComponent(id)}?$select=subject` })),
-    });
+    const ids = t.emulator.state
+      .getMessages(user)
+      .slice(0, 3)
+      .map((m) => m.id);
+    const res = await client()
+      .api("/$batch")
+      .post({
+        requests: ids.map((id, i) => ({
+          id: String(i + 1),
+          method: "GET",
+          url: `/me/messages/${encodeURIComponent(id)}?$select=subject`,
+        })),
+      });
     expect(res.responses).toHaveLength(3);
     for (const r of res.responses) {
       expect(r.status).toBe(200);
@@ -77,7 +105,10 @@ describe("Graph SDK against the emulator", () => {
   });
 
   it("surfaces Graph errors with code and request id", async () => {
-    const err = await client().api("/me/messages/AAMkAGI2doesnotexistAAA=").get().catch((e: unknown) => e);
+    const err = await client()
+      .api("/me/messages/AAMkAGI2doesnotexistAAA=")
+      .get()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ statusCode: 404, code: "ErrorItemNotFound" });
     expect((err as { requestId?: string }).requestId).toBeTruthy();
   });

@@ -9,8 +9,16 @@ import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulat
 import { sampleDataset } from "../../emulator/sample-data";
 
 export function msalNetworkClient(outbound: Outbound): INetworkModule {
-  const call = async <T>(method: "GET" | "POST", url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
-    const res = await outbound.fetch(url, { method, headers: options?.headers, body: method === "POST" ? options?.body : undefined });
+  const call = async <T>(
+    method: "GET" | "POST",
+    url: string,
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> => {
+    const res = await outbound.fetch(url, {
+      method,
+      headers: options?.headers,
+      body: method === "POST" ? options?.body : undefined,
+    });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
     const text = await res.text();
@@ -53,15 +61,34 @@ export function pkcePair(): { verifier: string; challenge: string } {
 }
 
 /** Run the auth-code flow with plain fetch (login_hint auto-approval) and return the token response. */
-export async function authCodeTokens(t: TestEmulator, o: { tenant: string; clientId: string; clientSecret?: string; redirectUri: string; loginHint: string; scope: string }): Promise<Record<string, unknown>> {
+export async function authCodeTokens(
+  t: TestEmulator,
+  o: { tenant: string; clientId: string; clientSecret?: string; redirectUri: string; loginHint: string; scope: string },
+): Promise<Record<string, unknown>> {
   const { verifier, challenge } = pkcePair();
   const authorize = new URL(`${t.emulator.url}/${o.tenant}/oauth2/v2.0/authorize`);
-  const params = { client_id: o.clientId, response_type: "code", redirect_uri: o.redirectUri, scope: o.scope, state: "s1", code_challenge: challenge, code_challenge_method: "S256", login_hint: o.loginHint };
+  const params = {
+    client_id: o.clientId,
+    response_type: "code",
+    redirect_uri: o.redirectUri,
+    scope: o.scope,
+    state: "s1",
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    login_hint: o.loginHint,
+  };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
   const r = await t.outbound.fetch(authorize, { redirect: "manual" });
   const location = new URL(r.headers.get("location") ?? "");
   const code = location.searchParams.get("code") ?? "";
-  const form = new URLSearchParams({ client_id: o.clientId, grant_type: "authorization_code", code, redirect_uri: o.redirectUri, code_verifier: verifier, scope: o.scope });
+  const form = new URLSearchParams({
+    client_id: o.clientId,
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: o.redirectUri,
+    code_verifier: verifier,
+    scope: o.scope,
+  });
   if (o.clientSecret) form.set("client_secret", o.clientSecret);
   const tr = await t.outbound.fetch(`${t.emulator.url}/${o.tenant}/oauth2/v2.0/token`, { method: "POST", body: form });
   return (await tr.json()) as Record<string, unknown>;

@@ -3,7 +3,11 @@
  * auth-code URL → authorize (login_hint auto-approval) → acquireTokenByCode → silent refresh after
  * expiry with refresh-token rotation → revoked grant surfaces as InteractionRequiredAuthError.
  */
-import { ConfidentialClientApplication, InteractionRequiredAuthError, type AuthenticationResult } from "@azure/msal-node";
+import {
+  ConfidentialClientApplication,
+  InteractionRequiredAuthError,
+  type AuthenticationResult,
+} from "@azure/msal-node";
 import { msalNetworkClient, startTestEmulator, type TestEmulator } from "./helpers";
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET, SAMPLE_TENANT_ID, SAMPLE_USERS } from "../../emulator/sample-data";
 import { decodeJwt } from "../../emulator/jwt";
@@ -19,7 +23,18 @@ describe("msal-node against the emulator", () => {
   beforeAll(async () => {
     jest.useFakeTimers({
       now: new Date(),
-      doNotFake: ["hrtime", "nextTick", "performance", "queueMicrotask", "setImmediate", "clearImmediate", "setInterval", "clearInterval", "setTimeout", "clearTimeout"],
+      doNotFake: [
+        "hrtime",
+        "nextTick",
+        "performance",
+        "queueMicrotask",
+        "setImmediate",
+        "clearImmediate",
+        "setInterval",
+        "clearInterval",
+        "setTimeout",
+        "clearTimeout",
+      ],
     });
     t = await startTestEmulator({ clock: { now: () => new Date() } });
   });
@@ -42,7 +57,15 @@ describe("msal-node against the emulator", () => {
 
   async function signIn(cca: ConfidentialClientApplication, loginHint: string): Promise<AuthenticationResult> {
     const { verifier, challenge } = await import("./helpers").then((h) => h.pkcePair());
-    const url = await cca.getAuthCodeUrl({ scopes: SCOPES, redirectUri: REDIRECT, codeChallenge: challenge, codeChallengeMethod: "S256", loginHint, state: "st-1", nonce: "n-1" } as never);
+    const url = await cca.getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT,
+      codeChallenge: challenge,
+      codeChallengeMethod: "S256",
+      loginHint,
+      state: "st-1",
+      nonce: "n-1",
+    } as never);
     const r = await t.outbound.fetch(url, { redirect: "manual" });
     expect(r.status).toBe(302);
     const loc = new URL(r.headers.get("location")!);
@@ -64,7 +87,14 @@ describe("msal-node against the emulator", () => {
     expect(res.tenantId).toBe(SAMPLE_TENANT_ID);
     expect(res.uniqueId).toBe(SAMPLE_USERS.ada);
     const id = res.idTokenClaims as Record<string, unknown>;
-    expect(id).toMatchObject({ aud: SAMPLE_CLIENT_ID, iss: `${t.emulator.url}/${SAMPLE_TENANT_ID}/v2.0`, tid: SAMPLE_TENANT_ID, oid: SAMPLE_USERS.ada, nonce: "n-1", ver: "2.0" });
+    expect(id).toMatchObject({
+      aud: SAMPLE_CLIENT_ID,
+      iss: `${t.emulator.url}/${SAMPLE_TENANT_ID}/v2.0`,
+      tid: SAMPLE_TENANT_ID,
+      oid: SAMPLE_USERS.ada,
+      nonce: "n-1",
+      ver: "2.0",
+    });
     const at = decodeJwt(res.accessToken)!;
     expect(at.aud).toBe("https://graph.microsoft.com");
     expect(String(at.scp).split(" ")).toEqual(expect.arrayContaining(["Mail.Read", "User.Read"]));
@@ -73,7 +103,9 @@ describe("msal-node against the emulator", () => {
   it("refreshes silently after expiry, rotating the refresh token (old one stays valid)", async () => {
     const cca = app();
     const first = await signIn(cca, "ada@contoso.onmicrosoft.com");
-    const rtBefore = Object.values(JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>)[0].secret;
+    const rtBefore = Object.values(
+      JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>,
+    )[0].secret;
     // Before expiry MSAL answers from its cache.
     const cached = await cca.acquireTokenSilent({ account: first.account!, scopes: SCOPES });
     expect(cached.accessToken).toBe(first.accessToken);
@@ -82,11 +114,22 @@ describe("msal-node against the emulator", () => {
     const refreshed = await cca.acquireTokenSilent({ account: first.account!, scopes: SCOPES });
     expect(refreshed.accessToken).not.toBe(first.accessToken);
     expect(t.emulator.state.requestCounts(SAMPLE_USERS.ada).byKind.token).toBe(tokenCallsBefore + 1);
-    const rtAfter = Object.values(JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>)[0].secret;
+    const rtAfter = Object.values(
+      JSON.parse(cca.getTokenCache().serialize()).RefreshToken as Record<string, { secret: string }>,
+    )[0].secret;
     expect(rtAfter).not.toBe(rtBefore);
     // Entra does not revoke the previous refresh token on rotation.
-    const form = new URLSearchParams({ client_id: SAMPLE_CLIENT_ID, client_secret: SAMPLE_CLIENT_SECRET, grant_type: "refresh_token", refresh_token: rtBefore, scope: "User.Read offline_access" });
-    const old = await t.outbound.fetch(`${t.emulator.url}/${SAMPLE_TENANT_ID}/oauth2/v2.0/token`, { method: "POST", body: form });
+    const form = new URLSearchParams({
+      client_id: SAMPLE_CLIENT_ID,
+      client_secret: SAMPLE_CLIENT_SECRET,
+      grant_type: "refresh_token",
+      refresh_token: rtBefore,
+      scope: "User.Read offline_access",
+    });
+    const old = await t.outbound.fetch(`${t.emulator.url}/${SAMPLE_TENANT_ID}/oauth2/v2.0/token`, {
+      method: "POST",
+      body: form,
+    });
     expect(old.status).toBe(200);
   });
 

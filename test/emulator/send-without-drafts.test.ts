@@ -16,14 +16,26 @@ describe("sending with Mail.Send and Mail.Read only", () => {
   let token: string;
   beforeAll(async () => {
     t = await startTestEmulator();
-    token = t.emulator.state.mintAccessToken({ userId: ada, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["User.Read", "Mail.Read", "Mail.Send"] });
+    token = t.emulator.state.mintAccessToken({
+      userId: ada,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes: ["User.Read", "Mail.Read", "Mail.Send"],
+    });
   });
   afterAll(() => t.close());
 
   async function g(path: string, o: { method?: string; body?: unknown; tok?: string } = {}) {
-    const headers: Record<string, string> = { Authorization: `Bearer ${o.tok ?? token}`, Prefer: 'IdType="ImmutableId"' };
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${o.tok ?? token}`,
+      Prefer: 'IdType="ImmutableId"',
+    };
     if (o.body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, { method: o.method ?? "GET", headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    const res = await t.outbound.fetch(`${t.emulator.url}/v1.0${path}`, {
+      method: o.method ?? "GET",
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
     const text = await res.text();
     return { status: res.status, json: text ? JSON.parse(text) : null };
   }
@@ -31,14 +43,25 @@ describe("sending with Mail.Send and Mail.Read only", () => {
     const folder = t.emulator.state.findFolder(ada, "sentitems")!;
     return t.emulator.state.getMessages(ada).filter((m) => m.folderId === folder.id);
   };
-  const marker = (value: string) => `$filter=${encodeURIComponent(`singleValueExtendedProperties/Any(ep: ep/id eq '${MARKER_ID}' and ep/value eq '${value}')`)}`;
+  const marker = (value: string) =>
+    `$filter=${encodeURIComponent(`singleValueExtendedProperties/Any(ep: ep/id eq '${MARKER_ID}' and ep/value eq '${value}')`)}`;
 
   it("drafts need Mail.ReadWrite: POST /me/messages and createReply answer 403", async () => {
-    const draft = await g("/me/messages", { method: "POST", body: { subject: "x", toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }] } });
+    const draft = await g("/me/messages", {
+      method: "POST",
+      body: { subject: "x", toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }] },
+    });
     expect(draft.status).toBe(403);
     expect(draft.json.error.code).toBe("ErrorAccessDenied");
-    const original = t.emulator.state.addMessage(ada, { from: "ben@contoso.com", to: ["ada@contoso.com"], subject: "Hello" });
-    const createReply = await g(`/me/messages/${encodeURIComponent(original.immutableId)}/createReply`, { method: "POST", body: {} });
+    const original = t.emulator.state.addMessage(ada, {
+      from: "ben@contoso.com",
+      to: ["ada@contoso.com"],
+      subject: "Hello",
+    });
+    const createReply = await g(`/me/messages/${encodeURIComponent(original.immutableId)}/createReply`, {
+      method: "POST",
+      body: {},
+    });
     expect(createReply.status).toBe(403);
   });
 
@@ -66,7 +89,11 @@ describe("sending with Mail.Send and Mail.Read only", () => {
       { id: MARKER_ID, value: "m-2" },
     ]);
     // Ids compare case-insensitively, as Exchange's do.
-    expect((await g(`/me/mailFolders/sentitems/messages?${marker("m-1").replace("6f1c3e2a", "6F1C3E2A")}`)).json.value.map((m: { subject: string }) => m.subject)).toEqual(["First"]);
+    expect(
+      (await g(`/me/mailFolders/sentitems/messages?${marker("m-1").replace("6f1c3e2a", "6F1C3E2A")}`)).json.value.map(
+        (m: { subject: string }) => m.subject,
+      ),
+    ).toEqual(["First"]);
     expect((await g(`/me/mailFolders/sentitems/messages?${marker("no-such")}`)).json.value).toEqual([]);
     // The recipient's copy does not carry the sender's extended property.
     const bens = t.emulator.state.getMessages(ben).filter((m) => m.subject === "Second");
@@ -76,46 +103,91 @@ describe("sending with Mail.Send and Mail.Read only", () => {
 
   it("a malformed extended property is a 400, nothing sent", async () => {
     const before = sentItems().length;
-    const r = await g("/me/sendMail", { method: "POST", body: { message: { subject: "x", toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }], singleValueExtendedProperties: [{ id: MARKER_ID, value: 5 }] } } });
+    const r = await g("/me/sendMail", {
+      method: "POST",
+      body: {
+        message: {
+          subject: "x",
+          toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }],
+          singleValueExtendedProperties: [{ id: MARKER_ID, value: 5 }],
+        },
+      },
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe("ErrorInvalidExtendedProperty");
     expect(sentItems()).toHaveLength(before);
   });
 
   it("reply needs only Mail.Send: sent at once in the original's conversation, nothing in Drafts, 202 without an id", async () => {
-    const original = t.emulator.state.addMessage(ada, { from: "ben@contoso.com", to: ["ada@contoso.com"], subject: "Invoices", internetMessageId: "<inv@contoso.com>" });
+    const original = t.emulator.state.addMessage(ada, {
+      from: "ben@contoso.com",
+      to: ["ada@contoso.com"],
+      subject: "Invoices",
+      internetMessageId: "<inv@contoso.com>",
+    });
     const drafts = t.emulator.state.findFolder(ada, "drafts")!;
     const draftCount = () => t.emulator.state.getMessages(ada).filter((m) => m.folderId === drafts.id).length;
     const draftsBefore = draftCount();
     const r = await g(`/me/messages/${encodeURIComponent(original.immutableId)}/reply`, {
       method: "POST",
-      body: { message: { toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }], body: { contentType: "Text", content: "Resent." } } },
+      body: {
+        message: {
+          toRecipients: [{ emailAddress: { address: "ben@contoso.com" } }],
+          body: { contentType: "Text", content: "Resent." },
+        },
+      },
     });
     expect(r.status).toBe(202);
     expect(r.json).toBeNull();
     const sent = sentItems().filter((m) => m.conversationId === original.conversationId);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ subject: "RE: Invoices", isDraft: false, body: { contentType: "text", content: "Resent." } });
-    expect(sent[0].internetMessageHeaders).toEqual(expect.arrayContaining([{ name: "In-Reply-To", value: "<inv@contoso.com>" }]));
+    expect(sent[0]).toMatchObject({
+      subject: "RE: Invoices",
+      isDraft: false,
+      body: { contentType: "text", content: "Resent." },
+    });
+    expect(sent[0].internetMessageHeaders).toEqual(
+      expect.arrayContaining([{ name: "In-Reply-To", value: "<inv@contoso.com>" }]),
+    );
     expect(draftCount()).toBe(draftsBefore);
     expect(t.emulator.state.requestCounts(ada).byKind.reply).toBe(1);
     // Found again by conversation and time, as the product does for replies.
-    const filter = encodeURIComponent(`conversationId eq '${original.conversationId}' and sentDateTime ge ${new Date(t.emulator.state.now().getTime() - 60_000).toISOString()}`);
+    const filter = encodeURIComponent(
+      `conversationId eq '${original.conversationId}' and sentDateTime ge ${new Date(t.emulator.state.now().getTime() - 60_000).toISOString()}`,
+    );
     expect((await g(`/me/mailFolders/sentitems/messages?$filter=${filter}`)).json.value).toHaveLength(1);
   });
 
   it("reply: comment and body together are a 400; without Mail.Send a 403", async () => {
-    const original = t.emulator.state.addMessage(ada, { from: "ben@contoso.com", to: ["ada@contoso.com"], subject: "Both" });
+    const original = t.emulator.state.addMessage(ada, {
+      from: "ben@contoso.com",
+      to: ["ada@contoso.com"],
+      subject: "Both",
+    });
     const path = `/me/messages/${encodeURIComponent(original.immutableId)}/reply`;
-    const both = await g(path, { method: "POST", body: { comment: "a", message: { body: { contentType: "Text", content: "b" } } } });
+    const both = await g(path, {
+      method: "POST",
+      body: { comment: "a", message: { body: { contentType: "Text", content: "b" } } },
+    });
     expect(both.status).toBe(400);
-    const readOnly = t.emulator.state.mintAccessToken({ userId: ada, clientId: SAMPLE_CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.Read"] });
+    const readOnly = t.emulator.state.mintAccessToken({
+      userId: ada,
+      clientId: SAMPLE_CLIENT_ID,
+      audience: "https://graph.microsoft.com",
+      scopes: ["Mail.Read"],
+    });
     expect((await g(path, { method: "POST", body: { comment: "x" }, tok: readOnly })).status).toBe(403);
   });
 });
 
 describe("OData any lambda", () => {
-  const item = { props: [{ id: "A", value: "1" }, { id: "B", value: "2" }], subject: "s" };
+  const item = {
+    props: [
+      { id: "A", value: "1" },
+      { id: "B", value: "2" },
+    ],
+    subject: "s",
+  };
   test.each([
     ["props/any(p: p/id eq 'B' and p/value eq '2')", true],
     ["props/Any(p: p/id eq 'B' and p/value eq '1')", false],

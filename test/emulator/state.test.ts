@@ -14,8 +14,21 @@ import { Grants } from "../../emulator/state/tokens";
 import { RequestCounter, Throttle } from "../../emulator/state/traffic";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
-const ADA = { tenantId: TENANT, id: "aaaaaaaa-0000-4000-8000-000000000001", displayName: "Ada Lovelace", mail: "ada@contoso.com", userPrincipalName: "ada@contoso.com" };
-const BEN = { tenantId: TENANT, id: "bbbbbbbb-0000-4000-8000-000000000002", displayName: "Ben Ng", mail: "ben@contoso.com", userPrincipalName: "ben@contoso.com", proxyAddresses: ["SMTP:ben@contoso.com", "smtp:b.ng@contoso.com"] };
+const ADA = {
+  tenantId: TENANT,
+  id: "aaaaaaaa-0000-4000-8000-000000000001",
+  displayName: "Ada Lovelace",
+  mail: "ada@contoso.com",
+  userPrincipalName: "ada@contoso.com",
+};
+const BEN = {
+  tenantId: TENANT,
+  id: "bbbbbbbb-0000-4000-8000-000000000002",
+  displayName: "Ben Ng",
+  mail: "ben@contoso.com",
+  userPrincipalName: "ben@contoso.com",
+  proxyAddresses: ["SMTP:ben@contoso.com", "smtp:b.ng@contoso.com"],
+};
 
 describe("Directory", () => {
   it("creates a user's unknown tenant and finds users by login and by any smtp address", () => {
@@ -31,9 +44,18 @@ describe("Directory", () => {
 
   it("replaces a user's app roles on one API only", () => {
     const d = new Directory();
-    d.addUser({ ...ADA, appRoleAssignments: [{ resourceAppId: "api-1", value: "Admin" }, { resourceAppId: "api-2", value: "Reader" }] });
+    d.addUser({
+      ...ADA,
+      appRoleAssignments: [
+        { resourceAppId: "api-1", value: "Admin" },
+        { resourceAppId: "api-2", value: "Reader" },
+      ],
+    });
     d.setAppRoles(ADA.id, "api-1", ["Auditor"]);
-    expect(d.getUser(ADA.id)!.appRoleAssignments).toEqual([{ resourceAppId: "api-2", value: "Reader" }, { resourceAppId: "api-1", value: "Auditor" }]);
+    expect(d.getUser(ADA.id)!.appRoleAssignments).toEqual([
+      { resourceAppId: "api-2", value: "Reader" },
+      { resourceAppId: "api-1", value: "Auditor" },
+    ]);
   });
 });
 
@@ -43,10 +65,14 @@ describe("Grants", () => {
     const d = new Directory();
     d.addUser(ADA);
     const g = new Grants(d, clock);
-    const before = g.refreshTokens.get(g.issueRefreshToken({ clientId: "c", userId: ADA.id, tenantId: TENANT, spa: false, scopes: [] }))!;
+    const before = g.refreshTokens.get(
+      g.issueRefreshToken({ clientId: "c", userId: ADA.id, tenantId: TENANT, spa: false, scopes: [] }),
+    )!;
     clock.advance(1000);
     g.revoke(ADA.id, 50173);
-    const after = g.refreshTokens.get(g.issueRefreshToken({ clientId: "c", userId: ADA.id, tenantId: TENANT, spa: true, scopes: [] }))!;
+    const after = g.refreshTokens.get(
+      g.issueRefreshToken({ clientId: "c", userId: ADA.id, tenantId: TENANT, spa: true, scopes: [] }),
+    )!;
     expect(g.revokedRefresh(before)).toBe(50173);
     expect(g.revokedRefresh(after)).toBeNull();
     expect(after.expiresAt - after.issuedAt).toBe(24 * 3600_000);
@@ -100,18 +126,32 @@ describe("Mailboxes", () => {
 
   it("delivers to Sent Items and to each emulated recipient's Inbox once", () => {
     const { m } = setup();
-    const sent = m.deliver(ADA.id, { subject: "hi", to: ["ben@contoso.com"], cc: ["b.ng@contoso.com", "outside@example.com"] });
+    const sent = m.deliver(ADA.id, {
+      subject: "hi",
+      to: ["ben@contoso.com"],
+      cc: ["b.ng@contoso.com", "outside@example.com"],
+    });
     expect(m.findFolder(ADA.id, "sentitems")!.id).toBe(sent!.folderId);
     const received = m.getMessages(BEN.id);
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ subject: "hi", internetMessageId: sent!.internetMessageId, folderId: m.findFolder(BEN.id, "inbox")!.id });
+    expect(received[0]).toMatchObject({
+      subject: "hi",
+      internetMessageId: sent!.internetMessageId,
+      folderId: m.findFolder(BEN.id, "inbox")!.id,
+    });
     expect(m.deliver(ADA.id, { subject: "no copy", to: ["ben@contoso.com"] }, false)).toBeNull();
     expect(m.getMessages(ADA.id)).toHaveLength(1);
   });
 });
 
 describe("ChangeTracking", () => {
-  const base = { kind: "delta" as const, userId: ADA.id, folderId: "f1", options: { select: null, expand: null, filter: null, top: null, changeType: null }, snapshot: new Map() };
+  const base = {
+    kind: "delta" as const,
+    userId: ADA.id,
+    folderId: "f1",
+    options: { select: null, expand: null, filter: null, top: null, changeType: null },
+    snapshot: new Map(),
+  };
 
   it("numbers generations per folder, quotes them for unknown tokens, and expires states", () => {
     const clock = new ManualClock("2026-01-01T00:00:00Z");
@@ -201,14 +241,21 @@ describe("EmulatorState facade", () => {
     const st = new EmulatorState(clock, { syncStateLifetimeMs: 5_000, maxConcurrentPerMailbox: 2 });
     st.url = "https://localhost:1234";
     st.accessTokenLifetimeSeconds = 600;
-    st.loadDataset({ users: [ADA], folders: [{ userId: ADA.id, key: "clients", displayName: "Clients", parent: "inbox" }], messages: [{ userId: ADA.id, folder: "clients", subject: "x" }] });
+    st.loadDataset({
+      users: [ADA],
+      folders: [{ userId: ADA.id, key: "clients", displayName: "Clients", parent: "inbox" }],
+      messages: [{ userId: ADA.id, folder: "clients", subject: "x" }],
+    });
     expect(st.issuerV2(TENANT)).toBe(`https://localhost:1234/${TENANT}/v2.0`);
     expect(st.syncStateLifetimeMs).toBe(5_000);
     st.setSyncStateLifetime(9_000);
     expect(st.changes.lifetimeMs).toBe(9_000);
     expect(st.maxConcurrentPerMailbox).toBe(2);
     expect(st.getMessages(ADA.id)[0].folderId).toBe(st.findFolder(ADA.id, "clients")!.id);
-    const claims = verifyJwt(st.signingKey, st.mintAccessToken({ userId: ADA.id, clientId: "api", audience: "api://api", scopes: ["access_as_user"] }))!;
+    const claims = verifyJwt(
+      st.signingKey,
+      st.mintAccessToken({ userId: ADA.id, clientId: "api", audience: "api://api", scopes: ["access_as_user"] }),
+    )!;
     expect(claims).toMatchObject({ aud: "api", iss: `https://localhost:1234/${TENANT}/v2.0`, ver: "2.0" });
     expect((claims.exp as number) - (claims.iat as number)).toBe(600);
     expect(() => st.invalidateSyncStates("nobody")).toThrow("Unknown user nobody");

@@ -27,8 +27,22 @@ export async function startMailHarness(overrides: Partial<MailServiceDeps> = {})
     readBackDelaysMs: [0, 50, 100],
     ...overrides,
   });
-  const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
-  const mailApp = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps: s.sweeps, mail });
+  const verifier = createTokenVerifier({
+    authorityHost: h.emulator.url,
+    clientId: CLIENT_ID,
+    fetch: h.outbound.fetch,
+    clock: h.clock,
+  });
+  const mailApp = createApp({
+    db: h.db,
+    config: h.config,
+    clock: h.clock,
+    logger: h.logger,
+    verifier,
+    connections: h.service,
+    sweeps: s.sweeps,
+    mail,
+  });
   return Object.assign(s, {
     mailApp,
     async send(oid: string, body: unknown, headers: Record<string, string> = {}) {

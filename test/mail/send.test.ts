@@ -36,36 +36,64 @@ const sends = () => {
   const c = st().requestCounts(ADA.id).byKind;
   return { createDraft: c.createDraft, send: c.send, sendMail: c.sendMail, reply: c.reply };
 };
-const markerOf = (m: { singleValueExtendedProperties: { id: string; value: string }[] }) => m.singleValueExtendedProperties.find((p) => p.id === MARKER_PROPERTY_ID)?.value ?? null;
+const markerOf = (m: { singleValueExtendedProperties: { id: string; value: string }[] }) =>
+  m.singleValueExtendedProperties.find((p) => p.id === MARKER_PROPERTY_ID)?.value ?? null;
 const sentItems = () => {
   const folder = st().findFolder(ADA.id, "sentitems")!;
-  return st().getMessages(ADA.id).filter((m) => m.folderId === folder.id);
+  return st()
+    .getMessages(ADA.id)
+    .filter((m) => m.folderId === folder.id);
 };
 const drafts = () => {
   const folder = st().findFolder(ADA.id, "drafts")!;
-  return st().getMessages(ADA.id).filter((m) => m.folderId === folder.id);
+  return st()
+    .getMessages(ADA.id)
+    .filter((m) => m.folderId === folder.id);
 };
 async function snapshot() {
   const db = s.h.db;
   return {
     engagements: await db.selectFrom("engagements").selectAll().orderBy("id").execute(),
-    contacts: await db.selectFrom("engagementContacts").selectAll().orderBy("engagementId").orderBy("contactId").execute(),
-    mailboxes: await db.selectFrom("engagementMailboxes").selectAll().orderBy("engagementId").orderBy("userId").execute(),
+    contacts: await db
+      .selectFrom("engagementContacts")
+      .selectAll()
+      .orderBy("engagementId")
+      .orderBy("contactId")
+      .execute(),
+    mailboxes: await db
+      .selectFrom("engagementMailboxes")
+      .selectAll()
+      .orderBy("engagementId")
+      .orderBy("userId")
+      .execute(),
     decisions: await db.selectFrom("captureDecisions").selectAll().orderBy("messageKey").execute(),
   };
 }
-const mailTo = (to: string[], subject: string, content = "Hello", extra: Record<string, unknown> = {}) => ({ to, subject, body: { contentType: "text", content }, ...extra });
+const mailTo = (to: string[], subject: string, content = "Hello", extra: Record<string, unknown> = {}) => ({
+  to,
+  subject,
+  body: { contentType: "text", content },
+  ...extra,
+});
 
 describe("send → Sent Items → one engagement, at once", () => {
   let first: SendMailResponse;
-  const body = mailTo([`Carol <${CAROL}>`], "Renewal next week", "Shall we talk about the renewal?", { cc: ["bob@contoso.com"] });
+  const body = mailTo([`Carol <${CAROL}>`], "Renewal next week", "Shall we talk about the renewal?", {
+    cc: ["bob@contoso.com"],
+  });
 
   test("201: sent with sendMail (no draft), found in Sent Items by its marker, captured and linked", async () => {
     const before = sends();
     const res = await s.send(ADA.id, body, { "Idempotency-Key": "renewal-1" });
     expect(res.status).toBe(201);
     first = (await res.json()) as SendMailResponse;
-    expect(first).toMatchObject({ sent: true, captured: true, decision: { outcome: "captured", reason: null }, bodySanitized: false, replyTo: null });
+    expect(first).toMatchObject({
+      sent: true,
+      captured: true,
+      decision: { outcome: "captured", reason: null },
+      bodySanitized: false,
+      replyTo: null,
+    });
     expect(first.decision.explanation).toContain(CAROL);
     expect(sends()).toEqual({ ...before, sendMail: before.sendMail + 1 });
 
@@ -77,10 +105,19 @@ describe("send → Sent Items → one engagement, at once", () => {
     expect(drafts()).toHaveLength(0);
     expect(markerOf(inSent[0])).toMatch(/^[0-9a-f-]{36}$/);
     // Delivered: Bob (an emulated user) got it with the same internetMessageId.
-    expect(st().getMessages(BOB.id).some((m) => m.internetMessageId === first.internetMessageId)).toBe(true);
+    expect(
+      st()
+        .getMessages(BOB.id)
+        .some((m) => m.internetMessageId === first.internetMessageId),
+    ).toBe(true);
 
     const e = first.engagement as EngagementView;
-    expect(e).toMatchObject({ internetMessageId: first.internetMessageId, direction: "outbound", subject: "Renewal next week", from: "ada.lovelace@contoso.com" });
+    expect(e).toMatchObject({
+      internetMessageId: first.internetMessageId,
+      direction: "outbound",
+      subject: "Renewal next week",
+      from: "ada.lovelace@contoso.com",
+    });
     expect(e.contacts.map((c) => c.id)).toEqual([carolId]);
     expect(e.participants.map((p) => [p.address, p.role])).toEqual([
       ["ada.lovelace@contoso.com", "from"],
@@ -89,7 +126,11 @@ describe("send → Sent Items → one engagement, at once", () => {
     ]);
 
     const db = s.h.db;
-    const engagements = await db.selectFrom("engagements").selectAll().where("internetMessageId", "=", first.internetMessageId).execute();
+    const engagements = await db
+      .selectFrom("engagements")
+      .selectAll()
+      .where("internetMessageId", "=", first.internetMessageId)
+      .execute();
     expect(engagements).toHaveLength(1);
     expect(engagements[0].bodyText).toBe("Shall we talk about the renewal?");
     const links = await db.selectFrom("engagementMailboxes").selectAll().where("engagementId", "=", e.id).execute();
@@ -132,11 +173,29 @@ describe("send → Sent Items → one engagement, at once", () => {
     const res = await s.send(ADA.id, mailTo(["someone@elsewhere.example"], "Hi there"));
     expect(res.status).toBe(201);
     const out = (await res.json()) as SendMailResponse;
-    expect(out).toMatchObject({ sent: true, captured: false, engagement: null, decision: { outcome: "excluded", reason: "no_tracked_contact", action: { kind: "track_contact", address: "someone@elsewhere.example" } } });
+    expect(out).toMatchObject({
+      sent: true,
+      captured: false,
+      engagement: null,
+      decision: {
+        outcome: "excluded",
+        reason: "no_tracked_contact",
+        action: { kind: "track_contact", address: "someone@elsewhere.example" },
+      },
+    });
     expect(out.decision.explanation).toMatch(/tracked contact/);
     expect(sentItems().filter((m) => m.internetMessageId === out.internetMessageId)).toHaveLength(1);
-    expect(await s.decisionOf(ada, out.internetMessageId)).toMatchObject({ outcome: "excluded", reason: "no_tracked_contact" });
-    expect(await s.h.db.selectFrom("engagements").select("id").where("internetMessageId", "=", out.internetMessageId).execute()).toHaveLength(0);
+    expect(await s.decisionOf(ada, out.internetMessageId)).toMatchObject({
+      outcome: "excluded",
+      reason: "no_tracked_contact",
+    });
+    expect(
+      await s.h.db
+        .selectFrom("engagements")
+        .select("id")
+        .where("internetMessageId", "=", out.internetMessageId)
+        .execute(),
+    ).toHaveLength(0);
   });
 
   test("HTML is sanitised before sending: no script, handler, style or javascript: link", async () => {
@@ -151,7 +210,17 @@ describe("send → Sent Items → one engagement, at once", () => {
     expect(sent.body.contentType).toBe("html");
     expect(sent.body.content).toContain("<b>Carol</b>");
     expect(sent.body.content).toContain('<a href="https://example.com/deck">the deck</a>');
-    for (const bad of ["<script", "alert", "onclick", "onmouseover", "onerror", "javascript:", "<style", "style=", "<img"]) {
+    for (const bad of [
+      "<script",
+      "alert",
+      "onclick",
+      "onmouseover",
+      "onerror",
+      "javascript:",
+      "<style",
+      "style=",
+      "<img",
+    ]) {
       expect(sent.body.content).not.toContain(bad);
     }
   });
@@ -159,12 +228,16 @@ describe("send → Sent Items → one engagement, at once", () => {
   test("two concurrent requests with one key: one sends, the other is told it is in progress", async () => {
     const before = sends();
     const body2 = mailTo([CAROL], "Concurrent", "Only once, please.");
-    const [a, b] = await Promise.all([s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" }), s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" })]);
+    const [a, b] = await Promise.all([
+      s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" }),
+      s.send(ADA.id, body2, { "Idempotency-Key": "twice-at-once" }),
+    ]);
     // Normally the second arrives while the first holds the key (409); had the first already finished, it would be a replay (200).
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual(statuses[0] === 200 ? [200, 201] : [201, 409]);
     const other = a.status === 201 ? b : a;
-    if (other.status === 409) expect(((await other.json()) as { error: { code: string } }).error.code).toBe("request_in_progress");
+    if (other.status === 409)
+      expect(((await other.json()) as { error: { code: string } }).error.code).toBe("request_in_progress");
     expect(sends().sendMail).toBe(before.sendMail + 1);
     expect(sentItems().filter((m) => m.subject === "Concurrent")).toHaveLength(1);
     // Once done, the repeat is a replay.
@@ -195,11 +268,23 @@ describe("reply to an engagement", () => {
       internetMessageId: "<q-invoices@client.example>",
     });
     s.advance(60_000);
-    await (await s.sweeps.sweepNow(s.orgId, ada, "manual")).done;
-    const engagementId = (await s.h.db.selectFrom("engagements").select("id").where("internetMessageId", "=", original.internetMessageId).executeTakeFirstOrThrow()).id;
+    await (
+      await s.sweeps.sweepNow(s.orgId, ada, "manual")
+    ).done;
+    const engagementId = (
+      await s.h.db
+        .selectFrom("engagements")
+        .select("id")
+        .where("internetMessageId", "=", original.internetMessageId)
+        .executeTakeFirstOrThrow()
+    ).id;
 
     const before = sends();
-    const res = await s.send(ADA.id, { to: [CAROL], subject: "", body: { contentType: "text", content: "Attached again." }, replyTo: engagementId }, { "Idempotency-Key": "reply-1" });
+    const res = await s.send(
+      ADA.id,
+      { to: [CAROL], subject: "", body: { contentType: "text", content: "Attached again." }, replyTo: engagementId },
+      { "Idempotency-Key": "reply-1" },
+    );
     expect(res.status).toBe(201);
     const out = (await res.json()) as SendMailResponse;
     expect(out).toMatchObject({ captured: true, replyTo: engagementId });
@@ -208,16 +293,31 @@ describe("reply to an engagement", () => {
     const reply = sentItems().find((m) => m.internetMessageId === out.internetMessageId)!;
     expect(reply.subject).toBe("RE: Question about invoices");
     expect(reply.conversationId).toBe(original.conversationId);
-    expect(reply.internetMessageHeaders).toEqual(expect.arrayContaining([{ name: "In-Reply-To", value: original.internetMessageId }]));
-    expect(out.engagement).toMatchObject({ conversationId: original.conversationId, subject: "RE: Question about invoices", direction: "outbound" });
+    expect(reply.internetMessageHeaders).toEqual(
+      expect.arrayContaining([{ name: "In-Reply-To", value: original.internetMessageId }]),
+    );
+    expect(out.engagement).toMatchObject({
+      conversationId: original.conversationId,
+      subject: "RE: Question about invoices",
+      direction: "outbound",
+    });
     expect(out.internetMessageId).not.toBe(original.internetMessageId);
     // Stored as the sweep stores it: the sent copy's immutable id in Ada's mailbox.
-    const link = await s.h.db.selectFrom("engagementMailboxes").selectAll().where("engagementId", "=", out.engagement!.id).executeTakeFirstOrThrow();
+    const link = await s.h.db
+      .selectFrom("engagementMailboxes")
+      .selectAll()
+      .where("engagementId", "=", out.engagement!.id)
+      .executeTakeFirstOrThrow();
     expect(link.graphMessageId).toBe(reply.immutableId);
   });
 
   test("an engagement not in the caller's mailbox cannot be replied to; an unknown one is 404", async () => {
-    const bobMsg = st().addMessage(BOB.id, { from: CAROL, to: ["bob@contoso.com"], subject: "Only Bob", internetMessageId: "<only-bob@client.example>" });
+    const bobMsg = st().addMessage(BOB.id, {
+      from: CAROL,
+      to: ["bob@contoso.com"],
+      subject: "Only Bob",
+      internetMessageId: "<only-bob@client.example>",
+    });
     const [row] = await s.h.db
       .insertInto("engagements")
       .values({
@@ -270,17 +370,32 @@ describe("never sent twice: a crash between send and store, a lost answer, an am
       })
       .execute();
   }
-  const keyRow = (key: string) => s.h.db.selectFrom("idempotencyKeys").selectAll().where("key", "=", key).executeTakeFirst();
+  const keyRow = (key: string) =>
+    s.h.db.selectFrom("idempotencyKeys").selectAll().where("key", "=", key).executeTakeFirst();
 
   test("marker stored, message sent, answer lost in the crash: the retry finds it by its marker, captures it and does not send", async () => {
     await crashedKey("crash-sent", body, "marker-crash-sent");
     // Exchange did send it: the Sent Items copy carries the marker.
-    const sent = st().deliver(ADA.id, { to: [CAROL], subject: body.subject, body: body.body.content, bodyContentType: "text", singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-sent" }] }, true)!;
+    const sent = st().deliver(
+      ADA.id,
+      {
+        to: [CAROL],
+        subject: body.subject,
+        body: body.body.content,
+        bodyContentType: "text",
+        singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-sent" }],
+      },
+      true,
+    )!;
     const before = sends();
     const res = await s.send(ADA.id, body, { "Idempotency-Key": "crash-sent" });
     expect(res.status).toBe(201);
     const out = (await res.json()) as SendMailResponse;
-    expect(out).toMatchObject({ internetMessageId: sent.internetMessageId, captured: true, decision: { outcome: "captured" } });
+    expect(out).toMatchObject({
+      internetMessageId: sent.internetMessageId,
+      captured: true,
+      decision: { outcome: "captured" },
+    });
     expect(sends()).toEqual(before);
     expect(sentItems().filter((m) => m.subject === body.subject)).toHaveLength(1);
     expect((await keyRow("crash-sent"))!.status).toBe("done");
@@ -299,12 +414,26 @@ describe("never sent twice: a crash between send and store, a lost answer, an am
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("send_state_unknown");
     expect(sends()).toEqual(before);
-    expect(await keyRow("crash-unknown")).toMatchObject({ status: "in_progress", sendMarker: "marker-crash-unknown", lockedUntil: null });
+    expect(await keyRow("crash-unknown")).toMatchObject({
+      status: "in_progress",
+      sendMarker: "marker-crash-unknown",
+      lockedUntil: null,
+    });
     // Asking again does not send either.
     expect((await s.send(ADA.id, b, { "Idempotency-Key": "crash-unknown" })).status).toBe(409);
     expect(sends()).toEqual(before);
     // Exchange filed it late after all: the next retry finds and captures it.
-    const late = st().deliver(ADA.id, { to: [CAROL], subject: b.subject, body: b.body.content, bodyContentType: "text", singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-unknown" }] }, true)!;
+    const late = st().deliver(
+      ADA.id,
+      {
+        to: [CAROL],
+        subject: b.subject,
+        body: b.body.content,
+        bodyContentType: "text",
+        singleValueExtendedProperties: [{ id: MARKER_PROPERTY_ID, value: "marker-crash-unknown" }],
+      },
+      true,
+    )!;
     const found = await s.send(ADA.id, b, { "Idempotency-Key": "crash-unknown" });
     expect(found.status).toBe(201);
     expect(((await found.json()) as SendMailResponse).internetMessageId).toBe(late.internetMessageId);
@@ -312,19 +441,61 @@ describe("never sent twice: a crash between send and store, a lost answer, an am
   });
 
   test("a reply's send attempt stored, the reply sent: the retry finds it by conversation, time and recipients, and does not send", async () => {
-    const original = st().addMessage(ADA.id, { from: { name: "Carol", address: CAROL }, to: ["ada@contoso.com"], subject: "Crash reply", internetMessageId: "<crash-reply@client.example>" });
+    const original = st().addMessage(ADA.id, {
+      from: { name: "Carol", address: CAROL },
+      to: ["ada@contoso.com"],
+      subject: "Crash reply",
+      internetMessageId: "<crash-reply@client.example>",
+    });
     s.advance(60_000);
-    await (await s.sweeps.sweepNow(s.orgId, ada, "manual")).done;
-    const engagementId = (await s.h.db.selectFrom("engagements").select("id").where("internetMessageId", "=", original.internetMessageId).executeTakeFirstOrThrow()).id;
-    const b = { to: [CAROL], subject: "", body: { contentType: "text", content: "Replying before the crash." }, replyTo: engagementId };
+    await (
+      await s.sweeps.sweepNow(s.orgId, ada, "manual")
+    ).done;
+    const engagementId = (
+      await s.h.db
+        .selectFrom("engagements")
+        .select("id")
+        .where("internetMessageId", "=", original.internetMessageId)
+        .executeTakeFirstOrThrow()
+    ).id;
+    const b = {
+      to: [CAROL],
+      subject: "",
+      body: { contentType: "text", content: "Replying before the crash." },
+      replyTo: engagementId,
+    };
     await crashedKey("crash-reply", b, "marker-crash-reply");
     // Another reply in the conversation to someone else is not taken for ours.
-    st().deliver(ADA.id, { to: ["someone@elsewhere.example"], subject: "RE: Crash reply", body: "Not this one", bodyContentType: "text", conversationId: original.conversationId }, true);
-    const ours = st().deliver(ADA.id, { to: [CAROL], subject: "RE: Crash reply", body: b.body.content, bodyContentType: "text", conversationId: original.conversationId }, true)!;
+    st().deliver(
+      ADA.id,
+      {
+        to: ["someone@elsewhere.example"],
+        subject: "RE: Crash reply",
+        body: "Not this one",
+        bodyContentType: "text",
+        conversationId: original.conversationId,
+      },
+      true,
+    );
+    const ours = st().deliver(
+      ADA.id,
+      {
+        to: [CAROL],
+        subject: "RE: Crash reply",
+        body: b.body.content,
+        bodyContentType: "text",
+        conversationId: original.conversationId,
+      },
+      true,
+    )!;
     const before = sends();
     const res = await s.send(ADA.id, b, { "Idempotency-Key": "crash-reply" });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ internetMessageId: ours.internetMessageId, captured: true, replyTo: engagementId });
+    expect(await res.json()).toMatchObject({
+      internetMessageId: ours.internetMessageId,
+      captured: true,
+      replyTo: engagementId,
+    });
     expect(sends()).toEqual(before);
   });
 
@@ -425,7 +596,8 @@ describe("never sent twice: a crash between send and store, a lost answer, an am
 });
 
 describe("the product's delegated scopes are enough (no Mail.ReadWrite)", () => {
-  const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8")) as { scp?: string; aud?: string };
+  const claims = (jwt: string) =>
+    JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8")) as { scp?: string; aud?: string };
 
   test("requested at connect: exactly openid profile email offline_access User.Read Mail.Read Mail.Send", async () => {
     expect([...GRAPH_SCOPES].sort()).toEqual(["Mail.Read", "Mail.Send", "User.Read"]);
@@ -439,7 +611,14 @@ describe("the product's delegated scopes are enough (no Mail.ReadWrite)", () => 
     const token = await s.h.service.getGraphAccessToken(s.orgId, ada);
     const c = claims(token);
     expect(c.aud).toBe("https://graph.microsoft.com");
-    expect(String(c.scp).split(" ").sort()).toEqual(["Mail.Read", "Mail.Send", "User.Read", "email", "openid", "profile"]);
+    expect(String(c.scp).split(" ").sort()).toEqual([
+      "Mail.Read",
+      "Mail.Send",
+      "User.Read",
+      "email",
+      "openid",
+      "profile",
+    ]);
     // No send above made a draft or sent one…
     expect(sends().createDraft).toBe(0);
     expect(sends().send).toBe(0);
@@ -454,7 +633,8 @@ describe("the product's delegated scopes are enough (no Mail.ReadWrite)", () => 
 });
 
 describe("errors", () => {
-  const code = async (res: Response) => ((await res.json()) as { error: { code: string; details?: Record<string, unknown> } }).error;
+  const code = async (res: Response) =>
+    ((await res.json()) as { error: { code: string; details?: Record<string, unknown> } }).error;
 
   test("invalid addresses: 422 invalid_address listing them; nothing sent", async () => {
     const before = sends();
@@ -508,30 +688,40 @@ describe("errors", () => {
   test.each([
     [429, 2],
     [503, 1],
-  ])("Graph %i on the send (after the client's retry): 503 graph_unavailable, retryable, Retry-After passed on, nothing sent or stored", async (status, retryAfter) => {
-    const fault = st().injectFault({ status, retryAfterSeconds: retryAfter, match: { path: /\/sendMail$/, method: "POST", userId: ADA.id } });
-    const before = sends();
-    const snap = await snapshot();
-    const sentBefore = sentItems().length;
-    const key = `throttled-${status}`;
-    const body = mailTo([CAROL], `Throttled ${status}`);
-    const res = await s.send(ADA.id, body, { "Idempotency-Key": key });
-    expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBe(String(retryAfter));
-    const e = await code(res);
-    expect(e).toMatchObject({ code: "graph_unavailable", details: { retryable: true, graphStatus: status, step: "send" } });
-    expect(st().requestCounts(ADA.id).byKind.sendMail).toBe(before.sendMail + 2); // the first try and one retry (Graph did not act on either)
-    expect(sentItems()).toHaveLength(sentBefore);
-    expect(sends().createDraft).toBe(before.createDraft);
-    expect(await snapshot()).toEqual(snap);
-    expect(await s.h.db.selectFrom("idempotencyKeys").select("key").where("key", "=", key).execute()).toHaveLength(0);
+  ])(
+    "Graph %i on the send (after the client's retry): 503 graph_unavailable, retryable, Retry-After passed on, nothing sent or stored",
+    async (status, retryAfter) => {
+      const fault = st().injectFault({
+        status,
+        retryAfterSeconds: retryAfter,
+        match: { path: /\/sendMail$/, method: "POST", userId: ADA.id },
+      });
+      const before = sends();
+      const snap = await snapshot();
+      const sentBefore = sentItems().length;
+      const key = `throttled-${status}`;
+      const body = mailTo([CAROL], `Throttled ${status}`);
+      const res = await s.send(ADA.id, body, { "Idempotency-Key": key });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe(String(retryAfter));
+      const e = await code(res);
+      expect(e).toMatchObject({
+        code: "graph_unavailable",
+        details: { retryable: true, graphStatus: status, step: "send" },
+      });
+      expect(st().requestCounts(ADA.id).byKind.sendMail).toBe(before.sendMail + 2); // the first try and one retry (Graph did not act on either)
+      expect(sentItems()).toHaveLength(sentBefore);
+      expect(sends().createDraft).toBe(before.createDraft);
+      expect(await snapshot()).toEqual(snap);
+      expect(await s.h.db.selectFrom("idempotencyKeys").select("key").where("key", "=", key).execute()).toHaveLength(0);
 
-    // Graph is back: the same key sends it, once.
-    st().removeFault(fault);
-    const retry = await s.send(ADA.id, body, { "Idempotency-Key": key });
-    expect(retry.status).toBe(201);
-    expect(sentItems().filter((m) => m.subject === `Throttled ${status}`)).toHaveLength(1);
-  });
+      // Graph is back: the same key sends it, once.
+      st().removeFault(fault);
+      const retry = await s.send(ADA.id, body, { "Idempotency-Key": key });
+      expect(retry.status).toBe(201);
+      expect(sentItems().filter((m) => m.subject === `Throttled ${status}`)).toHaveLength(1);
+    },
+  );
 
   test("not connected: 409 not_connected", async () => {
     await s.h.userIdOf(BOB.id);
@@ -549,7 +739,11 @@ describe("errors", () => {
     expect(res.status).toBe(409);
     expect((await code(res)).code).toBe("reauth_required");
     expect(sends()).toEqual(before);
-    const conn = await s.h.db.selectFrom("mailboxConnections").select("status").where("userId", "=", ada).executeTakeFirstOrThrow();
+    const conn = await s.h.db
+      .selectFrom("mailboxConnections")
+      .select("status")
+      .where("userId", "=", ada)
+      .executeTakeFirstOrThrow();
     expect(conn.status).toBe("reauth_required");
     // And it stays a 409 without asking Entra again.
     const again = await s.send(ADA.id, mailTo([CAROL], "After revoke"), { "Idempotency-Key": "after-revoke" });

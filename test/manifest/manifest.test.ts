@@ -24,9 +24,26 @@ function collectAttr(node: unknown, name: string, out: string[] = []): string[] 
   return out;
 }
 
-const ORDER = ["Id", "AlternateId", "Version", "ProviderName", "DefaultLocale", "DisplayName", "Description", "IconUrl",
-  "HighResolutionIconUrl", "SupportUrl", "AppDomains", "Hosts", "Requirements", "FormSettings", "Permissions", "Rule",
-  "DisableEntityHighlighting", "VersionOverrides"];
+const ORDER = [
+  "Id",
+  "AlternateId",
+  "Version",
+  "ProviderName",
+  "DefaultLocale",
+  "DisplayName",
+  "Description",
+  "IconUrl",
+  "HighResolutionIconUrl",
+  "SupportUrl",
+  "AppDomains",
+  "Hosts",
+  "Requirements",
+  "FormSettings",
+  "Permissions",
+  "Rule",
+  "DisableEntityHighlighting",
+  "VersionOverrides",
+];
 
 describe("manifest.xml", () => {
   let app: any;
@@ -67,8 +84,12 @@ describe("manifest.xml", () => {
     expect(action.$["xsi:type"]).toBe("ShowTaskpane");
     expect(action.SupportsPinning[0]).toBe("true");
     // SupportsPinning must come after SourceLocation.
-    const actionOrder = await childOrder(xml, (d) =>
-      d.OfficeApp.VersionOverrides[0].VersionOverrides[0].Hosts[0].Host[0].DesktopFormFactor[0].ExtensionPoint[0].OfficeTab[0].Group[0].Control[0].Action[0]);
+    const actionOrder = await childOrder(
+      xml,
+      (d) =>
+        d.OfficeApp.VersionOverrides[0].VersionOverrides[0].Hosts[0].Host[0].DesktopFormFactor[0].ExtensionPoint[0]
+          .OfficeTab[0].Group[0].Control[0].Action[0],
+    );
     expect(actionOrder).toEqual(["SourceLocation", "SupportsPinning"]);
     // Inside VersionOverrides: Requirements, Hosts, Resources.
     const voOrder = await childOrder(xml, (d) => d.OfficeApp.VersionOverrides[0].VersionOverrides[0]);
@@ -84,7 +105,8 @@ describe("manifest.xml", () => {
   test("every resid resolves to a resource of the right kind, and every resource is used", () => {
     const res = vo11.Resources[0];
     const ids = (kind: string, child: string) => (res[kind]?.[0]?.[child] ?? []).map((n: any) => n.$.id as string);
-    const images = ids("bt:Images", "bt:Image"), urls = ids("bt:Urls", "bt:Url");
+    const images = ids("bt:Images", "bt:Image"),
+      urls = ids("bt:Urls", "bt:Url");
     const strings = [...ids("bt:ShortStrings", "bt:String"), ...ids("bt:LongStrings", "bt:String")];
     const referenced = collectAttr(vo11.Hosts, "resid");
     expect(referenced.length).toBeGreaterThan(0);
@@ -112,7 +134,8 @@ describe("manifest.xml", () => {
       expect(existsSync(file)).toBe(true);
       const png = readFileSync(file);
       expect(png.subarray(1, 4).toString("ascii")).toBe("PNG");
-      const width = png.readUInt32BE(16), height = png.readUInt32BE(20);
+      const width = png.readUInt32BE(16),
+        height = png.readUInt32BE(20);
       expect(width).toBe(height);
       expect(path.basename(file)).toBe(`icon-${width}.png`);
       sizes.add(width);

@@ -17,13 +17,24 @@ afterEach(async () => {
 });
 
 const sweepsOf = async (r: ReliabilityHarness, oid: string) =>
-  r.h.db.selectFrom("sweeps").selectAll().where("userId", "=", r.userIds.get(oid)!).orderBy("startedAt", "asc").execute();
+  r.h.db
+    .selectFrom("sweeps")
+    .selectAll()
+    .where("userId", "=", r.userIds.get(oid)!)
+    .orderBy("startedAt", "asc")
+    .execute();
 
 test("sweeps missed for three hours → one sweep per mailbox whose window reaches back to the last success; the gap's mail captured once", async () => {
   // A one-hour window, so only reaching back to the last success can bring the gap's mail in
   // (with the default 24 hours the window alone would cover a three-hour gap).
   r = await startReliabilityHarness({ windowHours: 1 });
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: 5, messagesPerDay: 10, seed: 51, userIdPrefix: "8e0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: 5,
+    messagesPerDay: 10,
+    seed: 51,
+    userIdPrefix: "8e0c0000",
+  });
   await r.addFleet(fleet);
   const oids = fleet.users.map((u) => u.id);
   await r.connectAll(oids);
@@ -66,7 +77,13 @@ test("sweeps missed for three hours → one sweep per mailbox whose window reach
 test("a sweep overrunning the hour → no second sweep of that mailbox while it runs; its next slot runs after it ends", async () => {
   // The stall lasts as long as the test holds it, within the client timeout: the sweep is slow, not failing.
   r = await startReliabilityHarness({ graph: { timeoutMs: 40_000 } });
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: 3, messagesPerDay: 10, seed: 61, userIdPrefix: "9e0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: 3,
+    messagesPerDay: 10,
+    seed: 61,
+    userIdPrefix: "9e0c0000",
+  });
   await r.addFleet(fleet);
   const oids = fleet.users.map((u) => u.id);
   await r.connectAll(oids);
@@ -77,13 +94,21 @@ test("a sweep overrunning the hour → no second sweep of that mailbox while it 
   // ran out under a loaded CI run before the API call).
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  st.injectFault({ kind: "stall", stallUntil: released, count: 1, match: { userId: slow, path: "/me/messages", method: "GET" } });
+  st.injectFault({
+    kind: "stall",
+    stallUntil: released,
+    count: 1,
+    match: { userId: slow, path: "/me/messages", method: "GET" },
+  });
 
   const firstTick = r.sweeps.scheduler.tick(r.h.clock.now());
   await firstTick;
   // Wait until the slow mailbox's sweep is the only one left running.
   const deadline = Date.now() + 10_000;
-  while ((await r.h.db.selectFrom("sweeps").select("id").where("status", "=", "running").execute()).length !== 1 || !r.sweeps.scheduler.isSweeping(TENANT, r.userIds.get(slow)!)) {
+  while (
+    (await r.h.db.selectFrom("sweeps").select("id").where("status", "=", "running").execute()).length !== 1 ||
+    !r.sweeps.scheduler.isSweeping(TENANT, r.userIds.get(slow)!)
+  ) {
     if (Date.now() > deadline) throw new Error("the slow sweep did not stay running alone");
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -95,7 +120,10 @@ test("a sweep overrunning the hour → no second sweep of that mailbox while it 
   await r.sweeps.scheduler.tick(r.h.clock.now());
   r.advance(5 * MIN);
   await r.sweeps.scheduler.tick(r.h.clock.now());
-  const now = await r.app.request("/api/sweeps", { method: "POST", headers: { authorization: `Bearer ${r.apiToken(slow)}` } });
+  const now = await r.app.request("/api/sweeps", {
+    method: "POST",
+    headers: { authorization: `Bearer ${r.apiToken(slow)}` },
+  });
   expect(now.status).toBe(202);
   expect(((await now.json()) as { id: string }).id).toBe(running.id);
   expect((await sweepsOf(r, slow)).filter((s) => s.status === "running")).toHaveLength(1);

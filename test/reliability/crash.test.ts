@@ -13,7 +13,15 @@ import { openDatabase, type Db } from "../../server/db";
 import { createOutbound, type Outbound } from "../../server/http/outbound";
 import { appDataset, productEnv, TENANT } from "../connect/harness";
 import { expectExact, generateFleet, predict, recordResult } from "./fleet";
-import { apiToken, connectOverHttps, ensureStopped, spawnBackend, tempDir, until, type BackendProcess } from "./processes";
+import {
+  apiToken,
+  connectOverHttps,
+  ensureStopped,
+  spawnBackend,
+  tempDir,
+  until,
+  type BackendProcess,
+} from "./processes";
 
 jest.setTimeout(180_000);
 
@@ -33,7 +41,13 @@ afterAll(async () => {
 });
 
 test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, every mailbox swept, exactly the expected engagements", async () => {
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: MAILBOXES, messagesPerDay: 40, seed: 71, userIdPrefix: "ae0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: MAILBOXES,
+    messagesPerDay: 40,
+    seed: 71,
+    userIdPrefix: "ae0c0000",
+  });
   emulator = await startEmulator({ dataset: appDataset(fleet.users, fleet.messages) });
   dir = tempDir("ec-crash-");
   const caFile = path.join(dir, "emulator-ca.pem");
@@ -56,13 +70,19 @@ test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, ev
   const auth = { authorization: `Bearer ${apiToken(emulator, first)}`, "content-type": "application/json" };
   expect((await out.fetch(`${backend.url}/api/me`, { headers: auth })).status).toBe(200);
   for (const email of fleet.trackedContacts) {
-    const res = await out.fetch(`${backend.url}/api/contacts`, { method: "POST", headers: auth, body: JSON.stringify({ email }) });
+    const res = await out.fetch(`${backend.url}/api/contacts`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ email }),
+    });
     expect(res.status).toBe(201);
   }
   // Slow Graph down so the first sweeps (each connection starts one) are still writing when the process dies.
   emulator.state.setLatency(1200);
   const userIds = new Map<string, string>();
-  await Promise.all(fleet.users.map(async (u) => userIds.set(u.id, await connectOverHttps(backend!.url, emulator, out, u.id))));
+  await Promise.all(
+    fleet.users.map(async (u) => userIds.set(u.id, await connectOverHttps(backend!.url, emulator, out, u.id))),
+  );
   const oidOf = new Map([...userIds].map(([oid, id]) => [id, oid]));
 
   db = await openDatabase(dbFile);
@@ -70,7 +90,11 @@ test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, ev
   const progress = async () => {
     const rows = await d.selectFrom("sweeps").select(["status"]).execute();
     const decisions = await d.selectFrom("captureDecisions").select("id").execute();
-    return { running: rows.filter((r) => r.status === "running").length, succeeded: rows.filter((r) => r.status === "succeeded").length, decisions: decisions.length };
+    return {
+      running: rows.filter((r) => r.status === "running").length,
+      succeeded: rows.filter((r) => r.status === "succeeded").length,
+      decisions: decisions.length,
+    };
   };
   // Kill once sweeps have stored part of their work and several are still running.
   const atKill = await until("sweeps halfway", progress, (p) => p.decisions > 0 && p.running >= 3, 60_000, 50);
@@ -98,16 +122,37 @@ test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, ev
   const recoverySeconds = (Date.now() - restartedAt) / 1000;
   // The dead process's sweeps were closed as interrupted — not left blocking their mailboxes.
   for (const o of orphaned) {
-    const row = await d.selectFrom("sweeps").select(["status", "error"]).where("id", "=", o.id).executeTakeFirstOrThrow();
+    const row = await d
+      .selectFrom("sweeps")
+      .select(["status", "error"])
+      .where("id", "=", o.id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: "failed", error: "Interrupted: the process running this sweep stopped." });
   }
-  expect(backend.logs.some((l) => l.msg === "closed sweeps left running by a previous process; their mailboxes are swept again now" && l.sweeps === orphaned.length)).toBe(true);
+  expect(
+    backend.logs.some(
+      (l) =>
+        l.msg === "closed sweeps left running by a previous process; their mailboxes are swept again now" &&
+        l.sweeps === orphaned.length,
+    ),
+  ).toBe(true);
   // Every connection is still active, its last sweep a success.
   const conns = await d.selectFrom("mailboxConnections").select(["status", "lastError"]).execute();
   expect(conns).toHaveLength(MAILBOXES);
   expect(conns.every((c) => c.status === "active" && c.lastError === null)).toBe(true);
 
-  const expected = predict(emulator.state, fleet.users.map((u) => u.id), fleet.trackedContacts);
+  const expected = predict(
+    emulator.state,
+    fleet.users.map((u) => u.id),
+    fleet.trackedContacts,
+  );
   const report = await expectExact(d, TENANT, oidOf, expected);
-  recordResult("crash-restart", { mailboxes: MAILBOXES, atKill, afterKill: partial, interruptedSweeps: orphaned.length, recoverySeconds: Math.round(recoverySeconds * 10) / 10, ...report });
+  recordResult("crash-restart", {
+    mailboxes: MAILBOXES,
+    atKill,
+    afterKill: partial,
+    interruptedSweeps: orphaned.length,
+    recoverySeconds: Math.round(recoverySeconds * 10) / 10,
+    ...report,
+  });
 });

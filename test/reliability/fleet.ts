@@ -23,7 +23,13 @@ export interface Fleet {
   trackedContacts: string[];
 }
 
-export function generateFleet(o: { tenantId: string; mailboxes: number; messagesPerDay: number; seed?: number; userIdPrefix?: string }): Fleet {
+export function generateFleet(o: {
+  tenantId: string;
+  mailboxes: number;
+  messagesPerDay: number;
+  seed?: number;
+  userIdPrefix?: string;
+}): Fleet {
   const gen = generateMailbox({
     tenantId: o.tenantId,
     users: o.mailboxes,
@@ -54,7 +60,8 @@ export interface Expected {
   decisions: Map<string, Map<string, string>>;
 }
 
-const addr = (a: { emailAddress?: { address?: string } } | null | undefined) => (a?.emailAddress?.address ?? "").trim().toLowerCase();
+const addr = (a: { emailAddress?: { address?: string } } | null | undefined) =>
+  (a?.emailAddress?.address ?? "").trim().toLowerCase();
 
 /** What the rules predict for the messages now in these mailboxes (see the file comment for why this is rule 6). */
 export function predict(st: EmulatorState, oids: readonly string[], tracked: readonly string[]): Expected {
@@ -98,16 +105,34 @@ export interface ExactnessReport {
 }
 
 /** The database's engagements, links and decisions for the organization, keyed like `Expected`. */
-export async function readActual(db: Kysely<Database>, organizationId: string, oidOfUserId: Map<string, string>): Promise<Actual> {
-  const engagements = await db.selectFrom("engagements").select(["id", "internetMessageId"]).where("organizationId", "=", organizationId).execute();
+export async function readActual(
+  db: Kysely<Database>,
+  organizationId: string,
+  oidOfUserId: Map<string, string>,
+): Promise<Actual> {
+  const engagements = await db
+    .selectFrom("engagements")
+    .select(["id", "internetMessageId"])
+    .where("organizationId", "=", organizationId)
+    .execute();
   const imidOf = new Map(engagements.map((e) => [e.id, e.internetMessageId]));
-  const links = await db.selectFrom("engagementMailboxes").select(["engagementId", "userId"]).where("organizationId", "=", organizationId).execute();
-  const decisions = await db.selectFrom("captureDecisions").select(["userId", "messageKey", "outcome", "reason"]).where("organizationId", "=", organizationId).execute();
+  const links = await db
+    .selectFrom("engagementMailboxes")
+    .select(["engagementId", "userId"])
+    .where("organizationId", "=", organizationId)
+    .execute();
+  const decisions = await db
+    .selectFrom("captureDecisions")
+    .select(["userId", "messageKey", "outcome", "reason"])
+    .where("organizationId", "=", organizationId)
+    .execute();
   const oid = (userId: string) => oidOfUserId.get(userId) ?? `?${userId}`;
   return {
     engagements: engagements.map((e) => e.internetMessageId).sort(),
     links: links.map((l) => `${imidOf.get(l.engagementId) ?? "?"} ${oid(l.userId)}`).sort(),
-    decisions: decisions.map((d) => `${oid(d.userId)} ${d.messageKey} ${d.outcome === "captured" ? "captured" : d.reason}`).sort(),
+    decisions: decisions
+      .map((d) => `${oid(d.userId)} ${d.messageKey} ${d.outcome === "captured" ? "captured" : d.reason}`)
+      .sort(),
   };
 }
 
@@ -133,13 +158,24 @@ export function compare(expected: Expected, actual: Actual): ExactnessReport {
     links: actual.links.length,
     decisions: actual.decisions.length,
     duplicates: dups(actual.engagements) + dups(actual.links) + dups(actual.decisions),
-    missing: diff(want.engagements, actual.engagements) + diff(want.links, actual.links) + diff(want.decisions, actual.decisions),
-    unexpected: diff(actual.engagements, want.engagements) + diff(actual.links, want.links) + diff(actual.decisions, want.decisions),
+    missing:
+      diff(want.engagements, actual.engagements) +
+      diff(want.links, actual.links) +
+      diff(want.decisions, actual.decisions),
+    unexpected:
+      diff(actual.engagements, want.engagements) +
+      diff(actual.links, want.links) +
+      diff(actual.decisions, want.decisions),
   };
 }
 
 /** Assert the database holds exactly what the rules predict; returns the counts for the record. */
-export async function expectExact(db: Kysely<Database>, organizationId: string, oidOfUserId: Map<string, string>, expected: Expected): Promise<ExactnessReport> {
+export async function expectExact(
+  db: Kysely<Database>,
+  organizationId: string,
+  oidOfUserId: Map<string, string>,
+  expected: Expected,
+): Promise<ExactnessReport> {
   const actual = await readActual(db, organizationId, oidOfUserId);
   const want = expectedRows(expected);
   // Whole-list equality gives a readable diff when it fails; the report is for the results file.
@@ -155,7 +191,10 @@ export async function expectExact(db: Kysely<Database>, organizationId: string, 
 export function recordResult(name: string, result: Record<string, unknown>): void {
   const dir = path.resolve(__dirname, "../../test-results/reliability");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(dir, `${name}.json`),
+    `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`,
+  );
 }
 
 /** The part of an expectation that concerns these mailboxes only. */
@@ -172,8 +211,11 @@ export function restrict(e: Expected, oids: readonly string[]): Expected {
 /** Both expectations at once (mailboxes disjoint or not: holder sets are united). */
 export function merge(a: Expected, b: Expected): Expected {
   const engagements = new Map<string, Set<string>>();
-  for (const src of [a, b]) for (const [imid, holders] of src.engagements) engagements.set(imid, new Set([...(engagements.get(imid) ?? []), ...holders]));
+  for (const src of [a, b])
+    for (const [imid, holders] of src.engagements)
+      engagements.set(imid, new Set([...(engagements.get(imid) ?? []), ...holders]));
   const decisions = new Map<string, Map<string, string>>();
-  for (const src of [a, b]) for (const [o, m] of src.decisions) decisions.set(o, new Map([...(decisions.get(o) ?? []), ...m]));
+  for (const src of [a, b])
+    for (const [o, m] of src.decisions) decisions.set(o, new Map([...(decisions.get(o) ?? []), ...m]));
   return { engagements, decisions };
 }

@@ -24,7 +24,8 @@ function countFaults(r: ReliabilityHarness): Record<string, number> {
   st.takeFault = (req) => {
     const f = take(req);
     if (f) {
-      const k = f.kind === "drop" ? "connection reset" : f.kind === "stall" ? `stall ${f.stallMs} ms` : `HTTP ${f.status}`;
+      const k =
+        f.kind === "drop" ? "connection reset" : f.kind === "stall" ? `stall ${f.stallMs} ms` : `HTTP ${f.status}`;
       fired[k] = (fired[k] ?? 0) + 1;
     }
     return f;
@@ -79,7 +80,8 @@ test("10% of Graph calls fail at random across a 100-mailbox sweep → every mai
   expect([...latest.values()].filter((s) => s.status !== "succeeded")).toEqual([]);
   const totalFaults = Object.values(fired).reduce((a, b) => a + b, 0);
   // Every kind of fault really happened, at about the rate asked for.
-  for (const k of ["HTTP 429", "HTTP 503", "HTTP 504", "connection reset", `stall ${3 * timeoutMs} ms`]) expect(fired[k]).toBeGreaterThan(0);
+  for (const k of ["HTTP 429", "HTTP 503", "HTTP 504", "connection reset", `stall ${3 * timeoutMs} ms`])
+    expect(fired[k]).toBeGreaterThan(0);
   expect(totalFaults / seen).toBeGreaterThan(0.05);
   expect(totalFaults / seen).toBeLessThan(0.15);
   const retries = [...latest.values()].reduce((n, s) => n + s.retries, 0);
@@ -87,14 +89,30 @@ test("10% of Graph calls fail at random across a 100-mailbox sweep → every mai
 
   const report = await expectExact(r.h.db, TENANT, r.oidOf, r.expected());
   expect(report.expectedEngagements).toBeGreaterThan(100);
-  recordResult("graph-faults-100", { mailboxes: 100, graphCalls: seen, faultsInjected: totalFaults, faultsByKind: fired, failedAfterFirstTick: failedFirst.length, ticks, retriesOnSweepRecords: retries, seconds: Math.round(seconds), ...report });
+  recordResult("graph-faults-100", {
+    mailboxes: 100,
+    graphCalls: seen,
+    faultsInjected: totalFaults,
+    faultsByKind: fired,
+    failedAfterFirstTick: failedFirst.length,
+    ticks,
+    retriesOnSweepRecords: retries,
+    seconds: Math.round(seconds),
+    ...report,
+  });
   // Let the emulator's last stalled handlers (abandoned by the client) run out before it closes.
   await new Promise((res) => setTimeout(res, 3 * timeoutMs));
 }, 300_000);
 
 test("a grant revoked at the emulator → that connection is reauth_required, every other mailbox keeps sweeping", async () => {
   r = await startReliabilityHarness();
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: 6, messagesPerDay: 10, seed: 31, userIdPrefix: "6e0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: 6,
+    messagesPerDay: 10,
+    seed: 31,
+    userIdPrefix: "6e0c0000",
+  });
   await r.addFleet(fleet);
   const oids = fleet.users.map((u) => u.id);
   await r.connectAll(oids);
@@ -105,7 +123,13 @@ test("a grant revoked at the emulator → that connection is reauth_required, ev
   const revoked = oids[2];
   r.h.emulator.state.revokeGrant(revoked, 50173);
   r.advance(2 * H); // the access tokens from connect have expired: every sweep must redeem its refresh token
-  const later = generateFleet({ tenantId: TENANT, mailboxes: 6, messagesPerDay: 5, seed: 32, userIdPrefix: "6e0c0000" });
+  const later = generateFleet({
+    tenantId: TENANT,
+    mailboxes: 6,
+    messagesPerDay: 5,
+    seed: 32,
+    userIdPrefix: "6e0c0000",
+  });
   // New mail for everyone, including the revoked user (it must not be captured until they reconnect).
   for (const m of later.messages) {
     const { userId, ...input } = m;
@@ -130,9 +154,13 @@ test("a grant revoked at the emulator → that connection is reauth_required, ev
 
   // The next hour: the revoked mailbox is no longer swept at all; the others sweep on.
   r.advance(H);
-  const before = (await r.h.db.selectFrom("sweeps").select("id").where("userId", "=", r.userIds.get(revoked)!).execute()).length;
+  const before = (
+    await r.h.db.selectFrom("sweeps").select("id").where("userId", "=", r.userIds.get(revoked)!).execute()
+  ).length;
   await r.tickAndWait();
-  expect((await r.h.db.selectFrom("sweeps").select("id").where("userId", "=", r.userIds.get(revoked)!).execute()).length).toBe(before);
+  expect(
+    (await r.h.db.selectFrom("sweeps").select("id").where("userId", "=", r.userIds.get(revoked)!).execute()).length,
+  ).toBe(before);
   const third = await r.latestSweeps();
   for (const oid of others) expect(third.get(oid)?.status).toBe("succeeded");
   recordResult("revoked-grant", { mailboxes: oids.length, revoked: 1, othersSucceeded: others.length });
@@ -140,13 +168,22 @@ test("a grant revoked at the emulator → that connection is reauth_required, ev
 
 test("malformed Graph answers in three mailboxes → those sweeps fail with the error recorded, the rest succeed; fixed, the next tick is exact", async () => {
   r = await startReliabilityHarness();
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: 8, messagesPerDay: 10, seed: 41, userIdPrefix: "7e0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: 8,
+    messagesPerDay: 10,
+    seed: 41,
+    userIdPrefix: "7e0c0000",
+  });
   await r.addFleet(fleet);
   const oids = fleet.users.map((u) => u.id);
   await r.connectAll(oids);
   const st = r.h.emulator.state;
   const tracked = new Set(fleet.trackedContacts);
-  const capturedOne = (oid: string) => st.getMessages(oid).find((m) => [m.from, ...m.toRecipients].some((a) => tracked.has(a?.emailAddress.address ?? "")))!;
+  const capturedOne = (oid: string) =>
+    st
+      .getMessages(oid)
+      .find((m) => [m.from, ...m.toRecipients].some((a) => tracked.has(a?.emailAddress.address ?? "")))!;
   const [a, b, c] = oids;
   type Loose = Record<string, unknown>;
   const wrongType = st.getMessages(a)[0] as unknown as Loose;
@@ -159,11 +196,24 @@ test("malformed Graph answers in three mailboxes → those sweeps fail with the 
 
   await r.tickAndWait();
   const first = await r.latestSweeps();
-  expect(first.get(a)).toMatchObject({ status: "failed", error: expect.stringMatching(/MalformedGraphResponseError.*isDraft/) });
-  expect(first.get(b)).toMatchObject({ status: "failed", error: expect.stringMatching(/MalformedGraphResponseError.*toRecipients/) });
-  expect(first.get(c)).toMatchObject({ status: "failed", error: expect.stringMatching(/MalformedGraphResponseError.*subject/) });
+  expect(first.get(a)).toMatchObject({
+    status: "failed",
+    error: expect.stringMatching(/MalformedGraphResponseError.*isDraft/),
+  });
+  expect(first.get(b)).toMatchObject({
+    status: "failed",
+    error: expect.stringMatching(/MalformedGraphResponseError.*toRecipients/),
+  });
+  expect(first.get(c)).toMatchObject({
+    status: "failed",
+    error: expect.stringMatching(/MalformedGraphResponseError.*subject/),
+  });
   for (const oid of oids.slice(3)) expect(first.get(oid)?.status).toBe("succeeded");
-  const conn = await r.h.db.selectFrom("mailboxConnections").select(["status", "lastError"]).where("userId", "=", r.userIds.get(a)!).executeTakeFirstOrThrow();
+  const conn = await r.h.db
+    .selectFrom("mailboxConnections")
+    .select(["status", "lastError"])
+    .where("userId", "=", r.userIds.get(a)!)
+    .executeTakeFirstOrThrow();
   expect(conn).toEqual({ status: "active", lastError: first.get(a)!.error });
 
   Object.assign(wrongType, { isDraft: saved.isDraft });

@@ -36,11 +36,15 @@ export interface ReliabilityHarness {
   /** One scheduler tick at the current (manual) time, then wait until every sweep it started has ended. */
   tickAndWait(): Promise<void>;
   expected(oids?: readonly string[]): Expected;
-  latestSweeps(): Promise<Map<string, { status: string; error: string | null; retries: number; graphRequests: number }>>;
+  latestSweeps(): Promise<
+    Map<string, { status: string; error: string | null; retries: number; graphRequests: number }>
+  >;
   close(): Promise<void>;
 }
 
-export async function startReliabilityHarness(o: { graph?: Partial<SweepGraphOptions>; windowHours?: number; concurrency?: number } = {}): Promise<ReliabilityHarness> {
+export async function startReliabilityHarness(
+  o: { graph?: Partial<SweepGraphOptions>; windowHours?: number; concurrency?: number } = {},
+): Promise<ReliabilityHarness> {
   const h = await startHarness();
   const sweeps = createSweepService({
     db: h.db,
@@ -52,7 +56,12 @@ export async function startReliabilityHarness(o: { graph?: Partial<SweepGraphOpt
     intervalMinutes: 60,
     concurrency: o.concurrency ?? 8,
   });
-  const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
+  const verifier = createTokenVerifier({
+    authorityHost: h.emulator.url,
+    clientId: CLIENT_ID,
+    fetch: h.outbound.fetch,
+    clock: h.clock,
+  });
   const app = createApp({
     db: h.db,
     config: h.config,
@@ -102,7 +111,8 @@ export async function startReliabilityHarness(o: { graph?: Partial<SweepGraphOpt
       const dayAgo = new Date(h.clock.now().getTime() - 86_400_000);
       // The organization exists once its first user has called the API.
       await app.request("/api/me", { headers: { authorization: `Bearer ${apiToken(fleet.users[0].id)}` } });
-      for (const email of fleet.trackedContacts) await createContact(h.db, TENANT, { email }, dayAgo).catch(() => undefined);
+      for (const email of fleet.trackedContacts)
+        await createContact(h.db, TENANT, { email }, dayAgo).catch(() => undefined);
     },
     async connectAll(oids, parallel = 8) {
       for (let i = 0; i < oids.length; i += parallel) await Promise.all(oids.slice(i, i + parallel).map(connect));
@@ -117,9 +127,21 @@ export async function startReliabilityHarness(o: { graph?: Partial<SweepGraphOpt
       return predict(h.emulator.state, all, tracked);
     },
     async latestSweeps() {
-      const rows = await h.db.selectFrom("sweeps").selectAll().where("organizationId", "=", TENANT).orderBy("startedAt", "asc").orderBy("id", "asc").execute();
+      const rows = await h.db
+        .selectFrom("sweeps")
+        .selectAll()
+        .where("organizationId", "=", TENANT)
+        .orderBy("startedAt", "asc")
+        .orderBy("id", "asc")
+        .execute();
       const out = new Map<string, { status: string; error: string | null; retries: number; graphRequests: number }>();
-      for (const row of rows) out.set(oidOf.get(row.userId) ?? row.userId, { status: row.status, error: row.error, retries: Number(row.retries), graphRequests: Number(row.graphRequests) });
+      for (const row of rows)
+        out.set(oidOf.get(row.userId) ?? row.userId, {
+          status: row.status,
+          error: row.error,
+          retries: Number(row.retries),
+          graphRequests: Number(row.graphRequests),
+        });
       return out;
     },
     async close() {

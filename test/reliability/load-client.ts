@@ -29,7 +29,12 @@ process.once("message", (raw: unknown) => {
       {
         setupRequest: (req) => {
           const p = o.pairs[n++ % o.pairs.length];
-          return { ...req, method: "POST", body: p.body, headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${p.token}` } };
+          return {
+            ...req,
+            method: "POST",
+            body: p.body,
+            headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${p.token}` },
+          };
         },
       },
     ],

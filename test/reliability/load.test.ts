@@ -31,9 +31,14 @@ const SOAK = process.env.RELIABILITY_SOAK === "1";
 
 /** autocannon in its own process (load-client.ts), so the emulator in this one does not slow the client. */
 function runLoad(req: LoadRequest): Promise<autocannon.Result> {
-  const child = fork(path.join(__dirname, "load-client.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path.join(__dirname, "load-client.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   return new Promise((resolve, reject) => {
-    child.once("message", (m: { ok: boolean; result?: autocannon.Result; error?: string }) => (m.ok ? resolve(m.result!) : reject(new Error(m.error))));
+    child.once("message", (m: { ok: boolean; result?: autocannon.Result; error?: string }) =>
+      m.ok ? resolve(m.result!) : reject(new Error(m.error)),
+    );
     child.once("exit", (code) => reject(new Error(`the load client exited with ${code} before answering`)));
     child.send(req);
   });
@@ -56,7 +61,13 @@ afterAll(async () => {
 });
 
 test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox sweep → no errors, p99 reported, sweep exact`, async () => {
-  const fleet = generateFleet({ tenantId: TENANT, mailboxes: MAILBOXES, messagesPerDay: 20, seed: 91, userIdPrefix: "ce0c0000" });
+  const fleet = generateFleet({
+    tenantId: TENANT,
+    mailboxes: MAILBOXES,
+    messagesPerDay: 20,
+    seed: 91,
+    userIdPrefix: "ce0c0000",
+  });
   // Users first, mail later: the connect sweeps find empty mailboxes, the load's sweep does the work.
   emulator = await startEmulator({ dataset: appDataset(fleet.users) });
   dir = tempDir("ec-load-");
@@ -74,15 +85,31 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
   const setup = await createServices({ config, extraCaPem: emulator.caPem, logger, scheduler: false });
   outbound = createOutbound(emulator.caPem);
   const out = outbound;
-  const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: setup.outbound.fetch });
-  const side = createApp({ db: setup.db, config, clock: setup.clock, logger, verifier, connections: setup.connections, sweeps: setup.sweeps, mail: stubMail(), rateLimit: { perSecond: 1e4, burst: 1e4, unauthenticated: { perSecond: 1e4, burst: 1e4 } } });
+  const verifier = createTokenVerifier({
+    authorityHost: emulator.url,
+    clientId: CLIENT_ID,
+    fetch: setup.outbound.fetch,
+  });
+  const side = createApp({
+    db: setup.db,
+    config,
+    clock: setup.clock,
+    logger,
+    verifier,
+    connections: setup.connections,
+    sweeps: setup.sweeps,
+    mail: stubMail(),
+    rateLimit: { perSecond: 1e4, burst: 1e4, unauthenticated: { perSecond: 1e4, burst: 1e4 } },
+  });
   const userIds = new Map<string, string>();
   const connect = async (oid: string) => {
     const auth = { authorization: `Bearer ${apiToken(emulator, oid)}` };
     const me = await side.request("/api/me", { headers: auth });
     userIds.set(oid, ((await me.json()) as { user: { id: string } }).user.id);
     const start = await side.request("/api/connection", { method: "POST", headers: auth });
-    const consent = await out.fetch(((await start.json()) as { authorizeUrl: string }).authorizeUrl, { redirect: "manual" });
+    const consent = await out.fetch(((await start.json()) as { authorizeUrl: string }).authorizeUrl, {
+      redirect: "manual",
+    });
     const back = new URL(consent.headers.get("location")!);
     const cb = await side.request(`${back.pathname}${back.search}`);
     if (cb.status !== 200) throw new Error(`callback answered ${cb.status}`);
@@ -103,16 +130,19 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
   // What the pane sends: the open message's id and participants, with its mailbox owner's own token.
   const pairs = oids.flatMap((oid) => {
     const token = apiToken(emulator, oid);
-    return emulator.state.getMessages(oid).slice(0, 4).map((m) => ({
-      token,
-      body: JSON.stringify({
-        internetMessageId: m.internetMessageId,
-        from: m.from?.emailAddress.address ?? null,
-        to: m.toRecipients.map((r) => r.emailAddress.address),
-        cc: m.ccRecipients.map((r) => r.emailAddress.address),
-        receivedDateTime: m.receivedDateTime.toISOString(),
-      }),
-    }));
+    return emulator.state
+      .getMessages(oid)
+      .slice(0, 4)
+      .map((m) => ({
+        token,
+        body: JSON.stringify({
+          internetMessageId: m.internetMessageId,
+          from: m.from?.emailAddress.address ?? null,
+          to: m.toRecipients.map((r) => r.emailAddress.address),
+          cc: m.ccRecipients.map((r) => r.emailAddress.address),
+          receivedDateTime: m.receivedDateTime.toISOString(),
+        }),
+      }));
   });
 
   // The sweep: every mailbox due (the backend's scheduler ticks for the next hour), 8 at a time.
@@ -140,7 +170,9 @@ test(`${RATE} status requests/s for ${SECONDS} s during a ${MAILBOXES}-mailbox s
     pairs,
   });
   const sweptWhileLoaded = !sweepEnded;
-  process.stdout.write(`load: ${JSON.stringify({ requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency })}\n`);
+  process.stdout.write(
+    `load: ${JSON.stringify({ requests: result.requests.total, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, latency: result.latency })}\n`,
+  );
   const sweepSeconds = await sweepDone;
   const non2xx = result.non2xx;
   const summary = {

@@ -51,7 +51,10 @@ export async function startPrivatePostgres(tools: PgTools): Promise<PgControl> {
   const port = await freePort();
   // -m fast: connections are cut (clients see 57P01), as in a crash or a failover. The log goes to a
   // file: without -l the server would hold our stdout open.
-  const start = () => asPostgres(`${tools.bin}/pg_ctl -D ${data} -l ${data}/server.log -o '-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c max_connections=100' -w start`);
+  const start = () =>
+    asPostgres(
+      `${tools.bin}/pg_ctl -D ${data} -l ${data}/server.log -o '-p ${port} -k ${sock} -c listen_addresses=127.0.0.1 -c max_connections=100' -w start`,
+    );
   const stop = () => asPostgres(`${tools.bin}/pg_ctl -D ${data} -m fast -w stop`);
   await start();
   return {

@@ -32,9 +32,14 @@ export function spawnBackend(env: Record<string, string>, timeoutMs = 60_000): P
   });
   const logs: Record<string, unknown>[] = [];
   const lines: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the backend did not start within ${timeoutMs} ms:\n${lines.join("\n")}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the backend did not start within ${timeoutMs} ms:\n${lines.join("\n")}`)),
+      timeoutMs,
+    );
     forEachLine(child.stdout!, (line) => {
       if (line.startsWith("SWEPT ")) return void lines.push(line);
       if (line.startsWith("READY ")) {
@@ -62,10 +67,16 @@ export async function ensureStopped(p: BackendProcess | null, signal: NodeJS.Sig
   await p.exited;
 }
 
-export const apiToken = (emulator: Emulator, oid: string) => emulator.state.mintAccessToken({ userId: oid, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["access_as_user"] });
+export const apiToken = (emulator: Emulator, oid: string) =>
+  emulator.state.mintAccessToken({ userId: oid, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["access_as_user"] });
 
 /** One user through the real flow against a backend over HTTPS; returns the product's user id. */
-export async function connectOverHttps(backendUrl: string, emulator: Emulator, outbound: Outbound, oid: string): Promise<string> {
+export async function connectOverHttps(
+  backendUrl: string,
+  emulator: Emulator,
+  outbound: Outbound,
+  oid: string,
+): Promise<string> {
   const auth = { authorization: `Bearer ${apiToken(emulator, oid)}` };
   const me = await outbound.fetch(`${backendUrl}/api/me`, { headers: auth });
   if (me.status !== 200) throw new Error(`/api/me answered ${me.status}: ${await me.text()}`);

@@ -12,7 +12,11 @@ async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   const caFile = process.env.RELIABILITY_CA_FILE;
-  const server = await startServer({ config: loaded.config, extraCaPem: caFile ? fs.readFileSync(caFile, "utf8") : null, port: 0 });
+  const server = await startServer({
+    config: loaded.config,
+    extraCaPem: caFile ? fs.readFileSync(caFile, "utf8") : null,
+    port: 0,
+  });
   process.stdout.write(`READY ${server.url}\n`);
   // The load test's trigger: SIGUSR2 = one scheduler tick as if the next hour had come (every mailbox
   // due, `concurrency` at a time); prints `SWEPT <seconds>` when those sweeps have ended.

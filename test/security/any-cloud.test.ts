@@ -32,7 +32,12 @@ async function apiToken(): Promise<string> {
 }
 
 function verifierFor(tenant: string) {
-  return createTokenVerifier({ authorityHost: t.emulator.url, clientId: SAMPLE_CLIENT_ID, tenant, fetch: t.outbound.fetch });
+  return createTokenVerifier({
+    authorityHost: t.emulator.url,
+    clientId: SAMPLE_CLIENT_ID,
+    tenant,
+    fetch: t.outbound.fetch,
+  });
 }
 
 test.each(["organizations", SAMPLE_TENANT_ID])(
@@ -48,6 +53,9 @@ test.each(["organizations", SAMPLE_TENANT_ID])(
 test("a token naming the sign-in host as issuer is refused there, though signed with the authority's own key", async () => {
   // Exactly the token a verifier that built the issuer from the sign-in host would accept.
   const claims = jose.decodeJwt(await apiToken());
-  const forged = signJwt(t.emulator.state.tokens.signingKey, { ...claims, iss: `${t.emulator.url}/${SAMPLE_TENANT_ID}/v2.0` });
+  const forged = signJwt(t.emulator.state.tokens.signingKey, {
+    ...claims,
+    iss: `${t.emulator.url}/${SAMPLE_TENANT_ID}/v2.0`,
+  });
   await expect(verifierFor("organizations").verify(`Bearer ${forged}`)).rejects.toThrow(/issued by another authority/);
 });

@@ -33,7 +33,9 @@ function expectCommonHeaders(res: Response) {
 
 /** <script> elements with inline code (no src, or content between the tags). */
 function inlineScripts(html: string): string[] {
-  return [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)].filter(([, attrs, body]) => !/\bsrc\s*=/i.test(attrs) || body.trim() !== "").map((m) => m[0]);
+  return [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)]
+    .filter(([, attrs, body]) => !/\bsrc\s*=/i.test(attrs) || body.trim() !== "")
+    .map((m) => m[0]);
 }
 /** Inline event handlers (onclick=…) and javascript: URLs also count as inline script under CSP. */
 function inlineHandlers(html: string): string[] {
@@ -42,7 +44,14 @@ function inlineHandlers(html: string): string[] {
 
 const fakeConnections: ConnectionService = {
   start: async () => ({ authorizeUrl: "https://login.test.example/authorize" }),
-  handleCallback: async () => ({ ok: false, status: "failed", code: "invalid_state", title: "Link expired", message: "Start again from the pane.", httpStatus: 400 }),
+  handleCallback: async () => ({
+    ok: false,
+    status: "failed",
+    code: "invalid_state",
+    title: "Link expired",
+    message: "Start again from the pane.",
+    httpStatus: 400,
+  }),
   disconnect: async () => true,
 };
 
@@ -51,7 +60,10 @@ let dist: string;
 beforeAll(async () => {
   // A small built pane, so the headers do not depend on `npm run build` having run.
   dist = fs.mkdtempSync(path.join(os.tmpdir(), "ec-dist-"));
-  fs.writeFileSync(path.join(dist, "taskpane.html"), '<!doctype html><html><head><script src="taskpane.js"></script></head><body></body></html>');
+  fs.writeFileSync(
+    path.join(dist, "taskpane.html"),
+    '<!doctype html><html><head><script src="taskpane.js"></script></head><body></body></html>',
+  );
   fs.writeFileSync(path.join(dist, "taskpane.js"), "console.log(1)");
   const config: Config = { ...testConfig(), addinPublicUrl: PANE_ORIGIN };
   t = await createHarness({ config, connections: fakeConnections, addinDistDir: dist });
@@ -98,10 +110,18 @@ describe("security headers", () => {
   });
 
   test("demo mode: connect-src allows the emulator (the configured authority host); a separately hosted pane may reach the API", () => {
-    const demo: Config = { ...testConfig(), mode: "demo", entra: { ...testConfig().entra, authorityHost: "https://localhost:44321" } };
+    const demo: Config = {
+      ...testConfig(),
+      mode: "demo",
+      entra: { ...testConfig().entra, authorityHost: "https://localhost:44321" },
+    };
     expect(directives(paneCsp(demo)).get("connect-src")).toEqual(["'self'", "https://localhost:44321"]);
     const split: Config = { ...testConfig(), publicUrl: "https://api.contoso.test", addinPublicUrl: PANE_ORIGIN };
-    expect(directives(paneCsp(split)).get("connect-src")).toEqual(["'self'", "https://login.test.example", "https://api.contoso.test"]);
+    expect(directives(paneCsp(split)).get("connect-src")).toEqual([
+      "'self'",
+      "https://login.test.example",
+      "https://api.contoso.test",
+    ]);
   });
 
   test("/auth/callback keeps its own stricter CSP (external script, hashed style) and gains Outlook's frame-ancestors", async () => {
@@ -122,17 +142,36 @@ describe("security headers", () => {
   });
 
   test("the pane's HTML sources and (when built) dist/addin need no inline script", () => {
-    const pages = fs.readdirSync(path.join(REPO, "addin"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".html")).map((f) => path.join(REPO, "addin", f));
+    const pages = fs
+      .readdirSync(path.join(REPO, "addin"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".html"))
+      .map((f) => path.join(REPO, "addin", f));
     const built = path.join(REPO, "dist", "addin");
-    if (fs.existsSync(built)) pages.push(...fs.readdirSync(built).filter((f) => f.endsWith(".html")).map((f) => path.join(built, f)));
+    if (fs.existsSync(built))
+      pages.push(
+        ...fs
+          .readdirSync(built)
+          .filter((f) => f.endsWith(".html"))
+          .map((f) => path.join(built, f)),
+      );
     expect(pages.length).toBeGreaterThanOrEqual(4);
     for (const file of pages) {
       // html-webpack-plugin's placeholders (<%= … %>) stand for office.js's URL.
-      const html = fs.readFileSync(file, "utf8").replace(/<%=[^%]*%>/g, "https://appsforoffice.microsoft.com/lib/1/hosted/office.js");
-      expect({ file, inline: inlineScripts(html), handlers: inlineHandlers(html) }).toEqual({ file, inline: [], handlers: [] });
+      const html = fs
+        .readFileSync(file, "utf8")
+        .replace(/<%=[^%]*%>/g, "https://appsforoffice.microsoft.com/lib/1/hosted/office.js");
+      expect({ file, inline: inlineScripts(html), handlers: inlineHandlers(html) }).toEqual({
+        file,
+        inline: [],
+        handlers: [],
+      });
       // Every script URL is this origin (relative) or office.js's host — what script-src allows.
       for (const [, src] of html.matchAll(/<script\b[^>]*\bsrc\s*=\s*["']?([^"'\s>]+)/gi)) {
-        expect({ file, src, ok: !/^[a-z]+:/i.test(src) || src.startsWith("https://appsforoffice.microsoft.com/") }).toEqual({ file, src, ok: true });
+        expect({
+          file,
+          src,
+          ok: !/^[a-z]+:/i.test(src) || src.startsWith("https://appsforoffice.microsoft.com/"),
+        }).toEqual({ file, src, ok: true });
       }
     }
   });
@@ -142,7 +181,11 @@ describe("CORS on /api/*", () => {
   test("preflight from the pane's origin → 204 allowing Authorization, Content-Type, Idempotency-Key (no token needed)", async () => {
     const res = await t.app.request("/api/messages/status", {
       method: "OPTIONS",
-      headers: { origin: PANE_ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type,idempotency-key" },
+      headers: {
+        origin: PANE_ORIGIN,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,idempotency-key",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe(PANE_ORIGIN);
@@ -154,7 +197,10 @@ describe("CORS on /api/*", () => {
   });
 
   test("preflight from another origin → 403 in the error shape, no CORS header at all", async () => {
-    const res = await t.app.request("/api/me", { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+    const res = await t.app.request("/api/me", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+    });
     expect(res.status).toBe(403);
     expect((await res.json()).error.code).toBe("origin_not_allowed");
     expect([...res.headers.keys()].filter((k) => k.startsWith("access-control-"))).toEqual([]);
@@ -174,7 +220,11 @@ describe("CORS on /api/*", () => {
       expect(res.headers.get("access-control-allow-origin")).toBeNull();
     }
     // Outside /api: no CORS at all, even for the pane's origin.
-    expect((await t.app.request("/healthz", { headers: { origin: PANE_ORIGIN } })).headers.get("access-control-allow-origin")).toBeNull();
+    expect(
+      (await t.app.request("/healthz", { headers: { origin: PANE_ORIGIN } })).headers.get(
+        "access-control-allow-origin",
+      ),
+    ).toBeNull();
   });
 });
 
@@ -221,7 +271,10 @@ describe("rate limits", () => {
   });
 
   test("per address on /auth/callback", async () => {
-    const limited = await createHarness({ connections: fakeConnections, rateLimit: { perSecond: 100, burst: 100, unauthenticated: { perSecond: 1, burst: 2 } } });
+    const limited = await createHarness({
+      connections: fakeConnections,
+      rateLimit: { perSecond: 100, burst: 100, unauthenticated: { perSecond: 1, burst: 2 } },
+    });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await limited.app.request("/auth/callback?state=x")).status);

@@ -33,7 +33,12 @@ interface Answer {
 type Who = "A" | "A2" | "B" | "anonymous";
 const OID: Record<Exclude<Who, "anonymous">, string> = { A: DANA.id, A2: LEE.id, B: EVE.id };
 
-async function call(who: Who, method: string, path: string, opts: { body?: unknown; csv?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  who: Who,
+  method: string,
+  path: string,
+  opts: { body?: unknown; csv?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (who !== "anonymous") headers.authorization = `Bearer ${s.apiToken(OID[who])}`;
   let body: string | undefined;
@@ -79,32 +84,69 @@ let bUserId = "";
 /** A's rows in every organization-scoped table (to prove nothing of A's changed). */
 async function snapshotA() {
   const db = s.h.db;
-  const org = (t: "clients" | "contacts" | "engagements" | "engagementContacts" | "engagementMailboxes" | "captureDecisions" | "sweeps" | "blocklistEntries" | "mailboxConnections" | "users") =>
-    db.selectFrom(t).selectAll().where("organizationId", "=", TENANT_A).execute();
-  const [clients, contacts, engagements, links, mailboxes, decisions, sweeps, blocks, connections, users] = await Promise.all([
-    org("clients"),
-    org("contacts"),
-    org("engagements"),
-    org("engagementContacts"),
-    org("engagementMailboxes"),
-    org("captureDecisions"),
-    org("sweeps"),
-    org("blocklistEntries"),
-    org("mailboxConnections"),
-    org("users"),
-  ]);
-  const sort = <T,>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
-  return { clients: sort(clients), contacts: sort(contacts), engagements: sort(engagements), links: sort(links), mailboxes: sort(mailboxes), decisions: sort(decisions), sweeps: sort(sweeps), blocks: sort(blocks), connections: sort(connections), users: sort(users) };
+  const org = (
+    t:
+      | "clients"
+      | "contacts"
+      | "engagements"
+      | "engagementContacts"
+      | "engagementMailboxes"
+      | "captureDecisions"
+      | "sweeps"
+      | "blocklistEntries"
+      | "mailboxConnections"
+      | "users",
+  ) => db.selectFrom(t).selectAll().where("organizationId", "=", TENANT_A).execute();
+  const [clients, contacts, engagements, links, mailboxes, decisions, sweeps, blocks, connections, users] =
+    await Promise.all([
+      org("clients"),
+      org("contacts"),
+      org("engagements"),
+      org("engagementContacts"),
+      org("engagementMailboxes"),
+      org("captureDecisions"),
+      org("sweeps"),
+      org("blocklistEntries"),
+      org("mailboxConnections"),
+      org("users"),
+    ]);
+  const sort = <T>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
+  return {
+    clients: sort(clients),
+    contacts: sort(contacts),
+    engagements: sort(engagements),
+    links: sort(links),
+    mailboxes: sort(mailboxes),
+    decisions: sort(decisions),
+    sweeps: sort(sweeps),
+    blocks: sort(blocks),
+    connections: sort(connections),
+    users: sort(users),
+  };
 }
 let before: Awaited<ReturnType<typeof snapshotA>>;
 
 /** Every secret of A that must never appear in an answer to B. */
 const leaks = (a: Answer) =>
-  [A.clientId, A.clientName, A.contactId, A.contactEmail, A.orgBlockId, A.personalBlockId, A.engagementId, A.sweepId, A.subject, A.restItemId]
-    .filter((secret) => secret && a.text.includes(secret));
+  [
+    A.clientId,
+    A.clientName,
+    A.contactId,
+    A.contactEmail,
+    A.orgBlockId,
+    A.personalBlockId,
+    A.engagementId,
+    A.sweepId,
+    A.subject,
+    A.restItemId,
+  ].filter((secret) => secret && a.text.includes(secret));
 
 function expectNotFound(a: Answer) {
-  expect({ status: a.status, code: code(a), leaks: leaks(a) }).toEqual({ status: 404, code: expect.stringMatching(/not_found/), leaks: [] });
+  expect({ status: a.status, code: code(a), leaks: leaks(a) }).toEqual({
+    status: 404,
+    code: expect.stringMatching(/not_found/),
+    leaks: [],
+  });
 }
 function expectNoLeak(a: Answer) {
   expect(leaks(a)).toEqual([]);
@@ -121,8 +163,23 @@ beforeAll(async () => {
     graph: { baseUrl: h.emulator.url, outbound: h.outbound, maxRetries: 0, timeoutMs: 5000 },
     readBackDelaysMs: [0, 50, 100, 200],
   });
-  const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
-  app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps: s.sweeps, mail, rateLimit: { perSecond: 1000, burst: 1000 } });
+  const verifier = createTokenVerifier({
+    authorityHost: h.emulator.url,
+    clientId: CLIENT_ID,
+    fetch: h.outbound.fetch,
+    clock: h.clock,
+  });
+  app = createApp({
+    db: h.db,
+    config: h.config,
+    clock: h.clock,
+    logger: h.logger,
+    verifier,
+    connections: h.service,
+    sweeps: s.sweeps,
+    mail,
+    rateLimit: { perSecond: 1000, burst: 1000 },
+  });
 
   await s.connect(DANA);
   bUserId = await s.connect(dataset.users!.find((u) => u.id === EVE.id)!);
@@ -134,10 +191,23 @@ beforeAll(async () => {
 
   // Organization A: one of everything, through the API.
   A.clientId = ((await call("A", "POST", "/api/clients", { body: { name: A.clientName } })).body as { id: string }).id;
-  A.contactId = ((await call("A", "POST", "/api/contacts", { body: { email: A.contactEmail, clientId: A.clientId } })).body as { id: string }).id;
-  expect((await call("A", "POST", "/api/contacts", { body: { email: A.silentContactEmail, clientId: A.clientId } })).status).toBe(201);
-  A.orgBlockId = ((await call("A", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } })).body as { id: string }).id;
-  A.personalBlockId = ((await call("A", "POST", "/api/blocklist", { body: { entry: "someone@personal-a.example" } })).body as { id: string }).id;
+  A.contactId = (
+    (await call("A", "POST", "/api/contacts", { body: { email: A.contactEmail, clientId: A.clientId } })).body as {
+      id: string;
+    }
+  ).id;
+  expect(
+    (await call("A", "POST", "/api/contacts", { body: { email: A.silentContactEmail, clientId: A.clientId } })).status,
+  ).toBe(201);
+  A.orgBlockId = (
+    (await call("A", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } }))
+      .body as { id: string }
+  ).id;
+  A.personalBlockId = (
+    (await call("A", "POST", "/api/blocklist", { body: { entry: "someone@personal-a.example" } })).body as {
+      id: string;
+    }
+  ).id;
   const rec = h.emulator.state.addMessage(DANA.id, {
     subject: A.subject,
     body: "Numbers inside",
@@ -156,12 +226,22 @@ beforeAll(async () => {
   A.engagementId = items(engagements)[0];
   const sent = await call("A", "POST", "/api/mail", {
     headers: { "idempotency-key": A.idempotencyKey },
-    body: { to: [A.contactEmail], subject: "Re: numbers", body: { contentType: "text", content: "Thanks" }, replyTo: A.engagementId },
+    body: {
+      to: [A.contactEmail],
+      subject: "Re: numbers",
+      body: { contentType: "text", content: "Thanks" },
+      replyTo: A.engagementId,
+    },
   });
   expect(sent.status).toBe(201);
   // A's captured status, as A sees it — the thing B's status calls must not reveal.
   const statusA = await call("A", "POST", "/api/messages/status", {
-    body: { internetMessageId: A.internetMessageId, from: A.contactEmail, to: [DANA.mail!], cc: [A.silentContactEmail] },
+    body: {
+      internetMessageId: A.internetMessageId,
+      from: A.contactEmail,
+      to: [DANA.mail!],
+      cc: [A.silentContactEmail],
+    },
   });
   expect(statusA.status).toBe(200);
   expect((statusA.body as { status: string }).status).toBe("captured");
@@ -197,7 +277,8 @@ const checks: Record<string, Check> = {
     await call("B", "DELETE", `/api/clients/${(created.body as { id: string }).id}`);
   },
   "GET /api/clients/{id}": async () => expectNotFound(await call("B", "GET", `/api/clients/${A.clientId}`)),
-  "PATCH /api/clients/{id}": async () => expectNotFound(await call("B", "PATCH", `/api/clients/${A.clientId}`, { body: { name: "Taken over" } })),
+  "PATCH /api/clients/{id}": async () =>
+    expectNotFound(await call("B", "PATCH", `/api/clients/${A.clientId}`, { body: { name: "Taken over" } })),
   "DELETE /api/clients/{id}": async () => expectNotFound(await call("B", "DELETE", `/api/clients/${A.clientId}`)),
   "GET /api/contacts": async () => {
     for (const q of ["", `?clientId=${A.clientId}`, `?q=${encodeURIComponent("acme-secret")}`]) {
@@ -209,7 +290,9 @@ const checks: Record<string, Check> = {
   },
   "POST /api/contacts": async () => {
     // Into A's client: refused as unknown.
-    const intoA = await call("B", "POST", "/api/contacts", { body: { email: "mallory@b.example", clientId: A.clientId } });
+    const intoA = await call("B", "POST", "/api/contacts", {
+      body: { email: "mallory@b.example", clientId: A.clientId },
+    });
     expect(intoA.status).toBeGreaterThanOrEqual(400);
     expect(intoA.status).toBeLessThan(500);
     expectNoLeak(intoA);
@@ -220,7 +303,9 @@ const checks: Record<string, Check> = {
   },
   "POST /api/contacts/import": async () => {
     // A client of the same name is created in B; A's client gets nothing.
-    const res = await call("B", "POST", "/api/contacts/import", { csv: `email,name,client\nimported@b.example,Imp,${A.clientName}\n` });
+    const res = await call("B", "POST", "/api/contacts/import", {
+      csv: `email,name,client\nimported@b.example,Imp,${A.clientName}\n`,
+    });
     expect(res.status).toBe(201);
     const contact = (res.body as { contacts: { id: string; clientId: string | null }[] }).contacts[0];
     expect(contact.clientId).not.toBe(A.clientId);
@@ -242,7 +327,8 @@ const checks: Record<string, Check> = {
     // B's administrator asking to remove what was captured with A's contact: still not found, nothing removed.
     expectNotFound(await call("B", "DELETE", `/api/contacts/${A.contactId}?removeCaptured=true`));
   },
-  "GET /api/contacts/{id}/removal-preview": async () => expectNotFound(await call("B", "GET", `/api/contacts/${A.contactId}/removal-preview`)),
+  "GET /api/contacts/{id}/removal-preview": async () =>
+    expectNotFound(await call("B", "GET", `/api/contacts/${A.contactId}/removal-preview`)),
   "GET /api/engagements": async () => {
     for (const q of ["", `?contactId=${A.contactId}`, `?clientId=${A.clientId}`]) {
       const list = await call("B", "GET", `/api/engagements${q}`);
@@ -271,11 +357,14 @@ const checks: Record<string, Check> = {
     expect(body.status).not.toBe("captured");
     expect(body.engagement).toBeNull();
     expect(body.people.length).toBeGreaterThan(0);
-    for (const p of body.people) expect({ address: p.address, contact: p.contact }).toEqual({ address: p.address, contact: null });
+    for (const p of body.people)
+      expect({ address: p.address, contact: p.contact }).toEqual({ address: p.address, contact: null });
   },
   "POST /api/messages/capture": async () => {
     // A's message id names nothing in B's mailbox (only /me is ever read).
-    const res = await call("B", "POST", "/api/messages/capture", { body: { restItemId: A.restItemId, internetMessageId: A.internetMessageId } });
+    const res = await call("B", "POST", "/api/messages/capture", {
+      body: { restItemId: A.restItemId, internetMessageId: A.internetMessageId },
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expectNoLeak(res);
@@ -291,11 +380,15 @@ const checks: Record<string, Check> = {
     expect(items(colleague)).not.toContain(A.personalBlockId);
   },
   "POST /api/blocklist": async () => {
-    const same = await call("B", "POST", "/api/blocklist", { body: { entry: "@blocked-by-a.example", scope: "organization" } });
+    const same = await call("B", "POST", "/api/blocklist", {
+      body: { entry: "@blocked-by-a.example", scope: "organization" },
+    });
     expect(same.status).toBe(201);
     await call("B", "DELETE", `/api/blocklist/${(same.body as { id: string }).id}`);
     // B's administrator blocks A's contact's domain with removal: B's engagements only (none); A's stays.
-    const removing = await call("B", "POST", "/api/blocklist", { body: { entry: "@acme-secret.example", scope: "organization", removeCaptured: true } });
+    const removing = await call("B", "POST", "/api/blocklist", {
+      body: { entry: "@acme-secret.example", scope: "organization", removeCaptured: true },
+    });
     expect(removing.status).toBe(201);
     expect((removing.body as { removedEngagements: number }).removedEngagements).toBe(0);
     await call("B", "DELETE", `/api/blocklist/${(removing.body as { id: string }).id}`);
@@ -303,13 +396,21 @@ const checks: Record<string, Check> = {
   "GET /api/blocklist/preview": async () => {
     // A's engagement with pat@acme-secret.example is not counted for B, whoever's list.
     for (const scope of ["organization", "personal"]) {
-      const preview = await call("B", "GET", `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=${scope}`);
+      const preview = await call(
+        "B",
+        "GET",
+        `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=${scope}`,
+      );
       expect(preview.status).toBe(200);
       expect(preview.body).toMatchObject({ engagements: 0, keptShared: 0 });
       expectNoLeak(preview);
     }
     // Within A, a member may not preview an organization-wide removal.
-    const colleague = await call("A2", "GET", `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=organization`);
+    const colleague = await call(
+      "A2",
+      "GET",
+      `/api/blocklist/preview?entry=${encodeURIComponent("@acme-secret.example")}&scope=organization`,
+    );
     expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
   },
   "DELETE /api/blocklist/{id}": async () => {
@@ -350,7 +451,9 @@ const checks: Record<string, Check> = {
     const colleague = await call("A2", "PUT", "/api/organization/retention", { body: { engagementDays: 1 } });
     expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
     expect((await call("A", "GET", "/api/organization/retention")).body).toEqual({ engagementDays: null });
-    expect((await call("B", "PUT", "/api/organization/retention", { body: { engagementDays: null } })).status).toBe(200);
+    expect((await call("B", "PUT", "/api/organization/retention", { body: { engagementDays: null } })).status).toBe(
+      200,
+    );
   },
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");
@@ -368,7 +471,12 @@ const checks: Record<string, Check> = {
     // Replying to A's engagement: unknown in B.
     const reply = await call("B", "POST", "/api/mail", {
       headers: { "idempotency-key": "b-reply-1" },
-      body: { to: ["someone@b.example"], subject: "Re", body: { contentType: "text", content: "x" }, replyTo: A.engagementId },
+      body: {
+        to: ["someone@b.example"],
+        subject: "Re",
+        body: { contentType: "text", content: "x" },
+        replyTo: A.engagementId,
+      },
     });
     expectNotFound(reply);
     // A's Idempotency-Key with A's body: B's own send, never A's stored answer replayed.
@@ -414,7 +522,9 @@ test("every authenticated operation of the OpenAPI description has an isolation 
 
 describe("organization B cannot see or touch organization A", () => {
   // DELETE /api/connection runs last: the other checks need B connected.
-  const ordered = Object.keys(checks).sort((a, b) => Number(a === "DELETE /api/connection") - Number(b === "DELETE /api/connection"));
+  const ordered = Object.keys(checks).sort(
+    (a, b) => Number(a === "DELETE /api/connection") - Number(b === "DELETE /api/connection"),
+  );
   test.each(ordered)("%s", async (op) => {
     await checks[op]();
   });
@@ -422,10 +532,15 @@ describe("organization B cannot see or touch organization A", () => {
   test("public operations answer the same to A, B and no one", async () => {
     for (const { method, path } of publicOps()) {
       const concrete = path.replace("{file}", "support.html").replace("{id}", "x").replace("*", "office.js");
-      const [a, b, none] = [await call("A", method, concrete), await call("B", method, concrete), await call("anonymous", method, concrete)];
+      const [a, b, none] = [
+        await call("A", method, concrete),
+        await call("B", method, concrete),
+        await call("anonymous", method, concrete),
+      ];
       expect({ path, b: b.status, none: none.status }).toEqual({ path, b: a.status, none: a.status });
       // Bodies may differ only by per-request values (none here but nonces in future pages): compare sizes loosely.
-      if (!path.startsWith("/auth/")) expect({ path, same: b.text === a.text && none.text === a.text }).toEqual({ path, same: true });
+      if (!path.startsWith("/auth/"))
+        expect({ path, same: b.text === a.text && none.text === a.text }).toEqual({ path, same: true });
       expectNoLeak(b);
     }
   });

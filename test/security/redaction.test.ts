@@ -28,14 +28,18 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 
 /** Distinctive slices, so a token cut or re-encoded in part is still found. */
 function needles(secret: string): string[] {
-  return secret.length > 60 ? [secret, secret.slice(0, 40), secret.slice(-40), secret.slice(secret.length / 2 - 20, secret.length / 2 + 20)] : [secret];
+  return secret.length > 60
+    ? [secret, secret.slice(0, 40), secret.slice(-40), secret.slice(secret.length / 2 - 20, secret.length / 2 + 20)]
+    : [secret];
 }
 function expectNowhere(haystacks: { name: string; text: string }[], found: Iterable<string>) {
   const list = [...found];
   expect(list.length).toBeGreaterThan(0);
   for (const secret of list) {
     expect(secret.length).toBeGreaterThanOrEqual(16);
-    for (const needle of needles(secret)) for (const h of haystacks) expect({ where: h.name, leaked: h.text.includes(needle) }).toEqual({ where: h.name, leaked: false });
+    for (const needle of needles(secret))
+      for (const h of haystacks)
+        expect({ where: h.name, leaked: h.text.includes(needle) }).toEqual({ where: h.name, leaked: false });
   }
 }
 
@@ -58,18 +62,51 @@ test("the logger redacts credentials wherever they sit in a logged object (camel
   const lines: string[] = [];
   const logger = createLogger("trace", new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
   const secret = "s3cr3t-value-that-must-not-appear-0123456789";
-  logger.info({ authorization: `Bearer ${secret}`, token: secret, accessToken: secret, client_secret: secret, refresh_token: secret }, "top level");
+  logger.info(
+    {
+      authorization: `Bearer ${secret}`,
+      token: secret,
+      accessToken: secret,
+      client_secret: secret,
+      refresh_token: secret,
+    },
+    "top level",
+  );
   logger.info({ req: { headers: { authorization: `Bearer ${secret}`, cookie: secret } } }, "request headers");
-  logger.info({ err: { request: { headers: { authorization: `Bearer ${secret}` } } } }, "an HTTP client's error with its request");
-  logger.info({ response: { body: { access_token: secret, id_token: secret, refresh_token: secret } } }, "a token endpoint answer");
+  logger.info(
+    { err: { request: { headers: { authorization: `Bearer ${secret}` } } } },
+    "an HTTP client's error with its request",
+  );
+  logger.info(
+    { response: { body: { access_token: secret, id_token: secret, refresh_token: secret } } },
+    "a token endpoint answer",
+  );
   logger.info({ connection: { tokenCache: secret, secret } }, "nested");
   expect(lines).toHaveLength(5);
   for (const line of lines) expect(line).not.toContain(secret);
   expect(lines.join("")).toContain("[redacted]");
 
   // Every credential key, under either spelling, at each depth docs/security.md promises (0, 1, 2).
-  const keys = ["authorization", "cookie", "token", "accessToken", "refreshToken", "idToken", "tokenCache", "clientSecret", "secret", "password",
-    "codeVerifier", "tokenEncryptionKey", "access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "code_verifier"];
+  const keys = [
+    "authorization",
+    "cookie",
+    "token",
+    "accessToken",
+    "refreshToken",
+    "idToken",
+    "tokenCache",
+    "clientSecret",
+    "secret",
+    "password",
+    "codeVerifier",
+    "tokenEncryptionKey",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "client_assertion",
+    "code_verifier",
+  ];
   lines.length = 0;
   for (const k of keys) {
     logger.info({ [k]: secret }, `${k} at the top`);
@@ -86,7 +123,13 @@ test("a bad bearer token is neither logged nor echoed", async () => {
   const forged = `${h}.${p}.${"A".repeat(342)}`;
   const res = await request("/api/me", bearer(forged));
   expect(res.status).toBe(401);
-  expectNowhere([{ name: "logs", text: s.h.logLines.join("\n") }, { name: "answers", text: answers.join("\n") }], [forged.split(".")[2], p]);
+  expectNowhere(
+    [
+      { name: "logs", text: s.h.logLines.join("\n") },
+      { name: "answers", text: answers.join("\n") },
+    ],
+    [forged.split(".")[2], p],
+  );
 });
 
 // Before any successful connect: MSAL keeps the authority metadata once it has resolved it.
@@ -110,7 +153,13 @@ test("the identity provider failing while the code is redeemed: no code, state o
   const redirect = await authorize(s.h, url);
   const code = redirect.searchParams.get("code")!;
   const state = redirect.searchParams.get("state")!;
-  const fault = s.h.emulator.state.injectFault({ kind: "status", status: 500, retryAfterSeconds: null, count: 5, match: { area: "identity", path: "/oauth2/v2.0/token" } });
+  const fault = s.h.emulator.state.injectFault({
+    kind: "status",
+    status: 500,
+    retryAfterSeconds: null,
+    count: 5,
+    match: { area: "identity", path: "/oauth2/v2.0/token" },
+  });
   const page = await callback(s.h, redirect);
   s.h.emulator.state.removeFault(fault);
   answers.push(page.html);
@@ -118,22 +167,43 @@ test("the identity provider failing while the code is redeemed: no code, state o
   expect(page.html).toContain('data-status="failed"');
   // Positive control: the failure was logged.
   expect(s.h.logLines.join("\n")).toMatch(/"level":(40|50)/);
-  expectNowhere([{ name: "logs", text: s.h.logLines.join("\n") }, { name: "page", text: page.html }], [code, state, s.h.config.entra.clientSecret]);
+  expectNowhere(
+    [
+      { name: "logs", text: s.h.logLines.join("\n") },
+      { name: "page", text: page.html },
+    ],
+    [code, state, s.h.config.entra.clientSecret],
+  );
 });
 
 test("Graph failing during a sweep (500, then 401 → forced refresh), and a revoked grant: no token in logs or answers", async () => {
   userId = await s.connect(DANA);
   await storedSecrets();
   const token = s.apiToken(DANA.id);
-  s.h.emulator.state.addMessage(DANA.id, { from: "x@acme.example", to: [DANA.mail!], subject: "hello", receivedDateTime: new Date(s.h.clock.now().getTime() - 3600_000).toISOString() });
+  s.h.emulator.state.addMessage(DANA.id, {
+    from: "x@acme.example",
+    to: [DANA.mail!],
+    subject: "hello",
+    receivedDateTime: new Date(s.h.clock.now().getTime() - 3600_000).toISOString(),
+  });
 
-  const f500 = s.h.emulator.state.injectFault({ kind: "status", status: 500, retryAfterSeconds: null, match: { path: "/me/messages", userId: DANA.id } });
+  const f500 = s.h.emulator.state.injectFault({
+    kind: "status",
+    status: 500,
+    retryAfterSeconds: null,
+    match: { path: "/me/messages", userId: DANA.id },
+  });
   const failed = await request("/api/sweeps?wait=true", { method: "POST", ...bearer(token) });
   s.h.emulator.state.removeFault(f500);
   expect(failed.status).toBe(200);
   expect(((await failed.json()) as { status: string }).status).not.toBe("succeeded");
 
-  const f401 = s.h.emulator.state.injectFault({ kind: "status", status: 401, count: 1, match: { path: "/me/messages", userId: DANA.id } });
+  const f401 = s.h.emulator.state.injectFault({
+    kind: "status",
+    status: 401,
+    count: 1,
+    match: { path: "/me/messages", userId: DANA.id },
+  });
   await request("/api/sweeps?wait=true", { method: "POST", ...bearer(token) });
   s.h.emulator.state.removeFault(f401);
   await storedSecrets(); // the forced refresh rotated them
@@ -148,18 +218,34 @@ test("Graph failing during a sweep (500, then 401 → forced refresh), and a rev
   const logs = s.h.logLines.join("\n");
   expect(logs).toContain(userId); // positive control: these lines are about this mailbox
   expect(secrets.size).toBeGreaterThanOrEqual(4); // the client secret, an ID token, access and refresh tokens
-  expectNowhere([{ name: "logs", text: logs }, { name: "answers", text: answers.join("\n") }], secrets);
+  expectNowhere(
+    [
+      { name: "logs", text: logs },
+      { name: "answers", text: answers.join("\n") },
+    ],
+    secrets,
+  );
 });
 
 test("the database gone: 5xx in the error shape, no stack, no SQL, no token", async () => {
   const token = s.apiToken(DANA.id);
   await s.h.db.destroy();
-  const res = await request("/api/clients", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Acme" }) });
+  const res = await request("/api/clients", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Acme" }),
+  });
   expect(res.status).toBeGreaterThanOrEqual(500);
   const body = (await res.json()) as { error: { code: string; message: string; details?: unknown } };
   expect(Object.keys(body)).toEqual(["error"]);
   expect(typeof body.error.code).toBe("string");
   const text = JSON.stringify(body);
   expect(text).not.toMatch(/\bat .+:\d+|\.ts\b|node_modules|sqlite|insert into|select |kysely|driver/i);
-  expectNowhere([{ name: "logs", text: s.h.logLines.join("\n") }, { name: "answers", text: answers.join("\n") }], [token.split(".")[2], ...secrets]);
+  expectNowhere(
+    [
+      { name: "logs", text: s.h.logLines.join("\n") },
+      { name: "answers", text: answers.join("\n") },
+    ],
+    [token.split(".")[2], ...secrets],
+  );
 });

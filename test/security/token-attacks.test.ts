@@ -25,12 +25,19 @@ let app: ReturnType<typeof createApp>;
 
 const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 const parts = (token: string) => token.split(".");
-const payloadOf = (token: string) => JSON.parse(Buffer.from(parts(token)[1], "base64url").toString("utf8")) as JwtPayload;
+const payloadOf = (token: string) =>
+  JSON.parse(Buffer.from(parts(token)[1], "base64url").toString("utf8")) as JwtPayload;
 const nowS = () => Math.floor(Date.now() / 1000);
 
 /** A valid API token for the emulator's user, with claim overrides (still signed by the emulator's key). */
 const apiToken = (overrides: JwtPayload = {}, userId = ADA.id) =>
-  emulator.state.mintAccessToken({ userId, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["access_as_user"], overrides });
+  emulator.state.mintAccessToken({
+    userId,
+    clientId: CLIENT_ID,
+    audience: CLIENT_ID,
+    scopes: ["access_as_user"],
+    overrides,
+  });
 
 beforeAll(async () => {
   emulator = await startEmulator({ dataset });
@@ -57,8 +64,22 @@ beforeAll(async () => {
     nodeEnv: null,
   };
   // jwksCooldownMs 0: an unknown kid makes jose refetch at once, as it would after the cooldown in production.
-  const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, fetch: outbound.fetch, clock: systemClock, jwksCooldownMs: 0 });
-  app = createApp({ db: db.db, config, clock: systemClock, logger: createLogger("silent"), verifier, ...stubServices(db.db), rateLimit: { perSecond: 1000, burst: 1000 } });
+  const verifier = createTokenVerifier({
+    authorityHost: emulator.url,
+    clientId: CLIENT_ID,
+    fetch: outbound.fetch,
+    clock: systemClock,
+    jwksCooldownMs: 0,
+  });
+  app = createApp({
+    db: db.db,
+    config,
+    clock: systemClock,
+    logger: createLogger("silent"),
+    verifier,
+    ...stubServices(db.db),
+    rateLimit: { perSecond: 1000, burst: 1000 },
+  });
 });
 
 afterAll(async () => {
@@ -140,23 +161,49 @@ const attacks: Attack[] = [
     // for a tenant (it never does for one it does not know), so the verifier asks nothing about the tenant.
     name: "a tenant the authority does not know",
     token: () =>
-      signJwt(createSigningKey(), payloadOf(apiToken({ tid: "99999999-9999-4999-8999-999999999999", iss: emulator.state.issuerV2("99999999-9999-4999-8999-999999999999") }))),
+      signJwt(
+        createSigningKey(),
+        payloadOf(
+          apiToken({
+            tid: "99999999-9999-4999-8999-999999999999",
+            iss: emulator.state.issuerV2("99999999-9999-4999-8999-999999999999"),
+          }),
+        ),
+      ),
     reason: /signing keys|unknown key|could not be verified/,
   },
   {
     name: "wrong audience: a Microsoft Graph token",
-    token: () => emulator.state.mintAccessToken({ userId: ADA.id, clientId: CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["Mail.Read", "User.Read"] }),
+    token: () =>
+      emulator.state.mintAccessToken({
+        userId: ADA.id,
+        clientId: CLIENT_ID,
+        audience: "https://graph.microsoft.com",
+        scopes: ["Mail.Read", "User.Read"],
+      }),
     reason: /issued by another authority|audience/,
   },
   {
     name: "wrong audience: a Graph token whose issuer is made to look like v2",
     token: () =>
-      emulator.state.mintAccessToken({ userId: ADA.id, clientId: CLIENT_ID, audience: "https://graph.microsoft.com", scopes: ["access_as_user"], overrides: { iss: emulator.state.issuerV2(TENANT) } }),
+      emulator.state.mintAccessToken({
+        userId: ADA.id,
+        clientId: CLIENT_ID,
+        audience: "https://graph.microsoft.com",
+        scopes: ["access_as_user"],
+        overrides: { iss: emulator.state.issuerV2(TENANT) },
+      }),
     reason: /audience/,
   },
   {
     name: "wrong audience: another app's API",
-    token: () => emulator.state.mintAccessToken({ userId: ADA.id, clientId: CLIENT_ID, audience: "api://9f9f9f9f-0000-4000-8000-000000000000", scopes: ["access_as_user"] }),
+    token: () =>
+      emulator.state.mintAccessToken({
+        userId: ADA.id,
+        clientId: CLIENT_ID,
+        audience: "api://9f9f9f9f-0000-4000-8000-000000000000",
+        scopes: ["access_as_user"],
+      }),
     reason: /audience/,
   },
   {
@@ -207,7 +254,12 @@ const attacks: Attack[] = [
   {
     name: "tampered payload: scope widened after signing",
     token: () => {
-      const t = emulator.state.mintAccessToken({ userId: ADA.id, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["User.Read"] });
+      const t = emulator.state.mintAccessToken({
+        userId: ADA.id,
+        clientId: CLIENT_ID,
+        audience: CLIENT_ID,
+        scopes: ["User.Read"],
+      });
       const [h, , s] = parts(t);
       return `${h}.${b64({ ...payloadOf(t), scp: "access_as_user" })}.${s}`;
     },
@@ -220,12 +272,24 @@ const attacks: Attack[] = [
   },
   {
     name: "missing scope (a token for our API without access_as_user)",
-    token: () => emulator.state.mintAccessToken({ userId: ADA.id, clientId: CLIENT_ID, audience: CLIENT_ID, scopes: ["User.Read"] }),
+    token: () =>
+      emulator.state.mintAccessToken({
+        userId: ADA.id,
+        clientId: CLIENT_ID,
+        audience: CLIENT_ID,
+        scopes: ["User.Read"],
+      }),
     reason: /access_as_user/,
   },
   {
     name: "app-only token for Microsoft Graph (client credentials, another audience)",
-    token: () => emulator.state.mintAppToken({ clientId: CLIENT_ID, tenantId: TENANT, audience: "https://graph.microsoft.com", roles: ["Mail.Read"] }),
+    token: () =>
+      emulator.state.mintAppToken({
+        clientId: CLIENT_ID,
+        tenantId: TENANT,
+        audience: "https://graph.microsoft.com",
+        roles: ["Mail.Read"],
+      }),
     reason: /another authority|audience/,
   },
   {
@@ -288,7 +352,9 @@ describe("application tokens (client credentials) as the emulator mints them for
 
   test("with Engagements.Read.All: the tenant's engagements 200; /api/me 403 user_only", async () => {
     expect((await get("/api/engagements", appToken(["Engagements.Read.All"]))).status).toBe(200);
-    expect((await get("/api/engagements/changes", appToken(["Engagements.ReadWrite.All"], OTHER_TENANT))).status).toBe(200);
+    expect((await get("/api/engagements/changes", appToken(["Engagements.ReadWrite.All"], OTHER_TENANT))).status).toBe(
+      200,
+    );
     const me = await get("/api/me", appToken(["Engagements.Read.All"]));
     expect(me.status).toBe(403);
     expect(((await me.json()) as { error: { code: string } }).error.code).toBe("user_only");
@@ -305,14 +371,31 @@ describe("application tokens (client credentials) as the emulator mints them for
 
 describe("single-tenant deployment (ENTRA_TENANT is a tenant id)", () => {
   test("a genuine, correctly signed token from another tenant is refused; the configured tenant's is accepted", async () => {
-    const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, tenant: TENANT.toUpperCase(), fetch: outbound.fetch, clock: systemClock });
+    const verifier = createTokenVerifier({
+      authorityHost: emulator.url,
+      clientId: CLIENT_ID,
+      tenant: TENANT.toUpperCase(),
+      fetch: outbound.fetch,
+      clock: systemClock,
+    });
     await expect(verifier.verify(`Bearer ${apiToken({}, EVE.id)}`)).rejects.toThrow("another tenant");
-    await expect(verifier.verify(`Bearer ${apiToken()}`)).resolves.toMatchObject({ organizationId: TENANT, oid: ADA.id });
+    await expect(verifier.verify(`Bearer ${apiToken()}`)).resolves.toMatchObject({
+      organizationId: TENANT,
+      oid: ADA.id,
+    });
   });
   test("'organizations' and domain names keep accepting any tenant", async () => {
     for (const tenant of ["organizations", "contoso.onmicrosoft.com"]) {
-      const verifier = createTokenVerifier({ authorityHost: emulator.url, clientId: CLIENT_ID, tenant, fetch: outbound.fetch, clock: systemClock });
-      await expect(verifier.verify(`Bearer ${apiToken({}, EVE.id)}`)).resolves.toMatchObject({ organizationId: OTHER_TENANT });
+      const verifier = createTokenVerifier({
+        authorityHost: emulator.url,
+        clientId: CLIENT_ID,
+        tenant,
+        fetch: outbound.fetch,
+        clock: systemClock,
+      });
+      await expect(verifier.verify(`Bearer ${apiToken({}, EVE.id)}`)).resolves.toMatchObject({
+        organizationId: OTHER_TENANT,
+      });
     }
   });
 });

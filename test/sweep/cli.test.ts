@@ -22,9 +22,14 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   const tsx = path.join(__dirname, "..", "..", "node_modules", ".bin", "tsx");
   return new Promise((resolve) => {
     // Asynchronous on purpose: the emulator answering the CLI lives in this process.
-    execFile(tsx, [path.join(__dirname, "..", "..", "server", "cli", "sweep.ts"), ...args], { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 50_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      tsx,
+      [path.join(__dirname, "..", "..", "server", "cli", "sweep.ts"), ...args],
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 50_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,14 +39,34 @@ test("sweeps one mailbox from the command line with a progress display", async (
   const userId = await s.connect(DANA);
   await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
   const st = s.h.emulator.state;
-  st.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], subject: "Hello", body: "Hi", receivedDateTime: "-2h", internetMessageId: "<cli-1@acme.com>" });
-  st.addMessage(DANA.id, { from: "stranger@example.net", to: ["dana@contoso.com"], receivedDateTime: "-1h", internetMessageId: "<cli-2@example.net>" });
+  st.addMessage(DANA.id, {
+    from: "alice@acme.com",
+    to: ["dana@contoso.com"],
+    subject: "Hello",
+    body: "Hi",
+    receivedDateTime: "-2h",
+    internetMessageId: "<cli-1@acme.com>",
+  });
+  st.addMessage(DANA.id, {
+    from: "stranger@example.net",
+    to: ["dana@contoso.com"],
+    receivedDateTime: "-1h",
+    internetMessageId: "<cli-2@example.net>",
+  });
 
   // The CLI reads the configured key: re-seal the stored MSAL cache under a key we can hand it.
   const key = crypto.randomBytes(32);
-  const row = await s.h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", userId).executeTakeFirstOrThrow();
+  const row = await s.h.db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("userId", "=", userId)
+    .executeTakeFirstOrThrow();
   const plain = openTokenCache(s.h.cipher, s.orgId, userId, row.tokenCache!);
-  await s.h.db.updateTable("mailboxConnections").set({ tokenCache: sealTokenCache(createTokenCipher(key), s.orgId, userId, plain) }).where("userId", "=", userId).execute();
+  await s.h.db
+    .updateTable("mailboxConnections")
+    .set({ tokenCache: sealTokenCache(createTokenCipher(key), s.orgId, userId, plain) })
+    .where("userId", "=", userId)
+    .execute();
   const caFile = path.join(s.h.dir, "emulator-ca.pem");
   fs.writeFileSync(caFile, s.h.emulator.caPem);
   const env = {

@@ -31,7 +31,12 @@ let s: SweepHarness;
 let userId: string;
 const records = new Map<number, MessageRecord>();
 // The case before the connection's 24-hour backfill lies outside every window, so no sweep lists it.
-const outsideWindow = new Set(cases.map((c, i) => [c, i] as const).filter(([c]) => c.expect.reason === "before_connection").map(([, i]) => i));
+const outsideWindow = new Set(
+  cases
+    .map((c, i) => [c, i] as const)
+    .filter(([c]) => c.expect.reason === "before_connection")
+    .map(([, i]) => i),
+);
 
 beforeAll(async () => {
   s = await startSweepHarness();
@@ -44,7 +49,12 @@ beforeAll(async () => {
   st.addFolder(DANA.id, { key: "inbox-acme", displayName: "Acme", parent: "inbox" });
   st.addFolder(DANA.id, { key: "clients", displayName: "Clients", parent: "inbox" });
   st.addFolder(DANA.id, { key: "clients-acme", displayName: "Acme", parent: "clients" });
-  st.addFolder(DANA.id, { key: "acme-blog", displayName: "Acme blog", parent: "rssfeeds", containerClass: "IPF.Note.OutlookHomepage" });
+  st.addFolder(DANA.id, {
+    key: "acme-blog",
+    displayName: "Acme blog",
+    parent: "rssfeeds",
+    containerClass: "IPF.Note.OutlookHomepage",
+  });
   cases.forEach((c, i) => {
     const m = c.message;
     const meeting = /^IPM\.Schedule\.Meeting\./i.test(m.messageClass);
@@ -101,7 +111,11 @@ describe("a mailbox holding every fixture case", () => {
   });
 
   it("stores exactly the expected engagements", async () => {
-    const expected = cases.map((c, i) => [c, i] as const).filter(([c]) => c.expect.outcome === "captured").map(([, i]) => imidOf(i)).sort();
+    const expected = cases
+      .map((c, i) => [c, i] as const)
+      .filter(([c]) => c.expect.outcome === "captured")
+      .map(([, i]) => imidOf(i))
+      .sort();
     expect(await s.engagementIds()).toEqual(expected);
   });
 
@@ -113,18 +127,30 @@ describe("a mailbox holding every fixture case", () => {
         return;
       }
       expect(d).not.toBeNull();
-      expect({ outcome: d!.outcome, reason: d!.reason ?? undefined }).toEqual({ outcome: c.expect.outcome, reason: c.expect.reason });
+      expect({ outcome: d!.outcome, reason: d!.reason ?? undefined }).toEqual({
+        outcome: c.expect.outcome,
+        reason: c.expect.reason,
+      });
       if (c.expect.reason === "excluded_folder") expect(JSON.parse(d!.detail!).folder).toBe(c.message.folderPath[0]);
     });
   }
 
   it("an engagement carries the text body, the contact link and this mailbox's immutable id and webLink", async () => {
     const i = cases.findIndex((c) => c.name === "inbound from a contact to the user");
-    const e = await s.h.db.selectFrom("engagements").selectAll().where("internetMessageId", "=", imidOf(i)).executeTakeFirstOrThrow();
+    const e = await s.h.db
+      .selectFrom("engagements")
+      .selectAll()
+      .where("internetMessageId", "=", imidOf(i))
+      .executeTakeFirstOrThrow();
     expect(e.bodyText).toBe(`Body of case ${i}`); // text, not the HTML the emulator stores
     expect(e.subject).toBe(`Case ${i}: ${cases[i].name}`);
     expect(e.direction).toBe("inbound");
-    const links = await s.h.db.selectFrom("engagementContacts as ec").innerJoin("contacts as c", "c.id", "ec.contactId").select("c.email").where("ec.engagementId", "=", e.id).execute();
+    const links = await s.h.db
+      .selectFrom("engagementContacts as ec")
+      .innerJoin("contacts as c", "c.id", "ec.contactId")
+      .select("c.email")
+      .where("ec.engagementId", "=", e.id)
+      .execute();
     expect(links.map((l) => l.email)).toEqual(["alice@acme.com"]);
     const mb = await s.h.db.selectFrom("engagementMailboxes").selectAll().where("engagementId", "=", e.id).execute();
     expect(mb).toHaveLength(1);
@@ -133,20 +159,35 @@ describe("a mailbox holding every fixture case", () => {
   });
 
   it("excluded mail leaves no subject or participants behind", async () => {
-    const rows = await s.h.db.selectFrom("captureDecisions").selectAll().where("userId", "=", userId).where("outcome", "=", "excluded").execute();
+    const rows = await s.h.db
+      .selectFrom("captureDecisions")
+      .selectAll()
+      .where("userId", "=", userId)
+      .where("outcome", "=", "excluded")
+      .execute();
     const text = JSON.stringify(rows);
     expect(text).not.toMatch(/@|Case \d/);
   });
 
   it("a second sweep changes nothing, costs one list call and no folder or body requests", async () => {
-    const before = await s.h.db.selectFrom("captureDecisions").selectAll().where("userId", "=", userId).orderBy("id").execute();
+    const before = await s.h.db
+      .selectFrom("captureDecisions")
+      .selectAll()
+      .where("userId", "=", userId)
+      .orderBy("id")
+      .execute();
     const engagements = await s.engagementIds();
     s.h.emulator.state.resetCounts();
     s.advance(3600_000);
     const again = await (await s.sweeps.sweepNow(s.orgId, userId, "schedule")).done;
     expect(again.status).toBe("succeeded");
     expect(await s.engagementIds()).toEqual(engagements);
-    const after = await s.h.db.selectFrom("captureDecisions").selectAll().where("userId", "=", userId).orderBy("id").execute();
+    const after = await s.h.db
+      .selectFrom("captureDecisions")
+      .selectAll()
+      .where("userId", "=", userId)
+      .orderBy("id")
+      .execute();
     expect(after).toEqual(before);
     const counts = s.h.emulator.state.requestCounts(DANA.id);
     expect(counts.byKind.list).toBe(1);

@@ -27,14 +27,20 @@ export interface SweepHarness {
   connect(user: DatasetUser): Promise<string>;
   addContact(email: string, createdAt: string | Date): Promise<string>;
   block(entry: string): Promise<void>;
-  decisionOf(userId: string, internetMessageId: string): Promise<{ outcome: string; reason: string | null; detail: string | null; sweepId: string | null } | null>;
+  decisionOf(
+    userId: string,
+    internetMessageId: string,
+  ): Promise<{ outcome: string; reason: string | null; detail: string | null; sweepId: string | null } | null>;
   engagementIds(): Promise<string[]>;
   apiToken(oid: string): string;
   close(): Promise<void>;
 }
 
 export async function startSweepHarness(
-  overrides: Partial<Omit<SweepServiceDeps, "graph">> & { windowHours?: number; graph?: Partial<SweepGraphOptions> } = {},
+  overrides: Partial<Omit<SweepServiceDeps, "graph">> & {
+    windowHours?: number;
+    graph?: Partial<SweepGraphOptions>;
+  } = {},
 ): Promise<SweepHarness> {
   const h = await startHarness();
   const { windowHours, graph, ...rest } = overrides;
@@ -43,14 +49,35 @@ export async function startSweepHarness(
     clock: h.clock,
     logger: h.logger,
     tokens: h.service,
-    graph: { baseUrl: h.emulator.url, outbound: h.outbound, maxRetries: 3, backoffSeconds: 0.02, timeoutMs: 5000, ...graph },
+    graph: {
+      baseUrl: h.emulator.url,
+      outbound: h.outbound,
+      maxRetries: 3,
+      backoffSeconds: 0.02,
+      timeoutMs: 5000,
+      ...graph,
+    },
     config: { windowHours: windowHours ?? 24, overlapMinutes: 15 },
     intervalMinutes: 60,
     concurrency: 2,
     ...rest,
   });
-  const verifier = createTokenVerifier({ authorityHost: h.emulator.url, clientId: CLIENT_ID, fetch: h.outbound.fetch, clock: h.clock });
-  const app = createApp({ db: h.db, config: h.config, clock: h.clock, logger: h.logger, verifier, connections: h.service, sweeps, mail: stubMail() });
+  const verifier = createTokenVerifier({
+    authorityHost: h.emulator.url,
+    clientId: CLIENT_ID,
+    fetch: h.outbound.fetch,
+    clock: h.clock,
+  });
+  const app = createApp({
+    db: h.db,
+    config: h.config,
+    clock: h.clock,
+    logger: h.logger,
+    verifier,
+    connections: h.service,
+    sweeps,
+    mail: stubMail(),
+  });
   const orgId = TENANT;
   const s: SweepHarness = {
     h,
@@ -88,7 +115,11 @@ export async function startSweepHarness(
       );
     },
     async engagementIds() {
-      return (await h.db.selectFrom("engagements").select("internetMessageId").where("organizationId", "=", orgId).execute()).map((r) => r.internetMessageId).sort();
+      return (
+        await h.db.selectFrom("engagements").select("internetMessageId").where("organizationId", "=", orgId).execute()
+      )
+        .map((r) => r.internetMessageId)
+        .sort();
     },
     apiToken: (oid) => h.apiToken(oid),
     async close() {

@@ -16,22 +16,36 @@ const H = 3600_000;
 describe("planListing (pure)", () => {
   const last = "2026-11-20T10:00:00.000Z";
   test("never swept successfully → full", () => {
-    expect(planListing({ lastSuccessWindowEnd: null, rulesChangedAt: null, overlapMinutes: 15 })).toEqual({ kind: "full" });
+    expect(planListing({ lastSuccessWindowEnd: null, rulesChangedAt: null, overlapMinutes: 15 })).toEqual({
+      kind: "full",
+    });
   });
   test("no rule change since the last success began → only changes since then minus the overlap", () => {
-    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T09:58:59.999Z", overlapMinutes: 15 })).toEqual({
+    expect(
+      planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T09:58:59.999Z", overlapMinutes: 15 }),
+    ).toEqual({
       kind: "changes",
       since: new Date("2026-11-20T09:45:00.000Z"),
     });
   });
   test("a rule change within a minute of the last success's start, or after it → full", () => {
-    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T09:59:00.000Z", overlapMinutes: 15 }).kind).toBe("full");
-    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T10:30:00.000Z", overlapMinutes: 15 }).kind).toBe("full");
+    expect(
+      planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T09:59:00.000Z", overlapMinutes: 15 }).kind,
+    ).toBe("full");
+    expect(
+      planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "2026-11-20T10:30:00.000Z", overlapMinutes: 15 }).kind,
+    ).toBe("full");
   });
   test("forced, or unreadable times → full", () => {
-    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: null, overlapMinutes: 15, forceFull: true }).kind).toBe("full");
-    expect(planListing({ lastSuccessWindowEnd: "garbage", rulesChangedAt: null, overlapMinutes: 15 }).kind).toBe("full");
-    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "garbage", overlapMinutes: 15 }).kind).toBe("full");
+    expect(
+      planListing({ lastSuccessWindowEnd: last, rulesChangedAt: null, overlapMinutes: 15, forceFull: true }).kind,
+    ).toBe("full");
+    expect(planListing({ lastSuccessWindowEnd: "garbage", rulesChangedAt: null, overlapMinutes: 15 }).kind).toBe(
+      "full",
+    );
+    expect(planListing({ lastSuccessWindowEnd: last, rulesChangedAt: "garbage", overlapMinutes: 15 }).kind).toBe(
+      "full",
+    );
   });
 });
 
@@ -52,7 +66,17 @@ describe("sweeps against the emulator", () => {
   /** Mail delivered at its receivedDateTime (so created and last modified then, as in a real mailbox). Tests only add mail received after the last sweep. */
   function mail(from: string, receivedMs: number, imid: string, folder?: string) {
     const t = at(receivedMs);
-    return s.h.emulator.state.addMessage(DANA.id, { from, to: ["dana@contoso.com"], subject: imid, body: `Body of ${imid}`, receivedDateTime: t, sentDateTime: t, lastModifiedDateTime: t, internetMessageId: imid, folder });
+    return s.h.emulator.state.addMessage(DANA.id, {
+      from,
+      to: ["dana@contoso.com"],
+      subject: imid,
+      body: `Body of ${imid}`,
+      receivedDateTime: t,
+      sentDateTime: t,
+      lastModifiedDateTime: t,
+      internetMessageId: imid,
+      folder,
+    });
   }
 
   beforeEach(async () => {
@@ -62,7 +86,8 @@ describe("sweeps against the emulator", () => {
     await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
     s.advance(H);
     // A day of mail before the first sweep: 10 from a tracked contact, 30 from strangers.
-    for (let i = 0; i < 40; i++) mail(i < 10 ? "alice@acme.com" : `stranger${i}@example.net`, H - (i + 1) * 30 * 60_000, `<day-${i}@t>`);
+    for (let i = 0; i < 40; i++)
+      mail(i < 10 ? "alice@acme.com" : `stranger${i}@example.net`, H - (i + 1) * 30 * 60_000, `<day-${i}@t>`);
   });
 
   test("steady state: one listing of the new mail and one $batch for its bodies; nothing re-read", async () => {
@@ -120,7 +145,11 @@ describe("sweeps against the emulator", () => {
     // Fresh API tokens per call: the clock moves by hours in between.
     const auth = () => ({ authorization: `Bearer ${s.apiToken(DANA.id)}`, "content-type": "application/json" });
     s.h.emulator.state.setAppRoles(DANA.id, CLIENT_ID, [ADMIN_APP_ROLE]); // the organization's blocklist is the administrators'
-    const created = await s.app.request("/api/blocklist", { method: "POST", headers: auth(), body: JSON.stringify({ entry: "@acme.com", scope: "organization" }) });
+    const created = await s.app.request("/api/blocklist", {
+      method: "POST",
+      headers: auth(),
+      body: JSON.stringify({ entry: "@acme.com", scope: "organization" }),
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     const first = await sweep();
@@ -144,11 +173,23 @@ describe("sweeps against the emulator", () => {
       expect((await sweep()).listing).toBe("changes");
     }
     const engagements = await s.engagementIds();
-    const decisions = await s.h.db.selectFrom("captureDecisions").select(["messageKey", "outcome", "reason"]).where("userId", "=", dana).orderBy("messageKey").execute();
+    const decisions = await s.h.db
+      .selectFrom("captureDecisions")
+      .select(["messageKey", "outcome", "reason"])
+      .where("userId", "=", dana)
+      .orderBy("messageKey")
+      .execute();
     s.advance(60_000);
     const full = await sweep({ full: true });
     expect(full.listing).toBe("full");
     expect(await s.engagementIds()).toEqual(engagements);
-    expect(await s.h.db.selectFrom("captureDecisions").select(["messageKey", "outcome", "reason"]).where("userId", "=", dana).orderBy("messageKey").execute()).toEqual(decisions);
+    expect(
+      await s.h.db
+        .selectFrom("captureDecisions")
+        .select(["messageKey", "outcome", "reason"])
+        .where("userId", "=", dana)
+        .orderBy("messageKey")
+        .execute(),
+    ).toEqual(decisions);
   });
 });

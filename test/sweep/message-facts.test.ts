@@ -1,5 +1,11 @@
 import { describeForUser, GraphRequestFailedError, MalformedGraphResponseError } from "../../server/sweep/errors";
-import { parseListedMessage, parseMessageContent, participantsOf, syntheticMessageId, toMessageFacts } from "../../server/sweep/message-facts";
+import {
+  parseListedMessage,
+  parseMessageContent,
+  participantsOf,
+  syntheticMessageId,
+  toMessageFacts,
+} from "../../server/sweep/message-facts";
 
 const good = () => ({
   "@odata.etag": 'W/"x"',
@@ -9,7 +15,10 @@ const good = () => ({
   parentFolderId: "AAMkInbox=",
   from: { emailAddress: { name: "Alice", address: "Alice@ACME.com" } },
   toRecipients: [{ emailAddress: { name: "Dana", address: "dana@contoso.com" } }],
-  ccRecipients: [{ emailAddress: { name: "Alice again", address: "alice@acme.com" } }, { emailAddress: { name: "Nobody" } }],
+  ccRecipients: [
+    { emailAddress: { name: "Alice again", address: "alice@acme.com" } },
+    { emailAddress: { name: "Nobody" } },
+  ],
   sentDateTime: "2026-11-26T09:00:00Z",
   receivedDateTime: "2026-11-26T09:00:05Z",
   isDraft: false,
@@ -24,7 +33,13 @@ describe("parseListedMessage", () => {
     expect(m.messageClass).toBe("IPM.Note.SMIME");
     expect(m.receivedDateTime).toBe("2026-11-26T09:00:05.000Z");
     const facts = toMessageFacts(m, []);
-    expect(facts).toMatchObject({ from: "Alice@ACME.com", to: ["dana@contoso.com"], cc: ["alice@acme.com", null], isDraft: false, folderPath: [] });
+    expect(facts).toMatchObject({
+      from: "Alice@ACME.com",
+      to: ["dana@contoso.com"],
+      cc: ["alice@acme.com", null],
+      isDraft: false,
+      folderPath: [],
+    });
     // Participants are normalised and de-duplicated, bcc never appears.
     expect(participantsOf(m)).toEqual([
       { address: "alice@acme.com", name: "Alice", role: "from" },
@@ -50,7 +65,14 @@ describe("parseListedMessage", () => {
   });
 
   it("accepts nulls Graph uses for unset values, and keys a message without internetMessageId by its immutable id", () => {
-    const m = parseListedMessage({ ...good(), internetMessageId: null, from: null, sentDateTime: null, ccRecipients: null, webLink: null });
+    const m = parseListedMessage({
+      ...good(),
+      internetMessageId: null,
+      from: null,
+      sentDateTime: null,
+      ccRecipients: null,
+      webLink: null,
+    });
     expect(m.internetMessageId).toBe(syntheticMessageId("AAkALgImmutable="));
     expect(m.from).toBeNull();
     expect(m.cc).toEqual([]);
@@ -79,7 +101,12 @@ describe("parseListedMessage", () => {
 
 describe("parseMessageContent", () => {
   it("keeps the full body and previews the part new to this message", () => {
-    const c = parseMessageContent({ subject: "Renewal", bodyPreview: "Hi Dana, quoted…", body: { contentType: "text", content: "Hi Dana\r\n\r\n> quoted" }, uniqueBody: { contentType: "text", content: "Hi   Dana\r\n" } });
+    const c = parseMessageContent({
+      subject: "Renewal",
+      bodyPreview: "Hi Dana, quoted…",
+      body: { contentType: "text", content: "Hi Dana\r\n\r\n> quoted" },
+      uniqueBody: { contentType: "text", content: "Hi   Dana\r\n" },
+    });
     expect(c).toEqual({ subject: "Renewal", bodyText: "Hi Dana\r\n\r\n> quoted", bodyPreview: "Hi Dana" });
   });
   it("rejects a body that is not an item body", () => {
@@ -89,16 +116,31 @@ describe("parseMessageContent", () => {
 
 describe("describeForUser (the sweep error users read)", () => {
   test("a database's own error text stays out of it", () => {
-    const pg = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { name: "error", severity: "ERROR", code: "22021" });
-    const sqlite = Object.assign(new Error("UNIQUE constraint failed: engagements.internet_message_id"), { name: "SqliteError", code: "SQLITE_CONSTRAINT_UNIQUE" });
+    const pg = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      name: "error",
+      severity: "ERROR",
+      code: "22021",
+    });
+    const sqlite = Object.assign(new Error("UNIQUE constraint failed: engagements.internet_message_id"), {
+      name: "SqliteError",
+      code: "SQLITE_CONSTRAINT_UNIQUE",
+    });
     for (const err of [pg, sqlite]) {
       const text = describeForUser(err);
       expect(text).toBe("The sweep stopped on an internal database error; the next sweep will try again.");
     }
-    expect(describeForUser(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }))).toMatch(/database was not reachable/);
+    expect(
+      describeForUser(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })),
+    ).toMatch(/database was not reachable/);
   });
   test("the sweep's own errors keep their message", () => {
-    expect(describeForUser(new GraphRequestFailedError("Graph kept answering 503.", 503, null))).toContain("Graph kept answering 503.");
-    expect(describeForUser(new MalformedGraphResponseError('Graph returned a malformed message: "subject" is not a string.'))).toContain('"subject" is not a string');
+    expect(describeForUser(new GraphRequestFailedError("Graph kept answering 503.", 503, null))).toContain(
+      "Graph kept answering 503.",
+    );
+    expect(
+      describeForUser(
+        new MalformedGraphResponseError('Graph returned a malformed message: "subject" is not a string.'),
+      ),
+    ).toContain('"subject" is not a string');
   });
 });

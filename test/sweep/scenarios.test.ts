@@ -17,13 +17,29 @@ afterEach(async () => {
 });
 
 /** n messages from a tracked contact and m from strangers, spread over the given span before `now`. */
-function seed(st: EmulatorState, userId: string, to: string, n: number, m: number, now: number, spanMs: number): string[] {
+function seed(
+  st: EmulatorState,
+  userId: string,
+  to: string,
+  n: number,
+  m: number,
+  now: number,
+  spanMs: number,
+): string[] {
   const captured: string[] = [];
   for (let i = 0; i < n + m; i++) {
     const tracked = i < n;
     const imid = `<seed-${i}-${userId.slice(0, 4)}@scenario.test>`;
     const t = new Date(now - Math.round(((i + 1) / (n + m + 1)) * spanMs)).toISOString();
-    st.addMessage(userId, { from: tracked ? "alice@acme.com" : `stranger${i}@example.net`, to: [to], subject: `S${i}`, body: `B${i}`, sentDateTime: t, receivedDateTime: t, internetMessageId: imid });
+    st.addMessage(userId, {
+      from: tracked ? "alice@acme.com" : `stranger${i}@example.net`,
+      to: [to],
+      subject: `S${i}`,
+      body: `B${i}`,
+      sentDateTime: t,
+      receivedDateTime: t,
+      internetMessageId: imid,
+    });
     if (tracked) captured.push(imid);
   }
   return captured.sort();
@@ -41,7 +57,15 @@ test("two teammates on one thread → one engagement, two mailbox links, one bod
   await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
   const st = s.h.emulator.state;
   s.advance(H);
-  const common = { from: "Alice <alice@acme.com>", to: ["dana@contoso.com", "lee@contoso.com"], subject: "Renewal", body: "Shall we renew?", sentDateTime: at(30 * 60_000), receivedDateTime: at(30 * 60_000 + 2000), internetMessageId: "<thread-1@acme.com>" };
+  const common = {
+    from: "Alice <alice@acme.com>",
+    to: ["dana@contoso.com", "lee@contoso.com"],
+    subject: "Renewal",
+    body: "Shall we renew?",
+    sentDateTime: at(30 * 60_000),
+    receivedDateTime: at(30 * 60_000 + 2000),
+    internetMessageId: "<thread-1@acme.com>",
+  };
   const inDana = st.addMessage(DANA.id, common);
   const inLee = st.addMessage(LEE.id, common);
 
@@ -53,7 +77,11 @@ test("two teammates on one thread → one engagement, two mailbox links, one bod
   const engagements = await s.h.db.selectFrom("engagements").selectAll().execute();
   expect(engagements).toHaveLength(1);
   expect(engagements[0].bodyText).toBe("Shall we renew?");
-  const links = await s.h.db.selectFrom("engagementMailboxes").select(["userId", "graphMessageId"]).orderBy("userId").execute();
+  const links = await s.h.db
+    .selectFrom("engagementMailboxes")
+    .select(["userId", "graphMessageId"])
+    .orderBy("userId")
+    .execute();
   expect(links).toEqual(
     [
       { userId: dana, graphMessageId: inDana.immutableId },
@@ -71,7 +99,15 @@ test("a contact added 20 hours after a message → captured by the next sweep", 
   const dana = await s.connect(DANA);
   const st = s.h.emulator.state;
   s.advance(H);
-  st.addMessage(DANA.id, { from: "newcomer@globex.com", to: ["dana@contoso.com"], subject: "Intro", body: "Hello", receivedDateTime: at(H), sentDateTime: at(H - 1000), internetMessageId: "<intro@globex.com>" });
+  st.addMessage(DANA.id, {
+    from: "newcomer@globex.com",
+    to: ["dana@contoso.com"],
+    subject: "Intro",
+    body: "Hello",
+    receivedDateTime: at(H),
+    sentDateTime: at(H - 1000),
+    internetMessageId: "<intro@globex.com>",
+  });
   s.advance(H);
   const first = await sweep(dana);
   expect(first.excludedByReason).toEqual({ no_tracked_contact: 1 });
@@ -94,7 +130,15 @@ test("a sweep interrupted mid-listing (dropped connections beyond the retry boun
   await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
   const st = s.h.emulator.state;
   s.advance(2 * H);
-  const expected = seed(st, DANA.id, "dana@contoso.com", 45, 15, Date.parse(s.h.clock.now().toISOString()), 90 * 60_000);
+  const expected = seed(
+    st,
+    DANA.id,
+    "dana@contoso.com",
+    45,
+    15,
+    Date.parse(s.h.clock.now().toISOString()),
+    90 * 60_000,
+  );
 
   // Pages 1 and 2 arrive, then page 3 is dropped on every attempt (1 + 3 retries).
   st.injectFault({ kind: "drop", match: { path: "/me/messages", method: "GET", userId: DANA.id }, after: 2, count: 4 });
@@ -106,7 +150,11 @@ test("a sweep interrupted mid-listing (dropped connections beyond the retry boun
   const partial = await s.engagementIds();
   expect(partial.length).toBeGreaterThan(0);
   expect(partial.length).toBeLessThan(expected.length);
-  const conn = await s.h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", dana).executeTakeFirstOrThrow();
+  const conn = await s.h.db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("userId", "=", dana)
+    .executeTakeFirstOrThrow();
   expect(conn.lastSuccessWindowEnd).toBeNull();
   expect(conn.lastError).toBe(broken.error);
 
@@ -116,8 +164,14 @@ test("a sweep interrupted mid-listing (dropped connections beyond the retry boun
   expect(rerun.listed).toBe(60);
   expect(await s.engagementIds()).toEqual(expected);
   expect(await s.h.db.selectFrom("engagementMailboxes").select("engagementId").execute()).toHaveLength(45);
-  expect(await s.h.db.selectFrom("captureDecisions").select("id").where("userId", "=", dana).execute()).toHaveLength(60);
-  const after = await s.h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", dana).executeTakeFirstOrThrow();
+  expect(await s.h.db.selectFrom("captureDecisions").select("id").where("userId", "=", dana).execute()).toHaveLength(
+    60,
+  );
+  const after = await s.h.db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("userId", "=", dana)
+    .executeTakeFirstOrThrow();
   expect(after.lastError).toBeNull();
   expect(after.lastSuccessWindowEnd).toBe(rerun.windowEnd);
 });
@@ -130,7 +184,15 @@ test("20% of Graph answers are 429/503 with Retry-After → all expected engagem
   await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
   const st = s.h.emulator.state;
   s.advance(2 * H);
-  const expected = seed(st, DANA.id, "dana@contoso.com", 50, 10, Date.parse(s.h.clock.now().toISOString()), 90 * 60_000);
+  const expected = seed(
+    st,
+    DANA.id,
+    "dana@contoso.com",
+    50,
+    10,
+    Date.parse(s.h.clock.now().toISOString()),
+    90 * 60_000,
+  );
   // ≈14% 429 (Retry-After 0) then ≈6% 503 (Retry-After 0.5 s) of the rest: 20% of requests and $batch items.
   st.injectFault({ status: 429, rate: 0.14, retryAfterSeconds: 0, match: { userId: DANA.id } });
   st.injectFault({ status: 503, rate: 0.07, retryAfterSeconds: 0.5, match: { userId: DANA.id } });
@@ -160,7 +222,15 @@ test("a three-hour outage → the next sweep's window reaches back to the last s
   const lastSuccess = ok.windowEnd;
 
   // During the outage a message arrives, 3.5 hours before the sweep that finally succeeds.
-  st.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], subject: "During the outage", body: "x", receivedDateTime: at(H + 30 * 60_000), sentDateTime: at(H + 30 * 60_000), internetMessageId: "<outage@acme.com>" });
+  st.addMessage(DANA.id, {
+    from: "alice@acme.com",
+    to: ["dana@contoso.com"],
+    subject: "During the outage",
+    body: "x",
+    receivedDateTime: at(H + 30 * 60_000),
+    sentDateTime: at(H + 30 * 60_000),
+    internetMessageId: "<outage@acme.com>",
+  });
   const outage = st.injectFault({ status: 503, retryAfterSeconds: 0, match: { userId: DANA.id } });
   for (let i = 0; i < 3; i++) {
     s.advance(H);
@@ -188,9 +258,16 @@ test("a revoked grant → the sweep fails with reauth_required and the API answe
   expect(failed.status).toBe("failed");
   expect(failed.error).toMatch(/^ReauthRequiredError/);
   expect(failed.graphRequests).toBe(0);
-  const conn = await s.h.db.selectFrom("mailboxConnections").selectAll().where("userId", "=", dana).executeTakeFirstOrThrow();
+  const conn = await s.h.db
+    .selectFrom("mailboxConnections")
+    .selectAll()
+    .where("userId", "=", dana)
+    .executeTakeFirstOrThrow();
   expect(conn.status).toBe("reauth_required");
-  const res = await s.app.request("/api/sweeps", { method: "POST", headers: { authorization: `Bearer ${s.apiToken(DANA.id)}` } });
+  const res = await s.app.request("/api/sweeps", {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.apiToken(DANA.id)}` },
+  });
   expect(res.status).toBe(409);
   expect(((await res.json()) as { error: { code: string } }).error.code).toBe("reauth_required");
 });
@@ -202,14 +279,31 @@ test("U+0000 in a subject, a display name and a body (anyone can send it) → ca
   await s.addContact("alice@acme.com", "2026-01-01T00:00:00Z");
   const st = s.h.emulator.state;
   s.advance(H);
-  st.addMessage(DANA.id, { from: { name: "Ali\u0000ce", address: "alice@acme.com" }, to: ["dana@contoso.com"], subject: "Bad\u0000subject", body: "line\u0000one",
-    receivedDateTime: at(H - 60_000), internetMessageId: "<nul@acme.com>" });
-  st.addMessage(DANA.id, { from: "alice@acme.com", to: ["dana@contoso.com"], subject: "Fine", body: "ok", receivedDateTime: at(H - 30_000), internetMessageId: "<fine@acme.com>" });
+  st.addMessage(DANA.id, {
+    from: { name: "Ali\u0000ce", address: "alice@acme.com" },
+    to: ["dana@contoso.com"],
+    subject: "Bad\u0000subject",
+    body: "line\u0000one",
+    receivedDateTime: at(H - 60_000),
+    internetMessageId: "<nul@acme.com>",
+  });
+  st.addMessage(DANA.id, {
+    from: "alice@acme.com",
+    to: ["dana@contoso.com"],
+    subject: "Fine",
+    body: "ok",
+    receivedDateTime: at(H - 30_000),
+    internetMessageId: "<fine@acme.com>",
+  });
   s.advance(60_000);
   const run = await sweep(dana);
   expect(run.status).toBe("succeeded");
   expect(run.captured).toBe(2);
-  const row = await s.h.db.selectFrom("engagements").select(["subject", "bodyText", "participants"]).where("internetMessageId", "=", "<nul@acme.com>").executeTakeFirstOrThrow();
+  const row = await s.h.db
+    .selectFrom("engagements")
+    .select(["subject", "bodyText", "participants"])
+    .where("internetMessageId", "=", "<nul@acme.com>")
+    .executeTakeFirstOrThrow();
   expect(row.subject).toBe("Badsubject");
   expect(row.bodyText).toBe("lineone");
   expect(JSON.stringify(row.participants)).not.toContain("\\u0000");

@@ -12,7 +12,8 @@ describe("per-mailbox offsets", () => {
 
   it("spread mailboxes over the hour (no thundering herd)", () => {
     const minutes = new Set<number>();
-    for (let i = 0; i < 300; i++) minutes.add(Math.floor(sweepOffsetMs(`00000000-0000-0000-0000-${String(i).padStart(12, "0")}`, 60) / 60_000));
+    for (let i = 0; i < 300; i++)
+      minutes.add(Math.floor(sweepOffsetMs(`00000000-0000-0000-0000-${String(i).padStart(12, "0")}`, 60) / 60_000));
     // 300 mailboxes over 60 minutes: nearly every minute is used.
     expect(minutes.size).toBeGreaterThan(50);
   });

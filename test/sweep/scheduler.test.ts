@@ -22,7 +22,11 @@ beforeEach(async () => {
   t = await openSqliteTestDatabase();
   userIds = [];
   for (let i = 0; i < 3; i++) {
-    const u = await provisionUser(t.db, { organizationId: ORG, oid: `oid-${i}`, email: `u${i}@contoso.com`, displayName: null }, "2026-11-20T00:00:00Z");
+    const u = await provisionUser(
+      t.db,
+      { organizationId: ORG, oid: `oid-${i}`, email: `u${i}@contoso.com`, displayName: null },
+      "2026-11-20T00:00:00Z",
+    );
     await saveConnection(t.db, ORG, u.id, { homeAccountId: "h", tokenCache: "c" }, "2026-11-20T00:00:00Z");
     userIds.push(u.id);
   }
@@ -46,7 +50,11 @@ function stand(clock: ManualClock, concurrency: number, timers?: Timers) {
         opts.onStarted?.(view);
         const finish = async () => {
           // What the engine does at the end of every sweep.
-          await t.db.updateTable("mailboxConnections").set({ lastSweepAt: clock.now().toISOString() }).where("userId", "=", target.userId).execute();
+          await t.db
+            .updateTable("mailboxConnections")
+            .set({ lastSweepAt: clock.now().toISOString() })
+            .where("userId", "=", target.userId)
+            .execute();
           resolve({ ...view, status: "succeeded" });
         };
         opts.signal?.addEventListener("abort", () => void finish());
@@ -85,7 +93,10 @@ test("each mailbox comes due again at its own offset within the next interval", 
   calls.forEach((c) => c.finish());
   await scheduler.idle();
   const order = [...userIds].sort((a, b) => sweepOffsetMs(a, 60) - sweepOffsetMs(b, 60));
-  const slotOf = (id: string) => new Date(Date.parse("2026-11-20T10:00:00Z") - (Date.parse("2026-11-20T10:00:00Z") % 3600_000) + sweepOffsetMs(id, 60));
+  const slotOf = (id: string) =>
+    new Date(
+      Date.parse("2026-11-20T10:00:00Z") - (Date.parse("2026-11-20T10:00:00Z") % 3600_000) + sweepOffsetMs(id, 60),
+    );
   const nextSlot = (id: string) => {
     const slot = slotOf(id);
     return slot.getTime() <= Date.parse("2026-11-20T10:00:00Z") ? slot.getTime() + 3600_000 : slot.getTime();
@@ -98,7 +109,12 @@ test("each mailbox comes due again at its own offset within the next interval", 
     await scheduler.tick();
     const dueNow = order.filter((other) => nextSlot(other) === nextSlot(id));
     if (dueNow[0] !== id) continue; // swept together with the first of its slot
-    expect(calls.slice(seen).map((c) => c.target.userId).sort()).toEqual([...dueNow].sort());
+    expect(
+      calls
+        .slice(seen)
+        .map((c) => c.target.userId)
+        .sort(),
+    ).toEqual([...dueNow].sort());
     for (const c of calls.slice(seen)) c.finish();
     await scheduler.idle();
     seen = calls.length;

@@ -19,7 +19,15 @@ afterAll(async () => {
 test("a 2,000-message-per-day mailbox: one request per 1,000 listed plus one per 20 captured bodies", async () => {
   s = await startSweepHarness();
   s.setTime("2026-11-20T09:00:00.000Z");
-  const gen = generateMailbox({ tenantId: TENANT, users: 1, messagesPerDay: 2000, days: 1, domain: "contoso.com", seed: 7, userIdPrefix: "9a9a0000" });
+  const gen = generateMailbox({
+    tenantId: TENANT,
+    users: 1,
+    messagesPerDay: 2000,
+    days: 1,
+    domain: "contoso.com",
+    seed: 7,
+    userIdPrefix: "9a9a0000",
+  });
   const user = gen.users[0];
   const st = s.h.emulator.state;
   const userId = await s.connect(user);
@@ -43,7 +51,14 @@ test("a 2,000-message-per-day mailbox: one request per 1,000 listed plus one per
 
   // An hour later, 83 more messages (about 2,000 a day): cached folders, only new captured bodies.
   s.advance(3600_000);
-  const more = generateMailbox({ tenantId: TENANT, users: 1, messagesPerDay: 2000, days: 1 / 24, seed: 8, userIdPrefix: "9a9a0000" });
+  const more = generateMailbox({
+    tenantId: TENANT,
+    users: 1,
+    messagesPerDay: 2000,
+    days: 1 / 24,
+    seed: 8,
+    userIdPrefix: "9a9a0000",
+  });
   st.loadDataset({ messages: (more.dataset.messages ?? []).map((m) => ({ ...m, internetMessageId: undefined })) });
   st.resetCounts();
   const second = await (await s.sweeps.sweepNow(s.orgId, userId, "schedule")).done;

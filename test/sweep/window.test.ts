@@ -6,18 +6,30 @@ const base = { now, windowHours: 24, overlapMinutes: 15 };
 
 describe("computeWindow", () => {
   it("covers the last 24 hours in steady state (last success an hour ago)", () => {
-    const w = computeWindow({ ...base, lastSuccessWindowEnd: "2026-11-26T11:00:00Z", connectedAt: "2026-10-01T00:00:00Z" });
+    const w = computeWindow({
+      ...base,
+      lastSuccessWindowEnd: "2026-11-26T11:00:00Z",
+      connectedAt: "2026-10-01T00:00:00Z",
+    });
     expect(w.end.toISOString()).toBe(now.toISOString());
     expect(w.start.toISOString()).toBe(new Date(now.getTime() - 24 * H).toISOString());
   });
 
   it("reaches back to the last success minus the overlap after an outage longer than the window", () => {
-    const w = computeWindow({ ...base, lastSuccessWindowEnd: "2026-11-24T09:00:00Z", connectedAt: "2026-10-01T00:00:00Z" });
+    const w = computeWindow({
+      ...base,
+      lastSuccessWindowEnd: "2026-11-24T09:00:00Z",
+      connectedAt: "2026-10-01T00:00:00Z",
+    });
     expect(w.start.toISOString()).toBe("2026-11-24T08:45:00.000Z");
   });
 
   it("never starts earlier than 24 hours before the connection", () => {
-    const w = computeWindow({ ...base, lastSuccessWindowEnd: "2026-11-20T00:00:00Z", connectedAt: "2026-11-25T08:00:00Z" });
+    const w = computeWindow({
+      ...base,
+      lastSuccessWindowEnd: "2026-11-20T00:00:00Z",
+      connectedAt: "2026-11-25T08:00:00Z",
+    });
     expect(w.start.toISOString()).toBe("2026-11-24T08:00:00.000Z");
   });
 
@@ -29,7 +41,12 @@ describe("computeWindow", () => {
   });
 
   it("honours a configured window length", () => {
-    const w = computeWindow({ ...base, windowHours: 48, lastSuccessWindowEnd: "2026-11-26T11:00:00Z", connectedAt: null });
+    const w = computeWindow({
+      ...base,
+      windowHours: 48,
+      lastSuccessWindowEnd: "2026-11-26T11:00:00Z",
+      connectedAt: null,
+    });
     expect(w.start.toISOString()).toBe("2026-11-24T12:00:00.000Z");
   });
 

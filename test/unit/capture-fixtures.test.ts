@@ -23,7 +23,10 @@ describe("capture fixture (../shared/fixtures/capture-cases.json)", () => {
     test(c.name, () => {
       const d = decideCapture(toFacts(c.message), ctx);
       const expected = c.expect;
-      expect({ outcome: d.outcome, reason: d.reason ?? undefined }).toEqual({ outcome: expected.outcome, reason: expected.reason });
+      expect({ outcome: d.outcome, reason: d.reason ?? undefined }).toEqual({
+        outcome: expected.outcome,
+        reason: expected.reason,
+      });
       expect(d.explanation.length).toBeGreaterThan(10);
     });
   }

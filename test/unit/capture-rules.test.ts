@@ -78,7 +78,9 @@ describe("message classes", () => {
   ])("%s is email: %s", (cls, expected) => expect(isEmail(cls)).toBe(expected));
   test("an eventMessage is calendar traffic even without a class", () => {
     expect(isEmail(null, "#microsoft.graph.eventMessage")).toBe(false);
-    expect(decideCapture(msg({ messageClass: null, odataType: "#microsoft.graph.eventMessage" }), ctx()).reason).toBe("not_an_email");
+    expect(decideCapture(msg({ messageClass: null, odataType: "#microsoft.graph.eventMessage" }), ctx()).reason).toBe(
+      "not_an_email",
+    );
   });
   test("an unknown class on a plain message is taken as a note", () => {
     expect(decideCapture(msg({ messageClass: null }), ctx()).outcome).toBe("captured");
@@ -97,12 +99,17 @@ describe("folders", () => {
     expect(d.explanation).toContain("Junk Email");
   });
   test("a draft in Drafts is told to send it, not to move it (the folder rule still gives the reason)", () => {
-    const d = decideCapture(msg({ folderPath: [{ wellKnownName: "drafts", displayName: "Drafts", containerClass: null }], isDraft: true }), ctx());
+    const d = decideCapture(
+      msg({ folderPath: [{ wellKnownName: "drafts", displayName: "Drafts", containerClass: null }], isDraft: true }),
+      ctx(),
+    );
     expect(d).toMatchObject({ outcome: "excluded", reason: "excluded_folder", detail: { folder: "drafts" } });
     expect(d.explanation).toBe("Mail in Drafts is not captured; this draft will be captured once it is sent.");
   });
   test("RSS Feeds is recognised by container class whatever its display name", () => {
-    const path: FolderFacts[] = [{ wellKnownName: null, displayName: "Flux RSS", containerClass: "IPF.Note.OutlookHomepage" }];
+    const path: FolderFacts[] = [
+      { wellKnownName: null, displayName: "Flux RSS", containerClass: "IPF.Note.OutlookHomepage" },
+    ];
     expect(decideCapture(msg({ folderPath: path }), ctx()).reason).toBe("excluded_folder");
   });
   test("an unknown folder (pane prediction) skips the folder rule", () => {
@@ -176,7 +183,9 @@ describe("times", () => {
   });
   test("not connected skips the window rule", () => {
     const t = "2020-01-01T00:00:00Z";
-    expect(decideCapture(msg({ sentDateTime: t, receivedDateTime: t }), ctx({ connectedAt: null })).reason).toBe("contact_tracked_too_late");
+    expect(decideCapture(msg({ sentDateTime: t, receivedDateTime: t }), ctx({ connectedAt: null })).reason).toBe(
+      "contact_tracked_too_late",
+    );
   });
 });
 
@@ -199,44 +208,68 @@ describe("blocklist", () => {
     expect(d).toMatchObject({ reason: "blocked", action: { kind: "unblock", entry: "@acme.com" } });
   });
   test("blocked is decided before no_tracked_contact", () => {
-    expect(decideCapture(msg({ from: "x@noisy.example" }), ctx({ blocklist: ["@noisy.example"] })).reason).toBe("blocked");
+    expect(decideCapture(msg({ from: "x@noisy.example" }), ctx({ blocklist: ["@noisy.example"] })).reason).toBe(
+      "blocked",
+    );
   });
 });
 
 describe("order of the rules and what users read", () => {
   test("not_an_email wins over excluded_folder, draft and everything after", () => {
     const d = decideCapture(
-      msg({ messageClass: "IPM.Post.RSS", isDraft: true, folderPath: [{ wellKnownName: "junkemail", displayName: "Junk", containerClass: null }], from: null, to: [] }),
+      msg({
+        messageClass: "IPM.Post.RSS",
+        isDraft: true,
+        folderPath: [{ wellKnownName: "junkemail", displayName: "Junk", containerClass: null }],
+        from: null,
+        to: [],
+      }),
       ctx(),
     );
     expect(d.reason).toBe("not_an_email");
   });
   test("before_connection is decided before user_not_participant", () => {
     const t = "2026-11-01T00:00:00Z";
-    expect(decideCapture(msg({ to: ["someone@else.com"], sentDateTime: t, receivedDateTime: t }), ctx()).reason).toBe("before_connection");
+    expect(decideCapture(msg({ to: ["someone@else.com"], sentDateTime: t, receivedDateTime: t }), ctx()).reason).toBe(
+      "before_connection",
+    );
   });
   test("no tracked contact offers to track the first other participant", () => {
     const d = decideCapture(msg({ from: "bob@globex.com", cc: ["carol@initech.com"] }), ctx());
-    expect(d).toMatchObject({ reason: "no_tracked_contact", action: { kind: "track_contact", address: "bob@globex.com", label: "Track bob@globex.com" } });
+    expect(d).toMatchObject({
+      reason: "no_tracked_contact",
+      action: { kind: "track_contact", address: "bob@globex.com", label: "Track bob@globex.com" },
+    });
     expect(d.explanation).toContain("bob@globex.com");
   });
   test("no tracked contact suggests an outside participant, not a colleague at the user's own domain", () => {
     const d = decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com", "ann@globex.com"] }), ctx());
-    expect(d).toMatchObject({ reason: "no_tracked_contact", action: { kind: "track_contact", address: "ann@globex.com" } });
+    expect(d).toMatchObject({
+      reason: "no_tracked_contact",
+      action: { kind: "track_contact", address: "ann@globex.com" },
+    });
   });
   test("no tracked contact among colleagues only: no one-click suggestion, and the explanation says why", () => {
     const d = decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com"] }), ctx());
     expect(d).toMatchObject({ outcome: "excluded", reason: "no_tracked_contact", action: null });
-    expect(d.explanation).toBe("Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.");
+    expect(d.explanation).toBe(
+      "Everyone else on this message is at your own organization (contoso.com), so there is no tracked contact.",
+    );
   });
   test("a tracked colleague still makes the message captured (tracking is the user's choice)", () => {
     const contacts = indexContacts([{ email: "lee@contoso.com", createdAt: "2026-11-01T00:00:00Z" }]);
-    expect(decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com"] }), ctx({ contacts })).outcome).toBe("captured");
+    expect(decideCapture(msg({ from: "lee@contoso.com", to: ["dana@contoso.com"] }), ctx({ contacts })).outcome).toBe(
+      "captured",
+    );
   });
   test("too late names the contact and offers no action", () => {
     const contacts = indexContacts([{ email: "alice@acme.com", createdAt: "2026-11-28T00:00:00Z" }]);
     const d = decideCapture(msg(), ctx({ contacts }));
-    expect(d).toMatchObject({ reason: "contact_tracked_too_late", action: null, detail: { addresses: ["alice@acme.com"] } });
+    expect(d).toMatchObject({
+      reason: "contact_tracked_too_late",
+      action: null,
+      detail: { addresses: ["alice@acme.com"] },
+    });
     expect(d.explanation).toContain("alice@acme.com");
   });
   test("indexContacts keeps the earliest createdAt of duplicates", () => {

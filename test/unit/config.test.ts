@@ -64,7 +64,8 @@ describe("loadConfig", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     const text = r.problems.join("\n");
-    for (const name of ["ENTRA_CLIENT_ID", "PORT", "GRAPH_BASE_URL", "TOKEN_ENCRYPTION_KEY", "SWEEP_INTERVAL_MINUTES"]) expect(text).toContain(name);
+    for (const name of ["ENTRA_CLIENT_ID", "PORT", "GRAPH_BASE_URL", "TOKEN_ENCRYPTION_KEY", "SWEEP_INTERVAL_MINUTES"])
+      expect(text).toContain(name);
     expect(r.problems.length).toBeGreaterThanOrEqual(5);
     for (const p of r.problems) expect(p).not.toContain("\n");
   });
@@ -72,7 +73,10 @@ describe("loadConfig", () => {
   test.each([
     [{ ENTRA_CLIENT_ID: GUID }, "ENTRA_CLIENT_SECRET is required"],
     [{ ENTRA_CLIENT_SECRET: "x" }, "ENTRA_CLIENT_ID is required"],
-    [{ ENTRA_CLIENT_ID: GUID, ENTRA_CLIENT_SECRET: "x", DATABASE_URL: "postgres://h/db" }, "TOKEN_ENCRYPTION_KEY is required with PostgreSQL"],
+    [
+      { ENTRA_CLIENT_ID: GUID, ENTRA_CLIENT_SECRET: "x", DATABASE_URL: "postgres://h/db" },
+      "TOKEN_ENCRYPTION_KEY is required with PostgreSQL",
+    ],
     [{ DATABASE_URL: "mysql://h/db" }, "DATABASE_URL must be a postgres:// URL or a SQLite file path"],
     [{ CRM_ENGAGEMENT_URL: "https://crm.contoso.com/engagements" }, "CRM_ENGAGEMENT_URL must contain {id}"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
@@ -111,7 +115,12 @@ describe("loadConfig: settings of workers, the queue and the HTTPS listener", ()
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.queue).toEqual({ expireInSeconds: 120, maintenanceIntervalSeconds: 5 });
-    expect(r.config.worker).toEqual({ concurrency: 16, id: "worker-a", enqueuerTickSeconds: 0, stopTimeoutSeconds: 10 });
+    expect(r.config.worker).toEqual({
+      concurrency: 16,
+      id: "worker-a",
+      enqueuerTickSeconds: 0,
+      stopTimeoutSeconds: 10,
+    });
     expect(r.config.tls).toEqual({ certFile: "/etc/capture/cert.pem", keyFile: "/etc/capture/key.pem" });
     expect(r.config.extraCaCertsFile).toBe("/etc/capture/ca.pem");
     expect(r.config.nodeEnv).toBe("development");
@@ -145,31 +154,42 @@ describe("loadConfig: settings of workers, the queue and the HTTPS listener", ()
 
 test("npm run worker with malformed settings exits 1 with one line per problem, before connecting to anything", () => {
   const root = path.resolve(__dirname, "../..");
-  const res = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "worker.ts")], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: "postgres://nobody@127.0.0.1:1/never",
-      WORKER_CONCURRENCY: "many",
-      SWEEP_JOB_EXPIRE_SECONDS: "2",
+  const res = spawnSync(
+    process.execPath,
+    [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "worker.ts")],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: "postgres://nobody@127.0.0.1:1/never",
+        WORKER_CONCURRENCY: "many",
+        SWEEP_JOB_EXPIRE_SECONDS: "2",
+      },
+      encoding: "utf8",
+      timeout: 60_000,
     },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  );
   expect(res.status).toBe(1);
   const lines = res.stderr.trim().split("\n");
-  expect([...lines].sort()).toEqual(["config: SWEEP_JOB_EXPIRE_SECONDS must be at least 5", "config: WORKER_CONCURRENCY must be a whole number"]);
+  expect([...lines].sort()).toEqual([
+    "config: SWEEP_JOB_EXPIRE_SECONDS must be at least 5",
+    "config: WORKER_CONCURRENCY must be a whole number",
+  ]);
 });
 
 test("npm run build reads the pane's URL through config: a malformed one stops it before webpack runs", () => {
   const root = path.resolve(__dirname, "../..");
-  const res = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "build.ts")], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ADDIN_PUBLIC_URL: "http://capture.contoso.com" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const res = spawnSync(
+    process.execPath,
+    [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "build.ts")],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ADDIN_PUBLIC_URL: "http://capture.contoso.com" },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   expect(res.status).toBe(1);
   expect(res.stderr.trim().split("\n")).toEqual(["config: ADDIN_PUBLIC_URL must be an https:// URL"]);
   expect(res.stdout).toBe("");
@@ -177,15 +197,30 @@ test("npm run build reads the pane's URL through config: a malformed one stops i
 
 test("npm start with malformed settings exits 1 with one line per problem, before starting anything", () => {
   const root = path.resolve(__dirname, "../..");
-  const res = spawnSync(process.execPath, [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "start.ts")], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ENTRA_CLIENT_ID: "nope", PORT: "0x50", DATA_DIR: "/nonexistent/never-created" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const res = spawnSync(
+    process.execPath,
+    [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "server", "cli", "start.ts")],
+    {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ENTRA_CLIENT_ID: "nope",
+        PORT: "0x50",
+        DATA_DIR: "/nonexistent/never-created",
+      },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   expect(res.status).toBe(1);
   const lines = res.stderr.trim().split("\n");
-  expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^config: ENTRA_CLIENT_ID must be/), expect.stringMatching(/^config: PORT must be/)]));
+  expect(lines).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^config: ENTRA_CLIENT_ID must be/),
+      expect.stringMatching(/^config: PORT must be/),
+    ]),
+  );
   expect(lines.every((l) => l.startsWith("config: "))).toBe(true);
   expect(res.stdout).not.toContain("Building");
 });

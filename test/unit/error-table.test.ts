@@ -12,7 +12,13 @@ import { IdentityUnavailableError, NotConnectedError, ReauthRequiredError } from
 import { TokenDecryptionError } from "../../server/identity/token-crypto";
 import { MailError } from "../../server/mail/errors";
 import { ConflictError, NotFoundError } from "../../server/store/errors";
-import { describeForUser, GraphRequestFailedError, MalformedGraphResponseError, SweepAbortedError, SweepInProgressError } from "../../server/sweep/errors";
+import {
+  describeForUser,
+  GraphRequestFailedError,
+  MalformedGraphResponseError,
+  SweepAbortedError,
+  SweepInProgressError,
+} from "../../server/sweep/errors";
 
 const SERVER = join(__dirname, "../../server");
 const files = (dir: string): string[] =>
@@ -25,7 +31,8 @@ test("every code a domain error is raised with is in the table", () => {
   const codes = new Set<string>();
   for (const f of files(SERVER)) {
     const text = readFileSync(f, "utf8");
-    for (const m of text.matchAll(/new (?:MailError|ConflictError|NotFoundError|DomainError)\(\s*"([a-z_]+)"/g)) codes.add(m[1]);
+    for (const m of text.matchAll(/new (?:MailError|ConflictError|NotFoundError|DomainError)\(\s*"([a-z_]+)"/g))
+      codes.add(m[1]);
   }
   expect(codes.size).toBeGreaterThan(10);
   for (const code of codes) expect([code, httpStatusOf(code)]).toEqual([code, expect.any(Number)]);
@@ -41,7 +48,12 @@ test("each error class has its code", () => {
   expect(new SweepInProgressError("s").code).toBe("sweep_in_progress");
   const graph = new GraphRequestFailedError("x", 503, "ServiceUnavailable");
   expect([graph.code, graph.status, graph.graphCode]).toEqual(["graph_request_failed", 503, "ServiceUnavailable"]);
-  for (const e of [new NotConnectedError("x"), new MailError("not_found", "x"), new ConflictError("duplicate_client", "x"), new NotFoundError("client_not_found", "x")]) {
+  for (const e of [
+    new NotConnectedError("x"),
+    new MailError("not_found", "x"),
+    new ConflictError("duplicate_client", "x"),
+    new NotFoundError("client_not_found", "x"),
+  ]) {
     expect(e).toBeInstanceOf(DomainError);
     expect(e).not.toHaveProperty("status");
   }
@@ -52,17 +64,33 @@ test("a failed sweep stores the words of the errors the table marks, and a fixed
     .filter(([, r]) => "sweepShowsMessage" in r)
     .map(([c]) => c)
     .sort();
-  expect(marked).toEqual(["graph_malformed", "graph_request_failed", "identity_unavailable", "not_connected", "reauth_required", "sweep_aborted", "token_unreadable"]);
+  expect(marked).toEqual([
+    "graph_malformed",
+    "graph_request_failed",
+    "identity_unavailable",
+    "not_connected",
+    "reauth_required",
+    "sweep_aborted",
+    "token_unreadable",
+  ]);
   expect(describeForUser(new NotConnectedError("Gone."))).toBe("NotConnectedError: Gone.");
   expect(describeForUser(new TokenDecryptionError("bad seal"))).toBe("TokenDecryptionError: bad seal");
   expect(sweepShowsMessage("duplicate_client")).toBe(false);
-  expect(describeForUser(new ConflictError("duplicate_client", "A client named X already exists."))).toBe("The sweep stopped on an unexpected error; the next sweep will try again.");
-  expect(describeForUser(new DomainError("no_such_code", "internal words"))).toBe("The sweep stopped on an unexpected error; the next sweep will try again.");
+  expect(describeForUser(new ConflictError("duplicate_client", "A client named X already exists."))).toBe(
+    "The sweep stopped on an unexpected error; the next sweep will try again.",
+  );
+  expect(describeForUser(new DomainError("no_such_code", "internal words"))).toBe(
+    "The sweep stopped on an unexpected error; the next sweep will try again.",
+  );
 });
 
 describe("the central handler answers domain errors by the table", () => {
   const logged: string[] = [];
-  const logger = { error: (_o: object, m: string) => logged.push(m), warn: () => undefined, info: () => undefined } as never;
+  const logger = {
+    error: (_o: object, m: string) => logged.push(m),
+    warn: () => undefined,
+    info: () => undefined,
+  } as never;
   const app = new Hono();
   let toThrow: unknown;
   app.get("/x", () => {
@@ -76,7 +104,9 @@ describe("the central handler answers domain errors by the table", () => {
   };
 
   test("status, code, message and details", async () => {
-    expect(await answer(new ConflictError("invalid_name", "A client name needs at least one visible character."))).toEqual({
+    expect(
+      await answer(new ConflictError("invalid_name", "A client name needs at least one visible character.")),
+    ).toEqual({
       status: 400,
       retryAfter: null,
       body: { error: { code: "invalid_name", message: "A client name needs at least one visible character." } },
@@ -87,20 +117,30 @@ describe("the central handler answers domain errors by the table", () => {
       body: { error: { code: "duplicate_contact", message: "Already tracked.", details: { id: "c1" } } },
     });
     expect((await answer(new NotFoundError("message_not_found", "Not here."))).status).toBe(404);
-    expect((await answer(new NotConnectedError("Connect first."))).body).toEqual({ error: { code: "not_connected", message: "Connect first." } });
+    expect((await answer(new NotConnectedError("Connect first."))).body).toEqual({
+      error: { code: "not_connected", message: "Connect first." },
+    });
   });
 
   test("Retry-After from the error, else from the table", async () => {
     const throttled = await answer(new MailError("graph_unavailable", "Throttled.", { retryable: true }, 30));
     expect([throttled.status, throttled.retryAfter]).toEqual([503, "30"]);
     const identity = await answer(new IdentityUnavailableError("Try again in a moment."));
-    expect([identity.status, identity.retryAfter, identity.body.error.code]).toEqual([503, "5", "identity_unavailable"]);
+    expect([identity.status, identity.retryAfter, identity.body.error.code]).toEqual([
+      503,
+      "5",
+      "identity_unavailable",
+    ]);
   });
 
   test("a code the table gives no status is an unexpected error (500, logged)", async () => {
     expect(errorRule("graph_request_failed")?.status).toBeUndefined();
     const res = await answer(new GraphRequestFailedError("Graph kept refusing.", 503, null));
-    expect(res).toEqual({ status: 500, retryAfter: null, body: { error: { code: "internal_error", message: "Something went wrong on the server." } } });
+    expect(res).toEqual({
+      status: 500,
+      retryAfter: null,
+      body: { error: { code: "internal_error", message: "Something went wrong on the server." } },
+    });
     expect(logged).toContain("unhandled error");
   });
 });

@@ -12,7 +12,10 @@ function files(dir: string): string[] {
     return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
   });
 }
-const importsOf = (src: string) => [...src.matchAll(/(?:import|export)[^'"]*from\s+["']([^"']+)["']|require\(["']([^"']+)["']\)/g)].map((m) => m[1] ?? m[2]);
+const importsOf = (src: string) =>
+  [...src.matchAll(/(?:import|export)[^'"]*from\s+["']([^"']+)["']|require\(["']([^"']+)["']\)/g)].map(
+    (m) => m[1] ?? m[2],
+  );
 
 test.each(files(root).map((f) => [path.relative(root, f), f]))("shared/%s imports only shared code", (_name, file) => {
   const specs = importsOf(readFileSync(file, "utf8"));

@@ -6,7 +6,12 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { IDEMPOTENCY_KEY, MAX_MAIL_REQUEST_BYTES, MAX_RECIPIENTS, sendMailSchema } from "../../../shared/api/schemas/mail";
+import {
+  IDEMPOTENCY_KEY,
+  MAX_MAIL_REQUEST_BYTES,
+  MAX_RECIPIENTS,
+  sendMailSchema,
+} from "../../../shared/api/schemas/mail";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { ApiError } from "../errors";
@@ -119,7 +124,12 @@ export function mailRoutes(deps: AppDeps): Hono<AppEnv> {
     }
     const request = await jsonBody(c, sendMailRequestSchema);
     // A refusal (MailError and the other domain errors) is answered by the central error handler.
-    const out = await mail.send({ organizationId: c.get("orgId"), userId: c.get("userId"), request, idempotencyKey: key });
+    const out = await mail.send({
+      organizationId: c.get("orgId"),
+      userId: c.get("userId"),
+      request,
+      idempotencyKey: key,
+    });
     if (out.replayed) c.header("Idempotency-Replayed", "true");
     return c.json(out.body, out.status);
   });

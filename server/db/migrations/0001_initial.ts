@@ -48,8 +48,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint("mailbox_connections_user_uq", ["user_id"])
     .execute();
   // The scheduler's query: active connections due for a sweep.
-  await db.schema.createIndex("mailbox_connections_due_idx").on("mailbox_connections").columns(["status", "next_sweep_at"]).execute();
-  await db.schema.createIndex("mailbox_connections_org_idx").on("mailbox_connections").columns(["organization_id", "status"]).execute();
+  await db.schema
+    .createIndex("mailbox_connections_due_idx")
+    .on("mailbox_connections")
+    .columns(["status", "next_sweep_at"])
+    .execute();
+  await db.schema
+    .createIndex("mailbox_connections_org_idx")
+    .on("mailbox_connections")
+    .columns(["organization_id", "status"])
+    .execute();
 
   await db.schema
     .createTable("clients")
@@ -74,7 +82,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     // Also serves the list's cursor pagination (ordered by email) and the status lookup (email in (...)).
     .addUniqueConstraint("contacts_org_email_uq", ["organization_id", "email"])
     .execute();
-  await db.schema.createIndex("contacts_org_client_idx").on("contacts").columns(["organization_id", "client_id", "email"]).execute();
+  await db.schema
+    .createIndex("contacts_org_client_idx")
+    .on("contacts")
+    .columns(["organization_id", "client_id", "email"])
+    .execute();
 
   await db.schema
     .createTable("engagements")
@@ -95,7 +107,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint("engagements_org_imid_uq", ["organization_id", "internet_message_id"])
     .execute();
   // Newest-first listing with a (message_time, id) cursor.
-  await db.schema.createIndex("engagements_org_time_idx").on("engagements").columns(["organization_id", "message_time", "id"]).execute();
+  await db.schema
+    .createIndex("engagements_org_time_idx")
+    .on("engagements")
+    .columns(["organization_id", "message_time", "id"])
+    .execute();
 
   await db.schema
     .createTable("engagement_contacts")
@@ -104,7 +120,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("contact_id", "text", (c) => c.notNull().references("contacts.id").onDelete("cascade"))
     .addPrimaryKeyConstraint("engagement_contacts_pk", ["engagement_id", "contact_id"])
     .execute();
-  await db.schema.createIndex("engagement_contacts_contact_idx").on("engagement_contacts").columns(["contact_id", "engagement_id"]).execute();
+  await db.schema
+    .createIndex("engagement_contacts_contact_idx")
+    .on("engagement_contacts")
+    .columns(["contact_id", "engagement_id"])
+    .execute();
 
   await db.schema
     .createTable("engagement_mailboxes")
@@ -116,7 +136,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("engagement_mailboxes_pk", ["engagement_id", "user_id"])
     .execute();
-  await db.schema.createIndex("engagement_mailboxes_user_idx").on("engagement_mailboxes").columns(["user_id", "created_at"]).execute();
+  await db.schema
+    .createIndex("engagement_mailboxes_user_idx")
+    .on("engagement_mailboxes")
+    .columns(["user_id", "created_at"])
+    .execute();
 
   await db.schema
     .createTable("sweeps")
@@ -137,7 +161,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("retries", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("error", "text")
     .execute();
-  await db.schema.createIndex("sweeps_user_started_idx").on("sweeps").columns(["organization_id", "user_id", "started_at"]).execute();
+  await db.schema
+    .createIndex("sweeps_user_started_idx")
+    .on("sweeps")
+    .columns(["organization_id", "user_id", "started_at"])
+    .execute();
 
   await db.schema
     .createTable("capture_decisions")
@@ -154,7 +182,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint("capture_decisions_user_key_uq", ["user_id", "message_key"])
     .execute();
   await db.schema.createIndex("capture_decisions_sweep_idx").on("capture_decisions").columns(["sweep_id"]).execute();
-  await db.schema.createIndex("capture_decisions_engagement_idx").on("capture_decisions").columns(["engagement_id"]).execute();
+  await db.schema
+    .createIndex("capture_decisions_engagement_idx")
+    .on("capture_decisions")
+    .columns(["engagement_id"])
+    .execute();
 
   await db.schema
     .createTable("blocklist_entries")

@@ -12,7 +12,11 @@ import type { Kysely } from "kysely";
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("organizations").addColumn("rules_changed_at", "text").execute();
   await db.schema.alterTable("sweeps").addColumn("listing", "text").execute();
-  await db.schema.createIndex("contacts_org_created_idx").on("contacts").columns(["organization_id", "created_at"]).execute();
+  await db.schema
+    .createIndex("contacts_org_created_idx")
+    .on("contacts")
+    .columns(["organization_id", "created_at"])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

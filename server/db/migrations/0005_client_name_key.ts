@@ -13,7 +13,13 @@ import { clientNameKey } from "../../../shared/clients/name-key";
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("clients").addColumn("name_key", "text").execute();
   // Data queries in camelCase: the connection's CamelCasePlugin maps them to the snake_case columns.
-  const rows = (await db.selectFrom("clients").select(["id", "organizationId", "name"]).orderBy("organizationId").orderBy("createdAt").orderBy("id").execute()) as {
+  const rows = (await db
+    .selectFrom("clients")
+    .select(["id", "organizationId", "name"])
+    .orderBy("organizationId")
+    .orderBy("createdAt")
+    .orderBy("id")
+    .execute()) as {
     id: string;
     organizationId: string;
     name: string;
@@ -26,7 +32,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     taken.add(scoped);
     await db.updateTable("clients").set({ nameKey: key }).where("id", "=", r.id).execute();
   }
-  await db.schema.createIndex("clients_org_name_key_uq").unique().on("clients").columns(["organization_id", "name_key"]).execute();
+  await db.schema
+    .createIndex("clients_org_name_key_uq")
+    .unique()
+    .on("clients")
+    .columns(["organization_id", "name_key"])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

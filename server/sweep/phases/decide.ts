@@ -27,7 +27,13 @@ export interface DecidedMessage {
   key: string;
 }
 
-export function decidePage(page: readonly ListedMessage[], folders: FolderMap, ctx: RuleContext, now: Date, c: SweepCounters): DecidedMessage[] {
+export function decidePage(
+  page: readonly ListedMessage[],
+  folders: FolderMap,
+  ctx: RuleContext,
+  now: Date,
+  c: SweepCounters,
+): DecidedMessage[] {
   c.listed += page.length;
   const decided = page.map((m) => ({ m, d: decide(m, folders, ctx, now), key: messageKey(m.internetMessageId) }));
   c.decided += decided.length;

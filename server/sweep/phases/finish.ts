@@ -13,7 +13,14 @@ import type { SweepCounters } from "./decide";
 import type { SweepRun } from "./start";
 
 /** One line per sweep: counts and ids only — no addresses, subjects, bodies or tokens. */
-function logSweep(deps: SweepDeps, run: SweepRun, c: SweepCounters, totals: { graphRequests: number; retries: number }, error: unknown, message: string | null): void {
+function logSweep(
+  deps: SweepDeps,
+  run: SweepRun,
+  c: SweepCounters,
+  totals: { graphRequests: number; retries: number },
+  error: unknown,
+  message: string | null,
+): void {
   const { organizationId, userId, trigger } = run.target;
   const entry = {
     sweepId: run.sweepId,
@@ -39,7 +46,14 @@ function logSweep(deps: SweepDeps, run: SweepRun, c: SweepCounters, totals: { gr
 }
 
 /** Record the sweep's end (`error` null when it succeeded); `beforeRead` runs after the log line, before the final row is read. */
-export async function finishSweep(deps: SweepDeps, run: SweepRun, c: SweepCounters, stats: GraphStats, error: unknown, beforeRead: () => void): Promise<SweepView> {
+export async function finishSweep(
+  deps: SweepDeps,
+  run: SweepRun,
+  c: SweepCounters,
+  stats: GraphStats,
+  error: unknown,
+  beforeRead: () => void,
+): Promise<SweepView> {
   const { db, clock } = deps;
   const { organizationId, userId } = run.target;
   const finishedAt = clock.now();

@@ -33,7 +33,13 @@ export function windowFor(
   now: Date,
   config: { windowHours: number; overlapMinutes: number },
 ): SweepWindow {
-  return computeWindow({ now, windowHours: config.windowHours, overlapMinutes: config.overlapMinutes, lastSuccessWindowEnd: connection.lastSuccessWindowEnd, connectedAt: connection.connectedAt });
+  return computeWindow({
+    now,
+    windowHours: config.windowHours,
+    overlapMinutes: config.overlapMinutes,
+    lastSuccessWindowEnd: connection.lastSuccessWindowEnd,
+    connectedAt: connection.connectedAt,
+  });
 }
 
 /**
@@ -54,7 +60,12 @@ async function guardAgainstRunningSweep(deps: SweepDeps, target: SweepTarget, st
   );
 }
 
-async function listingPlanFor(deps: SweepDeps, target: SweepTarget, connection: MailboxConnectionRecord, full: boolean | undefined): Promise<ListingPlan> {
+async function listingPlanFor(
+  deps: SweepDeps,
+  target: SweepTarget,
+  connection: MailboxConnectionRecord,
+  full: boolean | undefined,
+): Promise<ListingPlan> {
   // The rule-input lookup only matters when a changes-only listing is possible at all.
   const mayListChanges = connection.lastSuccessWindowEnd != null && !full;
   return planListing({
@@ -68,7 +79,8 @@ async function listingPlanFor(deps: SweepDeps, target: SweepTarget, connection: 
 export async function startSweep(deps: SweepDeps, target: SweepTarget, opts: SweepRunOptions): Promise<SweepRun> {
   const { organizationId, userId, trigger } = target;
   const connection = await getConnection(deps.db, organizationId, userId);
-  if (!connection || connection.status === "disconnected") throw new NotConnectedError("This user's mailbox is not connected.");
+  if (!connection || connection.status === "disconnected")
+    throw new NotConnectedError("This user's mailbox is not connected.");
 
   const started = deps.clock.now();
   const t0 = performance.now();

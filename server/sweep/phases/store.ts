@@ -14,7 +14,13 @@ import { captureItem, type RuleContext } from "../decision";
 import { GraphRequestFailedError } from "../errors";
 import { IMMUTABLE_ID_PREFER } from "../folders";
 import { copiesAgree, type CopyFacts } from "../../store/engagement-copies";
-import { CONTENT_SELECT, parseMessageContent, toEngagementInput, type ListedMessage, type MessageContent } from "../message-facts";
+import {
+  CONTENT_SELECT,
+  parseMessageContent,
+  toEngagementInput,
+  type ListedMessage,
+  type MessageContent,
+} from "../message-facts";
 import type { DecidedMessage, SweepCounters } from "./decide";
 
 /** Captured items per write transaction when no body is fetched (links and decisions only). */
@@ -29,13 +35,21 @@ interface BodyOptions {
 }
 
 /** Text bodies for these messages, 20 per $batch; a message gone since the listing is left out. */
-export async function fetchContents(client: GraphBatchClient, messages: readonly ListedMessage[], opts: BodyOptions): Promise<Map<string, MessageContent>> {
+export async function fetchContents(
+  client: GraphBatchClient,
+  messages: readonly ListedMessage[],
+  opts: BodyOptions,
+): Promise<Map<string, MessageContent>> {
   const out = new Map<string, MessageContent>();
   const headers = { Prefer: `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}` };
   for (const part of chunks(messages, MAX_BATCH_ITEMS)) {
     const answers = await batchGet(
       client,
-      part.map((m, i) => ({ id: String(i), url: `/me/messages/${encodeURIComponent(m.id)}?$select=${CONTENT_SELECT.join(",")}`, headers })),
+      part.map((m, i) => ({
+        id: String(i),
+        url: `/me/messages/${encodeURIComponent(m.id)}?$select=${CONTENT_SELECT.join(",")}`,
+        headers,
+      })),
       opts,
     );
     part.forEach((m, i) => {
@@ -43,7 +57,11 @@ export async function fetchContents(client: GraphBatchClient, messages: readonly
       if (a.status === 200) out.set(m.id, parseMessageContent(a.body));
       else if (a.status !== 404) {
         const code = (a.body as { error?: { code?: string } } | null)?.error?.code ?? null;
-        throw new GraphRequestFailedError(`Graph could not return a captured message's body (HTTP ${a.status}${code ? ` ${code}` : ""}).`, a.status, code);
+        throw new GraphRequestFailedError(
+          `Graph could not return a captured message's body (HTTP ${a.status}${code ? ` ${code}` : ""}).`,
+          a.status,
+          code,
+        );
       }
     });
   }
@@ -72,7 +90,10 @@ export interface CaptureWriter {
 }
 
 /** Already decided the same way (or captured, which an exclusion never downgrades): nothing to write. */
-function sameExclusionStored(stored: { outcome: string; reason: string | null; detail: string | null } | undefined, d: CaptureDecision): boolean {
+function sameExclusionStored(
+  stored: { outcome: string; reason: string | null; detail: string | null } | undefined,
+  d: CaptureDecision,
+): boolean {
   if (!stored || d.outcome !== "excluded") return false;
   const detail = d.detail.folder ? JSON.stringify({ folder: d.detail.folder }) : null;
   return stored.outcome === "captured" || (stored.reason === d.reason && stored.detail === detail);
@@ -87,7 +108,9 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
 
   const write = async (items: CaptureItem[]) => {
     if (!items.length) return;
-    await db.transaction().execute((trx) => recordCaptureBatch(trx, organizationId, userId, sweepId, items, clock.now()));
+    await db
+      .transaction()
+      .execute((trx) => recordCaptureBatch(trx, organizationId, userId, sweepId, items, clock.now()));
     counters.stored += items.length;
     deps.onStored();
   };
@@ -104,7 +127,9 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
   };
 
   async function storePage(decided: readonly DecidedMessage[]): Promise<void> {
-    const capturedIds = [...new Set(decided.filter((x) => x.d.outcome === "captured").map((x) => x.m.internetMessageId))];
+    const capturedIds = [
+      ...new Set(decided.filter((x) => x.d.outcome === "captured").map((x) => x.m.internetMessageId)),
+    ];
     const stored = await storedDecisionsFor(
       db,
       organizationId,

@@ -29,12 +29,10 @@ export const sendMailSchema = z.strictObject({
 export const sendMailResponseSchema = z
   .object({
     sent: z.literal(true),
-    internetMessageId: z
-      .string()
-      .meta({
-        description:
-          "The sent message's RFC 2822 id; empty while decision.outcome is pending (Graph answers a send without it).",
-      }),
+    internetMessageId: z.string().meta({
+      description:
+        "The sent message's RFC 2822 id; empty while decision.outcome is pending (Graph answers a send without it).",
+    }),
     captured: z.boolean().meta({ description: "True when the sent message is stored as an engagement." }),
     decision: z.object({
       outcome: z
