@@ -155,8 +155,8 @@ export interface StartQueueOptions {
   intervalMinutes?: number;
 }
 
-export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQueue> {
-  const s: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...opts.settings };
+/** A started pg-boss whose settings agree with every live process's (settings.ts), or an error. */
+async function openBoss(opts: StartQueueOptions, s: QueueSettings): Promise<PgBoss> {
   const archive = Math.max(s.archiveCompletedAfterSeconds, 2 * 60 * (opts.intervalMinutes ?? 60));
   const boss = new PgBoss({
     connectionString: opts.connectionString,
@@ -180,6 +180,11 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     throw err;
   }
+  return boss;
+}
+
+/** Create both queues, or bring an existing queue's settings up to date (createQueue keeps old ones). */
+async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
   const queueOptions = {
     name: SWEEP_QUEUE,
     policy: "stately" as const,
@@ -189,7 +194,6 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
     expireInSeconds: s.expireInSeconds,
   };
   await boss.createQueue(SWEEP_QUEUE, queueOptions);
-  // createQueue keeps an existing queue's settings; bring them up to date (the policy never changes).
   await boss.updateQueue(SWEEP_QUEUE, queueOptions);
   // Captures: any number per mailbox at once (deciding one message is idempotent), never retried —
   // the person who asked has been answered by the time a retry could run.
@@ -201,80 +205,97 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
   };
   await boss.createQueue(CAPTURE_QUEUE, captureOptions);
   await boss.updateQueue(CAPTURE_QUEUE, captureOptions);
+}
 
+async function enqueueSweeps(
+  boss: PgBoss,
+  s: QueueSettings,
+  requests: Parameters<SweepQueue["enqueue"]>[0],
+): Promise<{ enqueued: string[]; skipped: number }> {
+  const enqueued: string[] = [];
+  let skipped = 0;
+  // One statement per job: pg-boss's single insert reports whether the row was new.
+  const CONCURRENCY = 8;
+  for (let i = 0; i < requests.length; i += CONCURRENCY) {
+    const ids = await Promise.all(
+      requests.slice(i, i + CONCURRENCY).map((r) =>
+        boss.send(
+          SWEEP_QUEUE,
+          { ...r.data },
+          {
+            ...(r.id ? { id: r.id } : {}),
+            singletonKey: r.data.userId,
+            ...(r.startAfter ? { startAfter: r.startAfter } : {}),
+            expireInSeconds: s.expireInSeconds,
+            retryLimit: s.retryLimit,
+            retryDelay: s.retryDelaySeconds,
+            retryBackoff: true,
+          },
+        ),
+      ),
+    );
+    for (const id of ids) {
+      if (id) enqueued.push(id);
+      else skipped++;
+    }
+  }
+  return { enqueued, skipped };
+}
+
+type BossDb = ReturnType<PgBoss["getDb"]>;
+
+async function pendingUserIds(db: BossDb, userIds?: readonly string[]): Promise<Set<string>> {
+  // state < completed = created, retry, active (pg-boss's job_state enum is ordered).
+  const { rows } = userIds
+    ? await db.executeSql(
+        `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`,
+        [SWEEP_QUEUE, [...userIds]],
+      )
+    : await db.executeSql(
+        `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
+        [SWEEP_QUEUE],
+      );
+  return new Set(rows.map((r: { key: string | null }) => r.key).filter((k): k is string => !!k));
+}
+
+async function pendingJobsOf(db: BossDb, userId: string): Promise<PendingJob[]> {
+  const { rows } = await db.executeSql(
+    `SELECT id, state, data->>'reason' AS reason, created_on, started_on, retry_count FROM ${PGBOSS_SCHEMA}.job
+     WHERE name = $1 AND state < 'completed' AND singleton_key = $2 ORDER BY created_on`,
+    [SWEEP_QUEUE, userId],
+  );
+  return (
+    rows as {
+      id: string;
+      state: PendingJob["state"];
+      reason: string | null;
+      created_on: Date;
+      started_on: Date | null;
+      retry_count: number;
+    }[]
+  ).map((r) => ({
+    id: r.id,
+    state: r.state,
+    reason: r.reason === "schedule" || r.reason === "connect" || r.reason === "manual" ? r.reason : null,
+    createdOn: new Date(r.created_on),
+    startedOn: r.started_on ? new Date(r.started_on) : null,
+    retryCount: Number(r.retry_count),
+  }));
+}
+
+export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQueue> {
+  const s: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...opts.settings };
+  const boss = await openBoss(opts, s);
+  await ensureQueues(boss, s);
   const db = boss.getDb();
   let stopped = false;
 
   return {
     boss,
     settings: s,
-    async enqueue(requests) {
-      const enqueued: string[] = [];
-      let skipped = 0;
-      // One statement per job: pg-boss's single insert reports whether the row was new.
-      const CONCURRENCY = 8;
-      for (let i = 0; i < requests.length; i += CONCURRENCY) {
-        const ids = await Promise.all(
-          requests.slice(i, i + CONCURRENCY).map((r) =>
-            boss.send(
-              SWEEP_QUEUE,
-              { ...r.data },
-              {
-                ...(r.id ? { id: r.id } : {}),
-                singletonKey: r.data.userId,
-                ...(r.startAfter ? { startAfter: r.startAfter } : {}),
-                expireInSeconds: s.expireInSeconds,
-                retryLimit: s.retryLimit,
-                retryDelay: s.retryDelaySeconds,
-                retryBackoff: true,
-              },
-            ),
-          ),
-        );
-        for (const id of ids) {
-          if (id) enqueued.push(id);
-          else skipped++;
-        }
-      }
-      return { enqueued, skipped };
-    },
-    async pendingUserIds(userIds) {
-      // state < completed = created, retry, active (pg-boss's job_state enum is ordered).
-      const { rows } = userIds
-        ? await db.executeSql(
-            `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`,
-            [SWEEP_QUEUE, [...userIds]],
-          )
-        : await db.executeSql(
-            `SELECT DISTINCT singleton_key AS key FROM ${PGBOSS_SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
-            [SWEEP_QUEUE],
-          );
-      return new Set(rows.map((r: { key: string | null }) => r.key).filter((k): k is string => !!k));
-    },
-    async pendingJobsOf(userId) {
-      const { rows } = await db.executeSql(
-        `SELECT id, state, data->>'reason' AS reason, created_on, started_on, retry_count FROM ${PGBOSS_SCHEMA}.job
-         WHERE name = $1 AND state < 'completed' AND singleton_key = $2 ORDER BY created_on`,
-        [SWEEP_QUEUE, userId],
-      );
-      return (
-        rows as {
-          id: string;
-          state: PendingJob["state"];
-          reason: string | null;
-          created_on: Date;
-          started_on: Date | null;
-          retry_count: number;
-        }[]
-      ).map((r) => ({
-        id: r.id,
-        state: r.state,
-        reason: r.reason === "schedule" || r.reason === "connect" || r.reason === "manual" ? r.reason : null,
-        createdOn: new Date(r.created_on),
-        startedOn: r.started_on ? new Date(r.started_on) : null,
-        retryCount: Number(r.retry_count),
-      }));
-    },
+    enqueue: (requests) => enqueueSweeps(boss, s, requests),
+    pendingUserIds: (userIds) => pendingUserIds(db, userIds),
+    pendingJobsOf: (userId) => pendingJobsOf(db, userId),
     async enqueueCapture(data) {
       const id = await boss.send(
         CAPTURE_QUEUE,

@@ -225,15 +225,95 @@ async function runJob(ctx: JobContext, job: Job, controller: AbortController): P
   }
 }
 
+/** What a running worker holds: the sweeps and captures in flight, and whether it is stopping. */
+interface WorkerState {
+  deps: SweepWorkerDeps;
+  concurrency: number;
+  ctx: JobContext;
+  inFlight: Map<string, { controller: AbortController; done: Promise<void> }>;
+  /** Captures have their own room: a person is waiting, and they must not queue behind hour-long sweeps. */
+  captures: Map<string, Promise<void>>;
+  stopping: boolean;
+  wake: () => void;
+}
+
+function launchSweep(w: WorkerState, job: Job): void {
+  const controller = new AbortController();
+  const done = runJob(w.ctx, job, controller)
+    .catch((err: unknown) => w.deps.logger.error({ jobId: job.id, err: describeError(err) }, "sweep job crashed"))
+    .finally(() => {
+      w.inFlight.delete(job.id);
+      w.wake();
+    });
+  w.inFlight.set(job.id, { controller, done });
+}
+
+async function fetchCaptures(w: WorkerState): Promise<number> {
+  const { id, queue, logger } = w.deps;
+  const free = w.concurrency - w.captures.size;
+  if (free <= 0) return 0;
+  let jobs: Job[] = [];
+  try {
+    jobs = await queue.boss.fetch<unknown>(CAPTURE_QUEUE, { batchSize: free, includeMetadata: true });
+  } catch (err) {
+    logger.warn({ err: describeError(err) }, "could not fetch capture jobs");
+  }
+  for (const job of jobs) {
+    const done = runCaptureJob({ id, queue, sweep: w.deps.sweep, logger }, job).finally(() =>
+      w.captures.delete(job.id),
+    );
+    w.captures.set(job.id, done);
+  }
+  return jobs.length;
+}
+
+async function workLoop(w: WorkerState, nap: (ms: number) => Promise<void>, pollMs: number): Promise<void> {
+  while (!w.stopping) {
+    const capturing = await fetchCaptures(w);
+    const free = w.concurrency - w.inFlight.size;
+    if (free <= 0 || w.stopping) {
+      await nap(pollMs);
+      continue;
+    }
+    let jobs: Job[] = [];
+    try {
+      jobs = await w.deps.queue.boss.fetch<unknown>(SWEEP_QUEUE, { batchSize: free, includeMetadata: true });
+    } catch (err) {
+      w.deps.logger.warn({ err: describeError(err) }, "could not fetch jobs");
+    }
+    if (w.stopping) {
+      // Fetched while stopping: hand them straight back.
+      for (const job of jobs) await finish(w.ctx, job, "fail", { aborted: "worker stopping" });
+      break;
+    }
+    for (const job of jobs) launchSweep(w, job);
+    if (!jobs.length && !capturing) await nap(pollMs);
+  }
+}
+
+const allWork = (w: WorkerState) =>
+  Promise.all([...[...w.inFlight.values()].map((f) => f.done), ...w.captures.values()]);
+
+/** Stop taking jobs; let running work finish for `timeoutMs`, then abort the sweeps still running. */
+async function stopWorker(w: WorkerState, looping: Promise<void>, timeoutMs: number): Promise<void> {
+  if (w.stopping) return;
+  w.stopping = true;
+  w.wake();
+  await looping;
+  const all = allWork(w);
+  let timedOut = false;
+  await Promise.race([all, new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), timeoutMs).unref())]);
+  if (timedOut) {
+    w.deps.logger.warn({ inFlight: w.inFlight.size }, "stopping: aborting sweeps still running");
+    for (const f of w.inFlight.values()) f.controller.abort();
+    await all;
+  }
+}
+
 /** Take sweep jobs from the queue and run them, up to `concurrency` at once, until stopped. */
 export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const { id, queue, logger } = deps;
-  const concurrency = Math.max(1, Math.floor(deps.concurrency));
-  const pollMs = deps.pollIntervalMs ?? 1000;
-  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  // Captures have their own room: a person is waiting, and they must not queue behind hour-long sweeps.
-  const captures = new Map<string, Promise<void>>();
-  let stopping = false;
+  const { nap, wake } = napper();
   const ctx: JobContext = {
     id,
     queue,
@@ -241,91 +321,30 @@ export function runSweepWorker(deps: SweepWorkerDeps): SweepWorker {
     sweep: deps.sweep,
     liveness: deps.liveness,
     counts: { started: 0, completed: 0, failed: 0 },
-    stopping: () => stopping,
+    stopping: () => w.stopping,
   };
-  const { nap, wake } = napper();
-
-  function launch(job: Job): void {
-    const controller = new AbortController();
-    const done = runJob(ctx, job, controller)
-      .catch((err: unknown) => logger.error({ jobId: job.id, err: describeError(err) }, "sweep job crashed"))
-      .finally(() => {
-        inFlight.delete(job.id);
-        wake();
-      });
-    inFlight.set(job.id, { controller, done });
-  }
-
-  async function fetchCaptures(): Promise<number> {
-    const free = concurrency - captures.size;
-    if (free <= 0) return 0;
-    let jobs: Job[] = [];
-    try {
-      jobs = await queue.boss.fetch<unknown>(CAPTURE_QUEUE, { batchSize: free, includeMetadata: true });
-    } catch (err) {
-      logger.warn({ err: describeError(err) }, "could not fetch capture jobs");
-    }
-    for (const job of jobs) {
-      const done = runCaptureJob({ id, queue, sweep: deps.sweep, logger }, job).finally(() => captures.delete(job.id));
-      captures.set(job.id, done);
-    }
-    return jobs.length;
-  }
-
-  async function loop(): Promise<void> {
-    while (!stopping) {
-      const capturing = await fetchCaptures();
-      const free = concurrency - inFlight.size;
-      if (free <= 0 || stopping) {
-        await nap(pollMs);
-        continue;
-      }
-      let jobs: Job[] = [];
-      try {
-        jobs = await queue.boss.fetch<unknown>(SWEEP_QUEUE, { batchSize: free, includeMetadata: true });
-      } catch (err) {
-        logger.warn({ err: describeError(err) }, "could not fetch jobs");
-      }
-      if (stopping) {
-        // Fetched while stopping: hand them straight back.
-        for (const job of jobs) await finish(ctx, job, "fail", { aborted: "worker stopping" });
-        break;
-      }
-      jobs.forEach(launch);
-      if (!jobs.length && !capturing) await nap(pollMs);
-    }
-  }
-
-  const looping = loop();
+  const w: WorkerState = {
+    deps,
+    concurrency: Math.max(1, Math.floor(deps.concurrency)),
+    ctx,
+    inFlight: new Map(),
+    captures: new Map(),
+    stopping: false,
+    wake,
+  };
+  const looping = workLoop(w, nap, deps.pollIntervalMs ?? 1000);
   logger.info(
-    { concurrency, queue: SWEEP_QUEUE, expireInSeconds: queue.settings.expireInSeconds },
+    { concurrency: w.concurrency, queue: SWEEP_QUEUE, expireInSeconds: queue.settings.expireInSeconds },
     "sweep worker started",
   );
 
   return {
     id,
     queue,
-    stats: () => ({ ...ctx.counts, inFlight: inFlight.size }),
+    stats: () => ({ ...w.ctx.counts, inFlight: w.inFlight.size }),
     async idle() {
-      while (inFlight.size || captures.size)
-        await Promise.all([...[...inFlight.values()].map((f) => f.done), ...captures.values()]);
+      while (w.inFlight.size || w.captures.size) await allWork(w);
     },
-    async stop(o = {}) {
-      if (stopping) return;
-      stopping = true;
-      wake();
-      await looping;
-      const all = Promise.all([...[...inFlight.values()].map((f) => f.done), ...captures.values()]);
-      let timedOut = false;
-      await Promise.race([
-        all,
-        new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), o.timeoutMs ?? 30_000).unref()),
-      ]);
-      if (timedOut) {
-        logger.warn({ inFlight: inFlight.size }, "stopping: aborting sweeps still running");
-        for (const f of inFlight.values()) f.controller.abort();
-        await all;
-      }
-    },
+    stop: (o = {}) => stopWorker(w, looping, o.timeoutMs ?? 30_000),
   };
 }

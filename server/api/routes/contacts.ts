@@ -190,35 +190,7 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(view, 201);
   });
 
-  mountApi(app, importCsv, async (c) => {
-    query(c, emptyQuery);
-    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (!["text/csv", "application/csv", "text/plain"].includes(type)) {
-      throw new ApiError(
-        415,
-        "unsupported_media_type",
-        "Send the contacts as text/csv with the header email,name,client.",
-      );
-    }
-    const { rows, errors } = await parseContactsCsv(await c.req.text());
-    errors.push(...internalRowErrors(rows, await callerInternalDomains(deps.db, c.get("orgId"), c.get("userId"))));
-    const result = await importContacts(deps.db, c.get("orgId"), rows, deps.clock.now(), errors, limits);
-    if (!result.ok) {
-      throw new ApiError(
-        422,
-        "invalid_rows",
-        `${result.errors.length} row(s) cannot be imported; nothing was stored.`,
-        { errors: result.errors },
-      );
-    }
-    const body: ContactImportResponse = {
-      created: result.created,
-      revived: result.revived,
-      clientsCreated: result.clientsCreated,
-      contacts: result.contacts,
-    };
-    return c.json(body, 201);
-  });
+  mountApi(app, importCsv, (c) => importCsvContacts(deps, limits, c));
 
   mountApi(app, get, async (c) => {
     const view = await getContactView(deps.db, c.get("orgId"), pathParam(c, "id"));
@@ -233,35 +205,7 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.json(view);
   });
 
-  mountApi(app, remove, async (c) => {
-    const { removeCaptured } = query(c, contactDeleteQuery);
-    const [orgId, id, now] = [c.get("orgId"), pathParam(c, "id"), deps.clock.now()];
-    if (!removeCaptured) {
-      if (!(await deleteContact(deps.db, orgId, id, now))) throw notFound("contact");
-      return c.body(null, 204);
-    }
-    const reach = reachOf(c);
-    const body: ContactDeleted = await deps.db.transaction().execute(async (trx) => {
-      const { only } = await engagementsOfContact(trx, orgId, id);
-      if (!(await deleteContact(trx, orgId, id, now))) throw notFound("contact");
-      const plan = await planRemoval(trx, orgId, only, reach);
-      const removed = await removeEngagements(
-        trx,
-        orgId,
-        plan.remove,
-        { reason: "no_tracked_contact", removal: "untracked_contact" },
-        now,
-      );
-      return { removedEngagements: removed };
-    });
-    if (body.removedEngagements > 0) {
-      deps.logger.info(
-        { organizationId: orgId, userId: c.get("userId"), removed: body.removedEngagements, reach: reach.kind },
-        "captured engagements removed with an untracked contact",
-      );
-    }
-    return c.json(body, 200);
-  });
+  mountApi(app, remove, (c) => untrack(deps, c));
 
   mountApi(app, removalPreview, async (c) => {
     query(c, emptyQuery);
@@ -280,6 +224,67 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   });
 
   return app;
+}
+
+type ImportLimits = { maxContacts: number; maxClients: number };
+
+/** POST /api/contacts/import: every row checked (colleagues refused), then imported all or nothing. */
+async function importCsvContacts(deps: AppDeps, limits: ImportLimits, c: AppContext): Promise<Response> {
+  query(c, emptyQuery);
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (!["text/csv", "application/csv", "text/plain"].includes(type)) {
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      "Send the contacts as text/csv with the header email,name,client.",
+    );
+  }
+  const { rows, errors } = await parseContactsCsv(await c.req.text());
+  errors.push(...internalRowErrors(rows, await callerInternalDomains(deps.db, c.get("orgId"), c.get("userId"))));
+  const result = await importContacts(deps.db, c.get("orgId"), rows, deps.clock.now(), errors, limits);
+  if (!result.ok) {
+    throw new ApiError(422, "invalid_rows", `${result.errors.length} row(s) cannot be imported; nothing was stored.`, {
+      errors: result.errors,
+    });
+  }
+  const body: ContactImportResponse = {
+    created: result.created,
+    revived: result.revived,
+    clientsCreated: result.clientsCreated,
+    contacts: result.contacts,
+  };
+  return c.json(body, 201);
+}
+
+/** DELETE /api/contacts/{id}: untrack; with removeCaptured, also delete what was captured with that contact alone. */
+async function untrack(deps: AppDeps, c: AppContext): Promise<Response> {
+  const { removeCaptured } = query(c, contactDeleteQuery);
+  const [orgId, id, now] = [c.get("orgId"), pathParam(c, "id"), deps.clock.now()];
+  if (!removeCaptured) {
+    if (!(await deleteContact(deps.db, orgId, id, now))) throw notFound("contact");
+    return c.body(null, 204);
+  }
+  const reach = reachOf(c);
+  const body: ContactDeleted = await deps.db.transaction().execute(async (trx) => {
+    const { only } = await engagementsOfContact(trx, orgId, id);
+    if (!(await deleteContact(trx, orgId, id, now))) throw notFound("contact");
+    const plan = await planRemoval(trx, orgId, only, reach);
+    const removed = await removeEngagements(
+      trx,
+      orgId,
+      plan.remove,
+      { reason: "no_tracked_contact", removal: "untracked_contact" },
+      now,
+    );
+    return { removedEngagements: removed };
+  });
+  if (body.removedEngagements > 0) {
+    deps.logger.info(
+      { organizationId: orgId, userId: c.get("userId"), removed: body.removedEngagements, reach: reach.kind },
+      "captured engagements removed with an untracked contact",
+    );
+  }
+  return c.json(body, 200);
 }
 
 /** Rows whose address is at one of the organization's own domains: colleagues are never imported as contacts. */
