@@ -154,6 +154,9 @@ suite(
         (n) => n === MAILBOXES,
         60_000,
       );
+      // A sweep row succeeds a moment before its job completes: tick only once no connect job is left, or
+      // the queue (one job per mailbox at a time) rightly refuses the slot's job for that mailbox.
+      await until("the connect jobs", jobsDone, (done) => done, 30_000);
 
       // New mail everywhere, a slot's jobs enqueued, Graph slowed: sweeps are in flight when the database goes.
       const more = generateFleet({
