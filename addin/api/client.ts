@@ -106,10 +106,23 @@ function items<T>(body: T[] | Page<T> | { items: T[] }): T[] {
   return Array.isArray(body) ? body : body.items;
 }
 
-export function createApiClient(opts: ApiClientOptions): ApiClient {
+/** How an error answer is put into words: the server's own sentence, or a sentence for its status. */
+export interface ErrorWords {
+  message(err: ApiErrorBody["error"]): string;
+  status(status: number): string;
+}
+
+/**
+ * One authenticated JSON exchange with the API: a 401 is retried once with a fresh token, errors become
+ * ApiError in the pane's words. Every client of the pane's (this one, manage.ts) sends through it.
+ */
+export function createRequester(
+  opts: ApiClientOptions,
+  words: ErrorWords = { message: (err) => err.message, status: statusSentence },
+): <T>(method: string, path: string, body?: unknown) => Promise<T> {
   const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const send = async (forceRefresh: boolean) => {
       const token = await opts.auth.getToken({ forceRefresh });
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
@@ -149,10 +162,18 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       // Still 401 with a fresh token: the sign-in itself no longer holds (the pane offers Sign in again).
       if (res.status === 401)
         throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
-      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? statusSentence(res.status));
+      throw new ApiError(
+        res.status,
+        err?.code ?? `http_${res.status}`,
+        err ? words.message(err) : words.status(res.status),
+      );
     }
     return parsed as T;
-  }
+  };
+}
+
+export function createApiClient(opts: ApiClientOptions): ApiClient {
+  const call = createRequester(opts);
 
   return {
     me: () => call<MeResponse>("GET", "/api/me"),

@@ -1,7 +1,7 @@
 /**
  * The calls that change what is captured: edit and untrack contacts, rename clients, list a client's
- * contacts, add to the blocklist. Same transport as api/client.ts (bearer token, one retry with a fresh
- * token after a 401, the server's `{ error: { code, message } }` as ApiError), typed from the contract.
+ * contacts, add to the blocklist. Sent through api/client.ts's createRequester (bearer token, one retry with
+ * a fresh token after a 401, errors as ApiError), with validation errors naming their fields; typed from the contract.
  */
 import type {
   ApiErrorBody,
@@ -13,8 +13,7 @@ import type {
   Page,
   RemovalPreview,
 } from "../../shared/api/contract";
-import { isInteractionRequired } from "../auth/types";
-import { ApiError, type ApiClientOptions } from "./client";
+import { createRequester, type ApiClientOptions } from "./client";
 
 export interface ContactQuery {
   q?: string;
@@ -66,52 +65,7 @@ function withDetails(err: ApiErrorBody["error"]): string {
 }
 
 export function createManageClient(opts: ApiClientOptions): ManageClient {
-  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
-
-  // client.ts keeps its request function private; this is the same exchange, kept small.
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const send = async (forceRefresh: boolean) => {
-      const token = await opts.auth.getToken({ forceRefresh });
-      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
-      if (body !== undefined) headers["Content-Type"] = "application/json";
-      return doFetch(`${opts.baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    };
-    let res: Response;
-    try {
-      res = await send(false);
-      if (res.status === 401) res = await send(true);
-    } catch (e) {
-      if (e instanceof ApiError || isInteractionRequired(e)) throw e;
-      throw new ApiError(
-        0,
-        "network_error",
-        "Engagement Capture's server can't be reached. Check your connection and try again.",
-      );
-    }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (!res.ok) {
-      const err = (parsed as ApiErrorBody | undefined)?.error;
-      if (res.status === 401)
-        throw new ApiError(401, err?.code ?? "unauthorized", "Your sign-in has expired. Sign in again to continue.");
-      throw new ApiError(
-        res.status,
-        err?.code ?? `http_${res.status}`,
-        err ? withDetails(err) : statusSentence(res.status),
-      );
-    }
-    return parsed as T;
-  }
+  const call = createRequester(opts, { message: withDetails, status: statusSentence });
 
   const id = (v: string) => encodeURIComponent(v);
   return {
