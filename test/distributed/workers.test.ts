@@ -125,7 +125,13 @@ suite(
       // A second tick at the same time (another process ticking) adds nothing.
       expect((await enqueuer.tick(new Date(base))).enqueued).toBe(0);
 
-      expect((await a.exited).signal).toBe("SIGKILL");
+      const exitA = await a.exited;
+      // On a surprise (A ended by itself), show what A said, so the cause is in the CI log.
+      if (exitA.signal !== "SIGKILL")
+        throw new Error(
+          `worker-A ended with ${JSON.stringify(exitA)} after ${aStarted} scheduled jobs started; output:\n` +
+            [...a.lines, ...a.logs.slice(-30).map((l) => JSON.stringify(l))].join("\n"),
+        );
       // The jobs A started and never reported finished (its output is complete once the process closed).
       const finishedByA = new Set(a.logs.filter((l) => l.msg === "sweep job completed").map((l) => l.jobId as string));
       const killedJobs = a.logs
