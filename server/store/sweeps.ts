@@ -60,17 +60,27 @@ export async function getSweep(
 }
 
 /** The user's most recent successful sweep, or null. */
-export async function lastSuccessfulSweep(
+export function lastSuccessfulSweep(
   db: Kysely<Database>,
   organizationId: string,
   userId: string,
+): Promise<SweepView | null> {
+  return newestSweepWithStatus(db, organizationId, userId, "succeeded");
+}
+
+/** The mailbox's newest sweep in this status (one query shape for "last success" and "still running"). */
+async function newestSweepWithStatus(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  status: "succeeded" | "running",
 ): Promise<SweepView | null> {
   const row = await db
     .selectFrom("sweeps")
     .selectAll()
     .where("organizationId", "=", organizationId)
     .where("userId", "=", userId)
-    .where("status", "=", "succeeded")
+    .where("status", "=", status)
     .orderBy("startedAt", "desc")
     .limit(1)
     .executeTakeFirst();
@@ -95,20 +105,12 @@ export async function runningSweepsOf(
 }
 
 /** The newest sweep of this mailbox still running, or null. */
-export async function latestRunningSweep(
+export function latestRunningSweep(
   db: Kysely<Database>,
   organizationId: string,
   userId: string,
 ): Promise<SweepView | null> {
-  const row = await db
-    .selectFrom("sweeps")
-    .selectAll()
-    .where("organizationId", "=", organizationId)
-    .where("userId", "=", userId)
-    .where("status", "=", "running")
-    .orderBy("startedAt", "desc")
-    .executeTakeFirst();
-  return row ? toSweepView(row) : null;
+  return newestSweepWithStatus(db, organizationId, userId, "running");
 }
 
 /** Close these running sweeps as interrupted: the process that ran them is gone. */
