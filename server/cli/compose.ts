@@ -200,6 +200,18 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const outbound = createOutbound(opts.extraCaPem);
   const concurrency = opts.concurrency ?? config.worker.concurrency;
   const liveness = createSweepLiveness(config.databaseUrl, concurrency);
+  // Everything that can fail at start is done before the first job is taken: a process that dies
+  // during start-up must not leave jobs behind it.
+  const prune = await registerPruneJob(queue, {
+    db: services.db,
+    clock,
+    logger,
+    retention: config.retention,
+    windowHours: config.sweep.windowHours,
+  });
+  void prune
+    .tick()
+    .catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
   const worker = runSweepWorker({
     id,
     queue,
@@ -216,16 +228,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
     },
   });
-  const prune = await registerPruneJob(queue, {
-    db: services.db,
-    clock,
-    logger,
-    retention: config.retention,
-    windowHours: config.sweep.windowHours,
-  });
-  void prune
-    .tick()
-    .catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
   let stopping = false;
   return {
     ...worker,

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { pruneOnce, retentionSettings, type RetentionDeps } from "../retention/runner";
-import type { SweepQueue } from "./queue";
+import { ensureQueue, type SweepQueue } from "./queue";
 
 export const PRUNE_QUEUE = "retention-prune";
 
@@ -33,9 +33,7 @@ export async function registerPruneJob(
 ): Promise<PruneJob> {
   const { boss } = queue;
   const r = retentionSettings(deps.retention, deps.windowHours);
-  const options = { name: PRUNE_QUEUE, policy: "singleton" as const, retryLimit: 1, expireInSeconds: 3600 };
-  await boss.createQueue(PRUNE_QUEUE, options);
-  await boss.updateQueue(PRUNE_QUEUE, options);
+  await ensureQueue(boss, { name: PRUNE_QUEUE, policy: "singleton", retryLimit: 1, expireInSeconds: 3600 });
   const controller = new AbortController();
   await boss.work(
     PRUNE_QUEUE,

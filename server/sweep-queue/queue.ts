@@ -183,28 +183,53 @@ async function openBoss(opts: StartQueueOptions, s: QueueSettings): Promise<PgBo
   return boss;
 }
 
-/** Create both queues, or bring an existing queue's settings up to date (createQueue keeps old ones). */
+/**
+ * PostgreSQL's "deadlock detected" and "could not serialize access": transient by definition (the
+ * server aborted one side so the other could finish), so the statement is worth running again.
+ * Creating a queue is DDL (pg-boss attaches a partition to its job table): on a fresh database it can
+ * deadlock with another process already fetching jobs, and a process must not die of that at start.
+ */
+const TRANSIENT_PG_CODES = new Set(["40P01", "40001"]);
+
+export async function retryTransient<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= attempts || typeof code !== "string" || !TRANSIENT_PG_CODES.has(code)) throw err;
+      // Jittered backoff (≈ 50 ms, 100 ms, …) so the two sides do not collide again in step.
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
+/** Create a queue, or bring an existing queue's options up to date (createQueue keeps old ones). */
+export async function ensureQueue(boss: PgBoss, options: PgBoss.Queue): Promise<void> {
+  await retryTransient(async () => {
+    await boss.createQueue(options.name, options);
+    await boss.updateQueue(options.name, options);
+  });
+}
+
+/** Create both queues, or bring their settings up to date. */
 async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
-  const queueOptions = {
+  await ensureQueue(boss, {
     name: SWEEP_QUEUE,
-    policy: "stately" as const,
+    policy: "stately",
     retryLimit: s.retryLimit,
     retryDelay: s.retryDelaySeconds,
     retryBackoff: true,
     expireInSeconds: s.expireInSeconds,
-  };
-  await boss.createQueue(SWEEP_QUEUE, queueOptions);
-  await boss.updateQueue(SWEEP_QUEUE, queueOptions);
+  });
   // Captures: any number per mailbox at once (deciding one message is idempotent), never retried —
   // the person who asked has been answered by the time a retry could run.
-  const captureOptions = {
+  await ensureQueue(boss, {
     name: CAPTURE_QUEUE,
-    policy: "standard" as const,
+    policy: "standard",
     retryLimit: 0,
     expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS,
-  };
-  await boss.createQueue(CAPTURE_QUEUE, captureOptions);
-  await boss.updateQueue(CAPTURE_QUEUE, captureOptions);
+  });
 }
 
 async function enqueueSweeps(
