@@ -11,23 +11,14 @@ import type { EngagementView, Page } from "../../shared/api/contract";
 import { blockingEntry, normalizeAddress } from "../../shared/capture";
 import { redactEngagementView, type UnredactedView, type Viewer } from "../../shared/sharing";
 import type { Database, EngagementTable } from "../db/schema";
-import { InvalidCursorError } from "./errors";
+import { pageRows, type PageQuery } from "./engagement-pages";
 import { getOrganizationSharing, sharingLevelsOf } from "./sharing";
-import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
+import { chunks, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = Selectable<EngagementTable>;
 export type Participant = EngagementView["participants"][number];
 
-export interface EngagementQuery {
-  contactId?: string;
-  clientId?: string;
-  /** Inclusive lower bound on messageTime (ISO). */
-  from?: string;
-  /** Exclusive upper bound on messageTime (ISO). */
-  to?: string;
-  cursor?: string;
-  limit: number;
-}
+export type EngagementQuery = PageQuery;
 
 /**
  * Views for the given engagement ids as this viewer may see them (sharing levels), in the order given; ids
@@ -120,6 +111,7 @@ async function viewParts(
       .where("em.organizationId", "=", organizationId)
       .where("em.engagementId", "in", part)
       .orderBy("em.createdAt")
+      .orderBy("em.userId")
       .execute(),
   ]);
   return { rows, contacts, mailboxes };
@@ -208,100 +200,6 @@ export async function getEngagementView(
   return (await getEngagementViews(db, organizationId, viewer, [id], { withBody: true }))[0] ?? null;
 }
 
-/**
- * A contact's or client's history is found one of two ways, whichever is bounded. With at most this many
- * links, from the links: their engagements by primary key, sorted (cost grows with the links, whatever the
- * organization's size). With more, by walking the organization's engagements newest first and keeping the
- * linked ones (cost grows with the organization's engagements per linked one: at least this many linked
- * ones means a page is found after a bounded walk). Either planner alone picks the walk for a small client
- * in a large organization and reads every engagement of it.
- */
-export const HISTORY_FROM_LINKS_MAX = 5000;
-
-/** The engagement ids linked to the query's contact or client, or null when there are too many (or no filter). */
-async function linkedEngagementIds(
-  db: Kysely<Database>,
-  organizationId: string,
-  query: EngagementQuery,
-): Promise<string[] | null> {
-  if (!query.contactId && !query.clientId) return null;
-  // From the contacts (indexed by organization and client) to their links (indexed by contact): a join, so
-  // SQLite's planner does not choose to scan every link and test it against the contact list. Counted
-  // first (up to one over the bound), so a large history costs no transfer of its ids.
-  let links = db
-    .selectFrom("contacts as c")
-    .innerJoin("engagementContacts as ec", "ec.contactId", "c.id")
-    .select("ec.engagementId")
-    .where("c.organizationId", "=", organizationId);
-  if (query.contactId) links = links.where("c.id", "=", query.contactId);
-  if (query.clientId) links = links.where("c.clientId", "=", query.clientId);
-  const counted = await db
-    .selectFrom(links.limit(HISTORY_FROM_LINKS_MAX + 1).as("l"))
-    .select((eb) => eb.fn.countAll<string | number>().as("n"))
-    .executeTakeFirst();
-  if (Number(counted?.n ?? 0) > HISTORY_FROM_LINKS_MAX) return null;
-  const rows = await links.execute();
-  return [...new Set(rows.map((r) => r.engagementId))];
-}
-
-/**
- * The ids of one page (and one row more, to know there is another), newest first by (messageTime, id) so
- * the cursor is stable among equal times. `linked`: the contact's or client's engagement ids when known
- * (linkedEngagementIds), else they are filtered while walking. Exported for the history benchmark's plans.
- */
-export function engagementPageQuery(
-  db: Kysely<Database>,
-  organizationId: string,
-  query: EngagementQuery,
-  linked: readonly string[] | null = null,
-) {
-  let qb = db
-    .selectFrom("engagements as e")
-    .select(["e.id", "e.messageTime"])
-    .where("e.organizationId", "=", organizationId);
-  if (linked) {
-    qb = qb.where("e.id", "in", linked.length ? [...linked] : [""]);
-  } else {
-    if (query.contactId) {
-      const contactId = query.contactId;
-      qb = qb.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("engagementContacts as ec")
-            .select(sql.lit(1).as("one"))
-            .whereRef("ec.engagementId", "=", "e.id")
-            .where("ec.contactId", "=", contactId),
-        ),
-      );
-    }
-    if (query.clientId) {
-      const clientId = query.clientId;
-      qb = qb.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom("engagementContacts as ec")
-            .innerJoin("contacts as c", "c.id", "ec.contactId")
-            .select(sql.lit(1).as("one"))
-            .whereRef("ec.engagementId", "=", "e.id")
-            .where("c.clientId", "=", clientId),
-        ),
-      );
-    }
-  }
-  if (query.from) qb = qb.where("e.messageTime", ">=", query.from);
-  if (query.to) qb = qb.where("e.messageTime", "<", query.to);
-  if (query.cursor) {
-    const key = decodeCursor(query.cursor, 2);
-    if (!key) throw new InvalidCursorError();
-    const [t, id] = key;
-    qb = qb.where((eb) =>
-      eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]),
-    );
-  }
-  return qb
-    .orderBy("e.messageTime", "desc")
-    .orderBy("e.id", "desc")
-    .limit(query.limit + 1);
-}
-
 /** A page of engagements as the viewer may see them: the organization's, or a contact's or client's history. */
 export async function listEngagements(
   db: Kysely<Database>,
@@ -309,8 +207,7 @@ export async function listEngagements(
   viewer: Viewer,
   query: EngagementQuery,
 ): Promise<Page<EngagementView>> {
-  const linked = await linkedEngagementIds(db, organizationId, query);
-  const rows = await engagementPageQuery(db, organizationId, query, linked).execute();
+  const rows = await pageRows(db, organizationId, query);
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];

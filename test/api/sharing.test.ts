@@ -114,6 +114,7 @@ for (const target of databaseTargets()) {
       return `inconsistent: subject in ${withSubject}, body in ${withBody} of ${texts.length}`;
     };
     const capture = async (n: number, oid: string) => {
+      t.clock.advance(1000); // mailboxes are listed in the order they captured it
       const it = { ...item(n), contactIds: [contactId] };
       const [r] = await t.h.db
         .transaction()

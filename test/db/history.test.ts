@@ -1,10 +1,13 @@
 /**
  * A contact's and a client's history (listEngagements with contactId / clientId) on SQLite and PostgreSQL:
  * newest first, every engagement once (also one linked through two contacts of the client), pages that
- * join without gap or repeat, the from/to bounds, never another organization's — both for a history small
- * enough to be found from its links and for one past HISTORY_FROM_LINKS_MAX, found by walking.
+ * join without gap or repeat, the from/to bounds, never another organization's — whichever of the three
+ * ways a page is found (server/store/engagement-pages.ts): among the newest WALK_BOUND (the recent client),
+ * from the links (the small, old client), or by an unbounded walk (the big client: past LINKS_BOUND links,
+ * all older than WALK_BOUND others).
  */
-import { HISTORY_FROM_LINKS_MAX, listEngagements, type EngagementQuery } from "../../server/store/engagements";
+import { LINKS_BOUND, WALK_BOUND } from "../../server/store/engagement-pages";
+import { listEngagements, type EngagementQuery } from "../../server/store/engagements";
 import { databaseTargets, type TestDatabase } from "./databases";
 
 const ORG = "org-history";
@@ -44,7 +47,8 @@ for (const target of databaseTargets()) {
 
   describeIf(`contact and client history on ${target.name}`, () => {
     let h: TestDatabase;
-    const big = HISTORY_FROM_LINKS_MAX + 7;
+    const big = LINKS_BOUND + 7;
+    const recent = WALK_BOUND + 100;
 
     beforeAll(async () => {
       h = await target.open();
@@ -56,6 +60,7 @@ for (const target of databaseTargets()) {
         .values([
           { id: "cl-small", organizationId: ORG, name: "Small", nameKey: "small", createdAt: now, updatedAt: now },
           { id: "cl-big", organizationId: ORG, name: "Big", nameKey: "big", createdAt: now, updatedAt: now },
+          { id: "cl-recent", organizationId: ORG, name: "Recent", nameKey: "recent", createdAt: now, updatedAt: now },
         ])
         .execute();
       const contact = (id: string, org: string, clientId: string | null) => ({
@@ -75,6 +80,7 @@ for (const target of databaseTargets()) {
           contact("s2", ORG, "cl-small"),
           contact("b1", ORG, "cl-big"),
           contact("b2", ORG, "cl-big"),
+          contact("r1", ORG, "cl-recent"),
           contact("o1", OTHER, null),
         ])
         .execute();
@@ -88,9 +94,14 @@ for (const target of databaseTargets()) {
         if (i % 3 === 0) links.push({ organizationId: ORG, engagementId: rows[rows.length - 1].id, contactId: "s2" });
       }
       for (let i = 0; i < big; i++) {
-        rows.push(engagement(ORG, `big-${String(i).padStart(5, "0")}`, i * 3 + 1));
+        rows.push(engagement(ORG, `big-${String(i).padStart(5, "0")}`, 1000 + i * 3 + 1));
         links.push({ organizationId: ORG, engagementId: rows[rows.length - 1].id, contactId: i % 2 ? "b1" : "b2" });
-        rows.push(engagement(ORG, `none-${String(i).padStart(5, "0")}`, i * 3 + 2));
+        rows.push(engagement(ORG, `none-${String(i).padStart(5, "0")}`, 1000 + i * 3 + 2));
+      }
+      // The newest mail: every tenth of the recent client.
+      for (let i = 0; i < recent; i++) {
+        rows.push(engagement(ORG, `new-${String(i).padStart(5, "0")}`, 100_000 + i));
+        if (i % 10 === 0) links.push({ organizationId: ORG, engagementId: rows[rows.length - 1].id, contactId: "r1" });
       }
       // Another organization's engagements, linked to its own contact.
       for (let i = 0; i < 5; i++) {
@@ -134,18 +145,25 @@ for (const target of databaseTargets()) {
       expect(contact.ids.slice(0, 2)).toEqual(["small-027", "small-024"]);
     });
 
-    it("a large client's history (past the links bound): the same order, and bounded by from/to", async () => {
+    it("a large client's history (past the links bound, older than the newest): the same order, and from/to", async () => {
       const { ids, times } = await readAll({ clientId: "cl-big" }, 500);
       expect(ids).toHaveLength(big);
       expect(new Set(ids).size).toBe(big);
       expect(ids.every((id) => id.startsWith("big-"))).toBe(true);
       expect(newestFirst(ids, times)).toBe(true);
-      const from = new Date(Date.UTC(2026, 0, 1) + 30 * 60_000).toISOString();
-      const to = new Date(Date.UTC(2026, 0, 1) + 60 * 60_000).toISOString();
-      const ranged = await readAll({ clientId: "cl-big", from, to }, 4);
+      const minute = (m: number) => new Date(Date.UTC(2026, 0, 1) + m * 60_000).toISOString();
+      const ranged = await readAll({ clientId: "cl-big", from: minute(1030), to: minute(1060) }, 4);
       expect(ranged.ids).toEqual(Array.from({ length: 10 }, (_, k) => `big-${String(19 - k).padStart(5, "0")}`));
-      const small = await readAll({ clientId: "cl-small", from, to }, 2);
+      const small = await readAll({ clientId: "cl-small", from: minute(30), to: minute(60) }, 2);
       expect(small.ids).toEqual(["small-008", "small-007", "small-006", "small-005"]);
+    });
+
+    it("a recent client's history: among the newest engagements, then past them, without a seam", async () => {
+      const { ids, times } = await readAll({ clientId: "cl-recent" }, 9);
+      expect(ids).toEqual(
+        Array.from({ length: recent / 10 }, (_, k) => `new-${String(recent - 10 - k * 10).padStart(5, "0")}`),
+      );
+      expect(newestFirst(ids, times)).toBe(true);
     });
 
     it("never another organization's history, whichever way it is found", async () => {
