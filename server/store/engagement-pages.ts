@@ -6,11 +6,12 @@
  * A history is found whichever way is bounded, because either database's planner alone walks the
  * organization's engagements newest first and tests each for the link — fast for a client with much of the
  * mail, a read of every engagement for a small client in a large organization:
- * 1. walk at most WALK_BOUND of the organization's newest (from the cursor) and keep the linked ones: a
- *    full page there, or nothing beyond them, answers (any history with more than about 1% of the mail);
- * 2. else, with at most LINKS_BOUND links, from the links: their engagements by primary key, sorted
- *    (cost grows with the history, not the organization);
- * 3. else an unbounded walk: more than LINKS_BOUND linked engagements, at under 1% of the organization's,
+ * 1. with at most FEW_LINKS links, from the links: their engagements by primary key, sorted;
+ * 2. else walk at most WALK_BOUND of the organization's newest (from the cursor) and keep the linked ones:
+ *    a full page there, or nothing beyond them, answers (any history with more than about 1% of the mail);
+ * 3. else, with at most LINKS_BOUND links, from the links as in 1 (cost grows with the history, not the
+ *    organization);
+ * 4. else an unbounded walk: more than LINKS_BOUND linked engagements, at under 1% of the organization's,
  *    so a page is reached after about a hundred engagements per linked one.
  */
 import { sql, type Kysely } from "kysely";
@@ -18,6 +19,7 @@ import type { Database } from "../db/schema";
 import { InvalidCursorError } from "./errors";
 import { decodeCursor } from "./util";
 
+export const FEW_LINKS = 200;
 export const WALK_BOUND = 2000;
 export const LINKS_BOUND = 5000;
 
@@ -49,9 +51,10 @@ function recent(db: Kysely<Database>, organizationId: string, query: PageQuery) 
     const key = decodeCursor(query.cursor, 2);
     if (!key) throw new InvalidCursorError();
     const [t, id] = key;
-    qb = qb.where((eb) =>
-      eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]),
-    );
+    // The first condition alone lets both databases seek the time index to the cursor; the second is exact.
+    qb = qb
+      .where("e.messageTime", "<=", t)
+      .where((eb) => eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]));
   }
   return qb;
 }
@@ -103,8 +106,13 @@ async function beyond(db: Kysely<Database>, organizationId: string, query: PageQ
   return row !== undefined;
 }
 
-/** The engagement ids linked to the query's contact or client; null when there are more than LINKS_BOUND. */
-async function linkedIds(db: Kysely<Database>, organizationId: string, query: PageQuery): Promise<string[] | null> {
+/** The engagement ids linked to the query's contact or client; null when there are more than `bound`. */
+async function linkedIds(
+  db: Kysely<Database>,
+  organizationId: string,
+  query: PageQuery,
+  bound: number,
+): Promise<string[] | null> {
   // From the contacts (indexed by organization and client) to their links (indexed by contact): a join, so
   // SQLite's planner does not scan every link testing it against a list. Counted first, up to one over the
   // bound, so a large history costs no transfer of its ids.
@@ -116,14 +124,14 @@ async function linkedIds(db: Kysely<Database>, organizationId: string, query: Pa
   if (query.contactId) links = links.where("c.id", "=", query.contactId);
   if (query.clientId) links = links.where("c.clientId", "=", query.clientId);
   const counted = await db
-    .selectFrom(links.limit(LINKS_BOUND + 1).as("l"))
+    .selectFrom(links.limit(bound + 1).as("l"))
     .select((eb) => eb.fn.countAll<string | number>().as("n"))
     .executeTakeFirst();
-  if (Number(counted?.n ?? 0) > LINKS_BOUND) return null;
+  if (Number(counted?.n ?? 0) > bound) return null;
   return [...new Set((await links.execute()).map((r) => r.engagementId))];
 }
 
-/** The page from known engagement ids (at most LINKS_BOUND): by primary key, then sorted. */
+/** The page from known engagement ids (a bounded number): by primary key, then sorted. */
 function byIds(db: Kysely<Database>, organizationId: string, query: PageQuery, ids: readonly string[]) {
   return recent(db, organizationId, query)
     .where("e.id", "in", ids.length ? [...ids] : [""])
@@ -135,8 +143,10 @@ function byIds(db: Kysely<Database>, organizationId: string, query: PageQuery, i
 /** The ids of one page and one row more when there is another, newest first. */
 export async function pageRows(db: Kysely<Database>, organizationId: string, query: PageQuery): Promise<PageRow[]> {
   if (!query.contactId && !query.clientId) return walkQuery(db, organizationId, query).execute();
+  const few = await linkedIds(db, organizationId, query, FEW_LINKS);
+  if (few) return byIds(db, organizationId, query, few).execute();
   const near = await walkQuery(db, organizationId, query, WALK_BOUND).execute();
   if (near.length > query.limit || !(await beyond(db, organizationId, query, WALK_BOUND))) return near;
-  const ids = await linkedIds(db, organizationId, query);
+  const ids = await linkedIds(db, organizationId, query, LINKS_BOUND);
   return (ids ? byIds(db, organizationId, query, ids) : walkQuery(db, organizationId, query)).execute();
 }

@@ -1,12 +1,12 @@
 /**
  * A contact's and a client's history (listEngagements with contactId / clientId) on SQLite and PostgreSQL:
  * newest first, every engagement once (also one linked through two contacts of the client), pages that
- * join without gap or repeat, the from/to bounds, never another organization's — whichever of the three
- * ways a page is found (server/store/engagement-pages.ts): among the newest WALK_BOUND (the recent client),
- * from the links (the small, old client), or by an unbounded walk (the big client: past LINKS_BOUND links,
- * all older than WALK_BOUND others).
+ * join without gap or repeat, the from/to bounds, never another organization's — whichever of the
+ * ways a page is found (server/store/engagement-pages.ts): from a few links (the small client), among the
+ * newest WALK_BOUND (the recent client's first pages), from up to LINKS_BOUND links (its later pages), or by
+ * an unbounded walk (the big client: past LINKS_BOUND links, all older than WALK_BOUND others).
  */
-import { LINKS_BOUND, WALK_BOUND } from "../../server/store/engagement-pages";
+import { FEW_LINKS, LINKS_BOUND, WALK_BOUND } from "../../server/store/engagement-pages";
 import { listEngagements, type EngagementQuery } from "../../server/store/engagements";
 import { databaseTargets, type TestDatabase } from "./databases";
 
@@ -48,7 +48,7 @@ for (const target of databaseTargets()) {
   describeIf(`contact and client history on ${target.name}`, () => {
     let h: TestDatabase;
     const big = LINKS_BOUND + 7;
-    const recent = WALK_BOUND + 100;
+    const recent = WALK_BOUND + 500; // a tenth of them linked: more than FEW_LINKS
 
     beforeAll(async () => {
       h = await target.open();
@@ -164,6 +164,7 @@ for (const target of databaseTargets()) {
         Array.from({ length: recent / 10 }, (_, k) => `new-${String(recent - 10 - k * 10).padStart(5, "0")}`),
       );
       expect(newestFirst(ids, times)).toBe(true);
+      expect(ids.length).toBeGreaterThan(FEW_LINKS);
     });
 
     it("never another organization's history, whichever way it is found", async () => {
