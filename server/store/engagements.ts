@@ -9,86 +9,140 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import { blockingEntry, normalizeAddress } from "../../shared/capture";
+import { redactEngagementView, type UnredactedView, type Viewer } from "../../shared/sharing";
 import type { Database, EngagementTable } from "../db/schema";
-import { InvalidCursorError } from "./errors";
-import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
+import { pageRows, type PageQuery } from "./engagement-pages";
+import { getOrganizationSharing, sharingLevelsOf } from "./sharing";
+import { chunks, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = Selectable<EngagementTable>;
 export type Participant = EngagementView["participants"][number];
 
-export interface EngagementQuery {
-  contactId?: string;
-  clientId?: string;
-  /** Inclusive lower bound on messageTime (ISO). */
-  from?: string;
-  /** Exclusive upper bound on messageTime (ISO). */
-  to?: string;
-  cursor?: string;
-  limit: number;
-}
+export type EngagementQuery = PageQuery;
 
-/** Views for the given engagement ids, in the order given; ids of other organizations are skipped. */
+/**
+ * Views for the given engagement ids as this viewer may see them (sharing levels), in the order given; ids
+ * of other organizations are skipped. The only way an engagement's content leaves the store.
+ */
 export async function getEngagementViews(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   ids: readonly string[],
   options: { withBody?: boolean } = {},
 ): Promise<EngagementView[]> {
   if (ids.length === 0) return [];
-  const rows: EngagementRecord[] = [];
-  const contacts: {
+  const [{ views, owners }, org] = await Promise.all([
+    unredactedViews(db, organizationId, ids, options),
+    getOrganizationSharing(db, organizationId),
+  ]);
+  const levels = sharingLevelsOf(org, owners);
+  return views.map((v) => redactEngagementView(v, viewer, levels));
+}
+
+type EngagementRow = Omit<EngagementRecord, "bodyText" | "copyFingerprint"> & { bodyText?: string | null };
+
+const LIST_COLUMNS = [
+  "id",
+  "organizationId",
+  "internetMessageId",
+  "conversationId",
+  "subject",
+  "bodyPreview",
+  "bodyTruncated",
+  "direction",
+  "messageTime",
+  "sentAt",
+  "receivedAt",
+  "fromAddress",
+  "participants",
+  "createdAt",
+] as const;
+
+interface ViewParts {
+  rows: EngagementRow[];
+  copies: Map<string, string[]>;
+  contacts: {
     engagementId: string;
     id: string;
     email: string;
     name: string | null;
     clientId: string | null;
     clientName: string | null;
-  }[] = [];
-  const mailboxes: { engagementId: string; userId: string; webLink: string | null }[] = [];
-  for (const part of chunks([...new Set(ids)])) {
-    const found = await db
+  }[];
+  mailboxes: {
+    engagementId: string;
+    userId: string;
+    webLink: string | null;
+    email: string;
+    displayName: string | null;
+    sharingLevel?: string | null;
+  }[];
+}
+
+/** The rows behind some views: the engagements (the body only when asked), their contacts, mailboxes and copies. */
+async function viewParts(
+  db: Kysely<Database>,
+  organizationId: string,
+  part: readonly string[],
+  withBody: boolean,
+): Promise<ViewParts> {
+  const [rows, contacts, mailboxes, copies] = await Promise.all([
+    db
       .selectFrom("engagements")
-      .selectAll()
+      .select(withBody ? [...LIST_COLUMNS, "bodyText"] : LIST_COLUMNS)
       .where("organizationId", "=", organizationId)
       .where("id", "in", part)
-      .execute();
-    rows.push(...found);
-    contacts.push(
-      ...(await db
-        .selectFrom("engagementContacts as ec")
-        .innerJoin("contacts as c", "c.id", "ec.contactId")
-        .leftJoin("clients as cl", "cl.id", "c.clientId")
-        .select(["ec.engagementId", "c.id", "c.email", "c.name", "c.clientId", "cl.name as clientName"])
-        .where("ec.organizationId", "=", organizationId)
-        .where("ec.engagementId", "in", part)
-        .orderBy("c.email")
-        .execute()),
-    );
-    mailboxes.push(
-      ...(await db
-        .selectFrom("engagementMailboxes")
-        .select(["engagementId", "userId", "webLink"])
-        .where("organizationId", "=", organizationId)
-        .where("engagementId", "in", part)
-        .orderBy("createdAt")
-        .execute()),
-    );
-  }
-  const copies = await copiesByMessageId(
-    db,
-    organizationId,
-    rows.map((r) => r.internetMessageId),
+      .execute(),
+    db
+      .selectFrom("engagementContacts as ec")
+      .innerJoin("contacts as c", "c.id", "ec.contactId")
+      .leftJoin("clients as cl", "cl.id", "c.clientId")
+      .select(["ec.engagementId", "c.id", "c.email", "c.name", "c.clientId", "cl.name as clientName"])
+      .where("ec.organizationId", "=", organizationId)
+      .where("ec.engagementId", "in", part)
+      .orderBy("c.email")
+      .execute(),
+    db
+      .selectFrom("engagementMailboxes as em")
+      .innerJoin("users as u", (j) =>
+        j.onRef("u.id", "=", "em.userId").onRef("u.organizationId", "=", "em.organizationId"),
+      )
+      .select(["em.engagementId", "em.userId", "em.webLink", "u.email", "u.displayName", "u.sharingLevel"])
+      .where("em.organizationId", "=", organizationId)
+      .where("em.engagementId", "in", part)
+      .orderBy("em.createdAt")
+      .orderBy("em.userId")
+      .execute(),
+    copiesOf(db, organizationId, part),
+  ]);
+  return { rows, contacts, mailboxes, copies };
+}
+
+async function unredactedViews(
+  db: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  options: { withBody?: boolean },
+): Promise<{ views: UnredactedView[]; owners: { id: string; sharingLevel?: string | null }[] }> {
+  const parts = await Promise.all(
+    chunks([...new Set(ids)]).map((part) => viewParts(db, organizationId, part, options.withBody === true)),
   );
+  const rows = parts.flatMap((p) => p.rows);
+  const contacts = parts.flatMap((p) => p.contacts);
+  const mailboxes = parts.flatMap((p) => p.mailboxes);
+  const copies = new Map<string, string[]>();
+  for (const p of parts) for (const [imid, list] of p.copies) if (!copies.has(imid)) copies.set(imid, list);
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids
+  const views = ids
     .map((id) => byId.get(id))
-    .filter((r): r is EngagementRecord => !!r)
+    .filter((r): r is EngagementRow => !!r)
     .map((r) => {
       const cs = contacts.filter((c) => c.engagementId === r.id);
       const clients = new Map<string, { id: string; name: string }>();
       for (const c of cs)
         if (c.clientId && c.clientName != null) clients.set(c.clientId, { id: c.clientId, name: c.clientName });
-      const view: EngagementView = {
+      const view: UnredactedView = {
         id: r.id,
         internetMessageId: r.internetMessageId,
         conversationId: r.conversationId,
@@ -105,92 +159,60 @@ export async function getEngagementViews(
         clients: [...clients.values()],
         mailboxes: mailboxes
           .filter((m) => m.engagementId === r.id)
-          .map((m) => ({ userId: m.userId, webLink: m.webLink })),
+          .map((m) => ({ userId: m.userId, email: m.email, displayName: m.displayName, webLink: m.webLink })),
         conflictsWith: (copies.get(r.internetMessageId) ?? []).filter((id) => id !== r.id),
         capturedAt: r.createdAt,
       };
-      if (options.withBody) view.bodyText = r.bodyText;
+      if (options.withBody) view.bodyText = r.bodyText ?? null;
       return view;
     });
+  return { views, owners: mailboxes.map((m) => ({ id: m.userId, sharingLevel: m.sharingLevel })) };
 }
 
-/** Ids of the organization's engagements for these Message-IDs, oldest first. */
-async function copiesByMessageId(
+/** By Message-ID of these engagements: the organization's engagements with it (copies), oldest first. */
+async function copiesOf(
   db: Kysely<Database>,
   organizationId: string,
-  imids: readonly string[],
+  part: readonly string[],
 ): Promise<Map<string, string[]>> {
+  const rows = await db
+    .selectFrom("engagements as o")
+    .select(["o.id", "o.internetMessageId"])
+    .where("o.organizationId", "=", organizationId)
+    .where(
+      "o.internetMessageId",
+      "in",
+      db
+        .selectFrom("engagements as s")
+        .select("s.internetMessageId")
+        .where("s.organizationId", "=", organizationId)
+        .where("s.id", "in", part),
+    )
+    .orderBy("o.createdAt")
+    .orderBy("o.id")
+    .execute();
   const out = new Map<string, string[]>();
-  for (const part of chunks([...new Set(imids)])) {
-    const rows = await db
-      .selectFrom("engagements")
-      .select(["id", "internetMessageId"])
-      .where("organizationId", "=", organizationId)
-      .where("internetMessageId", "in", part)
-      .orderBy("createdAt")
-      .orderBy("id")
-      .execute();
-    for (const r of rows) out.set(r.internetMessageId, [...(out.get(r.internetMessageId) ?? []), r.id]);
-  }
+  for (const r of rows) out.set(r.internetMessageId, [...(out.get(r.internetMessageId) ?? []), r.id]);
   return out;
 }
 
 export async function getEngagementView(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   id: string,
 ): Promise<EngagementView | null> {
-  return (await getEngagementViews(db, organizationId, [id], { withBody: true }))[0] ?? null;
+  return (await getEngagementViews(db, organizationId, viewer, [id], { withBody: true }))[0] ?? null;
 }
 
-/** Newest first, by (messageTime, id) so the cursor is stable among equal times. */
+/** A page of engagements as the viewer may see them: the organization's, or a contact's or client's history. */
 export async function listEngagements(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   query: EngagementQuery,
 ): Promise<Page<EngagementView>> {
-  let qb = db
-    .selectFrom("engagements as e")
-    .select(["e.id", "e.messageTime"])
-    .where("e.organizationId", "=", organizationId);
-  if (query.contactId) {
-    const contactId = query.contactId;
-    qb = qb.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("engagementContacts as ec")
-          .select(sql.lit(1).as("one"))
-          .whereRef("ec.engagementId", "=", "e.id")
-          .where("ec.contactId", "=", contactId),
-      ),
-    );
-  }
-  if (query.clientId) {
-    const clientId = query.clientId;
-    qb = qb.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("engagementContacts as ec")
-          .innerJoin("contacts as c", "c.id", "ec.contactId")
-          .select(sql.lit(1).as("one"))
-          .whereRef("ec.engagementId", "=", "e.id")
-          .where("c.clientId", "=", clientId),
-      ),
-    );
-  }
-  if (query.from) qb = qb.where("e.messageTime", ">=", query.from);
-  if (query.to) qb = qb.where("e.messageTime", "<", query.to);
-  if (query.cursor) {
-    const key = decodeCursor(query.cursor, 2);
-    if (!key) throw new InvalidCursorError();
-    const [t, id] = key;
-    qb = qb.where((eb) =>
-      eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]),
-    );
-  }
-  const rows = await qb
-    .orderBy("e.messageTime", "desc")
-    .orderBy("e.id", "desc")
-    .limit(query.limit + 1)
-    .execute();
+  const rows = await pageRows(db, organizationId, query);
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];
@@ -198,6 +220,7 @@ export async function listEngagements(
     items: await getEngagementViews(
       db,
       organizationId,
+      viewer,
       page.map((r) => r.id),
     ),
     nextCursor: more && last ? encodeCursor([last.messageTime, last.id]) : null,
