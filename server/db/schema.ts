@@ -176,7 +176,7 @@ export interface SweepTable {
   retries: number;
   error: string | null;
   /** What the sweep listed: the whole window, or only what changed since the last success (null before 0004). */
-  listing: "full" | "changes" | null;
+  listing: "full" | "changes" | "targeted" | null;
 }
 
 export interface BlocklistEntryTable {
@@ -186,6 +186,18 @@ export interface BlocklistEntryTable {
   userId: string | null;
   entry: string; // normalised address or "@domain"
   createdAt: Timestamp;
+}
+
+/** One address-specific change to the rules' inputs (0011; server/store/rule-changes.ts). */
+export interface RuleChangeTable {
+  id: string;
+  organizationId: string;
+  /** Null: every mailbox of the organization; else only this user's. */
+  userId: string | null;
+  kind: "block_removed" | "user_addresses_changed";
+  /** A normalised address, or "@domain" for a domain block entry. */
+  address: string;
+  changedAt: Timestamp;
 }
 
 /** A contact import in progress: at most one per organization (server/store/contact-import-leases.ts). */
@@ -243,6 +255,7 @@ export interface Database {
   captureDecisions: CaptureDecisionTable;
   sweeps: SweepTable;
   blocklistEntries: BlocklistEntryTable;
+  ruleChanges: RuleChangeTable;
   contactImportLeases: ContactImportLeaseTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;
