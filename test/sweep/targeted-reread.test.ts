@@ -14,7 +14,7 @@ import { messageKey } from "../../server/store/capture-decisions";
 import { createContact } from "../../server/store/contacts";
 import { setUserAddresses } from "../../server/store/users";
 import { sweepMailbox, type SweepDeps } from "../../server/sweep/engine";
-import { MAX_TARGETED_ADDRESSES } from "../../server/sweep/listing-plan";
+import { MAX_TARGETED_ADDRESSES, planListing } from "../../server/sweep/listing-plan";
 import { appDataset, mintGraphToken, seedMailboxes, TENANT, tokenSource } from "../bench/common";
 import { databaseTargets, type TestDatabase } from "../db/databases";
 
@@ -285,3 +285,55 @@ for (const target of databaseTargets()) {
     });
   });
 }
+
+describe("planListing: targeted (pure)", () => {
+  const last = "2026-11-20T10:00:00.000Z";
+  const now = new Date("2026-11-20T11:05:00.000Z");
+  const base = { lastSuccessWindowEnd: last, rulesChangedAt: null, overlapMinutes: 15, now };
+  const change = (address: string, at = "2026-11-20T10:30:00.000Z") => ({ address, at });
+  test("address changes since the last success → the changes listing plus one search per address", () => {
+    expect(
+      planListing({ ...base, ruleChanges: [change("bob@globex.com"), change("amy@x.org"), change("bob@globex.com")] }),
+    ).toEqual({
+      kind: "targeted",
+      since: new Date("2026-11-20T09:45:00.000Z"),
+      addresses: ["amy@x.org", "bob@globex.com"],
+    });
+  });
+  test("the changes listing reaches back over the assumed index lag when the last sweep is recent", () => {
+    const p = planListing({
+      ...base,
+      lastSuccessWindowEnd: "2026-11-20T11:00:00.000Z",
+      ruleChanges: [change("b@x.org", "2026-11-20T11:01:00.000Z")],
+    });
+    expect(p).toMatchObject({ kind: "targeted", since: new Date("2026-11-20T10:45:00.000Z") });
+    const lagged = planListing({
+      ...base,
+      lastSuccessWindowEnd: "2026-11-20T11:00:00.000Z",
+      searchIndexLagMinutes: 60,
+      ruleChanges: [change("b@x.org", "2026-11-20T11:01:00.000Z")],
+    });
+    expect(lagged).toMatchObject({ kind: "targeted", since: new Date("2026-11-20T10:05:00.000Z") });
+  });
+  test("changes clearly before the last success are answered already", () => {
+    expect(planListing({ ...base, ruleChanges: [change("b@x.org", "2026-11-20T09:58:59.999Z")] }).kind).toBe("changes");
+    expect(planListing({ ...base, ruleChanges: [change("b@x.org", "2026-11-20T09:59:00.000Z")] }).kind).toBe(
+      "targeted",
+    );
+  });
+  test("not address-specific, too many, unsearchable or unreadable → full", () => {
+    expect(planListing({ ...base, ruleChanges: [change("@acme.com")] }).kind).toBe("full");
+    expect(planListing({ ...base, ruleChanges: "too_many" }).kind).toBe("full");
+    const many = Array.from({ length: MAX_TARGETED_ADDRESSES + 1 }, (_, i) => change(`c${i}@x.org`));
+    expect(planListing({ ...base, ruleChanges: many }).kind).toBe("full");
+    expect(planListing({ ...base, ruleChanges: many.slice(1) }).kind).toBe("targeted");
+    for (const hostile of ['a"b@x.org', "a b@x.org", "a@x.org) OR (from:c", "x@y", "a@x.org AND"])
+      expect(planListing({ ...base, ruleChanges: [change(hostile)] }).kind).toBe("full");
+    // An unreadable time counts as a change (searched for), never as one already answered.
+    expect(planListing({ ...base, ruleChanges: [change("b@x.org", "garbage")] }).kind).toBe("targeted");
+    expect(planListing({ ...base, now: undefined, ruleChanges: [change("b@x.org")] }).kind).toBe("full");
+    expect(
+      planListing({ ...base, rulesChangedAt: "2026-11-20T10:30:00.000Z", ruleChanges: [change("b@x.org")] }).kind,
+    ).toBe("full");
+  });
+});
