@@ -1,5 +1,6 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
 import type { BenchReport, Section } from "./run";
+import { renderRuleChange } from "./rule-change-report";
 import { WARM_UP_SECONDS } from "./status-api";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
@@ -371,6 +372,8 @@ export function renderMarkdown(r: BenchReport): string {
           : []),
       );
   }
+
+  p(...renderRuleChange(r.ruleChange));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

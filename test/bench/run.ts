@@ -15,6 +15,7 @@ import { log, machineInfo, type MachineInfo } from "./common";
 import { runDistributed, type DistributedResult } from "./distributed";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
+import { runRuleChange, type RuleChangeResult } from "./rule-change";
 import { runStatusApi, type StatusApiResult } from "./status-api";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
@@ -34,9 +35,10 @@ export interface BenchReport {
   distributed: Section<DistributedResult>;
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
+  ruleChange: Section<RuleChangeResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "ruleChange"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -74,6 +76,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
+  const ruleChange = await section(6, o.only, () => runRuleChange({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -84,6 +87,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     distributed,
     statusApi,
     pane,
+    ruleChange,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
