@@ -17,7 +17,7 @@ export interface OrganizationTable {
   id: string; // Entra tenant id (tid)
   name: string | null;
   createdAt: Timestamp;
-  /** Last change to the rules' inputs that has no timestamp of its own (blocklist removal, user addresses); see 0004. */
+  /** Last change to the rules' inputs that names no address (every mailbox re-reads its window); see 0004, 0011. */
   rulesChangedAt: Timestamp | null;
   /** JSON string[]: verified domains from Graph GET /organization (0006); null until a mailbox connects. */
   internalDomains?: string | null;
