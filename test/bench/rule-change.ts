@@ -61,9 +61,10 @@ const MIN = 60_000;
 const TRACKED_SHARE = 0.15;
 const PREFIX = "b2300000";
 
-export async function runRuleChange(opts: { quick: boolean }): Promise<RuleChangeResult> {
+/** `mailboxes`: the standalone runner's `--mailboxes N` (per-mailbox figures do not depend on it). */
+export async function runRuleChange(opts: { quick: boolean; mailboxes?: number }): Promise<RuleChangeResult> {
   // Quick mode (the smoke test) is small: its numbers are not quoted.
-  const mailboxes = opts.quick ? 2 : 100;
+  const mailboxes = opts.mailboxes ?? (opts.quick ? 2 : 100);
   const messagesPerDay = opts.quick ? 500 : 2000;
   log(`rule change: ${mailboxes} mailboxes × ${messagesPerDay} messages/day`);
   const clock = new ManualClock(new Date());
@@ -193,7 +194,9 @@ export async function runRuleChange(opts: { quick: boolean }): Promise<RuleChang
 }
 
 if (require.main === module) {
-  runRuleChange({ quick: process.argv.includes("--quick") }).then(
+  const at = process.argv.indexOf("--mailboxes");
+  const mailboxes = at > 0 ? Number(process.argv[at + 1]) : undefined;
+  runRuleChange({ quick: process.argv.includes("--quick"), mailboxes }).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       process.exit(0);
