@@ -183,9 +183,8 @@ export function renderMarkdown(r: BenchReport): string {
         "plus one `$batch` per 20 newly captured messages for their text bodies. " +
         `Incremental sweeps in the measured hours: ${t.profiles.map((x) => `${fmt(x.messagesPerDay)} msg/day ${x.incrementalSweeps} of ${x.measuredSweeps}`).join("; ")}.`,
       "",
-      "**The price of a rule change.** Tracking a contact (or removing a block entry, or a user's addresses changing) can turn mail already seen and excluded into mail to capture, so the next sweep of every mailbox of the organization re-reads its whole window once. " +
-        `Measured in one extra hour after the others, with a contact tracked just before it: ${t.profiles.map((x) => `${fmt(x.messagesPerDay)} msg/day: ${x.fullReread.requestsPerMailbox} requests, ${kb(x.fullReread.bytesPerMailbox)}, ${fmt(x.fullReread.listedPerSweep)} messages listed per mailbox`).join("; ")}. ` +
-        "An organization that tracks new contacts every hour pays that every hour (still without bodies: below the baseline, but not 10× below); one that adds contacts a few times a day pays it a few times a day.",
+      "**The price of a rule change.** Tracking a contact (or removing a block entry, or a user's addresses changing) can turn mail already seen and excluded into mail to capture, so the next sweep of every mailbox also searches it for that address (a targeted re-read; section 6 sets it against the whole-window re-read it replaced). " +
+        `Measured in one extra hour after the others, with a contact tracked just before it who has no mail: ${t.profiles.map((x) => `${fmt(x.messagesPerDay)} msg/day: ${x.fullReread.requestsPerMailbox} requests, ${kb(x.fullReread.bytesPerMailbox)}, ${fmt(x.fullReread.listedPerSweep)} messages listed per mailbox`).join("; ")} (the field keeps its old name, \`fullReread\`).`,
       "",
     );
     const bytesMissed = t.profiles.filter((x) => !x.targets.bytesRatioAtLeast10);
