@@ -17,7 +17,7 @@ export interface OrganizationTable {
   id: string; // Entra tenant id (tid)
   name: string | null;
   createdAt: Timestamp;
-  /** Last change to the rules' inputs that has no timestamp of its own (blocklist removal, user addresses); see 0004. */
+  /** Last change to the rules' inputs that names no address (every mailbox re-reads its window); see 0004, 0011. */
   rulesChangedAt: Timestamp | null;
   /** JSON string[]: verified domains from Graph GET /organization (0006); null until a mailbox connects. */
   internalDomains?: string | null;
@@ -185,7 +185,7 @@ export interface SweepTable {
   retries: number;
   error: string | null;
   /** What the sweep listed: the whole window, or only what changed since the last success (null before 0004). */
-  listing: "full" | "changes" | null;
+  listing: "full" | "changes" | "targeted" | null;
 }
 
 export interface BlocklistEntryTable {
@@ -195,6 +195,18 @@ export interface BlocklistEntryTable {
   userId: string | null;
   entry: string; // normalised address or "@domain"
   createdAt: Timestamp;
+}
+
+/** One address-specific change to the rules' inputs (0011; server/store/rule-changes.ts). */
+export interface RuleChangeTable {
+  id: string;
+  organizationId: string;
+  /** Null: every mailbox of the organization; else only this user's. */
+  userId: string | null;
+  kind: "block_removed" | "user_addresses_changed";
+  /** A normalised address, or "@domain" for a domain block entry. */
+  address: string;
+  changedAt: Timestamp;
 }
 
 /** A contact import in progress: at most one per organization (server/store/contact-import-leases.ts). */
@@ -252,6 +264,7 @@ export interface Database {
   captureDecisions: CaptureDecisionTable;
   sweeps: SweepTable;
   blocklistEntries: BlocklistEntryTable;
+  ruleChanges: RuleChangeTable;
   contactImportLeases: ContactImportLeaseTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;

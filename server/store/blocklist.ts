@@ -7,7 +7,7 @@ import { normalizeBlockEntry } from "../../shared/capture";
 import type { BlockEntryView } from "../../shared/api/contract";
 import type { BlocklistEntryTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
-import { markRulesChanged } from "./rule-inputs";
+import { recordRuleChanges } from "./rule-changes";
 import { prepared } from "./prepared";
 import { iso, newId } from "./util";
 
@@ -144,14 +144,19 @@ export async function deleteBlockEntry(
   id: string,
   now: Date | string,
 ): Promise<boolean> {
-  const res = await db
-    .deleteFrom("blocklistEntries")
-    .where("organizationId", "=", organizationId)
-    .where("id", "=", id)
-    .where(visibleTo(userId))
-    .executeTakeFirst();
-  const deleted = Number(res.numDeletedRows) > 0;
-  // Mail excluded as blocked may now be captured: the next sweeps re-read their whole window.
-  if (deleted) await markRulesChanged(db, organizationId, now);
-  return deleted;
+  // The removal and its record go together: a sweep that sees one sees the other.
+  return db.transaction().execute(async (trx) => {
+    const removed = await trx
+      .deleteFrom("blocklistEntries")
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", id)
+      .where(visibleTo(userId))
+      .returning(["userId", "entry"])
+      .executeTakeFirst();
+    if (!removed) return false;
+    // Mail excluded as blocked by this entry may now be captured: the next sweeps look for it (only the
+    // owner's mailbox for a personal entry).
+    await recordRuleChanges(trx, organizationId, removed.userId, "block_removed", [removed.entry], now);
+    return true;
+  });
 }

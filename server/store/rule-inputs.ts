@@ -1,17 +1,21 @@
 /**
- * When the capture rules' inputs last changed in a way that can turn an excluded message into a
- * captured one — what decides whether a sweep may list only what changed in the mailbox
- * (server/sweep/listing-plan.ts) or must re-read its whole window.
+ * What the sweep's listing plan (server/sweep/listing-plan.ts) reads about changes to the capture
+ * rules' inputs that can turn an excluded message into a captured one: a contact tracked (or
+ * re-tracked: createdAt is reset), a blocklist entry removed, a user's addresses changed. Adding a
+ * block entry or deleting a contact never needs a re-read: neither un-captures anything, and mail
+ * seen later is decided with the new inputs anyway.
  *
- * Such changes: a contact tracked (or re-tracked: createdAt is reset), a blocklist entry removed,
- * the user's addresses changed. Adding a block entry or deleting a contact never needs a re-read:
- * neither un-captures anything, and mail seen later is decided with the new inputs anyway.
+ * Two kinds: address-specific changes (rule-changes.ts), which a sweep answers by searching the mailbox
+ * for those addresses, and organization-wide changes with no address (organizations.rulesChangedAt),
+ * which make every mailbox re-read its whole window.
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema";
 import { recordRulesChanged } from "./organizations";
 
-/** Record a change with no timestamp of its own (organization-wide: cheap to check, and rare). */
+export { recordRuleChanges, ruleChangesSince, type RuleChange } from "./rule-changes";
+
+/** Record a change that names no address (organization-wide: every mailbox re-reads its window). */
 export async function markRulesChanged(
   db: Kysely<Database>,
   organizationId: string,
@@ -20,20 +24,12 @@ export async function markRulesChanged(
   await recordRulesChanged(db, organizationId, now);
 }
 
-/** The latest such change for this organization, or null when there was none. */
+/** The latest change that names no address, or null when there was none. */
 export async function rulesChangedAt(db: Kysely<Database>, organizationId: string): Promise<string | null> {
-  const [org, contact] = await Promise.all([
-    db.selectFrom("organizations").select("rulesChangedAt").where("id", "=", organizationId).executeTakeFirst(),
-    // Deleted contacts count too (their createdAt is when they were last tracked): an over-estimate is safe.
-    db
-      .selectFrom("contacts")
-      .select("createdAt")
-      .where("organizationId", "=", organizationId)
-      .orderBy("createdAt", "desc")
-      .limit(1)
-      .executeTakeFirst(),
-  ]);
-  const times = [org?.rulesChangedAt ?? null, contact?.createdAt ?? null].filter((t): t is string => t !== null);
-  if (!times.length) return null;
-  return new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString();
+  const org = await db
+    .selectFrom("organizations")
+    .select("rulesChangedAt")
+    .where("id", "=", organizationId)
+    .executeTakeFirst();
+  return org?.rulesChangedAt ? new Date(org.rulesChangedAt).toISOString() : null;
 }

@@ -7,7 +7,7 @@ import { normalizeAddress, normalizeAddresses } from "../../shared/capture";
 import type { SharingLevel } from "../../shared/api/contract";
 import type { Database, UserTable } from "../db/schema";
 import { ensureOrganization } from "./organizations";
-import { markRulesChanged } from "./rule-inputs";
+import { recordRuleChanges } from "./rule-changes";
 import { iso, newId, parseJson } from "./util";
 
 export interface UserRecord extends Omit<UserTable, "addresses"> {
@@ -124,30 +124,39 @@ export async function setUserAddresses(
   primary?: string | null,
   displayName?: string | null,
 ): Promise<void> {
-  const list = normalizeAddresses(addresses);
-  const p = primary ? normalizeAddress(primary) : null;
-  const before = await db
-    .selectFrom("users")
-    .select(["addresses", "email"])
-    .where("organizationId", "=", organizationId)
-    .where("id", "=", userId)
-    .executeTakeFirst();
-  // A new alias can make mail already seen "to or from the user": sweeps must re-read their window once.
-  const key = (a: string[]) => normalizeAddresses(a).sort().join(" ");
-  const same =
-    before && key([...parseJson<string[]>(before.addresses, []), before.email]) === key([...list, p ?? before.email]);
-  if (before && !same) await markRulesChanged(db, organizationId, now);
-  await db
-    .updateTable("users")
-    .set({
-      addresses: JSON.stringify(list),
-      addressesRefreshedAt: iso(now),
-      ...(p ? { email: p } : {}),
-      ...(displayName !== undefined ? { displayName } : {}),
-    })
-    .where("organizationId", "=", organizationId)
-    .where("id", "=", userId)
-    .execute();
+  // The change and its record go together (a sweep that sees one sees the other).
+  const write = async (trx: Kysely<Database>) => {
+    const list = normalizeAddresses(addresses);
+    const p = primary ? normalizeAddress(primary) : null;
+    const before = await trx
+      .selectFrom("users")
+      .select(["addresses", "email"])
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", userId)
+      .executeTakeFirst();
+    // A new alias can make mail already seen "to or from the user" (and a dropped one can change who is
+    // "the other side"): this user's sweeps look for mail involving exactly those addresses. Nobody else's
+    // rules read this user's addresses, so no other mailbox is concerned.
+    if (before) {
+      const was = new Set(normalizeAddresses([...parseJson<string[]>(before.addresses, []), before.email]));
+      const is = new Set(normalizeAddresses([...list, p ?? before.email]));
+      const changed = [...[...is].filter((a) => !was.has(a)), ...[...was].filter((a) => !is.has(a))];
+      await recordRuleChanges(trx, organizationId, userId, "user_addresses_changed", changed, now);
+    }
+    await trx
+      .updateTable("users")
+      .set({
+        addresses: JSON.stringify(list),
+        addressesRefreshedAt: iso(now),
+        ...(p ? { email: p } : {}),
+        ...(displayName !== undefined ? { displayName } : {}),
+      })
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", userId)
+      .execute();
+  };
+  if (db.isTransaction) await write(db);
+  else await db.transaction().execute(write);
 }
 
 /** Store the user's own level (null: follow the default). The caller checks the organization allows it. */

@@ -7,7 +7,15 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { IMMUTABLE_ID_PREFER } from "./folders";
-import { LIST_SELECT, MESSAGE_CLASS_EXPAND, parseListedMessage, type ListedMessage } from "./message-facts";
+import {
+  CONTENT_SELECT,
+  LIST_SELECT,
+  MESSAGE_CLASS_EXPAND,
+  parseListedMessage,
+  parseMessageContent,
+  type ListedMessage,
+  type MessageContent,
+} from "./message-facts";
 import { forEachPage } from "./paging";
 import type { SweepWindow } from "./window";
 
@@ -46,6 +54,48 @@ export async function listWindow(
     { baseUrl: opts.baseUrl, headers: { Prefer: IMMUTABLE_ID_PREFER }, signal: opts.signal },
     async (items) => {
       await onPage(items.map(parseListedMessage));
+    },
+  );
+}
+
+/** Graph returns at most this many results for one message search. */
+export const SEARCH_RESULT_CAP = 1000;
+
+/**
+ * Messages with `address` among their participants (from, to, cc, bcc), received since the window's
+ * first UTC day — KQL's `received>=` takes whole days, so the window's own bound is applied by the
+ * caller. `$search` takes no `$filter` or `$orderby` (Graph answers 400), hence the day bound inside the
+ * query. The address must pass isSearchableAddress (listing-plan.ts): it goes into the query as is.
+ * The results carry their text bodies: most of them are what the rule change now captures, whose
+ * bodies would otherwise cost a $batch of their own.
+ */
+export function searchPath(address: string, window: SweepWindow, pageSize = LIST_PAGE_SIZE): string {
+  const day = window.start.toISOString().slice(0, 10);
+  const kql = encodeURIComponent(`"participants:${address} AND received>=${day}"`);
+  const select = [...LIST_SELECT, ...CONTENT_SELECT].join(",");
+  return `/me/messages?$search=${kql}&$select=${select}&$expand=${MESSAGE_CLASS_EXPAND}&$top=${pageSize}`;
+}
+
+export interface FoundMessage {
+  m: ListedMessage;
+  content: MessageContent;
+}
+
+/** Every search result for `address`, validated, page by page (results come newest sent first). */
+export async function searchParticipant(
+  client: Client,
+  address: string,
+  window: SweepWindow,
+  opts: ListOptions,
+  onPage: (found: FoundMessage[]) => Promise<void>,
+): Promise<void> {
+  const headers = { Prefer: `outlook.body-content-type="text", ${IMMUTABLE_ID_PREFER}` };
+  await forEachPage(
+    client,
+    searchPath(address, window, opts.pageSize),
+    { baseUrl: opts.baseUrl, headers, signal: opts.signal },
+    async (items) => {
+      await onPage(items.map((raw) => ({ m: parseListedMessage(raw), content: parseMessageContent(raw) })));
     },
   );
 }

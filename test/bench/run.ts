@@ -16,6 +16,7 @@ import { runDistributed, type DistributedResult } from "./distributed";
 import { runHistory, type HistoryResult } from "./history";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
+import { runRuleChange, type RuleChangeResult } from "./rule-change";
 import { runStatusApi, type StatusApiResult } from "./status-api";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
@@ -36,9 +37,10 @@ export interface BenchReport {
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
   history?: Section<HistoryResult>;
+  ruleChange?: Section<RuleChangeResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "history"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "history", "ruleChange"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -77,6 +79,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
   const history = await section(6, o.only, () => runHistory({ quick, databaseUrl }));
+  const ruleChange = await section(7, o.only, () => runRuleChange({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -88,6 +91,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     statusApi,
     pane,
     history,
+    ruleChange,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");

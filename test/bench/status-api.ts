@@ -1,13 +1,16 @@
 /**
- * Item 4 — POST /api/messages/status under load, next to the same server's GET /healthz (the ceiling:
- * TLS, routing, middleware and one `select 1`, no token and no work).
+ * Item 4 (issue 23's item 3) — POST /api/messages/status under load, against a status-shaped floor on the
+ * same server: POST /api/bench/status-floor (status-server.ts, bench only) — the same middleware, the same
+ * token check, the same body parse, a fixed answer (one real status answer). The share of the floor is what
+ * deciding a status costs; the same server's GET /healthz (TLS, routing, middleware and one `select 1`, no
+ * token, no body) is measured too, for comparison with earlier runs.
  *
  * The server runs in a child process (status-server.ts); autocannon runs here, 50 connections, /healthz
  * first. Each endpoint: a 2 s warm-up run (discarded: JIT, statement cache), the server settled (a full
  * GC, half a second of quiet), then the measured run: 1 s of ramp-up (50 TLS handshakes and the load
  * generator's own start, on the same 2 cores), reported apart, then 10 s (quick: 1 s) at 50 established
  * connections, from which throughput and latency percentiles are computed (every response's latency).
- * Three such rounds (quick: one), each /healthz then status; the headline figures are the rounds' medians.
+ * Three such rounds (quick: one), each /healthz, the floor, then status; the headline figures are the rounds' medians.
  * Every status request carries a real Entra-format access token minted by the emulator for one of 500 users [quick: 100] (round-robin), and the server verifies it in full
  * (signature against the emulator's JWKS — fetched once and cached — issuer, audience, scope, expiry).
  * The per-user rate limit (20 requests/s, burst 60) is NOT raised: the load is spread over enough users
@@ -23,6 +26,7 @@ import { startEmulator } from "../../emulator";
 import type { DatasetUser } from "../../emulator/dataset";
 import { forkTs, type BenchChild } from "./child";
 import { appDataset, log, median, mintApiToken, round, TENANT } from "./common";
+import { FLOOR_PATH } from "./status-floor";
 
 export const CONNECTIONS = 50;
 const USERS_FULL = 500;
@@ -50,8 +54,10 @@ const RAMP_UP_SECONDS = 1;
 
 export interface StatusRound {
   healthz: LoadResult;
+  floor?: LoadResult;
   status: LoadResult;
   shareOfCeiling: number;
+  shareOfFloor?: number;
 }
 
 export interface StatusApiResult {
@@ -61,11 +67,17 @@ export interface StatusApiResult {
   contacts: number;
   /** Median of the rounds, figure by figure (counts of requests, non-2xx, errors and timeouts: summed). */
   healthz: LoadResult;
+  /** The status-shaped floor: token check, body parse, fixed answer (absent in reports written before it). */
+  floor?: LoadResult;
   status: LoadResult;
+  /** Status throughput as a share of /healthz's (earlier runs' yardstick). */
   shareOfCeiling: number;
-  /** Each round: /healthz then status, measured as described above. */
+  /** Status throughput as a share of the floor's: the target. */
+  shareOfFloor?: number;
+  /** Each round: /healthz, the floor, then status, measured as described above. */
   rounds: StatusRound[];
-  targets: { atLeastHalfOfCeiling: boolean; p99Under25ms: boolean; no429: boolean };
+  /** atLeastHalfOfCeiling: reports written before the floor existed. */
+  targets: { atLeastHalfOfFloor: boolean; atLeastHalfOfCeiling?: boolean; p99Under25ms: boolean; no429: boolean };
 }
 
 /** Rounds per run: this machine's neighbours come and go, so one 10 s window can be unlucky. */
@@ -201,12 +213,14 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
     // Warm-up: every user's first call provisions nothing new (seeded) but fills the auth memo; JWKS gets cached.
     const warm = await fetchAll(url, serverCa, USERS, requestFor);
     if (warm !== USERS) throw new Error(`status warm-up: ${USERS - warm} requests failed`);
+    // The floor answers what the status route answered to a tracked contact's message (the prediction path).
+    await child.request({ type: "floorAnswer", answer: await fetchOne(url, serverCa, requestFor(USERS + 1)) });
 
     const rounds: StatusRound[] = [];
     const roundCount = opts.quick ? 1 : ROUNDS_FULL;
     let counter = 0;
-    const statusOptions: autocannon.Options = {
-      url: `${url}/api/messages/status`,
+    const postOptions = (route: string): autocannon.Options => ({
+      url: `${url}${route}`,
       connections: CONNECTIONS,
       requests: [
         {
@@ -222,33 +236,68 @@ export async function runStatusApi(opts: { quick: boolean }): Promise<StatusApiR
           },
         },
       ],
-    };
+    });
+    const statusOptions = postOptions("/api/messages/status");
+    const floorOptions = postOptions(FLOOR_PATH);
     const each = `${WARM_UP_SECONDS} s warm-up + ${RAMP_UP_SECONDS} s ramp-up + ${duration} s`;
     for (let i = 1; i <= roundCount; i++) {
       log(`status API, round ${i} of ${roundCount}: /healthz, ${each}`);
       const healthz = await measure(child, { url: `${url}/healthz`, connections: CONNECTIONS }, duration);
+      log(`status API, round ${i} of ${roundCount}: the status-shaped floor, ${each}`);
+      const floor = await measure(child, floorOptions, duration);
       log(`status API, round ${i} of ${roundCount}: POST /api/messages/status, ${each}`);
       const status = await measure(child, statusOptions, duration);
-      rounds.push({ healthz, status, shareOfCeiling: round(status.requestsPerSecond / healthz.requestsPerSecond, 2) });
+      rounds.push({
+        healthz,
+        floor,
+        status,
+        shareOfCeiling: round(status.requestsPerSecond / healthz.requestsPerSecond, 2),
+        shareOfFloor: round(status.requestsPerSecond / floor.requestsPerSecond, 2),
+      });
     }
     const healthz = combine(rounds.map((r) => r.healthz));
+    const floor = combine(rounds.map((r) => r.floor!));
     const st = combine(rounds.map((r) => r.status));
     const share = st.requestsPerSecond / healthz.requestsPerSecond;
+    const shareOfFloor = st.requestsPerSecond / floor.requestsPerSecond;
     return {
       connections: CONNECTIONS,
       durationSeconds: duration,
       users: USERS,
       contacts: CONTACTS,
       healthz,
+      floor,
       status: st,
       shareOfCeiling: round(share, 2),
+      shareOfFloor: round(shareOfFloor, 2),
       rounds,
-      targets: { atLeastHalfOfCeiling: share >= 0.5, p99Under25ms: st.p99Ms < 25, no429: st.non2xx === 0 },
+      targets: {
+        atLeastHalfOfFloor: shareOfFloor >= 0.5,
+        p99Under25ms: st.p99Ms < 25,
+        no429: st.non2xx === 0 && floor.non2xx === 0,
+      },
     };
   } finally {
     await child?.stop();
     await emulator.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One status answer (JSON), for the floor to repeat. */
+async function fetchOne(url: string, caPem: string, r: { token: string; body: string }): Promise<object> {
+  const { createOutbound } = await import("../../server/http/outbound");
+  const out = createOutbound(caPem);
+  try {
+    const res = await out.fetch(`${url}/api/messages/status`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${r.token}` },
+      body: r.body,
+    });
+    if (res.status !== 200) throw new Error(`status answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as object;
+  } finally {
+    await out.close();
   }
 }
 

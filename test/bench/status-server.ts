@@ -4,16 +4,37 @@
  * pointed at the emulator running in the parent. Seeds 5,000 tracked contacts and an active mailbox
  * connection for every bench user (users themselves are provisioned by their first API call, as in
  * production).
+ *
+ * The status-shaped floor (bench only): POST /api/bench/status-floor on the same app, behind the same
+ * /api middleware (security headers, request log, CORS, token check, rate limit, body limit) and with the
+ * same body parse (jsonBody + messageStatusSchema), answering a fixed status response (one real answer,
+ * given by the parent): everything a status call costs except deciding it.
  */
 import crypto from "node:crypto";
+import { Hono } from "hono";
+import { messageStatusSchema } from "../../shared/api/schemas";
+import type { AppEnv } from "../../server/api/context";
+import { jsonBody } from "../../server/api/request";
 import { startServer, type RunningServer } from "../../server/cli/serve";
 import { createLogger } from "../../server/logger";
 import { createContact } from "../../server/store/contacts";
 import { saveConnection } from "../../server/store/mailbox-connections";
 import { provisionUser } from "../../server/store/users";
 import { productConfig, productEnv, TENANT } from "./common";
+import { FLOOR_PATH } from "./status-floor";
 
 let server: RunningServer | null = null;
+let floorAnswer: object = {};
+
+/** Mounted under /api, after the app's own /api routes: the /api middleware applies to it as to them. */
+function floorRoutes(): Hono<AppEnv> {
+  const floor = new Hono<AppEnv>();
+  floor.post(FLOOR_PATH.slice("/api".length), async (c) => {
+    await jsonBody(c, messageStatusSchema);
+    return c.json(floorAnswer);
+  });
+  return floor;
+}
 
 async function handle(m: Record<string, unknown>): Promise<object> {
   if (m.type === "start") {
@@ -29,6 +50,7 @@ async function handle(m: Record<string, unknown>): Promise<object> {
       scheduler: false,
       logger: createLogger("silent"),
     });
+    server.app.route("/api", floorRoutes()); // before the first request: Hono builds its router then
     const now = server.clock.now();
     const dayAgo = new Date(now.getTime() - 86_400_000);
     for (const u of m.users as { id: string; mail: string; displayName: string }[]) {
@@ -49,6 +71,10 @@ async function handle(m: Record<string, unknown>): Promise<object> {
     (globalThis as { gc?: () => void }).gc?.();
     await new Promise((resolve) => setTimeout(resolve, 500));
     return { settled: true };
+  }
+  if (m.type === "floorAnswer") {
+    floorAnswer = m.answer as object;
+    return { set: true };
   }
   if (m.type === "rss") return { rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
   await server?.close();

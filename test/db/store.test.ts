@@ -29,7 +29,7 @@ import {
   toConnectionView,
 } from "../../server/store/mailbox-connections";
 import { listSweeps, lastSuccessfulSweep } from "../../server/store/sweeps";
-import { rulesChangedAt } from "../../server/store/rule-inputs";
+import { ruleChangesSince, rulesChangedAt } from "../../server/store/rule-inputs";
 import { ConflictError, NotFoundError, isUniqueViolation } from "../../server/store/errors";
 
 const T0 = "2026-11-26T12:00:00.000Z";
@@ -445,12 +445,16 @@ for (const target of databaseTargets()) {
         ["spam@example.com", "personal"],
       ]);
       expect((await blocklistFor(db, orgId, user.id)).sort()).toEqual(["@noisy.example", "spam@example.com"]);
-      const changedBefore = await rulesChangedAt(db, orgId);
+      const changes = () => ruleChangesSince(db, orgId, user.id, T0, 10);
       expect(await deleteBlockEntry(db, orgId, mate.id, mine.id, T1)).toBe(false);
-      expect(await rulesChangedAt(db, orgId)).toBe(changedBefore); // nothing removed, nothing to re-read
+      expect(await changes()).toEqual([]); // nothing removed, nothing to re-read
       expect(await deleteBlockEntry(db, orgId, user.id, mine.id, T1)).toBe(true);
-      // A removal can turn "blocked" mail into captured mail: sweeps must re-read their window.
-      expect(await rulesChangedAt(db, orgId)).toBe(new Date(T1).toISOString());
+      // A removal can turn "blocked" mail into captured mail: this user's sweeps look for that address.
+      expect(await changes()).toEqual([
+        { kind: "block_removed", address: "spam@example.com", at: new Date(T1).toISOString() },
+      ]);
+      expect(await ruleChangesSince(db, orgId, mate.id, T0, 10)).toEqual([]); // a personal entry: only its owner's
+      expect(await rulesChangedAt(db, orgId)).toBeNull(); // no organization-wide re-read
       const otherOrg = await freshUser("o");
       expect(await deleteBlockEntry(db, otherOrg.orgId, otherOrg.user.id, org.id, T1)).toBe(false);
     });

@@ -1,7 +1,8 @@
 /**
  * Incremental listing: a steady-state hourly sweep lists only what changed since the last success;
- * anything that can turn an excluded message into a captured one (a contact tracked, a block removed)
- * makes the next sweep re-read its whole window. End to end against the emulator, plus the pure plan.
+ * anything that can turn an excluded message into a captured one makes the next sweep read more: a
+ * domain block removed, its whole window; a contact tracked, a search for that address
+ * (test/sweep/targeted-reread.test.ts covers those in depth). End to end against the emulator, plus the pure plan.
  */
 import { planListing } from "../../server/sweep/listing-plan";
 import { DANA, startSweepHarness, type SweepHarness } from "./harness";
@@ -125,7 +126,7 @@ describe("sweeps against the emulator", () => {
     expect((await s.decisionOf(dana, "<was-junk@t>"))?.outcome).toBe("captured");
   });
 
-  test("a contact tracked after its mail was seen → the next sweep re-reads the whole window, then back to changes", async () => {
+  test("a contact tracked after its mail was seen → the next sweep searches for that address, then back to changes", async () => {
     mail("bob@globex.com", 10 * 60_000, "<from-bob@t>");
     await sweep();
     expect((await s.decisionOf(dana, "<from-bob@t>"))?.reason).toBe("no_tracked_contact");
@@ -133,8 +134,8 @@ describe("sweeps against the emulator", () => {
     s.advance(H);
     await s.addContact("bob@globex.com", s.h.clock.now());
     s.advance(5 * 60_000);
-    const full = await sweep();
-    expect(full).toMatchObject({ listing: "full", listed: 41, captured: 11 });
+    const targeted = await sweep();
+    expect(targeted).toMatchObject({ listing: "targeted", listed: 1, captured: 1 });
     expect((await s.decisionOf(dana, "<from-bob@t>"))?.outcome).toBe("captured");
 
     s.advance(H);

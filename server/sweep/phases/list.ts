@@ -10,6 +10,9 @@ import { loadRuleContext } from "../decision";
 import { SweepAbortedError } from "../errors";
 import { loadFolderMap } from "../folders";
 import { listWindow } from "../listing";
+import { SEARCH_INDEX_LAG_MINUTES } from "../listing-plan";
+import type { ListedMessage, MessageContent } from "../message-facts";
+import { readTargeted } from "../targeted-read";
 import { decidePage, type SweepCounters } from "./decide";
 import type { SweepRun } from "./start";
 import { createCaptureWriter } from "./store";
@@ -103,11 +106,22 @@ export async function listDecideAndStore(
   });
 
   progress("listing");
-  const changedSince = run.plan.kind === "changes" ? run.plan.since : null;
-  const listOptions = { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize, changedSince };
-  await listWindow(client, run.window, listOptions, async (page) => {
-    await writer.storePage(decidePage(page, folders, ctx, run.started, c));
+  const onPage = async (page: ListedMessage[], contents?: ReadonlyMap<string, MessageContent>) => {
+    await writer.storePage(decidePage(page, folders, ctx, run.started, c), contents);
     if (opts.signal?.aborted) throw new SweepAbortedError();
-  });
+  };
+  const listOptions = { baseUrl: deps.graph.baseUrl, signal: opts.signal, pageSize: deps.listPageSize };
+  if (run.plan.kind === "targeted") {
+    const lagMs = SEARCH_INDEX_LAG_MINUTES * 60_000;
+    const options = { ...listOptions, now: run.started, searchIndexLagMs: lagMs };
+    const fellBack = await readTargeted(client, run.window, run.plan, options, onPage);
+    if (fellBack) {
+      deps.logger.info({ sweepId: run.sweepId, reason: fellBack }, "targeted re-read fell back to the whole window");
+      run.plan = { kind: "full" };
+    }
+  } else {
+    const changedSince = run.plan.kind === "changes" ? run.plan.since : null;
+    await listWindow(client, run.window, { ...listOptions, changedSince }, onPage);
+  }
   await writer.finish();
 }

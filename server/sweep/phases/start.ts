@@ -4,12 +4,12 @@
  */
 import { NotConnectedError } from "../../identity/errors";
 import { getConnection, type MailboxConnectionRecord } from "../../store/mailbox-connections";
-import { rulesChangedAt } from "../../store/rule-inputs";
+import { ruleChangesSince, rulesChangedAt } from "../../store/rule-inputs";
 import { failInterruptedSweeps, recordSweepStarted, runningSweepsOf } from "../../store/sweeps";
 import { newId } from "../../store/util";
 import type { SweepDeps, SweepRunOptions, SweepTarget } from "../engine";
 import { SweepInProgressError } from "../errors";
-import { planListing, type ListingPlan } from "../listing-plan";
+import { MAX_TARGETED_ADDRESSES, planListing, RULES_MARGIN_MS, type ListingPlan } from "../listing-plan";
 import { computeWindow, type SweepWindow } from "../window";
 
 export const DEFAULT_RUNNING_GUARD_MS = 30 * 60_000;
@@ -65,14 +65,29 @@ async function listingPlanFor(
   target: SweepTarget,
   connection: MailboxConnectionRecord,
   full: boolean | undefined,
+  now: Date,
 ): Promise<ListingPlan> {
-  // The rule-input lookup only matters when a changes-only listing is possible at all.
-  const mayListChanges = connection.lastSuccessWindowEnd != null && !full;
+  const last = connection.lastSuccessWindowEnd;
+  // The rule-input lookups only matter when a changes-only listing is possible at all.
+  if (last == null || full)
+    return planListing({ lastSuccessWindowEnd: last, rulesChangedAt: null, overlapMinutes: 0, forceFull: full });
+  const since = new Date(Date.parse(last) - RULES_MARGIN_MS);
+  const [changedAt, ruleChanges] = await Promise.all([
+    rulesChangedAt(deps.db, target.organizationId),
+    ruleChangesSince(
+      deps.db,
+      target.organizationId,
+      target.userId,
+      Number.isFinite(since.getTime()) ? since : new Date(0),
+      MAX_TARGETED_ADDRESSES,
+    ),
+  ]);
   return planListing({
-    lastSuccessWindowEnd: connection.lastSuccessWindowEnd,
-    rulesChangedAt: mayListChanges ? await rulesChangedAt(deps.db, target.organizationId) : null,
+    lastSuccessWindowEnd: last,
+    rulesChangedAt: changedAt,
+    ruleChanges: ruleChanges ?? "too_many",
     overlapMinutes: deps.config.overlapMinutes,
-    forceFull: full,
+    now,
   });
 }
 
@@ -86,7 +101,7 @@ export async function startSweep(deps: SweepDeps, target: SweepTarget, opts: Swe
   const t0 = performance.now();
   await guardAgainstRunningSweep(deps, target, started);
   const window = windowFor(connection, started, deps.config);
-  const plan = await listingPlanFor(deps, target, connection, opts.full);
+  const plan = await listingPlanFor(deps, target, connection, opts.full, started);
   const sweepId = newId();
   const view = await recordSweepStarted(deps.db, {
     id: sweepId,

@@ -83,8 +83,11 @@ export interface CaptureWriterDeps {
 }
 
 export interface CaptureWriter {
-  /** Store what this page adds; full body batches are fetched and stored at once, the rest waits. */
-  storePage(decided: readonly DecidedMessage[]): Promise<void>;
+  /**
+   * Store what this page adds; full body batches are fetched and stored at once, the rest waits.
+   * `contents`: bodies already read with the page (a targeted search), never fetched again.
+   */
+  storePage(decided: readonly DecidedMessage[], contents?: ReadonlyMap<string, MessageContent>): Promise<void>;
   /** After the last page: the remaining bodies, then the copies that waited for their engagement. */
   finish(): Promise<void>;
 }
@@ -105,6 +108,7 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
   /** Copies whose engagement is created once their body arrives, by internetMessageId. */
   const pendingCopies = new Map<string, CopyFacts[]>();
   const afterBodies: CaptureItem[] = [];
+  const prefetched = new Map<string, MessageContent>();
 
   const write = async (items: CaptureItem[]) => {
     if (!items.length) return;
@@ -116,17 +120,22 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
   };
 
   const flushBodies = async (part: { m: ListedMessage; d: CaptureDecision }[]) => {
-    const contents = await fetchContents(
-      client,
-      part.map((x) => x.m),
-      deps.bodies,
-    );
+    const missing = part.filter((x) => !prefetched.has(x.m.id)).map((x) => x.m);
+    const contents = missing.length ? await fetchContents(client, missing, deps.bodies) : new Map();
+    for (const x of part) {
+      const known = prefetched.get(x.m.id);
+      if (known) contents.set(x.m.id, known);
+      prefetched.delete(x.m.id);
+    }
     // One transaction per body batch. A message deleted since the listing gets no decision; the next sweep will not see it either.
     await write(part.filter((x) => contents.has(x.m.id)).map((x) => captureItem(x.m, x.d, ctx, contents.get(x.m.id)!)));
     for (const x of part) pendingCopies.delete(x.m.internetMessageId);
   };
 
-  async function storePage(decided: readonly DecidedMessage[]): Promise<void> {
+  async function storePage(
+    decided: readonly DecidedMessage[],
+    contents?: ReadonlyMap<string, MessageContent>,
+  ): Promise<void> {
     const capturedIds = [
       ...new Set(decided.filter((x) => x.d.outcome === "captured").map((x) => x.m.internetMessageId)),
     ];
@@ -155,6 +164,8 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
       } else {
         pendingCopies.set(m.internetMessageId, [...(pendingCopies.get(m.internetMessageId) ?? []), facts]);
         pendingBodies.push({ m, d });
+        const known = contents?.get(m.id);
+        if (known) prefetched.set(m.id, known);
       }
     }
     while (pendingBodies.length >= MAX_BATCH_ITEMS) await flushBodies(pendingBodies.splice(0, MAX_BATCH_ITEMS));
