@@ -48,8 +48,7 @@ export function assertOutboundUrl(raw: string, allowHosts: readonly string[] = [
   if (url.username || url.password) throw new OutboundRefusedError("a URL with credentials is not allowed");
   const host = hostOf(url);
   if (allowHosts.includes(host)) return url;
-  if (net.isIP(host) && !isPublicAddress(host))
-    throw new OutboundRefusedError(`${host} is not a public address`);
+  if (net.isIP(host) && !isPublicAddress(host)) throw new OutboundRefusedError(`${host} is not a public address`);
   if (!net.isIP(host) && (host === "localhost" || host.endsWith(".localhost") || !host.includes(".")))
     throw new OutboundRefusedError(`${host} is not a public host name`);
   return url;
@@ -66,7 +65,8 @@ async function checkedAddress(url: URL, opts: GuardedPostOptions): Promise<{ add
   const addresses = await (opts.resolve ?? systemResolve)(host);
   if (addresses.length === 0) throw new OutboundRefusedError(`${host} has no address`);
   const bad = addresses.find((a) => !isPublicAddress(a.address));
-  if (bad && !allowed) throw new OutboundRefusedError(`${host} resolves to ${bad.address}, which is not a public address`);
+  if (bad && !allowed)
+    throw new OutboundRefusedError(`${host} resolves to ${bad.address}, which is not a public address`);
   // IPv4 first: a service on "localhost" (an allowed host) usually listens on 127.0.0.1.
   return [...addresses].sort((a, b) => a.family - b.family)[0];
 }

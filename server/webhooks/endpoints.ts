@@ -124,7 +124,13 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
         const r = await insertEndpoint(
           trx,
           orgId,
-          { url, description: input.description, eventTypes: [...new Set(input.eventTypes)], sealedSecret: "", createdBy },
+          {
+            url,
+            description: input.description,
+            eventTypes: [...new Set(input.eventTypes)],
+            sealedSecret: "",
+            createdBy,
+          },
           now,
         );
         const sealed = sealSecret(cipher, r.id, secret);

@@ -17,7 +17,11 @@ export function signingSecrets(
   now: Date,
 ): string[] {
   const out = [cipher.decrypt(endpoint.secret, context(endpoint.id))];
-  if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now.toISOString())
+  if (
+    endpoint.previousSecret &&
+    endpoint.previousSecretExpiresAt &&
+    endpoint.previousSecretExpiresAt > now.toISOString()
+  )
     out.push(cipher.decrypt(endpoint.previousSecret, context(endpoint.id)));
   return out;
 }

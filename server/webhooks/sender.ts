@@ -60,12 +60,21 @@ export async function attemptDelivery(deps: SenderDeps, d: WebhookDeliveryRecord
   return outcome.ok ? "succeeded" : "failed";
 }
 
-async function post(deps: SenderDeps, endpoint: WebhookEndpointRecord, d: WebhookDeliveryRecord): Promise<AttemptOutcome> {
+async function post(
+  deps: SenderDeps,
+  endpoint: WebhookEndpointRecord,
+  d: WebhookDeliveryRecord,
+): Promise<AttemptOutcome> {
   const body = (await buildPayloads(deps.db, d.organizationId, [d])).get(d.id)!;
   let statusCode: number | null = null;
   let error: string | null = null;
   try {
-    const headers = signDelivery(signingSecrets(deps.cipher, endpoint, deps.clock.now()), d.id, deps.wallClock.now(), body);
+    const headers = signDelivery(
+      signingSecrets(deps.cipher, endpoint, deps.clock.now()),
+      d.id,
+      deps.wallClock.now(),
+      body,
+    );
     const res = await (deps.post ?? guardedPost)(
       endpoint.url,
       { ...headers, "content-type": "application/json", "user-agent": "EngagementCapture-Webhooks/1" },

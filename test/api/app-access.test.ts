@@ -180,7 +180,9 @@ describe("the OpenAPI description of application access", () => {
     // The writes open to applications (contacts, the organization's blocklist, webhooks) are in app-write.test.ts.
     const declared = new Set(OPERATIONS.map((op) => op.operationId));
     expect(accepting).toHaveLength(Object.keys(APP_OPERATIONS).filter((id) => declared.has(id)).length);
-    expect(accepting.filter((op) => !/blocklist|webhooks|contacts.*removal|^(POST|PATCH|DELETE)/.test(op)).sort()).toEqual(
+    expect(
+      accepting.filter((op) => !/blocklist|webhooks|contacts.*removal|^(POST|PATCH|DELETE)/.test(op)).sort(),
+    ).toEqual(
       [
         "GET /api/clients",
         "GET /api/clients/{id}",

@@ -24,7 +24,11 @@ export const webhookEndpointCreateSchema = z
   .meta({ id: "WebhookEndpointInput" });
 
 export const webhookEndpointUpdateSchema = z
-  .strictObject({ url: url.optional(), description: text(200).nullable().optional(), eventTypes: eventTypes.optional() })
+  .strictObject({
+    url: url.optional(),
+    description: text(200).nullable().optional(),
+    eventTypes: eventTypes.optional(),
+  })
   .meta({ id: "WebhookEndpointPatch" });
 
 export const webhookEndpointViewSchema = z
