@@ -21,7 +21,7 @@ import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
 import { sweepOperations } from "./routes/sweeps";
-import { webhookOperations } from "./routes/webhooks";
+import { webhookEvents, webhookOperations } from "./routes/webhooks";
 import { APP_OPERATIONS, APP_ROLES_FOR } from "./roles";
 import { DEFAULT_RATE_LIMIT } from "./security";
 
@@ -146,6 +146,7 @@ function generate() {
   for (const [name, response] of Object.entries(SHARED_RESPONSES))
     registry.registerComponent("responses", name, response);
   for (const op of OPERATIONS) registry.registerPath(withAppSecurity(op));
+  for (const event of webhookEvents) registry.registerWebhook(event);
   return generator.getOpenAPI31Document({
     openapi: "3.1.0",
     info: INFO,

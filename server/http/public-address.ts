@@ -6,7 +6,10 @@
  */
 import net from "node:net";
 
-const BLOCKED = new net.BlockList();
+// One list per family: a BlockList matches IPv4 addresses against IPv6 rules too (as ::ffff:a.b.c.d),
+// so the IPv4-mapped rule would refuse every IPv4 address.
+const BLOCKED_V4 = new net.BlockList();
+const BLOCKED_V6 = new net.BlockList();
 for (const [prefix, bits] of [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -24,7 +27,7 @@ for (const [prefix, bits] of [
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const)
-  BLOCKED.addSubnet(prefix, bits, "ipv4");
+  BLOCKED_V4.addSubnet(prefix, bits, "ipv4");
 for (const [prefix, bits] of [
   ["::", 128],
   ["::1", 128],
@@ -41,12 +44,12 @@ for (const [prefix, bits] of [
   ["fec0::", 10],
   ["ff00::", 8],
 ] as const)
-  BLOCKED.addSubnet(prefix, bits, "ipv6");
+  BLOCKED_V6.addSubnet(prefix, bits, "ipv6");
 
 /** True when the address is a public unicast IP address; false for anything else, including non-addresses. */
 export function isPublicAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
   const family = net.isIP(bare);
   if (family === 0) return false;
-  return !BLOCKED.check(bare, family === 4 ? "ipv4" : "ipv6");
+  return family === 4 ? !BLOCKED_V4.check(bare, "ipv4") : !BLOCKED_V6.check(bare, "ipv6");
 }

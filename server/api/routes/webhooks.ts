@@ -19,7 +19,10 @@ import {
   webhookRotateSchema,
   webhookRotatedSchema,
   emptyQuery,
+  WEBHOOK_EVENT_TYPES,
+  webhookPayloadSchema,
 } from "../../../shared/api/schemas";
+import { z } from "zod";
 import { createTokenCipher, resolveEncryptionKey } from "../../identity/token-crypto";
 import { createWebhookAdmin, type WebhookAdmin } from "../../webhooks/endpoints";
 import type { AppContext, AppEnv } from "../context";
@@ -142,6 +145,36 @@ const replay = createRoute({
 });
 
 export const webhookOperations = [create, list, get, update, remove, rotate, enable, deliveries, replay];
+
+const SIGNED_HEADERS = z.object({
+  "webhook-id": z
+    .string()
+    .meta({ description: "The delivery's id: the same on every retry and replay; deduplicate by it." }),
+  "webhook-timestamp": z.string().meta({ description: "Seconds since the epoch when this attempt was signed." }),
+  "webhook-signature": z.string().meta({
+    description:
+      "v1,<base64 HMAC-SHA256 of `${webhook-id}.${webhook-timestamp}.${body}` keyed with the secret after whsec_, base64-decoded>; " +
+      "during a rotation two, space-separated (new and old secret).",
+  }),
+});
+
+/** The pushes a registered endpoint receives: the OpenAPI 3.1 `webhooks` section (api-document.ts). */
+export const webhookEvents = WEBHOOK_EVENT_TYPES.map((type) =>
+  createRoute({
+    method: "post",
+    path: type,
+    operationId: `webhook_${type.replace(".", "_")}`,
+    tags,
+    summary: `${type}: ${type.endsWith("deleted") ? "an engagement was deleted (engagement null)" : type.endsWith("created") ? "an engagement was captured" : "another mailbox or contact was linked"}`,
+    request: { headers: SIGNED_HEADERS, body: jsonRequest(webhookPayloadSchema) },
+    responses: {
+      "2XX": {
+        description:
+          "Received. Anything else (3xx included, never followed) is retried with backoff for about 28 hours.",
+      },
+    },
+  }),
+);
 
 /** The service the routes use: the one wired by the entry point, else one over the same key (tests). */
 function adminOf(deps: AppDeps): () => WebhookAdmin {
