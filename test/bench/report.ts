@@ -1,4 +1,5 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
+import { renderWebhooks } from "./webhooks";
 import type { BenchReport, Section } from "./run";
 import { WARM_UP_SECONDS } from "./status-api";
 
@@ -371,6 +372,8 @@ export function renderMarkdown(r: BenchReport): string {
           : []),
       );
   }
+
+  p(...renderWebhooks(r.webhooks, 6));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

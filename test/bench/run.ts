@@ -18,6 +18,7 @@ import { renderMarkdown } from "./report";
 import { runStatusApi, type StatusApiResult } from "./status-api";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
+import { runWebhooks, type WebhooksResult } from "./webhooks";
 
 export type Section<T> =
   | { ok: true; seconds: number; result: T }
@@ -34,9 +35,10 @@ export interface BenchReport {
   distributed: Section<DistributedResult>;
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
+  webhooks: Section<WebhooksResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "webhooks"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -74,6 +76,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
+  const webhooks = await section(6, o.only, () => runWebhooks({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -84,6 +87,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     distributed,
     statusApi,
     pane,
+    webhooks,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
@@ -101,7 +105,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === "--out") o.outDir = path.resolve(argv[++i]);
     else if (a === "--only") o.only = argv[++i].split(",").map(Number);
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5]\n");
+      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5,6]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
