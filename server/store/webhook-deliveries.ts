@@ -79,6 +79,21 @@ export async function claimDelivery(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Give a claimed delivery back without an attempt (its endpoint was disabled or deleted meanwhile). */
+export async function releaseDelivery(
+  db: Kysely<Database>,
+  d: Pick<WebhookDeliveryRecord, "id" | "organizationId">,
+  lockedUntil: Date,
+): Promise<void> {
+  await db
+    .updateTable("webhookDeliveries")
+    .set({ lockedUntil: null })
+    .where("organizationId", "=", d.organizationId)
+    .where("id", "=", d.id)
+    .where("lockedUntil", "=", iso(lockedUntil))
+    .execute();
+}
+
 export interface AttemptOutcome {
   ok: boolean;
   statusCode: number | null;

@@ -124,12 +124,8 @@ export async function updateEndpoint(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** Delete an endpoint; its deliveries go with it (foreign key on delete cascade). */
 export async function deleteEndpoint(db: Kysely<Database>, organizationId: string, id: string): Promise<boolean> {
-  await db
-    .deleteFrom("webhookDeliveries")
-    .where("organizationId", "=", organizationId)
-    .where("endpointId", "=", id)
-    .execute();
   const r = await db
     .deleteFrom("webhookEndpoints")
     .where("organizationId", "=", organizationId)

@@ -12,6 +12,7 @@ import type { Logger } from "../logger";
 import {
   claimDelivery,
   recordAttempt,
+  releaseDelivery,
   type AttemptOutcome,
   type WebhookDeliveryRecord,
 } from "../store/webhook-deliveries";
@@ -46,12 +47,7 @@ export async function attemptDelivery(deps: SenderDeps, d: WebhookDeliveryRecord
   if (!(await claimDelivery(deps.db, d, until))) return "skipped";
   const endpoint = await getEndpoint(deps.db, d.organizationId, d.endpointId);
   if (!endpoint || endpoint.status !== "active") {
-    await deps.db
-      .updateTable("webhookDeliveries")
-      .set({ lockedUntil: null })
-      .where("organizationId", "=", d.organizationId)
-      .where("id", "=", d.id)
-      .execute();
+    await releaseDelivery(deps.db, d, until);
     return "skipped";
   }
   const outcome = await post(deps, endpoint, d);

@@ -67,6 +67,9 @@ for (const target of databaseTargets()) {
       // The secret is sealed at rest.
       const row = await h.db.selectFrom("webhookEndpoints").select("secret").executeTakeFirstOrThrow();
       expect(row.secret).not.toContain(secret.slice(6));
+      // Deleting the endpoint deletes its delivery log.
+      await w.webhooks.admin.remove(ORG, endpointId);
+      expect(await h.db.selectFrom("webhookDeliveries").selectAll().execute()).toEqual([]);
     });
 
     it("retries a failed delivery with the same webhook-id on the backoff schedule", async () => {
