@@ -76,14 +76,21 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
     timer = setTimeout(loop, ms);
   }
 
+  /** Set when a pass was asked for while one ran (an attempt finished): run another right after it. */
+  let again = false;
+
   function loop(): void {
     timer = null;
-    if (passing) return;
+    if (passing) {
+      again = true;
+      return;
+    }
+    again = false;
     passing = pass()
       .catch((err: unknown) => deps.logger.warn({ err: String(err) }, "webhook pass failed"))
       .finally(() => {
         passing = null;
-        schedule(opts.pollIntervalMs);
+        schedule(again ? 0 : opts.pollIntervalMs);
       });
   }
 
@@ -103,7 +110,7 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
       await Promise.all(inFlight.values());
     },
     nudge() {
-      if (running && !passing) schedule(0);
+      if (running) schedule(0);
     },
   };
 }
