@@ -48,16 +48,19 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
         const n = (perEndpoint.get(d.endpointId) ?? 1) - 1;
         if (n <= 0) perEndpoint.delete(d.endpointId);
         else perEndpoint.set(d.endpointId, n);
-        if (running) schedule(0);
+        if (running) {
+          sendOnly = true;
+          schedule(0);
+        }
       });
     inFlight.set(d.id, p);
     return p;
   }
 
   /** Dispatch and start what is due; the attempts run on (a slow endpoint must not hold the next pass). */
-  async function pass(): Promise<Promise<AttemptResult>[]> {
+  async function pass(dispatch = true): Promise<Promise<AttemptResult>[]> {
     const now = deps.clock.now();
-    await dispatchFeed(deps.db, now);
+    if (dispatch) await dispatchFeed(deps.db, now);
     const room = opts.concurrency - inFlight.size;
     if (room <= 0) return [];
     const due = await dueDeliveries(deps.db, now, Math.max(room * 4, 50));
@@ -78,6 +81,9 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
 
   /** Set when a pass was asked for while one ran (an attempt finished): run another right after it. */
   let again = false;
+  /** Passes since the last one that read the feed: a pass started by a finished attempt only sends. */
+  let sendOnly = false;
+  let lastDispatch = 0;
 
   function loop(): void {
     timer = null;
@@ -86,10 +92,15 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
       return;
     }
     again = false;
-    passing = pass()
+    // Reading the feed at least once per poll interval, however busy sending keeps the runner.
+    const dispatch = !sendOnly || performance.now() - lastDispatch >= opts.pollIntervalMs;
+    if (dispatch) lastDispatch = performance.now();
+    sendOnly = false;
+    passing = pass(dispatch)
       .catch((err: unknown) => deps.logger.warn({ err: String(err) }, "webhook pass failed"))
       .finally(() => {
         passing = null;
+        if (!again) sendOnly = false;
         schedule(again ? 0 : opts.pollIntervalMs);
       });
   }
@@ -110,6 +121,7 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
       await Promise.all(inFlight.values());
     },
     nudge() {
+      sendOnly = false;
       if (running) schedule(0);
     },
   };

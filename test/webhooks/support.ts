@@ -128,7 +128,7 @@ export interface World {
   clock: ManualClock;
   webhooks: Webhooks;
   /** Another process's webhooks over the same database and key. */
-  another(): Webhooks;
+  another(overrides?: Partial<WebhookConfig>): Webhooks;
   userId: string;
   contactId: string;
   captured: number;
@@ -153,10 +153,10 @@ export async function openWorld(h: TestDatabase, settings: Partial<WebhookConfig
     dataDir: tempDir("ec-webhooks-"),
     webhooks: { ...DEFAULT_WEBHOOKS, allowHosts: ["localhost"], timeoutMs: 2000, ...settings },
   };
-  const another = () =>
+  const another = (overrides: Partial<WebhookConfig> = {}) =>
     createWebhooks({
       db: h.db,
-      config,
+      config: { ...config, webhooks: { ...config.webhooks, ...overrides } },
       clock,
       logger: createLogger("silent"),
       extraCaPem: tls.caPem,
