@@ -28,6 +28,7 @@ import { messageRoutes } from "./api/routes/messages";
 import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
 import { mailRoutes } from "./api/routes/mail";
+import { webhookRoutes } from "./api/routes/webhooks";
 import { MAX_MAIL_REQUEST_BYTES } from "../shared/api/schemas/mail";
 import type { Logger } from "./logger";
 
@@ -140,6 +141,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route("/", organizationRoutes(deps));
   api.route("/", sweepRoutes(deps));
   api.route("/", mailRoutes(deps));
+  api.route("/", webhookRoutes(deps));
   app.route("/api", api);
 
   return app;

@@ -63,7 +63,32 @@ export interface Config {
   demoReset?: boolean;
   /** What is pruned and when (server/retention). */
   retention?: RetentionConfig;
+  /** Webhook deliveries (server/webhooks); absent = DEFAULT_WEBHOOKS. */
+  webhooks?: WebhookConfig;
 }
+
+export interface WebhookConfig {
+  /** Host names called even when they resolve to a private or loopback address (WEBHOOK_ALLOW_HOSTS; tests, the demo). */
+  allowHosts: string[];
+  /** One attempt's deadline (WEBHOOK_TIMEOUT_SECONDS). */
+  timeoutMs: number;
+  /** An endpoint whose every attempt failed for this many days is disabled (WEBHOOK_DISABLE_AFTER_DAYS). */
+  disableAfterDays: number;
+  /** Attempts in flight per process (WEBHOOK_CONCURRENCY); per endpoint at most WEBHOOK_ENDPOINT_CONCURRENCY. */
+  concurrency: number;
+  perEndpoint: number;
+  /** How often deliveries are looked for (WEBHOOK_POLL_INTERVAL_MS). */
+  pollIntervalMs: number;
+}
+
+export const DEFAULT_WEBHOOKS: WebhookConfig = {
+  allowHosts: [],
+  timeoutMs: 10_000,
+  disableAfterDays: 5,
+  concurrency: 32,
+  perEndpoint: 4,
+  pollIntervalMs: 1000,
+};
 
 export interface RetentionConfig {
   /** Plain exclusions are deleted this long after they were decided (RETENTION_EXCLUDED_DECISION_HOURS; default window + 24 h). */
@@ -179,6 +204,17 @@ const schema = z.object({
     DEFAULT_QUOTAS.blocklistEntriesPerOrganization,
   ),
   CLIENTS_PER_ORGANIZATION: intIn("CLIENTS_PER_ORGANIZATION", 1, 1_000_000, DEFAULT_QUOTAS.clientsPerOrganization),
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .regex(/^\s*[A-Za-z0-9.:-]+(\s*,\s*[A-Za-z0-9.:-]+)*\s*$/, {
+      message: "WEBHOOK_ALLOW_HOSTS must be host names separated by commas, e.g. localhost,receiver.test",
+    })
+    .optional(),
+  WEBHOOK_TIMEOUT_SECONDS: intIn("WEBHOOK_TIMEOUT_SECONDS", 1, 60, DEFAULT_WEBHOOKS.timeoutMs / 1000),
+  WEBHOOK_DISABLE_AFTER_DAYS: intIn("WEBHOOK_DISABLE_AFTER_DAYS", 1, 30, DEFAULT_WEBHOOKS.disableAfterDays),
+  WEBHOOK_CONCURRENCY: intIn("WEBHOOK_CONCURRENCY", 1, 1024, DEFAULT_WEBHOOKS.concurrency),
+  WEBHOOK_ENDPOINT_CONCURRENCY: intIn("WEBHOOK_ENDPOINT_CONCURRENCY", 1, 64, DEFAULT_WEBHOOKS.perEndpoint),
+  WEBHOOK_POLL_INTERVAL_MS: intIn("WEBHOOK_POLL_INTERVAL_MS", 50, 60_000, DEFAULT_WEBHOOKS.pollIntervalMs),
 });
 
 /** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
@@ -291,6 +327,17 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
       batchSize: e.RETENTION_BATCH_SIZE,
       batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
       intervalMinutes: e.RETENTION_INTERVAL_MINUTES,
+    },
+    webhooks: {
+      allowHosts: (e.WEBHOOK_ALLOW_HOSTS ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      disableAfterDays: e.WEBHOOK_DISABLE_AFTER_DAYS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      perEndpoint: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     },
   };
 }

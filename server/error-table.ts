@@ -64,6 +64,9 @@ export const ERROR_TABLE = {
   reply_not_in_mailbox: { status: 422 },
   graph_rejected: { status: 502 },
   graph_unavailable: { status: 503 },
+  // Webhooks: a URL the server will not call (not https, not a public address), too many endpoints
+  invalid_webhook_url: { status: 422 },
+  webhook_quota_exceeded: { status: 409 },
 } as const satisfies Record<string, ErrorRule>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -21,6 +21,7 @@ import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
 import { sweepOperations } from "./routes/sweeps";
+import { webhookEvents, webhookOperations } from "./routes/webhooks";
 import { APP_OPERATIONS, APP_ROLES_FOR } from "./roles";
 import { DEFAULT_RATE_LIMIT } from "./security";
 
@@ -50,6 +51,7 @@ export const OPERATIONS: Operation[] = [
   ...mailboxHealthOperations,
   ...organizationOperations,
   ...mailOperations,
+  ...webhookOperations,
 ];
 
 const INFO = {
@@ -77,6 +79,7 @@ const TAGS = [
   { name: "sweeps", description: "Passes over the mailbox." },
   { name: "mail", description: "Sending mail as the user." },
   { name: "organization", description: "The organization's settings (administrators): retention." },
+  { name: "webhooks", description: "Signed pushes of engagement changes (Standard Webhooks) to a CRM's endpoint." },
   { name: "addin", description: "The Outlook task pane's files, manifest and configuration." },
 ];
 
@@ -143,6 +146,7 @@ function generate() {
   for (const [name, response] of Object.entries(SHARED_RESPONSES))
     registry.registerComponent("responses", name, response);
   for (const op of OPERATIONS) registry.registerPath(withAppSecurity(op));
+  for (const event of webhookEvents) registry.registerWebhook(event);
   return generator.getOpenAPI31Document({
     openapi: "3.1.0",
     info: INFO,

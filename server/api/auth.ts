@@ -11,10 +11,11 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "../clock";
 import type { Db } from "../db";
 import { AuthError, AuthorityUnavailableError, type Caller, type TokenVerifier } from "../identity/token-verifier";
+import { ensureOrganization } from "../store/organizations";
 import { provisionUser } from "../store/users";
 import { OPERATIONS } from "./api-document";
 import { appRateKey, type AppEnv } from "./context";
-import { assertAppMayCall } from "./roles";
+import { APP_OPERATIONS, assertAppMayCall } from "./roles";
 import { FailedAuthLimit, type RateLimitSettings } from "./security";
 
 const MAX_MEMO = 10_000;
@@ -44,7 +45,14 @@ export function authMiddleware(deps: {
     const caller = header && failures.blocked(c) ? deps.verifier.known?.(header) : await verifyCounted(c, header);
     if (!caller) return failures.refuse(c);
     if (caller.kind === "app") {
-      assertAppMayCall(caller, operationOf(c.req.method, c.req.path));
+      const operationId = operationOf(c.req.method, c.req.path);
+      assertAppMayCall(caller, operationId);
+      // An application may write before any member has signed in: its rows need the organization.
+      if (APP_OPERATIONS[operationId ?? ""] === "write" && !provisioned.has(caller.organizationId)) {
+        await ensureOrganization(deps.db, caller.organizationId, deps.clock.now());
+        if (provisioned.size >= MAX_MEMO) provisioned.clear();
+        provisioned.set(caller.organizationId, caller.organizationId);
+      }
       c.set("caller", caller);
       c.set("orgId", caller.organizationId);
       c.set("userId", appRateKey(caller));

@@ -46,6 +46,8 @@ export interface AppDeps {
   rateLimit?: import("./security").RateLimitSettings;
   /** Sample messages for the task pane's browser preview (demo mode). */
   preview?: import("./routes/addin").PreviewSource;
+  /** Managing webhook endpoints (server/webhooks/endpoints.ts); built from config and the token key when absent. */
+  webhooks?: import("../webhooks/endpoints").WebhookAdmin;
   /** Where the built pane is (default <repo>/dist/addin). */
   addinDistDir?: string;
 }

@@ -33,6 +33,23 @@ export const APP_OPERATIONS: Readonly<Record<string, "read" | "write">> = Object
   getContact: "read",
   listClients: "read",
   getClient: "read",
+  createContact: "write",
+  updateContact: "write",
+  deleteContact: "write",
+  previewContactRemoval: "read",
+  listBlocklist: "read",
+  addBlockEntry: "write",
+  previewBlockRemoval: "read",
+  deleteBlockEntry: "write",
+  createWebhookEndpoint: "write",
+  listWebhookEndpoints: "write",
+  getWebhookEndpoint: "write",
+  updateWebhookEndpoint: "write",
+  deleteWebhookEndpoint: "write",
+  rotateWebhookSecret: "write",
+  enableWebhookEndpoint: "write",
+  listWebhookDeliveries: "write",
+  replayWebhookDeliveries: "write",
 });
 
 /** The app roles that grant each access. */
@@ -60,6 +77,38 @@ export function assertAppMayCall(caller: Caller, operationId: string | null): vo
       `This operation needs the ${roles.join(" or ")} application permission (app role), granted by an administrator.`,
     );
   }
+}
+
+/**
+ * Whether the caller acts for the whole organization: an administrator, or an application with the write
+ * role (an application is the tenant itself, never one member). Such callers untrack contacts across the
+ * organization and manage its blocklist and webhooks.
+ */
+export function actsForOrganization(c: AppContext): boolean {
+  const caller = c.get("caller");
+  return isAdmin(c) || (caller.kind === "app" && APP_ROLES_FOR.write.some((r) => caller.roles.includes(r)));
+}
+
+/** An application has no mailbox, so it has no personal blocklist: 403 user_only. */
+export function assertPerson(c: AppContext, what: string): void {
+  if (c.get("caller").kind === "app")
+    throw new DomainError("user_only", `${what} belongs to a signed-in user; an application's token cannot.`);
+}
+
+/**
+ * Who made a change, as stored where the API shows it (contacts' trackedBy): the user's id, or for an
+ * application "app:<client id>" (APP_ACTOR_PREFIX) — no user row, so the change is attributed to the
+ * application itself.
+ */
+export function actorOf(c: AppContext): string {
+  const caller = c.get("caller");
+  return caller.kind === "app" ? `${APP_ACTOR_PREFIX}${caller.appId ?? caller.oid}` : c.get("userId");
+}
+export const APP_ACTOR_PREFIX = "app:";
+
+/** 403 forbidden unless the caller is an administrator or an application with the write role. */
+export function requireOrganizationActor(c: AppContext, what: string): void {
+  if (!actsForOrganization(c)) requireAdmin(c, what);
 }
 
 /** 403 forbidden unless the caller is an administrator; `what` starts the sentence ("Changing … needs …"). */

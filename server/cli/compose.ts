@@ -19,6 +19,7 @@ import { createQueuedSweepService } from "../sweep-queue/queued-service";
 import { createSweepLiveness } from "../sweep-queue/liveness";
 import { registerPruneJob } from "../sweep-queue/prune-job";
 import { startRetentionTimer } from "../retention/runner";
+import { createWebhooks, type Webhooks } from "../webhooks";
 
 export interface ServicesOptions {
   config: Config;
@@ -34,6 +35,8 @@ export interface ServicesOptions {
   outbound?: Outbound;
   /** Distributed mode: how long "capture now" waits for a worker (default 30 s). */
   captureWaitMs?: number;
+  /** Send webhook deliveries from this process (default true). */
+  webhookSender?: boolean;
 }
 
 export interface Services {
@@ -46,6 +49,8 @@ export interface Services {
   queue: SweepQueue | null;
   /** The one outbound HTTPS client (Entra, JWKS, Graph). */
   outbound: Outbound;
+  /** Webhook endpoints and the delivery runner. */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -106,6 +111,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       ? startRetentionTimer({ db, clock, logger, retention: config.retention, windowHours: config.sweep.windowHours })
       : null;
 
+  // Deliveries are claimed row by row in the database, so every process may send them.
+  const webhooks = createWebhooks({ db, config, clock, logger, extraCaPem: opts.extraCaPem });
+  if (opts.webhookSender !== false) webhooks.runner.start();
+
   return {
     db,
     logger,
@@ -114,7 +123,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     sweeps,
     queue,
     outbound,
+    webhooks,
     async close() {
+      await webhooks.close();
       await retention?.stop();
       await sweeps.stop({ abort: true });
       await ownQueue?.stop();

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import { loadConfig, type Config } from "../config";
+import { DEFAULT_WEBHOOKS, loadConfig, type Config } from "../config";
 import { createOutbound } from "../http/outbound";
 import { REPO_ROOT, startServer, type RunningServer } from "./serve";
 import { bootstrapDemo } from "./demo-bootstrap";
@@ -94,7 +94,13 @@ async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }
   });
   if (!pointed.ok) throw new Error(pointed.problems.join("; "));
   const caPem = fs.readFileSync(path.join(config.dataDir, "certs", "ca.crt"), "utf8");
-  return { config: { ...pointed.config, mode: "demo" }, demo: { emulator: child, handshake, caPem } };
+  // The demo's example receiver (npm run receiver) listens on localhost: allowed unless configured otherwise.
+  const webhooks = pointed.config.webhooks ?? DEFAULT_WEBHOOKS;
+  const demoWebhooks = { ...webhooks, allowHosts: webhooks.allowHosts.length ? webhooks.allowHosts : ["localhost"] };
+  return {
+    config: { ...pointed.config, mode: "demo", webhooks: demoWebhooks },
+    demo: { emulator: child, handshake, caPem },
+  };
 }
 
 /** Set up the demo organization (Contoso) through the public API, as a person would. */

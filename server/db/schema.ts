@@ -251,6 +251,56 @@ export interface IdempotencyKeyTable {
   lockedUntil: Timestamp | null;
 }
 
+/** A webhook endpoint an organization registered (server/store/webhook-endpoints.ts). */
+export interface WebhookEndpointTable {
+  id: string;
+  organizationId: string;
+  url: string;
+  description: string | null;
+  /** JSON WebhookEventType[]. */
+  eventTypes: string;
+  /** The signing secret (whsec_…), sealed with the token encryption key (server/identity/token-crypto). */
+  secret: string;
+  /** After a rotation: the old secret, sealed, which still signs until previousSecretExpiresAt. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: Timestamp | null;
+  status: "active" | "disabled";
+  /** Why it was disabled (shown to administrators). */
+  disabledReason: string | null;
+  disabledAt: Timestamp | null;
+  /** The last change of the organization's feed turned into a delivery for this endpoint. */
+  lastSequence: number;
+  /** The first failed attempt since the last success; null while deliveries succeed. */
+  failingSince: Timestamp | null;
+  /** The user id, or "app:<client id>" for an application. */
+  createdBy: string;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+}
+
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One change of the feed for one endpoint (server/store/webhook-deliveries.ts); its id is the webhook-id. */
+export interface WebhookDeliveryTable {
+  id: string;
+  organizationId: string;
+  endpointId: string;
+  sequence: number;
+  eventType: string;
+  engagementId: string;
+  occurredAt: Timestamp;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  nextAttemptAt: Timestamp | null;
+  /** While an attempt is in flight: another sender takes the delivery only after this (a dead process's). */
+  lockedUntil: Timestamp | null;
+  lastAttemptAt: Timestamp | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: Timestamp | null;
+  createdAt: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -268,6 +318,8 @@ export interface Database {
   contactImportLeases: ContactImportLeaseTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;
+  webhookEndpoints: WebhookEndpointTable;
+  webhookDeliveries: WebhookDeliveryTable;
 }
 
 // Re-exported so data-access modules need only this file for Kysely helper types.

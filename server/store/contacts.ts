@@ -53,9 +53,19 @@ async function withClients(
     toContactView(
       r,
       r.clientId ? (clients.get(r.clientId) ?? null) : null,
-      r.trackedByUserId ? (trackers.get(r.trackedByUserId) ?? null) : null,
+      r.trackedByUserId ? (trackers.get(r.trackedByUserId) ?? applicationTracker(r.trackedByUserId)) : null,
     ),
   );
+}
+
+/**
+ * A contact tracked by an application (a CRM's client-credentials token) records "app:<client id>": no user
+ * row, so the view names the application.
+ */
+function applicationTracker(trackedBy: string): ContactView["trackedBy"] {
+  if (!trackedBy.startsWith("app:")) return null;
+  const clientId = trackedBy.slice("app:".length);
+  return { id: trackedBy, email: "", displayName: `Application ${clientId}` };
 }
 
 /** The users who tracked these contacts (the Contacts view says who and when). */

@@ -1,4 +1,5 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
+import { renderWebhooks } from "./webhooks";
 import type { BenchReport, Section } from "./run";
 import { renderRuleChange } from "./rule-change-report";
 import { WARM_UP_SECONDS } from "./status-api";
@@ -386,6 +387,7 @@ export function renderMarkdown(r: BenchReport): string {
 
   p(...historyMarkdown(r.history).section);
   p(...renderRuleChange(r.ruleChange));
+  p(...renderWebhooks(r.webhooks, 8));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

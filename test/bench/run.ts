@@ -20,6 +20,7 @@ import { runRuleChange, type RuleChangeResult } from "./rule-change";
 import { runStatusApi, type StatusApiResult } from "./status-api";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
+import { runWebhooks, type WebhooksResult } from "./webhooks";
 
 export type Section<T> =
   | { ok: true; seconds: number; result: T }
@@ -38,9 +39,19 @@ export interface BenchReport {
   pane: Section<PaneResult>;
   history?: Section<HistoryResult>;
   ruleChange?: Section<RuleChangeResult>;
+  webhooks?: Section<WebhooksResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "history", "ruleChange"] as const;
+export const SECTIONS = [
+  "traffic",
+  "throughput",
+  "distributed",
+  "statusApi",
+  "pane",
+  "history",
+  "ruleChange",
+  "webhooks",
+] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -80,6 +91,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const pane = await section(5, o.only, () => runPane({ quick }));
   const history = await section(6, o.only, () => runHistory({ quick, databaseUrl }));
   const ruleChange = await section(7, o.only, () => runRuleChange({ quick }));
+  const webhooks = await section(8, o.only, () => runWebhooks({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -92,6 +104,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     pane,
     history,
     ruleChange,
+    webhooks,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");

@@ -78,6 +78,8 @@ const A = {
   restItemId: "",
   subject: "Quarterly numbers for Acme (confidential)",
   idempotencyKey: "shared-idempotency-key-1",
+  webhookId: "",
+  webhookUrl: "https://crm.acme-secret.example/hooks",
 };
 let bUserId = "";
 
@@ -139,6 +141,8 @@ const leaks = (a: Answer) =>
     A.sweepId,
     A.subject,
     A.restItemId,
+    A.webhookId,
+    A.webhookUrl,
   ].filter((secret) => secret && a.text.includes(secret));
 
 function expectNotFound(a: Answer) {
@@ -245,6 +249,9 @@ beforeAll(async () => {
   });
   expect(statusA.status).toBe(200);
   expect((statusA.body as { status: string }).status).toBe("captured");
+  const hook = await call("A", "POST", "/api/webhooks", { body: { url: A.webhookUrl } });
+  expect(hook.status).toBe(201);
+  A.webhookId = (hook.body as { id: string }).id;
   before = await snapshotA();
 });
 
@@ -483,6 +490,42 @@ const checks: Record<string, Check> = {
     expect((await call("A", "GET", "/api/me/sharing")).body).toMatchObject({ level: "metadata", chosen: null });
     expect((await call("B", "PUT", "/api/me/sharing", { body: { level: null } })).status).toBe(200);
   },
+  "GET /api/webhooks": async () => {
+    const list = await call("B", "GET", "/api/webhooks");
+    expect(list.status).toBe(200);
+    expect(items(list)).not.toContain(A.webhookId);
+    expectNoLeak(list);
+    const colleague = await call("A2", "GET", "/api/webhooks");
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+  },
+  "POST /api/webhooks": async () => {
+    const own = await call("B", "POST", "/api/webhooks", { body: { url: "https://crm.b.example/hooks" } });
+    expect(own.status).toBe(201);
+    expectNoLeak(own);
+    expect(items(await call("A", "GET", "/api/webhooks"))).toEqual([A.webhookId]);
+  },
+  ...Object.fromEntries(
+    (
+      [
+        ["GET", "/api/webhooks/{id}", undefined],
+        ["PATCH", "/api/webhooks/{id}", { url: "https://evil.example/steal" }],
+        ["DELETE", "/api/webhooks/{id}", undefined],
+        ["POST", "/api/webhooks/{id}/rotate-secret", {}],
+        ["POST", "/api/webhooks/{id}/enable", undefined],
+        ["GET", "/api/webhooks/{id}/deliveries", undefined],
+        ["POST", "/api/webhooks/{id}/replay", { since: "2020-01-01T00:00:00Z" }],
+      ] as const
+    ).map(([method, path, body]) => [
+      `${method} ${path}`,
+      async () => {
+        const res = await call("B", method, path.replace("{id}", A.webhookId), { body });
+        expect(res.status).toBe(404);
+        expectNoLeak(res);
+        const mine = await call("A", "GET", `/api/webhooks/${A.webhookId}`);
+        expect((mine.body as { url: string }).url).toBe(A.webhookUrl);
+      },
+    ]),
+  ),
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");
     expect(list.status).toBe(200);

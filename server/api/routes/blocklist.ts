@@ -25,7 +25,7 @@ import { DEFAULT_QUOTAS } from "../../config";
 import { notFound } from "../errors";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi, pathParam } from "../operations";
 import { jsonBody, query } from "../request";
-import { requireAdmin } from "../roles";
+import { actorOf, assertPerson, requireOrganizationActor } from "../roles";
 
 const tags = ["blocklist"];
 
@@ -115,7 +115,8 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
   mountApi(app, add, async (c) => {
     const body = await jsonBody(c, blockEntryCreateSchema);
     // The organization's list applies to every mailbox; a personal entry only to the caller's.
-    if (body.scope === "organization") requireAdmin(c, "Adding to the organization's blocklist");
+    if (body.scope === "organization") requireOrganizationActor(c, "Adding to the organization's blocklist");
+    else assertPerson(c, "A personal blocklist entry");
     const [orgId, userId, now] = [c.get("orgId"), c.get("userId"), deps.clock.now()];
     const created: BlockEntryCreated = await deps.db.transaction().execute(async (trx) => {
       const view = await addBlockEntry(
@@ -143,7 +144,7 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
     });
     if (created.removedEngagements > 0) {
       deps.logger.info(
-        { organizationId: orgId, userId, removed: created.removedEngagements, scope: body.scope },
+        { organizationId: orgId, actor: actorOf(c), removed: created.removedEngagements, scope: body.scope },
         "captured engagements removed with a blocklist entry",
       );
     }
@@ -151,7 +152,9 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
   });
   mountApi(app, preview, async (c) => {
     const q = query(c, blockPreviewQuery);
-    if (q.scope === "organization") requireAdmin(c, "Removing engagements for the organization's blocklist");
+    if (q.scope === "organization")
+      requireOrganizationActor(c, "Removing engagements for the organization's blocklist");
+    else assertPerson(c, "A personal blocklist entry");
     return c.json(
       await previewRemoval(deps.db, c.get("orgId"), entryOrThrow(q.entry), reachOf(q.scope, c.get("userId"))),
     );
@@ -160,7 +163,8 @@ export function blocklistRoutes(deps: AppDeps): Hono<AppEnv> {
     const [orgId, userId, id] = [c.get("orgId"), c.get("userId"), pathParam(c, "id")];
     const entry = await getBlockEntry(deps.db, orgId, userId, id);
     if (!entry) throw notFound("blocklist entry");
-    if (entry.scope === "organization") requireAdmin(c, "Removing an entry from the organization's blocklist");
+    if (entry.scope === "organization")
+      requireOrganizationActor(c, "Removing an entry from the organization's blocklist");
     if (!(await deleteBlockEntry(deps.db, orgId, userId, id, deps.clock.now()))) throw notFound("blocklist entry");
     return c.body(null, 204);
   });

@@ -24,7 +24,7 @@ import {
   internalAddressMessage,
   internalDomainOf,
 } from "../internal-address";
-import { isAdmin } from "../roles";
+import { actorOf, actsForOrganization } from "../roles";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { DEFAULT_QUOTAS } from "../../config";
@@ -165,7 +165,7 @@ export const contactOperations = [list, create, importCsv, get, update, remove, 
 
 /** Untracking reaches the organization's engagements for administrators, the caller's own mailbox for members. */
 const reachOf = (c: AppContext): RemovalReach =>
-  isAdmin(c) ? { kind: "organization" } : { kind: "mailbox", userId: c.get("userId") };
+  actsForOrganization(c) ? { kind: "organization" } : { kind: "mailbox", userId: c.get("userId") };
 
 export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -183,7 +183,7 @@ export function contactRoutes(deps: AppDeps): Hono<AppEnv> {
     const view = await createContact(
       deps.db,
       c.get("orgId"),
-      { ...body, trackedBy: c.get("userId") },
+      { ...body, trackedBy: actorOf(c) },
       deps.clock.now(),
       limits,
     );
@@ -280,7 +280,7 @@ async function untrack(deps: AppDeps, c: AppContext): Promise<Response> {
   });
   if (body.removedEngagements > 0) {
     deps.logger.info(
-      { organizationId: orgId, userId: c.get("userId"), removed: body.removedEngagements, reach: reach.kind },
+      { organizationId: orgId, actor: actorOf(c), removed: body.removedEngagements, reach: reach.kind },
       "captured engagements removed with an untracked contact",
     );
   }

@@ -12,6 +12,7 @@ import * as m0009 from "./0009_retention";
 import * as m0010 from "./0010_engagement_changes";
 import * as m0011 from "./0011_sharing_levels";
 import * as m0012 from "./0012_rule_changes";
+import * as m0013 from "./0013_webhooks";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010_engagement_changes": m0010,
   "0011_sharing_levels": m0011,
   "0012_rule_changes": m0012,
+  "0013_webhooks": m0013,
 };

@@ -11,3 +11,4 @@ export * from "./messages";
 export * from "./sweeps";
 export * from "./organization";
 export * from "./sharing";
+export * from "./webhooks";

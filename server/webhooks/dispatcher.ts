@@ -1,0 +1,60 @@
+/**
+ * Deliveries are built FROM the changes feed: for each active endpoint whose organization's feed has
+ * changes past the endpoint's lastSequence, one delivery per change of a subscribed type, then the
+ * position moves on — in one transaction, so a crash between the two leaves neither. The unique
+ * (endpoint, sequence) key and the compare-and-set on lastSequence make a repeated or concurrent run
+ * harmless: no change is lost (the position only moves with its deliveries) or delivered twice.
+ */
+import { randomUUID } from "node:crypto";
+import type { Db } from "../db";
+import { parseJson } from "../store/util";
+import { insertDeliveries } from "../store/webhook-deliveries";
+import { advanceLastSequence, endpointsBehind, type WebhookEndpointRecord } from "../store/webhook-endpoints";
+import { eventTypeOf } from "./events";
+
+/** Changes read per endpoint per pass. */
+const BATCH = 500;
+
+/** Make the deliveries of every endpoint that is behind its feed; returns how many changes were taken. */
+export async function dispatchFeed(db: Db, now: Date): Promise<number> {
+  let total = 0;
+  for (const endpoint of await endpointsBehind(db)) {
+    total += await dispatchEndpoint(db, endpoint, now);
+  }
+  return total;
+}
+
+async function dispatchEndpoint(db: Db, endpoint: WebhookEndpointRecord, now: Date): Promise<number> {
+  const wanted = new Set(parseJson<string[]>(endpoint.eventTypes, []));
+  const from = Number(endpoint.lastSequence);
+  return db.transaction().execute(async (trx) => {
+    const changes = await trx
+      .selectFrom("engagementChanges")
+      .select(["sequence", "engagementId", "type", "occurredAt"])
+      .where("organizationId", "=", endpoint.organizationId)
+      .where("sequence", ">", from)
+      .orderBy("sequence")
+      .limit(BATCH)
+      .execute();
+    if (changes.length === 0) return 0;
+    const to = Number(changes[changes.length - 1].sequence);
+    if (!(await advanceLastSequence(trx, endpoint.organizationId, endpoint.id, from, to))) return 0;
+    const rows = changes
+      .filter((c) => wanted.has(eventTypeOf(c.type)))
+      .map((c) => ({
+        id: deliveryId(),
+        endpointId: endpoint.id,
+        sequence: Number(c.sequence),
+        eventType: eventTypeOf(c.type),
+        engagementId: c.engagementId,
+        occurredAt: c.occurredAt,
+      }));
+    await insertDeliveries(trx, endpoint.organizationId, rows, now);
+    return changes.length;
+  });
+}
+
+/** A delivery's id, the webhook-id header: "msg_" and a random UUID without dashes. */
+export function deliveryId(): string {
+  return `msg_${randomUUID().replace(/-/g, "")}`;
+}
