@@ -4,7 +4,7 @@
  * leaves out is said in a sentence, never left blank. Loaded on first use (its own chunk).
  */
 import { useEffect, useRef } from "react";
-import { Button, Link, MessageBar, MessageBarBody, Text, makeStyles, tokens } from "@fluentui/react-components";
+import { Link, MessageBar, MessageBarBody, Text, makeStyles, tokens } from "@fluentui/react-components";
 import type { EngagementView as Engagement } from "../../shared/api/contract";
 import {
   directionWord,
