@@ -36,6 +36,8 @@ export const ERROR_TABLE = {
   // (person or application) without the role an operation needs
   user_only: { status: 403 },
   forbidden: { status: 403 },
+  // Sharing levels: the organization's administrators set every mailbox's level
+  sharing_locked: { status: 403 },
   // Requests for data
   not_found: { status: 404 },
   client_not_found: { status: 404 },

@@ -200,13 +200,14 @@ type Answer = (
 async function storedAnswer(
   deps: MessageStatusDeps,
   orgId: string,
+  userId: string,
   decision: NonNullable<StatusInputs["decision"]>,
   predicted: CaptureDecision,
   answer: Answer,
 ): Promise<MessageStatusResponse> {
   if (decision.outcome === "captured") {
     const engagement = decision.engagementId
-      ? ((await getEngagementViews(deps.db, orgId, [decision.engagementId]))[0] ?? null)
+      ? ((await getEngagementViews(deps.db, orgId, { kind: "user", userId }, [decision.engagementId]))[0] ?? null)
       : null;
     return answer(
       "captured",
@@ -310,6 +311,6 @@ export async function messageStatus(
     REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
     messageTime >= now.getTime() - windowMs;
-  if (decision && !revised) return storedAnswer(deps, orgId, decision, predicted, answer);
+  if (decision && !revised) return storedAnswer(deps, orgId, userId, decision, predicted, answer);
   return predictedAnswer(predicted, status, answer);
 }

@@ -24,7 +24,14 @@ export interface OrganizationTable {
   internalDomainsAt?: Timestamp | null;
   /** Days the organization keeps engagements, by message time (0009); null = forever. */
   engagementRetentionDays?: number | null;
+  /** Sharing (0011): the level of mailboxes whose owner chose none; whether owners may choose; what applications see. */
+  sharingDefaultLevel?: SharingLevelColumn;
+  sharingUsersMayChange?: number;
+  sharingIntegrationLevel?: SharingLevelColumn;
 }
+
+/** What teammates see of a mailbox's engagements (shared/sharing.ts). */
+export type SharingLevelColumn = "metadata" | "subject" | "everything";
 
 export interface UserTable {
   id: string;
@@ -36,6 +43,8 @@ export interface UserTable {
   addresses: string;
   addressesRefreshedAt: Timestamp | null;
   createdAt: Timestamp;
+  /** The user's own sharing level for their mailbox (0011); null follows the organization's default. */
+  sharingLevel?: SharingLevelColumn | null;
 }
 
 export type ConnectionStatusColumn = "active" | "reauth_required" | "disconnected";

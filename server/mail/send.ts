@@ -485,7 +485,9 @@ async function captureSent(
     { organizationId, userId, connectedAt: plan.connection.connectedAt },
     sent,
   );
-  const engagement = engagementId ? ((await getEngagementViews(db, organizationId, [engagementId]))[0] ?? null) : null;
+  const engagement = engagementId
+    ? ((await getEngagementViews(db, organizationId, { kind: "user", userId }, [engagementId]))[0] ?? null)
+    : null;
   return {
     sent: true,
     internetMessageId: sent.listed.internetMessageId,

@@ -14,6 +14,7 @@
  */
 import { SqliteAdapter, sql, type Kysely } from "kysely";
 import type { EngagementView } from "../../shared/api/contract";
+import type { Viewer } from "../../shared/sharing";
 import type { Database } from "../db/schema";
 import { getEngagementViews } from "./engagements";
 import { InvalidCursorError } from "./errors";
@@ -94,6 +95,7 @@ function mergeChanges(changes: readonly EngagementChange[]): EngagementChange[] 
 export async function listEngagementChanges(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   query: { cursor?: string; limit: number },
 ): Promise<EngagementChangePage> {
   const after = query.cursor === undefined ? 0 : sequenceOf(query.cursor);
@@ -108,7 +110,7 @@ export async function listEngagementChanges(
   const hasMore = rows.length > query.limit;
   const page = hasMore ? rows.slice(0, query.limit) : rows;
   const liveIds = [...new Set(page.filter((r) => r.type !== "deleted").map((r) => r.engagementId))];
-  const views = new Map((await getEngagementViews(db, organizationId, liveIds)).map((v) => [v.id, v]));
+  const views = new Map((await getEngagementViews(db, organizationId, viewer, liveIds)).map((v) => [v.id, v]));
   const items = page.map((r) => {
     const sequence = Number(r.sequence);
     return {

@@ -9,8 +9,10 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import { blockingEntry, normalizeAddress } from "../../shared/capture";
+import { redactEngagementView, type UnredactedView, type Viewer } from "../../shared/sharing";
 import type { Database, EngagementTable } from "../db/schema";
 import { InvalidCursorError } from "./errors";
+import { loadSharingLevels } from "./sharing";
 import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = Selectable<EngagementTable>;
@@ -27,13 +29,32 @@ export interface EngagementQuery {
   limit: number;
 }
 
-/** Views for the given engagement ids, in the order given; ids of other organizations are skipped. */
+/**
+ * Views for the given engagement ids as this viewer may see them (sharing levels), in the order given; ids
+ * of other organizations are skipped. The only way an engagement's content leaves the store.
+ */
 export async function getEngagementViews(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   ids: readonly string[],
   options: { withBody?: boolean } = {},
 ): Promise<EngagementView[]> {
+  const views = await unredactedViews(db, organizationId, ids, options);
+  const levels = await loadSharingLevels(
+    db,
+    organizationId,
+    views.flatMap((v) => v.mailboxes.map((m) => m.userId)),
+  );
+  return views.map((v) => redactEngagementView(v, viewer, levels));
+}
+
+async function unredactedViews(
+  db: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+  options: { withBody?: boolean },
+): Promise<UnredactedView[]> {
   if (ids.length === 0) return [];
   const rows: EngagementRecord[] = [];
   const contacts: {
@@ -44,7 +65,13 @@ export async function getEngagementViews(
     clientId: string | null;
     clientName: string | null;
   }[] = [];
-  const mailboxes: { engagementId: string; userId: string; webLink: string | null }[] = [];
+  const mailboxes: {
+    engagementId: string;
+    userId: string;
+    webLink: string | null;
+    email: string;
+    displayName: string | null;
+  }[] = [];
   for (const part of chunks([...new Set(ids)])) {
     const found = await db
       .selectFrom("engagements")
@@ -66,11 +93,14 @@ export async function getEngagementViews(
     );
     mailboxes.push(
       ...(await db
-        .selectFrom("engagementMailboxes")
-        .select(["engagementId", "userId", "webLink"])
-        .where("organizationId", "=", organizationId)
-        .where("engagementId", "in", part)
-        .orderBy("createdAt")
+        .selectFrom("engagementMailboxes as em")
+        .innerJoin("users as u", (j) =>
+          j.onRef("u.id", "=", "em.userId").onRef("u.organizationId", "=", "em.organizationId"),
+        )
+        .select(["em.engagementId", "em.userId", "em.webLink", "u.email", "u.displayName"])
+        .where("em.organizationId", "=", organizationId)
+        .where("em.engagementId", "in", part)
+        .orderBy("em.createdAt")
         .execute()),
     );
   }
@@ -88,7 +118,7 @@ export async function getEngagementViews(
       const clients = new Map<string, { id: string; name: string }>();
       for (const c of cs)
         if (c.clientId && c.clientName != null) clients.set(c.clientId, { id: c.clientId, name: c.clientName });
-      const view: EngagementView = {
+      const view: UnredactedView = {
         id: r.id,
         internetMessageId: r.internetMessageId,
         conversationId: r.conversationId,
@@ -105,7 +135,7 @@ export async function getEngagementViews(
         clients: [...clients.values()],
         mailboxes: mailboxes
           .filter((m) => m.engagementId === r.id)
-          .map((m) => ({ userId: m.userId, webLink: m.webLink })),
+          .map((m) => ({ userId: m.userId, email: m.email, displayName: m.displayName, webLink: m.webLink })),
         conflictsWith: (copies.get(r.internetMessageId) ?? []).filter((id) => id !== r.id),
         capturedAt: r.createdAt,
       };
@@ -138,15 +168,17 @@ async function copiesByMessageId(
 export async function getEngagementView(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   id: string,
 ): Promise<EngagementView | null> {
-  return (await getEngagementViews(db, organizationId, [id], { withBody: true }))[0] ?? null;
+  return (await getEngagementViews(db, organizationId, viewer, [id], { withBody: true }))[0] ?? null;
 }
 
 /** Newest first, by (messageTime, id) so the cursor is stable among equal times. */
 export async function listEngagements(
   db: Kysely<Database>,
   organizationId: string,
+  viewer: Viewer,
   query: EngagementQuery,
 ): Promise<Page<EngagementView>> {
   let qb = db
@@ -198,6 +230,7 @@ export async function listEngagements(
     items: await getEngagementViews(
       db,
       organizationId,
+      viewer,
       page.map((r) => r.id),
     ),
     nextCursor: more && last ? encodeCursor([last.messageTime, last.id]) : null,

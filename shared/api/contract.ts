@@ -27,6 +27,15 @@ export interface Page<T> {
 }
 
 export type EngagementView = z.infer<typeof S.engagementViewSchema>;
+export type EngagementMailbox = z.infer<typeof S.mailboxOfEngagementSchema>;
+export type EngagementVisibility = z.infer<typeof S.visibilitySchema>;
+/** What teammates see of engagements captured from a mailbox: metadata < subject < everything. */
+export type SharingLevel = z.infer<typeof S.sharingLevelSchema>;
+/** GET/PUT /api/organization/sharing (administrators). */
+export type OrganizationSharing = z.infer<typeof S.organizationSharingSchema>;
+/** GET /api/me/sharing; PUT takes MySharingUpdate. */
+export type MySharing = z.infer<typeof S.mySharingSchema>;
+export type MySharingUpdate = z.input<typeof S.mySharingUpdateSchema>;
 export type PersonView = z.infer<typeof S.personViewSchema>;
 /** POST /api/messages/status: what the pane shows for the open message. */
 export type MessageStatusResponse = z.infer<typeof S.messageStatusResponseSchema>;

@@ -252,7 +252,17 @@ export function statusResponse(
             contacts: [{ id: "c-carol", email: "carol@initech.com", name: "Carol Vance" }],
             clients: [{ id: "cl-initech", name: "Initech" }],
             conflictsWith: [],
-            mailboxes: [{ userId: "u1", webLink: null }],
+            mailboxes: [
+              {
+                userId: "u1",
+                email: "alice@contoso.com",
+                displayName: "Alice",
+                isCaller: true,
+                sharing: "metadata",
+                webLink: null,
+              },
+            ],
+            visibility: { level: "everything", because: "own_mailbox" },
             capturedAt: "2026-03-02T09:00:05Z",
           }
         : null,

@@ -62,7 +62,7 @@ for (const target of databaseTargets()) {
         .execute();
       await migrateToLatest(h.db);
 
-      const a = await listEngagementChanges(h.db, "org-a", { limit: 50 });
+      const a = await listEngagementChanges(h.db, "org-a", { kind: "app" }, { limit: 50 });
       expect(a.items.map((c) => [c.sequence, c.type, c.engagementId, c.occurredAt])).toEqual([
         [1, "created", "e-early", at(10)],
         [2, "created", "e-tie-1", at(20)],
@@ -70,13 +70,13 @@ for (const target of databaseTargets()) {
         [4, "created", "e-late", at(30)],
       ]);
       expect(a.items.every((c) => c.engagement?.id === c.engagementId)).toBe(true);
-      const b = await listEngagementChanges(h.db, "org-b", { limit: 50 });
+      const b = await listEngagementChanges(h.db, "org-b", { kind: "app" }, { limit: 50 });
       expect(b.items.map((c) => [c.sequence, c.engagementId])).toEqual([[1, "e-b"]]);
 
       await h.db
         .transaction()
         .execute((trx) => recordEngagementChanges(trx, "org-a", [{ engagementId: "e-late", type: "deleted" }], at(40)));
-      const next = await listEngagementChanges(h.db, "org-a", { cursor: a.nextCursor, limit: 50 });
+      const next = await listEngagementChanges(h.db, "org-a", { kind: "app" }, { cursor: a.nextCursor, limit: 50 });
       expect(next.items.map((c) => [c.sequence, c.type, c.engagement])).toEqual([[5, "deleted", null]]);
     });
   });

@@ -126,7 +126,7 @@ for (const target of databaseTargets()) {
         expect(real.engagementCreated).toBe(true);
         expect(real.engagementId).not.toBe(forged.engagementId);
 
-        const view = (await getEngagementView(db, o.orgId, real.engagementId!))!;
+        const view = (await getEngagementView(db, o.orgId, { kind: "app" }, real.engagementId!))!;
         expect(view).toMatchObject({
           subject: "Invoice 42",
           bodyText: REAL.body,
@@ -138,14 +138,14 @@ for (const target of databaseTargets()) {
         // Lee's status answers from Lee's own copy; Dana's from hers.
         expect((await getDecision(db, o.orgId, o.lee, messageKey(IMID)))?.engagementId).toBe(real.engagementId);
         expect((await getDecision(db, o.orgId, o.dana, messageKey(IMID)))?.engagementId).toBe(forged.engagementId);
-        const list = await listEngagements(db, o.orgId, { limit: 10 });
+        const list = await listEngagements(db, o.orgId, { kind: "app" }, { limit: 10 });
         expect(list.items.map((e) => e.id).sort()).toEqual([forged.engagementId, real.engagementId].sort());
       });
 
       test("a forged copy stored AFTER the real one changes nothing on it and links no contact to it", async () => {
         const o = await org();
         const [real] = await o.store(o.lee, copy({}, "g-lee-real", [o.alice]), 1);
-        const before = (await getEngagementView(db, o.orgId, real.engagementId!))!;
+        const before = (await getEngagementView(db, o.orgId, { kind: "app" }, real.engagementId!))!;
         for (const [i, forgedVariant] of [
           FORGED,
           { ...REAL, from: "alice@acme.example" }, // another sender
@@ -161,7 +161,7 @@ for (const target of databaseTargets()) {
           expect(forged.engagementId).not.toBe(real.engagementId);
           expect(forged.engagementCreated).toBe(true);
         }
-        const after = (await getEngagementView(db, o.orgId, real.engagementId!))!;
+        const after = (await getEngagementView(db, o.orgId, { kind: "app" }, real.engagementId!))!;
         expect({ ...after, conflictsWith: [] }).toEqual({ ...before, conflictsWith: [] });
         expect(after.contacts.map((c) => c.email)).toEqual(["alice@acme.com"]);
         expect(after.mailboxes.map((m) => m.userId)).toEqual([o.lee]);
@@ -188,7 +188,7 @@ for (const target of databaseTargets()) {
           .transaction()
           .execute((trx) => recordCaptureBatch(trx, o.orgId, o.dana, null, [...items].reverse(), at(60)));
         expect(await getDecision(db, o.orgId, o.dana, messageKey(IMID))).toEqual(decision);
-        const real = (await getEngagementView(db, o.orgId, first[0].engagementId!))!;
+        const real = (await getEngagementView(db, o.orgId, { kind: "app" }, first[0].engagementId!))!;
         expect(real.contacts.map((c) => c.email)).toEqual(["alice@acme.com"]);
         expect(real.mailboxes.map((m) => m.userId)).toEqual([o.dana]);
       });
@@ -208,14 +208,14 @@ for (const target of databaseTargets()) {
         );
         const [second] = await o.store(o.lee, jittered, 2);
         expect(second).toMatchObject({ engagementId: first.engagementId, engagementCreated: false });
-        const view = (await getEngagementView(db, o.orgId, first.engagementId!))!;
+        const view = (await getEngagementView(db, o.orgId, { kind: "app" }, first.engagementId!))!;
         // Content from the first copy; both mailboxes recorded.
         expect(view).toMatchObject({ subject: "Invoice 42", bodyText: REAL.body, conflictsWith: [] });
         expect(view.mailboxes.map((m) => m.userId).sort()).toEqual([o.dana, o.lee].sort());
         // Stored again: nothing new.
         const [again] = await o.store(o.lee, jittered, 3);
         expect(again).toMatchObject({ engagementId: first.engagementId, engagementCreated: false });
-        expect((await listEngagements(db, o.orgId, { limit: 10 })).items).toHaveLength(1);
+        expect((await listEngagements(db, o.orgId, { kind: "app" }, { limit: 10 })).items).toHaveLength(1);
       });
 
       test("concurrent agreeing copies from two mailboxes (jittered sent times) become one engagement", async () => {
@@ -226,7 +226,7 @@ for (const target of databaseTargets()) {
             o.store(i % 2 ? o.dana : o.lee, copy({ sentAt: jitter(i * 7) }, `g-${i}`, [o.alice]), 1),
           ),
         );
-        expect((await listEngagements(db, o.orgId, { limit: 10 })).items).toHaveLength(1);
+        expect((await listEngagements(db, o.orgId, { kind: "app" }, { limit: 10 })).items).toHaveLength(1);
       });
 
       test("migration 0006 keeps every engagement and its links, fingerprints them, and lets copies of one Message-ID coexist", async () => {
@@ -316,7 +316,7 @@ for (const target of databaseTargets()) {
               messageTime: at(0),
             }),
           );
-          const view = (await getEngagementView(db, o.orgId, ids[0]))!;
+          const view = (await getEngagementView(db, o.orgId, { kind: "app" }, ids[0]))!;
           expect(view.contacts.map((c) => c.id)).toEqual([o.alice]);
           expect(view.mailboxes).toEqual([{ userId: o.dana, webLink: null }]);
           expect((await getDecision(db, o.orgId, o.dana, messageKey("<legacy-0@acme.com>")))?.engagementId).toBe(
@@ -356,13 +356,13 @@ for (const target of databaseTargets()) {
         const o = await org();
         const huge = "€".repeat(3_500_000); // 10.5 MB of UTF-8, three bytes a character
         const [big] = await o.store(o.dana, copy({ body: huge }, "g-big", [o.alice]), 1);
-        const view = (await getEngagementView(db, o.orgId, big.engagementId!))!;
+        const view = (await getEngagementView(db, o.orgId, { kind: "app" }, big.engagementId!))!;
         expect(view.truncated).toBe(true);
         expect(Buffer.byteLength(view.bodyText!, "utf8")).toBeLessThanOrEqual(STORED_BODY_MAX_BYTES);
         expect(Buffer.byteLength(view.bodyText!, "utf8")).toBeGreaterThan(STORED_BODY_MAX_BYTES - 4);
         expect(huge.startsWith(view.bodyText!)).toBe(true); // cut at a character, not inside one
         const [small] = await o.store(o.dana, withMessageId(copy({}, "g-small", [o.alice]), "<small@acme.com>"), 2);
-        expect(await getEngagementView(db, o.orgId, small.engagementId!)).toMatchObject({
+        expect(await getEngagementView(db, o.orgId, { kind: "app" }, small.engagementId!)).toMatchObject({
           truncated: false,
           bodyText: REAL.body,
         });

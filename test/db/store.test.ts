@@ -305,9 +305,9 @@ for (const target of databaseTargets()) {
         .execute((trx) =>
           recordCaptureBatch(trx, orgId, lee.id, null, [captured(" <m1@acme.com> ", "g-lee-1", [alice.id], 1)], at(3)),
         );
-      const page = await listEngagements(db, orgId, { limit: 10 });
+      const page = await listEngagements(db, orgId, { kind: "app" }, { limit: 10 });
       expect(page.items).toHaveLength(1);
-      const view = await getEngagementView(db, orgId, first[0].engagementId!);
+      const view = await getEngagementView(db, orgId, { kind: "app" }, first[0].engagementId!);
       expect(view?.mailboxes.map((m) => m.userId).sort()).toEqual([dana.id, lee.id].sort());
       expect(view?.contacts.map((c) => c.email)).toEqual(["alice@acme.com"]);
       expect(view?.clients).toEqual([{ id: client.id, name: "Acme" }]);
@@ -363,7 +363,7 @@ for (const target of databaseTargets()) {
           throw new Error("boom");
         }),
       ).rejects.toThrow("boom");
-      expect((await listEngagements(db, orgId, { limit: 10 })).items).toEqual([]);
+      expect((await listEngagements(db, orgId, { kind: "app" }, { limit: 10 })).items).toEqual([]);
       expect(await getDecision(db, orgId, user.id, messageKey("<tx@acme.com>"))).toBeNull();
     });
 
@@ -383,7 +383,7 @@ for (const target of databaseTargets()) {
       const all: string[] = [];
       let cursor: string | undefined;
       for (;;) {
-        const page = await listEngagements(db, orgId, { limit: 2, cursor });
+        const page = await listEngagements(db, orgId, { kind: "app" }, { limit: 2, cursor });
         all.push(...page.items.map((e) => e.internetMessageId));
         if (!page.nextCursor) break;
         cursor = page.nextCursor;
@@ -393,21 +393,21 @@ for (const target of databaseTargets()) {
       expect(all.slice(2, 4).sort()).toEqual(["<e2@x>", "<same-time@x>"]);
       expect(all.slice(4)).toEqual(["<e1@x>", "<e0@x>"]);
 
-      const byAlice = await listEngagements(db, orgId, { contactId: alice.id, limit: 10 });
+      const byAlice = await listEngagements(db, orgId, { kind: "app" }, { contactId: alice.id, limit: 10 });
       expect(byAlice.items.map((e) => e.internetMessageId).sort()).toEqual([
         "<e0@x>",
         "<e2@x>",
         "<e4@x>",
         "<same-time@x>",
       ]);
-      const byClient = await listEngagements(db, orgId, { clientId: acme.id, limit: 10 });
+      const byClient = await listEngagements(db, orgId, { kind: "app" }, { clientId: acme.id, limit: 10 });
       expect(byClient.items).toHaveLength(4);
-      const ranged = await listEngagements(db, orgId, { from: at(10), to: at(30), limit: 10 });
+      const ranged = await listEngagements(db, orgId, { kind: "app" }, { from: at(10), to: at(30), limit: 10 });
       expect(ranged.items.map((e) => e.internetMessageId).sort()).toEqual(["<e1@x>", "<e2@x>", "<same-time@x>"]);
-      expect(await getEngagementView(db, other.orgId, byAlice.items[0].id)).toBeNull();
-      expect((await listEngagements(db, other.orgId, { limit: 10 })).items.map((e) => e.internetMessageId)).toEqual([
-        "<e0@x>",
-      ]);
+      expect(await getEngagementView(db, other.orgId, { kind: "app" }, byAlice.items[0].id)).toBeNull();
+      expect(
+        (await listEngagements(db, other.orgId, { kind: "app" }, { limit: 10 })).items.map((e) => e.internetMessageId),
+      ).toEqual(["<e0@x>"]);
     });
 
     test("blocklist: organization and personal scopes, duplicates, someone else's personal entry", async () => {

@@ -19,6 +19,7 @@ import type { AppDeps } from "../deps";
 import { notFound } from "../errors";
 import { STANDARD, createRoute, err, json, mountApi, pathParam } from "../operations";
 import { query } from "../request";
+import { viewerOf } from "../viewer";
 
 const tags = ["engagements"];
 
@@ -27,7 +28,11 @@ const list = createRoute({
   path: "/api/engagements",
   operationId: "listEngagements",
   tags,
-  summary: "Captured emails, newest first, with cursor pagination",
+  summary:
+    "Captured emails, newest first, with cursor pagination (a contact's or client's history with contactId or clientId)",
+  description:
+    "Each engagement is shown as the caller may see it (visibility): everything of the caller's own mailbox, else the most " +
+    "generous sharing level among the mailboxes it was found in; applications see the organization's integration level.",
   request: { query: engagementListQuery },
   responses: { "200": json(pageOf(engagementViewSchema)), ...STANDARD },
 });
@@ -62,14 +67,14 @@ export function engagementRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   mountApi(app, list, async (c) => {
     const q = query(c, engagementListQuery);
-    return c.json(await listEngagements(deps.db, c.get("orgId"), q));
+    return c.json(await listEngagements(deps.db, c.get("orgId"), viewerOf(c), q));
   });
   mountApi(app, changes, async (c) => {
     const q = query(c, engagementChangesQuery);
-    return c.json(await listEngagementChanges(deps.db, c.get("orgId"), q));
+    return c.json(await listEngagementChanges(deps.db, c.get("orgId"), viewerOf(c), q));
   });
   mountApi(app, get, async (c) => {
-    const view = await getEngagementView(deps.db, c.get("orgId"), pathParam(c, "id"));
+    const view = await getEngagementView(deps.db, c.get("orgId"), viewerOf(c), pathParam(c, "id"));
     if (!view) throw notFound("engagement");
     return c.json(view);
   });

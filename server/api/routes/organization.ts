@@ -1,8 +1,12 @@
-/** GET and PUT /api/organization/retention — how long the organization keeps engagements, for administrators. */
+/**
+ * Administrators' settings of the organization: GET and PUT /api/organization/retention (how long engagements
+ * are kept) and /api/organization/sharing (what teammates and applications see of engagements).
+ */
 import { Hono } from "hono";
 import { ADMIN_APP_ROLE } from "../../../shared/api/roles";
-import { retentionSettingsSchema } from "../../../shared/api/schemas";
+import { organizationSharingSchema, retentionSettingsSchema } from "../../../shared/api/schemas";
 import { engagementRetentionDays, setEngagementRetentionDays } from "../../store/organizations";
+import { getOrganizationSharing, setOrganizationSharing } from "../../store/sharing";
 import type { AppEnv } from "../context";
 import type { AppDeps } from "../deps";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi } from "../operations";
@@ -34,7 +38,30 @@ const update = createRoute({
   responses: { "200": json(retentionSettingsSchema), ...STANDARD, ...JSON_ERRORS, "403": err("Forbidden") },
 });
 
-export const organizationOperations = [read, update];
+const readSharing = createRoute({
+  method: "get",
+  path: "/api/organization/sharing",
+  operationId: "getOrganizationSharing",
+  tags: ["organization"],
+  summary: "Administrators: what teammates and applications see of engagements",
+  description: ADMIN_ONLY,
+  responses: { "200": json(organizationSharingSchema), ...STANDARD, "403": err("Forbidden") },
+});
+
+const updateSharing = createRoute({
+  method: "put",
+  path: "/api/organization/sharing",
+  operationId: "setOrganizationSharing",
+  tags: ["organization"],
+  summary: "Administrators: set the default sharing level, whether users may change theirs, and the integration level",
+  description:
+    `${ADMIN_ONLY} Applies to the next answer of every operation: mailboxes whose owner chose no level (and every mailbox ` +
+    "when usersMayChange is false) share at defaultLevel; applications see integrationLevel.",
+  request: { body: jsonRequest(organizationSharingSchema) },
+  responses: { "200": json(organizationSharingSchema), ...STANDARD, ...JSON_ERRORS, "403": err("Forbidden") },
+});
+
+export const organizationOperations = [read, update, readSharing, updateSharing];
 
 export function organizationRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -47,6 +74,16 @@ export function organizationRoutes(deps: AppDeps): Hono<AppEnv> {
     const body = await jsonBody(c, retentionSettingsSchema);
     await setEngagementRetentionDays(deps.db, c.get("orgId"), body.engagementDays);
     return c.json({ engagementDays: body.engagementDays });
+  });
+  mountApi(app, readSharing, async (c) => {
+    requireAdmin(c, "Seeing the organization's sharing settings");
+    return c.json(await getOrganizationSharing(deps.db, c.get("orgId")));
+  });
+  mountApi(app, updateSharing, async (c) => {
+    requireAdmin(c, "Changing the organization's sharing settings");
+    const body = await jsonBody(c, organizationSharingSchema);
+    await setOrganizationSharing(deps.db, c.get("orgId"), body);
+    return c.json(await getOrganizationSharing(deps.db, c.get("orgId")));
   });
   return app;
 }

@@ -1,7 +1,9 @@
 /** Engagements: captured emails. */
 import { z } from "zod";
 import { cursorQuery, dateTime, id, isoUtc, limitQuery, nullableDateTime } from "./common";
+import { sharingLevelSchema, visibilitySchema } from "./sharing";
 
+/** History of a contact or client: GET /api/engagements?contactId=… or ?clientId=… (newest first, one call per page). */
 export const engagementListQuery = z
   .strictObject({
     contactId: id.optional().meta({ description: "Only engagements linked to this contact." }),
@@ -19,22 +21,47 @@ export const participantSchema = z
   .object({ address: z.string(), name: z.string().nullable(), role: participantRoleSchema })
   .meta({ id: "Participant" });
 
+export const mailboxOfEngagementSchema = z
+  .object({
+    userId: z.string(),
+    email: z.string().meta({ description: "The mailbox owner's primary address." }),
+    displayName: z.string().nullable().meta({ description: "The mailbox owner's name, when known." }),
+    isCaller: z.boolean().meta({ description: "True when this is the caller's own mailbox." }),
+    sharing: sharingLevelSchema.meta({ description: "What this mailbox shares with teammates now." }),
+    webLink: z.string().nullable().meta({ description: "Opens the message in that mailbox (only its owner can)." }),
+  })
+  .meta({ id: "EngagementMailbox" });
+
 export const engagementViewSchema = z
   .object({
     id: z.string(),
     internetMessageId: z.string(),
     conversationId: z.string().nullable(),
-    subject: z.string().nullable(),
-    bodyPreview: z.string().nullable(),
+    subject: z
+      .string()
+      .nullable()
+      .meta({ description: "Null when the message has none, or when visibility.level is metadata (not shared)." }),
+    bodyPreview: z
+      .string()
+      .nullable()
+      .meta({
+        description: "Null when the message has none, or when visibility.level is not everything (not shared).",
+      }),
     bodyText: z
       .string()
       .nullable()
       .optional()
-      .meta({ description: "Only on GET /api/engagements/{id}. At most 256 KiB of UTF-8 is stored: see `truncated`." }),
+      .meta({
+        description:
+          "Only on GET /api/engagements/{id}. At most 256 KiB of UTF-8 is stored: see `truncated`. Null when visibility.level " +
+          "is not everything (not shared).",
+      }),
     truncated: z.boolean().meta({
       description:
-        "True when the message's body was longer than the stored cap (256 KiB of UTF-8 text) and bodyText holds only its beginning.",
+        "True when the message's body was longer than the stored cap (256 KiB of UTF-8 text) and bodyText holds only its " +
+        "beginning. False when the body is not shown.",
     }),
+    visibility: visibilitySchema,
     direction: z.enum(["inbound", "outbound"]),
     messageTime: dateTime,
     sentAt: nullableDateTime,
@@ -43,7 +70,9 @@ export const engagementViewSchema = z
     participants: z.array(participantSchema),
     contacts: z.array(z.object({ id: z.string(), email: z.string(), name: z.string().nullable() })),
     clients: z.array(z.object({ id: z.string(), name: z.string() })),
-    mailboxes: z.array(z.object({ userId: z.string(), webLink: z.string().nullable() })),
+    mailboxes: z.array(mailboxOfEngagementSchema).meta({
+      description: "The mailboxes it was found in, oldest first: whose they are and what each shares.",
+    }),
     conflictsWith: z.array(z.string()).meta({
       description:
         "Ids of this organization's other engagements with the same internetMessageId. Copies of a Message-ID are one engagement only " +

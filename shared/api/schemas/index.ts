@@ -10,3 +10,4 @@ export * from "./mail";
 export * from "./messages";
 export * from "./sweeps";
 export * from "./organization";
+export * from "./sharing";

@@ -1,0 +1,103 @@
+/**
+ * Sharing levels: the organization's settings (default level, whether users may choose theirs, what
+ * applications see) and each user's own choice for their mailbox. The redaction itself is
+ * shared/sharing (redactEngagementView); loadSharingLevels gives it what it needs.
+ */
+import type { Kysely } from "kysely";
+import type { MySharing, OrganizationSharing, SharingLevel } from "../../shared/api/contract";
+import { isSharingLevel, type SharingLevels } from "../../shared/sharing";
+import type { Database } from "../db/schema";
+import { chunks } from "./util";
+
+const level = (value: unknown, fallback: SharingLevel): SharingLevel => (isSharingLevel(value) ? value : fallback);
+
+export async function getOrganizationSharing(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<OrganizationSharing> {
+  const row = await db
+    .selectFrom("organizations")
+    .select(["sharingDefaultLevel", "sharingUsersMayChange", "sharingIntegrationLevel"])
+    .where("id", "=", organizationId)
+    .executeTakeFirst();
+  return {
+    defaultLevel: level(row?.sharingDefaultLevel, "metadata"),
+    usersMayChange: row ? Number(row.sharingUsersMayChange) !== 0 : true,
+    integrationLevel: level(row?.sharingIntegrationLevel, "metadata"),
+  };
+}
+
+export async function setOrganizationSharing(
+  db: Kysely<Database>,
+  organizationId: string,
+  settings: OrganizationSharing,
+): Promise<void> {
+  await db
+    .updateTable("organizations")
+    .set({
+      sharingDefaultLevel: settings.defaultLevel,
+      sharingUsersMayChange: settings.usersMayChange ? 1 : 0,
+      sharingIntegrationLevel: settings.integrationLevel,
+    })
+    .where("id", "=", organizationId)
+    .execute();
+}
+
+/** The level a mailbox shares at: the owner's choice when the organization allows one, else the default. */
+function effectiveLevel(org: OrganizationSharing, chosen: SharingLevel | null): SharingLevel {
+  return org.usersMayChange && chosen ? chosen : org.defaultLevel;
+}
+
+export async function getUserSharing(db: Kysely<Database>, organizationId: string, userId: string): Promise<MySharing> {
+  const [org, row] = await Promise.all([
+    getOrganizationSharing(db, organizationId),
+    db
+      .selectFrom("users")
+      .select("sharingLevel")
+      .where("organizationId", "=", organizationId)
+      .where("id", "=", userId)
+      .executeTakeFirst(),
+  ]);
+  const chosen = isSharingLevel(row?.sharingLevel) ? row.sharingLevel : null;
+  return {
+    level: effectiveLevel(org, chosen),
+    chosen,
+    organizationDefault: org.defaultLevel,
+    usersMayChange: org.usersMayChange,
+  };
+}
+
+/** Store the user's own level (null: follow the default). The caller checks the organization allows it. */
+export async function setUserSharing(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  chosen: SharingLevel | null,
+): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ sharingLevel: chosen })
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", userId)
+    .execute();
+}
+
+/** What redactEngagementView needs for engagements found in these users' mailboxes. */
+export async function loadSharingLevels(
+  db: Kysely<Database>,
+  organizationId: string,
+  userIds: Iterable<string>,
+): Promise<SharingLevels> {
+  const org = await getOrganizationSharing(db, organizationId);
+  const byUser = new Map<string, SharingLevel>();
+  for (const part of chunks([...new Set(userIds)])) {
+    const rows = await db
+      .selectFrom("users")
+      .select(["id", "sharingLevel"])
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .execute();
+    for (const r of rows) byUser.set(r.id, effectiveLevel(org, isSharingLevel(r.sharingLevel) ? r.sharingLevel : null));
+  }
+  return { byUser, integration: org.integrationLevel };
+}
