@@ -164,7 +164,6 @@ function Pane() {
                   takeFocusRequest={signIn.takeFocusRequest}
                   isAdmin={isAdmin}
                   ownDomains={ownDomains}
-                  myUserId={me.data.user.id}
                 />
               ) : view === "contacts" ? (
                 <LazyView key="contacts" onRetry={retryContacts} loadingLabel="Loading contacts">

@@ -55,8 +55,6 @@ const useStyles = makeStyles({
 
 export interface EngagementViewProps {
   engagementId: string;
-  /** The reader's own user id (GET /api/me): their mailbox reads "you". */
-  myUserId: string | null;
   /** Where Back goes ("Back to the message"). */
   backLabel: string;
   onBack: () => void;
@@ -64,7 +62,7 @@ export interface EngagementViewProps {
 
 const ROLE_LABEL = { from: "From", to: "To", cc: "Cc" } as const;
 
-export function EngagementView({ engagementId, myUserId, backLabel, onBack }: EngagementViewProps) {
+export function EngagementView({ engagementId, backLabel, onBack }: EngagementViewProps) {
   const styles = useStyles();
   const { api } = useServices();
   const e = useResource<Engagement>(() => api.getEngagement(engagementId), engagementId);
@@ -86,25 +84,17 @@ export function EngagementView({ engagementId, myUserId, backLabel, onBack }: En
           <ErrorBar error={e.error} title="Couldn't open this email" onRetry={e.reload} />
         </>
       )}
-      {e.data && !e.loading && <Details e={e.data} myUserId={myUserId} headingRef={heading} />}
+      {e.data && !e.loading && <Details e={e.data} headingRef={heading} />}
     </section>
   );
 }
 
-function Details({
-  e,
-  myUserId,
-  headingRef,
-}: {
-  e: Engagement;
-  myUserId: string | null;
-  headingRef: React.RefObject<HTMLHeadingElement | null>;
-}) {
+function Details({ e, headingRef }: { e: Engagement; headingRef: React.RefObject<HTMLHeadingElement | null> }) {
   const styles = useStyles();
   const { config } = useServices();
-  const v = visibilityOf(e, true);
-  const owners = mailboxOwners(e, myUserId);
-  const hidden = hiddenSentence(v, owners);
+  const v = visibilityOf(e);
+  const owners = mailboxOwners(e);
+  const hidden = hiddenSentence(v);
   const byRole = (role: keyof typeof ROLE_LABEL) =>
     e.participants.filter((p) => p.role === role).map((p) => (p.name ? `${p.name} <${p.address}>` : p.address));
   return (

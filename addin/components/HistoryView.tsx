@@ -47,7 +47,6 @@ export interface HistoryPerson {
 
 export interface HistoryViewProps {
   person: HistoryPerson;
-  myUserId: string | null;
   backLabel: string;
   onBack: () => void;
   onOpen: (engagement: EngagementView) => void;
@@ -97,7 +96,7 @@ function usePages(scope: HistoryScope, key: string) {
   };
 }
 
-export function HistoryView({ person, myUserId, backLabel, onBack, onOpen }: HistoryViewProps) {
+export function HistoryView({ person, backLabel, onBack, onOpen }: HistoryViewProps) {
   const styles = useStyles();
   const [ofClient, setOfClient] = useState(false);
   const client = person.client;
@@ -138,8 +137,8 @@ export function HistoryView({ person, myUserId, backLabel, onBack, onOpen }: His
       {pages.items.length > 0 && (
         <ul className={styles.list} aria-label={`Emails with ${whose}, newest first`}>
           {pages.items.map((e, i) => {
-            const v = visibilityOf(e, false);
-            const owners = mailboxOwners(e, myUserId);
+            const v = visibilityOf(e);
+            const owners = mailboxOwners(e);
             const where = owners.length ? ` · mailbox of ${listWords(owners)}` : "";
             return (
               <li key={e.id} className={styles.entry}>

@@ -38,19 +38,11 @@ export interface MessageViewProps {
   isAdmin?: boolean;
   /** The user's own domains (GET /api/me): colleagues are never offered Track. */
   ownDomains?: readonly string[];
-  /** The user's id (GET /api/me): their own mailbox reads "you" in history and emails. */
-  myUserId?: string | null;
 }
 
 const NO_DOMAINS: readonly string[] = [];
 
-export function MessageView({
-  message,
-  takeFocusRequest,
-  isAdmin = false,
-  ownDomains = NO_DOMAINS,
-  myUserId = null,
-}: MessageViewProps) {
+export function MessageView({ message, takeFocusRequest, isAdmin = false, ownDomains = NO_DOMAINS }: MessageViewProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (!message && takeFocusRequest?.()) heading.current?.focus();
@@ -78,7 +70,6 @@ export function MessageView({
       takeFocusRequest={takeFocusRequest}
       isAdmin={isAdmin}
       ownDomains={ownDomains}
-      myUserId={myUserId}
     />
   );
 }
@@ -88,10 +79,9 @@ interface OpenMessageViewProps {
   takeFocusRequest?: () => boolean;
   isAdmin: boolean;
   ownDomains: readonly string[];
-  myUserId: string | null;
 }
 
-function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains, myUserId }: OpenMessageViewProps) {
+function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: OpenMessageViewProps) {
   const { api, manage } = useServices();
   const announce = useAnnounce();
   const status = useResource<MessageStatusResponse>(
@@ -151,7 +141,6 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains, myUse
         <div key={i} hidden={i !== over.views.length - 1}>
           <OverView
             view={v}
-            myUserId={myUserId}
             onBack={over.back}
             onOpenEngagement={(id, backLabel) => over.open({ kind: "engagement", engagementId: id, backLabel })}
           />
@@ -219,12 +208,10 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains, myUse
 /** One view over the message, each in its own chunk, with Retry when its download failed. */
 function OverView({
   view,
-  myUserId,
   onBack,
   onOpenEngagement,
 }: {
   view: Over;
-  myUserId: string | null;
   onBack: () => void;
   onOpenEngagement: (id: string, backLabel: string) => void;
 }) {
@@ -236,7 +223,6 @@ function OverView({
         <Suspense fallback={<Loading label="Opening the history" />}>
           <History
             person={view.person}
-            myUserId={myUserId}
             backLabel="Back to the message"
             onBack={onBack}
             onOpen={(e) => onOpenEngagement(e.id, "Back to the history")}
@@ -248,7 +234,7 @@ function OverView({
   return (
     <ErrorBoundary onRetry={retryEngagement}>
       <Suspense fallback={<Loading label="Opening the email" />}>
-        <Engagement engagementId={view.engagementId} myUserId={myUserId} backLabel={view.backLabel} onBack={onBack} />
+        <Engagement engagementId={view.engagementId} backLabel={view.backLabel} onBack={onBack} />
       </Suspense>
     </ErrorBoundary>
   );

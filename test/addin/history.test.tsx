@@ -4,7 +4,7 @@
  * history, the history in pages, and what a teammate's sharing level leaves out said in words.
  */
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import type { EngagementView } from "../../shared/api/contract";
+import type { EngagementMailbox, EngagementView, SharingLevel } from "../../shared/api/contract";
 import { CONFIG, FakeBackend, installOutlook, meResponse, renderPane, setUpPaneTests, statusResponse } from "./helpers";
 
 setUpPaneTests();
@@ -12,7 +12,7 @@ setUpPaneTests();
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}/i;
 
 /** An engagement as the API answers it; teammates' mailboxes carry their display names. */
-function engagement(n: number, over: Partial<EngagementView> & Record<string, unknown> = {}): EngagementView {
+function engagement(n: number, over: Partial<EngagementView> = {}): EngagementView {
   return {
     id: `d3c8a4ce-cf3c-4a1e-9b7d-${String(n).padStart(12, "0")}`,
     internetMessageId: `<m${n}@initech.com>`,
@@ -32,11 +32,45 @@ function engagement(n: number, over: Partial<EngagementView> & Record<string, un
     ],
     contacts: [{ id: "c-carol", email: "carol@initech.com", name: "Carol Vance" }],
     clients: [{ id: "cl-initech", name: "Initech" }],
-    mailboxes: [{ userId: "u1", webLink: null }],
+    mailboxes: [mailbox("me")],
+    visibility: { level: "everything", because: "own_mailbox" },
     conflictsWith: [],
     capturedAt: "2026-03-02T09:00:05Z",
     ...over,
-  } as EngagementView;
+  };
+}
+
+/** A mailbox the engagement was found in: the reader's own, or a teammate's sharing at `sharing`. */
+function mailbox(owner: "me" | { name: string; sharing: SharingLevel }): EngagementMailbox {
+  return owner === "me"
+    ? {
+        userId: "u1",
+        email: "alice@contoso.com",
+        displayName: "Alice Hart",
+        isCaller: true,
+        sharing: "metadata",
+        webLink: null,
+      }
+    : {
+        userId: `u-${owner.name.split(" ")[0].toLowerCase()}`,
+        email: `${owner.name.split(" ")[0].toLowerCase()}@contoso.com`,
+        displayName: owner.name,
+        isCaller: false,
+        sharing: owner.sharing,
+        webLink: null,
+      };
+}
+
+/** What the server sends for a teammate's engagement at `level` (redacted as shared/sharing does). */
+function teammates(n: number, name: string, level: SharingLevel, over: Partial<EngagementView> = {}): EngagementView {
+  return engagement(n, {
+    subject: level === "metadata" ? null : `Quarterly review ${n}`,
+    bodyPreview: level === "everything" ? "Hi Alice" : null,
+    bodyText: level === "everything" ? "Hi Alice" : null,
+    mailboxes: [mailbox({ name, sharing: level })],
+    visibility: { level, because: "shared" },
+    ...over,
+  });
 }
 
 function backend() {
@@ -49,7 +83,7 @@ describe("the captured email", () => {
   test("opens from the status card: subject, when, people, whose mailbox, the text; Esc goes back to the button", async () => {
     installOutlook();
     const b = backend().on("GET", "/api/engagements/eng-7", {
-      body: engagement(1, { id: "eng-7", mailboxes: [{ userId: "u1", webLink: null }] }),
+      body: engagement(1, { id: "eng-7" }),
     });
     renderPane(b);
     const open = await screen.findByRole("button", { name: "Open the captured email" });
@@ -78,15 +112,7 @@ describe("the captured email", () => {
 
   test("a teammate's email at 'who and when': no subject, no text, a sentence naming the teammate, no identifiers", async () => {
     installOutlook();
-    const hidden = engagement(2, {
-      id: "eng-7",
-      subject: null,
-      bodyPreview: null,
-      bodyText: null,
-      mailboxes: [
-        { userId: "u-dana", webLink: null, displayName: "Dana Reyes" } as EngagementView["mailboxes"][number],
-      ],
-    });
+    const hidden = teammates(2, "Dana Reyes", "metadata", { id: "eng-7" });
     renderPane(backend().on("GET", "/api/engagements/eng-7", { body: hidden }));
     fireEvent.click(await screen.findByRole("button", { name: "Open the captured email" }));
     const heading = await screen.findByRole("heading", { level: 2, name: "Subject not shared" });
@@ -100,12 +126,7 @@ describe("the captured email", () => {
 
   test("'subject' level: the subject, and a sentence in place of the text", async () => {
     installOutlook();
-    const e = engagement(3, {
-      id: "eng-7",
-      bodyPreview: null,
-      bodyText: null,
-      mailboxes: [{ userId: "u-sam", webLink: null, displayName: "Sam Lee" } as EngagementView["mailboxes"][number]],
-    });
+    const e = teammates(3, "Sam Lee", "subject", { id: "eng-7" });
     renderPane(backend().on("GET", "/api/engagements/eng-7", { body: e }));
     fireEvent.click(await screen.findByRole("button", { name: "Open the captured email" }));
     await screen.findByRole("heading", { level: 2, name: "Quarterly review 3" });
@@ -214,13 +235,7 @@ describe("history", () => {
 
     document.body.innerHTML = "";
     installOutlook();
-    const hidden = engagement(1, {
-      subject: null,
-      bodyPreview: null,
-      mailboxes: [
-        { userId: "u-dana", webLink: null, displayName: "Dana Reyes" } as EngagementView["mailboxes"][number],
-      ],
-    });
+    const hidden = teammates(1, "Dana Reyes", "metadata");
     renderPane(backend().on("GET", "/api/engagements", { body: { items: [hidden], nextCursor: null } }));
     fireEvent.click(await screen.findByRole("button", { name: "History with Carol Vance" }));
     expect(await screen.findByRole("button", { name: "Subject not shared" })).toBeTruthy();
