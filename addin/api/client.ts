@@ -17,7 +17,10 @@ import type {
   MeResponse,
   MessageStatusRequest,
   MessageStatusResponse,
+  MySharing,
+  OrganizationSharing,
   Page,
+  SharingLevel,
   StartConnectionResponse,
   SweepView,
 } from "../../shared/api/contract";
@@ -71,6 +74,13 @@ export interface ApiClient {
   getEngagement(id: string): Promise<EngagementView>;
   /** A contact's or a client's engagements, newest first, one page at a time. */
   history(scope: HistoryScope, cursor?: string | null, limit?: number): Promise<Page<EngagementView>>;
+  /** What teammates see of my mailbox's engagements, and whether I may change it. */
+  mySharing(): Promise<MySharing>;
+  /** My own level; null follows the organization's default. 403 sharing_locked when administrators set it. */
+  setMySharing(level: SharingLevel | null): Promise<MySharing>;
+  /** Administrators only (403 otherwise). */
+  organizationSharing(): Promise<OrganizationSharing>;
+  setOrganizationSharing(settings: OrganizationSharing): Promise<OrganizationSharing>;
 }
 
 /**
@@ -213,5 +223,9 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       q.set("limit", String(limit));
       return call<Page<EngagementView>>("GET", `/api/engagements?${q}`);
     },
+    mySharing: () => call<MySharing>("GET", "/api/me/sharing"),
+    setMySharing: (level) => call<MySharing>("PUT", "/api/me/sharing", { level }),
+    organizationSharing: () => call<OrganizationSharing>("GET", "/api/organization/sharing"),
+    setOrganizationSharing: (settings) => call<OrganizationSharing>("PUT", "/api/organization/sharing", settings),
   };
 }
