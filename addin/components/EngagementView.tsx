@@ -11,6 +11,7 @@ import {
   hiddenSentence,
   listWords,
   mailboxOwners,
+  mailboxWords,
   subjectLine,
   visibilityOf,
 } from "../state/engagement";
@@ -111,7 +112,7 @@ function Details({ e, headingRef }: { e: Engagement; headingRef: React.RefObject
           byRole(role).length ? <Fact key={role} term={ROLE_LABEL[role]} value={listWords(byRole(role))} /> : null,
         )}
         {e.clients.length > 0 && <Fact term="Client" value={listWords(e.clients.map((c) => c.name))} />}
-        {owners.length > 0 && <Fact term="Mailbox of" value={listWords(owners)} />}
+        {owners.length > 0 && <Fact term="Found in" value={mailboxWords(owners)} />}
       </dl>
       {hidden && (
         <MessageBar intent="info" layout="multiline">

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Button, Link, Text, ToggleButton, makeStyles, tokens } from "@fluentui/react-components";
 import type { EngagementView, Page } from "../../shared/api/contract";
 import type { HistoryScope } from "../api/client";
-import { directionWord, listWords, mailboxOwners, subjectLine, visibilityOf } from "../state/engagement";
+import { directionWord, mailboxOwners, mailboxWords, subjectLine, visibilityOf } from "../state/engagement";
 import { formatWhen } from "../state/format";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { useServices } from "../state/services";
@@ -139,7 +139,7 @@ export function HistoryView({ person, backLabel, onBack, onOpen }: HistoryViewPr
           {pages.items.map((e, i) => {
             const v = visibilityOf(e);
             const owners = mailboxOwners(e);
-            const where = owners.length ? ` · mailbox of ${listWords(owners)}` : "";
+            const where = owners.length ? ` · ${mailboxWords(owners)}` : "";
             return (
               <li key={e.id} className={styles.entry}>
                 <Link

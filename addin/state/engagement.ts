@@ -53,6 +53,13 @@ export function mailboxOwners(e: EngagementView): string[] {
   return people.sort((a, b) => (a === "you" ? -1 : b === "you" ? 1 : a.localeCompare(b)));
 }
 
+/** "your mailbox", "Dana Kim's mailbox", "your and Lee Park's mailboxes". */
+export function mailboxWords(owners: string[]): string {
+  if (!owners.length) return "";
+  const whose = owners.map((o) => (o === "you" ? "your" : `${o}'s`));
+  return `${listWords(whose)} mailbox${owners.length > 1 ? "es" : ""}`;
+}
+
 export function listWords(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;

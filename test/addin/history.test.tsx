@@ -96,7 +96,7 @@ describe("the captured email", () => {
     expect(view.getByText("Carol Vance <carol@initech.com>")).toBeTruthy();
     expect(view.getByText("Alice Hart <alice@contoso.com>")).toBeTruthy();
     expect(view.getByText("Initech")).toBeTruthy();
-    expect(view.getByText("you")).toBeTruthy();
+    expect(view.getByText("your mailbox")).toBeTruthy();
     expect(view.getByLabelText("Text of the email").textContent).toContain("The numbers for quarter 1 are attached.");
     expect(view.getByRole("link", { name: "Open in the CRM" }).getAttribute("href")).toBe(
       "https://crm.example.test/engagements/eng-7",
@@ -118,7 +118,7 @@ describe("the captured email", () => {
     const heading = await screen.findByRole("heading", { level: 2, name: "Subject not shared" });
     const section = heading.closest("section")!;
     expect(within(section).getByText("Dana Reyes shares only who and when of this email.")).toBeTruthy();
-    expect(within(section).getByText("Dana Reyes")).toBeTruthy();
+    expect(within(section).getByText("Dana Reyes's mailbox")).toBeTruthy();
     expect(within(section).queryByLabelText("Text of the email")).toBeNull();
     expect(section.textContent).not.toMatch(UUID);
     expect(section.textContent).not.toContain("u-dana");
@@ -184,7 +184,7 @@ describe("history", () => {
     const list = await screen.findByRole("list", { name: "Emails with Carol Vance, newest first" });
     expect(within(list).getAllByRole("listitem")).toHaveLength(10);
     expect(within(list).getAllByRole("button")[0].textContent).toBe("Quarterly review 1");
-    expect(within(list).getAllByText(/^Received .+ · mailbox of you$/)).toHaveLength(10);
+    expect(within(list).getAllByText(/^Received .+ · your mailbox$/)).toHaveLength(10);
 
     fireEvent.click(screen.getByRole("button", { name: "Show more" }));
     await waitFor(() => expect(within(list).getAllByRole("listitem")).toHaveLength(13));
@@ -239,7 +239,7 @@ describe("history", () => {
     renderPane(backend().on("GET", "/api/engagements", { body: { items: [hidden], nextCursor: null } }));
     fireEvent.click(await screen.findByRole("button", { name: "History with Carol Vance" }));
     expect(await screen.findByRole("button", { name: "Subject not shared" })).toBeTruthy();
-    expect(screen.getByText(/· mailbox of Dana Reyes$/)).toBeTruthy();
+    expect(screen.getByText(/· Dana Reyes's mailbox$/)).toBeTruthy();
   });
 
   test("an error with Retry", async () => {

@@ -11,6 +11,7 @@ import * as m0008 from "./0008_contact_import_leases";
 import * as m0009 from "./0009_retention";
 import * as m0010 from "./0010_engagement_changes";
 import * as m0011 from "./0011_sharing_levels";
+import * as m0012 from "./0012_sweep_newly_captured";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0009_retention": m0009,
   "0010_engagement_changes": m0010,
   "0011_sharing_levels": m0011,
+  "0012_sweep_newly_captured": m0012,
 };
