@@ -229,6 +229,9 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await press("Connect Microsoft 365");
     await (await popup).waitForEvent("close", { timeout: 60_000 }).catch(() => {});
     await expect(pane().getByText(/Connected as lee@contoso\.com/)).toBeVisibleSoon();
+    // A reconnect reads mail captured before again: the banner gives no count of it.
+    await expect(pane().getByText(/Capture is up to date\./)).toBeVisibleSoon();
+    expect(await pane().getByText(/Captured \d+ new email/).count()).toBe(0);
     await press("What teammates see of your email");
     const mine = pane().getByRole("region", { name: "What teammates see of your email" });
     expect(
