@@ -11,23 +11,14 @@ import type { EngagementView, Page } from "../../shared/api/contract";
 import { blockingEntry, normalizeAddress } from "../../shared/capture";
 import { redactEngagementView, type UnredactedView, type Viewer } from "../../shared/sharing";
 import type { Database, EngagementTable } from "../db/schema";
-import { InvalidCursorError } from "./errors";
-import { loadSharingLevels } from "./sharing";
-import { chunks, decodeCursor, encodeCursor, likeContains, parseJson } from "./util";
+import { pageRows, type PageQuery } from "./engagement-pages";
+import { getOrganizationSharing, sharingLevelsOf } from "./sharing";
+import { chunks, encodeCursor, likeContains, parseJson } from "./util";
 
 export type EngagementRecord = Selectable<EngagementTable>;
 export type Participant = EngagementView["participants"][number];
 
-export interface EngagementQuery {
-  contactId?: string;
-  clientId?: string;
-  /** Inclusive lower bound on messageTime (ISO). */
-  from?: string;
-  /** Exclusive upper bound on messageTime (ISO). */
-  to?: string;
-  cursor?: string;
-  limit: number;
-}
+export type EngagementQuery = PageQuery;
 
 /**
  * Views for the given engagement ids as this viewer may see them (sharing levels), in the order given; ids
@@ -40,13 +31,90 @@ export async function getEngagementViews(
   ids: readonly string[],
   options: { withBody?: boolean } = {},
 ): Promise<EngagementView[]> {
-  const views = await unredactedViews(db, organizationId, ids, options);
-  const levels = await loadSharingLevels(
-    db,
-    organizationId,
-    views.flatMap((v) => v.mailboxes.map((m) => m.userId)),
-  );
+  if (ids.length === 0) return [];
+  const [{ views, owners }, org] = await Promise.all([
+    unredactedViews(db, organizationId, ids, options),
+    getOrganizationSharing(db, organizationId),
+  ]);
+  const levels = sharingLevelsOf(org, owners);
   return views.map((v) => redactEngagementView(v, viewer, levels));
+}
+
+type EngagementRow = Omit<EngagementRecord, "bodyText" | "copyFingerprint"> & { bodyText?: string | null };
+
+const LIST_COLUMNS = [
+  "id",
+  "organizationId",
+  "internetMessageId",
+  "conversationId",
+  "subject",
+  "bodyPreview",
+  "bodyTruncated",
+  "direction",
+  "messageTime",
+  "sentAt",
+  "receivedAt",
+  "fromAddress",
+  "participants",
+  "createdAt",
+] as const;
+
+interface ViewParts {
+  rows: EngagementRow[];
+  contacts: {
+    engagementId: string;
+    id: string;
+    email: string;
+    name: string | null;
+    clientId: string | null;
+    clientName: string | null;
+  }[];
+  mailboxes: {
+    engagementId: string;
+    userId: string;
+    webLink: string | null;
+    email: string;
+    displayName: string | null;
+    sharingLevel?: string | null;
+  }[];
+}
+
+/** The rows behind some views: the engagements (the body only when asked), their contacts and mailboxes. */
+async function viewParts(
+  db: Kysely<Database>,
+  organizationId: string,
+  part: readonly string[],
+  withBody: boolean,
+): Promise<ViewParts> {
+  const [rows, contacts, mailboxes] = await Promise.all([
+    db
+      .selectFrom("engagements")
+      .select(withBody ? [...LIST_COLUMNS, "bodyText"] : LIST_COLUMNS)
+      .where("organizationId", "=", organizationId)
+      .where("id", "in", part)
+      .execute(),
+    db
+      .selectFrom("engagementContacts as ec")
+      .innerJoin("contacts as c", "c.id", "ec.contactId")
+      .leftJoin("clients as cl", "cl.id", "c.clientId")
+      .select(["ec.engagementId", "c.id", "c.email", "c.name", "c.clientId", "cl.name as clientName"])
+      .where("ec.organizationId", "=", organizationId)
+      .where("ec.engagementId", "in", part)
+      .orderBy("c.email")
+      .execute(),
+    db
+      .selectFrom("engagementMailboxes as em")
+      .innerJoin("users as u", (j) =>
+        j.onRef("u.id", "=", "em.userId").onRef("u.organizationId", "=", "em.organizationId"),
+      )
+      .select(["em.engagementId", "em.userId", "em.webLink", "u.email", "u.displayName", "u.sharingLevel"])
+      .where("em.organizationId", "=", organizationId)
+      .where("em.engagementId", "in", part)
+      .orderBy("em.createdAt")
+      .orderBy("em.userId")
+      .execute(),
+  ]);
+  return { rows, contacts, mailboxes };
 }
 
 async function unredactedViews(
@@ -54,65 +122,22 @@ async function unredactedViews(
   organizationId: string,
   ids: readonly string[],
   options: { withBody?: boolean },
-): Promise<UnredactedView[]> {
-  if (ids.length === 0) return [];
-  const rows: EngagementRecord[] = [];
-  const contacts: {
-    engagementId: string;
-    id: string;
-    email: string;
-    name: string | null;
-    clientId: string | null;
-    clientName: string | null;
-  }[] = [];
-  const mailboxes: {
-    engagementId: string;
-    userId: string;
-    webLink: string | null;
-    email: string;
-    displayName: string | null;
-  }[] = [];
-  for (const part of chunks([...new Set(ids)])) {
-    const found = await db
-      .selectFrom("engagements")
-      .selectAll()
-      .where("organizationId", "=", organizationId)
-      .where("id", "in", part)
-      .execute();
-    rows.push(...found);
-    contacts.push(
-      ...(await db
-        .selectFrom("engagementContacts as ec")
-        .innerJoin("contacts as c", "c.id", "ec.contactId")
-        .leftJoin("clients as cl", "cl.id", "c.clientId")
-        .select(["ec.engagementId", "c.id", "c.email", "c.name", "c.clientId", "cl.name as clientName"])
-        .where("ec.organizationId", "=", organizationId)
-        .where("ec.engagementId", "in", part)
-        .orderBy("c.email")
-        .execute()),
-    );
-    mailboxes.push(
-      ...(await db
-        .selectFrom("engagementMailboxes as em")
-        .innerJoin("users as u", (j) =>
-          j.onRef("u.id", "=", "em.userId").onRef("u.organizationId", "=", "em.organizationId"),
-        )
-        .select(["em.engagementId", "em.userId", "em.webLink", "u.email", "u.displayName"])
-        .where("em.organizationId", "=", organizationId)
-        .where("em.engagementId", "in", part)
-        .orderBy("em.createdAt")
-        .execute()),
-    );
-  }
+): Promise<{ views: UnredactedView[]; owners: { id: string; sharingLevel?: string | null }[] }> {
+  const parts = await Promise.all(
+    chunks([...new Set(ids)]).map((part) => viewParts(db, organizationId, part, options.withBody === true)),
+  );
+  const rows = parts.flatMap((p) => p.rows);
+  const contacts = parts.flatMap((p) => p.contacts);
+  const mailboxes = parts.flatMap((p) => p.mailboxes);
   const copies = await copiesByMessageId(
     db,
     organizationId,
     rows.map((r) => r.internetMessageId),
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids
+  const views = ids
     .map((id) => byId.get(id))
-    .filter((r): r is EngagementRecord => !!r)
+    .filter((r): r is EngagementRow => !!r)
     .map((r) => {
       const cs = contacts.filter((c) => c.engagementId === r.id);
       const clients = new Map<string, { id: string; name: string }>();
@@ -139,9 +164,10 @@ async function unredactedViews(
         conflictsWith: (copies.get(r.internetMessageId) ?? []).filter((id) => id !== r.id),
         capturedAt: r.createdAt,
       };
-      if (options.withBody) view.bodyText = r.bodyText;
+      if (options.withBody) view.bodyText = r.bodyText ?? null;
       return view;
     });
+  return { views, owners: mailboxes.map((m) => ({ id: m.userId, sharingLevel: m.sharingLevel })) };
 }
 
 /** Ids of the organization's engagements for these Message-IDs, oldest first. */
@@ -174,55 +200,14 @@ export async function getEngagementView(
   return (await getEngagementViews(db, organizationId, viewer, [id], { withBody: true }))[0] ?? null;
 }
 
-/** Newest first, by (messageTime, id) so the cursor is stable among equal times. */
+/** A page of engagements as the viewer may see them: the organization's, or a contact's or client's history. */
 export async function listEngagements(
   db: Kysely<Database>,
   organizationId: string,
   viewer: Viewer,
   query: EngagementQuery,
 ): Promise<Page<EngagementView>> {
-  let qb = db
-    .selectFrom("engagements as e")
-    .select(["e.id", "e.messageTime"])
-    .where("e.organizationId", "=", organizationId);
-  if (query.contactId) {
-    const contactId = query.contactId;
-    qb = qb.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("engagementContacts as ec")
-          .select(sql.lit(1).as("one"))
-          .whereRef("ec.engagementId", "=", "e.id")
-          .where("ec.contactId", "=", contactId),
-      ),
-    );
-  }
-  if (query.clientId) {
-    const clientId = query.clientId;
-    qb = qb.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("engagementContacts as ec")
-          .innerJoin("contacts as c", "c.id", "ec.contactId")
-          .select(sql.lit(1).as("one"))
-          .whereRef("ec.engagementId", "=", "e.id")
-          .where("c.clientId", "=", clientId),
-      ),
-    );
-  }
-  if (query.from) qb = qb.where("e.messageTime", ">=", query.from);
-  if (query.to) qb = qb.where("e.messageTime", "<", query.to);
-  if (query.cursor) {
-    const key = decodeCursor(query.cursor, 2);
-    if (!key) throw new InvalidCursorError();
-    const [t, id] = key;
-    qb = qb.where((eb) =>
-      eb.or([eb("e.messageTime", "<", t), eb.and([eb("e.messageTime", "=", t), eb("e.id", "<", id)])]),
-    );
-  }
-  const rows = await qb
-    .orderBy("e.messageTime", "desc")
-    .orderBy("e.id", "desc")
-    .limit(query.limit + 1)
-    .execute();
+  const rows = await pageRows(db, organizationId, query);
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
   const last = page[page.length - 1];

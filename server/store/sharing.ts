@@ -82,22 +82,32 @@ export async function setUserSharing(
     .execute();
 }
 
-/** What redactEngagementView needs for engagements found in these users' mailboxes. */
+/** What redactEngagementView needs, from the organization's settings and the mailbox owners' own choices. */
+export function sharingLevelsOf(
+  org: OrganizationSharing,
+  owners: Iterable<{ id: string; sharingLevel?: string | null }>,
+): SharingLevels {
+  const byUser = new Map<string, SharingLevel>();
+  for (const o of owners) byUser.set(o.id, effectiveLevel(org, isSharingLevel(o.sharingLevel) ? o.sharingLevel : null));
+  return { byUser, integration: org.integrationLevel };
+}
+
+/** What redactEngagementView needs for engagements found in these users' mailboxes (e.g. a webhook's payload). */
 export async function loadSharingLevels(
   db: Kysely<Database>,
   organizationId: string,
   userIds: Iterable<string>,
 ): Promise<SharingLevels> {
-  const org = await getOrganizationSharing(db, organizationId);
-  const byUser = new Map<string, SharingLevel>();
-  for (const part of chunks([...new Set(userIds)])) {
-    const rows = await db
-      .selectFrom("users")
-      .select(["id", "sharingLevel"])
-      .where("organizationId", "=", organizationId)
-      .where("id", "in", part)
-      .execute();
-    for (const r of rows) byUser.set(r.id, effectiveLevel(org, isSharingLevel(r.sharingLevel) ? r.sharingLevel : null));
-  }
-  return { byUser, integration: org.integrationLevel };
+  const [org, ...parts] = await Promise.all([
+    getOrganizationSharing(db, organizationId),
+    ...chunks([...new Set(userIds)]).map((part) =>
+      db
+        .selectFrom("users")
+        .select(["id", "sharingLevel"])
+        .where("organizationId", "=", organizationId)
+        .where("id", "in", part)
+        .execute(),
+    ),
+  ]);
+  return sharingLevelsOf(org, parts.flat());
 }

@@ -76,3 +76,5 @@ export function redactEngagementView(view: UnredactedView, viewer: Viewer, level
   if (visibility.level === "metadata") out.subject = null;
   return out;
 }
+
+export { SHARING_LEVEL_LABEL, SHARING_LEVEL_WHAT, connectSharingNote, sharesSentence } from "./words";

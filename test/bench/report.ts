@@ -1,6 +1,7 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
 import type { BenchReport, Section } from "./run";
 import { WARM_UP_SECONDS } from "./status-api";
+import { historyMarkdown } from "./history";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -131,6 +132,7 @@ export function renderMarkdown(r: BenchReport): string {
         `| 5. Navigation → status shown (median of ${x.timing.samplesMs.length}${x.timing.failures?.length ? `; ${x.timing.failures.length} runs never showed it` : ""}) | ${x.timing.medianMs} ms | first run incl. sign-in: ${x.timing.firstRunWithSignInMs} ms | — | (report; brief: "well under a second") | ${x.timing.medianMs < 1000 ? "under 1 s" : "over 1 s"} |`,
       );
   } else p("| 5. Task pane | — | — | — | — | not measured |");
+  p(...historyMarkdown(r.history).summary);
   p("");
 
   // ---------------------------------------------------------------- 1
@@ -373,6 +375,7 @@ export function renderMarkdown(r: BenchReport): string {
   }
 
   // ---------------------------------------------------------------- method notes
+  p(...historyMarkdown(r.history).section);
   p("## Bench-only shortcuts (what is not the product's path)", "");
   p(
     "- **Connections in items 1, 2 and 4** are seeded with the product's own store functions (`provisionUser`, `saveConnection`, `createContact`) instead of running the connect flow per mailbox, and the sweep's `GraphTokenSource` returns tokens the emulator mints exactly as its token endpoint would (`state.mintAccessToken`) — test/bench/common.ts. Why: item 1 runs on a manual clock, and msal-node checks token expiry against the real clock (the jest harnesses fake `Date`; a script cannot); item 2 connects up to 5,000 mailboxes. In item 2 the token comes from the bench process over IPC, once per sweep — roughly what production does, where an hourly sweep usually needs a refresh-token redemption because access tokens live about an hour. Item 3 uses the real connect flow for all its mailboxes.",

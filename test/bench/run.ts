@@ -13,6 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { log, machineInfo, type MachineInfo } from "./common";
 import { runDistributed, type DistributedResult } from "./distributed";
+import { runHistory, type HistoryResult } from "./history";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
 import { runStatusApi, type StatusApiResult } from "./status-api";
@@ -34,9 +35,10 @@ export interface BenchReport {
   distributed: Section<DistributedResult>;
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
+  history?: Section<HistoryResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "history"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -74,6 +76,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
+  const history = await section(6, o.only, () => runHistory({ quick, databaseUrl }));
   const report: BenchReport = {
     quick,
     machine,
@@ -84,6 +87,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     distributed,
     statusApi,
     pane,
+    history,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
@@ -101,7 +105,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === "--out") o.outDir = path.resolve(argv[++i]);
     else if (a === "--only") o.only = argv[++i].split(",").map(Number);
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5]\n");
+      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5,6]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -122,7 +126,7 @@ if (require.main === module && process.argv[2] === "--render") {
 } else if (require.main === module) {
   runBench(parseArgs(process.argv.slice(2))).then(
     ({ report, mdPath, jsonPath }) => {
-      const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
+      const failed = SECTIONS.filter((s) => report[s] && !report[s].ok && report[s].seconds !== 0);
       process.stdout.write(
         `Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`,
       );

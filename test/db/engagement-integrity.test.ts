@@ -318,7 +318,7 @@ for (const target of databaseTargets()) {
           );
           const view = (await getEngagementView(db, o.orgId, { kind: "app" }, ids[0]))!;
           expect(view.contacts.map((c) => c.id)).toEqual([o.alice]);
-          expect(view.mailboxes).toEqual([{ userId: o.dana, webLink: null }]);
+          expect(view.mailboxes).toMatchObject([{ userId: o.dana, webLink: null }]);
           expect((await getDecision(db, o.orgId, o.dana, messageKey("<legacy-0@acme.com>")))?.engagementId).toBe(
             ids[0],
           );

@@ -32,7 +32,9 @@ const start = createRoute({
   summary: "Start connecting the caller's mailbox: an authorize URL to open in the Office dialog",
   description:
     "Authorization code flow with PKCE; the `state` is signed, single-use, expires in minutes and is bound to the caller. " +
-    "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send — the product's fixed delegated set (no Mail.ReadWrite).",
+    "Scopes: openid profile email offline_access User.Read Mail.Read Mail.Send — the product's fixed delegated set (no Mail.ReadWrite). " +
+    "Mail.Read finds email with tracked contacts; Mail.Send is used only by POST /api/mail (sending from the CRM). " +
+    "Teammates see engagements captured from the mailbox at its sharing level (GET /api/me/sharing; a new mailbox has the organization's default).",
   responses: {
     "200": json(startConnectionResponseSchema),
     ...STANDARD,
