@@ -13,10 +13,13 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import type { MeResponse } from "../../shared/api/contract";
+import type { MeResponse, MySharing } from "../../shared/api/contract";
+import { SHARING_LEVEL_WHAT } from "../../shared/sharing/words";
 import { formatWhen } from "../state/format";
 import { useConnection } from "../state/useConnection";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
+import { useResource } from "../state/useResource";
+import { useServices } from "../state/services";
 import { Confirm } from "./Confirm";
 import { ErrorBar } from "./ErrorBar";
 import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
@@ -137,10 +140,7 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
               Microsoft will ask to let Engagement Capture read your mail (Mail.Read), to find email with tracked
               contacts, and send mail as you (Mail.Send), used only when you send an email from the CRM.
             </Text>
-            <Text as="p" size={200} block>
-              You always see everything of your own captured email. Teammates see it only as far as your sharing level
-              allows (your organization's default until you choose; you can change it here once connected).
-            </Text>
+            <ConnectSharingNote />
           </MessageBarBody>
           <MessageBarActions>
             <Button ref={buttons.connect} appearance="primary" onClick={() => void connect()} disabled={busy}>
@@ -165,5 +165,25 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       )}
       {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
     </section>
+  );
+}
+
+/**
+ * Where consent is asked: what teammates will see of the mail captured from this mailbox, at the level it
+ * would have (GET /api/me/sharing). Without an answer, the rule in general words.
+ */
+function ConnectSharingNote() {
+  const { api } = useServices();
+  const sharing = useResource<MySharing>(() => api.mySharing(), "connect-sharing");
+  const s = sharing.data;
+  return (
+    <Text as="p" size={200} block>
+      {s
+        ? `Teammates in your organization will see ${SHARING_LEVEL_WHAT[s.level]} of the email captured from your mailbox; ${
+            s.usersMayChange ? "you can change this here once connected" : "your administrator set this for everyone"
+          }.`
+        : "Teammates see the email captured from your mailbox only as far as your sharing level allows (your organization's default until you choose one here)."}{" "}
+      You always see everything of your own.
+    </Text>
   );
 }

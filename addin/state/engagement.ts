@@ -3,29 +3,27 @@
  * functions, so the history list and the engagement view say the same thing the same way.
  */
 import type { EngagementMailbox, EngagementView, SharingLevel } from "../../shared/api/contract";
+import { SHARING_LEVEL_LABEL, SHARING_LEVEL_WHAT, sharesSentence } from "../../shared/sharing/words";
 
 export type { SharingLevel };
 
-/** Each level in a few words (a choice's label) and what it means for teammates (its description). */
+/**
+ * Each level's label (shared with the server: shared/sharing/words.ts) and what it means for teammates, said
+ * with what it leaves out (the setting's description).
+ */
 export const SHARING_WORDS: Record<SharingLevel, { label: string; shares: string }> = {
   metadata: {
-    label: "Who and when",
+    label: SHARING_LEVEL_LABEL.metadata,
     shares: "Teammates see who took part and when, not the subject or the text.",
   },
   subject: {
-    label: "Who, when and the subject",
+    label: SHARING_LEVEL_LABEL.subject,
     shares: "Teammates see who took part, when and the subject, not the text.",
   },
   everything: {
-    label: "Everything",
+    label: SHARING_LEVEL_LABEL.everything,
     shares: "Teammates see who took part, when, the subject and the text.",
   },
-};
-
-/** "shares only who and when": the verb phrase after a teammate's name. */
-const SHARES_ONLY: Record<Exclude<SharingLevel, "everything">, string> = {
-  metadata: "shares only who and when",
-  subject: "shares only who, when and the subject",
 };
 
 /** What the reader may see of the engagement, and whose sharing level decided it. */
@@ -70,14 +68,11 @@ export function directionWord(e: EngagementView): string {
   return e.direction === "inbound" ? "Received" : "Sent";
 }
 
-/** The sentence in place of what a teammate doesn't share: "Dana Reyes shares only who and when." */
+/** The sentence in place of what a teammate doesn't share: "Dana Kim shares only who and when." */
 export function hiddenSentence(v: Visibility): string | null {
   if (v.level === "everything") return null;
-  const who = v.sharedBy.length ? listWords(v.sharedBy) : "The teammate";
-  const capital = who.charAt(0).toUpperCase() + who.slice(1);
-  const plural = v.sharedBy.length > 1;
-  const verb = SHARES_ONLY[v.level];
-  return `${capital} ${plural ? verb.replace(/^shares/, "share") : verb} of this email.`;
+  if (v.sharedBy.length > 1) return `${listWords(v.sharedBy)} share only ${SHARING_LEVEL_WHAT[v.level]}.`;
+  return sharesSentence(v.sharedBy[0] ?? "The teammate", v.level);
 }
 
 /** Subject as a list shows it: the subject, a placeholder when none was written or none is shared. */

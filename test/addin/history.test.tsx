@@ -117,7 +117,7 @@ describe("the captured email", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Open the captured email" }));
     const heading = await screen.findByRole("heading", { level: 2, name: "Subject not shared" });
     const section = heading.closest("section")!;
-    expect(within(section).getByText("Dana Reyes shares only who and when of this email.")).toBeTruthy();
+    expect(within(section).getByText("Dana Reyes shares only who and when.")).toBeTruthy();
     expect(within(section).getByText("Dana Reyes's mailbox")).toBeTruthy();
     expect(within(section).queryByLabelText("Text of the email")).toBeNull();
     expect(section.textContent).not.toMatch(UUID);
@@ -130,7 +130,7 @@ describe("the captured email", () => {
     renderPane(backend().on("GET", "/api/engagements/eng-7", { body: e }));
     fireEvent.click(await screen.findByRole("button", { name: "Open the captured email" }));
     await screen.findByRole("heading", { level: 2, name: "Quarterly review 3" });
-    expect(screen.getByText("Sam Lee shares only who, when and the subject of this email.")).toBeTruthy();
+    expect(screen.getByText("Sam Lee shares only who, when and the subject.")).toBeTruthy();
     expect(screen.queryByLabelText("Text of the email")).toBeNull();
   });
 

@@ -185,7 +185,7 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await expect(danas.first()).toBeVisibleSoon();
     expect(await list.getByText("Onboarding call notes").count()).toBe(0);
     await danas.first().getByRole("button", { name: "Subject not shared" }).press("Enter");
-    await expect(pane().getByText("Dana Kim shares only who and when of this email.")).toBeVisibleSoon();
+    await expect(pane().getByText("Dana Kim shares only who and when.")).toBeVisibleSoon();
     expect(await pane().getByLabel("Text of the email").count()).toBe(0);
     await shot("6-lee-sees-metadata");
     await scan("email-metadata-light");
@@ -218,7 +218,7 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await as("dana");
     await pane().getByRole("tab", { name: "Mailboxes" }).press("Enter");
     const org = pane().getByRole("region", { name: "What teammates see of each other's email" });
-    await org.getByRole("radio", { name: "Who, when and the subject" }).check();
+    await org.getByRole("radio", { name: "Who, when and subject" }).check();
     await press("Save sharing settings");
     await expect(org.getByText("Saved.")).toBeVisibleSoon();
     await shot("9-admin-default-subject");
@@ -231,11 +231,15 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await expect(pane().getByText(/Connected as lee@contoso\.com/)).toBeVisibleSoon();
     // A reconnect reads mail captured before again: the banner gives no count of it.
     await expect(pane().getByText(/Capture is up to date\./)).toBeVisibleSoon();
-    expect(await pane().getByText(/Captured \d+ new email/).count()).toBe(0);
+    expect(
+      await pane()
+        .getByText(/Captured \d+ new email/)
+        .count(),
+    ).toBe(0);
     await press("What teammates see of your email");
     const mine = pane().getByRole("region", { name: "What teammates see of your email" });
     expect(
-      await mine.getByRole("radio", { name: /^Your organization's default: who, when and the subject$/ }).isChecked(),
+      await mine.getByRole("radio", { name: /^Your organization's default: who, when and subject$/ }).isChecked(),
     ).toBe(true);
     await shot("10-lee-connected-default");
 
@@ -244,7 +248,7 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await press("History with Carol Diaz");
     const list = pane().getByRole("list", { name: /^Emails with Carol Diaz/ });
     await list.getByRole("button", { name: "Initech order form" }).press("Enter");
-    await expect(pane().getByText("Lee Park shares only who, when and the subject of this email.")).toBeVisibleSoon();
+    await expect(pane().getByText("Lee Park shares only who, when and the subject.")).toBeVisibleSoon();
     expect(await pane().getByLabel("Text of the email").count()).toBe(0);
     await shot("11-dana-sees-lee-subject");
   });
