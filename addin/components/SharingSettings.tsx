@@ -33,6 +33,8 @@ export function MySharingSetting() {
   const { busy, failure, run } = useAction();
   // The administrators locked levels since the pane read them: say so instead of offering Retry.
   const [locked, setLocked] = useState(false);
+  // The choice shows at once, while it is saved (the server's answer then replaces it).
+  const [pending, setPending] = useState<Choice | null>(null);
 
   if (sharing.loading && !sharing.data) return <Loading label="Loading your sharing level" rows={2} />;
   if (sharing.error)
@@ -42,12 +44,17 @@ export function MySharingSetting() {
   const mayChange = s.usersMayChange && !locked;
   const choice: Choice = s.chosen ?? DEFAULT;
 
-  const choose = (next: Choice) =>
+  const choose = (next: Choice) => {
+    setPending(next);
     void run(
       async () => {
-        const saved = await api.setMySharing(next === DEFAULT ? null : next);
-        sharing.set(saved);
-        return `Saved. ${SHARING_WORDS[saved.level].shares}`;
+        try {
+          const saved = await api.setMySharing(next === DEFAULT ? null : next);
+          sharing.set(saved);
+          return `Saved. ${SHARING_WORDS[saved.level].shares}`;
+        } finally {
+          setPending(null);
+        }
       },
       {
         title: "Couldn't change your sharing level",
@@ -58,6 +65,7 @@ export function MySharingSetting() {
         },
       },
     );
+  };
 
   return (
     <section aria-labelledby="my-sharing-heading" className={styles.root}>
@@ -66,7 +74,7 @@ export function MySharingSetting() {
       </h3>
       {mayChange ? (
         <RadioGroup
-          value={choice}
+          value={pending ?? choice}
           disabled={busy}
           onChange={(_, d) => choose(d.value as Choice)}
           aria-labelledby="my-sharing-heading"

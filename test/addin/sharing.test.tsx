@@ -46,6 +46,8 @@ describe("my sharing level", () => {
     );
     expect(view.getByText(/Teammates see who took part and when, not the subject or the text\./)).toBeTruthy();
     fireEvent.click(within(group).getByRole("radio", { name: "Everything" }));
+    // Checked at once, while it is saved.
+    expect(within(group).getByRole("radio", { name: "Everything" })).toHaveProperty("checked", true);
     await waitFor(() => expect(b.callsTo("PUT", "/api/me/sharing")).toHaveLength(1));
     expect(b.callsTo("PUT", "/api/me/sharing")[0].body).toEqual({ level: "everything" });
     expect(await view.findByText(/Teammates see who took part, when, the subject and the text\./)).toBeTruthy();
