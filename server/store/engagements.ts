@@ -61,6 +61,7 @@ const LIST_COLUMNS = [
 
 interface ViewParts {
   rows: EngagementRow[];
+  copies: Map<string, string[]>;
   contacts: {
     engagementId: string;
     id: string;
@@ -79,14 +80,14 @@ interface ViewParts {
   }[];
 }
 
-/** The rows behind some views: the engagements (the body only when asked), their contacts and mailboxes. */
+/** The rows behind some views: the engagements (the body only when asked), their contacts, mailboxes and copies. */
 async function viewParts(
   db: Kysely<Database>,
   organizationId: string,
   part: readonly string[],
   withBody: boolean,
 ): Promise<ViewParts> {
-  const [rows, contacts, mailboxes] = await Promise.all([
+  const [rows, contacts, mailboxes, copies] = await Promise.all([
     db
       .selectFrom("engagements")
       .select(withBody ? [...LIST_COLUMNS, "bodyText"] : LIST_COLUMNS)
@@ -113,8 +114,9 @@ async function viewParts(
       .orderBy("em.createdAt")
       .orderBy("em.userId")
       .execute(),
+    copiesOf(db, organizationId, part),
   ]);
-  return { rows, contacts, mailboxes };
+  return { rows, contacts, mailboxes, copies };
 }
 
 async function unredactedViews(
@@ -129,11 +131,8 @@ async function unredactedViews(
   const rows = parts.flatMap((p) => p.rows);
   const contacts = parts.flatMap((p) => p.contacts);
   const mailboxes = parts.flatMap((p) => p.mailboxes);
-  const copies = await copiesByMessageId(
-    db,
-    organizationId,
-    rows.map((r) => r.internetMessageId),
-  );
+  const copies = new Map<string, string[]>();
+  for (const p of parts) for (const [imid, list] of p.copies) if (!copies.has(imid)) copies.set(imid, list);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const views = ids
     .map((id) => byId.get(id))
@@ -170,24 +169,30 @@ async function unredactedViews(
   return { views, owners: mailboxes.map((m) => ({ id: m.userId, sharingLevel: m.sharingLevel })) };
 }
 
-/** Ids of the organization's engagements for these Message-IDs, oldest first. */
-async function copiesByMessageId(
+/** By Message-ID of these engagements: the organization's engagements with it (copies), oldest first. */
+async function copiesOf(
   db: Kysely<Database>,
   organizationId: string,
-  imids: readonly string[],
+  part: readonly string[],
 ): Promise<Map<string, string[]>> {
+  const rows = await db
+    .selectFrom("engagements as o")
+    .select(["o.id", "o.internetMessageId"])
+    .where("o.organizationId", "=", organizationId)
+    .where(
+      "o.internetMessageId",
+      "in",
+      db
+        .selectFrom("engagements as s")
+        .select("s.internetMessageId")
+        .where("s.organizationId", "=", organizationId)
+        .where("s.id", "in", part),
+    )
+    .orderBy("o.createdAt")
+    .orderBy("o.id")
+    .execute();
   const out = new Map<string, string[]>();
-  for (const part of chunks([...new Set(imids)])) {
-    const rows = await db
-      .selectFrom("engagements")
-      .select(["id", "internetMessageId"])
-      .where("organizationId", "=", organizationId)
-      .where("internetMessageId", "in", part)
-      .orderBy("createdAt")
-      .orderBy("id")
-      .execute();
-    for (const r of rows) out.set(r.internetMessageId, [...(out.get(r.internetMessageId) ?? []), r.id]);
-  }
+  for (const r of rows) out.set(r.internetMessageId, [...(out.get(r.internetMessageId) ?? []), r.id]);
   return out;
 }
 

@@ -1,5 +1,6 @@
 /** Organizations: one per Entra tenant, id = tid. Created on the first authenticated call. */
 import type { Kysely } from "kysely";
+import type { OrganizationSharing } from "../../shared/api/contract";
 import type { Database, OrganizationTable } from "../db/schema";
 import { iso, parseJson } from "./util";
 
@@ -136,4 +137,21 @@ export async function listOrganizationRetention(
     id: r.id,
     engagementDays: r.engagementRetentionDays == null ? null : Number(r.engagementRetentionDays),
   }));
+}
+
+/** The organization's sharing settings (store/sharing.ts reads them). */
+export async function setOrganizationSharing(
+  db: Kysely<Database>,
+  organizationId: string,
+  settings: OrganizationSharing,
+): Promise<void> {
+  await db
+    .updateTable("organizations")
+    .set({
+      sharingDefaultLevel: settings.defaultLevel,
+      sharingUsersMayChange: settings.usersMayChange ? 1 : 0,
+      sharingIntegrationLevel: settings.integrationLevel,
+    })
+    .where("id", "=", organizationId)
+    .execute();
 }

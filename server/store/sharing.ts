@@ -1,7 +1,8 @@
 /**
- * Sharing levels: the organization's settings (default level, whether users may choose theirs, what
- * applications see) and each user's own choice for their mailbox. The redaction itself is
- * shared/sharing (redactEngagementView); loadSharingLevels gives it what it needs.
+ * Sharing levels, read: the organization's settings (default level, whether users may choose theirs, what
+ * applications see) and each user's own choice for their mailbox, and the level each mailbox shares at.
+ * Written by their tables' modules (organizations.ts setOrganizationSharing, users.ts setUserSharing). The
+ * redaction itself is shared/sharing (redactEngagementView); loadSharingLevels gives it what it needs.
  */
 import type { Kysely } from "kysely";
 import type { MySharing, OrganizationSharing, SharingLevel } from "../../shared/api/contract";
@@ -27,22 +28,6 @@ export async function getOrganizationSharing(
   };
 }
 
-export async function setOrganizationSharing(
-  db: Kysely<Database>,
-  organizationId: string,
-  settings: OrganizationSharing,
-): Promise<void> {
-  await db
-    .updateTable("organizations")
-    .set({
-      sharingDefaultLevel: settings.defaultLevel,
-      sharingUsersMayChange: settings.usersMayChange ? 1 : 0,
-      sharingIntegrationLevel: settings.integrationLevel,
-    })
-    .where("id", "=", organizationId)
-    .execute();
-}
-
 /** The level a mailbox shares at: the owner's choice when the organization allows one, else the default. */
 function effectiveLevel(org: OrganizationSharing, chosen: SharingLevel | null): SharingLevel {
   return org.usersMayChange && chosen ? chosen : org.defaultLevel;
@@ -65,21 +50,6 @@ export async function getUserSharing(db: Kysely<Database>, organizationId: strin
     organizationDefault: org.defaultLevel,
     usersMayChange: org.usersMayChange,
   };
-}
-
-/** Store the user's own level (null: follow the default). The caller checks the organization allows it. */
-export async function setUserSharing(
-  db: Kysely<Database>,
-  organizationId: string,
-  userId: string,
-  chosen: SharingLevel | null,
-): Promise<void> {
-  await db
-    .updateTable("users")
-    .set({ sharingLevel: chosen })
-    .where("organizationId", "=", organizationId)
-    .where("id", "=", userId)
-    .execute();
 }
 
 /** What redactEngagementView needs, from the organization's settings and the mailbox owners' own choices. */

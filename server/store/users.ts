@@ -4,6 +4,7 @@
  */
 import type { Kysely } from "kysely";
 import { normalizeAddress, normalizeAddresses } from "../../shared/capture";
+import type { SharingLevel } from "../../shared/api/contract";
 import type { Database, UserTable } from "../db/schema";
 import { ensureOrganization } from "./organizations";
 import { markRulesChanged } from "./rule-inputs";
@@ -144,6 +145,21 @@ export async function setUserAddresses(
       ...(p ? { email: p } : {}),
       ...(displayName !== undefined ? { displayName } : {}),
     })
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", userId)
+    .execute();
+}
+
+/** Store the user's own level (null: follow the default). The caller checks the organization allows it. */
+export async function setUserSharing(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  chosen: SharingLevel | null,
+): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ sharingLevel: chosen })
     .where("organizationId", "=", organizationId)
     .where("id", "=", userId)
     .execute();

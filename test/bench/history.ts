@@ -11,7 +11,7 @@
  * In process: the product's app (createApp) answers app.request() with a real RS256 token verified in full,
  * so a call is routing, auth, zod, the page query, the views' queries, redaction and JSON — no TLS or sockets
  * (item 4 measures those). Calls are sequential, one at a time: the figure is one history view's latency.
- * Per database: 50 warm-up calls, then 500 [quick: 100] of each: the client's first page, the client's page
+ * Per database: 50 warm-up calls, then 500 [quick: 50] of each: the client's first page, the client's page
  * 100 [quick: 25] (by cursor; 20 a page), one contact's first page, and the first page of a client with 10
  * engagements older than all the others (the case a planner alone makes slow: server/store/engagement-pages.ts). Also recorded: each database's plan of the
  * client's first-page query, so a missing index shows up as a scan in docs/benchmarks.md.
@@ -268,7 +268,7 @@ async function measureOn(
 
 export async function runHistory(o: { quick: boolean; databaseUrl: string | null }): Promise<HistoryResult> {
   const clientEngagements = o.quick ? 1000 : CLIENT_ENGAGEMENTS_FULL;
-  const calls = o.quick ? 100 : CALLS_FULL;
+  const calls = o.quick ? 50 : CALLS_FULL;
   const databases = [await measureOn("sqlite", openSqliteTestDatabase, clientEngagements, calls)];
   const skipped: string[] = [];
   if (o.databaseUrl)

@@ -455,6 +455,34 @@ const checks: Record<string, Check> = {
       200,
     );
   },
+  "GET /api/organization/sharing": async () => {
+    const own = await call("B", "GET", "/api/organization/sharing");
+    expect(own.status).toBe(200);
+    expectNoLeak(own);
+    const colleague = await call("A2", "GET", "/api/organization/sharing");
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+  },
+  "PUT /api/organization/sharing": async () => {
+    // B's administrator opens B's mail to everyone; A's settings stay the defaults.
+    const defaults = { defaultLevel: "metadata", usersMayChange: true, integrationLevel: "everything" };
+    const open = { defaultLevel: "everything", usersMayChange: false, integrationLevel: "everything" };
+    expect((await call("B", "PUT", "/api/organization/sharing", { body: open })).status).toBe(200);
+    expect((await call("A", "GET", "/api/organization/sharing")).body).toEqual(defaults);
+    const colleague = await call("A2", "PUT", "/api/organization/sharing", { body: open });
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+    expect((await call("A", "GET", "/api/organization/sharing")).body).toEqual(defaults);
+    expect((await call("B", "PUT", "/api/organization/sharing", { body: defaults })).status).toBe(200);
+  },
+  "GET /api/me/sharing": async () => {
+    const mine = await call("B", "GET", "/api/me/sharing");
+    expect(mine.status).toBe(200);
+    expectNoLeak(mine);
+  },
+  "PUT /api/me/sharing": async () => {
+    expect((await call("B", "PUT", "/api/me/sharing", { body: { level: "everything" } })).status).toBe(200);
+    expect((await call("A", "GET", "/api/me/sharing")).body).toMatchObject({ level: "metadata", chosen: null });
+    expect((await call("B", "PUT", "/api/me/sharing", { body: { level: null } })).status).toBe(200);
+  },
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");
     expect(list.status).toBe(200);

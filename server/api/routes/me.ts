@@ -13,7 +13,8 @@ import { ApiError } from "../errors";
 import { isAdmin } from "../roles";
 import { meResponseSchema, mySharingSchema, mySharingUpdateSchema } from "../../../shared/api/schemas";
 import { DomainError } from "../../domain-error";
-import { getUserSharing, setUserSharing } from "../../store/sharing";
+import { getUserSharing } from "../../store/sharing";
+import { setUserSharing } from "../../store/users";
 import { JSON_ERRORS, STANDARD, createRoute, err, json, jsonRequest, mountApi } from "../operations";
 import { jsonBody } from "../request";
 

@@ -41,12 +41,9 @@ export const engagementViewSchema = z
       .string()
       .nullable()
       .meta({ description: "Null when the message has none, or when visibility.level is metadata (not shared)." }),
-    bodyPreview: z
-      .string()
-      .nullable()
-      .meta({
-        description: "Null when the message has none, or when visibility.level is not everything (not shared).",
-      }),
+    bodyPreview: z.string().nullable().meta({
+      description: "Null when the message has none, or when visibility.level is not everything (not shared).",
+    }),
     bodyText: z
       .string()
       .nullable()
