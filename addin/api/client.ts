@@ -11,18 +11,25 @@ import type {
   ClientView,
   ContactCreateRequest,
   ContactView,
+  EngagementView,
   MailboxHealthPage,
   MailboxHealthQuery,
   MeResponse,
   MessageStatusRequest,
   MessageStatusResponse,
+  MySharing,
+  OrganizationSharing,
   Page,
+  SharingLevel,
   StartConnectionResponse,
   SweepView,
 } from "../../shared/api/contract";
 import { isInteractionRequired } from "../auth/types";
 
 export type { MailboxHealthQuery };
+
+/** Whose engagements a history page lists: one tracked contact's, or one client's. */
+export type HistoryScope = { contactId: string } | { clientId: string };
 
 export class ApiError extends Error {
   constructor(
@@ -63,6 +70,17 @@ export interface ApiClient {
   deleteBlockEntry(id: string): Promise<void>;
   /** Administrators only (403 forbidden otherwise): every user's mailbox connection, by email, and the organization's counts. */
   mailboxHealth(query?: MailboxHealthQuery): Promise<MailboxHealthPage>;
+  /** One engagement with its text body, as much of it as the caller may see. */
+  getEngagement(id: string): Promise<EngagementView>;
+  /** A contact's or a client's engagements, newest first, one page at a time. */
+  history(scope: HistoryScope, cursor?: string | null, limit?: number): Promise<Page<EngagementView>>;
+  /** What teammates see of my mailbox's engagements, and whether I may change it. */
+  mySharing(): Promise<MySharing>;
+  /** My own level; null follows the organization's default. 403 sharing_locked when administrators set it. */
+  setMySharing(level: SharingLevel | null): Promise<MySharing>;
+  /** Administrators only (403 otherwise). */
+  organizationSharing(): Promise<OrganizationSharing>;
+  setOrganizationSharing(settings: OrganizationSharing): Promise<OrganizationSharing>;
 }
 
 /**
@@ -196,5 +214,18 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       q.set("limit", String(limit));
       return call<MailboxHealthPage>("GET", `/api/connections?${q}`);
     },
+    getEngagement: (id) => call<EngagementView>("GET", `/api/engagements/${encodeURIComponent(id)}`),
+    history: (scope, cursor, limit = 10) => {
+      const q = new URLSearchParams();
+      if ("contactId" in scope) q.set("contactId", scope.contactId);
+      else q.set("clientId", scope.clientId);
+      if (cursor) q.set("cursor", cursor);
+      q.set("limit", String(limit));
+      return call<Page<EngagementView>>("GET", `/api/engagements?${q}`);
+    },
+    mySharing: () => call<MySharing>("GET", "/api/me/sharing"),
+    setMySharing: (level) => call<MySharing>("PUT", "/api/me/sharing", { level }),
+    organizationSharing: () => call<OrganizationSharing>("GET", "/api/organization/sharing"),
+    setOrganizationSharing: (settings) => call<OrganizationSharing>("PUT", "/api/organization/sharing", settings),
   };
 }

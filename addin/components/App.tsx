@@ -40,6 +40,10 @@ const loadContacts = () =>
   import(/* webpackChunkName: "contacts" */ "./ContactsView").then((m) => ({ default: m.ContactsView }));
 const loadBlocklist = () =>
   import(/* webpackChunkName: "blocklist" */ "./BlocklistView").then((m) => ({ default: m.BlocklistView }));
+const loadOrganizationSharing = () =>
+  import(/* webpackChunkName: "sharing" */ "./SharingSettings").then((m) => ({
+    default: m.OrganizationSharingSetting,
+  }));
 const loadMailboxHealth = () =>
   import(/* webpackChunkName: "mailbox-health" */ "./MailboxHealthView").then((m) => ({
     default: m.MailboxHealthView,
@@ -62,6 +66,7 @@ const useStyles = makeStyles({
   muted: { display: "block", color: tokens.colorNeutralForeground3, marginTop: tokens.spacingVerticalXXS },
   // An administrator's four tabs don't fit one row of a 320-pixel pane: the last one wraps instead of being cut off.
   tabs: { flexWrap: "wrap" },
+  admin: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL },
 });
 
 export function App({ services, theme }: { services: PaneServices; theme?: ThemeKind }) {
@@ -93,6 +98,7 @@ function Pane() {
   const [Contacts, retryContacts] = useRetryableLazy(loadContacts);
   const [Blocklist, retryBlocklist] = useRetryableLazy(loadBlocklist);
   const [MailboxHealth, retryMailboxHealth] = useRetryableLazy(loadMailboxHealth);
+  const [OrganizationSharing, retryOrganizationSharing] = useRetryableLazy(loadOrganizationSharing);
 
   const needsSignIn = signIn.signedOut || isSignInRequired(me.error);
   const signInError = signIn.error ? describeError(signIn.error) : null;
@@ -174,9 +180,18 @@ function Pane() {
                   <Blocklist isAdmin={isAdmin} />
                 </LazyView>
               ) : (
-                <LazyView key="mailboxes" onRetry={retryMailboxHealth} loadingLabel="Loading mailbox health">
-                  <MailboxHealth />
-                </LazyView>
+                <div className={styles.admin}>
+                  <LazyView
+                    key="sharing"
+                    onRetry={retryOrganizationSharing}
+                    loadingLabel="Loading the sharing settings"
+                  >
+                    <OrganizationSharing />
+                  </LazyView>
+                  <LazyView key="mailboxes" onRetry={retryMailboxHealth} loadingLabel="Loading mailbox health">
+                    <MailboxHealth />
+                  </LazyView>
+                </div>
               )}
             </div>
           </>

@@ -2,7 +2,7 @@
  * Connect / Reconnect / Disconnect, and what came of the last Connect. The flow itself lives in
  * useConnection; this panel shows it.
  */
-import { useEffect, useRef, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 import {
   Button,
   MessageBar,
@@ -13,12 +13,21 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import type { MeResponse } from "../../shared/api/contract";
+import type { MeResponse, MySharing } from "../../shared/api/contract";
+import { SHARING_LEVEL_WHAT } from "../../shared/sharing/words";
 import { formatWhen } from "../state/format";
 import { useConnection } from "../state/useConnection";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
+import { useResource } from "../state/useResource";
+import { useServices } from "../state/services";
 import { Confirm } from "./Confirm";
 import { ErrorBar } from "./ErrorBar";
+import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
+import { Loading } from "./Loading";
+
+// The sharing choice loads when asked for, not with the pane.
+const loadMySharing = () =>
+  import(/* webpackChunkName: "sharing" */ "./SharingSettings").then((m) => ({ default: m.MySharingSetting }));
 
 const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
@@ -37,6 +46,8 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
   const c = me.connection;
   const { busy, failure, outcome, connect, disconnect } = useConnection({ status: c.status, onChanged });
   const [confirming, setConfirming] = useState(false);
+  const [sharingOpen, setSharingOpen] = useState(false);
+  const [MySharing, retryMySharing] = useRetryableLazy(loadMySharing);
   // The panel swaps buttons in and out (Disconnect → Cancel → Connect): focus moves to the one that
   // replaced the button the user pressed, once it is on the page. Cancel takes focus by itself (Confirm).
   const buttons = { disconnect: useRef<HTMLButtonElement>(null), connect: useRef<HTMLButtonElement>(null) };
@@ -83,6 +94,28 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
           )}
         </div>
       )}
+      {c.status === "active" && (
+        <div>
+          <Button
+            appearance="transparent"
+            size="small"
+            aria-expanded={sharingOpen}
+            aria-controls={sharingOpen ? "my-sharing" : undefined}
+            onClick={() => setSharingOpen((o) => !o)}
+          >
+            {sharingOpen ? "Hide what teammates see" : "What teammates see of your email"}
+          </Button>
+          {sharingOpen && (
+            <div id="my-sharing">
+              <ErrorBoundary onRetry={retryMySharing}>
+                <Suspense fallback={<Loading label="Loading your sharing level" rows={2} />}>
+                  <MySharing />
+                </Suspense>
+              </ErrorBoundary>
+            </div>
+          )}
+        </div>
+      )}
       {c.status === "active" && confirming && (
         // Disconnecting deletes the stored grant: one more, deliberate click.
         <Confirm
@@ -107,6 +140,7 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
               Microsoft will ask to let Engagement Capture read your mail (Mail.Read), to find email with tracked
               contacts, and send mail as you (Mail.Send), used only when you send an email from the CRM.
             </Text>
+            <ConnectSharingNote />
           </MessageBarBody>
           <MessageBarActions>
             <Button ref={buttons.connect} appearance="primary" onClick={() => void connect()} disabled={busy}>
@@ -131,5 +165,25 @@ export function ConnectionPanel({ me, onChanged }: { me: MeResponse; onChanged: 
       )}
       {failure && <ErrorBar error={failure.error} title={failure.title} onRetry={failure.retry} />}
     </section>
+  );
+}
+
+/**
+ * Where consent is asked: what teammates will see of the mail captured from this mailbox, at the level it
+ * would have (GET /api/me/sharing). Without an answer, the rule in general words.
+ */
+function ConnectSharingNote() {
+  const { api } = useServices();
+  const sharing = useResource<MySharing>(() => api.mySharing(), "connect-sharing");
+  const s = sharing.data;
+  return (
+    <Text as="p" size={200} block>
+      {s
+        ? `Teammates in your organization will see ${SHARING_LEVEL_WHAT[s.level]} of the email captured from your mailbox; ${
+            s.usersMayChange ? "you can change this here once connected" : "your administrator set this for everyone"
+          }.`
+        : "Teammates see the email captured from your mailbox only as far as your sharing level allows (your organization's default until you choose one here)."}{" "}
+      You always see everything of your own.
+    </Text>
   );
 }

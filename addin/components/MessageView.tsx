@@ -6,6 +6,7 @@ import { toStatusRequest, type OpenMessage } from "../office/message";
 import { useAnnounce } from "../state/announcer";
 import { removedSentence } from "../state/removal";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
+import { useViewStack } from "../state/useViewStack";
 import { useResource } from "../state/useResource";
 import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
@@ -13,11 +14,21 @@ import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
 import { Loading } from "./Loading";
 import { PeopleList } from "./PeopleList";
 import { StatusCard } from "./StatusCard";
+import type { HistoryPerson } from "./HistoryView";
 import type { TrackTarget } from "./TrackDialog";
 
 // The track dialog (Dialog, Combobox, positioning) loads on first use, not with the pane.
 const loadTrackDialog = () =>
   import(/* webpackChunkName: "track" */ "./TrackDialog").then((m) => ({ default: m.TrackDialog }));
+// A person's history and one captured email: their own chunk, loaded when first opened.
+const loadHistory = () =>
+  import(/* webpackChunkName: "history" */ "./HistoryView").then((m) => ({ default: m.HistoryView }));
+const loadEngagement = () =>
+  import(/* webpackChunkName: "engagement" */ "./EngagementView").then((m) => ({ default: m.EngagementView }));
+
+/** What can open over the message: a tracked person's history, one captured email. */
+type Over =
+  { kind: "history"; person: HistoryPerson } | { kind: "engagement"; engagementId: string; backLabel: string };
 
 export interface MessageViewProps {
   message: OpenMessage | null;
@@ -79,6 +90,7 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
   );
   const [track, setTrack] = useState<TrackTarget | null>(null);
   const [TrackDialog, retryTrackDialog] = useRetryableLazy(loadTrackDialog);
+  const over = useViewStack<Over>();
 
   // Focus goes somewhere sensible when what had it disappears: back to the button that opened the
   // track dialog, or to the status heading when the card was replaced (after tracking, unblocking,
@@ -114,37 +126,61 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
     return removeCaptured ? `${blocked} ${removedSentence(entry.removedEngagements)}` : blocked;
   };
 
+  const openHistory = (p: PersonView) => {
+    if (!p.contact) return;
+    over.open({
+      kind: "history",
+      person: { contactId: p.contact.id, label: p.name ?? p.contact.name ?? p.address, client: p.contact.client },
+    });
+  };
+
   return (
     <>
-      {message.subject && (
-        <Text size={200} style={{ color: tokens.colorNeutralForeground3 }} truncate wrap={false} block>
-          {message.subject}
-        </Text>
-      )}
-      {status.loading && <Loading label="Loading capture status" rows={4} />}
-      {!!status.error && !status.loading && (
-        <ErrorBar error={status.error} title="Couldn't load this message's status" onRetry={status.reload} />
-      )}
-      {status.data && !status.loading && (
-        <>
-          <StatusCard
-            status={status.data}
-            message={message}
-            headingRef={heading}
-            onStatus={status.set}
-            onTrack={openTrack}
-            onRefresh={refreshAndFocus}
-            isAdmin={isAdmin}
+      {over.views.map((v, i) => (
+        // Views underneath stay mounted (hidden): their pages and the control that opened the next view survive Back.
+        <div key={i} hidden={i !== over.views.length - 1}>
+          <OverView
+            view={v}
+            onBack={over.back}
+            onOpenEngagement={(id, backLabel) => over.open({ kind: "engagement", engagementId: id, backLabel })}
           />
-          <PeopleList
-            people={status.data.people}
-            onTrack={(p) => openTrack(p.address)}
-            onBlock={block}
-            ownDomains={ownDomains}
-            isAdmin={isAdmin}
-          />
-        </>
-      )}
+        </div>
+      ))}
+      <div hidden={over.top !== null}>
+        {message.subject && (
+          <Text size={200} style={{ color: tokens.colorNeutralForeground3 }} truncate wrap={false} block>
+            {message.subject}
+          </Text>
+        )}
+        {status.loading && <Loading label="Loading capture status" rows={4} />}
+        {!!status.error && !status.loading && (
+          <ErrorBar error={status.error} title="Couldn't load this message's status" onRetry={status.reload} />
+        )}
+        {status.data && !status.loading && (
+          <>
+            <StatusCard
+              status={status.data}
+              message={message}
+              headingRef={heading}
+              onStatus={status.set}
+              onTrack={openTrack}
+              onRefresh={refreshAndFocus}
+              isAdmin={isAdmin}
+              onOpenEngagement={(id) =>
+                over.open({ kind: "engagement", engagementId: id, backLabel: "Back to the message" })
+              }
+            />
+            <PeopleList
+              people={status.data.people}
+              onTrack={(p) => openTrack(p.address)}
+              onBlock={block}
+              ownDomains={ownDomains}
+              isAdmin={isAdmin}
+              onHistory={openHistory}
+            />
+          </>
+        )}
+      </div>
       {track && (
         <ErrorBoundary onRetry={retryTrackDialog}>
           <Suspense fallback={<Loading label="Opening the track form" rows={1} />}>
@@ -166,5 +202,40 @@ function OpenMessageView({ message, takeFocusRequest, isAdmin, ownDomains }: Ope
         </ErrorBoundary>
       )}
     </>
+  );
+}
+
+/** One view over the message, each in its own chunk, with Retry when its download failed. */
+function OverView({
+  view,
+  onBack,
+  onOpenEngagement,
+}: {
+  view: Over;
+  onBack: () => void;
+  onOpenEngagement: (id: string, backLabel: string) => void;
+}) {
+  const [History, retryHistory] = useRetryableLazy(loadHistory);
+  const [Engagement, retryEngagement] = useRetryableLazy(loadEngagement);
+  if (view.kind === "history") {
+    return (
+      <ErrorBoundary onRetry={retryHistory}>
+        <Suspense fallback={<Loading label="Opening the history" />}>
+          <History
+            person={view.person}
+            backLabel="Back to the message"
+            onBack={onBack}
+            onOpen={(e) => onOpenEngagement(e.id, "Back to the history")}
+          />
+        </Suspense>
+      </ErrorBoundary>
+    );
+  }
+  return (
+    <ErrorBoundary onRetry={retryEngagement}>
+      <Suspense fallback={<Loading label="Opening the email" />}>
+        <Engagement engagementId={view.engagementId} backLabel={view.backLabel} onBack={onBack} />
+      </Suspense>
+    </ErrorBoundary>
   );
 }

@@ -41,6 +41,8 @@ export interface PeopleListProps {
   ownDomains?: readonly string[];
   /** Administrators may block for the whole organization. */
   isAdmin?: boolean;
+  /** Open a tracked person's history (with their client's). */
+  onHistory?: (p: PersonView) => void;
 }
 
 function stateOf(p: PersonView, colleague: boolean): string {
@@ -53,7 +55,7 @@ function stateOf(p: PersonView, colleague: boolean): string {
 }
 
 /** From/To/Cc of the open message: tracked or not, the contact's client, Track and Block for the others. */
-export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin = false }: PeopleListProps) {
+export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin = false, onHistory }: PeopleListProps) {
   const styles = useStyles();
   const [blocking, setBlocking] = useState<string | null>(null);
   const blockButtons = useRef(new Map<string, HTMLButtonElement>());
@@ -79,6 +81,7 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
             const canTrack = !p.isUser && !p.contact && !p.blocked && !colleague;
             // Mail among colleagues is never captured: blocking one would change nothing.
             const canBlock = !!onBlock && !p.isUser && !p.blocked && !colleague;
+            const canHistory = !!onHistory && !!p.contact && !p.isUser;
             return (
               <li key={key} className={styles.entry} aria-label={`${p.name ?? p.address}, ${ROLE[p.role]}, ${state}`}>
                 <div className={styles.item}>
@@ -110,8 +113,17 @@ export function PeopleList({ people, onTrack, onBlock, ownDomains = [], isAdmin 
                       )}
                     </div>
                   </div>
-                  {(canTrack || canBlock) && blocking !== key && (
+                  {(canTrack || canBlock || canHistory) && blocking !== key && (
                     <div className={styles.buttons}>
+                      {canHistory && (
+                        <Button
+                          size="small"
+                          onClick={() => onHistory(p)}
+                          aria-label={`History with ${name ?? p.address}`}
+                        >
+                          History
+                        </Button>
+                      )}
                       {canTrack && (
                         <Button size="small" onClick={() => onTrack(p)} aria-label={`Track ${p.address}`}>
                           Track

@@ -89,6 +89,8 @@ export interface StatusCardProps {
   headingRef?: RefObject<HTMLHeadingElement | null>;
   /** The user holds the administrator role (GET /api/me): organization-wide entries may be removed too. */
   isAdmin?: boolean;
+  /** Open the captured email in the pane. */
+  onOpenEngagement?: (engagementId: string) => void;
 }
 
 export function StatusCard({
@@ -99,6 +101,7 @@ export function StatusCard({
   onRefresh,
   headingRef,
   isAdmin = false,
+  onOpenEngagement,
 }: StatusCardProps) {
   const styles = useStyles();
   const { api, config } = useServices();
@@ -246,16 +249,23 @@ export function StatusCard({
           {engagement && engagement.contacts.length > 0 && (
             <Text>Contacts: {list(engagement.contacts.map((c) => (c.name ? `${c.name} <${c.email}>` : c.email)))}</Text>
           )}
-          {/* The engagement lives in the CRM: link there when the admin configured CRM_ENGAGEMENT_URL.
-              Without it there is nowhere to go, and its id means nothing to a person: nothing is shown. */}
-          {engagement && config.crmEngagementUrl && (
-            <Link
-              href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))}
-              target="_blank"
-              rel="noreferrer"
-            >
-              Open the engagement
-            </Link>
+          {engagement && (onOpenEngagement || config.crmEngagementUrl) && (
+            <div className={styles.actions}>
+              {onOpenEngagement && (
+                <Button onClick={() => onOpenEngagement(engagement.id)}>Open the captured email</Button>
+              )}
+              {/* The engagement lives in the CRM too: link there when the admin configured CRM_ENGAGEMENT_URL. */}
+              {config.crmEngagementUrl && (
+                <Link
+                  href={config.crmEngagementUrl.replace("{id}", encodeURIComponent(engagement.id))}
+                  target="_blank"
+                  rel="noreferrer"
+                  style={{ alignSelf: "center" }}
+                >
+                  Open in the CRM
+                </Link>
+              )}
+            </div>
           )}
         </>
       )}

@@ -158,7 +158,7 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
         if (ours && ours.status !== "running") {
           setFollowing(null);
           onChanged(); // last/next sweep times in the panel
-          tell(firstSweepOutcome(ours.status === "succeeded"));
+          tell(firstSweepOutcome(ours.status === "succeeded", ours.newlyCaptured));
           return;
         }
       } catch {
@@ -180,20 +180,23 @@ function useFirstSweep(tell: (o: ConnectOutcome) => void, onChanged: () => void)
 }
 
 /**
- * How the first sweep went: `finished` false when it didn't. No count: the sweep's count includes
- * mail captured before (a reconnect reads it again) and leaves out mail an incremental listing
- * skipped, so no number here would count what it says.
+ * How the first sweep went: `finished` false when it didn't. The count is of new captures only
+ * (`newlyCaptured`): after a reconnect the sweep reads mail captured before again, and its `captured`
+ * counts that too. None new (or a server that doesn't count them): no number, only that capture is up to date.
  */
-export function firstSweepOutcome(finished: boolean): ConnectOutcome {
+export function firstSweepOutcome(finished: boolean, newlyCaptured: number | null = null): ConnectOutcome {
   if (!finished)
     return {
       intent: "warning",
       title: "Connected.",
       text: "The first check of your mailbox didn't finish; the next one will try again.",
     };
-  return {
-    intent: "success",
-    title: "Connected.",
-    text: "Capture is up to date. From now on, new email with tracked contacts is captured automatically.",
-  };
+  const fromNowOn = "From now on, new email with tracked contacts is captured automatically.";
+  if (newlyCaptured && newlyCaptured > 0)
+    return {
+      intent: "success",
+      title: "Connected.",
+      text: `Captured ${newlyCaptured} new email${newlyCaptured === 1 ? "" : "s"} with tracked contacts. ${fromNowOn}`,
+    };
+  return { intent: "success", title: "Connected.", text: `Capture is up to date. ${fromNowOn}` };
 }

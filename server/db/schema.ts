@@ -178,6 +178,8 @@ export interface SweepTable {
   finishedAt: Timestamp | null;
   listed: number;
   captured: number;
+  /** Captured by this sweep and not captured from this mailbox before (null before 0012). */
+  newlyCaptured: number | null;
   excluded: number;
   /** JSON Partial<Record<ReasonCode, number>>. */
   excludedByReason: string;

@@ -18,6 +18,7 @@ export function toSweepView(row: SweepRecord): SweepView {
     finishedAt: row.finishedAt,
     listed: Number(row.listed),
     captured: Number(row.captured),
+    newlyCaptured: row.newlyCaptured === null ? null : Number(row.newlyCaptured),
     excluded: Number(row.excluded),
     excludedByReason: parseJson<Partial<Record<ReasonCode, number>>>(row.excludedByReason, {}),
     graphRequests: Number(row.graphRequests),
@@ -173,6 +174,7 @@ export async function recordSweepStarted(db: Kysely<Database>, s: SweepStart): P
       finishedAt: null,
       listed: 0,
       captured: 0,
+      newlyCaptured: 0,
       excluded: 0,
       excludedByReason: "{}",
       graphRequests: 0,
@@ -188,6 +190,8 @@ export interface SweepOutcome {
   finishedAt: Date;
   listed: number;
   captured: number;
+  /** Of `captured`, those this mailbox had not captured before. */
+  newlyCaptured: number;
   excluded: number;
   excludedByReason: Partial<Record<ReasonCode, number>>;
   graphRequests: number;
@@ -205,6 +209,7 @@ export async function recordSweepOutcome(db: Kysely<Database>, sweepId: string, 
       finishedAt: o.finishedAt.toISOString(),
       listed: o.listed,
       captured: o.captured,
+      newlyCaptured: o.newlyCaptured,
       excluded: o.excluded,
       excludedByReason: JSON.stringify(o.excludedByReason),
       graphRequests: o.graphRequests,

@@ -87,6 +87,9 @@ test("the mailbox-health view is its own chunk: not asked for until an administr
   installOutlook();
   const api = backend()
     .on("GET", "/api/me", { body: meResponse("active", {}, { isAdmin: true }) })
+    .on("GET", "/api/organization/sharing", {
+      body: { defaultLevel: "metadata", usersMayChange: true, integrationLevel: "everything" },
+    })
     .on("GET", "/api/connections", {
       body: {
         items: [],

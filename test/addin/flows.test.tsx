@@ -295,6 +295,12 @@ describe("useConnection", () => {
       text: "The first check of your mailbox didn't finish; the next one will try again.",
     });
     expect(firstSweepOutcome(true).text).not.toMatch(/\d/);
+    // The count of new captures only: none new after a reconnect says no number, some new says how many.
+    expect(firstSweepOutcome(true, 0).text).toBe(firstSweepOutcome(true).text);
+    expect(firstSweepOutcome(true, 1).text).toBe(
+      "Captured 1 new email with tracked contacts. From now on, new email with tracked contacts is captured automatically.",
+    );
+    expect(firstSweepOutcome(true, 7).text).toMatch(/^Captured 7 new emails with tracked contacts\./);
   });
 
   test("Connect is busy until the consent window reports, then tells the outcome and reads the connection again", async () => {

@@ -161,7 +161,7 @@ describe("status of the open message", () => {
     expect(card.queryByText(/sweep/)).toBeNull();
     expect(card.getByText("Clients: Initech")).toBeTruthy();
     expect(card.getByText("Contacts: Carol Vance <carol@initech.com>")).toBeTruthy();
-    expect(card.getByRole("link", { name: "Open the engagement" }).getAttribute("href")).toBe(
+    expect(card.getByRole("link", { name: "Open in the CRM" }).getAttribute("href")).toBe(
       "https://crm.example.test/engagements/eng-7",
     );
     expect(card.queryByRole("button", { name: "Capture now" })).toBeNull();
@@ -454,6 +454,7 @@ describe("people and tracking", () => {
     expect(list.getAllByRole("button").map((b) => b.getAttribute("aria-label"))).toEqual([
       "Track bob@globex.com",
       "Block bob@globex.com",
+      "History with Carol Vance",
       "Block carol@initech.com",
     ]);
   });

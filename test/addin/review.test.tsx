@@ -407,6 +407,7 @@ describe("Connect's outcome", () => {
       finishedAt: null,
       listed: 0,
       captured: 0,
+      newlyCaptured: 0,
       excluded: 0,
       excludedByReason: {},
       graphRequests: 0,
@@ -423,7 +424,8 @@ describe("Connect's outcome", () => {
       expect(screen.getByTestId("announcer").textContent).toMatch(/^Connected\. Checking your mailbox/),
     );
 
-    sweep = { ...sweep, status: "succeeded", finishedAt: startedAt, listed: 15, captured: 12 };
+    // A reconnect: the sweep read 12 messages captured before and added none, so no count is given.
+    sweep = { ...sweep, status: "succeeded", finishedAt: startedAt, listed: 15, captured: 12, newlyCaptured: 0 };
     const upToDate = "Capture is up to date. From now on, new email with tracked contacts is captured automatically.";
     expect(await screen.findByText(upToDate, {}, { timeout: 8000 })).toBeTruthy();
     await waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe(`Connected. ${upToDate}`));

@@ -110,6 +110,7 @@ for (const target of databaseTargets()) {
         finishedAt: at(1),
         listed: 3,
         captured: 1,
+        newlyCaptured: 1,
         excluded: 2,
         excludedByReason: { no_tracked_contact: 2 },
         graphRequests: 4,
@@ -120,6 +121,7 @@ for (const target of databaseTargets()) {
         status: "succeeded",
         listed: 3,
         captured: 1,
+        newlyCaptured: 1,
         excludedByReason: { no_tracked_contact: 2 },
         finishedAt: at(1).toISOString(),
       });

@@ -72,6 +72,7 @@ for (const target of databaseTargets()) {
           finishedAt: startedAt,
           listed: 0,
           captured: 0,
+          newlyCaptured: 0,
           excluded: 0,
           excludedByReason: {},
           graphRequests: 0,

@@ -13,6 +13,7 @@ import * as m0010 from "./0010_engagement_changes";
 import * as m0011 from "./0011_sharing_levels";
 import * as m0012 from "./0012_rule_changes";
 import * as m0013 from "./0013_webhooks";
+import * as m0014 from "./0014_sweep_newly_captured";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0011_sharing_levels": m0011,
   "0012_rule_changes": m0012,
   "0013_webhooks": m0013,
+  "0014_sweep_newly_captured": m0014,
 };

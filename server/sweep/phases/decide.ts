@@ -10,6 +10,8 @@ export interface SweepCounters {
   decided: number;
   stored: number;
   captured: number;
+  /** Captured now and not captured from this mailbox before (a re-read after a reconnect finds the old ones again). */
+  newlyCaptured: number;
   excluded: number;
   byReason: Partial<Record<ReasonCode, number>>;
   /** $batch items re-sent after throttling (on top of the Graph client's own retries). */
@@ -17,7 +19,16 @@ export interface SweepCounters {
 }
 
 export function newCounters(): SweepCounters {
-  return { listed: 0, decided: 0, stored: 0, captured: 0, excluded: 0, byReason: {}, itemRetries: 0 };
+  return {
+    listed: 0,
+    decided: 0,
+    stored: 0,
+    captured: 0,
+    newlyCaptured: 0,
+    excluded: 0,
+    byReason: {},
+    itemRetries: 0,
+  };
 }
 
 export interface DecidedMessage {

@@ -152,6 +152,7 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
         if (!sameExclusionStored(stored.decisions.get(key), d)) plain.push(captureItem(m, d, ctx, null));
         continue;
       }
+      if (stored.decisions.get(key)?.outcome !== "captured") counters.newlyCaptured++;
       // Only a copy that agrees with an engagement's copy is that message; any other needs its own body.
       const facts: CopyFacts = toEngagementInput(m, d, null);
       const agrees = (list: CopyFacts[] | undefined) => !!list?.some((f) => copiesAgree(facts, f));

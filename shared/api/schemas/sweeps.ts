@@ -22,7 +22,14 @@ export const sweepViewSchema = z
     startedAt: dateTime,
     finishedAt: nullableDateTime,
     listed: z.number().int(),
-    captured: z.number().int(),
+    captured: z.number().int().meta({
+      description:
+        "Messages this sweep decided to capture, including those captured from this mailbox before (a full re-read finds them again).",
+    }),
+    newlyCaptured: z.number().int().nullable().meta({
+      description:
+        "Of captured, the messages this mailbox had not captured before: what the sweep added. Null for sweeps recorded before it was counted.",
+    }),
     excluded: z.number().int(),
     excludedByReason: z.partialRecord(reasonCodeSchema, z.number().int()),
     graphRequests: z.number().int(),
