@@ -230,6 +230,21 @@ export interface IdempotencyKeyTable {
   lockedUntil: Timestamp | null;
 }
 
+/** A person erased from the organization (0011_erasures): never the address itself, only a salted hash of it. */
+export interface ErasureTable {
+  id: string;
+  organizationId: string;
+  /** SHA-256 hex of salt + "\n" + the normalised address. */
+  addressHash: string;
+  /** Random, per row (hex). */
+  salt: string;
+  scope: "sole" | "full";
+  erasedByUserId: string | null;
+  erasedAt: Timestamp;
+  /** JSON of the counts per kind the erasure answered with. */
+  counts: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -246,6 +261,7 @@ export interface Database {
   contactImportLeases: ContactImportLeaseTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;
+  erasures: ErasureTable;
 }
 
 // Re-exported so data-access modules need only this file for Kysely helper types.
