@@ -138,11 +138,11 @@ export interface EngagementChangeTable {
   occurredAt: Timestamp;
 }
 
+/** Keyed by (userId, messageKey): no id of its own (0011_compact_decisions), the table is a row per message per mailbox. */
 export interface CaptureDecisionTable {
-  id: string;
   organizationId: string;
   userId: string;
-  /** SHA-256 hex of the internetMessageId: excluded mail leaves no subject or participants behind. */
+  /** SHA-256 of the internetMessageId, base64url (43 characters): excluded mail leaves no subject or participants behind. */
   messageKey: string;
   outcome: "captured" | "excluded";
   reason: string | null;

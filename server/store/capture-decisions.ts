@@ -10,7 +10,7 @@
  * nothing, or updates only when a value actually differs.
  */
 import { hash } from "node:crypto";
-import { SqliteAdapter, sql, type Kysely } from "kysely";
+import { SqliteAdapter, sql, type Compilable, type Expression, type Kysely } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database, RemovalKindColumn } from "../db/schema";
 import { recordEngagementChanges, type EngagementChange } from "./engagement-changes";
@@ -24,10 +24,13 @@ export type CaptureDecisionRecord = CaptureDecisionTable;
 /** Why a captured message's engagement was deleted: a blocklist entry or an untracked contact (on request), or the organization's retention period. */
 export type RemovalKind = RemovalKindColumn;
 
-/** SHA-256 hex of the trimmed internetMessageId: how decisions name a message without keeping it. */
+/**
+ * SHA-256 of the trimmed internetMessageId, base64url (43 characters; a third shorter than hex in the
+ * largest table and its unique index): how decisions name a message without keeping it.
+ */
 export function messageKey(internetMessageId: string): string {
   // One-shot hash (Node ≥ 20.12): the same digest as createHash().update().digest(), without the Hash object.
-  return hash("sha256", internetMessageId.trim(), "hex");
+  return hash("sha256", internetMessageId.trim(), "base64url");
 }
 
 /** The engagement fields of a captured message. Times are ISO 8601. */
@@ -119,7 +122,6 @@ export async function recordCaptureBatch(
     const reason = item.outcome === "excluded" ? item.reason : null;
     const detail = item.outcome === "excluded" ? safeDetail(item.detail) : null;
     await upsertDecision(trx, {
-      id: newId(),
       organizationId,
       userId,
       messageKey: key,
@@ -497,17 +499,20 @@ export async function pruneExcludedDecisions(
 ): Promise<number> {
   const res = await db
     .deleteFrom("captureDecisions")
-    .where("id", "in", (qb) =>
-      qb
-        .selectFrom("captureDecisions")
-        .select("id")
-        .where("organizationId", "=", organizationId)
-        // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
-        .where("outcome", "=", sql.lit("excluded"))
-        .where("decidedAt", "<", before)
-        .where("engagementId", "is", null)
-        .where("removedAt", "is", null)
-        .limit(limit),
+    .where("organizationId", "=", organizationId)
+    .where(
+      inKeys(
+        db
+          .selectFrom("captureDecisions")
+          .select(["userId", "messageKey"])
+          .where("organizationId", "=", organizationId)
+          // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
+          .where("outcome", "=", sql.lit("excluded"))
+          .where("decidedAt", "<", before)
+          .where("engagementId", "is", null)
+          .where("removedAt", "is", null)
+          .limit(limit),
+      ),
     )
     .executeTakeFirst();
   return Number(res.numDeletedRows);
@@ -522,15 +527,23 @@ export async function pruneRemovalRecords(
 ): Promise<number> {
   const res = await db
     .deleteFrom("captureDecisions")
-    .where("id", "in", (qb) =>
-      qb
-        .selectFrom("captureDecisions")
-        .select("id")
-        .where("organizationId", "=", organizationId)
-        .where("outcome", "=", sql.lit("excluded"))
-        .where("removedAt", "<", before)
-        .limit(limit),
+    .where("organizationId", "=", organizationId)
+    .where(
+      inKeys(
+        db
+          .selectFrom("captureDecisions")
+          .select(["userId", "messageKey"])
+          .where("organizationId", "=", organizationId)
+          .where("outcome", "=", sql.lit("excluded"))
+          .where("removedAt", "<", before)
+          .limit(limit),
+      ),
     )
     .executeTakeFirst();
   return Number(res.numDeletedRows);
+}
+
+/** `(user_id, message_key) in (subquery)`: a decision's key (it has no id; row values work on both engines). */
+function inKeys(subquery: Compilable & Expression<unknown>) {
+  return sql<boolean>`(${sql.ref("userId")}, ${sql.ref("messageKey")}) in (${subquery})`;
 }

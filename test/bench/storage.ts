@@ -133,7 +133,9 @@ async function fillDecisions(db: Db, from: number, to: number, engagements: bool
   const hour = `((g / ${perHour}) % ${HOURS})`;
   // One exclusion in three is past the retention horizon (decided 72 h earlier still): what pruning finds.
   const due = `case when g % 3 = 1 and g % ${CAPTURED_EVERY} <> 0 then ${HOURS} else 0 end`;
-  const at = isoOf(`timestamptz '${NOW.toISOString()}' - (${hour} + ${due}) * interval '1 hour' - (g % 3600) * interval '1 second'`);
+  const at = isoOf(
+    `timestamptz '${NOW.toISOString()}' - (${hour} + ${due}) * interval '1 hour' - (g % 3600) * interval '1 second'`,
+  );
   const engagement = engagements ? uuidOf("e", "g") : uuidOf("e", "g % 100000");
   const captured = engagements ? `g % ${CAPTURED_EVERY} = 0` : `g % ${CAPTURED_EVERY} = 0 and g < 100000`;
   if (engagements || from === 0) {
@@ -167,6 +169,13 @@ async function fillDecisions(db: Db, from: number, to: number, engagements: bool
     .execute(db);
 }
 
+/** The message key as the latest schema stores it (store/capture-decisions.ts messageKey); hex before 0011. */
+let hexKeys = false;
+const keyOf = (g: string) => {
+  const digest = `sha256(('<' || md5('m' || ${g}) || '@mail.client.example>')::bytea)`;
+  return hexKeys ? `encode(${digest}, 'hex')` : `rtrim(translate(encode(${digest}, 'base64'), '+/', '-_'), '=')`;
+};
+
 const DECISION_VALUES = (
   user: string,
   org: string,
@@ -178,7 +187,7 @@ const DECISION_VALUES = (
   id: "gen_random_uuid()::text",
   organization_id: org,
   user_id: user,
-  message_key: "encode(sha256(('<' || md5('m' || g) || '@mail.client.example>')::bytea), 'hex')",
+  message_key: keyOf("g"),
   outcome: `case when ${captured} then 'captured' else 'excluded' end`,
   reason: `case when ${captured} then null else 'no_tracked_contact' end`,
   detail: "null",
@@ -189,13 +198,13 @@ const DECISION_VALUES = (
   removal: "null",
 });
 
-let columnsCache: string[] | null = null;
 async function decisionColumns(db: Db): Promise<string[]> {
   const r = await sql<{ columnName: string }>`
     select column_name from information_schema.columns
     where table_schema = current_schema() and table_name = 'capture_decisions' order by ordinal_position`.execute(db);
-  columnsCache = r.rows.map((x) => x.columnName).map((c) => c.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
-  return columnsCache;
+  const columns = r.rows.map((x) => x.columnName);
+  hexKeys = columns.includes("id");
+  return columns;
 }
 
 async function tableSizes(db: Db): Promise<LayoutSize["tables"]> {
@@ -244,7 +253,7 @@ async function measureLayout(adminUrl: string, layout: "before" | "after", decis
 /** `calls` lookups of random stored messages (and 1 in 4 never stored), 8 at a time. */
 async function lookupLatency(db: Db, stored: number, calls: number): Promise<{ p50: number; p99: number }> {
   const keys = await sql<{ k: string; u: string; o: string }>`
-    select encode(sha256(('<' || md5('m' || g) || '@mail.client.example>')::bytea), 'hex') as k,
+    select ${sql.raw(keyOf("g"))} as k,
       md5('u' || (g % ${sql.lit(MAILBOXES)}))::uuid::text as u, md5('o' || ((g % ${sql.lit(MAILBOXES)}) % ${sql.lit(ORGS)}))::uuid::text as o
     from (select case when random() < 0.75 and ${stored} > 0 then floor(random() * ${stored})::int else -1 - floor(random() * 1000000)::int end as g
       from generate_series(1, ${calls})) s`.execute(db);
@@ -276,7 +285,7 @@ async function insertRate(db: Db, ms: number): Promise<number> {
     while (performance.now() < end) {
       const items: CaptureItem[] = Array.from({ length: 50 }, () => ({
         outcome: "excluded",
-        messageKey: randomBytes(32).toString("hex"),
+        messageKey: randomBytes(32).toString("base64url"),
         reason: "no_tracked_contact",
       }));
       await db.transaction().execute((trx) => recordCaptureBatch(trx, o, u, null, items, NOW));

@@ -6,7 +6,7 @@
  */
 import { ADMIN_APP_ROLE, APP_WRITE_ROLE } from "../../shared/api/roles";
 import type { ErasureResult } from "../../shared/api/schemas";
-import { recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
+import { messageKey, recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
 import { saveConnection } from "../../server/store/mailbox-connections";
 import { recordSweepStarted } from "../../server/store/sweeps";
 import { CLIENT_ID, TENANT_A, TENANT_B, createHarness, type Harness } from "../api/harness";
@@ -77,7 +77,7 @@ for (const target of databaseTargets()) {
       };
       const excluded: CaptureItem = {
         outcome: "excluded",
-        messageKey: "k".repeat(64),
+        messageKey: messageKey("<excluded@x>"),
         reason: "excluded_folder",
         detail: { folder: PAT },
       };

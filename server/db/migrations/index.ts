@@ -10,6 +10,7 @@ import * as m0007 from "./0007_internal_domains_removal";
 import * as m0008 from "./0008_contact_import_leases";
 import * as m0009 from "./0009_retention";
 import * as m0010 from "./0010_engagement_changes";
+import * as m0011c from "./0011_compact_decisions";
 import * as m0011e from "./0011_erasures";
 
 export const migrations: Record<string, Migration> = {
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   "0008_contact_import_leases": m0008,
   "0009_retention": m0009,
   "0010_engagement_changes": m0010,
+  "0011_compact_decisions": m0011c,
   "0011_erasures": m0011e,
 };
