@@ -192,7 +192,7 @@ export const REDACTIONS = {
   /** Engagements the erasure keeps (another tracked participant), and mail that only mentions the address. */
   engagements: { key: ["id"], columns: ["fromAddress", "participants", "subject", "bodyText", "bodyPreview"] },
   /** The excluded folder's name is the only free text a decision keeps. */
-  captureDecisions: { key: ["id"], columns: ["detail"] },
+  captureDecisions: { key: ["userId", "messageKey"], columns: ["detail"] },
   /** The stored answer of a send (it names the recipients). */
   idempotencyKeys: { key: ["userId", "key"], columns: ["response"] },
   sweeps: { key: ["id"], columns: ["error"] },
