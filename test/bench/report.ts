@@ -1,6 +1,7 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
 import type { BenchReport, Section } from "./run";
 import { WARM_UP_SECONDS } from "./status-api";
+import { renderStorage } from "./storage";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -371,6 +372,8 @@ export function renderMarkdown(r: BenchReport): string {
           : []),
       );
   }
+
+  if (r.storage) p(...renderStorage(r.storage));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

@@ -7,7 +7,8 @@
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
  *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
  *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
- * PostgreSQL for item 3: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it item 3 is skipped.
+ * PostgreSQL for items 3 and 6: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it they are skipped.
+ * Item 6 (storage at size) runs only when asked: BENCH_STORAGE=1 or --only 6 (BENCH_STORAGE_ROWS sets its sizes).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -16,6 +17,7 @@ import { runDistributed, type DistributedResult } from "./distributed";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
 import { runStatusApi, type StatusApiResult } from "./status-api";
+import { runStorage, type StorageResult } from "./storage";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
 
@@ -34,9 +36,11 @@ export interface BenchReport {
   distributed: Section<DistributedResult>;
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
+  /** Item 6, opt-in (BENCH_STORAGE=1 or --only 6): absent from reports written before it existed. */
+  storage?: Section<StorageResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "storage"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -74,6 +78,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
+  const storage = await section(6, o.only, () => runStorage({ quick, databaseUrl, optedIn: !!o.only?.includes(6) }));
   const report: BenchReport = {
     quick,
     machine,
@@ -84,6 +89,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     distributed,
     statusApi,
     pane,
+    storage,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
@@ -122,7 +128,7 @@ if (require.main === module && process.argv[2] === "--render") {
 } else if (require.main === module) {
   runBench(parseArgs(process.argv.slice(2))).then(
     ({ report, mdPath, jsonPath }) => {
-      const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
+      const failed = SECTIONS.filter((s) => report[s] && !report[s].ok && report[s].seconds !== 0);
       process.stdout.write(
         `Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`,
       );
