@@ -16,7 +16,7 @@
  * - Pruning: the retention pruner (pruneAll, default policy, batches of 1000, no pause) on the largest table,
  *   where 3 in 10 rows are exclusions past the horizon: rows/s, and the lookup's p99 while it runs against idle.
  */
-import { Migrator, sql, type Kysely } from "kysely";
+import { Migrator, sql } from "kysely";
 import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { openDatabase, type Db } from "../../server/db";
@@ -33,6 +33,8 @@ const MAILBOXES = 1000;
 const ORGS = 10;
 const PER_HOUR = 8; // ≈ 200 messages a day
 const CAPTURED_EVERY = 10;
+/** Tracked contacts per organization; a captured message is linked to one. */
+const CONTACTS = 5000;
 const BODY_MD5S = 96; // 96 × 32 hex characters ≈ 3 KB of body text
 const NOW = new Date("2026-12-01T00:00:00Z");
 /** Decisions are spread over the exclusions' retention horizon (SWEEP_WINDOW_HOURS 48 + 24). */
@@ -112,6 +114,13 @@ async function fillMailboxes(db: Db, hours: number): Promise<void> {
     .execute(db);
   await sql
     .raw(
+      `insert into contacts (id, organization_id, client_id, email, name, created_at, updated_at)
+       select ${uuidOf("c", "o || '-' || k")}, ${uuidOf("o", "o")}, null, 'client' || k || '@client.example', 'Client ' || k, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'
+       from generate_series(0, ${ORGS - 1}) o, generate_series(0, ${CONTACTS - 1}) k`,
+    )
+    .execute(db);
+  await sql
+    .raw(
       `insert into sweeps (id, organization_id, user_id, trigger, status, window_start, window_end, started_at, finished_at, listed, captured, excluded, excluded_by_reason, graph_requests, retries, error, listing)
        select ${uuidOf("s", "u || '-' || h")}, ${uuidOf("o", `u % ${ORGS}`)}, ${uuidOf("u", "u")}, 'schedule', 'succeeded',
          ${isoOf(`timestamptz '${NOW.toISOString()}' - (h + 49) * interval '1 hour'`)}, ${isoOf(`timestamptz '${NOW.toISOString()}' - h * interval '1 hour'`)},
@@ -145,8 +154,8 @@ async function fillDecisions(db: Db, from: number, to: number, engagements: bool
       .raw(
         `insert into engagements (id, organization_id, internet_message_id, copy_fingerprint, conversation_id, subject, body_text, body_truncated, body_preview, direction, message_time, sent_at, received_at, from_address, participants, created_at)
          select ${engagement}, ${org}, '<' || md5('m' || g) || '@mail.client.example>', encode(sha256(('f' || g)::bytea), 'hex'), 'AAQkAD' || md5('c' || g),
-           'Re: proposal ' || g, ${body}, 0, left(${body}, 255), 'inbound', ${at}, ${at}, ${at}, 'client' || (g % 5000) || '@client.example',
-           '[{"address":"client' || (g % 5000) || '@client.example","name":"Client ' || (g % 5000) || '","role":"from"},{"address":"user' || (g % ${MAILBOXES}) || '@org.example","name":null,"role":"to"}]', ${at}
+           'Re: proposal ' || g, ${body}, 0, left(${body}, 255), 'inbound', ${at}, ${at}, ${at}, 'client' || (g % ${CONTACTS}) || '@client.example',
+           '[{"address":"client' || (g % ${CONTACTS}) || '@client.example","name":"Client ' || (g % ${CONTACTS}) || '","role":"from"},{"address":"user' || (g % ${MAILBOXES}) || '@org.example","name":null,"role":"to"}]', ${at}
          from generate_series(${from}, ${engagements ? to - 1 : 99999}) g where g % ${CAPTURED_EVERY} = 0`,
       )
       .execute(db);
@@ -157,6 +166,14 @@ async function fillDecisions(db: Db, from: number, to: number, engagements: bool
          from generate_series(${from}, ${engagements ? to - 1 : 99999}) g where g % ${CAPTURED_EVERY} = 0`,
       )
       .execute(db);
+    if (engagements)
+      await sql
+        .raw(
+          `insert into engagement_contacts (organization_id, engagement_id, contact_id)
+           select ${org}, ${engagement}, ${uuidOf("c", `((g % ${MAILBOXES}) % ${ORGS}) || '-' || (g % ${CONTACTS})`)}
+           from generate_series(${from}, ${to - 1}) g where g % ${CAPTURED_EVERY} = 0`,
+        )
+        .execute(db);
   }
   const sweep = uuidOf("s", `(g % ${MAILBOXES}) || '-' || ${hour}`);
   await sql
