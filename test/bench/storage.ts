@@ -16,6 +16,8 @@
  * - Pruning: the retention pruner (pruneAll, default policy, batches of 1000, no pause) on the largest table,
  *   where 3 in 10 rows are exclusions past the horizon: rows/s, and the lookup's p99 while it runs against idle.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { Migrator, sql } from "kysely";
 import pg from "pg";
 import { randomBytes } from "node:crypto";
@@ -60,14 +62,32 @@ export interface AtSize {
   insertRowsPerSecond: number;
 }
 
+export interface StorageMeasured {
+  skipped: false;
+  sizes: LayoutSize[];
+  atSize: AtSize[];
+  pruning: { rows: number; rowsPerSecond: number; idleP99Ms: number; duringP99Ms: number; statements: number };
+}
+
 export type StorageResult =
-  | { skipped: true; reason: string }
   | {
-      skipped: false;
-      sizes: LayoutSize[];
-      atSize: AtSize[];
-      pruning: { rows: number; rowsPerSecond: number; idleP99Ms: number; duringP99Ms: number; statements: number };
-    };
+      skipped: true;
+      reason: string;
+      /** The last run recorded in docs/benchmarks-storage.json (`--record`), shown when this run did not measure. */
+      recorded?: StorageMeasured & { date: string; command: string };
+    }
+  | StorageMeasured;
+
+/** Where `npx tsx test/bench/storage.ts --record` keeps its run, so the opt-in figures survive reports that skip it. */
+export const RECORDED = path.resolve(__dirname, "../../docs/benchmarks-storage.json");
+
+function recorded(): (StorageMeasured & { date: string; command: string }) | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(RECORDED, "utf8")) as StorageMeasured & { date: string; command: string };
+  } catch {
+    return undefined;
+  }
+}
 
 async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `ec_bench_storage_${randomBytes(4).toString("hex")}`;
@@ -365,6 +385,9 @@ async function measureAtSizes(
       filled = rows;
       await sql`vacuum analyze capture_decisions`.execute(db);
       const fillSeconds = round((performance.now() - t) / 1000);
+      // Warm-up (discarded): the pool's connections, prepared statements and the first pages in cache.
+      await lookupLatency(db, rows, 500);
+      await insertRate(db, 1000);
       const l = await lookupLatency(db, rows, calls);
       const insertRowsPerSecond = await insertRate(db, insertMs);
       out.push({ rows, fillSeconds, lookupP50Ms: l.p50, lookupP99Ms: l.p99, insertRowsPerSecond });
@@ -406,7 +429,8 @@ export async function runStorage(opts: {
     return {
       skipped: true,
       reason:
-        "opt-in (it fills PostgreSQL with millions of rows: about 15 minutes at 1 M + 10 M rows here): BENCH_STORAGE=1 or --only 6",
+        "opt-in (it fills PostgreSQL with millions of rows: about 25 minutes at 1 M + 10 M rows here): BENCH_STORAGE=1 or --only 6",
+      recorded: recorded(),
     };
   if (!opts.databaseUrl)
     return { skipped: true, reason: "no PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL" };
@@ -432,6 +456,10 @@ if (require.main === module) {
   }).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (process.argv.includes("--record") && !r.skipped) {
+        const command = `BENCH_STORAGE_ROWS=${process.env.BENCH_STORAGE_ROWS ?? "1000000"} npx tsx test/bench/storage.ts --record`;
+        fs.writeFileSync(RECORDED, `${JSON.stringify({ date: new Date().toISOString(), command, ...r }, null, 2)}\n`);
+      }
       process.exit(0);
     },
     (err: unknown) => {
@@ -453,8 +481,16 @@ export function renderStorage(section: Section<StorageResult>): string[] {
       section.seconds === 0 ? "_Not run in this invocation (`--only`)._" : `_This section failed: ${section.error}_`,
       "",
     ];
-  const r = section.result;
-  if (r.skipped) return [...out, `_Skipped: ${r.reason}._`, ""];
+  let r: StorageMeasured;
+  if (section.result.skipped) {
+    const last = section.result.recorded;
+    if (!last) return [...out, `_Skipped: ${section.result.reason}._`, ""];
+    out.push(
+      `_Not measured in this run (${section.result.reason}). The figures below are the run recorded on ${last.date.slice(0, 10)} by \`${last.command}\` (docs/benchmarks-storage.json)._`,
+      "",
+    );
+    r = last;
+  } else r = section.result;
   const [before, after] = r.sizes;
   out.push(
     `Rows generated in PostgreSQL (INSERT … SELECT generate_series; test/bench/storage.ts), not through Graph: ${n(MAILBOXES)} mailboxes in ${ORGS} organizations, ${PER_HOUR} messages per mailbox per hour (≈ 200 a day), 1 in ${CAPTURED_EVERY} captured (an engagement with a ≈ 3 KB body, one mailbox copy with Graph id and web link, one change), the rest excluded; decisions spread over the ${HOURS} h the default retention keeps exclusions. Sizes are pg_total_relation_size (heap, TOAST, indexes) after VACUUM ANALYZE, on ${n(before.decisions)} decisions filled with the indexes in place (so they grew as in production).`,
