@@ -64,6 +64,8 @@ export interface AtSize {
 
 export interface StorageMeasured {
   skipped: false;
+  /** Said under the figures (a recorded run's caveats). */
+  notes?: string[];
   sizes: LayoutSize[];
   atSize: AtSize[];
   pruning: { rows: number; rowsPerSecond: number; idleP99Ms: number; duringP99Ms: number; statements: number };
@@ -434,9 +436,10 @@ export async function runStorage(opts: {
     };
   if (!opts.databaseUrl)
     return { skipped: true, reason: "no PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to an admin URL" };
-  const sizeRows = opts.quick ? 200_000 : 1_000_000;
+  const sizeRows = Number(process.env.BENCH_STORAGE_LAYOUT_ROWS ?? (opts.quick ? 200_000 : 1_000_000));
   const sizes: LayoutSize[] = [];
-  for (const layout of ["before", "after"] as const) {
+  // BENCH_STORAGE_LAYOUT_ROWS=0 skips the before/after sizes (only the at-size runs, e.g. to repeat a baseline).
+  for (const layout of sizeRows > 0 ? (["before", "after"] as const) : []) {
     sizes.push(await measureLayout(opts.databaseUrl, layout, sizeRows));
     log(`storage: ${layout}: ${sizes[sizes.length - 1].bytesPerMessage} bytes per message`);
   }
@@ -492,8 +495,27 @@ export function renderStorage(section: Section<StorageResult>): string[] {
     r = last;
   } else r = section.result;
   const [before, after] = r.sizes;
+  if (before && after) out.push(...renderSizes(before, after));
   out.push(
-    `Rows generated in PostgreSQL (INSERT … SELECT generate_series; test/bench/storage.ts), not through Graph: ${n(MAILBOXES)} mailboxes in ${ORGS} organizations, ${PER_HOUR} messages per mailbox per hour (≈ 200 a day), 1 in ${CAPTURED_EVERY} captured (an engagement with a ≈ 3 KB body, one mailbox copy with Graph id and web link, one change), the rest excluded; decisions spread over the ${HOURS} h the default retention keeps exclusions. Sizes are pg_total_relation_size (heap, TOAST, indexes) after VACUUM ANALYZE, on ${n(before.decisions)} decisions filled with the indexes in place (so they grew as in production).`,
+    "At size (schema after compaction; indexes rebuilt after each fill). Lookup = the status call's stored-decision query (`getDecision`, the product's prepared statement), 8 at a time, 3 in 4 for stored messages and 1 in 4 for messages never stored. Insert = `recordCaptureBatch` of 50 new exclusions per transaction, 4 mailboxes at once (a sweep's write path).",
+    "",
+    "| rows in capture_decisions | fill time | lookup p50 | lookup p99 | sweep inserts / s |",
+    "|---|---|---|---|---|",
+    ...r.atSize.map(
+      (a) =>
+        `| ${n(a.rows)}${a.rows === 0 ? " (baseline)" : ""} | ${a.fillSeconds} s | ${a.lookupP50Ms} ms | ${a.lookupP99Ms} ms | ${n(a.insertRowsPerSecond)} |`,
+    ),
+    "",
+    `Pruning (the retention pruner, default policy, batches of 1,000, no pause) on the largest table: **${n(r.pruning.rows)} exclusions in ${n(r.pruning.statements)} statements, ${n(r.pruning.rowsPerSecond)} rows/s**; the lookup's p99 **${r.pruning.duringP99Ms} ms while it ran** against ${r.pruning.idleP99Ms} ms idle just before.`,
+    "",
+    ...(r.notes ?? []).flatMap((note) => [note, ""]),
+  );
+  return out;
+}
+
+function renderSizes(before: LayoutSize, after: LayoutSize): string[] {
+  return [
+    `Rows generated in PostgreSQL (INSERT … SELECT generate_series; test/bench/storage.ts), not through Graph: ${n(MAILBOXES)} mailboxes in ${ORGS} organizations, ${PER_HOUR} messages per mailbox per hour (≈ 200 a day), 1 in ${CAPTURED_EVERY} captured (an engagement with a ≈ 3 KB body, one contact link, one mailbox copy with Graph id and web link, one change), the rest excluded; decisions spread over the ${HOURS} h the default retention keeps exclusions. Sizes are pg_total_relation_size (heap, TOAST, indexes) after VACUUM ANALYZE, on ${n(before.decisions)} decisions filled with the indexes in place (so they grew as in production).`,
     "",
     "| | before (schema up to 0010) | after 0011_compact_decisions | change |",
     "|---|---|---|---|",
@@ -511,17 +533,5 @@ export function renderStorage(section: Section<StorageResult>): string[] {
       .map(([k, v]) => `${k} ${mb(v.total)}`)
       .join(", ")} (after).`,
     "",
-    "At size (schema after compaction; indexes rebuilt after each fill). Lookup = the status call's stored-decision query (`getDecision`, the product's prepared statement), 8 at a time, 3 in 4 for stored messages and 1 in 4 for messages never stored. Insert = `recordCaptureBatch` of 50 new exclusions per transaction, 4 mailboxes at once (a sweep's write path).",
-    "",
-    "| rows in capture_decisions | fill time | lookup p50 | lookup p99 | sweep inserts / s |",
-    "|---|---|---|---|---|",
-    ...r.atSize.map(
-      (a) =>
-        `| ${n(a.rows)}${a.rows === 0 ? " (baseline)" : ""} | ${a.fillSeconds} s | ${a.lookupP50Ms} ms | ${a.lookupP99Ms} ms | ${n(a.insertRowsPerSecond)} |`,
-    ),
-    "",
-    `Pruning (the retention pruner, default policy, batches of 1,000, no pause) on the largest table: **${n(r.pruning.rows)} exclusions in ${n(r.pruning.statements)} statements, ${n(r.pruning.rowsPerSecond)} rows/s**; the lookup's p99 **${r.pruning.duringP99Ms} ms while it ran** against ${r.pruning.idleP99Ms} ms idle just before.`,
-    "",
-  );
-  return out;
+  ];
 }
