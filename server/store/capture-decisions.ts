@@ -10,7 +10,7 @@
  * nothing, or updates only when a value actually differs.
  */
 import { hash } from "node:crypto";
-import { SqliteAdapter, sql, type Compilable, type Expression, type Kysely } from "kysely";
+import { SqliteAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database, RemovalKindColumn } from "../db/schema";
 import { recordEngagementChanges, type EngagementChange } from "./engagement-changes";
@@ -497,25 +497,16 @@ export async function pruneExcludedDecisions(
   before: string,
   limit: number,
 ): Promise<number> {
-  const res = await db
-    .deleteFrom("captureDecisions")
-    .where("organizationId", "=", organizationId)
-    .where(
-      inKeys(
-        db
-          .selectFrom("captureDecisions")
-          .select(["userId", "messageKey"])
-          .where("organizationId", "=", organizationId)
-          // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
-          .where("outcome", "=", sql.lit("excluded"))
-          .where("decidedAt", "<", before)
-          .where("engagementId", "is", null)
-          .where("removedAt", "is", null)
-          .limit(limit),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
+  const due: DueCondition = (eb) =>
+    eb.and([
+      eb("organizationId", "=", organizationId),
+      // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
+      eb("outcome", "=", sql.lit("excluded")),
+      eb("decidedAt", "<", before),
+      eb("engagementId", "is", null),
+      eb("removedAt", "is", null),
+    ]);
+  return pruneBatch(db, due, limit);
 }
 
 /** Retention: delete up to `limit` of the organization's removal records (the hash and why) removed before `before`. */
@@ -525,25 +516,41 @@ export async function pruneRemovalRecords(
   before: string,
   limit: number,
 ): Promise<number> {
+  const due: DueCondition = (eb) =>
+    eb.and([
+      eb("organizationId", "=", organizationId),
+      eb("outcome", "=", sql.lit("excluded")),
+      eb("removedAt", "<", before),
+    ]);
+  return pruneBatch(db, due, limit);
+}
+
+type DueCondition = (eb: ExpressionBuilder<Database, "captureDecisions">) => Expression<SqlBool>;
+
+/**
+ * Up to `limit` decisions that are due, deleted by their key (user, message key: a decision has no id),
+ * each only if it is still due when deleted (a sweep may have turned an exclusion into a capture since it
+ * was read). A list of key pairs, not a subquery: PostgreSQL then reads each through the unique index
+ * instead of joining all of the organization's rows.
+ */
+async function pruneBatch(db: Kysely<Database>, due: DueCondition, limit: number): Promise<number> {
+  const keys = await db
+    .selectFrom("captureDecisions")
+    .select(["userId", "messageKey"])
+    .where(due)
+    .limit(limit)
+    .execute();
+  if (keys.length === 0) return 0;
   const res = await db
     .deleteFrom("captureDecisions")
-    .where("organizationId", "=", organizationId)
-    .where(
-      inKeys(
-        db
-          .selectFrom("captureDecisions")
-          .select(["userId", "messageKey"])
-          .where("organizationId", "=", organizationId)
-          .where("outcome", "=", sql.lit("excluded"))
-          .where("removedAt", "<", before)
-          .limit(limit),
+    .where(due)
+    .where((eb) =>
+      eb(
+        eb.refTuple("userId", "messageKey"),
+        "in",
+        keys.map((k) => eb.tuple(k.userId, k.messageKey)),
       ),
     )
     .executeTakeFirst();
   return Number(res.numDeletedRows);
-}
-
-/** `(user_id, message_key) in (subquery)`: a decision's key (it has no id; row values work on both engines). */
-function inKeys(subquery: Compilable & Expression<unknown>) {
-  return sql<boolean>`(${sql.ref("userId")}, ${sql.ref("messageKey")}) in (${subquery})`;
 }
