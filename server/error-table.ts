@@ -50,6 +50,8 @@ export const ERROR_TABLE = {
   duplicate_client: { status: 409 },
   duplicate_contact: { status: 409 },
   internal_address: { status: 422 },
+  // Erasing a person: a member's own address is not erased this way
+  erasure_of_member: { status: 422 },
   // Fair share between organizations
   import_in_progress: { status: 409, retryAfterSeconds: 5 },
   contact_quota_exceeded: { status: 409 },

@@ -147,11 +147,11 @@ export interface EngagementChangeTable {
   occurredAt: Timestamp;
 }
 
+/** Keyed by (userId, messageKey): no id of its own (0015_compact_decisions), the table is a row per message per mailbox. */
 export interface CaptureDecisionTable {
-  id: string;
   organizationId: string;
   userId: string;
-  /** SHA-256 hex of the internetMessageId: excluded mail leaves no subject or participants behind. */
+  /** SHA-256 of the internetMessageId, base64url (43 characters): excluded mail leaves no subject or participants behind. */
   messageKey: string;
   outcome: "captured" | "excluded";
   reason: string | null;
@@ -303,6 +303,21 @@ export interface WebhookDeliveryTable {
   createdAt: Timestamp;
 }
 
+/** A person erased from the organization (0016_erasures): never the address itself, only a salted hash of it. */
+export interface ErasureTable {
+  id: string;
+  organizationId: string;
+  /** SHA-256 hex of salt + "\n" + the normalised address. */
+  addressHash: string;
+  /** Random, per row (hex). */
+  salt: string;
+  scope: "sole" | "full";
+  erasedByUserId: string | null;
+  erasedAt: Timestamp;
+  /** JSON of the counts per kind the erasure answered with. */
+  counts: string;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   users: UserTable;
@@ -322,6 +337,7 @@ export interface Database {
   idempotencyKeys: IdempotencyKeyTable;
   webhookEndpoints: WebhookEndpointTable;
   webhookDeliveries: WebhookDeliveryTable;
+  erasures: ErasureTable;
 }
 
 // Re-exported so data-access modules need only this file for Kysely helper types.

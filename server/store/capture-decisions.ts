@@ -10,7 +10,7 @@
  * nothing, or updates only when a value actually differs.
  */
 import { hash } from "node:crypto";
-import { SqliteAdapter, sql, type Kysely } from "kysely";
+import { SqliteAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { ReasonCode } from "../../shared/capture";
 import type { CaptureDecisionTable, Database, RemovalKindColumn } from "../db/schema";
 import { recordEngagementChanges, type EngagementChange } from "./engagement-changes";
@@ -24,10 +24,13 @@ export type CaptureDecisionRecord = CaptureDecisionTable;
 /** Why a captured message's engagement was deleted: a blocklist entry or an untracked contact (on request), or the organization's retention period. */
 export type RemovalKind = RemovalKindColumn;
 
-/** SHA-256 hex of the trimmed internetMessageId: how decisions name a message without keeping it. */
+/**
+ * SHA-256 of the trimmed internetMessageId, base64url (43 characters; a third shorter than hex in the
+ * largest table and its unique index): how decisions name a message without keeping it.
+ */
 export function messageKey(internetMessageId: string): string {
   // One-shot hash (Node ≥ 20.12): the same digest as createHash().update().digest(), without the Hash object.
-  return hash("sha256", internetMessageId.trim(), "hex");
+  return hash("sha256", internetMessageId.trim(), "base64url");
 }
 
 /** The engagement fields of a captured message. Times are ISO 8601. */
@@ -119,7 +122,6 @@ export async function recordCaptureBatch(
     const reason = item.outcome === "excluded" ? item.reason : null;
     const detail = item.outcome === "excluded" ? safeDetail(item.detail) : null;
     await upsertDecision(trx, {
-      id: newId(),
       organizationId,
       userId,
       messageKey: key,
@@ -495,22 +497,16 @@ export async function pruneExcludedDecisions(
   before: string,
   limit: number,
 ): Promise<number> {
-  const res = await db
-    .deleteFrom("captureDecisions")
-    .where("id", "in", (qb) =>
-      qb
-        .selectFrom("captureDecisions")
-        .select("id")
-        .where("organizationId", "=", organizationId)
-        // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
-        .where("outcome", "=", sql.lit("excluded"))
-        .where("decidedAt", "<", before)
-        .where("engagementId", "is", null)
-        .where("removedAt", "is", null)
-        .limit(limit),
-    )
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
+  const due: DueCondition = (eb) =>
+    eb.and([
+      eb("organizationId", "=", organizationId),
+      // A literal, not a parameter: SQLite uses the partial index only when the query states its condition.
+      eb("outcome", "=", sql.lit("excluded")),
+      eb("decidedAt", "<", before),
+      eb("engagementId", "is", null),
+      eb("removedAt", "is", null),
+    ]);
+  return pruneBatch(db, due, limit);
 }
 
 /** Retention: delete up to `limit` of the organization's removal records (the hash and why) removed before `before`. */
@@ -520,16 +516,40 @@ export async function pruneRemovalRecords(
   before: string,
   limit: number,
 ): Promise<number> {
+  const due: DueCondition = (eb) =>
+    eb.and([
+      eb("organizationId", "=", organizationId),
+      eb("outcome", "=", sql.lit("excluded")),
+      eb("removedAt", "<", before),
+    ]);
+  return pruneBatch(db, due, limit);
+}
+
+type DueCondition = (eb: ExpressionBuilder<Database, "captureDecisions">) => Expression<SqlBool>;
+
+/**
+ * Up to `limit` decisions that are due, deleted by their key (user, message key: a decision has no id),
+ * each only if it is still due when deleted (a sweep may have turned an exclusion into a capture since it
+ * was read). A list of key pairs, not a subquery: PostgreSQL then reads each through the unique index
+ * instead of joining all of the organization's rows.
+ */
+async function pruneBatch(db: Kysely<Database>, due: DueCondition, limit: number): Promise<number> {
+  const keys = await db
+    .selectFrom("captureDecisions")
+    .select(["userId", "messageKey"])
+    .where(due)
+    .limit(limit)
+    .execute();
+  if (keys.length === 0) return 0;
   const res = await db
     .deleteFrom("captureDecisions")
-    .where("id", "in", (qb) =>
-      qb
-        .selectFrom("captureDecisions")
-        .select("id")
-        .where("organizationId", "=", organizationId)
-        .where("outcome", "=", sql.lit("excluded"))
-        .where("removedAt", "<", before)
-        .limit(limit),
+    .where(due)
+    .where((eb) =>
+      eb(
+        eb.refTuple("userId", "messageKey"),
+        "in",
+        keys.map((k) => eb.tuple(k.userId, k.messageKey)),
+      ),
     )
     .executeTakeFirst();
   return Number(res.numDeletedRows);

@@ -5,6 +5,7 @@ import { renderRuleChange } from "./rule-change-report";
 import { WARM_UP_SECONDS } from "./status-api";
 import { historyMarkdown } from "./history";
 import { FLOOR_PATH } from "./status-floor";
+import { renderStorage } from "./storage";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -388,6 +389,7 @@ export function renderMarkdown(r: BenchReport): string {
   p(...historyMarkdown(r.history).section);
   p(...renderRuleChange(r.ruleChange));
   p(...renderWebhooks(r.webhooks, 8));
+  if (r.storage) p(...renderStorage(r.storage));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

@@ -7,7 +7,8 @@
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
  *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
  *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
- * PostgreSQL for item 3: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it item 3 is skipped.
+ * PostgreSQL for items 3 and 6: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it they are skipped.
+ * Item 6 (storage at size) runs only when asked: BENCH_STORAGE=1 or --only 6 (BENCH_STORAGE_ROWS sets its sizes).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -18,6 +19,7 @@ import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
 import { runRuleChange, type RuleChangeResult } from "./rule-change";
 import { runStatusApi, type StatusApiResult } from "./status-api";
+import { runStorage, type StorageResult } from "./storage";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { runTraffic, type TrafficResult } from "./traffic";
 import { runWebhooks, type WebhooksResult } from "./webhooks";
@@ -40,6 +42,8 @@ export interface BenchReport {
   history?: Section<HistoryResult>;
   ruleChange?: Section<RuleChangeResult>;
   webhooks?: Section<WebhooksResult>;
+  /** Item 9, opt-in (BENCH_STORAGE=1 or --only 9): absent from reports written before it existed. */
+  storage?: Section<StorageResult>;
 }
 
 export const SECTIONS = [
@@ -51,6 +55,7 @@ export const SECTIONS = [
   "history",
   "ruleChange",
   "webhooks",
+  "storage",
 ] as const;
 
 export interface BenchOptions {
@@ -92,6 +97,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const history = await section(6, o.only, () => runHistory({ quick, databaseUrl }));
   const ruleChange = await section(7, o.only, () => runRuleChange({ quick }));
   const webhooks = await section(8, o.only, () => runWebhooks({ quick }));
+  const storage = await section(9, o.only, () => runStorage({ quick, databaseUrl, optedIn: !!o.only?.includes(9) }));
   const report: BenchReport = {
     quick,
     machine,
@@ -105,6 +111,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     history,
     ruleChange,
     webhooks,
+    storage,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");

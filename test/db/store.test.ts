@@ -324,7 +324,7 @@ for (const target of databaseTargets()) {
       expect(raw).not.toContain("noisy.example");
       expect(raw).not.toContain("<m2@acme.com>");
       expect(messageKey(" <m2@acme.com>\n")).toBe(messageKey("<m2@acme.com>"));
-      expect(messageKey("<m2@acme.com>")).toMatch(/^[0-9a-f]{64}$/);
+      expect(messageKey("<m2@acme.com>")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     });
 
     test("recordCaptureBatch: an exclusion can become a capture, never the reverse", async () => {

@@ -89,7 +89,7 @@ test("SIGKILL in the middle of sweeps, restart → interrupted sweeps closed, ev
   const d = db;
   const progress = async () => {
     const rows = await d.selectFrom("sweeps").select(["status"]).execute();
-    const decisions = await d.selectFrom("captureDecisions").select("id").execute();
+    const decisions = await d.selectFrom("captureDecisions").select("messageKey").execute();
     return {
       running: rows.filter((r) => r.status === "running").length,
       succeeded: rows.filter((r) => r.status === "succeeded").length,

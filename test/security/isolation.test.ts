@@ -526,6 +526,22 @@ const checks: Record<string, Check> = {
       },
     ]),
   ),
+  "POST /api/organization/erasures": async () => {
+    // B's administrator erases A's contact's address in B: A keeps everything it holds about it.
+    const before = await call("A", "GET", "/api/engagements");
+    const res = await call("B", "POST", "/api/organization/erasures", {
+      body: { address: A.contactEmail, scope: "full" },
+    });
+    expect(res.status).toBe(200);
+    expectNoLeak(res);
+    expect((await call("A", "GET", `/api/contacts/${A.contactId}`)).status).toBe(200);
+    expect((await call("A", "GET", "/api/engagements")).body).toEqual(before.body);
+    // Within A, a member without the role may not erase anyone.
+    const colleague = await call("A2", "POST", "/api/organization/erasures", {
+      body: { address: A.contactEmail, scope: "full" },
+    });
+    expect({ status: colleague.status, code: code(colleague) }).toEqual({ status: 403, code: "forbidden" });
+  },
   "GET /api/sweeps": async () => {
     const list = await call("B", "GET", "/api/sweeps");
     expect(list.status).toBe(200);

@@ -174,7 +174,7 @@ describe("a mailbox holding every fixture case", () => {
       .selectFrom("captureDecisions")
       .selectAll()
       .where("userId", "=", userId)
-      .orderBy("id")
+      .orderBy("messageKey")
       .execute();
     const engagements = await s.engagementIds();
     s.h.emulator.state.resetCounts();
@@ -186,7 +186,7 @@ describe("a mailbox holding every fixture case", () => {
       .selectFrom("captureDecisions")
       .selectAll()
       .where("userId", "=", userId)
-      .orderBy("id")
+      .orderBy("messageKey")
       .execute();
     expect(after).toEqual(before);
     const counts = s.h.emulator.state.requestCounts(DANA.id);

@@ -164,9 +164,9 @@ test("a sweep interrupted mid-listing (dropped connections beyond the retry boun
   expect(rerun.listed).toBe(60);
   expect(await s.engagementIds()).toEqual(expected);
   expect(await s.h.db.selectFrom("engagementMailboxes").select("engagementId").execute()).toHaveLength(45);
-  expect(await s.h.db.selectFrom("captureDecisions").select("id").where("userId", "=", dana).execute()).toHaveLength(
-    60,
-  );
+  expect(
+    await s.h.db.selectFrom("captureDecisions").select("messageKey").where("userId", "=", dana).execute(),
+  ).toHaveLength(60);
   const after = await s.h.db
     .selectFrom("mailboxConnections")
     .selectAll()

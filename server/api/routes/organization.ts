@@ -1,10 +1,17 @@
 /**
  * Administrators' settings of the organization: GET and PUT /api/organization/retention (how long engagements
- * are kept) and /api/organization/sharing (what teammates and applications see of engagements).
+ * are kept) and /api/organization/sharing (what teammates and applications see of engagements); POST
+ * /api/organization/erasures (erase a person).
  */
 import { Hono } from "hono";
 import { ADMIN_APP_ROLE } from "../../../shared/api/roles";
-import { organizationSharingSchema, retentionSettingsSchema } from "../../../shared/api/schemas";
+import {
+  erasureRequestSchema,
+  erasureResultSchema,
+  organizationSharingSchema,
+  retentionSettingsSchema,
+} from "../../../shared/api/schemas";
+import { erasePerson } from "../../erasure/erase-person";
 import { engagementRetentionDays, setEngagementRetentionDays } from "../../store/organizations";
 import { setOrganizationSharing } from "../../store/organizations";
 import { getOrganizationSharing } from "../../store/sharing";
@@ -62,7 +69,30 @@ const updateSharing = createRoute({
   responses: { "200": json(organizationSharingSchema), ...STANDARD, ...JSON_ERRORS, "403": err("Forbidden") },
 });
 
-export const organizationOperations = [read, update, readSharing, updateSharing];
+// Erasing a person. People only: an application token is refused (user_only, roles.ts APP_OPERATIONS), since
+// an erasure is an administrator's decision about personal data, made and recorded in a person's name.
+const erase = createRoute({
+  method: "post",
+  path: "/api/organization/erasures",
+  operationId: "erasePerson",
+  tags: ["organization"],
+  summary: "Administrators: erase everything stored about an email address",
+  description:
+    `${ADMIN_ONLY} Deletes the contact, its links and blocklist entries for the address, and the engagements the scope ` +
+    "names (a 'deleted' change in the feed each); rewrites every other stored mention of the address. Recorded with a " +
+    "salted hash of the address, never the address. 422 erasure_of_member for a member's own address. Idempotent: " +
+    "asking again finds nothing left (and records another erasure with zero counts).",
+  request: { body: jsonRequest(erasureRequestSchema) },
+  responses: {
+    "200": json(erasureResultSchema),
+    ...STANDARD,
+    ...JSON_ERRORS,
+    "403": err("Forbidden"),
+    "422": err("A member's address"),
+  },
+});
+
+export const organizationOperations = [read, update, readSharing, updateSharing, erase];
 
 export function organizationRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -86,5 +116,23 @@ export function organizationRoutes(deps: AppDeps): Hono<AppEnv> {
     await setOrganizationSharing(deps.db, c.get("orgId"), body);
     return c.json(await getOrganizationSharing(deps.db, c.get("orgId")));
   });
+  mountErasure(app, deps);
   return app;
+}
+
+function mountErasure(app: Hono<AppEnv>, deps: AppDeps): void {
+  mountApi(app, erase, async (c) => {
+    requireAdmin(c, "Erasing a person");
+    const body = await jsonBody(c, erasureRequestSchema);
+    const now = deps.clock.now();
+    const result = await erasePerson(deps.db, {
+      organizationId: c.get("orgId"),
+      address: body.address,
+      scope: body.scope,
+      erasedByUserId: c.get("userId"),
+      now,
+    });
+    deps.logger.info({ organizationId: c.get("orgId"), userId: c.get("userId"), ...result.counts }, "person erased");
+    return c.json({ id: result.id, scope: body.scope, erasedAt: now.toISOString(), counts: result.counts }, 200);
+  });
 }

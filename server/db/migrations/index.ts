@@ -14,6 +14,8 @@ import * as m0011 from "./0011_sharing_levels";
 import * as m0012 from "./0012_rule_changes";
 import * as m0013 from "./0013_webhooks";
 import * as m0014 from "./0014_sweep_newly_captured";
+import * as m0015 from "./0015_compact_decisions";
+import * as m0016 from "./0016_erasures";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -30,4 +32,6 @@ export const migrations: Record<string, Migration> = {
   "0012_rule_changes": m0012,
   "0013_webhooks": m0013,
   "0014_sweep_newly_captured": m0014,
+  "0015_compact_decisions": m0015,
+  "0016_erasures": m0016,
 };

@@ -1,0 +1,266 @@
+/**
+ * Erasing a person: the erasures record, and the statements that find and rewrite what the organization
+ * stores about one address. Erasure is the one operation that must reach every table holding an address,
+ * so those statements live together here (REDACTIONS lists the free-text columns); test/db/erasure.test.ts
+ * scans every text column of every table, so a new table that stores addresses fails it until it is listed.
+ * Every statement is scoped to the organization and bounded by `limit`.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import { normalizeAddress } from "../../shared/capture";
+import type { Database } from "../db/schema";
+import type { Participant } from "./engagements";
+import { chunks, likeContains, newId, parseJson } from "./util";
+
+/** What an erased address becomes where the row itself is kept: reserved (.invalid, RFC 2606), never a mailbox. */
+export const ERASED_ADDRESS = "erased@erased.invalid";
+
+export interface ErasureRecordInput {
+  organizationId: string;
+  address: string;
+  scope: "sole" | "full";
+  erasedByUserId: string | null;
+  erasedAt: string;
+  counts: Record<string, number>;
+}
+
+/** The salted SHA-256 an erasure keeps instead of the address. */
+export function erasedAddressHash(salt: string, address: string): string {
+  return createHash("sha256").update(`${salt}\n${address}`).digest("hex");
+}
+
+export async function recordErasure(db: Kysely<Database>, e: ErasureRecordInput): Promise<string> {
+  const id = newId();
+  const salt = randomBytes(16).toString("hex");
+  await db
+    .insertInto("erasures")
+    .values({
+      id,
+      organizationId: e.organizationId,
+      addressHash: erasedAddressHash(salt, e.address),
+      salt,
+      scope: e.scope,
+      erasedByUserId: e.erasedByUserId,
+      erasedAt: e.erasedAt,
+      counts: JSON.stringify(e.counts),
+    })
+    .execute();
+  return id;
+}
+
+/** Whether a member of the organization uses this address (their own mail, not a contact's). */
+export async function isMemberAddress(db: Kysely<Database>, organizationId: string, address: string): Promise<boolean> {
+  const rows = await db
+    .selectFrom("users")
+    .select(["email", "addresses"])
+    .where("organizationId", "=", organizationId)
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`lower(${sql.ref("email")})`, "=", address),
+        eb(sql<string>`lower(${sql.ref("addresses")})`, "like", sql<string>`${likeContains(address)} escape '\\'`),
+      ]),
+    )
+    .execute();
+  return rows.some(
+    (r) =>
+      normalizeAddress(r.email) === address ||
+      parseJson<string[]>(r.addresses, []).some((a) => normalizeAddress(a) === address),
+  );
+}
+
+/** The organization's contact row for the address, live or untracked (email is unique per organization). */
+export async function contactIdByEmail(
+  db: Kysely<Database>,
+  organizationId: string,
+  address: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("contacts")
+    .select("id")
+    .where("organizationId", "=", organizationId)
+    .where("email", "=", address)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** Every engagement linked to the contact. */
+export async function engagementIdsLinkedTo(
+  db: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("engagementContacts")
+    .select("engagementId")
+    .where("organizationId", "=", organizationId)
+    .where("contactId", "=", contactId)
+    .execute();
+  return rows.map((r) => r.engagementId);
+}
+
+/**
+ * One page (ids after `afterId`, in id order) of the organization's engagements with the address as a
+ * participant (from, to, cc). `next` is where the following page starts; null after the last page.
+ */
+export async function engagementsWithParticipant(
+  db: Kysely<Database>,
+  organizationId: string,
+  address: string,
+  afterId: string,
+  limit: number,
+): Promise<{ ids: string[]; next: string | null }> {
+  const pattern = likeContains(address);
+  const rows = await db
+    .selectFrom("engagements")
+    .select(["id", "fromAddress", "participants"])
+    .where("organizationId", "=", organizationId)
+    .where("id", ">", afterId)
+    .where(
+      sql<boolean>`(lower(${sql.ref("participants")}) like ${pattern} escape '\\' or lower(coalesce(${sql.ref("fromAddress")}, '')) like ${pattern} escape '\\')`,
+    )
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  const ids = rows
+    .filter(
+      (r) =>
+        normalizeAddress(r.fromAddress) === address ||
+        parseJson<Participant[]>(r.participants, []).some((p) => normalizeAddress(p?.address) === address),
+    )
+    .map((r) => r.id);
+  return { ids, next: rows.length < limit ? null : rows[rows.length - 1].id };
+}
+
+/** How many capture decisions point to these engagements (the ones a removal turns into hash-only records). */
+export async function countDecisionsOf(
+  db: Kysely<Database>,
+  organizationId: string,
+  engagementIds: readonly string[],
+): Promise<number> {
+  let n = 0;
+  for (const part of chunks(engagementIds)) {
+    const row = await db
+      .selectFrom("captureDecisions")
+      .select((eb) => eb.fn.countAll<string | number>().as("n"))
+      .where("organizationId", "=", organizationId)
+      .where("engagementId", "in", part)
+      .executeTakeFirst();
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}
+
+/**
+ * The contact row and its remaining engagement links, for good (untracking only marks it deleted).
+ * Returns the engagements that lost a link (their view changed) and the counts.
+ */
+export async function deleteContactForGood(
+  trx: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+): Promise<{ contacts: number; links: string[] }> {
+  const links = await trx
+    .deleteFrom("engagementContacts")
+    .where("organizationId", "=", organizationId)
+    .where("contactId", "=", contactId)
+    .returning("engagementId")
+    .execute();
+  const res = await trx
+    .deleteFrom("contacts")
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", contactId)
+    .executeTakeFirst();
+  return { contacts: Number(res.numDeletedRows), links: links.map((l) => l.engagementId) };
+}
+
+/** The organization's and its members' blocklist entries for exactly this address (domain entries stay). */
+export async function deleteBlockEntriesFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  address: string,
+): Promise<number> {
+  const res = await db
+    .deleteFrom("blocklistEntries")
+    .where("organizationId", "=", organizationId)
+    .where("entry", "=", address)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+/** Free-text columns that may hold an address, by table, with each table's key. */
+export const REDACTIONS = {
+  /** Engagements the erasure keeps (another tracked participant), and mail that only mentions the address. */
+  engagements: { key: ["id"], columns: ["fromAddress", "participants", "subject", "bodyText", "bodyPreview"] },
+  /** The excluded folder's name is the only free text a decision keeps. */
+  captureDecisions: { key: ["userId", "messageKey"], columns: ["detail"] },
+  /** The stored answer of a send (it names the recipients). */
+  idempotencyKeys: { key: ["userId", "key"], columns: ["response"] },
+  sweeps: { key: ["id"], columns: ["error"] },
+  mailboxConnections: { key: ["id"], columns: ["lastError", "statusReason"] },
+} as const satisfies Record<string, { key: readonly string[]; columns: readonly string[] }>;
+
+export type RedactedTable = keyof typeof REDACTIONS;
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The text with every occurrence of the address (any case) replaced; participants lose the name too. */
+export function redactText(column: string, text: string | null, address: string): string | null {
+  if (text === null) return null;
+  let out = text;
+  if (column === "participants") {
+    const list = parseJson<Participant[] | null>(text, null);
+    if (Array.isArray(list))
+      out = JSON.stringify(
+        list.map((p) => (normalizeAddress(p?.address) === address ? { ...p, address: ERASED_ADDRESS, name: null } : p)),
+      );
+  }
+  return out.replace(new RegExp(escapeRegExp(address), "gi"), ERASED_ADDRESS);
+}
+
+/**
+ * One batch: up to `limit` rows of the table whose listed columns mention the address, rewritten
+ * without it. Returns the rows rewritten (their keys); fewer than `limit` means none are left. A row
+ * whose rewrite changes nothing (the database's lower() and ours disagree on a character) is skipped and
+ * reported in `stuck`, so the caller stops instead of finding it again forever.
+ */
+export async function redactBatch(
+  db: Kysely<Database>,
+  table: RedactedTable,
+  organizationId: string,
+  address: string,
+  limit: number,
+): Promise<{ keys: Record<string, string>[]; found: number; stuck: number }> {
+  const { key, columns } = REDACTIONS[table];
+  const pattern = likeContains(address);
+  const any = db as unknown as Kysely<any>;
+  const rows: Record<string, string | null>[] = await any
+    .selectFrom(table)
+    .select([...key, ...columns])
+    .where("organizationId", "=", organizationId)
+    .where(
+      sql<boolean>`(${sql.join(
+        columns.map((c) => sql`lower(coalesce(${sql.ref(c)}, '')) like ${pattern} escape '\\'`),
+        sql` or `,
+      )})`,
+    )
+    .limit(limit)
+    .execute();
+  const keys: Record<string, string>[] = [];
+  let stuck = 0;
+  for (const row of rows) {
+    const set: Record<string, string | null> = {};
+    for (const c of columns) {
+      const v = redactText(c, row[c], address);
+      if (v !== row[c]) set[c] = v;
+    }
+    if (Object.keys(set).length === 0) {
+      stuck++;
+      continue;
+    }
+    let q = any.updateTable(table).set(set).where("organizationId", "=", organizationId);
+    for (const k of key) q = q.where(k, "=", row[k]);
+    await q.execute();
+    keys.push(Object.fromEntries(key.map((k) => [k, String(row[k])])));
+  }
+  return { keys, found: rows.length, stuck };
+}
