@@ -38,6 +38,7 @@ import {
   redactBatch,
   type RedactedTable,
 } from "../store/erasures";
+import { deleteRuleChangesFor } from "../store/rule-changes";
 import { chunks, iso } from "../store/util";
 
 export type ErasureScope = "sole" | "full";
@@ -109,6 +110,8 @@ export async function erasePerson(
     (await redactAll(db, "sweeps", org, address, size, now)) +
     (await redactAll(db, "mailboxConnections", org, address, size, now));
   counts.blockEntries = await deleteBlockEntriesFor(db, org, address);
+  // After the block entries: the targeted re-read a removed block would ask for must not look for the person.
+  counts.otherRedacted += await deleteRuleChangesFor(db, org, address);
   const id = await recordErasure(db, {
     organizationId: org,
     address,

@@ -32,6 +32,20 @@ export async function recordRuleChanges(
     .execute();
 }
 
+/** Erasing a person: the recorded changes naming the address go (how many). */
+export async function deleteRuleChangesFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  address: string,
+): Promise<number> {
+  const r = await db
+    .deleteFrom("ruleChanges")
+    .where("organizationId", "=", organizationId)
+    .where("address", "=", address)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
 /**
  * The changes one mailbox's sweep must answer for since `since`: the organization's and this user's
  * recorded changes, and contacts (re-)tracked since then (deleted ones too: an over-estimate is safe).

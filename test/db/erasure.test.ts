@@ -84,13 +84,20 @@ for (const target of databaseTargets()) {
       const recorded = await t.h.db
         .transaction()
         .execute((trx) => recordCaptureBatch(trx, org, user, null, [only, shared, mention, excluded], now));
+      const blockIds: string[] = [];
       for (const [who, scope] of [
         [ADMIN, "organization"],
         [MEMBER, "personal"],
-      ] as const)
-        expect((await t.call("POST", "/api/blocklist", { ...who, tenant, body: { entry: PAT, scope } })).status).toBe(
-          201,
-        );
+      ] as const) {
+        const res = await t.call("POST", "/api/blocklist", { ...who, tenant, body: { entry: PAT, scope } });
+        expect(res.status).toBe(201);
+        blockIds.push(((await res.json()) as { id: string }).id);
+      }
+      // The organization's block of the address removed again: the removal records a rule change naming it.
+      expect((await t.call("DELETE", `/api/blocklist/${blockIds[0]}`, { ...ADMIN, tenant })).status).toBe(204);
+      expect(
+        await t.h.db.selectFrom("ruleChanges").select("address").where("organizationId", "=", org).execute(),
+      ).toEqual([{ address: PAT }]);
       await t.h.db
         .insertInto("idempotencyKeys")
         .values({
@@ -157,9 +164,9 @@ for (const target of databaseTargets()) {
         engagementsRedacted: 2,
         decisionsReleased: 1,
         decisionsRedacted: 1,
-        blockEntries: 2,
+        blockEntries: 1,
         sentAnswersRedacted: 1,
-        otherRedacted: 2,
+        otherRedacted: 3,
       });
       expect(await columnsHolding(t.h.db, PAT, a.org)).toEqual([]);
       expect(await engagementIds()).toEqual([a.sharedId, a.mentionId].sort());
