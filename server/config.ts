@@ -63,7 +63,18 @@ export interface Config {
   demoReset?: boolean;
   /** What is pruned and when (server/retention). */
   retention?: RetentionConfig;
+  /** Graph change notifications (server/notifications); absent = auto with the default lifetime. */
+  notifications?: NotificationsConfig;
 }
+
+export interface NotificationsConfig {
+  /** NOTIFICATIONS: on, off, or auto (on when Microsoft 365 can reach PUBLIC_URL; server/notifications/reachability.ts). */
+  setting: "on" | "off" | "auto";
+  /** Lifetime asked for a subscription (NOTIFICATION_SUBSCRIPTION_MINUTES); renewed when half of it is left. */
+  subscriptionMinutes: number;
+}
+
+export const DEFAULT_NOTIFICATIONS: NotificationsConfig = { setting: "auto", subscriptionMinutes: 4230 };
 
 export interface RetentionConfig {
   /** Plain exclusions are deleted this long after they were decided (RETENTION_EXCLUDED_DECISION_HOURS; default window + 24 h). */
@@ -171,6 +182,16 @@ const schema = z.object({
     .string()
     .regex(/^(0|1|true|false|yes|no)$/i, { message: "DEMO_RESET must be 1 or 0 (true/false, yes/no)" })
     .optional(),
+  NOTIFICATIONS: z
+    .enum(["on", "off", "auto"], { message: "NOTIFICATIONS must be on, off or auto" })
+    .default(DEFAULT_NOTIFICATIONS.setting),
+  // Graph's limit for messages is 10,080 minutes (older documents: 4,230); under 45 Graph raises it to 45.
+  NOTIFICATION_SUBSCRIPTION_MINUTES: intIn(
+    "NOTIFICATION_SUBSCRIPTION_MINUTES",
+    45,
+    10_080,
+    DEFAULT_NOTIFICATIONS.subscriptionMinutes,
+  ),
   CONTACTS_PER_ORGANIZATION: intIn("CONTACTS_PER_ORGANIZATION", 1, 10_000_000, DEFAULT_QUOTAS.contactsPerOrganization),
   BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn(
     "BLOCKLIST_ENTRIES_PER_ORGANIZATION",
@@ -292,5 +313,6 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
       batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
       intervalMinutes: e.RETENTION_INTERVAL_MINUTES,
     },
+    notifications: { setting: e.NOTIFICATIONS, subscriptionMinutes: e.NOTIFICATION_SUBSCRIPTION_MINUTES },
   };
 }

@@ -20,6 +20,7 @@ import { mailboxHealthOperations } from "./routes/mailbox-health";
 import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
+import { notificationOperations } from "./routes/notifications";
 import { sweepOperations } from "./routes/sweeps";
 import { APP_OPERATIONS, APP_ROLES_FOR } from "./roles";
 import { DEFAULT_RATE_LIMIT } from "./security";
@@ -50,6 +51,7 @@ export const OPERATIONS: Operation[] = [
   ...mailboxHealthOperations,
   ...organizationOperations,
   ...mailOperations,
+  ...notificationOperations,
 ];
 
 const INFO = {

@@ -46,6 +46,8 @@ export interface AppDeps {
   rateLimit?: import("./security").RateLimitSettings;
   /** Sample messages for the task pane's browser preview (demo mode). */
   preview?: import("./routes/addin").PreviewSource;
+  /** Graph change notifications' receiver; absent when notifications are off (the endpoints answer 404). */
+  notifications?: import("../notifications/receiver").NotificationReceiver;
   /** Where the built pane is (default <repo>/dist/addin). */
   addinDistDir?: string;
 }

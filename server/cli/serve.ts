@@ -65,6 +65,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     connections,
     sweeps,
     mail,
+    notifications: services.notifications.receiver,
     preview: opts.preview,
     addinDistDir: opts.addinDistDir,
   });

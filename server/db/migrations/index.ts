@@ -10,6 +10,7 @@ import * as m0007 from "./0007_internal_domains_removal";
 import * as m0008 from "./0008_contact_import_leases";
 import * as m0009 from "./0009_retention";
 import * as m0010 from "./0010_engagement_changes";
+import * as m0011 from "./0011_graph_subscriptions";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0008_contact_import_leases": m0008,
   "0009_retention": m0009,
   "0010_engagement_changes": m0010,
+  "0011_graph_subscriptions": m0011,
 };
