@@ -4,6 +4,7 @@
  * emulator trusts the server's development CA, as Graph trusts a public certificate.
  * The server's clock follows real time plus an offset the test can move (renewal).
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +13,10 @@ import type { DatasetUser } from "../../emulator/dataset";
 import type { Clock } from "../../server/clock";
 import { loadConfig } from "../../server/config";
 import { startServer, type RunningServer } from "../../server/cli/serve";
+import { startWorker, type RunningWorker } from "../../server/cli/compose";
+import type { TickResult } from "../../server/notifications/subscription-manager";
+import { CAPTURE_QUEUE } from "../../server/sweep-queue/queue";
+import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
 import { createContact } from "../../server/store/contacts";
 import { CLIENT_ID, CLIENT_SECRET, TENANT } from "../connect/harness";
 import { freePort, until } from "../support";
@@ -32,6 +37,14 @@ export interface NotifyHarness {
   emulator: Emulator;
   server: RunningServer;
   dir: string;
+  /** Distributed mode: the two workers (empty in embedded mode). */
+  workers: RunningWorker[];
+  /** Resolves when no notified capture waits or runs (in process, or as queued jobs). */
+  idle(): Promise<void>;
+  /** Capture jobs ever queued (distributed mode; 0 in embedded mode). */
+  captureJobs(): Promise<number>;
+  /** Renew and create subscriptions now, where this mode does it (the server, or a worker). */
+  tick(): Promise<TickResult>;
   /** Moves the server's clock (not the emulator's). */
   advance(ms: number): void;
   /** Connect ADA through the real flow; resolves with her user id once her first sweep ended and she is subscribed. */
@@ -48,7 +61,13 @@ export interface NotifyHarness {
   close(): Promise<void>;
 }
 
-export async function startNotifyHarness(env: Record<string, string> = {}): Promise<NotifyHarness> {
+export interface NotifyOptions {
+  env?: Record<string, string>;
+  /** Distributed mode on this PostgreSQL server (admin URL), with two in-process workers. */
+  postgres?: string;
+}
+
+export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyHarness> {
   const emulator = await startEmulator({
     dataset: {
       tenants: [{ id: TENANT, displayName: "Contoso", domain: "contoso.com" }],
@@ -60,6 +79,15 @@ export async function startNotifyHarness(env: Record<string, string> = {}): Prom
   const publicUrl = `https://localhost:${port}`;
   emulator.state.apps.get(CLIENT_ID)!.redirectUris.push(`${publicUrl}/auth/callback`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-notify-"));
+  const database: TestDatabase | null = o.postgres ? await openPostgresTestDatabase(o.postgres) : null;
+  const distributedEnv: Record<string, string> = database
+    ? {
+        DATABASE_URL: database.url,
+        TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64"),
+        ENQUEUER_TICK_SECONDS: "1",
+        QUEUE_MAINTENANCE_SECONDS: "1",
+      }
+    : {};
   const loaded = loadConfig({
     ENTRA_CLIENT_ID: CLIENT_ID,
     ENTRA_CLIENT_SECRET: CLIENT_SECRET,
@@ -69,7 +97,8 @@ export async function startNotifyHarness(env: Record<string, string> = {}): Prom
     DATA_DIR: dir,
     LOG_LEVEL: "silent",
     NOTIFICATIONS: "on",
-    ...env,
+    ...distributedEnv,
+    ...o.env,
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   let offset = 0;
@@ -77,6 +106,20 @@ export async function startNotifyHarness(env: Record<string, string> = {}): Prom
   const server = await startServer({ config: loaded.config, extraCaPem: emulator.caPem, clock, port });
   emulator.state.notifier.trustedCas.push(server.caPem);
   const { db } = server;
+  // One after the other: two pg-boss instances creating the same queues at once can deadlock.
+  const workers: RunningWorker[] = [];
+  for (const workerId of database ? ["A", "B"] : [])
+    workers.push(
+      await startWorker({ config: loaded.config, extraCaPem: emulator.caPem, clock, workerId, pollIntervalMs: 100 }),
+    );
+  const pendingCaptures = async () =>
+    Number(
+      (
+        await server
+          .queue!.boss.getDb()
+          .executeSql(`SELECT count(*) AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [CAPTURE_QUEUE])
+      ).rows[0].n,
+    );
   const apiToken = () =>
     emulator.state.mintAccessToken({
       userId: ADA.id,
@@ -98,6 +141,29 @@ export async function startNotifyHarness(env: Record<string, string> = {}): Prom
     emulator,
     server,
     dir,
+    workers,
+    async idle() {
+      if (!server.queue) return server.notifications.sink!.idle();
+      await until("the capture jobs", pendingCaptures, (n) => n === 0, 20_000, 50);
+    },
+    async captureJobs() {
+      if (!server.queue) return 0;
+      const { rows } = await server.queue.boss
+        .getDb()
+        .executeSql(`SELECT count(*) AS n FROM pgboss.job WHERE name = $1`, [CAPTURE_QUEUE]);
+      return Number(rows[0].n);
+    },
+    async tick() {
+      const notifications = workers.length ? workers[0].services.notifications : server.notifications;
+      // Another worker may hold the tick for a moment.
+      return (await until(
+        "a tick",
+        () => notifications.tick(),
+        (r) => r !== null,
+        10_000,
+        50,
+      ))!;
+    },
     advance: (ms) => void (offset += ms),
     apiAuth: () => ({ authorization: `Bearer ${apiToken()}` }),
     async connect() {
@@ -143,8 +209,10 @@ export async function startNotifyHarness(env: Record<string, string> = {}): Prom
     subscriptionRow: (userId) =>
       db.selectFrom("graphSubscriptions").selectAll().where("userId", "=", userId).executeTakeFirst(),
     async close() {
+      for (const w of workers) await w.stop({ timeoutMs: 2000 });
       await server.close();
       await emulator.close();
+      await database?.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
