@@ -51,6 +51,8 @@ afterAll(async () => {
     process.kill(-child.pid!, "SIGTERM");
     await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   }
   await outbound?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
