@@ -1,6 +1,7 @@
 /** docs/benchmarks.md from a BenchReport (pure). Targets are judged here; a missed one says so plainly. */
 import type { BenchReport, Section } from "./run";
 import { WARM_UP_SECONDS } from "./status-api";
+import { freshnessSection, freshnessSummaryRow } from "./freshness";
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -131,6 +132,7 @@ export function renderMarkdown(r: BenchReport): string {
         `| 5. Navigation → status shown (median of ${x.timing.samplesMs.length}${x.timing.failures?.length ? `; ${x.timing.failures.length} runs never showed it` : ""}) | ${x.timing.medianMs} ms | first run incl. sign-in: ${x.timing.firstRunWithSignInMs} ms | — | (report; brief: "well under a second") | ${x.timing.medianMs < 1000 ? "under 1 s" : "over 1 s"} |`,
       );
   } else p("| 5. Task pane | — | — | — | — | not measured |");
+  if (r.freshness) p(freshnessSummaryRow(r.freshness as never));
   p("");
 
   // ---------------------------------------------------------------- 1
@@ -371,6 +373,8 @@ export function renderMarkdown(r: BenchReport): string {
           : []),
       );
   }
+
+  if (r.freshness) p(...freshnessSection(r.freshness as never));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

@@ -5,7 +5,7 @@
  *   npm run bench                      full run (several minutes)
  *   npm run bench -- --quick           small sizes, short runs (the test suite runs this)
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
- *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
+ *   npm run bench -- --only 1,4        some sections only (the others are reported as not run); 6 = freshness
  *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
  * PostgreSQL for item 3: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it item 3 is skipped.
  */
@@ -13,6 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { log, machineInfo, type MachineInfo } from "./common";
 import { runDistributed, type DistributedResult } from "./distributed";
+import { runFreshness, type FreshnessResult } from "./freshness";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
 import { runStatusApi, type StatusApiResult } from "./status-api";
@@ -34,9 +35,10 @@ export interface BenchReport {
   distributed: Section<DistributedResult>;
   statusApi: Section<StatusApiResult>;
   pane: Section<PaneResult>;
+  freshness?: Section<FreshnessResult>;
 }
 
-export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane"] as const;
+export const SECTIONS = ["traffic", "throughput", "distributed", "statusApi", "pane", "freshness"] as const;
 
 export interface BenchOptions {
   quick: boolean;
@@ -74,6 +76,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const distributed = await section(3, o.only, () => runDistributed({ quick, databaseUrl }));
   const statusApi = await section(4, o.only, () => runStatusApi({ quick }));
   const pane = await section(5, o.only, () => runPane({ quick }));
+  const freshness = await section(6, o.only, () => runFreshness({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -84,6 +87,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     distributed,
     statusApi,
     pane,
+    freshness,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
@@ -122,7 +126,7 @@ if (require.main === module && process.argv[2] === "--render") {
 } else if (require.main === module) {
   runBench(parseArgs(process.argv.slice(2))).then(
     ({ report, mdPath, jsonPath }) => {
-      const failed = SECTIONS.filter((s) => !report[s].ok && report[s].seconds !== 0);
+      const failed = SECTIONS.filter((s) => report[s] && !report[s].ok && report[s].seconds !== 0);
       process.stdout.write(
         `Wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} in ${report.totalSeconds} s.\n`,
       );
