@@ -32,11 +32,11 @@ for (const [addr, prefix] of [
 ] as const)
   PRIVATE.addSubnet(addr, prefix, "ipv6");
 
-/** A host name Microsoft 365 cannot reach: localhost, a single-label or .local name, or a private address. */
+/** A host name Microsoft 365 cannot reach: localhost, a reserved or single-label name, or a private address. */
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal"))
-    return true;
+  // Reserved names (RFC 2606, 6761, 6762) resolve nowhere on the internet.
+  if (host === "localhost" || /\.(localhost|local|internal|test|example|invalid|home\.arpa)$/.test(host)) return true;
   const kind = net.isIP(host);
   if (kind === 4) return PRIVATE.check(host, "ipv4");
   if (kind === 6) return PRIVATE.check(host, "ipv6");

@@ -24,6 +24,8 @@ test.each([
   ["[fd00::1]", true],
   ["intranet", true],
   ["printer.local", true],
+  ["engage.contoso.test", true],
+  ["capture.example", true],
   ["engage.contoso.com", false],
   ["20.30.40.50", false],
 ])("%s is private: %s", (host, expected) => {
