@@ -73,6 +73,8 @@ interface ManagerContext {
   lifecycleUrl: string;
   /** userId → when a failed create may be tried again (this process only). */
   backoff: Map<string, number>;
+  /** userId → the ensure under way: connect and the tick never subscribe one mailbox twice at once. */
+  inFlight: Map<string, Promise<"created" | "renewed" | null>>;
 }
 
 function clientFor(ctx: ManagerContext, organizationId: string, userId: string): Client {
@@ -149,7 +151,16 @@ async function handleFailure(ctx: ManagerContext, organizationId: string, userId
   logger.warn({ organizationId, userId, err: describeError(err) }, "notifications: could not subscribe or renew");
 }
 
-async function ensure(
+function ensure(ctx: ManagerContext, organizationId: string, userId: string): Promise<"created" | "renewed" | null> {
+  let running = ctx.inFlight.get(userId);
+  if (!running) {
+    running = ensureNow(ctx, organizationId, userId).finally(() => ctx.inFlight.delete(userId));
+    ctx.inFlight.set(userId, running);
+  }
+  return running;
+}
+
+async function ensureNow(
   ctx: ManagerContext,
   organizationId: string,
   userId: string,
@@ -207,6 +218,7 @@ export function createSubscriptionManager(deps: SubscriptionManagerDeps): Subscr
     notificationUrl: `${deps.publicUrl}/api/notifications`,
     lifecycleUrl: `${deps.publicUrl}/api/notifications/lifecycle`,
     backoff: new Map(),
+    inFlight: new Map(),
   };
   return {
     notificationUrl: ctx.notificationUrl,

@@ -168,6 +168,19 @@ export async function runFreshness(o: { quick: boolean; mailboxes?: number }): P
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
+/** A loaded loopback sometimes resets a connection; the connect flow is only the set-up here. */
+async function withRetry<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts)
+        throw new Error(`${String(err)} (${String((err as { cause?: unknown }).cause)})`, { cause: err });
+      await sleep(200 * i);
+    }
+  }
+}
+
 async function connectAll(server: Server, emulator: Awaited<ReturnType<typeof startEmulator>>, users: DatasetUser[]) {
   const connect = async (u: DatasetUser) => {
     const auth = { authorization: `Bearer ${mintApiToken(emulator.state, u.id)}` };
@@ -176,7 +189,7 @@ async function connectAll(server: Server, emulator: Awaited<ReturnType<typeof st
     await me.text();
     const start = await server.app.request("/api/connection", { method: "POST", headers: auth });
     const { authorizeUrl } = (await start.json()) as { authorizeUrl: string };
-    const consent = await server.outbound.fetch(authorizeUrl, { redirect: "manual" });
+    const consent = await withRetry(() => server.outbound.fetch(authorizeUrl, { redirect: "manual" }));
     const back = new URL(consent.headers.get("location")!);
     const cb = await server.app.request(`${back.pathname}${back.search}`);
     if (cb.status !== 200) throw new Error(`callback answered ${cb.status}`);
