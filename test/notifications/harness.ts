@@ -144,7 +144,7 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
     workers,
     async idle() {
       if (!server.queue) return server.notifications.sink!.idle();
-      await until("the capture jobs", pendingCaptures, (n) => n === 0, 20_000, 50);
+      await until("the capture jobs", pendingCaptures, (n) => n === 0, 30_000, 50);
     },
     async captureJobs() {
       if (!server.queue) return 0;
@@ -160,7 +160,7 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
         "a tick",
         () => notifications.tick(),
         (r) => r !== null,
-        10_000,
+        30_000,
         50,
       ))!;
     },
@@ -183,13 +183,13 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
         "the subscription",
         () => h.subscriptionRow(userId),
         (r) => r !== undefined,
-        15_000,
+        30_000,
       );
       await until(
         "the first sweep to end",
         () => db.selectFrom("sweeps").select("status").where("userId", "=", userId).executeTakeFirst(),
         (r) => !!r && r.status !== "running",
-        15_000,
+        30_000,
       );
       return userId;
     },

@@ -70,7 +70,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
       "the capture",
       () => h.engagementsOf(userId),
       (n) => n === before + 1,
-      20_000,
+      30_000,
       50,
     );
     expect(await h.sweepsOf(userId)).toBe(sweeps);
@@ -133,7 +133,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
       "5 captures",
       () => h.engagementsOf(userId),
       (n) => n >= engagements + 5,
-      20_000,
+      30_000,
       50,
     );
     // The duplicates arrive a second later: wait for them and their (deduplicated) processing.
@@ -168,7 +168,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
         "the renewal",
         () => h.subscriptionRow(userId),
         (r) => !!r?.renewedAt,
-        15_000,
+        30_000,
         50,
       );
       expect(after!.subscriptionId).toBe(before.subscriptionId);
@@ -183,7 +183,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
         "a new subscription",
         () => h.subscriptionRow(userId),
         (r) => !!r && r.subscriptionId !== before.subscriptionId,
-        15_000,
+        30_000,
         50,
       );
       expect(graphSubscriptions().map((s) => s.id)).toEqual([after!.subscriptionId]);
@@ -193,7 +193,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
         "the capture",
         () => h.engagementsOf(userId),
         (n) => n === engagements + 1,
-        20_000,
+        30_000,
         50,
       );
     });
@@ -207,7 +207,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
         "a sweep",
         () => h.sweepsOf(userId),
         (n) => n === sweeps + 1,
-        15_000,
+        30_000,
         50,
       );
     });
@@ -224,7 +224,7 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
       "the renewal",
       () => h.subscriptionRow(userId),
       (r) => !!r && r.expiresAt > before.expiresAt,
-      10_000,
+      30_000,
       50,
     ))!;
     expect(after.subscriptionId).toBe(before.subscriptionId);
