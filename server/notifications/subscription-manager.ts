@@ -42,8 +42,10 @@ export interface SubscriptionManagerDeps {
   subscriptionMinutes: number;
   /** Mailboxes handled per tick (default 200); the rest wait for the next one. */
   batchSize?: number;
-  /** After a failed create, wait this long before trying that mailbox again (default 15 min). */
+  /** After a failed create, wait this long before trying that mailbox again, doubled per failure (default 1 min). */
   retryAfterMs?: number;
+  /** The longest wait between attempts (default 15 min). */
+  maxRetryAfterMs?: number;
 }
 
 export interface TickResult {
@@ -71,8 +73,8 @@ interface ManagerContext {
   deps: SubscriptionManagerDeps;
   notificationUrl: string;
   lifecycleUrl: string;
-  /** userId → when a failed create may be tried again (this process only). */
-  backoff: Map<string, number>;
+  /** userId → when a failed create may be tried again, and after how many failures (this process only). */
+  backoff: Map<string, { at: number; failures: number }>;
   /** userId → the ensure under way: connect and the tick never subscribe one mailbox twice at once. */
   inFlight: Map<string, Promise<"created" | "renewed" | null>>;
 }
@@ -147,7 +149,12 @@ async function handleFailure(ctx: ManagerContext, organizationId: string, userId
     if (row) await deleteSubscription(db, organizationId, row.subscriptionId);
     return;
   }
-  ctx.backoff.set(userId, clock.now().getTime() + (ctx.deps.retryAfterMs ?? 15 * 60_000));
+  const failures = (ctx.backoff.get(userId)?.failures ?? 0) + 1;
+  const wait = Math.min(
+    ctx.deps.maxRetryAfterMs ?? 15 * 60_000,
+    (ctx.deps.retryAfterMs ?? 60_000) * 2 ** (failures - 1),
+  );
+  ctx.backoff.set(userId, { at: clock.now().getTime() + wait, failures });
   logger.warn({ organizationId, userId, err: describeError(err) }, "notifications: could not subscribe or renew");
 }
 
@@ -197,7 +204,7 @@ async function tick(ctx: ManagerContext): Promise<TickResult> {
   const now = clock.now();
   const due = await listExpiringBefore(db, renewBefore(ctx, now), limit);
   const missing = (await listUnsubscribedMailboxes(db, limit)).filter(
-    (m) => (ctx.backoff.get(m.userId) ?? 0) <= now.getTime(),
+    (m) => (ctx.backoff.get(m.userId)?.at ?? 0) <= now.getTime(),
   );
   for (const m of [...due, ...missing]) {
     try {

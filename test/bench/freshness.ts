@@ -88,7 +88,7 @@ export async function runFreshness(o: { quick: boolean; mailboxes?: number }): P
     GRAPH_BASE_URL: emulator.url,
     PUBLIC_URL: publicUrl,
     DATA_DIR: dir,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "silent",
     NOTIFICATIONS: "on",
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
