@@ -29,6 +29,7 @@ import { addinRoutes } from "./api/routes/addin";
 import { sweepRoutes } from "./api/routes/sweeps";
 import { mailRoutes } from "./api/routes/mail";
 import { webhookRoutes } from "./api/routes/webhooks";
+import { notificationRoutes } from "./api/routes/notifications";
 import { MAX_MAIL_REQUEST_BYTES } from "../shared/api/schemas/mail";
 import type { Logger } from "./logger";
 
@@ -94,6 +95,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(methodAwareNotFound(openApiDocument));
   app.use("*", securityHeaders(deps.config));
   app.use("*", requestLog(deps.logger));
+  // Microsoft Graph's notifications: before the pane's CORS and token, which they have nothing to do with.
+  app.route("/", notificationRoutes(deps));
   app.use("/api/*", apiCors(deps.config));
   app.use("/auth/callback", addressRateLimit(deps.rateLimit?.unauthenticated));
 

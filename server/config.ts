@@ -65,6 +65,8 @@ export interface Config {
   retention?: RetentionConfig;
   /** Webhook deliveries (server/webhooks); absent = DEFAULT_WEBHOOKS. */
   webhooks?: WebhookConfig;
+  /** Graph change notifications (server/notifications); absent = auto with the default lifetime. */
+  notifications?: NotificationsConfig;
 }
 
 export interface WebhookConfig {
@@ -89,6 +91,15 @@ export const DEFAULT_WEBHOOKS: WebhookConfig = {
   perEndpoint: 4,
   pollIntervalMs: 1000,
 };
+
+export interface NotificationsConfig {
+  /** NOTIFICATIONS: on, off, or auto (on when Microsoft 365 can reach PUBLIC_URL; server/notifications/reachability.ts). */
+  setting: "on" | "off" | "auto";
+  /** Lifetime asked for a subscription (NOTIFICATION_SUBSCRIPTION_MINUTES); renewed when half of it is left. */
+  subscriptionMinutes: number;
+}
+
+export const DEFAULT_NOTIFICATIONS: NotificationsConfig = { setting: "auto", subscriptionMinutes: 4230 };
 
 export interface RetentionConfig {
   /** Plain exclusions are deleted this long after they were decided (RETENTION_EXCLUDED_DECISION_HOURS; default window + 24 h). */
@@ -196,6 +207,16 @@ const schema = z.object({
     .string()
     .regex(/^(0|1|true|false|yes|no)$/i, { message: "DEMO_RESET must be 1 or 0 (true/false, yes/no)" })
     .optional(),
+  NOTIFICATIONS: z
+    .enum(["on", "off", "auto"], { message: "NOTIFICATIONS must be on, off or auto" })
+    .default(DEFAULT_NOTIFICATIONS.setting),
+  // Graph's limit for messages is 10,080 minutes (older documents: 4,230); under 45 Graph raises it to 45.
+  NOTIFICATION_SUBSCRIPTION_MINUTES: intIn(
+    "NOTIFICATION_SUBSCRIPTION_MINUTES",
+    45,
+    10_080,
+    DEFAULT_NOTIFICATIONS.subscriptionMinutes,
+  ),
   CONTACTS_PER_ORGANIZATION: intIn("CONTACTS_PER_ORGANIZATION", 1, 10_000_000, DEFAULT_QUOTAS.contactsPerOrganization),
   BLOCKLIST_ENTRIES_PER_ORGANIZATION: intIn(
     "BLOCKLIST_ENTRIES_PER_ORGANIZATION",
@@ -339,5 +360,6 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
       perEndpoint: e.WEBHOOK_ENDPOINT_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     },
+    notifications: { setting: e.NOTIFICATIONS, subscriptionMinutes: e.NOTIFICATION_SUBSCRIPTION_MINUTES },
   };
 }

@@ -31,7 +31,17 @@ test("npm run bench -- --quick completes and writes every section", async () => 
     const report = JSON.parse(fs.readFileSync(path.join(out, "benchmarks.json"), "utf8"));
     expect(report.quick).toBe(true);
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
-    for (const s of ["traffic", "throughput", "distributed", "statusApi", "pane", "history", "ruleChange", "webhooks"])
+    for (const s of [
+      "traffic",
+      "throughput",
+      "distributed",
+      "statusApi",
+      "pane",
+      "history",
+      "ruleChange",
+      "webhooks",
+      "freshness",
+    ])
       expect({ section: s, ok: report[s].ok }).toEqual({ section: s, ok: true });
 
     // Each figure exists and is a measurement, not a placeholder.

@@ -20,6 +20,7 @@ import { mailboxHealthOperations } from "./routes/mailbox-health";
 import { organizationOperations } from "./routes/organization";
 import { meOperations } from "./routes/me";
 import { messageOperations } from "./routes/messages";
+import { notificationOperations } from "./routes/notifications";
 import { sweepOperations } from "./routes/sweeps";
 import { webhookEvents, webhookOperations } from "./routes/webhooks";
 import { APP_OPERATIONS, APP_ROLES_FOR } from "./roles";
@@ -52,6 +53,7 @@ export const OPERATIONS: Operation[] = [
   ...organizationOperations,
   ...mailOperations,
   ...webhookOperations,
+  ...notificationOperations,
 ];
 
 const INFO = {

@@ -48,6 +48,8 @@ export interface AppDeps {
   preview?: import("./routes/addin").PreviewSource;
   /** Managing webhook endpoints (server/webhooks/endpoints.ts); built from config and the token key when absent. */
   webhooks?: import("../webhooks/endpoints").WebhookAdmin;
+  /** Graph change notifications' receiver; absent when notifications are off (the endpoints answer 404). */
+  notifications?: import("../notifications/receiver").NotificationReceiver;
   /** Where the built pane is (default <repo>/dist/addin). */
   addinDistDir?: string;
 }

@@ -20,6 +20,7 @@ import { createSweepLiveness } from "../sweep-queue/liveness";
 import { registerPruneJob } from "../sweep-queue/prune-job";
 import { startRetentionTimer } from "../retention/runner";
 import { createWebhooks, type Webhooks } from "../webhooks";
+import { createNotifications, type Notifications } from "../notifications";
 
 export interface ServicesOptions {
   config: Config;
@@ -51,6 +52,8 @@ export interface Services {
   outbound: Outbound;
   /** Webhook endpoints and the delivery runner. */
   webhooks: Webhooks;
+  /** Graph change notifications: subscriptions, the receiver, processing. */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
 
   // Connect and sweep refer to each other (a new connection starts its first sweep; a sweep needs the
   // connection's token), so the connect hook is bound late.
-  const late: { sweeps?: SweepService } = {};
+  const late: { sweeps?: SweepService; notifications?: Notifications } = {};
   const connections = createConnectionServiceFromConfig({
     db,
     config,
@@ -87,8 +90,11 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     logger,
     outbound,
     graphReadsInWorkers: distributed,
-    onConnected: (orgId, userId) =>
-      queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId),
+    onConnected: (orgId, userId) => {
+      late.notifications?.onConnected(orgId, userId);
+      return queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId);
+    },
+    beforeDisconnect: async (orgId, userId) => late.notifications?.beforeDisconnect(orgId, userId),
   });
   const localSweeps = createSweepService({
     db,
@@ -104,6 +110,24 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     ? createQueuedSweepService(localSweeps, { db, clock, logger, queue, captureWaitMs: opts.captureWaitMs })
     : localSweeps;
   late.sweeps = sweeps;
+  const notifications = createNotifications({
+    config,
+    db,
+    clock,
+    logger,
+    graph: { baseUrl: config.graphBaseUrl, outbound },
+    tokens: connections,
+    requestSweep: (orgId, userId) => sweeps.requestSweep(orgId, userId),
+    capture: (orgId, userId, messageId) => localSweeps.captureMessage(orgId, userId, messageId),
+    queue,
+  });
+  late.notifications = notifications;
+  logger.info(
+    { notifications: notifications.decision.enabled ? "on" : "off" },
+    `change notifications ${notifications.decision.enabled ? "on" : "off"}: ${notifications.decision.reason}`,
+  );
+  // Embedded mode renews and creates subscriptions on its own timer; distributed mode's workers do (startWorker).
+  if (opts.scheduler !== false && !distributed) notifications.startTimer();
   if (opts.scheduler !== false && !distributed) await startEmbeddedScheduler(db, clock, logger, sweeps);
   // Embedded mode prunes on its own timer; distributed mode's workers run the prune job (startWorker).
   const retention =
@@ -124,7 +148,9 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     queue,
     outbound,
     webhooks,
+    notifications,
     async close() {
+      await notifications.stop();
       await webhooks.close();
       await retention?.stop();
       await sweeps.stop({ abort: true });
@@ -239,6 +265,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
     },
   });
+  if (config.worker.enqueuerTickSeconds > 0)
+    services.notifications.startTimer(config.worker.enqueuerTickSeconds * 1000);
   let stopping = false;
   return {
     ...worker,

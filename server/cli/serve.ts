@@ -27,6 +27,8 @@ export interface StartOptions extends ServicesOptions {
   addinDistDir?: string;
   /** Listen on this port instead of config.port (0 = random, for tests). */
   port?: number;
+  /** Rate limits other than the defaults (benchmarks connect a thousand mailboxes from one address). */
+  rateLimit?: import("../api/security").RateLimitSettings;
 }
 
 export interface RunningServer extends Services {
@@ -66,6 +68,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     sweeps,
     mail,
     webhooks: services.webhooks.admin,
+    notifications: services.notifications.receiver,
+    rateLimit: opts.rateLimit,
     preview: opts.preview,
     addinDistDir: opts.addinDistDir,
   });

@@ -94,6 +94,7 @@ async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }
   });
   if (!pointed.ok) throw new Error(pointed.problems.join("; "));
   const caPem = fs.readFileSync(path.join(config.dataDir, "certs", "ca.crt"), "utf8");
+  await trustBackendForNotifications(handshake.url, caPem);
   // The demo's example receiver (npm run receiver) listens on localhost: allowed unless configured otherwise.
   const webhooks = pointed.config.webhooks ?? DEFAULT_WEBHOOKS;
   const demoWebhooks = { ...webhooks, allowHosts: webhooks.allowHosts.length ? webhooks.allowHosts : ["localhost"] };
@@ -101,6 +102,22 @@ async function startDemo(config: Config): Promise<{ config: Config; demo: Demo }
     config: { ...pointed.config, mode: "demo", webhooks: demoWebhooks },
     demo: { emulator: child, handshake, caPem },
   };
+}
+
+/** The emulator posts change notifications over HTTPS, as Graph does: it must trust the backend's development CA. */
+async function trustBackendForNotifications(emulatorUrl: string, caPem: string): Promise<void> {
+  const outbound = createOutbound(caPem);
+  try {
+    const res = await outbound.fetch(`${emulatorUrl}/_emulator/notifications/ca`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pem: caPem }),
+    });
+    if (!res.ok) log(`The emulator refused the backend's CA (${res.status}); mail is captured by sweeps alone.`);
+    await res.text();
+  } finally {
+    await outbound.close();
+  }
 }
 
 /** Set up the demo organization (Contoso) through the public API, as a person would. */

@@ -220,6 +220,21 @@ export interface ContactImportLeaseTable {
   expiresAt: Timestamp;
 }
 
+/** A mailbox's Graph change-notification subscription (server/store/graph-subscriptions.ts). */
+export interface GraphSubscriptionTable {
+  organizationId: string;
+  /** One subscription per mailbox. */
+  userId: string;
+  /** Graph's subscription id: notifications name it. */
+  subscriptionId: string;
+  /** SHA-256 (hex) of the subscription's clientState; the secret itself is never stored. */
+  clientStateHash: string;
+  resource: string;
+  expiresAt: Timestamp;
+  createdAt: Timestamp;
+  renewedAt: Timestamp | null;
+}
+
 /** Single-use OAuth state for the connect flow (server/identity). */
 export interface AuthStateTable {
   id: string; // the nonce inside the signed state
@@ -333,6 +348,7 @@ export interface Database {
   blocklistEntries: BlocklistEntryTable;
   ruleChanges: RuleChangeTable;
   contactImportLeases: ContactImportLeaseTable;
+  graphSubscriptions: GraphSubscriptionTable;
   authStates: AuthStateTable;
   idempotencyKeys: IdempotencyKeyTable;
   webhookEndpoints: WebhookEndpointTable;

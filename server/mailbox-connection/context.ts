@@ -24,6 +24,11 @@ export interface ConnectionServiceDeps {
   /** Called after a successful (re)connect, e.g. to start the first sweep at once. Not awaited; errors are logged. */
   onConnected?: (organizationId: string, userId: string) => void | Promise<void>;
   /**
+   * Called before a disconnect deletes the tokens (the last moment Graph can still be called for the
+   * mailbox, e.g. to delete its notification subscription). Errors are logged; the disconnect goes on.
+   */
+  beforeDisconnect?: (organizationId: string, userId: string) => Promise<void>;
+  /**
    * Distributed mode: API processes make no Graph request. The callback then stores the grant only; the
    * first sweep, on a worker, reads the user's addresses and the organization's verified domains.
    */

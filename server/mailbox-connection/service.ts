@@ -91,7 +91,14 @@ async function start(ctx: ConnectContext, caller: ConnectCaller): Promise<{ auth
 }
 
 async function disconnect(ctx: ConnectContext, organizationId: string, userId: string): Promise<boolean> {
-  const { db, clock, logger } = ctx.deps;
+  const { db, clock, logger, beforeDisconnect } = ctx.deps;
+  if (beforeDisconnect)
+    await beforeDisconnect(organizationId, userId).catch((err: unknown) =>
+      logger.warn(
+        { organizationId, userId, err: (err as Error)?.message },
+        "mailbox disconnect: cleanup before it failed",
+      ),
+    );
   // Behind any in-flight refresh, so its cache write cannot land after the delete (it would be refused anyway).
   const done = await ctx.lock(`${organizationId}/${userId}`, () =>
     disconnectConnection(db, organizationId, userId, clock.now()),

@@ -107,6 +107,11 @@ export interface SweepQueue {
   pendingJobsOf(userId: string): Promise<PendingJob[]>;
   /** Queue a "capture now" job; returns its id. */
   enqueueCapture(data: CaptureJobData): Promise<string>;
+  /**
+   * Queue a capture for a change notification under a deterministic id: the same change notified twice
+   * is one job (null when the id is already in the queue).
+   */
+  enqueueNotifiedCapture(data: CaptureJobData, id: string): Promise<string | null>;
   /** A job's state and output (null when it no longer exists). */
   jobStatus(queue: typeof SWEEP_QUEUE | typeof CAPTURE_QUEUE, id: string): Promise<JobStatus | null>;
   stop(opts?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
@@ -329,6 +334,9 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
       );
       if (!id) throw new Error("the capture job was not queued");
       return id;
+    },
+    async enqueueNotifiedCapture(data, id) {
+      return boss.send(CAPTURE_QUEUE, { ...data }, { id, retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS });
     },
     async jobStatus(name, id) {
       const job = await boss.getJobById<unknown>(name, id, { includeArchive: true });

@@ -3,6 +3,7 @@ import { renderWebhooks } from "./webhooks";
 import type { BenchReport, Section } from "./run";
 import { renderRuleChange } from "./rule-change-report";
 import { WARM_UP_SECONDS } from "./status-api";
+import { freshnessSection, freshnessSummaryRow } from "./freshness";
 import { historyMarkdown } from "./history";
 import { FLOOR_PATH } from "./status-floor";
 import { renderStorage } from "./storage";
@@ -139,6 +140,7 @@ export function renderMarkdown(r: BenchReport): string {
       );
   } else p("| 5. Task pane | — | — | — | — | not measured |");
   p(...historyMarkdown(r.history).summary);
+  if (r.freshness) p(freshnessSummaryRow(r.freshness as never));
   p("");
 
   // ---------------------------------------------------------------- 1
@@ -390,6 +392,7 @@ export function renderMarkdown(r: BenchReport): string {
   p(...renderRuleChange(r.ruleChange));
   p(...renderWebhooks(r.webhooks, 8));
   if (r.storage) p(...renderStorage(r.storage));
+  if (r.freshness) p(...freshnessSection(r.freshness as never));
 
   // ---------------------------------------------------------------- method notes
   p("## Bench-only shortcuts (what is not the product's path)", "");

@@ -5,7 +5,7 @@
  *   npm run bench                      full run (several minutes)
  *   npm run bench -- --quick           small sizes, short runs (the test suite runs this)
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
- *   npm run bench -- --only 1,4        some sections only (the others are reported as not run)
+ *   npm run bench -- --only 1,4        some sections only (the others are reported as not run); 6 = freshness
  *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
  * PostgreSQL for items 3 and 6: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it they are skipped.
  * Item 6 (storage at size) runs only when asked: BENCH_STORAGE=1 or --only 6 (BENCH_STORAGE_ROWS sets its sizes).
@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { log, machineInfo, type MachineInfo } from "./common";
 import { runDistributed, type DistributedResult } from "./distributed";
+import { runFreshness, type FreshnessResult } from "./freshness";
 import { runHistory, type HistoryResult } from "./history";
 import { runPane, type PaneResult } from "./pane";
 import { renderMarkdown } from "./report";
@@ -44,6 +45,7 @@ export interface BenchReport {
   webhooks?: Section<WebhooksResult>;
   /** Item 9, opt-in (BENCH_STORAGE=1 or --only 9): absent from reports written before it existed. */
   storage?: Section<StorageResult>;
+  freshness?: Section<FreshnessResult>;
 }
 
 export const SECTIONS = [
@@ -56,6 +58,7 @@ export const SECTIONS = [
   "ruleChange",
   "webhooks",
   "storage",
+  "freshness",
 ] as const;
 
 export interface BenchOptions {
@@ -98,6 +101,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const ruleChange = await section(7, o.only, () => runRuleChange({ quick }));
   const webhooks = await section(8, o.only, () => runWebhooks({ quick }));
   const storage = await section(9, o.only, () => runStorage({ quick, databaseUrl, optedIn: !!o.only?.includes(9) }));
+  const freshness = await section(10, o.only, () => runFreshness({ quick }));
   const report: BenchReport = {
     quick,
     machine,
@@ -112,6 +116,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
     ruleChange,
     webhooks,
     storage,
+    freshness,
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");

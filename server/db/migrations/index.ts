@@ -16,6 +16,7 @@ import * as m0013 from "./0013_webhooks";
 import * as m0014 from "./0014_sweep_newly_captured";
 import * as m0015 from "./0015_compact_decisions";
 import * as m0016 from "./0016_erasures";
+import * as m0017 from "./0017_graph_subscriptions";
 
 export const migrations: Record<string, Migration> = {
   "0001_initial": m0001,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   "0014_sweep_newly_captured": m0014,
   "0015_compact_decisions": m0015,
   "0016_erasures": m0016,
+  "0017_graph_subscriptions": m0017,
 };
