@@ -231,7 +231,11 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await expect(pane().getByText(/Connected as lee@contoso\.com/)).toBeVisibleSoon();
     // A reconnect reads mail captured before again: the banner gives no count of it. (The screen-reader
     // announcer may repeat the sentence for a moment, hence first().)
-    await expect(pane().getByText(/Capture is up to date\./).first()).toBeVisibleSoon();
+    await expect(
+      pane()
+        .getByText(/Capture is up to date\./)
+        .first(),
+    ).toBeVisibleSoon();
     expect(
       await pane()
         .getByText(/Captured \d+ new email/)
