@@ -402,7 +402,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await tab("This message");
     await pane().getByRole("button", { name: "Disconnect" }).press("Enter");
     await pane().getByRole("button", { name: "Yes, disconnect" }).press("Enter");
-    await expect(pane().getByText("Mailbox disconnected")).toBeVisibleSoon();
+    await expect(pane().getByText("Mailbox disconnected", { exact: true })).toBeVisibleSoon();
     await stopDemo();
     await startDemo();
 
@@ -416,7 +416,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await narrow();
     await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
     await signIn();
-    await expect(pane().getByText("Mailbox disconnected")).toBeVisibleSoon();
+    await expect(pane().getByText("Mailbox disconnected", { exact: true })).toBeVisibleSoon();
     await tab("Blocklist");
     const org = pane().getByRole("region", { name: "Your organization's blocklist" });
     await expect(org.getByText("alice@acme.com")).toBeVisibleSoon();

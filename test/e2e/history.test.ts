@@ -213,7 +213,7 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
     await press(/Back to the message/);
     await press("Disconnect");
     await press("Yes, disconnect");
-    await expect(pane().getByText("Mailbox disconnected").first()).toBeVisibleSoon();
+    await expect(pane().getByText("Mailbox disconnected", { exact: true })).toBeVisibleSoon();
 
     await as("dana");
     await pane().getByRole("tab", { name: "Mailboxes" }).press("Enter");
