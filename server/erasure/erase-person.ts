@@ -29,7 +29,6 @@ import { engagementsOfContact } from "../store/engagements";
 import {
   contactIdByEmail,
   countDecisionsOf,
-  deleteBlockEntriesFor,
   deleteContactForGood,
   engagementIdsLinkedTo,
   engagementsWithParticipant,
@@ -38,6 +37,7 @@ import {
   redactBatch,
   type RedactedTable,
 } from "../store/erasures";
+import { deleteBlockEntriesFor } from "../store/blocklist";
 import { deleteRuleChangesFor } from "../store/rule-changes";
 import { chunks, iso } from "../store/util";
 

@@ -160,3 +160,17 @@ export async function deleteBlockEntry(
     return true;
   });
 }
+
+/** The organization's and its members' blocklist entries for exactly this address (domain entries stay). */
+export async function deleteBlockEntriesFor(
+  db: Kysely<Database>,
+  organizationId: string,
+  address: string,
+): Promise<number> {
+  const res = await db
+    .deleteFrom("blocklistEntries")
+    .where("organizationId", "=", organizationId)
+    .where("entry", "=", address)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

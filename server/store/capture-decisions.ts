@@ -554,3 +554,18 @@ async function pruneBatch(db: Kysely<Database>, due: DueCondition, limit: number
     .executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** Erasing a person: every link of this contact to an engagement goes; the engagements that lost one. */
+export async function unlinkContactFromEngagements(
+  trx: Kysely<Database>,
+  organizationId: string,
+  contactId: string,
+): Promise<string[]> {
+  const links = await trx
+    .deleteFrom("engagementContacts")
+    .where("organizationId", "=", organizationId)
+    .where("contactId", "=", contactId)
+    .returning("engagementId")
+    .execute();
+  return links.map((l) => l.engagementId);
+}

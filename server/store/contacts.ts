@@ -657,3 +657,13 @@ export async function detachContactsFromClient(
     .where("clientId", "=", clientId)
     .execute();
 }
+
+/** Erasing a person: the contact row itself (untracking only marks it deleted); rows deleted. */
+export async function purgeContact(trx: Kysely<Database>, organizationId: string, contactId: string): Promise<number> {
+  const res = await trx
+    .deleteFrom("contacts")
+    .where("organizationId", "=", organizationId)
+    .where("id", "=", contactId)
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

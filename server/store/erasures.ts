@@ -5,6 +5,8 @@
  * scans every text column of every table, so a new table that stores addresses fails it until it is listed.
  * Every statement is scoped to the organization and bounded by `limit`.
  */
+import { unlinkContactFromEngagements } from "./capture-decisions";
+import { purgeContact } from "./contacts";
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
@@ -159,32 +161,9 @@ export async function deleteContactForGood(
   organizationId: string,
   contactId: string,
 ): Promise<{ contacts: number; links: string[] }> {
-  const links = await trx
-    .deleteFrom("engagementContacts")
-    .where("organizationId", "=", organizationId)
-    .where("contactId", "=", contactId)
-    .returning("engagementId")
-    .execute();
-  const res = await trx
-    .deleteFrom("contacts")
-    .where("organizationId", "=", organizationId)
-    .where("id", "=", contactId)
-    .executeTakeFirst();
-  return { contacts: Number(res.numDeletedRows), links: links.map((l) => l.engagementId) };
-}
-
-/** The organization's and its members' blocklist entries for exactly this address (domain entries stay). */
-export async function deleteBlockEntriesFor(
-  db: Kysely<Database>,
-  organizationId: string,
-  address: string,
-): Promise<number> {
-  const res = await db
-    .deleteFrom("blocklistEntries")
-    .where("organizationId", "=", organizationId)
-    .where("entry", "=", address)
-    .executeTakeFirst();
-  return Number(res.numDeletedRows);
+  const links = await unlinkContactFromEngagements(trx, organizationId, contactId);
+  const contacts = await purgeContact(trx, organizationId, contactId);
+  return { contacts, links };
 }
 
 /** Free-text columns that may hold an address, by table, with each table's key. */
