@@ -6,6 +6,7 @@
 import net from "node:net";
 import type { Config } from "../config";
 import { DEFAULT_NOTIFICATIONS } from "../config";
+import { isPublicAddress } from "../http/public-address";
 
 export interface NotificationsDecision {
   enabled: boolean;
@@ -13,33 +14,13 @@ export interface NotificationsDecision {
   reason: string;
 }
 
-const PRIVATE = new net.BlockList();
-for (const [addr, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-] as const)
-  PRIVATE.addSubnet(addr, prefix, "ipv4");
-for (const [addr, prefix] of [
-  ["::1", 128],
-  ["::", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-] as const)
-  PRIVATE.addSubnet(addr, prefix, "ipv6");
-
 /** A host name Microsoft 365 cannot reach: localhost, a reserved or single-label name, or a private address. */
 export function isPrivateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   // Reserved names (RFC 2606, 6761, 6762) resolve nowhere on the internet.
   if (host === "localhost" || /\.(localhost|local|internal|test|example|invalid|home\.arpa)$/.test(host)) return true;
-  const kind = net.isIP(host);
-  if (kind === 4) return PRIVATE.check(host, "ipv4");
-  if (kind === 6) return PRIVATE.check(host, "ipv6");
+  // An address: the same ranges an outbound webhook may not reach are the ones Graph cannot post to.
+  if (net.isIP(host)) return !isPublicAddress(host);
   return !host.includes(".");
 }
 
