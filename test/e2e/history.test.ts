@@ -192,7 +192,11 @@ describeIf("history, engagements and sharing in the pane: npm start in demo mode
 
     await as("dana");
     await press("What teammates see of your email");
-    await pane().getByRole("radio", { name: "Everything" }).check();
+    // Her own level, in her own panel (an administrator's Mailboxes tab has an "Everything" of its own).
+    await pane()
+      .getByRole("region", { name: "What teammates see of your email" })
+      .getByRole("radio", { name: "Everything" })
+      .check();
     await expect(pane().getByTestId("announcer")).toHaveTextSoon(
       "Saved. Teammates see who took part, when, the subject and the text.",
     );
