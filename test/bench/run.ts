@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           small sizes, short runs (the test suite runs this)
  *   npm run bench -- --out <dir>       write the two files elsewhere (default docs/)
  *   npm run bench -- --only 1,4        some sections only (the others are reported as not run); 6 = freshness
+ *   npm run bench -- --only 4 --keep  measure some sections, keep the others from the existing benchmarks.json
  *   npm run bench -- --render <json>   rewrite the .md beside a benchmarks.json without measuring again
  * PostgreSQL for items 3 and 6: BENCH_DATABASE_URL (or TEST_DATABASE_URL), an admin URL; without it they are skipped.
  * Item 6 (storage at size) runs only when asked: BENCH_STORAGE=1 or --only 6 (BENCH_STORAGE_ROWS sets its sizes).
@@ -26,7 +27,7 @@ import { runTraffic, type TrafficResult } from "./traffic";
 import { runWebhooks, type WebhooksResult } from "./webhooks";
 
 export type Section<T> =
-  | { ok: true; seconds: number; result: T }
+  | { ok: true; seconds: number; result: T; /** set when kept from an earlier run by --keep */ measuredOn?: string }
   | { ok: false; seconds: number; error: string }
   | { ok: false; seconds: 0; error: "not run (--only)" };
 
@@ -65,6 +66,8 @@ export interface BenchOptions {
   quick: boolean;
   outDir: string;
   only?: number[];
+  /** With --only: sections not run keep their result from the benchmarks.json already in outDir. */
+  keep?: boolean;
   databaseUrl?: string | null;
 }
 
@@ -105,7 +108,7 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   const report: BenchReport = {
     quick,
     machine,
-    command: `npm run bench${quick ? " -- --quick" : ""}`,
+    command: benchCommand(o),
     totalSeconds: Math.round((performance.now() - t0) / 1000),
     traffic,
     throughput,
@@ -120,10 +123,33 @@ export async function runBench(o: BenchOptions): Promise<{ report: BenchReport; 
   };
   fs.mkdirSync(o.outDir, { recursive: true });
   const jsonPath = path.join(o.outDir, "benchmarks.json");
+  if (o.keep && fs.existsSync(jsonPath))
+    keepEarlier(report, JSON.parse(fs.readFileSync(jsonPath, "utf8")) as BenchReport);
   const mdPath = path.join(o.outDir, "benchmarks.md");
   fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(mdPath, renderMarkdown(report));
   return { report, mdPath, jsonPath };
+}
+
+function benchCommand(o: BenchOptions): string {
+  const args = [o.quick ? "--quick" : "", o.only ? `--only ${o.only.join(",")}` : "", o.keep ? "--keep" : ""];
+  const tail = args.filter(Boolean).join(" ");
+  return `npm run bench${tail ? ` -- ${tail}` : ""}`;
+}
+
+/**
+ * A full run takes about 17 minutes; re-measuring one section after a change to it should not
+ * cost the others. Each kept section remembers the date it was measured on, and the report says so.
+ */
+function keepEarlier(report: BenchReport, earlier: BenchReport): void {
+  const target = report as unknown as Record<string, Section<unknown> | undefined>;
+  const source = earlier as unknown as Record<string, Section<unknown> | undefined>;
+  for (const name of SECTIONS) {
+    const now = target[name];
+    const before = source[name];
+    if (!now || now.ok || now.seconds !== 0 || !before?.ok) continue;
+    target[name] = { ...before, measuredOn: before.measuredOn ?? earlier.machine.date.slice(0, 10) };
+  }
 }
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -133,8 +159,9 @@ function parseArgs(argv: string[]): BenchOptions {
     if (a === "--quick") o.quick = true;
     else if (a === "--out") o.outDir = path.resolve(argv[++i]);
     else if (a === "--only") o.only = argv[++i].split(",").map(Number);
+    else if (a === "--keep") o.keep = true;
     else if (a === "--help" || a === "-h") {
-      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,2,3,4,5,6]\n");
+      process.stdout.write("npm run bench [-- --quick] [--out <dir>] [--only 1,4 [--keep]]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
