@@ -8,95 +8,41 @@
  * folder that keeps the blocks, the untracked contacts and a disconnect. Each pane view is scanned with axe-core (no serious or critical violation) in the
  * light and the dark theme. Screenshots go to test-results/e2e/control-*.png.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
-import { freePort } from "../support";
+import type { Browser, Page } from "playwright-core";
+import {
+  CHROMIUM,
+  SHOTS,
+  createDemo,
+  extendExpect,
+  haveChromium,
+  launchChromium,
+  narrow as narrowPane,
+  newPage,
+  paneOf,
+  scanPane,
+  type Demo,
+} from "./demo-harness";
 
-const ROOT = path.resolve(__dirname, "../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = fs.existsSync(CHROMIUM);
-const SHOTS = path.join(ROOT, "test-results", "e2e");
 const describeIf = haveChromium ? describe : describe.skip;
-const PANE_WIDTH = 320;
 
 jest.setTimeout(240_000);
+extendExpect();
 
 describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMIUM})`, () => {
-  let child: ChildProcess;
-  let output = "";
+  let demo: Demo & { dispose(): Promise<void> };
   let base = "";
   let browser: Browser;
   let page: Page;
-  let dataDir = "";
   const browserErrors: string[] = [];
-  const pane = (): FrameLocator => page.frameLocator('iframe[title="Engagement Capture task pane"]');
+  const pane = () => paneOf(page);
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `control-${name}.png`) });
-
-  let port = 0;
-  /** `npm start` in demo mode, in the test's DATA_DIR (the same one again after a restart). */
-  async function startDemo() {
-    output = "";
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-    for (const k of [
-      "ENTRA_CLIENT_ID",
-      "ENTRA_CLIENT_SECRET",
-      "DATABASE_URL",
-      "TOKEN_ENCRYPTION_KEY",
-      "PUBLIC_URL",
-      "ADDIN_PUBLIC_URL",
-      "DEMO_RESET",
-    ])
-      delete env[k];
-    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    const deadline = Date.now() + 200_000;
-    while (!output.includes("Press Ctrl-C to stop.")) {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${output}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-
-  /** Stops the demo this test started (its own process group), and waits until it is gone. */
-  async function stopDemo() {
-    if (!child || child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once("exit", r));
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {
-      /* already gone */
-    }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-    clearTimeout(timer);
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-  }
-
-  /** Outlook's narrowest pane: the preview's iframe at 320 px (kept across the pane's reloads). */
-  const narrow = () =>
-    page.evaluate((w) => {
-      const frame = document.getElementById("pane") as HTMLIFrameElement;
-      frame.style.width = `${w}px`;
-    }, PANE_WIDTH);
+  const narrow = () => narrowPane(page);
 
   /** axe-core on the pane's document only; serious and critical violations fail the test. */
   async function scan(view: string) {
-    // Tabster's focus-trap sentinels (Fluent's <i data-tabster-dummy tabindex=0 aria-hidden>) hand focus on
-    // to the next real control as soon as they get it; axe cannot see that, and flags each one.
-    const results = await new AxeBuilder({ page })
-      .include({ fromFrames: ["#pane", "body"] })
-      .exclude({ fromFrames: ["#pane", "[data-tabster-dummy]"] })
-      .analyze();
-    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    fs.writeFileSync(path.join(SHOTS, `control-axe-${view}.json`), JSON.stringify(results.violations, null, 2));
-    expect(bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+    expect(await scanPane(page, `control-axe-${view}.json`)).toEqual([]);
   }
 
   async function tab(name: string) {
@@ -112,28 +58,11 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-e2e-control-"));
-    port = await freePort();
-    base = `https://localhost:${port}`;
-    await startDemo();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-    page = await ctx.newPage();
-    page.on("console", (m) => {
-      if (m.type() === "error") browserErrors.push(m.text());
-    });
+    demo = await createDemo("ec-e2e-control-");
+    base = demo.base;
+    await demo.start();
+    browser = await launchChromium();
+    page = await newPage(browser, browserErrors);
   });
 
   afterEach(async () => {
@@ -144,8 +73,7 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 
   afterAll(async () => {
     await browser?.close();
-    await stopDemo();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await demo?.dispose();
   });
 
   test("Dana signs in; the message view passes axe at 320 px", async () => {
@@ -403,14 +331,12 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
     await pane().getByRole("button", { name: "Disconnect" }).press("Enter");
     await pane().getByRole("button", { name: "Yes, disconnect" }).press("Enter");
     await expect(pane().getByText("Mailbox disconnected", { exact: true })).toBeVisibleSoon();
-    await stopDemo();
-    await startDemo();
+    await demo.stop();
+    await demo.start();
 
     // A new browser profile: the old one's sign-in belonged to the emulator that stopped with the demo.
     const old = page.context();
-    page = await (
-      await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } })
-    ).newPage();
+    page = await newPage(browser, browserErrors);
     await old.close();
     await page.goto(`${base}/preview?user=dana@contoso.com`);
     await narrow();
@@ -435,51 +361,3 @@ describeIf(`control from the pane: npm start in demo mode, in Chromium (${CHROMI
 if (!haveChromium) {
   test.skip(`browser end-to-end tests need Chromium at ${CHROMIUM} (apt-get install chromium)`, () => {});
 }
-
-// Polling matchers: playwright-core has no expect of its own.
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    interface Matchers<R> {
-      toBeVisibleSoon(): Promise<R>;
-      toBeHiddenSoon(): Promise<R>;
-      toHaveCountSoon(n: number): Promise<R>;
-      toHaveTextSoon(text: string): Promise<R>;
-    }
-  }
-}
-interface Waitable {
-  waitFor(o: { state: "visible" | "hidden"; timeout: number }): Promise<void>;
-}
-async function waitState(locator: Waitable, state: "visible" | "hidden") {
-  try {
-    await locator.waitFor({ state, timeout: 20_000 });
-    return { pass: true, message: () => state };
-  } catch (e) {
-    return { pass: false, message: () => `not ${state} within 20 s: ${(e as Error).message.split("\n")[0]}` };
-  }
-}
-expect.extend({
-  toBeVisibleSoon: (locator: Waitable) => waitState(locator, "visible"),
-  toBeHiddenSoon: (locator: Waitable) => waitState(locator, "hidden"),
-  async toHaveTextSoon(locator: { textContent(): Promise<string | null> }, text: string) {
-    const deadline = Date.now() + 20_000;
-    let last: string | null = null;
-    while (Date.now() < deadline) {
-      last = await locator.textContent();
-      if (last?.includes(text)) return { pass: true, message: () => `has “${text}”` };
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return { pass: false, message: () => `expected “${text}” within 20 s, saw “${last}”` };
-  },
-  async toHaveCountSoon(locator: { count(): Promise<number> }, n: number) {
-    const deadline = Date.now() + 20_000;
-    let last = -1;
-    while (Date.now() < deadline) {
-      last = await locator.count();
-      if (last === n) return { pass: true, message: () => `${n} items` };
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return { pass: false, message: () => `expected ${n} items within 20 s, saw ${last}` };
-  },
-});

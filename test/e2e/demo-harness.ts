@@ -34,6 +34,8 @@ export interface Demo {
   output(): string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** What a terminal's Ctrl-C does: SIGINT to the whole process group; resolves with how `npm start` ended. */
+  interrupt(): Promise<{ code: number | null; signal: string | null }>;
 }
 
 /** `npm start` in demo mode on a free port, in a fresh DATA_DIR (kept across stop/start, removed by dispose). */
@@ -86,6 +88,15 @@ export async function createDemo(prefix: string): Promise<Demo & { dispose(): Pr
       if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, "SIGKILL");
       c.stdout?.destroy();
       c.stderr?.destroy();
+    },
+    async interrupt() {
+      const c = child;
+      if (!c || c.exitCode !== null) throw new Error("the demo is not running");
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        c.once("exit", (code, signal) => resolve({ code, signal })),
+      );
+      process.kill(-c.pid!, "SIGINT");
+      return exited;
     },
     async dispose() {
       await demo.stop();

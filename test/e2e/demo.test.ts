@@ -6,70 +6,40 @@
  * demo's administrator, see Unblock for everyone and every user's mailbox health.
  * Screenshots go to test-results/e2e/. Ctrl-C (SIGINT) must stop everything with exit code 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { freePort } from "../support";
+import type { Browser, Page } from "playwright-core";
+import {
+  CHROMIUM,
+  SHOTS,
+  createDemo,
+  extendExpect,
+  haveChromium,
+  launchChromium,
+  newPage,
+  type Demo,
+} from "./demo-harness";
 
-const ROOT = path.resolve(__dirname, "../..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = fs.existsSync(CHROMIUM);
-const SHOTS = path.join(ROOT, "test-results", "e2e");
 const describeIf = haveChromium ? describe : describe.skip;
 
 jest.setTimeout(240_000);
+extendExpect();
 
 describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
-  let child: ChildProcess;
-  let output = "";
+  let demo: Demo & { dispose(): Promise<void> };
   let base = "";
   let browser: Browser;
   let page: Page;
-  let dataDir = "";
   const browserErrors: string[] = [];
 
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-e2e-"));
-    const port = await freePort();
-    base = `https://localhost:${port}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" };
-    for (const k of [
-      "ENTRA_CLIENT_ID",
-      "ENTRA_CLIENT_SECRET",
-      "DATABASE_URL",
-      "TOKEN_ENCRYPTION_KEY",
-      "PUBLIC_URL",
-      "ADDIN_PUBLIC_URL",
-    ])
-      delete env[k];
-    child = spawn("npm", ["start"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    child.stdout!.on("data", (d) => (output += d));
-    child.stderr!.on("data", (d) => (output += d));
-    const deadline = Date.now() + 200_000;
-    while (!output.includes("Press Ctrl-C to stop.")) {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`npm start not ready in time:\n${output}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    demo = await createDemo("ec-e2e-");
+    base = demo.base;
+    await demo.start();
+    browser = await launchChromium();
     // The development certificate is self-signed (README: trust data/certs/ca.crt); the test browser is told to accept it.
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-    page = await ctx.newPage();
+    page = await newPage(browser, browserErrors);
   });
 
   afterEach(async () => {
@@ -80,23 +50,16 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await demo?.dispose();
   });
 
   test("start-up says which mode it is in, sets up the demo and sweeps both users", () => {
-    expect(output).toContain("DEMO mode");
-    expect(output).toMatch(
+    expect(demo.output()).toContain("DEMO mode");
+    expect(demo.output()).toMatch(
       /Dana Kim <dana@contoso.com>: connected; first sweep succeeded: \d+ listed, [1-9]\d* captured/,
     );
-    expect(output).toMatch(/Lee Park <lee@contoso.com>: connected; first sweep succeeded/);
-    expect(output).toContain(`${base}/preview`);
+    expect(demo.output()).toMatch(/Lee Park <lee@contoso.com>: connected; first sweep succeeded/);
+    expect(demo.output()).toContain(`${base}/preview`);
   });
 
   test("the API answers: health and the OpenAPI description", async () => {
@@ -111,9 +74,6 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
     await page.goto(`${base}/preview`);
     const pane = page.frameLocator('iframe[title="Engagement Capture task pane"]');
 
-    page.on("console", (m) => {
-      if (m.type() === "error") browserErrors.push(m.text());
-    });
     await page.getByRole("button", { name: /Pilot feedback from the Globex team/ }).click();
     await pane.getByRole("button", { name: "Sign in" }).click();
     await expect(pane.getByRole("heading", { name: "Captured", level: 2 })).toBeVisibleSoon();
@@ -164,17 +124,13 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
   });
 
   test("Ctrl-C stops the backend and the emulator cleanly", async () => {
-    const emulatorUrl = /Emulator:\s+(https:\/\/localhost:\d+)/.exec(output)![1];
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal })),
-    );
+    const emulatorUrl = /Emulator:\s+(https:\/\/localhost:\d+)/.exec(demo.output())![1];
     // What a terminal's Ctrl-C does: SIGINT to the whole foreground process group (npm, the launcher, the emulator).
-    process.kill(-child.pid!, "SIGINT");
-    const { code, signal } = await exited;
+    const { code, signal } = await demo.interrupt();
     // npm itself ends by the signal; the launcher below it exits 0 after closing everything.
     expect(code === 0 || signal === "SIGINT").toBe(true);
-    expect(output).toContain("Stopping…");
-    expect(output).not.toMatch(/stopped unexpectedly|Start-up failed/);
+    expect(demo.output()).toContain("Stopping…");
+    expect(demo.output()).not.toMatch(/stopped unexpectedly|Start-up failed/);
     await expect(page.request.get(`${base}/healthz`, { timeout: 3000 })).rejects.toThrow();
     await expect(page.request.get(`${emulatorUrl}/_emulator/health`, { timeout: 3000 })).rejects.toThrow();
   });
@@ -183,23 +139,3 @@ describeIf(`npm start in demo mode, driven in Chromium (${CHROMIUM})`, () => {
 if (!haveChromium) {
   test.skip(`browser end-to-end tests need Chromium at ${CHROMIUM} (apt-get install chromium)`, () => {});
 }
-
-// A small polling matcher: playwright-core has no expect of its own.
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    interface Matchers<R> {
-      toBeVisibleSoon(): Promise<R>;
-    }
-  }
-}
-expect.extend({
-  async toBeVisibleSoon(locator: { waitFor(o: { state: "visible"; timeout: number }): Promise<void> }) {
-    try {
-      await locator.waitFor({ state: "visible", timeout: 20_000 });
-      return { pass: true, message: () => "visible" };
-    } catch (e) {
-      return { pass: false, message: () => `not visible within 20 s: ${(e as Error).message.split("\n")[0]}` };
-    }
-  },
-});
