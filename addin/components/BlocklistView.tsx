@@ -18,26 +18,14 @@ import { Confirm } from "./Confirm";
 import { RemovalChoice } from "./RemovalChoice";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
+import { column, plainList, tabHeading } from "./pane-styles";
 
 const useStyles = makeStyles({
-  root: {
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalM,
-    minWidth: 0,
-    overflowWrap: "anywhere",
-  },
-  heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
+  root: { ...column, gap: tokens.spacingVerticalM, overflowWrap: "anywhere" },
+  heading: tabHeading,
   subheading: { margin: 0, fontSize: tokens.fontSizeBase300 },
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
-  list: {
-    listStyle: "none",
-    margin: 0,
-    padding: 0,
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalS,
-  },
+  list: { ...plainList, gap: tokens.spacingVerticalS },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   row: {
     display: "flex",

@@ -32,18 +32,12 @@ import { RemovalChoice } from "./RemovalChoice";
 import { removedSentence } from "../state/removal";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
+import { column, plainList, tabHeading } from "./pane-styles";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
-  heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
-  list: {
-    listStyle: "none",
-    margin: 0,
-    padding: 0,
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalM,
-  },
+  root: { ...column, gap: tokens.spacingVerticalM },
+  heading: tabHeading,
+  list: { ...plainList, gap: tokens.spacingVerticalM },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   muted: { color: tokens.colorNeutralForeground3 },
   line: { overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },

@@ -21,15 +21,11 @@ import { useServices } from "../state/services";
 import { BackBar, backOnKeys } from "./BackBar";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
+import { column, detailHeading } from "./pane-styles";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
-  heading: {
-    margin: 0,
-    fontSize: tokens.fontSizeBase500,
-    lineHeight: tokens.lineHeightBase500,
-    overflowWrap: "anywhere",
-  },
+  root: { ...column, gap: tokens.spacingVerticalS },
+  heading: detailHeading,
   facts: {
     margin: 0,
     display: "grid",

@@ -13,26 +13,15 @@ import { useServices } from "../state/services";
 import { BackBar, backOnKeys } from "./BackBar";
 import { ErrorBar } from "./ErrorBar";
 import { Loading } from "./Loading";
+import { column, detailHeading, plainList } from "./pane-styles";
 
 export const HISTORY_PAGE = 10;
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, minWidth: 0 },
-  heading: {
-    margin: 0,
-    fontSize: tokens.fontSizeBase500,
-    lineHeight: tokens.lineHeightBase500,
-    overflowWrap: "anywhere",
-  },
+  root: { ...column, gap: tokens.spacingVerticalS },
+  heading: detailHeading,
   scopes: { display: "flex", gap: tokens.spacingHorizontalS, flexWrap: "wrap" },
-  list: {
-    listStyle: "none",
-    margin: 0,
-    padding: 0,
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalS,
-  },
+  list: { ...plainList, gap: tokens.spacingVerticalS },
   entry: { display: "flex", flexDirection: "column", minWidth: 0 },
   subject: { textAlign: "start", overflowWrap: "anywhere" },
   meta: { color: tokens.colorNeutralForeground3 },

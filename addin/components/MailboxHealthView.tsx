@@ -29,18 +29,12 @@ import { useServices } from "../state/services";
 import { ErrorBar } from "./ErrorBar";
 import { CONNECTION_COLOR, CONNECTION_LABEL } from "./Header";
 import { Loading } from "./Loading";
+import { column, plainList, tabHeading } from "./pane-styles";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, minWidth: 0 },
-  heading: { margin: 0, fontSize: tokens.fontSizeBase400 },
-  list: {
-    listStyle: "none",
-    margin: 0,
-    padding: 0,
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalM,
-  },
+  root: { ...column, gap: tokens.spacingVerticalM },
+  heading: tabHeading,
+  list: { ...plainList, gap: tokens.spacingVerticalM },
   item: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXXS, minWidth: 0 },
   titleRow: {
     display: "flex",

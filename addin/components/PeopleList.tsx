@@ -5,20 +5,14 @@ import { isColleague } from "../state/people";
 import { useFocusAfterSwap } from "../state/useFocusAfterSwap";
 import { ErrorBoundary, useRetryableLazy } from "./ErrorBoundary";
 import { Loading } from "./Loading";
+import { plainList } from "./pane-styles";
 
 // The block question (radio group, confirmation) loads on first use, not with the pane.
 const loadBlockPrompt = () =>
   import(/* webpackChunkName: "block" */ "./BlockPrompt").then((m) => ({ default: m.BlockPrompt }));
 
 const useStyles = makeStyles({
-  list: {
-    listStyle: "none",
-    margin: 0,
-    padding: 0,
-    display: "flex",
-    flexDirection: "column",
-    gap: tokens.spacingVerticalS,
-  },
+  list: { ...plainList, gap: tokens.spacingVerticalS },
   entry: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS, minWidth: 0 },
   item: { display: "flex", alignItems: "center", justifyContent: "space-between", gap: tokens.spacingHorizontalS },
   who: { display: "flex", flexDirection: "column", minWidth: 0, flexGrow: 1 },
