@@ -65,14 +65,14 @@ export function blockEntriesRead(
   organizationId: string,
   userId: string,
 ): Read<{ entry: string; scope: "organization" | "personal" }[]> {
-  return {
-    queries: [selectBlocklist.bind(db, organizationId, userId)],
-    answer: ([rows]) =>
-      (rows as Awaited<ReturnType<typeof selectBlocklist>>).map((r) => ({
-        entry: r.entry,
-        scope: r.userId === null ? "organization" : "personal",
-      })),
-  };
+  return { queries: [selectBlocklist.bind(db, organizationId, userId)], answer: blockEntriesOf };
+}
+
+function blockEntriesOf([rows]: unknown[][]): { entry: string; scope: "organization" | "personal" }[] {
+  return (rows as Awaited<ReturnType<typeof selectBlocklist>>).map((r) => ({
+    entry: r.entry,
+    scope: r.userId === null ? "organization" : "personal",
+  }));
 }
 
 export function blockEntriesFor(

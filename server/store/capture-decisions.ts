@@ -341,21 +341,20 @@ export function decisionRead(
   userId: string,
   key: string,
 ): Read<DecisionView | null> {
+  return { queries: [selectDecision.bind(db, organizationId, userId, key)], answer: decisionOf };
+}
+
+function decisionOf([rows]: unknown[][]): DecisionView | null {
+  const row = (rows as Awaited<ReturnType<typeof selectDecision>>)[0];
+  if (!row) return null;
   return {
-    queries: [selectDecision.bind(db, organizationId, userId, key)],
-    answer: ([rows]) => {
-      const row = (rows as Awaited<ReturnType<typeof selectDecision>>)[0];
-      if (!row) return null;
-      return {
-        outcome: row.outcome,
-        reason: (row.reason as ReasonCode | null) ?? null,
-        detail: parseJson<{ folder?: string } | null>(row.detail, null),
-        engagementId: row.engagementId,
-        sweepId: row.sweepId,
-        decidedAt: row.decidedAt,
-        removed: row.removedAt && row.removal ? { at: row.removedAt, why: row.removal } : null,
-      };
-    },
+    outcome: row.outcome,
+    reason: (row.reason as ReasonCode | null) ?? null,
+    detail: parseJson<{ folder?: string } | null>(row.detail, null),
+    engagementId: row.engagementId,
+    sweepId: row.sweepId,
+    decidedAt: row.decidedAt,
+    removed: row.removedAt && row.removal ? { at: row.removedAt, why: row.removal } : null,
   };
 }
 

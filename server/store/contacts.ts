@@ -316,22 +316,24 @@ export function liveContactsRead(
   const wanted = [...new Set(emails.map((e) => normalizeAddress(e)).filter((e): e is string => !!e))];
   return {
     queries: chunks(wanted).map((part) => selectLiveContacts.bind(db, organizationId, part)),
-    answer: (results) => {
-      const out: ParticipantContact[] = [];
-      for (const rows of results as Awaited<ReturnType<typeof selectLiveContacts>>[]) {
-        for (const r of rows) {
-          out.push({
-            id: r.id,
-            email: r.email,
-            name: r.name,
-            createdAt: r.createdAt,
-            client: r.clientId && r.clientName != null ? { id: r.clientId, name: r.clientName } : null,
-          });
-        }
-      }
-      return out;
-    },
+    answer: participantContactsOf,
   };
+}
+
+function participantContactsOf(results: unknown[][]): ParticipantContact[] {
+  const out: ParticipantContact[] = [];
+  for (const rows of results as Awaited<ReturnType<typeof selectLiveContacts>>[]) {
+    for (const r of rows) {
+      out.push({
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        createdAt: r.createdAt,
+        client: r.clientId && r.clientName != null ? { id: r.clientId, name: r.clientName } : null,
+      });
+    }
+  }
+  return out;
 }
 
 export function findLiveContactsByEmails(

@@ -71,25 +71,24 @@ export function userAndConnectionRead(
   organizationId: string,
   userId: string,
 ): Read<{ user: UserAddresses | null; connection: ConnectionState | null }> {
+  return { queries: [selectUserAndConnection.bind(db, organizationId, userId)], answer: userAndConnectionOf };
+}
+
+function userAndConnectionOf([rows]: unknown[][]): { user: UserAddresses | null; connection: ConnectionState | null } {
+  const row = (rows as Awaited<ReturnType<typeof selectUserAndConnection>>)[0];
+  if (!row) return { user: null, connection: null };
   return {
-    queries: [selectUserAndConnection.bind(db, organizationId, userId)],
-    answer: ([rows]) => {
-      const row = (rows as Awaited<ReturnType<typeof selectUserAndConnection>>)[0];
-      if (!row) return { user: null, connection: null };
-      return {
-        user: { email: row.email, addresses: parseJson<string[]>(row.addresses, []) },
-        // status is NOT NULL in the table: null here means the left join found no connection row.
-        connection:
-          row.connStatus == null
-            ? null
-            : {
-                status: row.connStatus,
-                connectedAt: row.connConnectedAt,
-                lastSweepAt: row.connLastSweepAt,
-                nextSweepAt: row.connNextSweepAt,
-              },
-      };
-    },
+    user: { email: row.email, addresses: parseJson<string[]>(row.addresses, []) },
+    // status is NOT NULL in the table: null here means the left join found no connection row.
+    connection:
+      row.connStatus == null
+        ? null
+        : {
+            status: row.connStatus,
+            connectedAt: row.connConnectedAt,
+            lastSweepAt: row.connLastSweepAt,
+            nextSweepAt: row.connNextSweepAt,
+          },
   };
 }
 

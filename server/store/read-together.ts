@@ -12,11 +12,15 @@
  * parallel on the pool: a transaction there would put them in sequence on one connection and add two
  * round trips.
  */
-import { createQueryId, type CompiledQuery, type Kysely, type QueryResult, type UnknownRow } from "kysely";
+import { type CompiledQuery, type Kysely, type QueryResult, type UnknownRow } from "kysely";
 import type { Database } from "../db/schema";
 import { sqliteDriverOf } from "../db/sqlite-dialect";
 
-/** One read: the queries it needs (bound prepared queries) and how their rows make its answer. */
+/**
+ * One read: the queries it needs (bound prepared queries) and how their rows make its answer (a
+ * module-level function where it can be: a closure made per call is an allocation, and under tsx a
+ * named one is also a defineProperty).
+ */
 export interface Read<T> {
   queries: CompiledQuery[];
   answer(rows: unknown[][]): T;
@@ -39,9 +43,9 @@ async function rowsDirect(db: Kysely<Database>, queries: CompiledQuery[]): Promi
   });
   const plugins = db.getExecutor().plugins;
   const out: unknown[][] = [];
-  for (const rows of raw) {
-    let result: QueryResult<UnknownRow> = { rows: rows as UnknownRow[] };
-    for (const plugin of plugins) result = await plugin.transformResult({ result, queryId: createQueryId() });
+  for (let i = 0; i < raw.length; i++) {
+    let result: QueryResult<UnknownRow> = { rows: raw[i] as UnknownRow[] };
+    for (const plugin of plugins) result = await plugin.transformResult({ result, queryId: queries[i].queryId });
     out.push(result.rows);
   }
   return out;

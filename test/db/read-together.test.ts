@@ -54,7 +54,12 @@ for (const target of databaseTargets()) {
       await createContact(db, orgId, { email: "p2@client.example" }, T0);
       await createContact(db, other.orgId, { email: "p3@client.example" }, T0);
       await addBlockEntry(db, orgId, { entry: "@blocked.example", scope: "organization", userId: user.id }, T0);
-      await addBlockEntry(db, other.orgId, { entry: "@theirs.example", scope: "organization", userId: other.user.id }, T0);
+      await addBlockEntry(
+        db,
+        other.orgId,
+        { entry: "@theirs.example", scope: "organization", userId: other.user.id },
+        T0,
+      );
       // More addresses than one query takes (500 a chunk): the contacts read is two queries.
       const emails = [
         "p1@client.example",
