@@ -3,9 +3,10 @@
  * A stored capture decision for this user's mailbox answers it; otherwise the shared capture
  * rules predict the outcome from what Office.js knows (participants, times, item class).
  *
- * Hot path (p99 target 25 ms): four indexed lookups, each compiled once (store/prepared.ts) — the
- * decision by (user, messageKey), the user with their connection's state (one join), the blocklist,
- * and only the participants' contacts (`email in (…)`); the next sweep time reuses that connection.
+ * Hot path (p99 target 25 ms): four indexed lookups, each compiled once (store/prepared.ts) and run
+ * together (store/read-together.ts: on SQLite one read transaction on the held connection) — the
+ * decision by (user, messageKey), the user's addresses with their connection's state (one join), the
+ * blocklist, and only the participants' contacts (`email in (…)`); the next sweep time reuses that connection.
  */
 import {
   blockingEntry,
@@ -21,11 +22,12 @@ import type { ConnectionStatus, MessageStatusResponse, PersonView } from "../../
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Db } from "../db";
-import { blockEntriesFor } from "../store/blocklist";
-import { getDecision, messageKey, type DecisionView } from "../store/capture-decisions";
-import { findLiveContactsByEmails, type ContactWithClient } from "../store/contacts";
+import { blockEntriesRead } from "../store/blocklist";
+import { decisionRead, messageKey, type DecisionView } from "../store/capture-decisions";
+import { liveContactsRead, type ParticipantContact } from "../store/contacts";
 import { getEngagementViews } from "../store/engagements";
-import { getUserAndConnectionState, type ConnectionState } from "../store/mailbox-connections";
+import { userAndConnectionRead, type ConnectionState } from "../store/mailbox-connections";
+import { readTogether } from "../store/read-together";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
 import type { AddressInput, MessageStatusRequest } from "../../shared/api/schemas";
@@ -129,16 +131,15 @@ function capturedButBlocked(people: readonly PersonView[]): MessageStatusRespons
 /** What the status call reads: the stored decision, the caller and their connection, the participants' contacts, the blocklist. */
 async function loadStatusInputs(deps: MessageStatusDeps, orgId: string, userId: string, req: MessageStatusRequest) {
   const participants = participantsOf(req);
-  const [decision, { user, connection }, contacts, blockEntries] = await Promise.all([
-    getDecision(deps.db, orgId, userId, messageKey(req.internetMessageId)),
-    getUserAndConnectionState(deps.db, orgId, userId),
-    findLiveContactsByEmails(
-      deps.db,
-      orgId,
-      participants.map((p) => p.address),
-    ),
-    blockEntriesFor(deps.db, orgId, userId),
-  ]);
+  const { db } = deps;
+  const addresses = participants.map((p) => p.address);
+  // One unit (store/read-together.ts): on SQLite one read transaction, on PostgreSQL in parallel.
+  const [decision, { user, connection }, contacts, blockEntries] = await readTogether(db, [
+    decisionRead(db, orgId, userId, messageKey(req.internetMessageId)),
+    userAndConnectionRead(db, orgId, userId),
+    liveContactsRead(db, orgId, addresses),
+    blockEntriesRead(db, orgId, userId),
+  ] as const);
   if (!user) throw new ApiError(500, "internal_error", "The caller's account could not be loaded.");
   const userAddresses = new Set(
     [...user.addresses, user.email].map((a) => normalizeAddress(a)).filter((a): a is string => !!a),
@@ -150,7 +151,7 @@ type StatusInputs = Awaited<ReturnType<typeof loadStatusInputs>>;
 
 /** Each participant as the pane lists them: the user?, tracked (and of which client)?, blocked (by which list)? */
 function peopleOf(inputs: StatusInputs): PersonView[] {
-  const byEmail = new Map<string, ContactWithClient>(inputs.contacts.map((c) => [c.email, c]));
+  const byEmail = new Map<string, ParticipantContact>(inputs.contacts.map((c) => [c.email, c]));
   return inputs.participants.map((p) => {
     const c = byEmail.get(p.address);
     const blockedBy = blockedByOf(p.address, inputs.blockEntries);

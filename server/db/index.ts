@@ -9,7 +9,7 @@ import pg from "pg";
 import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, sql } from "kysely";
 import type { Database } from "./schema";
 import { migrations } from "./migrations";
-import { FifoSqliteDialect } from "./sqlite-dialect";
+import { FifoSqliteDialect, registerSqliteDriver } from "./sqlite-dialect";
 import { withStatementCache } from "./statement-cache";
 
 export type Db = Kysely<Database>;
@@ -49,10 +49,10 @@ export async function openDatabase(url: string): Promise<Db> {
   // the operating system's cache anyway, so a bigger private cache bought no measurable speed in the
   // benchmarks, while it made a sweeping process's memory climb with the database (docs/benchmarks.md, item 2).
   sqlite.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
-  return new Kysely<Database>({
-    dialect: new FifoSqliteDialect({ database: withStatementCache(sqlite) }),
-    plugins: [new CamelCasePlugin()],
-  });
+  const dialect = new FifoSqliteDialect({ database: withStatementCache(sqlite) });
+  const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
+  if (dialect.driver) registerSqliteDriver(db, dialect.driver);
+  return db;
 }
 
 /** Page cache per SQLite connection, KiB. */

@@ -9,6 +9,7 @@ import type { BlocklistEntryTable, Database } from "../db/schema";
 import { ConflictError, isUniqueViolation } from "./errors";
 import { recordRuleChanges } from "./rule-changes";
 import { prepared } from "./prepared";
+import { readOne, type Read } from "./read-together";
 import { iso, newId } from "./util";
 
 export type BlockEntryRecord = BlocklistEntryTable;
@@ -59,13 +60,27 @@ export async function blocklistFor(db: Kysely<Database>, organizationId: string,
 }
 
 /** The same entries with whose list each is on (the status call says which list blocks a participant). */
-export async function blockEntriesFor(
+export function blockEntriesRead(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+): Read<{ entry: string; scope: "organization" | "personal" }[]> {
+  return { queries: [selectBlocklist.bind(db, organizationId, userId)], answer: blockEntriesOf };
+}
+
+function blockEntriesOf([rows]: unknown[][]): { entry: string; scope: "organization" | "personal" }[] {
+  return (rows as Awaited<ReturnType<typeof selectBlocklist>>).map((r) => ({
+    entry: r.entry,
+    scope: r.userId === null ? "organization" : "personal",
+  }));
+}
+
+export function blockEntriesFor(
   db: Kysely<Database>,
   organizationId: string,
   userId: string,
 ): Promise<{ entry: string; scope: "organization" | "personal" }[]> {
-  const rows = await selectBlocklist(db, organizationId, userId);
-  return rows.map((r) => ({ entry: r.entry, scope: r.userId === null ? "organization" : "personal" }));
+  return readOne(db, blockEntriesRead(db, organizationId, userId));
 }
 
 export async function countBlockEntries(db: Kysely<Database>, organizationId: string): Promise<number> {

@@ -17,6 +17,7 @@ import { recordEngagementChanges, type EngagementChange } from "./engagement-cha
 import { copiesAgree, copyFingerprint, type CopyFacts } from "./engagement-copies";
 import type { Participant } from "./engagements";
 import { prepared } from "./prepared";
+import { readOne, type Read } from "./read-together";
 import { chunks, iso, newId, parseJson } from "./util";
 
 export type CaptureDecisionRecord = CaptureDecisionTable;
@@ -333,13 +334,18 @@ const selectDecision = prepared((db, organizationId: string, userId: string, key
     .where("messageKey", "=", key),
 );
 
-export async function getDecision(
+/** The decision as a read among others (store/read-together.ts). */
+export function decisionRead(
   db: Kysely<Database>,
   organizationId: string,
   userId: string,
   key: string,
-): Promise<DecisionView | null> {
-  const [row] = await selectDecision(db, organizationId, userId, key);
+): Read<DecisionView | null> {
+  return { queries: [selectDecision.bind(db, organizationId, userId, key)], answer: decisionOf };
+}
+
+function decisionOf([rows]: unknown[][]): DecisionView | null {
+  const row = (rows as Awaited<ReturnType<typeof selectDecision>>)[0];
   if (!row) return null;
   return {
     outcome: row.outcome,
@@ -350,6 +356,15 @@ export async function getDecision(
     decidedAt: row.decidedAt,
     removed: row.removedAt && row.removal ? { at: row.removedAt, why: row.removal } : null,
   };
+}
+
+export function getDecision(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  key: string,
+): Promise<DecisionView | null> {
+  return readOne(db, decisionRead(db, organizationId, userId, key));
 }
 
 /** Decisions recorded by one sweep (tests and the audit view). */

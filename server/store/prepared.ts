@@ -11,7 +11,7 @@
  * before binding) is refused at its first use, so a query cannot silently run with a stale value.
  * Results go through Kysely's executor as usual (the CamelCase plugin maps the rows).
  */
-import { createQueryId, type Compilable, type Kysely, type RootOperationNode } from "kysely";
+import { createQueryId, type Compilable, type CompiledQuery, type Kysely, type RootOperationNode } from "kysely";
 import type { Database } from "../db/schema";
 
 type Arg = string | readonly string[];
@@ -67,15 +67,21 @@ function compileTemplate<A extends readonly Arg[]>(
   return { sql: compiled.sql, query: compiled.query, slots };
 }
 
+/** A prepared query: run it (`q(db, …args)`), or bind it for running among others (store/read-together.ts). */
+export interface PreparedQuery<A extends readonly Arg[], O> {
+  (db: Kysely<Database>, ...args: A): Promise<O[]>;
+  bind(db: Kysely<Database>, ...args: A): CompiledQuery<O>;
+}
+
 /**
  * `prepared((db, a, b) => db.selectFrom(…).where("x", "=", a)…)` → `(db, a, b) => Promise<rows>`.
  * The builder must be pure: the same query for any argument values of the same shape.
  */
 export function prepared<A extends readonly Arg[], O>(
   build: (db: Kysely<Database>, ...args: A) => Compilable<O>,
-): (db: Kysely<Database>, ...args: A) => Promise<O[]> {
+): PreparedQuery<A, O> {
   const byDb = new WeakMap<Kysely<Database>, Map<string, Template>>();
-  return async (db, ...args) => {
+  const bind = (db: Kysely<Database>, ...args: A): CompiledQuery<O> => {
     let templates = byDb.get(db);
     if (!templates) byDb.set(db, (templates = new Map()));
     const shape = shapeOf(args);
@@ -87,7 +93,9 @@ export function prepared<A extends readonly Arg[], O>(
     const parameters = t.slots.map((s) =>
       "constant" in s ? s.constant : s.elem < 0 ? args[s.arg] : (args[s.arg] as readonly string[])[s.elem],
     );
-    const result = await db.executeQuery<O>({ sql: t.sql, query: t.query, queryId: createQueryId(), parameters });
-    return result.rows;
+    return { sql: t.sql, query: t.query, queryId: createQueryId(), parameters };
   };
+  const run = async (db: Kysely<Database>, ...args: A): Promise<O[]> =>
+    (await db.executeQuery<O>(bind(db, ...args))).rows;
+  return Object.assign(run, { bind });
 }
