@@ -36,6 +36,16 @@ export const CAPTURE_QUEUE = "message-capture";
 /** A capture job running longer is given up (the person waiting has been answered by then). */
 export const CAPTURE_JOB_EXPIRE_SECONDS = 60;
 
+/** Deleting a mailbox's Graph subscription on disconnect (unsubscribe-job.ts): workers call Graph, not the API. */
+export const UNSUBSCRIBE_QUEUE = "subscription-delete";
+export const UNSUBSCRIBE_QUEUE_OPTIONS: PgBoss.Queue = {
+  name: UNSUBSCRIBE_QUEUE,
+  policy: "standard",
+  retryLimit: 2,
+  retryDelay: 1,
+  expireInSeconds: 60,
+};
+
 /**
  * What one job asks for. `slot` is the scheduled time this job stands for (null for a connect or
  * manual sweep). `manual` is "sweep now" from the API.
@@ -217,7 +227,7 @@ export async function ensureQueue(boss: PgBoss, options: PgBoss.Queue): Promise<
   });
 }
 
-/** Create both queues, or bring their settings up to date. */
+/** Create the queues, or bring their settings up to date. */
 async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
   await ensureQueue(boss, {
     name: SWEEP_QUEUE,
@@ -235,6 +245,7 @@ async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
     retryLimit: 0,
     expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS,
   });
+  await ensureQueue(boss, UNSUBSCRIBE_QUEUE_OPTIONS);
 }
 
 async function enqueueSweeps(
