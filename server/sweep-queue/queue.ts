@@ -33,6 +33,11 @@ export const PGBOSS_SCHEMA = "pgboss";
 
 /** "Capture now" of one message: its own queue, so a capture never waits behind a sweep of the mailbox. */
 export const CAPTURE_QUEUE = "message-capture";
+/**
+ * Notification-triggered captures share the capture queue with "capture now"; nobody waits on them, so
+ * a person's capture goes first (pg-boss fetches by priority, then age) however many are queued.
+ */
+export const CAPTURE_NOW_PRIORITY = 10;
 /** A capture job running longer is given up (the person waiting has been answered by then). */
 export const CAPTURE_JOB_EXPIRE_SECONDS = 60;
 
@@ -341,7 +346,7 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
       const id = await boss.send(
         CAPTURE_QUEUE,
         { ...data },
-        { retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS },
+        { retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS, priority: CAPTURE_NOW_PRIORITY },
       );
       if (!id) throw new Error("the capture job was not queued");
       return id;
