@@ -166,6 +166,8 @@ export interface RateLimitSettings extends RateLimit {
   unauthenticated?: RateLimit;
   /** Per client address: API requests whose token did not verify (see FailedAuthLimit). */
   failedAuth?: RateLimit;
+  /** Per client address: notification POSTs of which no item verified (server/api/routes/notifications.ts). */
+  rejectedNotifications?: RateLimit;
 }
 
 /**
@@ -183,6 +185,14 @@ export const DEFAULT_UNAUTHENTICATED_LIMIT: RateLimit = { perSecond: 2, burst: 3
  * forged tokens is held to one verification attempt per second.
  */
 export const DEFAULT_FAILED_AUTH_LIMIT: RateLimit = { perSecond: 1, burst: 60 };
+
+/**
+ * Per address, notification POSTs that verified nothing (not JSON, no item with a known subscription and
+ * its clientState): Graph's own never fail verification, so an address past this is a forger, answered
+ * 429 before its body is read. Graph retries a 429 later, so even a Graph address sharing the bucket
+ * loses nothing for good (and the hourly sweep stays the safety net).
+ */
+export const DEFAULT_REJECTED_NOTIFICATIONS_LIMIT: RateLimit = { perSecond: 1, burst: 30 };
 
 /** Bound on remembered buckets; full buckets are forgotten first (a full bucket equals no bucket). */
 const MAX_BUCKETS = 100_000;

@@ -18,6 +18,7 @@ import { runSweepWorker, type SweepWorker } from "../sweep-queue/worker";
 import { createQueuedSweepService } from "../sweep-queue/queued-service";
 import { createSweepLiveness } from "../sweep-queue/liveness";
 import { registerPruneJob } from "../sweep-queue/prune-job";
+import { registerUnsubscribeJob } from "../sweep-queue/unsubscribe-job";
 import { startRetentionTimer } from "../retention/runner";
 import { createWebhooks, type Webhooks } from "../webhooks";
 import { createNotifications, type Notifications } from "../notifications";
@@ -246,6 +247,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     retention: config.retention,
     windowHours: config.sweep.windowHours,
   });
+  const unsubscriber = await registerUnsubscribeJob(
+    queue,
+    (organizationId, userId) => services.notifications.manager.remove(organizationId, userId),
+    logger,
+  );
   void prune
     .tick()
     .catch((err: unknown) => logger.warn({ err: String(err) }, "retention: could not send the prune job"));
@@ -277,6 +283,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await worker.stop(o);
       await liveness.close();
       await prune.stop();
+      await unsubscriber.stop();
       await queue.stop({ graceful: true, timeoutMs: 5000 });
       await services.close();
       await outbound.close();

@@ -14,6 +14,8 @@ import type { Logger } from "../logger";
 import type { SweepGraphOptions } from "../sweep/engine";
 import { describeError } from "../sweep/errors";
 import type { SweepQueue } from "../sweep-queue/queue";
+import { requestUnsubscribe } from "../sweep-queue/unsubscribe-job";
+import { getSubscription } from "../store/graph-subscriptions";
 import { createInProcessSink, createQueueSink, type InProcessSink, type NotificationSink } from "./processing";
 import { decideNotifications, type NotificationsDecision } from "./reachability";
 import { createNotificationReceiver, type NotificationReceiver } from "./receiver";
@@ -39,8 +41,10 @@ export interface NotificationsOptions {
   requestSweep(organizationId: string, userId: string): Promise<unknown>;
   /** Embedded mode: capture one message in this process. */
   capture(organizationId: string, userId: string, messageId: string): Promise<unknown>;
-  /** Distributed mode: captures become jobs on this queue. */
+  /** Distributed mode: captures and subscription deletions become jobs on this queue. */
   queue: SweepQueue | null;
+  /** Distributed mode: how long a disconnect waits for a worker to delete the subscription. */
+  unsubscribeWaitMs?: number;
 }
 
 export interface Notifications {
@@ -52,7 +56,10 @@ export interface Notifications {
   readonly sink: InProcessSink | null;
   /** A mailbox connected: subscribe it now (embedded) or at the next worker tick (distributed). */
   onConnected(organizationId: string, userId: string): void;
-  /** Before the tokens go: delete the mailbox's subscription. */
+  /**
+   * Before the tokens go: delete the mailbox's subscription — in this process (embedded), or as a job a
+   * worker runs while this process waits (distributed: the API process makes no Graph request).
+   */
   beforeDisconnect(organizationId: string, userId: string): Promise<void>;
   /** Renew and create now (single-flight; across workers behind an advisory lock). Null when another ran it. */
   tick(): Promise<TickResult | null>;
@@ -131,7 +138,11 @@ export function createNotifications(o: NotificationsOptions): Notifications {
       if (!decision.enabled || distributed) return;
       void manager.ensure(organizationId, userId);
     },
-    beforeDisconnect: (organizationId, userId) => manager.remove(organizationId, userId),
+    async beforeDisconnect(organizationId, userId) {
+      if (!o.queue) return manager.remove(organizationId, userId);
+      if (!(await getSubscription(o.db, organizationId, userId))) return;
+      await requestUnsubscribe(o.queue, { organizationId, userId }, { logger: o.logger, waitMs: o.unsubscribeWaitMs });
+    },
     tick,
     startTimer(intervalMs = SUBSCRIPTION_TICK_MS) {
       if (!decision.enabled || timer) return;

@@ -1,14 +1,22 @@
 /**
  * The receiving end of Graph's notifications. Every item must name a subscription we hold, carry its
  * clientState (checked in constant time against the stored hash) and, when present, the subscription's
- * tenant; anything else is dropped and counted, with no Graph request and no write. Verified changes go
- * to the processing sink (off the request); lifecycle events only mark the subscription or ask for a
- * sweep, so the answer never waits on Graph.
+ * tenant; anything else is dropped and counted, with no Graph request and no write. An item whose
+ * clientState does not even have the shape of ours is dropped before the subscription is looked up, so
+ * a body of forged items costs no database work. Verified changes go to the processing sink (off the
+ * request); lifecycle events only mark the subscription or ask for a sweep, so the answer never waits on
+ * Graph.
+ *
+ * One subscription's burst is bounded: past `perSubscription` change items (a token bucket), the rest of
+ * that mailbox's changes are not queued one by one — the mailbox is swept instead (one sweep, coalesced
+ * with any pending one), so a mailbox flooded with mail cannot fill the capture queue, and no change is
+ * dropped silently: the sweep lists what changed since its last success.
  */
 import type { Db } from "../db";
 import type { Logger } from "../logger";
+import { TokenBuckets, type RateLimit } from "../api/security";
 import { findBySubscriptionIds, type GraphSubscriptionRecord } from "../store/graph-subscriptions";
-import { clientStateMatches } from "./client-state";
+import { clientStateMatches, isOurClientStateShape } from "./client-state";
 import type { ChangeNotification, LifecycleNotification } from "./payload";
 import type { CaptureWork, NotificationSink } from "./processing";
 import type { SubscriptionManager } from "./subscription-manager";
@@ -19,6 +27,8 @@ export interface ReceiverStats {
   /** Unknown subscription, wrong clientState or tenant. */
   rejected: number;
   malformed: number;
+  /** Verified changes past their subscription's rate, answered by a sweep of the mailbox instead. */
+  overflowed: number;
   lifecycle: Record<LifecycleNotification["lifecycleEvent"], number>;
 }
 
@@ -38,11 +48,22 @@ export interface ReceiverDeps {
   requestSweep(organizationId: string, userId: string): Promise<unknown>;
   /** After a lifecycle event changed a subscription row: renew/recreate soon (embedded mode). */
   onSubscriptionsChanged?: () => void;
+  /** Change items queued per subscription (default DEFAULT_PER_SUBSCRIPTION_LIMIT); tests inject the clock. */
+  perSubscription?: RateLimit;
+  nowMs?: () => number;
 }
+
+/**
+ * Per subscription (one mailbox): a person's mailbox receives a few messages a minute; a burst of 300
+ * (a mail merge, a migration) is queued as it comes, and a sustained 5 per second beyond it is swept.
+ */
+export const DEFAULT_PER_SUBSCRIPTION_LIMIT: RateLimit = { perSecond: 5, burst: 300 };
 
 type Item = { subscriptionId: string; clientState?: string | null; tenantId?: string };
 
-async function verify<T extends Item>(db: Db, items: T[]): Promise<{ item: T; sub: GraphSubscriptionRecord }[]> {
+async function verify<T extends Item>(db: Db, all: T[]): Promise<{ item: T; sub: GraphSubscriptionRecord }[]> {
+  const items = all.filter((i) => isOurClientStateShape(i.clientState));
+  if (!items.length) return [];
   const ids = [...new Set(items.map((i) => i.subscriptionId))];
   const subs = new Map((await findBySubscriptionIds(db, ids)).map((s) => [s.subscriptionId, s]));
   const out: { item: T; sub: GraphSubscriptionRecord }[] = [];
@@ -61,8 +82,17 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
     accepted: 0,
     rejected: 0,
     malformed: 0,
+    overflowed: 0,
     lifecycle: { reauthorizationRequired: 0, subscriptionRemoved: 0, missed: 0 },
   };
+  const buckets = new TokenBuckets(deps.perSubscription ?? DEFAULT_PER_SUBSCRIPTION_LIMIT, deps.nowMs);
+  const sweepInstead = (organizationId: string, userId: string) =>
+    // Not awaited: a sweep may take minutes, and Graph wants its answer within 3 s.
+    void deps
+      .requestSweep(organizationId, userId)
+      .catch((err: unknown) =>
+        deps.logger.warn({ organizationId, userId, err: String(err) }, "notifications: could not request a sweep"),
+      );
   const count = (total: number, accepted: number, malformed: number) => {
     stats.received += total + malformed;
     stats.accepted += accepted;
@@ -79,15 +109,30 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
     async receiveChanges(items, malformed) {
       const verified = await verify(deps.db, items);
       count(items.length, verified.length, malformed);
-      const work: CaptureWork[] = verified
-        .filter(({ item }) => item.changeType !== "deleted")
-        .map(({ item, sub }) => ({
+      const work: CaptureWork[] = [];
+      const swept = new Map<string, GraphSubscriptionRecord>();
+      for (const { item, sub } of verified) {
+        if (item.changeType === "deleted") continue;
+        if (swept.has(sub.subscriptionId) || !buckets.take(sub.subscriptionId).ok) {
+          swept.set(sub.subscriptionId, sub);
+          stats.overflowed++;
+          continue;
+        }
+        work.push({
           organizationId: sub.organizationId,
           userId: sub.userId,
           messageId: item.resourceData.id,
           etag: item.resourceData["@odata.etag"] ?? item.changeType,
-        }));
+        });
+      }
       if (work.length) await deps.sink.submit(work);
+      for (const sub of swept.values()) {
+        deps.logger.warn(
+          { organizationId: sub.organizationId, userId: sub.userId, subscriptionId: sub.subscriptionId },
+          "notifications: a mailbox's changes arrive faster than they are captured one by one; sweeping it instead",
+        );
+        sweepInstead(sub.organizationId, sub.userId);
+      }
       return verified.length;
     },
     async receiveLifecycle(items, malformed) {
@@ -107,17 +152,7 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
         } else if (item.lifecycleEvent === "subscriptionRemoved") {
           await deps.manager.forget(organizationId, subscriptionId);
           changed = true;
-        } else {
-          // Not awaited: a sweep may take minutes, and Graph wants its answer within 3 s.
-          void deps
-            .requestSweep(organizationId, userId)
-            .catch((err: unknown) =>
-              deps.logger.warn(
-                { organizationId, userId, err: String(err) },
-                "notifications: could not request a sweep",
-              ),
-            );
-        }
+        } else sweepInstead(organizationId, userId);
       }
       if (changed) deps.onSubscriptionsChanged?.();
       return verified.length;

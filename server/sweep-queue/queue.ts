@@ -33,8 +33,23 @@ export const PGBOSS_SCHEMA = "pgboss";
 
 /** "Capture now" of one message: its own queue, so a capture never waits behind a sweep of the mailbox. */
 export const CAPTURE_QUEUE = "message-capture";
+/**
+ * Notification-triggered captures share the capture queue with "capture now"; nobody waits on them, so
+ * a person's capture goes first (pg-boss fetches by priority, then age) however many are queued.
+ */
+export const CAPTURE_NOW_PRIORITY = 10;
 /** A capture job running longer is given up (the person waiting has been answered by then). */
 export const CAPTURE_JOB_EXPIRE_SECONDS = 60;
+
+/** Deleting a mailbox's Graph subscription on disconnect (unsubscribe-job.ts): workers call Graph, not the API. */
+export const UNSUBSCRIBE_QUEUE = "subscription-delete";
+export const UNSUBSCRIBE_QUEUE_OPTIONS: PgBoss.Queue = {
+  name: UNSUBSCRIBE_QUEUE,
+  policy: "standard",
+  retryLimit: 2,
+  retryDelay: 1,
+  expireInSeconds: 60,
+};
 
 /**
  * What one job asks for. `slot` is the scheduled time this job stands for (null for a connect or
@@ -217,7 +232,7 @@ export async function ensureQueue(boss: PgBoss, options: PgBoss.Queue): Promise<
   });
 }
 
-/** Create both queues, or bring their settings up to date. */
+/** Create the queues, or bring their settings up to date. */
 async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
   await ensureQueue(boss, {
     name: SWEEP_QUEUE,
@@ -235,6 +250,7 @@ async function ensureQueues(boss: PgBoss, s: QueueSettings): Promise<void> {
     retryLimit: 0,
     expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS,
   });
+  await ensureQueue(boss, UNSUBSCRIBE_QUEUE_OPTIONS);
 }
 
 async function enqueueSweeps(
@@ -330,7 +346,7 @@ export async function startSweepQueue(opts: StartQueueOptions): Promise<SweepQue
       const id = await boss.send(
         CAPTURE_QUEUE,
         { ...data },
-        { retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS },
+        { retryLimit: 0, expireInSeconds: CAPTURE_JOB_EXPIRE_SECONDS, priority: CAPTURE_NOW_PRIORITY },
       );
       if (!id) throw new Error("the capture job was not queued");
       return id;

@@ -51,7 +51,13 @@ async function searchOne(
   return missing ? "search_index_lag" : found;
 }
 
-/** Hands every message the plan must decide to `onPage`; says whether it fell back to the full window. */
+/**
+ * Hands every message the plan must decide to `onPage`; says whether it fell back to the full window.
+ * Listed messages that involve a changed address are held back until the searches have run: the search
+ * returns them with their bodies, so deciding them from the listing first would fetch those bodies again
+ * (a third request). Only the ones the searches did not return (younger than the index lag) are then
+ * handed on without a body.
+ */
 export async function readTargeted(
   client: Client,
   window: SweepWindow,
@@ -67,8 +73,9 @@ export async function readTargeted(
     if (fresh.length) await onPage(fresh, contents);
   };
   await listWindow(client, window, { ...opts, changedSince: plan.since }, async (page) => {
-    for (const m of page) if (plan.addresses.some((a) => involves(m, a))) listedInvolving.push(m);
-    await handOn(page);
+    const rest: ListedMessage[] = [];
+    for (const m of page) (plan.addresses.some((a) => involves(m, a)) ? listedInvolving : rest).push(m);
+    await handOn(rest);
   });
   for (const address of plan.addresses) {
     const found = await searchOne(client, address, window, opts, listedInvolving);
@@ -82,5 +89,6 @@ export async function readTargeted(
       new Map(kept.map((f) => [f.m.id, f.content])),
     );
   }
+  await handOn(listedInvolving);
   return null;
 }

@@ -36,7 +36,8 @@ export function renderRuleChange(s: Section<RuleChangeResult> | undefined): stri
     row("a teammate connected", r.teammateConnects),
     "",
     `- **${r.bytesRatio}× fewer bytes** than the whole-window re-read (target ≥ 20×): ${yes(r.targets.bytesRatioAtLeast20)}.`,
-    `- **${r.trackContact.requestsPerMailbox} requests per mailbox** (target ≤ 2): ${yes(r.targets.requestsAtMost2)} — the changes listing and one \`$search\` whose results carry the bodies, so no \`$batch\`.`,
+    `- **${r.trackContact.requestsPerMailbox} requests per mailbox** (target ≤ 2): ${yes(r.targets.requestsAtMost2)} — the changes listing and one \`$search\` whose results carry the bodies, so no \`$batch\`: listed messages with the contact wait for the search and are decided with its bodies. ` +
+      "A third request (one `$batch` for bodies) is made only by a mailbox holding mail with the contact younger than the search index lag (not in the results yet); the emulator here indexes at once, so none does.",
     `- **A teammate connecting costs the others nothing** beyond an idle sweep: ${yes(r.targets.teammateCostsNothing)} (a user's addresses are read only by their own mailbox's rules).`,
     "",
   ];

@@ -17,6 +17,7 @@ import { startWorker, type RunningWorker } from "../../server/cli/compose";
 import type { TickResult } from "../../server/notifications/subscription-manager";
 import { CAPTURE_QUEUE } from "../../server/sweep-queue/queue";
 import { openPostgresTestDatabase, type TestDatabase } from "../db/databases";
+import { taggedOutbound } from "../distributed/harness";
 import { createContact } from "../../server/store/contacts";
 import { CLIENT_ID, CLIENT_SECRET, TENANT } from "../connect/harness";
 import { freePort, until } from "../support";
@@ -32,6 +33,8 @@ export const ADA: DatasetUser = {
   userPrincipalName: "ada@contoso.com",
 };
 export const CLIENT = "client@fabrikam.com";
+/** The User-Agent of the API process's requests in distributed mode (the emulator counts per User-Agent). */
+const API_AGENT = "ec-notify-api";
 
 export interface NotifyHarness {
   emulator: Emulator;
@@ -45,6 +48,8 @@ export interface NotifyHarness {
   captureJobs(): Promise<number>;
   /** Renew and create subscriptions now, where this mode does it (the server, or a worker). */
   tick(): Promise<TickResult>;
+  /** Distributed mode: Graph requests the API process made (null in embedded mode, where it makes them all). */
+  apiGraphRequests(): number | null;
   /** Moves the server's clock (not the emulator's). */
   advance(ms: number): void;
   /** Connect ADA through the real flow; resolves with her user id once her first sweep ended and she is subscribed. */
@@ -103,7 +108,14 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
   let offset = 0;
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
-  const server = await startServer({ config: loaded.config, extraCaPem: emulator.caPem, clock, port });
+  const apiOutbound = database ? taggedOutbound(emulator.caPem, API_AGENT) : undefined;
+  const server = await startServer({
+    config: loaded.config,
+    extraCaPem: emulator.caPem,
+    clock,
+    port,
+    outbound: apiOutbound,
+  });
   emulator.state.notifier.trustedCas.push(server.caPem);
   const { db } = server;
   // One after the other: two pg-boss instances creating the same queues at once can deadlock.
@@ -164,6 +176,7 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
         50,
       ))!;
     },
+    apiGraphRequests: () => (database ? emulator.state.counter.callerCounts(API_AGENT).graph : null),
     advance: (ms) => void (offset += ms),
     apiAuth: () => ({ authorization: `Bearer ${apiToken()}` }),
     async connect() {
@@ -211,6 +224,7 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
     async close() {
       for (const w of workers) await w.stop({ timeoutMs: 2000 });
       await server.close();
+      await apiOutbound?.close();
       await emulator.close();
       await database?.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -163,6 +163,31 @@ for (const target of databaseTargets()) {
       expect(await sweep(USERS[0])).toMatchObject({ listing: "changes", requests: 1 });
     });
 
+    test("the contact's new mail, listed by the changes listing and found by the search, costs no third request", async () => {
+      const [dana] = USERS;
+      // Arrived since the last sweep (so the changes listing has it) and indexed (so the search has it too).
+      mail(dana, "bob@globex.com", H + 20 * MIN, "<bob-new@t>", true);
+      clock.advance(20 * MIN);
+      await createContact(tdb.db, TENANT, { email: "bob@globex.com" }, clock.now());
+      clock.advance(5 * MIN);
+      const s = await sweep(dana);
+      // Decided with the search's body, not fetched again in a $batch.
+      expect(s).toMatchObject({ status: "succeeded", listing: "targeted", captured: 6, requests: 2, lists: 2 });
+      expect(await outcome(dana, "<bob-new@t>")).toBe("captured");
+      for (let i = 0; i < 5; i++) expect(await outcome(dana, `<bob-${i}-${dana.id}@t>`)).toBe("captured");
+    });
+
+    test("the contact's mail younger than the index lag: the one case a third request ($batch for its body) is needed", async () => {
+      const [dana] = USERS;
+      emulator.state.setSearchIndexLag(10 * MIN);
+      await createContact(tdb.db, TENANT, { email: "bob@globex.com" }, clock.now());
+      mail(dana, "bob@globex.com", 2 * H + 2 * MIN, "<bob-unindexed-yet@t>", true);
+      clock.advance(5 * MIN);
+      const s = await sweep(dana);
+      expect(s).toMatchObject({ listing: "targeted", captured: 6, requests: 3, lists: 2 });
+      expect(await outcome(dana, "<bob-unindexed-yet@t>")).toBe("captured");
+    });
+
     test("an address unblocked → targeted; a domain unblocked → the whole window", async () => {
       const [dana] = USERS;
       const entry = await addBlockEntry(
