@@ -8,9 +8,6 @@ import { iso, newId } from "./util";
 
 export type WebhookEndpointRecord = Selectable<WebhookEndpointTable>;
 
-/** Endpoints per organization: enough for several CRMs and their test systems, not a fan-out amplifier. */
-export const MAX_ENDPOINTS_PER_ORGANIZATION = 20;
-
 export interface NewEndpoint {
   url: string;
   description: string | null;

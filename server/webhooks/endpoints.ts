@@ -23,7 +23,6 @@ import {
   type WebhookDeliveryRecord,
 } from "../store/webhook-deliveries";
 import {
-  MAX_ENDPOINTS_PER_ORGANIZATION,
   countEndpoints,
   deleteEndpoint,
   getEndpoint,
@@ -46,6 +45,8 @@ export interface WebhookAdminDeps {
   cipher: TokenCipher;
   /** WEBHOOK_ALLOW_HOSTS. */
   allowHosts: readonly string[];
+  /** WEBHOOK_ENDPOINTS_PER_ORGANIZATION. */
+  maxEndpoints: number;
   /** Called after a change that may make deliveries due (the runner then passes soon). */
   nudge?: () => void;
 }
@@ -112,10 +113,10 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
       createdBy: string,
     ): Promise<WebhookEndpointCreated> {
       const url = checkUrl(input.url, deps.allowHosts);
-      if ((await countEndpoints(db, orgId)) >= MAX_ENDPOINTS_PER_ORGANIZATION)
+      if ((await countEndpoints(db, orgId)) >= deps.maxEndpoints)
         throw new DomainError(
           "webhook_quota_exceeded",
-          `An organization has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints.`,
+          `An organization has at most ${deps.maxEndpoints} webhook endpoints.`,
         );
       const secret = newWebhookSecret();
       const now = clock.now();

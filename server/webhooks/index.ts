@@ -56,6 +56,7 @@ export function createWebhooks(opts: WebhookOptions): Webhooks {
     clock: opts.clock,
     cipher,
     allowHosts: settings.allowHosts,
+    maxEndpoints: settings.maxEndpoints,
     nudge: () => runner.nudge(),
   });
   return {
