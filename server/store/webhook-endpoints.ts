@@ -166,3 +166,15 @@ export async function advanceLastSequence(
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/** Active endpoints (of every organization) failing since `before` or earlier: candidates for disabling. */
+export async function endpointsFailingSince(db: Kysely<Database>, before: Date): Promise<WebhookEndpointRecord[]> {
+  return db
+    .selectFrom("webhookEndpoints")
+    .selectAll()
+    .where("status", "=", "active")
+    .where("failingSince", "is not", null)
+    .where("failingSince", "<=", iso(before))
+    .limit(500)
+    .execute();
+}
