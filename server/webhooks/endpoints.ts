@@ -48,7 +48,7 @@ export interface WebhookAdminDeps {
   /** WEBHOOK_ENDPOINTS_PER_ORGANIZATION. */
   maxEndpoints: number;
   /** Called after a change that may make deliveries due (the runner then passes soon). */
-  nudge?: () => void;
+  nudge?: (opts: { reconcile: boolean }) => void;
 }
 
 export type WebhookAdmin = ReturnType<typeof createWebhookAdmin>;
@@ -189,7 +189,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
         now,
       );
       await duePendingNow(db, orgId, id, now);
-      deps.nudge?.();
+      deps.nudge?.({ reconcile: true });
       return toEndpointView(await existing(orgId, id), now);
     },
     async deliveries(orgId: string, id: string, q: DeliveryQuery) {
@@ -208,7 +208,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
       );
       if ("deliveryId" in which && n === 0)
         throw new DomainError("not_found", "No such delivery of this endpoint (or it is being attempted right now).");
-      deps.nudge?.();
+      deps.nudge?.({ reconcile: true });
       return n;
     },
   };

@@ -27,8 +27,11 @@ export interface WebhookRunner {
   start(): void;
   /** Stop polling and wait for attempts in flight (abort: do not wait, as a killed process would not). */
   stop(opts?: { abort?: boolean }): Promise<void>;
-  /** Run a pass soon (a capture just recorded changes). */
-  nudge(): void;
+  /**
+   * Run a pass soon: a capture just recorded changes, or (reconcile) an administrator made deliveries
+   * due again (replay, enable) — the queued runner then also gives due deliveries their jobs at once.
+   */
+  nudge(opts?: { reconcile?: boolean }): void;
 }
 
 export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts: RunnerOptions): WebhookRunner {
