@@ -45,6 +45,9 @@ interface Held {
   done: (r: AttemptResult) => void;
 }
 
+/** How far the database's clock (which starts jobs) may be ahead of ours. */
+const CLOCK_SKEW_MS = 2000;
+
 /** Longest wait between two fetches when idle. */
 const FETCH_POLL_MS = 1000;
 
@@ -100,14 +103,18 @@ export function createQueuedWebhookRunner(
   }
 
   /** One job: attempt the delivery if it is due and free; otherwise make sure a job waits for its time. */
-  async function handle(data: DeliveryJobData): Promise<AttemptResult> {
+  async function handle(jobId: string, data: DeliveryJobData): Promise<AttemptResult> {
     const d = await getDelivery(deps.db, data.organizationId, data.deliveryId);
     if (!d || d.status !== "pending" || d.endpointId !== data.endpointId) return "skipped";
-    const now = deps.clock.now().toISOString();
-    const lock = d.lockedUntil && d.lockedUntil > now ? d.lockedUntil : null;
-    const dueAt = [d.nextAttemptAt ?? now, lock ?? now].sort()[1];
-    if (dueAt > now) {
-      await send([{ ...data, dueAt: new Date(dueAt), key: lock ? "lock" : `a${d.attempts}` }]);
+    const nowMs = deps.clock.now().getTime();
+    const now = new Date(nowMs).toISOString();
+    // pg-boss starts a job by the database's clock: a job a little early by ours is due all the same.
+    const early = d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) > nowMs + CLOCK_SKEW_MS;
+    const locked = d.lockedUntil !== null && d.lockedUntil > now; // another attempt is in flight
+    if (early || locked) {
+      const dueAt = [d.nextAttemptAt ?? now, locked ? d.lockedUntil! : now].sort()[1];
+      // Keyed by this job: the job it sends can never be this one again (which would be dropped).
+      await send([{ ...data, dueAt: new Date(dueAt), key: `wait-${jobId}` }]);
       return "skipped";
     }
     const result = await attemptDelivery(deps, d);
@@ -121,7 +128,7 @@ export function createQueuedWebhookRunner(
 
   function launch(h: Held): void {
     perEndpoint.set(h.data.endpointId, (perEndpoint.get(h.data.endpointId) ?? 0) + 1);
-    const p = handle(h.data)
+    const p = handle(h.job.id, h.data)
       .then(
         async (r) => {
           await boss.complete(WEBHOOK_QUEUE, h.job.id);
