@@ -81,6 +81,8 @@ export interface WebhookConfig {
   perEndpoint: number;
   /** How often deliveries are looked for (WEBHOOK_POLL_INTERVAL_MS). */
   pollIntervalMs: number;
+  /** Endpoints one organization may register (WEBHOOK_ENDPOINTS_PER_ORGANIZATION). */
+  maxEndpoints: number;
 }
 
 export const DEFAULT_WEBHOOKS: WebhookConfig = {
@@ -90,6 +92,8 @@ export const DEFAULT_WEBHOOKS: WebhookConfig = {
   concurrency: 32,
   perEndpoint: 4,
   pollIntervalMs: 1000,
+  // Enough for several CRMs and their test systems; each endpoint multiplies every change's deliveries.
+  maxEndpoints: 20,
 };
 
 export interface NotificationsConfig {
@@ -236,6 +240,12 @@ const schema = z.object({
   WEBHOOK_CONCURRENCY: intIn("WEBHOOK_CONCURRENCY", 1, 1024, DEFAULT_WEBHOOKS.concurrency),
   WEBHOOK_ENDPOINT_CONCURRENCY: intIn("WEBHOOK_ENDPOINT_CONCURRENCY", 1, 64, DEFAULT_WEBHOOKS.perEndpoint),
   WEBHOOK_POLL_INTERVAL_MS: intIn("WEBHOOK_POLL_INTERVAL_MS", 50, 60_000, DEFAULT_WEBHOOKS.pollIntervalMs),
+  WEBHOOK_ENDPOINTS_PER_ORGANIZATION: intIn(
+    "WEBHOOK_ENDPOINTS_PER_ORGANIZATION",
+    1,
+    100,
+    DEFAULT_WEBHOOKS.maxEndpoints,
+  ),
 });
 
 /** What differs between entry points: `npm run sweep` logs at warn unless LOG_LEVEL says otherwise. */
@@ -359,6 +369,7 @@ function toConfig(e: Env, defaults: ConfigDefaults): Config {
       concurrency: e.WEBHOOK_CONCURRENCY,
       perEndpoint: e.WEBHOOK_ENDPOINT_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      maxEndpoints: e.WEBHOOK_ENDPOINTS_PER_ORGANIZATION,
     },
     notifications: { setting: e.NOTIFICATIONS, subscriptionMinutes: e.NOTIFICATION_SUBSCRIPTION_MINUTES },
   };

@@ -83,7 +83,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
 
   // Connect and sweep refer to each other (a new connection starts its first sweep; a sweep needs the
   // connection's token), so the connect hook is bound late.
-  const late: { sweeps?: SweepService; notifications?: Notifications } = {};
+  const late: { sweeps?: SweepService; notifications?: Notifications; webhooks?: Webhooks } = {};
   const connections = createConnectionServiceFromConfig({
     db,
     config,
@@ -106,6 +106,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
     intervalMinutes: config.sweep.intervalMinutes,
     concurrency: config.sweep.concurrency,
+    onEngagementChanges: () => late.webhooks?.onChanges(),
   });
   const sweeps = queue
     ? createQueuedSweepService(localSweeps, { db, clock, logger, queue, captureWaitMs: opts.captureWaitMs })
@@ -136,8 +137,10 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       ? startRetentionTimer({ db, clock, logger, retention: config.retention, windowHours: config.sweep.windowHours })
       : null;
 
-  // Deliveries are claimed row by row in the database, so every process may send them.
-  const webhooks = createWebhooks({ db, config, clock, logger, extraCaPem: opts.extraCaPem });
+  // Deliveries are claimed row by row in the database, so every process may send them: embedded mode
+  // polls the deliveries table, distributed mode takes them as jobs from the pg-boss queue.
+  const webhooks = createWebhooks({ db, config, clock, logger, extraCaPem: opts.extraCaPem, boss: queue?.boss });
+  late.webhooks = webhooks;
   if (opts.webhookSender !== false) webhooks.runner.start();
 
   return {
@@ -269,6 +272,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       graph: { baseUrl: config.graphBaseUrl, outbound, ...opts.graph },
       tokens: services.connections,
       config: { windowHours: config.sweep.windowHours, overlapMinutes: config.sweep.overlapMinutes },
+      onEngagementChanges: () => services.webhooks.onChanges(),
     },
   });
   if (config.worker.enqueuerTickSeconds > 0)
@@ -284,6 +288,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await liveness.close();
       await prune.stop();
       await unsubscriber.stop();
+      // Its attempts end (and their jobs complete) while the queue is still open.
+      await services.webhooks.runner.stop();
       await queue.stop({ graceful: true, timeoutMs: 5000 });
       await services.close();
       await outbound.close();

@@ -218,3 +218,21 @@ export async function getDelivery(
       .executeTakeFirst()) ?? null
   );
 }
+
+/** The error of the endpoint's most recent failed attempt (null when none is recorded). */
+export async function lastDeliveryError(
+  db: Kysely<Database>,
+  organizationId: string,
+  endpointId: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom("webhookDeliveries")
+    .select("lastError")
+    .where("organizationId", "=", organizationId)
+    .where("endpointId", "=", endpointId)
+    .where("lastError", "is not", null)
+    .orderBy("lastAttemptAt", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.lastError ?? null;
+}

@@ -8,9 +8,6 @@ import { iso, newId } from "./util";
 
 export type WebhookEndpointRecord = Selectable<WebhookEndpointTable>;
 
-/** Endpoints per organization: enough for several CRMs and their test systems, not a fan-out amplifier. */
-export const MAX_ENDPOINTS_PER_ORGANIZATION = 20;
-
 export interface NewEndpoint {
   url: string;
   description: string | null;
@@ -168,4 +165,16 @@ export async function advanceLastSequence(
     .where("lastSequence", "=", from)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** Active endpoints (of every organization) failing since `before` or earlier: candidates for disabling. */
+export async function endpointsFailingSince(db: Kysely<Database>, before: Date): Promise<WebhookEndpointRecord[]> {
+  return db
+    .selectFrom("webhookEndpoints")
+    .selectAll()
+    .where("status", "=", "active")
+    .where("failingSince", "is not", null)
+    .where("failingSince", "<=", iso(before))
+    .limit(500)
+    .execute();
 }

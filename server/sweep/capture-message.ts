@@ -63,6 +63,8 @@ export interface CaptureMessageDeps {
   /** Graph's base URL (the folder map's requests). */
   baseUrl: string;
   folderCacheMaxAgeMs?: number;
+  /** Called after a capture was committed. */
+  onEngagementChanges?: (organizationId: string) => void;
 }
 
 export interface CaptureTarget {
@@ -105,5 +107,6 @@ export async function captureOneMessage(
   const [recorded] = await db
     .transaction()
     .execute((trx) => recordCaptureBatch(trx, organizationId, userId, null, [item], clock.now()));
+  if (recorded?.engagementId) deps.onEngagementChanges?.(organizationId);
   return { decision, engagementId: recorded?.engagementId ?? null };
 }

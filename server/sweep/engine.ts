@@ -59,6 +59,8 @@ export interface SweepDeps {
   batchRounds?: number;
   /** A `running` sweep younger than this blocks a new one for the same mailbox (default 30 min). */
   runningGuardMs?: number;
+  /** Called after captures were committed (webhooks send their deliveries now rather than at the next poll). */
+  onEngagementChanges?: (organizationId: string) => void;
 }
 
 export interface SweepTarget {

@@ -184,7 +184,13 @@ export async function captureMessageNow(
     backoffSeconds: deps.graph.backoffSeconds,
   });
   const message = await fetchOneMessage(client, restItemId);
-  const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+  const captureDeps = {
+    db,
+    clock,
+    baseUrl: deps.graph.baseUrl,
+    folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs,
+    onEngagementChanges: deps.onEngagementChanges,
+  };
   const { decision, engagementId } = await captureOneMessage(
     captureDeps,
     client,

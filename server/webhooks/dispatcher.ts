@@ -8,23 +8,26 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "../db";
 import { parseJson } from "../store/util";
-import { insertDeliveries } from "../store/webhook-deliveries";
+import { insertDeliveries, type NewDelivery } from "../store/webhook-deliveries";
 import { advanceLastSequence, endpointsBehind, type WebhookEndpointRecord } from "../store/webhook-endpoints";
 import { eventTypeOf } from "./events";
 
 /** Changes read per endpoint per pass. */
 const BATCH = 500;
 
-/** Make the deliveries of every endpoint that is behind its feed; returns how many changes were taken. */
-export async function dispatchFeed(db: Db, now: Date): Promise<number> {
-  let total = 0;
+/** A delivery the dispatcher made, due now. */
+export type DispatchedDelivery = NewDelivery & { organizationId: string };
+
+/** Make the deliveries of every endpoint that is behind its feed; returns them (committed, due now). */
+export async function dispatchFeed(db: Db, now: Date): Promise<DispatchedDelivery[]> {
+  const made: DispatchedDelivery[] = [];
   for (const endpoint of await endpointsBehind(db)) {
-    total += await dispatchEndpoint(db, endpoint, now);
+    made.push(...(await dispatchEndpoint(db, endpoint, now)));
   }
-  return total;
+  return made;
 }
 
-async function dispatchEndpoint(db: Db, endpoint: WebhookEndpointRecord, now: Date): Promise<number> {
+async function dispatchEndpoint(db: Db, endpoint: WebhookEndpointRecord, now: Date): Promise<DispatchedDelivery[]> {
   const wanted = new Set(parseJson<string[]>(endpoint.eventTypes, []));
   const from = Number(endpoint.lastSequence);
   return db.transaction().execute(async (trx) => {
@@ -36,9 +39,9 @@ async function dispatchEndpoint(db: Db, endpoint: WebhookEndpointRecord, now: Da
       .orderBy("sequence")
       .limit(BATCH)
       .execute();
-    if (changes.length === 0) return 0;
+    if (changes.length === 0) return [];
     const to = Number(changes[changes.length - 1].sequence);
-    if (!(await advanceLastSequence(trx, endpoint.organizationId, endpoint.id, from, to))) return 0;
+    if (!(await advanceLastSequence(trx, endpoint.organizationId, endpoint.id, from, to))) return [];
     const rows = changes
       .filter((c) => wanted.has(eventTypeOf(c.type)))
       .map((c) => ({
@@ -50,7 +53,8 @@ async function dispatchEndpoint(db: Db, endpoint: WebhookEndpointRecord, now: Da
         occurredAt: c.occurredAt,
       }));
     await insertDeliveries(trx, endpoint.organizationId, rows, now);
-    return changes.length;
+    // The position moved by compare-and-set, so no other dispatcher made deliveries for these changes.
+    return rows.map((r) => ({ ...r, organizationId: endpoint.organizationId }));
   });
 }
 

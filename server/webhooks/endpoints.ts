@@ -23,7 +23,6 @@ import {
   type WebhookDeliveryRecord,
 } from "../store/webhook-deliveries";
 import {
-  MAX_ENDPOINTS_PER_ORGANIZATION,
   countEndpoints,
   deleteEndpoint,
   getEndpoint,
@@ -46,8 +45,10 @@ export interface WebhookAdminDeps {
   cipher: TokenCipher;
   /** WEBHOOK_ALLOW_HOSTS. */
   allowHosts: readonly string[];
+  /** WEBHOOK_ENDPOINTS_PER_ORGANIZATION. */
+  maxEndpoints: number;
   /** Called after a change that may make deliveries due (the runner then passes soon). */
-  nudge?: () => void;
+  nudge?: (opts: { reconcile: boolean }) => void;
 }
 
 export type WebhookAdmin = ReturnType<typeof createWebhookAdmin>;
@@ -112,10 +113,10 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
       createdBy: string,
     ): Promise<WebhookEndpointCreated> {
       const url = checkUrl(input.url, deps.allowHosts);
-      if ((await countEndpoints(db, orgId)) >= MAX_ENDPOINTS_PER_ORGANIZATION)
+      if ((await countEndpoints(db, orgId)) >= deps.maxEndpoints)
         throw new DomainError(
           "webhook_quota_exceeded",
-          `An organization has at most ${MAX_ENDPOINTS_PER_ORGANIZATION} webhook endpoints.`,
+          `An organization has at most ${deps.maxEndpoints} webhook endpoints.`,
         );
       const secret = newWebhookSecret();
       const now = clock.now();
@@ -188,7 +189,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
         now,
       );
       await duePendingNow(db, orgId, id, now);
-      deps.nudge?.();
+      deps.nudge?.({ reconcile: true });
       return toEndpointView(await existing(orgId, id), now);
     },
     async deliveries(orgId: string, id: string, q: DeliveryQuery) {
@@ -207,7 +208,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps) {
       );
       if ("deliveryId" in which && n === 0)
         throw new DomainError("not_found", "No such delivery of this endpoint (or it is being attempted right now).");
-      deps.nudge?.();
+      deps.nudge?.({ reconcile: true });
       return n;
     },
   };

@@ -1,5 +1,6 @@
 /**
- * Runs webhook deliveries: each pass turns new feed changes into deliveries (dispatcher.ts), then attempts
+ * Runs webhook deliveries: each pass turns new feed changes into deliveries (dispatcher.ts) and disables
+ * endpoints failing too long even when nothing new is sent to them (health.ts), then attempts
  * the deliveries that are due (sender.ts), at most `concurrency` at once and `perEndpoint` per endpoint,
  * so one organization's slow or failing endpoint holds at most its own slots, never another's. The state
  * is in the database (deliveries, locks), so any number of processes may run passes: a claim decides who
@@ -8,6 +9,7 @@
 import type { Logger } from "../logger";
 import { dueDeliveries, type WebhookDeliveryRecord } from "../store/webhook-deliveries";
 import { dispatchFeed } from "./dispatcher";
+import { disableLongFailing } from "./health";
 import { attemptDelivery, type AttemptResult, type SenderDeps } from "./sender";
 
 export interface RunnerOptions {
@@ -25,8 +27,11 @@ export interface WebhookRunner {
   start(): void;
   /** Stop polling and wait for attempts in flight (abort: do not wait, as a killed process would not). */
   stop(opts?: { abort?: boolean }): Promise<void>;
-  /** Run a pass soon (a capture just recorded changes). */
-  nudge(): void;
+  /**
+   * Run a pass soon: a capture just recorded changes, or (reconcile) an administrator made deliveries
+   * due again (replay, enable) — the queued runner then also gives due deliveries their jobs at once.
+   */
+  nudge(opts?: { reconcile?: boolean }): void;
 }
 
 export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts: RunnerOptions): WebhookRunner {
@@ -60,7 +65,10 @@ export function createWebhookRunner(deps: SenderDeps & { logger: Logger }, opts:
   /** Dispatch and start what is due; the attempts run on (a slow endpoint must not hold the next pass). */
   async function pass(dispatch = true): Promise<Promise<AttemptResult>[]> {
     const now = deps.clock.now();
-    if (dispatch) await dispatchFeed(deps.db, now);
+    if (dispatch) {
+      await dispatchFeed(deps.db, now);
+      await disableLongFailing(deps, now);
+    }
     const room = opts.concurrency - inFlight.size;
     if (room <= 0) return [];
     const due = await dueDeliveries(deps.db, now, Math.max(room * 4, 50));

@@ -1,8 +1,8 @@
 /**
  * One attempt at one delivery — the only attempt logic, whoever runs it (the in-process poller in
  * embedded mode, a queue job in distributed mode): claim it, sign the payload, POST it through the
- * SSRF guard, record the outcome, and schedule the next attempt or give up. An endpoint whose every
- * attempt has failed for `disableAfterMs` is disabled with a reason its administrators see.
+ * SSRF guard, record the outcome, and schedule the next attempt or give up; the outcome feeds the
+ * endpoint's health (health.ts).
  */
 import type { Clock } from "../clock";
 import type { Db } from "../db";
@@ -16,8 +16,8 @@ import {
   type AttemptOutcome,
   type WebhookDeliveryRecord,
 } from "../store/webhook-deliveries";
-import { getEndpoint, updateEndpoint, type WebhookEndpointRecord } from "../store/webhook-endpoints";
-import { iso } from "../store/util";
+import { getEndpoint, type WebhookEndpointRecord } from "../store/webhook-endpoints";
+import { trackEndpointHealth } from "./health";
 import { buildPayloads } from "./payload";
 import { nextAttemptAfter } from "./schedule";
 import { signingSecrets } from "./secrets";
@@ -89,30 +89,4 @@ async function post(
   const at = deps.clock.now();
   const ok = error === null;
   return { ok, statusCode, error, at, nextAttemptAt: ok ? null : nextAttemptAfter(d.attempts + 1, at) };
-}
-
-/** A success clears the endpoint's failing streak; a failure starts it, or disables the endpoint once too long. */
-async function trackEndpointHealth(deps: SenderDeps, endpoint: WebhookEndpointRecord, outcome: AttemptOutcome) {
-  const { db } = deps;
-  if (outcome.ok) {
-    if (endpoint.failingSince)
-      await updateEndpoint(db, endpoint.organizationId, endpoint.id, { failingSince: null }, outcome.at);
-    return;
-  }
-  if (!endpoint.failingSince) {
-    await updateEndpoint(db, endpoint.organizationId, endpoint.id, { failingSince: iso(outcome.at) }, outcome.at);
-    return;
-  }
-  const failingMs = outcome.at.getTime() - new Date(endpoint.failingSince).getTime();
-  if (failingMs < deps.disableAfterMs) return;
-  const days = Math.round(failingMs / 86_400_000);
-  const reason = `Every delivery attempt since ${endpoint.failingSince} failed (${days} days); the last: ${outcome.error}`;
-  await updateEndpoint(
-    db,
-    endpoint.organizationId,
-    endpoint.id,
-    { status: "disabled", disabledReason: reason.slice(0, 500), disabledAt: iso(outcome.at) },
-    outcome.at,
-  );
-  deps.logger.warn({ organizationId: endpoint.organizationId, endpointId: endpoint.id }, "webhook endpoint disabled");
 }

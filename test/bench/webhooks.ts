@@ -3,7 +3,8 @@
  * receiver's own ceiling measured in the same run — the same HTTPS receiver (verifying every request with
  * `standardwebhooks`) hit directly with signed requests by a loop using as many connections as the
  * product may use per endpoint. The product runs as deployed in embedded mode: SQLite, the runner polling
- * at its default interval (WEBHOOK_POLL_INTERVAL_MS), captures written by the store's recordCaptureBatch.
+ * at its default interval (WEBHOOK_POLL_INTERVAL_MS), captures written by the store's recordCaptureBatch
+ * and followed by the nudge the sweep's writer gives after each committed batch (webhooks.onChanges).
  */
 import https from "node:https";
 import type net from "node:net";
@@ -106,6 +107,7 @@ export async function runWebhooks(o: { quick: boolean }): Promise<WebhooksResult
       const rec = await h.db
         .transaction()
         .execute((trx) => recordCaptureBatch(trx, ORG, user.id, null, items, new Date()));
+      webhooks.onChanges(); // what the sweep (sweep/phases/store.ts) and "capture now" do after committing
       return rec.map((r) => r.engagementId!);
     };
     webhooks.runner.start();
@@ -235,7 +237,7 @@ export function renderWebhooks(
   const r = s.result;
   return [
     ...out,
-    `Embedded mode (SQLite), default settings (poll every ${r.pollIntervalMs} ms, ${r.perEndpoint} attempts in flight per endpoint), a real HTTPS receiver on loopback verifying every request with \`standardwebhooks\`.`,
+    `Embedded mode (SQLite), default settings (poll every ${r.pollIntervalMs} ms, ${r.perEndpoint} attempts in flight per endpoint; a capture wakes the sender at once, as the sweep does after each committed batch), a real HTTPS receiver on loopback verifying every request with \`standardwebhooks\`.`,
     "",
     "| measure | value |",
     "|---|---|",

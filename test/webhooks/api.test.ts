@@ -28,6 +28,7 @@ for (const target of databaseTargets()) {
         clock: new ManualClock(NOW),
         cipher: createTokenCipher(randomBytes(32)),
         allowHosts: [],
+        maxEndpoints: 20,
       });
       t = await createHarness({ webhooks }, {}, async () => h);
     });

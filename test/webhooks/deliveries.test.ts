@@ -151,10 +151,34 @@ for (const target of databaseTargets()) {
       expect(log1.filter((d) => d.status === "pending")).toEqual([]);
     });
 
+    it("disables an endpoint whose deliveries all gave up, though no new change arrives to fail again", async () => {
+      await w.webhooks.close();
+      w.webhooks = w.another({ disableAfterDays: 2 });
+      receiver.behaviour = "fail";
+      const start = w.clock.now().getTime();
+      await w.capture(1);
+      await drain();
+      // Each attempt when it is due, until the delivery gives up (its eighth, about 28 h after the first).
+      for (let next = (await log())[0].nextAttemptAt; next; next = (await log())[0].nextAttemptAt) {
+        w.clock.advance(Date.parse(next) - w.clock.now().getTime());
+        await drain();
+      }
+      expect((await log())[0]).toMatchObject({ status: "failed", attempts: 8 });
+      expect((await w.webhooks.admin.get(ORG, endpointId)).status).toBe("active");
+      w.clock.advance(start + 47 * 3_600_000 - w.clock.now().getTime()); // not yet two days
+      await drain();
+      expect((await w.webhooks.admin.get(ORG, endpointId)).status).toBe("active");
+      w.clock.advance(2 * 3_600_000); // 49 h, and nothing was attempted since the 28th hour
+      await drain();
+      const ep = await w.webhooks.admin.get(ORG, endpointId);
+      expect(ep).toMatchObject({ status: "disabled", disabledAt: w.clock.now().toISOString() });
+      expect(ep.disabledReason).toMatch(/Every delivery attempt since .* failed \(2 days\); the last: HTTP 500/);
+    });
+
     it("gives a delivery up after 8 attempts over about 28 hours (status failed)", async () => {
       receiver.behaviour = "fail";
       await w.capture(1);
-      for (let i = 0; i < 12; i++) {
+      for (let i = 0; i < 12 && (await log())[0]?.status !== "failed"; i++) {
         await drain();
         w.clock.advance(10 * 3_600_000);
       }

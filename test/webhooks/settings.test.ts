@@ -12,6 +12,7 @@ describe("webhook settings", () => {
       concurrency: 32,
       perEndpoint: 4,
       pollIntervalMs: 1000,
+      maxEndpoints: 20,
     });
   });
 
@@ -20,6 +21,9 @@ describe("webhook settings", () => {
     if (!r.ok) throw new Error(r.problems.join("; "));
     expect(r.config.webhooks?.allowHosts).toEqual(["localhost", "receiver.test"]);
     expect(r.config.webhooks?.timeoutMs).toBe(3000);
+    const cap = loadConfig({ WEBHOOK_ENDPOINTS_PER_ORGANIZATION: "3" });
+    if (!cap.ok) throw new Error(cap.problems.join("; "));
+    expect(cap.config.webhooks?.maxEndpoints).toBe(3);
   });
 
   it.each([
@@ -28,6 +32,8 @@ describe("webhook settings", () => {
     ["WEBHOOK_TIMEOUT_SECONDS", "0", "WEBHOOK_TIMEOUT_SECONDS must be at least 1"],
     ["WEBHOOK_DISABLE_AFTER_DAYS", "31", "WEBHOOK_DISABLE_AFTER_DAYS must be at most 30"],
     ["WEBHOOK_POLL_INTERVAL_MS", "1e3", "WEBHOOK_POLL_INTERVAL_MS must be a whole number"],
+    ["WEBHOOK_ENDPOINTS_PER_ORGANIZATION", "0", "WEBHOOK_ENDPOINTS_PER_ORGANIZATION must be at least 1"],
+    ["WEBHOOK_ENDPOINTS_PER_ORGANIZATION", "101", "WEBHOOK_ENDPOINTS_PER_ORGANIZATION must be at most 100"],
   ])("refuses %s=%s", (name, value, message) => {
     const r = loadConfig({ [name]: value });
     expect(r.ok).toBe(false);

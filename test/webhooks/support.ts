@@ -7,7 +7,8 @@ import https from "node:https";
 import type net from "node:net";
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { ManualClock } from "../../server/clock";
+import type PgBoss from "pg-boss";
+import { ManualClock, type Clock } from "../../server/clock";
 import { DEFAULT_WEBHOOKS, type WebhookConfig } from "../../server/config";
 import { generateTls, type TlsMaterial } from "../../server/http/tls";
 import { createLogger } from "../../server/logger";
@@ -128,15 +129,27 @@ export interface World {
   clock: ManualClock;
   webhooks: Webhooks;
   /** Another process's webhooks over the same database and key. */
-  another(overrides?: Partial<WebhookConfig>): Webhooks;
+  another(overrides?: Partial<WebhookConfig>, options?: WorldOptions): Webhooks;
   userId: string;
   contactId: string;
   captured: number;
   capture(n?: number): Promise<string[]>;
 }
 
+export interface WorldOptions {
+  /** Distributed mode: deliveries through this pg-boss. */
+  boss?: PgBoss;
+  /** The webhooks' clock (default the world's manual clock; pg-boss schedules by the database's clock). */
+  clock?: Clock;
+  reconcile?: { intervalMs: number; graceMs: number };
+}
+
 /** Webhooks over the test database: localhost allowed and resolved to 127.0.0.1, the receiver's CA trusted. */
-export async function openWorld(h: TestDatabase, settings: Partial<WebhookConfig> = {}): Promise<World> {
+export async function openWorld(
+  h: TestDatabase,
+  settings: Partial<WebhookConfig> = {},
+  options: WorldOptions = {},
+): Promise<World> {
   const tls = await receiverTls();
   const clock = new ManualClock(new Date());
   const user = await provisionUser(
@@ -153,14 +166,16 @@ export async function openWorld(h: TestDatabase, settings: Partial<WebhookConfig
     dataDir: tempDir("ec-webhooks-"),
     webhooks: { ...DEFAULT_WEBHOOKS, allowHosts: ["localhost"], timeoutMs: 2000, ...settings },
   };
-  const another = (overrides: Partial<WebhookConfig> = {}) =>
+  const another = (overrides: Partial<WebhookConfig> = {}, more: WorldOptions = {}) =>
     createWebhooks({
       db: h.db,
       config: { ...config, webhooks: { ...config.webhooks, ...overrides } },
-      clock,
+      clock: more.clock ?? options.clock ?? clock,
       logger: createLogger("silent"),
       extraCaPem: tls.caPem,
       resolve: async () => [{ address: "127.0.0.1", family: 4 }],
+      boss: more.boss ?? options.boss,
+      reconcile: more.reconcile ?? options.reconcile,
     });
   const world: World = {
     clock,

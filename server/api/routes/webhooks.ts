@@ -23,6 +23,7 @@ import {
   webhookPayloadSchema,
 } from "../../../shared/api/schemas";
 import { z } from "zod";
+import { DEFAULT_WEBHOOKS } from "../../config";
 import { createTokenCipher, resolveEncryptionKey } from "../../identity/token-crypto";
 import { createWebhookAdmin, type WebhookAdmin } from "../../webhooks/endpoints";
 import type { AppContext, AppEnv } from "../context";
@@ -186,6 +187,7 @@ function adminOf(deps: AppDeps): () => WebhookAdmin {
       clock: deps.clock,
       cipher: createTokenCipher(resolveEncryptionKey(deps.config, deps.logger)),
       allowHosts: deps.config.webhooks?.allowHosts ?? [],
+      maxEndpoints: (deps.config.webhooks ?? DEFAULT_WEBHOOKS).maxEndpoints,
     }));
 }
 

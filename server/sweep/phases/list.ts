@@ -103,6 +103,7 @@ export async function listDecideAndStore(
     counters: c,
     bodies: { signal: opts.signal, onRetry, maxRounds },
     onStored: () => progress("listing"),
+    onChanges: () => deps.onEngagementChanges?.(organizationId),
   });
 
   progress("listing");

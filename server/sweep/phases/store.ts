@@ -80,6 +80,8 @@ export interface CaptureWriterDeps {
   bodies: BodyOptions;
   /** Called after every stored batch. */
   onStored: () => void;
+  /** Called after a stored batch that captured something (the changes feed grew). */
+  onChanges?: () => void;
 }
 
 export interface CaptureWriter {
@@ -117,6 +119,7 @@ export function createCaptureWriter(deps: CaptureWriterDeps): CaptureWriter {
       .execute((trx) => recordCaptureBatch(trx, organizationId, userId, sweepId, items, clock.now()));
     counters.stored += items.length;
     deps.onStored();
+    if (items.some((i) => i.outcome === "captured")) deps.onChanges?.();
   };
 
   const flushBodies = async (part: { m: ListedMessage; d: CaptureDecision }[]) => {
