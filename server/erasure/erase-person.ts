@@ -13,16 +13,22 @@
  *   an "updated" change, so CRMs reading the feed fetch the redacted view.
  * - The contact row, its links and blocklist entries for exactly the address are deleted.
  *
- * Every step is short transactions of at most `batchSize` rows: no lock is held for long and the sweep
- * and status call keep their turns. Not one transaction: an erasure that fails half-way is finished by
- * asking again (each step finds only what is left). A member's own address is refused: a colleague's
- * data goes with their account, not through erasure.
+ * Every step is short transactions of at most `batchSize` rows — links, deletions, rewrites alike — so
+ * no lock is held for long and the sweep and status call keep their turns; rewrites go on from the last
+ * key, so a large footprint is one pass over each table, not one per batch. Not one transaction: an
+ * erasure that fails or times out half-way is finished by asking again (each step finds only what is
+ * left). A member's own address is refused: a colleague's data goes with their account, not through erasure.
+ *
+ * It runs in the request rather than as a queued job on purpose: a job would have to keep the address
+ * until it ran (pg-boss keeps a job's data in its archive for days), while an erasure must keep none;
+ * and the administrator gets the counts in the answer. A request cut short by a proxy loses nothing —
+ * asking again finishes it.
  */
 import type { Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { Database } from "../db/schema";
 import { DomainError } from "../domain-error";
-import { removeEngagements } from "../store/capture-decisions";
+import { removeEngagements, unlinkContactFromEngagements } from "../store/capture-decisions";
 import { deleteContact } from "../store/contacts";
 import { recordEngagementChanges } from "../store/engagement-changes";
 import { engagementsOfContact } from "../store/engagements";
@@ -95,13 +101,8 @@ export async function erasePerson(
   if (contactId) await deleteContact(db, org, contactId, now);
   await deleteEngagements(db, org, address, contactId, req.scope, size, now, counts);
   if (contactId) {
-    await db.transaction().execute(async (trx) => {
-      const gone = await deleteContactForGood(trx, org, contactId);
-      counts.contacts += gone.contacts;
-      counts.contactLinks += gone.links.length;
-      const changes = gone.links.map((engagementId) => ({ engagementId, type: "updated" as const }));
-      await recordEngagementChanges(trx, org, changes, now);
-    });
+    counts.contactLinks += await unlinkAll(db, org, contactId, size, now);
+    counts.contacts += await deleteContactForGood(db, org, contactId);
   }
   counts.engagementsRedacted = await redactAll(db, "engagements", org, address, size, now);
   counts.decisionsRedacted = await redactAll(db, "captureDecisions", org, address, size, now);
@@ -167,7 +168,22 @@ async function deleteEngagements(
   }
 }
 
-/** Rewrites the table's rows that mention the address, a batch per transaction; returns how many. */
+/** The contact's remaining links, a batch per transaction (each linked engagement's view changed). */
+async function unlinkAll(db: Kysely<Database>, org: string, contactId: string, size: number, now: Date) {
+  let total = 0;
+  for (;;) {
+    const links = await db.transaction().execute(async (trx) => {
+      const ids = await unlinkContactFromEngagements(trx, org, contactId, size);
+      const changes = ids.map((engagementId) => ({ engagementId, type: "updated" as const }));
+      await recordEngagementChanges(trx, org, changes, now);
+      return ids.length;
+    });
+    total += links;
+    if (links < size) return total;
+  }
+}
+
+/** Rewrites the table's rows that mention the address, a batch per transaction, in one pass; how many. */
 async function redactAll(
   db: Kysely<Database>,
   table: RedactedTable,
@@ -177,9 +193,11 @@ async function redactAll(
   now: Date,
 ): Promise<number> {
   let total = 0;
-  for (;;) {
+  let after: string[] | null = null;
+  do {
+    const from: string[] | null = after;
     const batch = await db.transaction().execute(async (trx) => {
-      const b = await redactBatch(trx, table, org, address, size);
+      const b = await redactBatch(trx, table, org, address, size, from);
       if (table === "engagements") {
         const changes = b.keys.map((k) => ({ engagementId: k.id, type: "updated" as const }));
         await recordEngagementChanges(trx, org, changes, now);
@@ -187,7 +205,7 @@ async function redactAll(
       return b;
     });
     total += batch.keys.length;
-    // Fewer than a batch found: none left. Nothing rewritten: only rows we cannot rewrite are left.
-    if (batch.found < size || batch.keys.length === 0) return total;
-  }
+    after = batch.next;
+  } while (after !== null);
+  return total;
 }

@@ -11,6 +11,8 @@
  * - Removal records (hash and why of a deleted engagement): `removalRecordDays` after the removal, a
  *   year by default — the audit answer to "why is this message no longer captured?".
  * - Sweeps: `sweepDays`, except a running sweep and each mailbox's latest and latest successful one.
+ * - Rule changes (what targeted re-reads search for): once every mailbox concerned has swept past them,
+ *   and in any case after `ruleChangeHours` (the window + 24 h) — see rule-changes.ts for why that is safe.
  * - Engagements: the organization's period (null = forever), counted from the message's time and never
  *   shorter than the exclusions' horizon, so a message is never deleted while a sweep could capture it again.
  */
@@ -18,6 +20,8 @@ export interface RetentionPolicy {
   excludedDecisionHours: number;
   removalRecordDays: number;
   sweepDays: number;
+  /** Never less than the sweep window + RULES_MARGIN_MS (rule-changes.ts); not a setting. */
+  ruleChangeHours: number;
 }
 
 export interface Cutoffs {
@@ -27,6 +31,8 @@ export interface Cutoffs {
   removalRecordsBefore: string;
   /** Finished, superseded sweeps started before this go. */
   sweepsStartedBefore: string;
+  /** Rule changes made before this go, whatever the mailboxes did. */
+  ruleChangesBefore: string;
 }
 
 const HOUR_MS = 3600_000;
@@ -36,6 +42,7 @@ export const DEFAULT_POLICY = (windowHours: number): RetentionPolicy => ({
   excludedDecisionHours: windowHours + 24,
   removalRecordDays: 365,
   sweepDays: 30,
+  ruleChangeHours: windowHours + 24,
 });
 
 export function cutoffs(policy: RetentionPolicy, now: Date): Cutoffs {
@@ -44,6 +51,7 @@ export function cutoffs(policy: RetentionPolicy, now: Date): Cutoffs {
     excludedDecidedBefore: new Date(t - policy.excludedDecisionHours * HOUR_MS).toISOString(),
     removalRecordsBefore: new Date(t - policy.removalRecordDays * DAY_MS).toISOString(),
     sweepsStartedBefore: new Date(t - policy.sweepDays * DAY_MS).toISOString(),
+    ruleChangesBefore: new Date(t - policy.ruleChangeHours * HOUR_MS).toISOString(),
   };
 }
 

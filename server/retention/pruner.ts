@@ -9,8 +9,12 @@ import type { Database } from "../db/schema";
 import { pruneExcludedDecisions, pruneRemovalRecords, removeEngagements } from "../store/capture-decisions";
 import { engagementIdsOlderThan } from "../store/engagements";
 import { listOrganizationRetention } from "../store/organizations";
-import { pruneSweeps } from "../store/sweeps";
+import { lastSuccessWindowEnds } from "../store/mailbox-connections";
+import { deleteRuleChanges, pruneRuleChangesBefore, ruleChangesFrom } from "../store/rule-changes";
+import { pruneSweeps, runningSweepWindowEnds } from "../store/sweeps";
+import { chunks } from "../store/util";
 import { cutoffs, engagementCutoff, type RetentionPolicy } from "./policy";
+import { spentRuleChanges } from "./rule-changes";
 
 export interface PruneOptions {
   policy: RetentionPolicy;
@@ -29,6 +33,7 @@ export interface PruneCounts {
   removalRecords: number;
   sweeps: number;
   engagements: number;
+  ruleChanges: number;
   /** Delete statements run (each bounded by batchSize rows). */
   statements: number;
 }
@@ -42,6 +47,7 @@ export async function pruneAll(db: Kysely<Database>, opts: PruneOptions): Promis
     removalRecords: 0,
     sweeps: 0,
     engagements: 0,
+    ruleChanges: 0,
     statements: 0,
   };
   const c = cutoffs(opts.policy, opts.now);
@@ -70,6 +76,12 @@ export async function pruneAll(db: Kysely<Database>, opts: PruneOptions): Promis
     counts.excludedDecisions += await drain(() => pruneExcludedDecisions(db, org.id, c.excludedDecidedBefore, size));
     counts.removalRecords += await drain(() => pruneRemovalRecords(db, org.id, c.removalRecordsBefore, size));
     counts.sweeps += await drain(() => pruneSweeps(db, org.id, c.sweepsStartedBefore, size));
+    counts.ruleChanges += await drain(() => pruneRuleChangesBefore(db, org.id, c.ruleChangesBefore, size));
+    const spent = await spentSince(db, org.id, c.ruleChangesBefore);
+    for (const ids of chunks(spent, size)) {
+      counts.ruleChanges += await deleteRuleChanges(db, org.id, ids);
+      counts.statements++;
+    }
   }
   return counts;
 }
@@ -91,4 +103,14 @@ async function expireEngagements(
     // The message is past the sweep window (engagementCutoff), which is what before_connection says.
     return removeEngagements(trx, organizationId, ids, { reason: "before_connection", removal: "retention" }, now);
   });
+}
+
+/** The organization's rule changes younger than the horizon that every mailbox concerned has swept past. */
+async function spentSince(db: Kysely<Database>, organizationId: string, since: string): Promise<string[]> {
+  const changes = await ruleChangesFrom(db, organizationId, since);
+  if (!changes.length) return [];
+  // Running sweeps first: a sweep that finishes between the two reads then shows in one of them.
+  const running = await runningSweepWindowEnds(db, organizationId);
+  const connections = await lastSuccessWindowEnds(db, organizationId);
+  return spentRuleChanges(changes, { connections, running });
 }

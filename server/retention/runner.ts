@@ -34,6 +34,7 @@ export async function pruneOnce(deps: RetentionDeps, signal?: AbortSignal): Prom
       excludedDecisionHours: r.excludedDecisionHours,
       removalRecordDays: r.removalRecordDays,
       sweepDays: r.sweepDays,
+      ruleChangeHours: DEFAULT_POLICY(deps.windowHours).ruleChangeHours,
     },
     batchSize: r.batchSize,
     batchPauseMs: r.batchPauseMs,

@@ -570,17 +570,28 @@ async function pruneBatch(db: Kysely<Database>, due: DueCondition, limit: number
   return Number(res.numDeletedRows);
 }
 
-/** Erasing a person: every link of this contact to an engagement goes; the engagements that lost one. */
+/** Erasing a person: up to `limit` links of this contact to an engagement go; the engagements that lost one. */
 export async function unlinkContactFromEngagements(
   trx: Kysely<Database>,
   organizationId: string,
   contactId: string,
+  limit: number,
 ): Promise<string[]> {
-  const links = await trx
+  const ids = (
+    await trx
+      .selectFrom("engagementContacts")
+      .select("engagementId")
+      .where("organizationId", "=", organizationId)
+      .where("contactId", "=", contactId)
+      .limit(limit)
+      .execute()
+  ).map((l) => l.engagementId);
+  if (!ids.length) return [];
+  await trx
     .deleteFrom("engagementContacts")
     .where("organizationId", "=", organizationId)
     .where("contactId", "=", contactId)
-    .returning("engagementId")
+    .where("engagementId", "in", ids)
     .execute();
-  return links.map((l) => l.engagementId);
+  return ids;
 }

@@ -5,10 +5,9 @@
  * scans every text column of every table, so a new table that stores addresses fails it until it is listed.
  * Every statement is scoped to the organization and bounded by `limit`.
  */
-import { unlinkContactFromEngagements } from "./capture-decisions";
 import { purgeContact } from "./contacts";
 import { createHash, randomBytes } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import { normalizeAddress } from "../../shared/capture";
 import type { Database } from "../db/schema";
 import type { Participant } from "./engagements";
@@ -152,18 +151,13 @@ export async function countDecisionsOf(
   return n;
 }
 
-/**
- * The contact row and its remaining engagement links, for good (untracking only marks it deleted).
- * Returns the engagements that lost a link (their view changed) and the counts.
- */
+/** The contact row, for good, once its links are gone. */
 export async function deleteContactForGood(
   trx: Kysely<Database>,
   organizationId: string,
   contactId: string,
-): Promise<{ contacts: number; links: string[] }> {
-  const links = await unlinkContactFromEngagements(trx, organizationId, contactId);
-  const contacts = await purgeContact(trx, organizationId, contactId);
-  return { contacts, links };
+): Promise<number> {
+  return purgeContact(trx, organizationId, contactId);
 }
 
 /** Free-text columns that may hold an address, by table, with each table's key. */
@@ -197,10 +191,12 @@ export function redactText(column: string, text: string | null, address: string)
 }
 
 /**
- * One batch: up to `limit` rows of the table whose listed columns mention the address, rewritten
- * without it. Returns the rows rewritten (their keys); fewer than `limit` means none are left. A row
- * whose rewrite changes nothing (the database's lower() and ours disagree on a character) is skipped and
- * reported in `stuck`, so the caller stops instead of finding it again forever.
+ * One batch: up to `limit` rows of the table whose listed columns mention the address, in key order after
+ * `after` (null: from the start), rewritten without it. Returns the rows rewritten (their keys), how many
+ * were found, and `next`, where the following batch starts (null when fewer than `limit` were found: none
+ * are left). Going on from the last key, never from the start, keeps a large footprint one pass over the
+ * table. A row whose rewrite changes nothing (the database's lower() and ours disagree on a character) is
+ * skipped and counted in `stuck`.
  */
 export async function redactBatch(
   db: Kysely<Database>,
@@ -208,20 +204,24 @@ export async function redactBatch(
   organizationId: string,
   address: string,
   limit: number,
-): Promise<{ keys: Record<string, string>[]; found: number; stuck: number }> {
+  after: readonly string[] | null = null,
+): Promise<{ keys: Record<string, string>[]; found: number; stuck: number; next: string[] | null }> {
   const { key, columns } = REDACTIONS[table];
   const pattern = likeContains(address);
   const any = db as unknown as Kysely<any>;
-  const rows: Record<string, string | null>[] = await any
+  let query = any
     .selectFrom(table)
     .select([...key, ...columns])
-    .where("organizationId", "=", organizationId)
+    .where("organizationId", "=", organizationId);
+  if (after) query = query.where(afterKey(key, after));
+  const rows: Record<string, string | null>[] = await query
     .where(
       sql<boolean>`(${sql.join(
         columns.map((c) => sql`lower(coalesce(${sql.ref(c)}, '')) like ${pattern} escape '\\'`),
         sql` or `,
       )})`,
     )
+    .orderBy([...key])
     .limit(limit)
     .execute();
   const keys: Record<string, string>[] = [];
@@ -241,5 +241,19 @@ export async function redactBatch(
     await q.execute();
     keys.push(Object.fromEntries(key.map((k) => [k, String(row[k])])));
   }
-  return { keys, found: rows.length, stuck };
+  const last = rows[rows.length - 1];
+  return {
+    keys,
+    found: rows.length,
+    stuck,
+    next: rows.length < limit || !last ? null : key.map((k) => String(last[k])),
+  };
+}
+
+/** Rows whose key comes after `after` in key order (keys of one or two text columns). */
+function afterKey(key: readonly string[], after: readonly string[]) {
+  return (eb: ExpressionBuilder<any, any>) =>
+    key.length === 1
+      ? eb(key[0], ">", after[0])
+      : eb.or([eb(key[0], ">", after[0]), eb.and([eb(key[0], "=", after[0]), eb(key[1], ">", after[1])])]);
 }

@@ -352,3 +352,15 @@ export async function recordConnectionSweep(
     .where("userId", "=", userId)
     .execute();
 }
+
+/** Each mailbox's lastSuccessWindowEnd in the organization (null: never swept successfully). */
+export async function lastSuccessWindowEnds(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<{ userId: string; lastSuccessWindowEnd: string | null }[]> {
+  return db
+    .selectFrom("mailboxConnections")
+    .select(["userId", "lastSuccessWindowEnd"])
+    .where("organizationId", "=", organizationId)
+    .execute();
+}

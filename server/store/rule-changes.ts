@@ -84,3 +84,53 @@ export async function ruleChangesSince(
     ...contacts.map((c) => ({ kind: "contact_tracked" as const, address: c.email, at: c.createdAt })),
   ];
 }
+
+/** Retention: up to `limit` of the organization's changes made before `before` (how many went). */
+export async function pruneRuleChangesBefore(
+  db: Kysely<Database>,
+  organizationId: string,
+  before: string,
+  limit: number,
+): Promise<number> {
+  const r = await db
+    .deleteFrom("ruleChanges")
+    .where("id", "in", (qb) =>
+      qb
+        .selectFrom("ruleChanges")
+        .select("id")
+        .where("organizationId", "=", organizationId)
+        .where("changedAt", "<", before)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** The organization's changes made at or after `since` (retention/rule-changes.ts says which are spent). */
+export async function ruleChangesFrom(
+  db: Kysely<Database>,
+  organizationId: string,
+  since: string,
+): Promise<{ id: string; userId: string | null; changedAt: string }[]> {
+  return db
+    .selectFrom("ruleChanges")
+    .select(["id", "userId", "changedAt"])
+    .where("organizationId", "=", organizationId)
+    .where("changedAt", ">=", since)
+    .execute();
+}
+
+/** Deletes the organization's changes with these ids (a batch the caller bounds). */
+export async function deleteRuleChanges(
+  db: Kysely<Database>,
+  organizationId: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (!ids.length) return 0;
+  const r = await db
+    .deleteFrom("ruleChanges")
+    .where("organizationId", "=", organizationId)
+    .where("id", "in", ids)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -295,3 +295,16 @@ export async function pruneSweeps(
     .executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** The organization's running sweeps' window ends: what each would make lastSuccessWindowEnd on success. */
+export async function runningSweepWindowEnds(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<{ userId: string; windowEnd: string }[]> {
+  return db
+    .selectFrom("sweeps")
+    .select(["userId", "windowEnd"])
+    .where("organizationId", "=", organizationId)
+    .where("status", "=", "running")
+    .execute();
+}

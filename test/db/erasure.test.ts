@@ -6,6 +6,8 @@
  */
 import { ADMIN_APP_ROLE, APP_WRITE_ROLE } from "../../shared/api/roles";
 import type { ErasureResult } from "../../shared/api/schemas";
+import type { KyselyPlugin } from "kysely";
+import { erasePerson } from "../../server/erasure/erase-person";
 import { messageKey, recordCaptureBatch, type CaptureItem } from "../../server/store/capture-decisions";
 import { saveConnection } from "../../server/store/mailbox-connections";
 import { recordSweepStarted } from "../../server/store/sweeps";
@@ -192,6 +194,44 @@ for (const target of databaseTargets()) {
       // Asking again finds nothing left.
       const again = (await (await erase({ address: PAT, scope: "sole" })).json()) as ErasureResult;
       expect(Object.values(again.counts).every((n) => n === 0)).toBe(true);
+    });
+
+    test("a large footprint goes in statements of at most batchSize rows (no long lock); no trace left", async () => {
+      const member = await me(MEMBER);
+      const admin = await me(ADMIN);
+      const [org, user] = [member.organization.id, member.user.id];
+      const contact = async (email: string) =>
+        ((await (await t.call("POST", "/api/contacts", { ...MEMBER, body: { email } })).json()) as { id: string }).id;
+      const [pat, other] = [await contact(PAT), await contact(OTHER)];
+      // Kept (another tracked participant) yet naming Pat, linked to Pat or not: 30 rows to rewrite, 20 links.
+      const items: CaptureItem[] = Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0
+          ? { ...engagement(`<shared-${i}@x>`, OTHER, [PAT], "hello"), contactIds: [pat, other] }
+          : {
+              ...engagement(`<mention-${i}@x>`, OTHER, [], `ask ${PAT}`),
+              contactIds: i % 3 === 1 ? [pat, other] : [other],
+            },
+      );
+      await t.h.db.transaction().execute((trx) => recordCaptureBatch(trx, org, user, null, items, t.clock.now()));
+      const affected: number[] = [];
+      const counting: KyselyPlugin = {
+        transformQuery: (a) => a.node,
+        transformResult: async (a) => {
+          if (a.result.numAffectedRows !== undefined) affected.push(Number(a.result.numAffectedRows));
+          return a.result;
+        },
+      };
+      const { counts } = await erasePerson(t.h.db.withPlugin(counting), {
+        organizationId: org,
+        address: PAT,
+        scope: "sole",
+        erasedByUserId: admin.user.id,
+        now: t.clock.now(),
+        batchSize: 3,
+      });
+      expect(counts).toMatchObject({ contacts: 1, contactLinks: 20, engagementsDeleted: 0, engagementsRedacted: 30 });
+      expect(Math.max(...affected)).toBe(3);
+      expect(await columnsHolding(t.h.db, PAT, org)).toEqual([]);
     });
 
     test("scope full: every engagement Pat took part in is deleted; a mere mention is rewritten", async () => {

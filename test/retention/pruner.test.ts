@@ -190,9 +190,9 @@ for (const target of databaseTargets()) {
       });
       expect(counts.excludedDecisions).toBe(25);
       // Counted in each pause: 10, 10 then 5 of A's exclusions; then one statement per other step (A: removal
-      // records, sweeps; B: exclusions, removal records, sweeps).
+      // records, sweeps, rule changes; B: exclusions, removal records, sweeps, rule changes).
       expect(seen.slice(0, 3)).toEqual([15, 5, 0]);
-      expect(counts.statements).toBe(3 + 2 + 3);
+      expect(counts.statements).toBe(3 + 3 + 4);
       expect(await count("captureDecisions", A)).toBe(0);
     });
   });

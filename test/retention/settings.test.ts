@@ -43,6 +43,7 @@ test("cut-offs; an organization's engagement period is never shorter than the ex
     excludedDecidedBefore: "2026-12-04T12:00:00.000Z",
     removalRecordsBefore: "2025-12-06T12:00:00.000Z",
     sweepsStartedBefore: "2026-11-06T12:00:00.000Z",
+    ruleChangesBefore: "2026-12-04T12:00:00.000Z",
   });
   expect(engagementCutoff(p, null, NOW)).toBeNull();
   expect(engagementCutoff(p, 30, NOW)).toBe("2026-11-06T12:00:00.000Z");
