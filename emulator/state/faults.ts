@@ -60,6 +60,11 @@ export class Faults {
     this.rules = [];
   }
 
+  /** How many requests a rule has hit so far (tests wait on it: "the request is now stalled"). */
+  fired(id: number): number {
+    return this.rules.find((f) => f.id === id)?.fired ?? 0;
+  }
+
   /** The fault that hits this request, if any (consumes one use of it). */
   take(req: {
     area: "graph" | "identity";

@@ -96,6 +96,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
       return queue ? enqueueFirstSweep(queue, logger, orgId, userId) : late.sweeps?.onConnected(orgId, userId);
     },
     beforeDisconnect: async (orgId, userId) => late.notifications?.beforeDisconnect(orgId, userId),
+    afterDisconnect: async (orgId, userId) => late.notifications?.afterDisconnect(orgId, userId),
   });
   const localSweeps = createSweepService({
     db,

@@ -28,6 +28,8 @@ export interface ConnectionServiceDeps {
    * mailbox, e.g. to delete its notification subscription). Errors are logged; the disconnect goes on.
    */
   beforeDisconnect?: (organizationId: string, userId: string) => Promise<void>;
+  /** Called once the connection is marked disconnected (its tokens gone). Errors are logged. */
+  afterDisconnect?: (organizationId: string, userId: string) => Promise<void>;
   /**
    * Distributed mode: API processes make no Graph request. The callback then stores the grant only; the
    * first sweep, on a worker, reads the user's addresses and the organization's verified domains.

@@ -104,6 +104,14 @@ async function disconnect(ctx: ConnectContext, organizationId: string, userId: s
     disconnectConnection(db, organizationId, userId, clock.now()),
   );
   if (done) logger.info({ organizationId, userId }, "mailbox disconnected; tokens deleted");
+  await ctx.deps
+    .afterDisconnect?.(organizationId, userId)
+    .catch((err: unknown) =>
+      logger.warn(
+        { organizationId, userId, err: (err as Error)?.message },
+        "mailbox disconnect: cleanup after it failed",
+      ),
+    );
   return done;
 }
 

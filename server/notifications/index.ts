@@ -15,7 +15,7 @@ import type { SweepGraphOptions } from "../sweep/engine";
 import { describeError } from "../sweep/errors";
 import type { SweepQueue } from "../sweep-queue/queue";
 import { requestUnsubscribe } from "../sweep-queue/unsubscribe-job";
-import { getSubscription } from "../store/graph-subscriptions";
+import { deleteSubscription, getSubscription } from "../store/graph-subscriptions";
 import { createInProcessSink, createQueueSink, type InProcessSink, type NotificationSink } from "./processing";
 import { decideNotifications, type NotificationsDecision } from "./reachability";
 import { createNotificationReceiver, type NotificationReceiver } from "./receiver";
@@ -61,6 +61,12 @@ export interface Notifications {
    * worker runs while this process waits (distributed: the API process makes no Graph request).
    */
   beforeDisconnect(organizationId: string, userId: string): Promise<void>;
+  /**
+   * After the connection is marked disconnected: forget any subscription row a tick saved between the
+   * deletion and the mark (the manager's create checks the other way round). No Graph call: without
+   * tokens it cannot be deleted there; it expires, and its notifications name no subscription we keep.
+   */
+  afterDisconnect(organizationId: string, userId: string): Promise<void>;
   /** Renew and create now (single-flight; across workers behind an advisory lock). Null when another ran it. */
   tick(): Promise<TickResult | null>;
   /** Tick every `intervalMs` (default SUBSCRIPTION_TICK_MS), the first at once. */
@@ -142,6 +148,10 @@ export function createNotifications(o: NotificationsOptions): Notifications {
       if (!o.queue) return manager.remove(organizationId, userId);
       if (!(await getSubscription(o.db, organizationId, userId))) return;
       await requestUnsubscribe(o.queue, { organizationId, userId }, { logger: o.logger, waitMs: o.unsubscribeWaitMs });
+    },
+    async afterDisconnect(organizationId, userId) {
+      const row = await getSubscription(o.db, organizationId, userId);
+      if (row) await deleteSubscription(o.db, organizationId, row.subscriptionId);
     },
     tick,
     startTimer(intervalMs = SUBSCRIPTION_TICK_MS) {

@@ -28,6 +28,7 @@ import {
   saveSubscription,
   type GraphSubscriptionRecord,
 } from "../store/graph-subscriptions";
+import { getConnection } from "../store/mailbox-connections";
 import { iso } from "../store/util";
 import { hashClientState, newClientState } from "./client-state";
 
@@ -98,7 +99,8 @@ const expiryFrom = (ctx: ManagerContext, now: Date) => new Date(now.getTime() + 
 /** Renewed once half the lifetime is gone: a missed tick or two never lets one lapse. */
 const renewBefore = (ctx: ManagerContext, now: Date) => new Date(now.getTime() + lifetimeMs(ctx) / 2);
 
-async function create(ctx: ManagerContext, organizationId: string, userId: string): Promise<GraphSubscription> {
+/** Null when the mailbox was disconnected meanwhile (nothing is kept). */
+async function create(ctx: ManagerContext, organizationId: string, userId: string): Promise<GraphSubscription | null> {
   const { db, clock, logger } = ctx.deps;
   const clientState = newClientState();
   const sub = await createMessageSubscription(clientFor(ctx, organizationId, userId), {
@@ -119,11 +121,23 @@ async function create(ctx: ManagerContext, organizationId: string, userId: strin
     },
     clock.now(),
   );
+  // A disconnect may have run while Graph was creating this one (its own deletion found nothing to delete).
+  // Saving first and then reading the connection pairs with the disconnect, which marks the connection
+  // first and then forgets any subscription row (forgetAfterDisconnect): one of the two sees the other.
+  const connection = await getConnection(db, organizationId, userId);
+  if (connection?.status !== "active") {
+    await deleteSubscription(db, organizationId, sub.id);
+    await deleteGraphSubscription(clientFor(ctx, organizationId, userId), sub.id).catch(() => {
+      // No token any more: it expires by itself, and its notifications name no subscription we keep.
+    });
+    logger.info({ organizationId, userId }, "notifications: mailbox disconnected while subscribing; not kept");
+    return null;
+  }
   logger.info({ organizationId, userId, subscriptionId: sub.id }, "notifications: mailbox subscribed");
   return sub;
 }
 
-async function renew(ctx: ManagerContext, row: GraphSubscriptionRecord): Promise<"renewed" | "created"> {
+async function renew(ctx: ManagerContext, row: GraphSubscriptionRecord): Promise<"renewed" | "created" | null> {
   const { db, clock, logger } = ctx.deps;
   const { organizationId, userId, subscriptionId } = row;
   const sub = await renewSubscription(
@@ -134,8 +148,7 @@ async function renew(ctx: ManagerContext, row: GraphSubscriptionRecord): Promise
   if (!sub) {
     logger.info({ organizationId, userId, subscriptionId }, "notifications: subscription gone at Graph; recreating");
     await deleteSubscription(db, organizationId, subscriptionId);
-    await create(ctx, organizationId, userId);
-    return "created";
+    return (await create(ctx, organizationId, userId)) ? "created" : null;
   }
   await recordRenewal(db, organizationId, subscriptionId, sub.expirationDateTime, clock.now());
   return "renewed";
@@ -176,8 +189,7 @@ async function ensureNow(
   const row = await getSubscription(ctx.deps.db, organizationId, userId);
   if (row && row.expiresAt >= iso(renewBefore(ctx, now))) return null;
   if (row) return renew(ctx, row);
-  await create(ctx, organizationId, userId);
-  return "created";
+  return (await create(ctx, organizationId, userId)) ? "created" : null;
 }
 
 async function remove(ctx: ManagerContext, organizationId: string, userId: string): Promise<void> {

@@ -62,6 +62,8 @@ export interface NotifyHarness {
   subscriptionRow(
     userId: string,
   ): Promise<import("../../server/store/graph-subscriptions").GraphSubscriptionRecord | undefined>;
+  /** Drops the mailbox's subscription row (as if it had never been made): the next tick creates one. */
+  forgetSubscription(userId: string): Promise<void>;
   apiAuth(): { authorization: string };
   close(): Promise<void>;
 }
@@ -184,7 +186,9 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
       const me = await server.app.request("/api/me", { headers: auth });
       if (me.status !== 200) throw new Error(`/api/me answered ${me.status}`);
       const userId = ((await me.json()) as { user: { id: string } }).user.id;
-      await createContact(db, TENANT, { email: CLIENT }, new Date(Date.now() - 86_400_000));
+      // Connecting again (after a disconnect) keeps the contact tracked the first time.
+      const tracked = await db.selectFrom("contacts").select("id").where("email", "=", CLIENT).executeTakeFirst();
+      if (!tracked) await createContact(db, TENANT, { email: CLIENT }, new Date(Date.now() - 86_400_000));
       const start = await server.app.request("/api/connection", { method: "POST", headers: auth });
       const { authorizeUrl } = (await start.json()) as { authorizeUrl: string };
       const consent = await server.outbound.fetch(authorizeUrl, { redirect: "manual" });
@@ -219,6 +223,9 @@ export async function startNotifyHarness(o: NotifyOptions = {}): Promise<NotifyH
     engagementsOf: (userId) => count("engagementMailboxes", userId),
     decisionsOf: (userId) => count("captureDecisions", userId),
     sweepsOf: (userId) => count("sweeps", userId),
+    async forgetSubscription(userId) {
+      await db.deleteFrom("graphSubscriptions").where("userId", "=", userId).execute();
+    },
     subscriptionRow: (userId) =>
       db.selectFrom("graphSubscriptions").selectAll().where("userId", "=", userId).executeTakeFirst(),
     async close() {

@@ -258,4 +258,36 @@ export function notificationSuite(start: () => Promise<NotifyHarness>): void {
     // Nothing re-subscribes a disconnected mailbox.
     expect(await h.tick()).toEqual({ created: 0, renewed: 0, failed: 0 });
   });
+
+  test("a disconnect while the tick is subscribing the mailbox keeps no subscription row", async () => {
+    await h.connect();
+    await h.forgetSubscription(userId);
+    h.emulator.state.subscriptions.records.clear();
+    // Graph's answer to the tick's create is held until the disconnect has finished.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fault = h.emulator.state.injectFault({
+      kind: "stall",
+      stallUntil: gate,
+      count: 1,
+      match: { path: "/subscriptions", method: "POST" },
+    });
+    const ticking = h.tick();
+    try {
+      await until(
+        "the create to be held",
+        async () => h.emulator.state.faults.fired(fault),
+        (n) => n === 1,
+        30_000,
+        20,
+      );
+      const res = await h.server.app.request("/api/connection", { method: "DELETE", headers: h.apiAuth() });
+      expect(res.status).toBe(204);
+    } finally {
+      release();
+    }
+    expect(await ticking).toEqual({ created: 0, renewed: 0, failed: 0 });
+    expect(await h.subscriptionRow(userId)).toBeUndefined();
+    expect(await h.tick()).toEqual({ created: 0, renewed: 0, failed: 0 });
+  });
 }
