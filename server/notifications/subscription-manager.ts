@@ -123,7 +123,7 @@ async function create(ctx: ManagerContext, organizationId: string, userId: strin
   );
   // A disconnect may have run while Graph was creating this one (its own deletion found nothing to delete).
   // Saving first and then reading the connection pairs with the disconnect, which marks the connection
-  // first and then forgets any subscription row (forgetAfterDisconnect): one of the two sees the other.
+  // first and then forgets any subscription row (Notifications.afterDisconnect): one of the two sees the other.
   const connection = await getConnection(db, organizationId, userId);
   if (connection?.status !== "active") {
     await deleteSubscription(db, organizationId, sub.id);
