@@ -119,6 +119,36 @@ describeIf("webhook deliveries through the pg-boss queue (distributed mode)", ()
     expect((await jobs()).filter((j) => j.state === "completed")).toHaveLength(2);
   });
 
+  it("an endpoint whose receiver hangs holds only its own slot: another endpoint's deliveries all arrive", async () => {
+    const slow = await startReceiver();
+    try {
+      slow.behaviour = "hang";
+      await w.webhooks.admin.create(
+        ORG,
+        { url: slow.url, description: null, eventTypes: ["engagement.created"] },
+        "user-admin",
+      );
+      await w.webhooks.close();
+      // One attempt per endpoint, four in all; a hanging attempt holds its slot for 10 s.
+      w.webhooks = w.another({ concurrency: 4, perEndpoint: 1, timeoutMs: 10_000, pollIntervalMs: 100 });
+      await w.capture(8);
+      w.webhooks.runner.start();
+      await until(
+        "the healthy endpoint got all eight",
+        async () => receiver.received.length,
+        (n) => n === 8,
+        9000,
+        50,
+      );
+      // Meanwhile the hanging endpoint had its one attempt in flight, and no second one.
+      expect(slow.received).toHaveLength(1);
+      expect(new Set(receiver.received.map((r) => r.id)).size).toBe(8);
+    } finally {
+      await w.webhooks.runner.stop({ abort: true });
+      await slow.close();
+    }
+  });
+
   it("a capture in this process wakes the sender at once, without waiting for the poll", async () => {
     w.webhooks.runner.start(); // polling every 60 s: only the nudge can send within the test
     await new Promise((r) => setTimeout(r, 300)); // the first pass is over
