@@ -104,9 +104,18 @@ describeIf("webhook deliveries through the pg-boss queue (distributed mode)", ()
     await w.webhooks.close();
     w.webhooks = w.another({ pollIntervalMs: 100 }, { reconcile: { intervalMs: 200, graceMs: 0 } });
     w.webhooks.runner.start();
-    await until("the stranded delivery succeeded", log, (l) => l[0]?.status === "succeeded", 15_000, 100);
+    await until("the stranded delivery succeeded", log, (l) => l[0]?.status === "succeeded", 30_000, 100);
     expect(receiver.received).toHaveLength(1);
-    expect((await jobs()).map((j) => j.state)).toEqual(["completed"]);
+    // The job completes just after the attempt is recorded. One job per reconciliation period: a pass on
+    // each side of a period's end may make two, and one sends.
+    const states = await until(
+      "the jobs completed",
+      async () => (await jobs()).map((j) => j.state),
+      (st) => st.length > 0 && st.every((x) => x === "completed"),
+      10_000,
+      100,
+    );
+    expect(states.length).toBeLessThanOrEqual(2);
   });
 
   it("replays a delivery through a new job with the same webhook-id", async () => {
