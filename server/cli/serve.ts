@@ -57,6 +57,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     logger,
     tokens: connections,
     graph: { baseUrl: config.graphBaseUrl, outbound },
+    onEngagementChanges: () => services.webhooks.onChanges(),
   });
   const app = createApp({
     db,

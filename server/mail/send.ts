@@ -127,6 +127,8 @@ export interface MailServiceDeps {
     backoffSeconds?: number;
   };
   folderCacheMaxAgeMs?: number;
+  /** Called after the sent copy's capture was committed (webhooks send it now, not at the next poll). */
+  onEngagementChanges?: (organizationId: string) => void;
   /** Waits before each look for the sent copy while Exchange files it (default ≈ 6.7 s in all). */
   readBackDelaysMs?: readonly number[];
 }
@@ -478,7 +480,13 @@ async function captureSent(
 ): Promise<SendMailResponse> {
   const { db, clock } = deps;
   const { organizationId, userId } = cmd;
-  const captureDeps = { db, clock, baseUrl: deps.graph.baseUrl, folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs };
+  const captureDeps = {
+    db,
+    clock,
+    baseUrl: deps.graph.baseUrl,
+    folderCacheMaxAgeMs: deps.folderCacheMaxAgeMs,
+    onEngagementChanges: deps.onEngagementChanges,
+  };
   const { decision, engagementId } = await captureOneMessage(
     captureDeps,
     plan.client,

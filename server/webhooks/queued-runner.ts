@@ -56,6 +56,70 @@ export function deliveryJobExpireSeconds(timeoutMs: number): number {
   return Math.ceil((timeoutMs * 3) / 1000) + 10;
 }
 
+interface JobContext {
+  deps: SenderDeps & { logger: Logger };
+  boss: PgBoss;
+  expireInSeconds: number;
+  reconcileMs: number;
+}
+
+const sendJobs = (ctx: JobContext, requests: DeliveryJobRequest[]) =>
+  requests.length ? sendDeliveryJobs(ctx.boss, requests, ctx.expireInSeconds) : Promise.resolve();
+
+/** New deliveries' jobs, the endpoint health check, and (reconcile) jobs for stranded deliveries. */
+async function maintainJobs(ctx: JobContext, reconcile: boolean, grace: number): Promise<void> {
+  const { deps } = ctx;
+  const now = deps.clock.now();
+  const made = await dispatchFeed(deps.db, now);
+  await sendJobs(
+    ctx,
+    made.map((d) => ({ ...d, deliveryId: d.id, dueAt: now, key: "a0" })),
+  );
+  await disableLongFailing(deps, now);
+  if (!reconcile) return;
+  const justSent = new Set(made.map((d) => d.id));
+  const stranded = (await dueDeliveries(deps.db, new Date(now.getTime() - grace), 500)).filter(
+    (d) => !justSent.has(d.id),
+  );
+  // The period in the key: a stranded delivery whose job was dropped gets a new one next period.
+  const period = `r${Math.floor(now.getTime() / Math.max(ctx.reconcileMs, 60_000))}`;
+  await sendJobs(
+    ctx,
+    stranded.map((d) => ({
+      organizationId: d.organizationId,
+      endpointId: d.endpointId,
+      deliveryId: d.id,
+      dueAt: new Date(d.nextAttemptAt ?? now),
+      key: period,
+    })),
+  );
+}
+
+/** One job: attempt the delivery if it is due and free; otherwise make sure a job waits for its time. */
+async function handleJob(ctx: JobContext, jobId: string, data: DeliveryJobData): Promise<AttemptResult> {
+  const { deps } = ctx;
+  const d = await getDelivery(deps.db, data.organizationId, data.deliveryId);
+  if (!d || d.status !== "pending" || d.endpointId !== data.endpointId) return "skipped";
+  const nowMs = deps.clock.now().getTime();
+  const now = new Date(nowMs).toISOString();
+  // pg-boss starts a job by the database's clock: a job a little early by ours is due all the same.
+  const early = d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) > nowMs + CLOCK_SKEW_MS;
+  const locked = d.lockedUntil !== null && d.lockedUntil > now; // another attempt is in flight
+  if (early || locked) {
+    const dueAt = [d.nextAttemptAt ?? now, locked ? d.lockedUntil! : now].sort()[1];
+    // Keyed by this job: the job it sends can never be this one again (which would be dropped).
+    await sendJobs(ctx, [{ ...data, dueAt: new Date(dueAt), key: `wait-${jobId}` }]);
+    return "skipped";
+  }
+  const result = await attemptDelivery(deps, d);
+  if (result === "failed") {
+    const after = await getDelivery(deps.db, data.organizationId, data.deliveryId);
+    if (after?.status === "pending" && after.nextAttemptAt)
+      await sendJobs(ctx, [{ ...data, dueAt: new Date(after.nextAttemptAt), key: `a${after.attempts}` }]);
+  }
+  return result;
+}
+
 export function createQueuedWebhookRunner(
   deps: SenderDeps & { logger: Logger },
   boss: PgBoss,
@@ -75,56 +139,10 @@ export function createQueuedWebhookRunner(
   let lastReconcile = performance.now();
   let reconcileNow = false;
 
-  const send = (requests: DeliveryJobRequest[]) =>
-    requests.length ? sendDeliveryJobs(boss, requests, opts.expireInSeconds) : Promise.resolve();
-
-  /** New deliveries' jobs, the endpoint health check, and (every reconcileMs) jobs for stranded deliveries. */
-  async function maintain(reconcile: boolean, grace: number): Promise<void> {
-    const now = deps.clock.now();
-    const made = await dispatchFeed(deps.db, now);
-    await send(made.map((d) => ({ ...d, deliveryId: d.id, dueAt: now, key: "a0" })));
-    await disableLongFailing(deps, now);
-    if (!reconcile) return;
-    const justSent = new Set(made.map((d) => d.id));
-    const stranded = (await dueDeliveries(deps.db, new Date(now.getTime() - grace), 500)).filter(
-      (d) => !justSent.has(d.id),
-    );
-    // The period in the key: a stranded delivery whose job was dropped gets a new one next period.
-    const period = `r${Math.floor(now.getTime() / Math.max(reconcileMs, 60_000))}`;
-    await send(
-      stranded.map((d) => ({
-        organizationId: d.organizationId,
-        endpointId: d.endpointId,
-        deliveryId: d.id,
-        dueAt: new Date(d.nextAttemptAt ?? now),
-        key: period,
-      })),
-    );
-  }
-
-  /** One job: attempt the delivery if it is due and free; otherwise make sure a job waits for its time. */
-  async function handle(jobId: string, data: DeliveryJobData): Promise<AttemptResult> {
-    const d = await getDelivery(deps.db, data.organizationId, data.deliveryId);
-    if (!d || d.status !== "pending" || d.endpointId !== data.endpointId) return "skipped";
-    const nowMs = deps.clock.now().getTime();
-    const now = new Date(nowMs).toISOString();
-    // pg-boss starts a job by the database's clock: a job a little early by ours is due all the same.
-    const early = d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) > nowMs + CLOCK_SKEW_MS;
-    const locked = d.lockedUntil !== null && d.lockedUntil > now; // another attempt is in flight
-    if (early || locked) {
-      const dueAt = [d.nextAttemptAt ?? now, locked ? d.lockedUntil! : now].sort()[1];
-      // Keyed by this job: the job it sends can never be this one again (which would be dropped).
-      await send([{ ...data, dueAt: new Date(dueAt), key: `wait-${jobId}` }]);
-      return "skipped";
-    }
-    const result = await attemptDelivery(deps, d);
-    if (result === "failed") {
-      const after = await getDelivery(deps.db, data.organizationId, data.deliveryId);
-      if (after?.status === "pending" && after.nextAttemptAt)
-        await send([{ ...data, dueAt: new Date(after.nextAttemptAt), key: `a${after.attempts}` }]);
-    }
-    return result;
-  }
+  const ctx: JobContext = { deps, boss, expireInSeconds: opts.expireInSeconds, reconcileMs };
+  const send = (requests: DeliveryJobRequest[]) => sendJobs(ctx, requests);
+  const maintain = (reconcile: boolean, grace: number) => maintainJobs(ctx, reconcile, grace);
+  const handle = (jobId: string, data: DeliveryJobData) => handleJob(ctx, jobId, data);
 
   function launch(h: Held): void {
     perEndpoint.set(h.data.endpointId, (perEndpoint.get(h.data.endpointId) ?? 0) + 1);

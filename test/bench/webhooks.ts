@@ -18,7 +18,8 @@ import { recordCaptureBatch } from "../../server/store/capture-decisions";
 import { createContact } from "../../server/store/contacts";
 import { provisionUser } from "../../server/store/users";
 import { createWebhooks } from "../../server/webhooks";
-import { openSqliteTestDatabase } from "../db/databases";
+import { startSweepQueue } from "../../server/sweep-queue/queue";
+import { openPostgresTestDatabase, openSqliteTestDatabase } from "../db/databases";
 import { tempDir } from "../support";
 import { log } from "./common";
 
@@ -37,7 +38,11 @@ const ORG = "bench-org-webhooks";
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-export async function runWebhooks(o: { quick: boolean }): Promise<WebhooksResult> {
+/**
+ * `distributed`: a PostgreSQL admin URL — the same measurement in distributed mode, deliveries through
+ * the pg-boss queue (not part of `npm run bench`; for comparing the two modes by hand).
+ */
+export async function runWebhooks(o: { quick: boolean; distributed?: string }): Promise<WebhooksResult> {
   const tls = await generateTls("Webhook bench CA");
   const secret = `whsec_${randomBytes(32).toString("base64")}`;
   let hook = new Webhook(secret);
@@ -77,8 +82,12 @@ export async function runWebhooks(o: { quick: boolean }): Promise<WebhooksResult
   engagementArrivals.clear();
   duplicates = 0;
 
-  const h = await openSqliteTestDatabase();
+  const h = o.distributed ? await openPostgresTestDatabase(o.distributed) : await openSqliteTestDatabase();
+  const queue = o.distributed
+    ? await startSweepQueue({ connectionString: h.url, logger: createLogger("silent") })
+    : null;
   const webhooks = createWebhooks({
+    boss: queue?.boss,
     db: h.db,
     config: { tokenEncryptionKey: randomBytes(32), dataDir: tempDir("ec-bench-hooks-"), webhooks: settings },
     clock: systemClock,
@@ -149,6 +158,7 @@ export async function runWebhooks(o: { quick: boolean }): Promise<WebhooksResult
     return result;
   } finally {
     await webhooks.close();
+    await queue?.stop({ graceful: false });
     await h.close();
     await new Promise<void>((r) => server.close(() => r()));
   }
