@@ -7,9 +7,10 @@
  * request); lifecycle events only mark the subscription or ask for a sweep, so the answer never waits on
  * Graph.
  *
- * One subscription's burst is bounded: past `perSubscription` change items (a token bucket), the rest of
+ * Bursts are bounded per subscription and per organization (token buckets): past either, the rest of
  * that mailbox's changes are not queued one by one — the mailbox is swept instead (one sweep, coalesced
- * with any pending one), so a mailbox flooded with mail cannot fill the capture queue, and no change is
+ * with any pending one, on the sweep queue), so neither a mailbox flooded with mail nor an organization
+ * of many such mailboxes can fill the capture queue ahead of other organizations, and no change is
  * dropped silently: the sweep lists what changed since its last success.
  */
 import type { Db } from "../db";
@@ -50,6 +51,8 @@ export interface ReceiverDeps {
   onSubscriptionsChanged?: () => void;
   /** Change items queued per subscription (default DEFAULT_PER_SUBSCRIPTION_LIMIT); tests inject the clock. */
   perSubscription?: RateLimit;
+  /** Change items queued per organization (default DEFAULT_PER_ORGANIZATION_LIMIT). */
+  perOrganization?: RateLimit;
   nowMs?: () => number;
 }
 
@@ -58,6 +61,11 @@ export interface ReceiverDeps {
  * (a mail merge, a migration) is queued as it comes, and a sustained 5 per second beyond it is swept.
  */
 export const DEFAULT_PER_SUBSCRIPTION_LIMIT: RateLimit = { perSecond: 5, burst: 300 };
+/**
+ * Per organization: a thousand mailboxes receiving 10 messages a second in all are far below it; past it,
+ * one organization's mail is swept rather than queued ahead of everyone else's captures.
+ */
+export const DEFAULT_PER_ORGANIZATION_LIMIT: RateLimit = { perSecond: 50, burst: 3000 };
 
 type Item = { subscriptionId: string; clientState?: string | null; tenantId?: string };
 
@@ -85,7 +93,15 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
     overflowed: 0,
     lifecycle: { reauthorizationRequired: 0, subscriptionRemoved: 0, missed: 0 },
   };
-  const buckets = new TokenBuckets(deps.perSubscription ?? DEFAULT_PER_SUBSCRIPTION_LIMIT, deps.nowMs);
+  const perSubscription = new TokenBuckets(deps.perSubscription ?? DEFAULT_PER_SUBSCRIPTION_LIMIT, deps.nowMs);
+  const perOrganization = new TokenBuckets(deps.perOrganization ?? DEFAULT_PER_ORGANIZATION_LIMIT, deps.nowMs);
+  /** Whether this change may be queued on its own: the subscription's bucket, then its organization's. */
+  const admit = (sub: GraphSubscriptionRecord) => {
+    if (!perSubscription.peek(sub.subscriptionId).ok || !perOrganization.peek(sub.organizationId).ok) return false;
+    perSubscription.take(sub.subscriptionId);
+    perOrganization.take(sub.organizationId);
+    return true;
+  };
   const sweepInstead = (organizationId: string, userId: string) =>
     // Not awaited: a sweep may take minutes, and Graph wants its answer within 3 s.
     void deps
@@ -113,7 +129,7 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
       const swept = new Map<string, GraphSubscriptionRecord>();
       for (const { item, sub } of verified) {
         if (item.changeType === "deleted") continue;
-        if (swept.has(sub.subscriptionId) || !buckets.take(sub.subscriptionId).ok) {
+        if (swept.has(sub.subscriptionId) || !admit(sub)) {
           swept.set(sub.subscriptionId, sub);
           stats.overflowed++;
           continue;
@@ -129,7 +145,7 @@ export function createNotificationReceiver(deps: ReceiverDeps): NotificationRece
       for (const sub of swept.values()) {
         deps.logger.warn(
           { organizationId: sub.organizationId, userId: sub.userId, subscriptionId: sub.subscriptionId },
-          "notifications: a mailbox's changes arrive faster than they are captured one by one; sweeping it instead",
+          "notifications: changes arrive faster than they are captured one by one; sweeping the mailbox instead",
         );
         sweepInstead(sub.organizationId, sub.userId);
       }

@@ -20,6 +20,8 @@ import { databaseTargets, type TestDatabase } from "../db/databases";
 const T0 = new Date("2026-12-06T12:00:00.000Z");
 const ORG = "org-flood";
 const SUB = "5ab1e000-0000-4000-8000-000000000001";
+const SUB_B = "5ab1e000-0000-4000-8000-00000000000b";
+const SUB_OTHER = "5ab1e000-0000-4000-8000-0000000000cc";
 
 /** A database that fails the test if anything touches it. */
 const untouchable = new Proxy({} as Db, {
@@ -36,7 +38,13 @@ const change = (clientState: string | null, n: number, subscriptionId = SUB) => 
   resourceData: { id: `msg-${n}` },
 });
 
-function receiver(db: Db, submitted: CaptureWork[], sweeps: string[], now = () => 0): NotificationReceiver {
+function receiver(
+  db: Db,
+  submitted: CaptureWork[],
+  sweeps: string[],
+  now = () => 0,
+  perOrganization = { perSecond: 1, burst: 1000 },
+): NotificationReceiver {
   return createNotificationReceiver({
     db,
     logger: createLogger("silent"),
@@ -44,6 +52,7 @@ function receiver(db: Db, submitted: CaptureWork[], sweeps: string[], now = () =
     manager: { markForRenewal: async () => undefined, forget: async () => undefined },
     requestSweep: async (_org: string, userId: string) => void sweeps.push(userId),
     perSubscription: { perSecond: 1, burst: 3 },
+    perOrganization,
     nowMs: now,
   } as Parameters<typeof createNotificationReceiver>[0]);
 }
@@ -69,31 +78,34 @@ describe("forged items are dropped before any lookup", () => {
 
 for (const target of databaseTargets()) {
   const d = target.available ? describe : describe.skip;
-  d(`one subscription's burst (${target.name})`, () => {
+  d(`bursts of verified changes (${target.name})`, () => {
     let h: TestDatabase;
     let userId: string;
+    const users: Record<string, string> = {};
     const clientState = newClientState();
     beforeAll(async () => {
       h = await target.open();
-      userId = (
-        await provisionUser(
+      for (const [key, org, sub] of [
+        ["a", ORG, SUB],
+        ["b", ORG, SUB_B],
+        ["other", "org-quiet", SUB_OTHER],
+      ] as const) {
+        const user = { organizationId: org, oid: `oid-${key}`, email: `${key}@x.example`, displayName: null };
+        users[key] = (await provisionUser(h.db, user, T0)).id;
+        await saveSubscription(
           h.db,
-          { organizationId: ORG, oid: "oid-flood", email: "f@x.example", displayName: null },
+          {
+            organizationId: org,
+            userId: users[key],
+            subscriptionId: sub,
+            clientStateHash: hashClientState(clientState),
+            resource: "me/messages",
+            expiresAt: new Date(T0.getTime() + 3600_000),
+          },
           T0,
-        )
-      ).id;
-      await saveSubscription(
-        h.db,
-        {
-          organizationId: ORG,
-          userId,
-          subscriptionId: SUB,
-          clientStateHash: hashClientState(clientState),
-          resource: "me/messages",
-          expiresAt: new Date(T0.getTime() + 3600_000),
-        },
-        T0,
-      );
+        );
+      }
+      userId = users.a;
     });
     afterAll(() => h?.close());
 
@@ -112,6 +124,27 @@ for (const target of databaseTargets()) {
       await r.receiveChanges([change(clientState, 10)], 0);
       expect(submitted.at(-1)?.messageId).toBe("msg-10");
       expect(sweeps).toHaveLength(1);
+    });
+
+    test("past its organization's rate, a mailbox's changes become a sweep too; another organization is not held back", async () => {
+      const submitted: CaptureWork[] = [];
+      const sweeps: string[] = [];
+      const r = receiver(h.db, submitted, sweeps, () => 0, { perSecond: 1, burst: 4 });
+      const items = [0, 1, 2].map((i) => change(clientState, i));
+      items.push(...[3, 4, 5].map((i) => ({ ...change(clientState, i, SUB_B), tenantId: ORG })));
+      items.push(...[6, 7, 8].map((i) => ({ ...change(clientState, i, SUB_OTHER), tenantId: "org-quiet" })));
+      expect(await r.receiveChanges(items, 0)).toBe(9);
+      expect(submitted.map((w) => w.messageId)).toEqual([
+        "msg-0",
+        "msg-1",
+        "msg-2",
+        "msg-3",
+        "msg-6",
+        "msg-7",
+        "msg-8",
+      ]);
+      expect(sweeps).toEqual([users.b]);
+      expect(r.stats().overflowed).toBe(2);
     });
   });
 }
