@@ -3,10 +3,11 @@
  * A stored capture decision for this user's mailbox answers it; otherwise the shared capture
  * rules predict the outcome from what Office.js knows (participants, times, item class).
  *
- * Hot path (p99 target 25 ms): four indexed lookups, each compiled once (store/prepared.ts) and run
+ * Hot path (p99 target 25 ms): three indexed lookups, each compiled once (store/prepared.ts) and run
  * together (store/read-together.ts: on SQLite one read transaction on the held connection) — the
- * decision by (user, messageKey), the user's addresses with their connection's state (one join), the
- * blocklist, and only the participants' contacts (`email in (…)`); the next sweep time reuses that connection.
+ * user's addresses with their connection's state and the decision by (user, messageKey) (one statement,
+ * store/caller-state.ts), the blocklist, and only the participants' contacts (`email in (…)`); the next
+ * sweep time reuses that connection.
  */
 import {
   blockingEntry,
@@ -23,10 +24,11 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Db } from "../db";
 import { blockEntriesRead } from "../store/blocklist";
-import { decisionRead, messageKey, type DecisionView } from "../store/capture-decisions";
+import { messageKey, type DecisionView } from "../store/capture-decisions";
+import { callerStateRead } from "../store/caller-state";
 import { liveContactsRead, type ParticipantContact } from "../store/contacts";
 import { getEngagementViews } from "../store/engagements";
-import { userAndConnectionRead, type ConnectionState } from "../store/mailbox-connections";
+import type { ConnectionState } from "../store/mailbox-connections";
 import { readTogether } from "../store/read-together";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
@@ -134,9 +136,8 @@ async function loadStatusInputs(deps: MessageStatusDeps, orgId: string, userId: 
   const { db } = deps;
   const addresses = participants.map((p) => p.address);
   // One unit (store/read-together.ts): on SQLite one read transaction, on PostgreSQL in parallel.
-  const [decision, { user, connection }, contacts, blockEntries] = await readTogether(db, [
-    decisionRead(db, orgId, userId, messageKey(req.internetMessageId)),
-    userAndConnectionRead(db, orgId, userId),
+  const [{ user, connection, decision }, contacts, blockEntries] = await readTogether(db, [
+    callerStateRead(db, orgId, userId, messageKey(req.internetMessageId)),
     liveContactsRead(db, orgId, addresses),
     blockEntriesRead(db, orgId, userId),
   ] as const);
