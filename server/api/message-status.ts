@@ -192,11 +192,41 @@ function predict(inputs: StatusInputs, req: MessageStatusRequest, now: Date): Ca
   );
 }
 
-type Answer = (
+/** What every answer shares, computed once per call. */
+interface AnswerContext {
+  people: PersonView[];
+  nextSweepAt: string | null;
+  status: ConnectionStatus;
+  now: Date;
+  windowMs: number;
+  messageTime: number;
+}
+
+/**
+ * One answer, built field by field (not `{ ...shared, … }`: in Node 20 a spread followed by more
+ * properties costs ~0.5 µs per property; see shared/capture/rules.ts). A module-level function, not a
+ * closure made per call (under tsx a named closure is also a defineProperty on every call).
+ */
+function answerOf(
+  ctx: AnswerContext,
   outcome: MessageStatusResponse["status"],
   decided: MessageStatusResponse["decision"],
-  engagement?: MessageStatusResponse["engagement"],
-) => MessageStatusResponse;
+  engagement: MessageStatusResponse["engagement"] = null,
+): MessageStatusResponse {
+  return {
+    people: ctx.people,
+    nextSweepAt: ctx.nextSweepAt,
+    connection: ctx.status,
+    status: outcome,
+    decision: decided,
+    engagement,
+    capturedButBlocked: outcome === "captured" ? capturedButBlocked(ctx.people) : null,
+    awaitsSweep:
+      decided.source === "predicted" &&
+      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
+      ctx.messageTime >= (ctx.nextSweepAt ? Date.parse(ctx.nextSweepAt) : ctx.now.getTime()) - ctx.windowMs,
+  };
+}
 
 /** The answer from the stored decision. */
 async function storedAnswer(
@@ -205,13 +235,14 @@ async function storedAnswer(
   userId: string,
   decision: NonNullable<StatusInputs["decision"]>,
   predicted: CaptureDecision,
-  answer: Answer,
+  ctx: AnswerContext,
 ): Promise<MessageStatusResponse> {
   if (decision.outcome === "captured") {
     const engagement = decision.engagementId
       ? ((await getEngagementViews(deps.db, orgId, { kind: "user", userId }, [decision.engagementId]))[0] ?? null)
       : null;
-    return answer(
+    return answerOf(
+      ctx,
       "captured",
       {
         source: "stored",
@@ -226,7 +257,7 @@ async function storedAnswer(
     );
   }
   const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
-  return answer("not_captured", {
+  return answerOf(ctx, "not_captured", {
     source: "stored",
     outcome: "excluded",
     reason: decision.reason,
@@ -239,7 +270,8 @@ async function storedAnswer(
 }
 
 /** The answer from the rules' prediction: what the next sweep will do, or what would change the outcome. */
-function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, answer: Answer): MessageStatusResponse {
+function predictedAnswer(predicted: CaptureDecision, ctx: AnswerContext): MessageStatusResponse {
+  const { status } = ctx;
   const active = status === "active";
   if (predicted.outcome === "captured") {
     const explanation = active
@@ -247,7 +279,7 @@ function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, a
       : status === "reauth_required"
         ? "This message matches the capture rules; reconnect your mailbox to have it captured."
         : "This message matches the capture rules; connect your mailbox to have it captured.";
-    return answer(active ? "will_be_captured" : "not_captured", {
+    return answerOf(ctx, active ? "will_be_captured" : "not_captured", {
       source: "predicted",
       outcome: "captured",
       reason: null,
@@ -257,7 +289,7 @@ function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, a
       sweepId: null,
     });
   }
-  return answer("not_captured", {
+  return answerOf(ctx, "not_captured", {
     source: "predicted",
     outcome: "excluded",
     reason: predicted.reason,
@@ -286,23 +318,9 @@ export async function messageStatus(
   const people = peopleOf(inputs);
   const predicted = predict(inputs, req, now);
 
-  // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
-  // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
   const windowMs = deps.config.sweep.windowHours * 3600_000;
   const messageTime = Date.parse(predicted.messageTime);
-  const answer: Answer = (outcome, decided, engagement = null) => ({
-    people,
-    nextSweepAt,
-    connection: status,
-    status: outcome,
-    decision: decided,
-    engagement,
-    capturedButBlocked: outcome === "captured" ? capturedButBlocked(people) : null,
-    awaitsSweep:
-      decided.source === "predicted" &&
-      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
-      messageTime >= (nextSweepAt ? Date.parse(nextSweepAt) : now.getTime()) - windowMs,
-  });
+  const ctx: AnswerContext = { people, nextSweepAt, status, now, windowMs, messageTime };
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
@@ -313,6 +331,6 @@ export async function messageStatus(
     REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
     messageTime >= now.getTime() - windowMs;
-  if (decision && !revised) return storedAnswer(deps, orgId, userId, decision, predicted, answer);
-  return predictedAnswer(predicted, status, answer);
+  if (decision && !revised) return storedAnswer(deps, orgId, userId, decision, predicted, ctx);
+  return predictedAnswer(predicted, ctx);
 }
