@@ -22,9 +22,9 @@ function failed<T>(s: Section<T>): string | null {
 /** What a status call costs and why the ceiling is where it is (kept beside the code it describes). */
 const STATUS_PATH_NOTE =
   "A status call costs: a token check (a verified token is remembered until its expiry; its first use pays one RS256 verification), a zod parse of the body, " +
-  "four SQLite queries (the stored decision; the user's addresses and their connection in one join; the participants' contacts; the blocklist), each compiled once and run from a cached prepared statement " +
+  "three SQLite queries (the user's addresses, their connection and the stored decision in one join; the participants' contacts; the blocklist), each compiled once and run from a cached prepared statement " +
   "(`server/store/prepared.ts`, `server/db/statement-cache.ts`), run together (`server/store/read-together.ts`: back to back in one read transaction while the connection is held once, " +
-  "so SQLite takes its shared lock once instead of four times and no query waits for a connection hand-over), the capture rules, and the JSON answer. Nothing is cached across requests. " +
+  "so SQLite takes its shared lock once instead of three times and no query waits for a connection hand-over), the capture rules, and the JSON answer. Nothing is cached across requests. " +
   "/healthz is TLS, HTTP, the same middleware and one `select 1`: GET requests skip the body-limit check (they cannot carry a body), which used to build a whole web Request for every GET and held this ceiling at less than half its height.";
 
 export function renderMarkdown(r: BenchReport): string {
