@@ -3,10 +3,11 @@
  * A stored capture decision for this user's mailbox answers it; otherwise the shared capture
  * rules predict the outcome from what Office.js knows (participants, times, item class).
  *
- * Hot path (p99 target 25 ms): four indexed lookups, each compiled once (store/prepared.ts) and run
+ * Hot path (p99 target 25 ms): three indexed lookups, each compiled once (store/prepared.ts) and run
  * together (store/read-together.ts: on SQLite one read transaction on the held connection) — the
- * decision by (user, messageKey), the user's addresses with their connection's state (one join), the
- * blocklist, and only the participants' contacts (`email in (…)`); the next sweep time reuses that connection.
+ * user's addresses with their connection's state and the decision by (user, messageKey) (one statement,
+ * store/caller-state.ts), the blocklist, and only the participants' contacts (`email in (…)`); the next
+ * sweep time reuses that connection.
  */
 import {
   blockingEntry,
@@ -23,10 +24,11 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { Db } from "../db";
 import { blockEntriesRead } from "../store/blocklist";
-import { decisionRead, messageKey, type DecisionView } from "../store/capture-decisions";
+import { messageKey, type DecisionView } from "../store/capture-decisions";
+import { callerStateRead } from "../store/caller-state";
 import { liveContactsRead, type ParticipantContact } from "../store/contacts";
 import { getEngagementViews } from "../store/engagements";
-import { userAndConnectionRead, type ConnectionState } from "../store/mailbox-connections";
+import type { ConnectionState } from "../store/mailbox-connections";
 import { readTogether } from "../store/read-together";
 import type { SweepService } from "./deps";
 import { ApiError } from "./errors";
@@ -134,9 +136,8 @@ async function loadStatusInputs(deps: MessageStatusDeps, orgId: string, userId: 
   const { db } = deps;
   const addresses = participants.map((p) => p.address);
   // One unit (store/read-together.ts): on SQLite one read transaction, on PostgreSQL in parallel.
-  const [decision, { user, connection }, contacts, blockEntries] = await readTogether(db, [
-    decisionRead(db, orgId, userId, messageKey(req.internetMessageId)),
-    userAndConnectionRead(db, orgId, userId),
+  const [{ user, connection, decision }, contacts, blockEntries] = await readTogether(db, [
+    callerStateRead(db, orgId, userId, messageKey(req.internetMessageId)),
     liveContactsRead(db, orgId, addresses),
     blockEntriesRead(db, orgId, userId),
   ] as const);
@@ -191,11 +192,41 @@ function predict(inputs: StatusInputs, req: MessageStatusRequest, now: Date): Ca
   );
 }
 
-type Answer = (
+/** What every answer shares, computed once per call. */
+interface AnswerContext {
+  people: PersonView[];
+  nextSweepAt: string | null;
+  status: ConnectionStatus;
+  now: Date;
+  windowMs: number;
+  messageTime: number;
+}
+
+/**
+ * One answer, built field by field (not `{ ...shared, … }`: in Node 20 a spread followed by more
+ * properties costs ~0.5 µs per property; see shared/capture/rules.ts). A module-level function, not a
+ * closure made per call (under tsx a named closure is also a defineProperty on every call).
+ */
+function answerOf(
+  ctx: AnswerContext,
   outcome: MessageStatusResponse["status"],
   decided: MessageStatusResponse["decision"],
-  engagement?: MessageStatusResponse["engagement"],
-) => MessageStatusResponse;
+  engagement: MessageStatusResponse["engagement"] = null,
+): MessageStatusResponse {
+  return {
+    people: ctx.people,
+    nextSweepAt: ctx.nextSweepAt,
+    connection: ctx.status,
+    status: outcome,
+    decision: decided,
+    engagement,
+    capturedButBlocked: outcome === "captured" ? capturedButBlocked(ctx.people) : null,
+    awaitsSweep:
+      decided.source === "predicted" &&
+      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
+      ctx.messageTime >= (ctx.nextSweepAt ? Date.parse(ctx.nextSweepAt) : ctx.now.getTime()) - ctx.windowMs,
+  };
+}
 
 /** The answer from the stored decision. */
 async function storedAnswer(
@@ -204,13 +235,14 @@ async function storedAnswer(
   userId: string,
   decision: NonNullable<StatusInputs["decision"]>,
   predicted: CaptureDecision,
-  answer: Answer,
+  ctx: AnswerContext,
 ): Promise<MessageStatusResponse> {
   if (decision.outcome === "captured") {
     const engagement = decision.engagementId
       ? ((await getEngagementViews(deps.db, orgId, { kind: "user", userId }, [decision.engagementId]))[0] ?? null)
       : null;
-    return answer(
+    return answerOf(
+      ctx,
       "captured",
       {
         source: "stored",
@@ -225,7 +257,7 @@ async function storedAnswer(
     );
   }
   const same = predicted.outcome === "excluded" && predicted.reason === decision.reason;
-  return answer("not_captured", {
+  return answerOf(ctx, "not_captured", {
     source: "stored",
     outcome: "excluded",
     reason: decision.reason,
@@ -238,7 +270,8 @@ async function storedAnswer(
 }
 
 /** The answer from the rules' prediction: what the next sweep will do, or what would change the outcome. */
-function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, answer: Answer): MessageStatusResponse {
+function predictedAnswer(predicted: CaptureDecision, ctx: AnswerContext): MessageStatusResponse {
+  const { status } = ctx;
   const active = status === "active";
   if (predicted.outcome === "captured") {
     const explanation = active
@@ -246,7 +279,7 @@ function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, a
       : status === "reauth_required"
         ? "This message matches the capture rules; reconnect your mailbox to have it captured."
         : "This message matches the capture rules; connect your mailbox to have it captured.";
-    return answer(active ? "will_be_captured" : "not_captured", {
+    return answerOf(ctx, active ? "will_be_captured" : "not_captured", {
       source: "predicted",
       outcome: "captured",
       reason: null,
@@ -256,7 +289,7 @@ function predictedAnswer(predicted: CaptureDecision, status: ConnectionStatus, a
       sweepId: null,
     });
   }
-  return answer("not_captured", {
+  return answerOf(ctx, "not_captured", {
     source: "predicted",
     outcome: "excluded",
     reason: predicted.reason,
@@ -285,23 +318,9 @@ export async function messageStatus(
   const people = peopleOf(inputs);
   const predicted = predict(inputs, req, now);
 
-  // Every answer is built here, field by field (not `{ ...shared, … }`: in Node 20 a spread followed by
-  // more properties costs ~0.5 µs per property; see shared/capture/rules.ts).
   const windowMs = deps.config.sweep.windowHours * 3600_000;
   const messageTime = Date.parse(predicted.messageTime);
-  const answer: Answer = (outcome, decided, engagement = null) => ({
-    people,
-    nextSweepAt,
-    connection: status,
-    status: outcome,
-    decision: decided,
-    engagement,
-    capturedButBlocked: outcome === "captured" ? capturedButBlocked(people) : null,
-    awaitsSweep:
-      decided.source === "predicted" &&
-      (decided.outcome === "captured" || REVISABLE_REASONS.has(decided.reason as ReasonCode)) &&
-      messageTime >= (nextSweepAt ? Date.parse(nextSweepAt) : now.getTime()) - windowMs,
-  });
+  const ctx: AnswerContext = { people, nextSweepAt, status, now, windowMs, messageTime };
 
   // A stored decision answers — except an exclusion the user has since undone (tracked the contact,
   // removed the block) while the message is still inside the sweep window: the next sweep will
@@ -312,6 +331,6 @@ export async function messageStatus(
     REVISABLE_REASONS.has(decision.reason as ReasonCode) &&
     predicted.outcome === "captured" &&
     messageTime >= now.getTime() - windowMs;
-  if (decision && !revised) return storedAnswer(deps, orgId, userId, decision, predicted, answer);
-  return predictedAnswer(predicted, status, answer);
+  if (decision && !revised) return storedAnswer(deps, orgId, userId, decision, predicted, ctx);
+  return predictedAnswer(predicted, ctx);
 }

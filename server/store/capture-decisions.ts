@@ -345,7 +345,17 @@ export function decisionRead(
 }
 
 function decisionOf([rows]: unknown[][]): DecisionView | null {
-  const row = (rows as Awaited<ReturnType<typeof selectDecision>>)[0];
+  return decisionFromColumns((rows as Awaited<ReturnType<typeof selectDecision>>)[0] ?? null);
+}
+
+/** The columns a DecisionView is made of. */
+export type DecisionColumns = Pick<
+  CaptureDecisionTable,
+  "outcome" | "reason" | "detail" | "engagementId" | "sweepId" | "decidedAt" | "removedAt" | "removal"
+>;
+
+/** A stored decision's row (or the columns another statement joined in) as the status call reads it. */
+export function decisionFromColumns(row: DecisionColumns | null): DecisionView | null {
   if (!row) return null;
   return {
     outcome: row.outcome,

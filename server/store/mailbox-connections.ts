@@ -75,7 +75,24 @@ export function userAndConnectionRead(
 }
 
 function userAndConnectionOf([rows]: unknown[][]): { user: UserAddresses | null; connection: ConnectionState | null } {
-  const row = (rows as Awaited<ReturnType<typeof selectUserAndConnection>>)[0];
+  return userAndConnectionFromColumns((rows as Awaited<ReturnType<typeof selectUserAndConnection>>)[0] ?? null);
+}
+
+/** The columns of selectUserAndConnection (also joined into other statements: store/caller-state.ts). */
+export interface UserAndConnectionColumns {
+  email: string;
+  /** JSON, as stored. */
+  addresses: string;
+  connStatus: ConnectionStatusColumn | null;
+  connConnectedAt: MailboxConnectionTable["connectedAt"];
+  connLastSweepAt: MailboxConnectionTable["lastSweepAt"];
+  connNextSweepAt: MailboxConnectionTable["nextSweepAt"];
+}
+
+export function userAndConnectionFromColumns(row: UserAndConnectionColumns | null): {
+  user: UserAddresses | null;
+  connection: ConnectionState | null;
+} {
   if (!row) return { user: null, connection: null };
   return {
     user: { email: row.email, addresses: parseJson<string[]>(row.addresses, []) },

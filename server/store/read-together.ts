@@ -1,5 +1,5 @@
 /**
- * Several reads answering one request, as one unit: the status call's four small indexed lookups.
+ * Several reads answering one request, as one unit: the status call's three small indexed lookups.
  *
  * On SQLite they run back to back, synchronously, in one read transaction while the connection is
  * held once. In WAL mode every statement outside a transaction takes and drops SQLite's shared lock on

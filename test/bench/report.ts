@@ -22,9 +22,9 @@ function failed<T>(s: Section<T>): string | null {
 /** What a status call costs and why the ceiling is where it is (kept beside the code it describes). */
 const STATUS_PATH_NOTE =
   "A status call costs: a token check (a verified token is remembered until its expiry; its first use pays one RS256 verification), a zod parse of the body, " +
-  "four SQLite queries (the stored decision; the user's addresses and their connection in one join; the participants' contacts; the blocklist), each compiled once and run from a cached prepared statement " +
+  "three SQLite queries (the user's addresses, their connection and the stored decision in one join; the participants' contacts; the blocklist), each compiled once and run from a cached prepared statement " +
   "(`server/store/prepared.ts`, `server/db/statement-cache.ts`), run together (`server/store/read-together.ts`: back to back in one read transaction while the connection is held once, " +
-  "so SQLite takes its shared lock once instead of four times and no query waits for a connection hand-over), the capture rules, and the JSON answer. Nothing is cached across requests. " +
+  "so SQLite takes its shared lock once instead of three times and no query waits for a connection hand-over), the capture rules, and the JSON answer. Nothing is cached across requests. " +
   "/healthz is TLS, HTTP, the same middleware and one `select 1`: GET requests skip the body-limit check (they cannot carry a body), which used to build a whole web Request for every GET and held this ceiling at less than half its height.";
 
 export function renderMarkdown(r: BenchReport): string {
@@ -321,17 +321,17 @@ export function renderMarkdown(r: BenchReport): string {
     const s = r.statusApi.result;
     p(
       `The real HTTPS server (\`startServer\`, embedded mode, SQLite, scheduler off) in a child process; autocannon in the bench process, **${s.connections} connections**, /healthz first. ` +
-        `${(s.rounds?.length ?? 1) > 1 ? `${s.rounds.length} rounds, each /healthz then status; the headline figures are the rounds' medians, figure by figure (request and error counts summed; the ramp-up's max is the worst of all rounds). ` : ""}Each endpoint gets a ${WARM_UP_SECONDS} s warm-up run (discarded), then the server is settled (a full GC and half a second of quiet), then the measured run: its **first ${s.status.rampUp?.seconds ?? 1} s is ramp-up** (50 TLS handshakes at once while the load generator itself starts, on the same cores as the server), shown in the last column and not in the others; **the next ${s.durationSeconds} s, at 50 established connections, give req/s and the percentiles**, computed from every response's latency. Non-2xx answers and errors are counted over the whole run. ` +
+        `${(s.rounds?.length ?? 1) > 1 ? `${s.rounds.length} rounds, each /healthz then status; the headline figures are the rounds' medians, figure by figure (request and error counts summed; the ramp-up's max is the worst of all rounds). ` : ""}Each endpoint gets a ${WARM_UP_SECONDS} s warm-up run (discarded), then the server is settled (a full GC and half a second of quiet), then the measured run: its **first ${s.status.rampUp?.seconds ?? 1} s is ramp-up** (50 TLS handshakes at once while the load generator itself starts, on the same cores as the server), shown in the last column and not in the others; **the next ${s.durationSeconds} s, at 50 established connections, give req/s and the percentiles**, computed from every response's latency. Non-2xx answers and errors are counted over the whole run; **server CPU per request** is the server process's CPU time (user + system) over the whole measured run divided by its responses, steadier than req/s when other processes share the cores. ` +
         `Status requests carry real Entra-format access tokens minted by the emulator for **${s.users} users** (round-robin), verified in full by the server (JWKS signature — keys fetched once and cached — issuer, audience, scope, expiry). ${fmt(s.contacts)} tracked contacts; every user has an active mailbox connection; no stored decisions (the prediction path). ` +
         "**Rate limit: not raised** — the per-user limit (20 req/s, burst 60) stays as shipped; the load is spread over enough users that none exceeds it, and any non-2xx answer is counted below.",
       "",
-      "| endpoint | req/s | p50 | p90 | p99 | max | requests | non-2xx | errors | ramp-up: requests, p99, max | p99 incl. ramp-up |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "| endpoint | req/s | p50 | p90 | p99 | max | requests | non-2xx | errors | ramp-up: requests, p99, max | p99 incl. ramp-up | server CPU per request |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
     );
     const row = (name: string, x: typeof s.status) => {
       const ramp = x.rampUp ? `${fmt(x.rampUp.requests)}, ${x.rampUp.p99Ms} ms, ${x.rampUp.maxMs} ms` : "—";
       p(
-        `| ${name} | ${fmt(x.requestsPerSecond)} | ${x.p50Ms} ms | ${x.p90Ms} ms | ${x.p99Ms} ms | ${x.maxMs} ms | ${fmt(x.requests)} | ${x.non2xx} | ${x.errors} | ${ramp} | ${x.wholeRunP99Ms ?? "—"}${x.wholeRunP99Ms === undefined ? "" : " ms"} |`,
+        `| ${name} | ${fmt(x.requestsPerSecond)} | ${x.p50Ms} ms | ${x.p90Ms} ms | ${x.p99Ms} ms | ${x.maxMs} ms | ${fmt(x.requests)} | ${x.non2xx} | ${x.errors} | ${ramp} | ${x.wholeRunP99Ms ?? "—"}${x.wholeRunP99Ms === undefined ? "" : " ms"} | ${x.serverCpuUsPerRequest ? `${x.serverCpuUsPerRequest} µs` : "—"} |`,
       );
     };
     const rounds = s.rounds ?? [];

@@ -47,6 +47,11 @@ export interface LoadResult {
   rampUp: { seconds: number; requests: number; p99Ms: number; maxMs: number };
   /** p99 over the whole measured run, ramp-up included (for comparison). */
   wholeRunP99Ms: number;
+  /**
+   * The server process's CPU time (user + system) over the measured run, ramp-up included, per response:
+   * steadier than req/s when neighbours share the cores (absent in reports written before it).
+   */
+  serverCpuUsPerRequest?: number;
 }
 
 export const WARM_UP_SECONDS = 2;
@@ -104,6 +109,7 @@ function combine(runs: LoadResult[]): LoadResult {
       maxMs: Math.max(...runs.map((r) => r.rampUp.maxMs)),
     },
     wholeRunP99Ms: med((r) => r.wholeRunP99Ms),
+    serverCpuUsPerRequest: med((r) => r.serverCpuUsPerRequest ?? 0),
   };
 }
 
@@ -122,12 +128,14 @@ async function measure(child: BenchChild, opts: autocannon.Options, seconds: num
   await child.request({ type: "settle" });
   const rampUp: number[] = [];
   const steady: number[] = [];
+  const cpu0 = (await child.request<{ us: number }>({ type: "cpu" })).us;
   const run = autocannon({ ...opts, duration: RAMP_UP_SECONDS + seconds });
   const started = performance.now();
   run.on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => {
     (performance.now() - started < RAMP_UP_SECONDS * 1000 ? rampUp : steady).push(ms);
   });
   const r: autocannon.Result = await run;
+  const cpuUs = (await child.request<{ us: number }>({ type: "cpu" })).us - cpu0;
   steady.sort((a, b) => a - b);
   rampUp.sort((a, b) => a - b);
   return {
@@ -150,6 +158,7 @@ async function measure(child: BenchChild, opts: autocannon.Options, seconds: num
       [...rampUp, ...steady].sort((a, b) => a - b),
       0.99,
     ),
+    serverCpuUsPerRequest: round(cpuUs / Math.max(1, rampUp.length + steady.length), 1),
   };
 }
 

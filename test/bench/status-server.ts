@@ -79,6 +79,10 @@ async function handle(m: Record<string, unknown>): Promise<object> {
     floorAnswer = m.answer as object;
     return { set: true };
   }
+  if (m.type === "cpu") {
+    const u = process.cpuUsage();
+    return { us: u.user + u.system };
+  }
   if (m.type === "rss") return { rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) };
   await server?.close();
   setImmediate(() => process.exit(0));
