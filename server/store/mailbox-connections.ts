@@ -7,7 +7,6 @@ import type { Kysely } from "kysely";
 import type { ConnectionView } from "../../shared/api/contract";
 import type { ConnectionStatusColumn, Database, MailboxConnectionTable } from "../db/schema";
 import { prepared } from "./prepared";
-import { readOne, type Read } from "./read-together";
 import type { UserRecord } from "./users";
 import { iso, newId, parseJson } from "./util";
 
@@ -34,51 +33,13 @@ export async function getConnection(
 /** The connection's state, without the token cache and folder cache (which can be several KB). */
 export type ConnectionState = Pick<MailboxConnectionRecord, "status" | "connectedAt" | "lastSweepAt" | "nextSweepAt">;
 
-/**
- * One query for the status call (hot path; see prepared.ts): the user's addresses, and their
- * connection's state if any. Only the columns the call reads: each column fetched and mapped costs
- * time on every call, and the connection row's large columns (token cache, folder cache) are never touched.
- */
-const selectUserAndConnection = prepared((db, organizationId: string, userId: string) =>
-  db
-    .selectFrom("users")
-    .leftJoin("mailboxConnections as mc", (j) =>
-      j.onRef("mc.userId", "=", "users.id").onRef("mc.organizationId", "=", "users.organizationId"),
-    )
-    .select([
-      "users.email",
-      "users.addresses",
-      "mc.status as connStatus",
-      "mc.connectedAt as connConnectedAt",
-      "mc.lastSweepAt as connLastSweepAt",
-      "mc.nextSweepAt as connNextSweepAt",
-    ])
-    .where("users.organizationId", "=", organizationId)
-    .where("users.id", "=", userId),
-);
-
 /** The user's addresses (the primary one and the aliases) as the status call reads them. */
 export type UserAddresses = Pick<UserRecord, "email" | "addresses">;
 
 /**
- * The user's addresses (as getUser has them) and the state of their mailbox connection (as
- * getConnection; null when there is no connection row) in one query. `user` is null when the user
- * does not exist in the organization.
+ * The user's addresses and their connection's state as the status call selects them (store/caller-state.ts):
+ * only the columns it reads, never the connection row's large columns (token cache, folder cache).
  */
-/** The same as a read among others (store/read-together.ts). */
-export function userAndConnectionRead(
-  db: Kysely<Database>,
-  organizationId: string,
-  userId: string,
-): Read<{ user: UserAddresses | null; connection: ConnectionState | null }> {
-  return { queries: [selectUserAndConnection.bind(db, organizationId, userId)], answer: userAndConnectionOf };
-}
-
-function userAndConnectionOf([rows]: unknown[][]): { user: UserAddresses | null; connection: ConnectionState | null } {
-  return userAndConnectionFromColumns((rows as Awaited<ReturnType<typeof selectUserAndConnection>>)[0] ?? null);
-}
-
-/** The columns of selectUserAndConnection (also joined into other statements: store/caller-state.ts). */
 export interface UserAndConnectionColumns {
   email: string;
   /** JSON, as stored. */
@@ -107,14 +68,6 @@ export function userAndConnectionFromColumns(row: UserAndConnectionColumns | nul
             nextSweepAt: row.connNextSweepAt,
           },
   };
-}
-
-export function getUserAndConnectionState(
-  db: Kysely<Database>,
-  organizationId: string,
-  userId: string,
-): Promise<{ user: UserAddresses | null; connection: ConnectionState | null }> {
-  return readOne(db, userAndConnectionRead(db, organizationId, userId));
 }
 
 /** The columns a ConnectionView is made of (never the token cache). */

@@ -7,7 +7,7 @@ import { databaseTargets, type TestDatabase } from "./databases";
 import type { Db } from "../../server/db";
 import { getCallerState } from "../../server/store/caller-state";
 import { getDecision, messageKey, recordCaptureBatch, removeEngagements } from "../../server/store/capture-decisions";
-import { getUserAndConnectionState, saveConnection } from "../../server/store/mailbox-connections";
+import { getConnection, saveConnection } from "../../server/store/mailbox-connections";
 import { provisionUser } from "../../server/store/users";
 
 const T0 = "2026-11-26T12:00:00.000Z";
@@ -63,7 +63,8 @@ for (const target of databaseTargets()) {
 
       // No connection, no decision.
       expect(await getCallerState(db, orgId, dana.id, key)).toEqual({
-        ...(await getUserAndConnectionState(db, orgId, dana.id)),
+        user: { email: dana.email, addresses: dana.addresses },
+        connection: null,
         decision: null,
       });
       expect((await getCallerState(db, orgId, dana.id, key)).user?.addresses).toEqual(["dana1@contoso.com"]);
@@ -74,7 +75,13 @@ for (const target of databaseTargets()) {
       await saveConnection(db, orgId, dana.id, { homeAccountId: null, tokenCache: null }, T0);
       const before = await getCallerState(db, orgId, dana.id, key);
       expect(before.decision).toBeNull();
-      expect(before.connection).toEqual((await getUserAndConnectionState(db, orgId, dana.id)).connection);
+      const stored = (await getConnection(db, orgId, dana.id))!;
+      expect(before.connection).toEqual({
+        status: stored.status,
+        connectedAt: stored.connectedAt,
+        lastSweepAt: stored.lastSweepAt,
+        nextSweepAt: stored.nextSweepAt,
+      });
       expect(before.connection?.status).toBe("active");
 
       await excluded(orgId, dana.id, imid, "Dana's folder");

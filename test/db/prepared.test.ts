@@ -10,12 +10,9 @@ import { provisionUser, getUser, setUserAddresses } from "../../server/store/use
 import { createClient } from "../../server/store/clients";
 import { createContact, deleteContact, findLiveContactsByEmails } from "../../server/store/contacts";
 import { addBlockEntry, blocklistFor } from "../../server/store/blocklist";
-import {
-  getConnection,
-  getUserAndConnectionState,
-  saveConnection,
-  setConnectionStatus,
-} from "../../server/store/mailbox-connections";
+import { getCallerState } from "../../server/store/caller-state";
+import { messageKey } from "../../server/store/capture-decisions";
+import { getConnection, saveConnection, setConnectionStatus } from "../../server/store/mailbox-connections";
 
 const T0 = "2026-11-26T12:00:00.000Z";
 
@@ -44,17 +41,23 @@ for (const target of databaseTargets()) {
       return { orgId: tid, user };
     }
 
+    /** The caller's addresses and connection as the status call's one statement has them (no decision stored). */
+    const getUserAndConnectionState = async (orgId: string, userId: string) => {
+      const { user, connection } = await getCallerState(db, orgId, userId, messageKey("<none@example>"));
+      return { user, connection };
+    };
+
     test("user addresses and connection state in one query equal getUser's and getConnection's", async () => {
       const { orgId, user } = await freshUser();
       const other = await freshUser();
       // No connection row yet.
-      expect(await getUserAndConnectionState(db, orgId, user.id)).toEqual({
+      expect(await getUserAndConnectionState(orgId, user.id)).toEqual({
         user: { email: user.email, addresses: user.addresses },
         connection: null,
       });
       await setUserAddresses(db, orgId, user.id, ["dana@contoso.com", "d.alias@contoso.com"], T0, "dana@contoso.com");
       await saveConnection(db, orgId, user.id, { homeAccountId: "h", tokenCache: "secret-cache" }, T0);
-      const both = await getUserAndConnectionState(db, orgId, user.id);
+      const both = await getUserAndConnectionState(orgId, user.id);
       const stored = await getUser(db, orgId, user.id);
       expect(both.user).toEqual({ email: stored!.email, addresses: stored!.addresses });
       expect(both.user?.addresses).toEqual(["dana@contoso.com", "d.alias@contoso.com"]);
@@ -67,10 +70,10 @@ for (const target of databaseTargets()) {
       });
       expect(JSON.stringify(both)).not.toContain("secret-cache");
       await setConnectionStatus(db, orgId, user.id, "reauth_required", "revoked", T0);
-      expect((await getUserAndConnectionState(db, orgId, user.id)).connection?.status).toBe("reauth_required");
+      expect((await getUserAndConnectionState(orgId, user.id)).connection?.status).toBe("reauth_required");
       // Organization scoping: another organization's id finds nothing, in either direction.
-      expect(await getUserAndConnectionState(db, other.orgId, user.id)).toEqual({ user: null, connection: null });
-      expect(await getUserAndConnectionState(db, orgId, other.user.id)).toEqual({ user: null, connection: null });
+      expect(await getUserAndConnectionState(other.orgId, user.id)).toEqual({ user: null, connection: null });
+      expect(await getUserAndConnectionState(orgId, other.user.id)).toEqual({ user: null, connection: null });
     });
 
     test("contacts by address: any list length, repeated calls, live contacts only, organization-scoped", async () => {

@@ -9,12 +9,9 @@ import type { Db } from "../../server/db";
 import { addBlockEntry, blockEntriesFor, blockEntriesRead } from "../../server/store/blocklist";
 import { createClient } from "../../server/store/clients";
 import { createContact, findLiveContactsByEmails, liveContactsRead } from "../../server/store/contacts";
-import { decisionRead, getDecision, messageKey } from "../../server/store/capture-decisions";
-import {
-  getUserAndConnectionState,
-  saveConnection,
-  userAndConnectionRead,
-} from "../../server/store/mailbox-connections";
+import { messageKey } from "../../server/store/capture-decisions";
+import { callerStateRead, getCallerState } from "../../server/store/caller-state";
+import { saveConnection } from "../../server/store/mailbox-connections";
 import { readTogether, type Read } from "../../server/store/read-together";
 import { provisionUser } from "../../server/store/users";
 
@@ -45,7 +42,7 @@ for (const target of databaseTargets()) {
       return { orgId, user };
     }
 
-    test("the status call's four reads together answer as each alone, organization-scoped", async () => {
+    test("the status call's three reads together answer as each alone, organization-scoped", async () => {
       const { orgId, user } = await freshUser();
       const other = await freshUser();
       await saveConnection(db, orgId, user.id, { homeAccountId: null, tokenCache: null }, T0);
@@ -68,16 +65,14 @@ for (const target of databaseTargets()) {
         ...Array.from({ length: 600 }, (_, i) => `x${i}@nobody.example`),
       ];
       const key = messageKey("<m1@client.example>");
-      const [decision, userAndConnection, contacts, blocks] = await readTogether(db, [
-        decisionRead(db, orgId, user.id, key),
-        userAndConnectionRead(db, orgId, user.id),
+      const [caller, contacts, blocks] = await readTogether(db, [
+        callerStateRead(db, orgId, user.id, key),
         liveContactsRead(db, orgId, emails),
         blockEntriesRead(db, orgId, user.id),
       ] as const);
-      expect(decision).toBeNull();
-      expect(decision).toEqual(await getDecision(db, orgId, user.id, key));
-      expect(userAndConnection).toEqual(await getUserAndConnectionState(db, orgId, user.id));
-      expect(userAndConnection.connection?.status).toBe("active");
+      expect(caller.decision).toBeNull();
+      expect(caller).toEqual(await getCallerState(db, orgId, user.id, key));
+      expect(caller.connection?.status).toBe("active");
       expect(contacts.map((c) => c.email).sort()).toEqual(["p1@client.example", "p2@client.example"]);
       expect(contacts.find((c) => c.email === "p1@client.example")?.client).toEqual({ id: client.id, name: "Client" });
       expect(contacts).toEqual(await findLiveContactsByEmails(db, orgId, emails));
@@ -94,7 +89,7 @@ for (const target of databaseTargets()) {
       // By its text: in a reused Jest worker better-sqlite3's error class belongs to another realm, so
       // `rejects.toThrow` would not recognise it as an error.
       const failure = await readTogether(db, [
-        userAndConnectionRead(db, orgId, user.id),
+        callerStateRead(db, orgId, user.id, messageKey("<m1@client.example>")),
         broken,
         blockEntriesRead(db, orgId, user.id),
       ]).then(
